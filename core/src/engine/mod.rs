@@ -1,0 +1,1 @@
+//! The engine (registry and lifecycle): see issue 2.

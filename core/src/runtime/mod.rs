@@ -1,0 +1,159 @@
+//! # The seam to the kernel
+//!
+//! The engine decides *what* happens to a zone; a [`Runtime`] makes it
+//! happen in the kernel. The engine never touches namespaces, cgroups or
+//! processes itself: it calls these methods (from a blocking thread, never
+//! holding the registry lock) and learns of what happens inside a zone
+//! through [`RuntimeEvent`]s.
+//!
+//! | engine step            | runtime call       | kernel effect (Linux runtime)                         |
+//! |------------------------|--------------------|--------------------------------------------------------|
+//! | initialized → ready    | [`Runtime::ready`] | cgroup, namespaces, root, /proc, /dev; zsched waits    |
+//! | ready → booting → running | [`Runtime::boot`] | zsched starts init / exec.start / command          |
+//! | running → shutting_down → empty | [`Runtime::shutdown`] | SIGTERM, timeout, SIGKILL of every user process |
+//! | empty → down           | [`Runtime::down`]  | unmount what was mounted for the zone                  |
+//! | down → dying → dead    | [`Runtime::destroy`] | zsched exits, cgroup removed                         |
+//! | UPDATE of a parameter  | [`Runtime::update`] | rctls, host name                                      |
+//! | engine start           | [`Runtime::adopt`] | find a zone made by an earlier engine                  |
+//!
+//! A [`Handle`] is everything an engine must remember to find the zone's
+//! kernel objects again; durable state stores it, so an engine that was
+//! killed can re-adopt the zone. [`NullRuntime`] makes no kernel object at
+//! all: it is how the engine's own logic is tested, and it is not used to
+//! run zones.
+
+mod null;
+
+pub use null::NullRuntime;
+
+use crate::param::Params;
+use crate::snapshot::Subsys;
+use crate::zone::{Brand, ZoneId, ZoneName};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the runtime needs to make a zone real.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ZoneSpec {
+    pub id: ZoneId,
+    pub name: ZoneName,
+    pub uniqid: u64,
+    /// The zone root as the host sees it.
+    pub root: PathBuf,
+    pub brand: Brand,
+    /// Every parameter: host.hostname, vnet, rctls, allow.*, limitpriv,
+    /// initname, bootargs, initnorestart, mount.*, exec.start, command, ...
+    pub params: Params,
+    /// The parent's handle, for a nested jail (its cgroup nests under it).
+    pub parent: Option<Handle>,
+}
+
+/// What the runtime made for a zone; enough to find it again after an
+/// engine restart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handle {
+    /// Host pid of the zone's supervisor (its pid 1).
+    pub zsched_pid: u32,
+    /// /proc/PID/stat start time of zsched, to tell a reused pid apart.
+    pub zsched_start: u64,
+    /// The zone's cgroup in each hierarchy it was made in (absolute paths
+    /// under /sys/fs/cgroup).
+    pub cgroups: Vec<PathBuf>,
+    /// Where the engine talks to zsched.
+    pub control: PathBuf,
+    /// Host pid of the zone's init, once booted (0 before).
+    pub init_pid: u32,
+}
+
+/// What the kernel says holds a zone (lifecycle.md "References"); the
+/// holds the engine gives out itself (zone_ref, MNTFS) are not here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelRefs {
+    /// Processes (thread groups) of the zone.
+    pub cred: u64,
+    /// Mounts by subsystem (NFS, NFSv4, SMBFS, VFS), System V IPC objects,
+    /// loop devices. Indexed by [`Subsys`]; the MNTFS slot is unused.
+    pub subsys: [u64; Subsys::COUNT],
+}
+
+/// Something that happened inside a zone, told by its supervisor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuntimeEvent {
+    /// The zone's init exited with this wait status.
+    InitExited {
+        id: ZoneId,
+        uniqid: u64,
+        status: i32,
+    },
+    /// No user process is left in the zone (only zsched).
+    Empty { id: ZoneId, uniqid: u64 },
+    /// The supervisor itself is gone (killed, or the zone died meanwhile).
+    Gone { id: ZoneId, uniqid: u64 },
+}
+
+/// What adoption found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Adopted {
+    /// zsched is alive; `user_procs` is whether any user process remains.
+    Alive { handle: Handle, user_procs: bool },
+    /// zsched is gone; whatever is left of the zone was cleaned.
+    Gone,
+}
+
+/// An error the runtime met, with the step it failed in.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{step}: {message}")]
+pub struct RuntimeError {
+    /// `cgroup`, `clone`, `pivot_root`, `exec init`, ...
+    pub step: String,
+    pub message: String,
+    /// The errno behind it, when there was one.
+    pub errno: Option<i32>,
+}
+
+impl RuntimeError {
+    pub fn new(step: impl Into<String>, message: impl Into<String>) -> RuntimeError {
+        RuntimeError {
+            step: step.into(),
+            message: message.into(),
+            errno: None,
+        }
+    }
+}
+
+/// Makes zones real. Every method may block; the engine calls them from
+/// blocking threads. A method that fails leaves nothing behind of what it
+/// was asked to make.
+pub trait Runtime: Send + Sync + 'static {
+    /// Make the zone's kernel objects and start its supervisor, waiting.
+    fn ready(&self, spec: &ZoneSpec) -> Result<Handle, RuntimeError>;
+
+    /// Start init (or the jail's exec.start / command); returns the host
+    /// pid of init (0 when the zone runs no init, e.g. a jail with neither).
+    fn boot(&self, spec: &ZoneSpec, handle: &Handle) -> Result<u32, RuntimeError>;
+
+    /// Stop every user process: SIGTERM, up to `timeout`, then SIGKILL.
+    /// Returns when none is left.
+    fn shutdown(&self, handle: &Handle, timeout: Duration) -> Result<(), RuntimeError>;
+
+    /// Release what was held for the zone (mounts, addresses).
+    fn down(&self, handle: &Handle) -> Result<(), RuntimeError>;
+
+    /// End the supervisor and remove the cgroup.
+    fn destroy(&self, handle: &Handle) -> Result<(), RuntimeError>;
+
+    /// Apply changed parameters (rctls, host name) to a live zone.
+    fn update(&self, handle: &Handle, changed: &Params) -> Result<(), RuntimeError>;
+
+    /// What holds the zone in the kernel now.
+    fn refs(&self, id: ZoneId, handle: &Handle) -> KernelRefs;
+
+    /// Find a zone an earlier engine made. Events of adopted zones flow
+    /// through the same channel as those of zones made here.
+    fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted;
+
+    /// The channel the runtime sends [`RuntimeEvent`]s on; called once by
+    /// the engine at start.
+    fn subscribe(&self, events: tokio::sync::mpsc::UnboundedSender<RuntimeEvent>);
+}
