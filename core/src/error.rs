@@ -26,6 +26,17 @@ pub enum Error {
     /// The zone exists but is in another branch of the jail tree: ENOENT.
     #[error("{0}: not in the caller's branch of the jail tree")]
     OtherBranch(String),
+    /// An id that names no zone, where jail(2) (jail_attach, jail_remove)
+    /// and zone.c (zone_getattr, zone_setattr) answer EINVAL.
+    #[error("zone id {0}: no such zone")]
+    NoSuchId(u32),
+    /// A parameter that only the engine sets: EINVAL.
+    #[error("{zone}: {param} is read-only")]
+    ReadOnly { zone: String, param: String },
+    /// A request whose parameters could not be read (jail(2)'s EFAULT: an
+    /// iov the kernel cannot read; here, a request the API cannot decode).
+    #[error("malformed request: {0}")]
+    Fault(String),
     /// The `lastjid` walk went past the last jail: ENOENT.
     #[error("no jail after jid {0}")]
     LastJid(u32),
@@ -93,7 +104,13 @@ impl Error {
             | Error::LastJid(_)
             | Error::NoParent { .. } => libc::ENOENT,
             Error::Exists(_) => libc::EEXIST,
-            Error::Name(NameError::TooLong(_)) => libc::ENAMETOOLONG,
+            Error::NoSuchId(_) | Error::ReadOnly { .. } => libc::EINVAL,
+            Error::Fault(_) => libc::EFAULT,
+            Error::Name(NameError::TooLong(_))
+            | Error::Param {
+                source: ParamError::TooLong { .. },
+                ..
+            } => libc::ENAMETOOLONG,
             Error::NoCreateOrUpdate
             | Error::Param { .. }
             | Error::Unchangeable { .. }

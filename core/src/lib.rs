@@ -16,6 +16,7 @@ pub mod error;
 pub mod param;
 pub mod runtime;
 pub mod snapshot;
+pub mod tool;
 pub mod zone;
 
 pub use error::Error;

@@ -225,6 +225,8 @@ pub enum ParamError {
     OutOfRange { name: String, value: String },
     #[error("{0}: not a boolean parameter, \"no\" prefix not allowed")]
     NotBool(String),
+    #[error("{name}: value longer than {max} bytes")]
+    TooLong { name: String, max: usize },
 }
 
 /// A typed parameter value.
@@ -390,6 +392,20 @@ fn check_range(spec: &ParamSpec, name: &str, v: &Value) -> Result<(), ParamError
         name: name.to_string(),
         value: v.to_string(),
     };
+    let max_len = match spec.name {
+        // The UTS namespace's limits (HOST_NAME_MAX, the domain name's).
+        "host.hostname" | "host.domainname" => 64,
+        "path" | "exec.consolelog" | "mount.fstab" => 4095,
+        _ => usize::MAX,
+    };
+    if let Value::Str(s) = v
+        && s.len() > max_len
+    {
+        return Err(ParamError::TooLong {
+            name: name.to_string(),
+            max: max_len,
+        });
+    }
     match (spec.name, v) {
         ("jid", Value::Int(i)) if !(0..=crate::zone::ZoneId::MAX as i64).contains(i) => Err(out()),
         ("children.max" | "devfs_ruleset" | "stop.timeout" | "exec.timeout", Value::Int(i))

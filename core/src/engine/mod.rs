@@ -1,1 +1,298 @@
-//! The engine (registry and lifecycle): see issue 2.
+//! # The engine: one registry of zones and the operations over it
+//!
+//! An [`Engine`] knows every zone on the host and moves each through the
+//! statuses of [`crate::zone::Status`], exactly one way: forward. It is the
+//! only writer of zone state; every front-end reads the [`Snapshot`] it
+//! publishes after each change.
+//!
+//! ## Structure
+//!
+//! * [`registry`]: the zones, keyed by uniqid, and the rules of identity
+//!   (lowest free id, a dying zone's id held until it is dead, names).
+//! * [`zone_ops`]: the zone family — create (to ready), boot, shutdown,
+//!   halt, reboot, destroy, getattr / setattr, list, lookup.
+//! * [`jail_ops`]: the jail family — `set` with CREATE / UPDATE / ATTACH /
+//!   DYING, `get` with the `lastjid` walk, `remove`, `attach`.
+//! * [`refs`]: holds (zone_ref and the subsystem counts) and the drain that
+//!   destroy waits for.
+//! * [`zsd`]: subsystem callbacks (create / shutdown / destroy), illumos ZSD.
+//! * [`wait`]: status waits, async and blocking.
+//!
+//! ## Locking
+//!
+//! Two kinds of lock, always taken in this order:
+//!
+//! 1. a zone's *operation lock* (an async mutex, one per zone): lifecycle
+//!    operations on one zone run one at a time — a second `shutdown` waits
+//!    for the first and then finds the zone already down;
+//! 2. the *registry lock* (a std mutex): held only for short sections that
+//!    read or change the registry; never across an `.await`, a runtime call
+//!    or a subsystem callback.
+//!
+//! Runtime calls block (they fork helpers and wait for the kernel), so they
+//! run on tokio's blocking pool. Status changes are made under the registry
+//! lock, then announced to waiters and published in a new snapshot.
+//!
+//! ## Events from the kernel side
+//!
+//! The runtime tells the engine what happens inside a zone
+//! ([`RuntimeEvent`]): init exited, the zone is empty, the supervisor is
+//! gone. A jail that is not `persist` (and a zone with `initnorestart`)
+//! is halted when it becomes empty; a zone whose supervisor vanished is
+//! finished and destroyed.
+
+mod jail_ops;
+mod refs;
+mod registry;
+mod wait;
+mod zone_ops;
+mod zsd;
+
+pub use jail_ops::{Attach, JailFlags, JailKey};
+pub use refs::{Hold, HoldKind};
+pub use zone_ops::Booted;
+pub use zsd::Subsystem;
+
+use crate::error::Error;
+use crate::runtime::{Runtime, RuntimeEvent};
+use crate::snapshot::{ConfiguredZone, Host, Kstat, Snapshot, ZoneSnapshot};
+use crate::zone::{Status, ZoneId};
+use registry::Registry;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// How an engine is set up.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// How long destroy waits for references to drain before EBUSY.
+    pub destroy_timeout: Duration,
+    /// What front-ends are told the snapshot comes from: `embedded`, or
+    /// the daemon's socket path.
+    pub engine: String,
+    /// The next uniqid to hand out (durable state carries it).
+    pub next_uniqid: u64,
+    /// The highest zone id to hand out: [`ZoneId::MAX`], or less on a host
+    /// that wants a lower ceiling on the number of zones.
+    pub max_id: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            destroy_timeout: Duration::from_secs(60),
+            engine: "embedded".to_string(),
+            next_uniqid: 1,
+            max_id: ZoneId::MAX,
+        }
+    }
+}
+
+/// Who asks: a uid (root may change zones) and the zone the caller is in
+/// (a caller in a non-global zone sees only its own branch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub uid: u32,
+    pub zone: ZoneId,
+}
+
+impl Caller {
+    /// Root in the global zone.
+    pub const ROOT: Caller = Caller {
+        uid: 0,
+        zone: ZoneId::GLOBAL,
+    };
+
+    /// An unprivileged user of the global zone.
+    pub fn user(uid: u32) -> Caller {
+        Caller {
+            uid,
+            zone: ZoneId::GLOBAL,
+        }
+    }
+
+    fn require_root(&self) -> Result<(), Error> {
+        if self.uid == 0 {
+            Ok(())
+        } else {
+            Err(Error::NotRoot)
+        }
+    }
+}
+
+/// The zone engine. Cheap to clone: every clone is the same engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: Arc<dyn Runtime>,
+    reg: Mutex<Registry>,
+    snapshot: watch::Sender<Arc<Snapshot>>,
+    config: EngineConfig,
+    subsystems: RwLock<Vec<Arc<dyn Subsystem>>>,
+    /// Woken whenever a hold is released (destroy's drain waits on it).
+    released: Notify,
+}
+
+impl Engine {
+    /// Start an engine over a runtime. Must be called inside a tokio
+    /// runtime: it spawns the task that receives runtime events.
+    pub fn new(runtime: Arc<dyn Runtime>, config: EngineConfig) -> Engine {
+        let mut reg = Registry::new(config.next_uniqid);
+        reg.max_id = config.max_id.min(ZoneId::MAX);
+        let (snapshot, _) = watch::channel(Arc::new(Snapshot::default()));
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                runtime,
+                reg: Mutex::new(reg),
+                snapshot,
+                config,
+                subsystems: RwLock::new(Vec::new()),
+                released: Notify::new(),
+            }),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        engine.inner.runtime.subscribe(tx);
+        let weak = Arc::downgrade(&engine.inner);
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                let Some(inner) = weak.upgrade() else { break };
+                Engine { inner }.runtime_event(ev).await;
+            }
+        });
+        engine.publish();
+        engine
+    }
+
+    /// The runtime behind this engine.
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.inner.runtime
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.snapshot.borrow().clone()
+    }
+
+    /// A receiver that sees every snapshot the engine publishes.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.inner.snapshot.subscribe()
+    }
+
+    /// The uniqid the next zone will get (durable state saves it).
+    pub fn next_uniqid(&self) -> u64 {
+        self.inner.reg.lock().unwrap().next_uniqid
+    }
+
+    /// Replace the configured zones (from jail.conf) shown beside the
+    /// kernel zones.
+    pub fn set_configured(&self, configured: Vec<ConfiguredZone>) {
+        self.inner.reg.lock().unwrap().configured = configured;
+        self.publish();
+    }
+
+    /// Fold a sampler tick into the registry: host totals, the global
+    /// zone's counters and each sampled zone's, with its processes.
+    pub fn fold_sample(&self, host: Host, zones: Vec<(ZoneId, u64, Kstat, Vec<u32>)>) {
+        {
+            let mut reg = self.inner.reg.lock().unwrap();
+            reg.host = host;
+            for (id, uniqid, kstat, procs) in zones {
+                if let Some(z) = reg.by_uniqid_mut(uniqid).filter(|z| z.id == id) {
+                    z.kstat = kstat;
+                    z.procs = procs;
+                    z.snap = None;
+                }
+            }
+        }
+        self.publish();
+    }
+
+    /// Handle an event from the runtime (the runtime's own channel calls
+    /// this; tests of the engine call it to play the kernel's part).
+    pub async fn runtime_event(&self, ev: RuntimeEvent) {
+        match ev {
+            RuntimeEvent::InitExited { id, uniqid, status } => {
+                tracing::info!(zone = %id, uniqid, status, "init exited");
+            }
+            RuntimeEvent::Empty { id, uniqid } => {
+                let halt = {
+                    let reg = self.inner.reg.lock().unwrap();
+                    reg.by_uniqid(uniqid).is_some_and(|z| {
+                        z.id == id
+                            && z.status == Status::Running
+                            && (!z.params.bool("persist").unwrap_or(false)
+                                || z.params.bool("initnorestart").unwrap_or(false))
+                    })
+                };
+                if halt {
+                    let engine = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = engine.halt_uniqid(&Caller::ROOT, uniqid).await {
+                            tracing::warn!(zone = %id, "halt of an empty zone failed: {e}");
+                        }
+                    });
+                }
+            }
+            RuntimeEvent::Gone { id, uniqid } => {
+                let live = {
+                    let reg = self.inner.reg.lock().unwrap();
+                    reg.by_uniqid(uniqid)
+                        .is_some_and(|z| z.id == id && z.status < Status::Dying)
+                };
+                if live {
+                    tracing::warn!(zone = %id, "supervisor gone; finishing the zone");
+                    let engine = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = engine.halt_uniqid(&Caller::ROOT, uniqid).await {
+                            tracing::warn!(zone = %id, "finishing a zone failed: {e}");
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// Publish a new snapshot of the registry.
+    fn publish(&self) {
+        let snap = {
+            let mut reg = self.inner.reg.lock().unwrap();
+            reg.seq += 1;
+            reg.snapshot(&self.inner.config.engine)
+        };
+        self.inner.snapshot.send_replace(Arc::new(snap));
+    }
+}
+
+/// Parameters from `name=value` words (jail(8)'s command line, the API):
+/// a bad name or value is jail(2)'s EINVAL, named after the zone.
+pub fn params_from_args<S: AsRef<str>>(args: &[S]) -> Result<crate::param::Params, Error> {
+    let label = args
+        .iter()
+        .find_map(|a| a.as_ref().strip_prefix("name="))
+        .unwrap_or("(new)")
+        .to_string();
+    let mut p = crate::param::Params::new();
+    for a in args {
+        p.set_arg(a.as_ref()).map_err(|source| Error::Param {
+            zone: label.clone(),
+            source,
+        })?;
+    }
+    Ok(p)
+}
+
+/// A zone's snapshot, rebuilt only when the zone changed.
+fn zone_snapshot(z: &mut registry::Zone) -> Arc<ZoneSnapshot> {
+    if let Some(s) = &z.snap {
+        return s.clone();
+    }
+    let s = Arc::new(z.to_snapshot());
+    z.snap = Some(s.clone());
+    s
+}
+
+#[cfg(test)]
+mod tests;
