@@ -9,13 +9,16 @@
 //! | [`engine`]    | the registry and the zone / jail operations over it               |
 //! | [`runtime`]   | the seam to the kernel, and the Linux runtime behind it           |
 //! | [`snapshot`]  | the immutable view every front-end shows                          |
+//! | [`state`]     | durable state: atomic records of every live zone, the engine lock  |
 //! | [`error`]     | the typed errors of the operations and their errno                 |
+//! | [`tool`]      | what the command-line tools share, and their output formats        |
 
 pub mod engine;
 pub mod error;
 pub mod param;
 pub mod runtime;
 pub mod snapshot;
+pub mod state;
 pub mod tool;
 pub mod zone;
 

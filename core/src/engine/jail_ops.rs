@@ -193,6 +193,7 @@ impl Engine {
             let live = z.status >= Status::Ready && z.status <= Status::Running;
             (z.handle.clone().filter(|_| live), changed)
         };
+        self.persist(uniqid);
         if let Some(h) = handle {
             let rt = self.inner.runtime.clone();
             let name = uniqid.to_string();

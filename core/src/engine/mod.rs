@@ -17,6 +17,8 @@
 //!   destroy waits for.
 //! * [`zsd`]: subsystem callbacks (create / shutdown / destroy), illumos ZSD.
 //! * [`wait`]: status waits, async and blocking.
+//! * [`persist`]: durable records of every zone, and re-adoption of the
+//!   zones an earlier engine left running.
 //!
 //! ## Locking
 //!
@@ -42,6 +44,7 @@
 //! finished and destroyed.
 
 mod jail_ops;
+mod persist;
 mod refs;
 mod registry;
 mod wait;
@@ -49,6 +52,7 @@ mod zone_ops;
 mod zsd;
 
 pub use jail_ops::{Attach, JailFlags, JailKey};
+pub use persist::Restored;
 pub use refs::{Hold, HoldKind};
 pub use zone_ops::Booted;
 pub use zsd::Subsystem;
@@ -56,6 +60,7 @@ pub use zsd::Subsystem;
 use crate::error::Error;
 use crate::runtime::{Runtime, RuntimeEvent};
 use crate::snapshot::{ConfiguredZone, Host, Kstat, Snapshot, ZoneSnapshot};
+use crate::state::Store;
 use crate::zone::{Status, ZoneId};
 use registry::Registry;
 use std::sync::{Arc, Mutex, RwLock};
@@ -134,12 +139,30 @@ struct Inner {
     subsystems: RwLock<Vec<Arc<dyn Subsystem>>>,
     /// Woken whenever a hold is released (destroy's drain waits on it).
     released: Notify,
+    /// Durable state, when the engine owns a state directory.
+    store: Option<Store>,
+    /// Serialises writes of records, so the last written is the newest.
+    store_lock: Mutex<()>,
 }
 
 impl Engine {
     /// Start an engine over a runtime. Must be called inside a tokio
     /// runtime: it spawns the task that receives runtime events.
     pub fn new(runtime: Arc<dyn Runtime>, config: EngineConfig) -> Engine {
+        Engine::build(runtime, config, None)
+    }
+
+    /// Start an engine that keeps its zones in a state directory (already
+    /// opened and locked). Zones recorded there are not yet known: call
+    /// [`Engine::restore`] to re-adopt them.
+    pub fn with_store(runtime: Arc<dyn Runtime>, mut config: EngineConfig, store: Store) -> Engine {
+        if let Ok(n) = store.next_uniqid() {
+            config.next_uniqid = config.next_uniqid.max(n);
+        }
+        Engine::build(runtime, config, Some(store))
+    }
+
+    fn build(runtime: Arc<dyn Runtime>, config: EngineConfig, store: Option<Store>) -> Engine {
         let mut reg = Registry::new(config.next_uniqid);
         reg.max_id = config.max_id.min(ZoneId::MAX);
         let (snapshot, _) = watch::channel(Arc::new(Snapshot::default()));
@@ -151,6 +174,8 @@ impl Engine {
                 config,
                 subsystems: RwLock::new(Vec::new()),
                 released: Notify::new(),
+                store,
+                store_lock: Mutex::new(()),
             }),
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -91,6 +91,40 @@ impl Zone {
         }
     }
 
+    /// A zone as an earlier engine recorded it.
+    pub fn from_record(r: &crate::state::ZoneRecord) -> Zone {
+        let mut z = Zone::new(
+            r.id,
+            r.name.clone(),
+            r.uniqid,
+            r.params.clone(),
+            r.parent,
+            r.crtime,
+        );
+        z.status = r.status;
+        z.cell = Arc::new(StatusCell::new(r.status));
+        z.handle = r.handle.clone();
+        z.init_pid = r.init_pid;
+        z.boot_time = r.boot_time;
+        z
+    }
+
+    pub fn to_record(&self) -> crate::state::ZoneRecord {
+        crate::state::ZoneRecord {
+            id: self.id,
+            name: self.name.clone(),
+            uniqid: self.uniqid,
+            status: self.status,
+            params: self.params.clone(),
+            parent: self.parent,
+            handle: self.handle.clone(),
+            init_pid: self.init_pid,
+            boot_time: self.boot_time,
+            crtime: self.crtime,
+            kstat_state: None,
+        }
+    }
+
     /// Move the status forward (never back); waiters are woken.
     pub fn set_status(&mut self, to: Status) {
         debug_assert!(

@@ -1003,6 +1003,57 @@ async fn a_caller_in_a_zone_lists_only_its_own_zone() {
     assert!(e.lookup(&Caller { uid: 0, zone: a }, "b").is_err());
 }
 
+// ---- durable state ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_new_engine_readopts_every_zone_with_the_same_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = Arc::new(NullRuntime::new());
+    let store = crate::state::Store::open(dir.path()).unwrap();
+    let e = Engine::with_store(rt.clone(), EngineConfig::default(), store);
+    let a = running(&e, "a").await;
+    let b = running(&e, "b").await;
+    let c = e.create(&ROOT, args(&["name=c", "persist"])).await.unwrap();
+    let before: Vec<_> = e
+        .snapshot()
+        .zones
+        .iter()
+        .map(|z| (z.id, z.name.clone(), z.uniqid, z.status, z.init_pid))
+        .collect();
+    // The engine goes away (as after kill -9: nothing is shut down).
+    drop(e);
+    rt.mark_gone(b);
+    let store = crate::state::Store::open(dir.path()).expect("the lock died with the engine");
+    let e = Engine::with_store(rt.clone(), EngineConfig::default(), store);
+    let restored = e.restore().await.unwrap();
+    assert_eq!(restored.adopted, vec![a, c]);
+    assert_eq!(restored.finished, vec![b]);
+    let after: Vec<_> = e
+        .snapshot()
+        .zones
+        .iter()
+        .map(|z| (z.id, z.name.clone(), z.uniqid, z.status, z.init_pid))
+        .collect();
+    let max = before.iter().map(|z| z.2).max().unwrap();
+    let expect: Vec<_> = before.into_iter().filter(|z| z.0 != b).collect();
+    assert_eq!(after, expect);
+    // uniqids keep growing across the restart.
+    let d = e.create(&ROOT, args(&["name=d"])).await.unwrap();
+    assert_eq!(
+        e.snapshot().zone(d).unwrap().uniqid,
+        max + 1,
+        "no uniqid is reused"
+    );
+    // The finished zone left no record; halting the rest leaves none at all.
+    for id in [a, c, d] {
+        e.halt(&ROOT, id).await.unwrap();
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("zones")).unwrap().count(),
+        0
+    );
+}
+
 // ---- concurrency ------------------------------------------------------------------------------
 
 /// Many tasks create, hold, boot, shut down, halt and destroy a small set

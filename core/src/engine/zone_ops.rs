@@ -74,6 +74,8 @@ impl Engine {
         };
         // Held until the zone is ready (or gone): nothing acts on it before.
         let _op = op;
+        // The uniqid is spent, whatever happens next: record it first.
+        self.persist_next_uniqid();
         self.set_status(uniqid, Status::Initialized);
         let snap = self.zone_snap(uniqid).expect("just created");
         if let Err(e) = self.zsd_create(&snap) {
@@ -91,6 +93,7 @@ impl Engine {
                     z.handle = Some(handle);
                     z.set_status(Status::Ready);
                 });
+                self.persist(uniqid);
                 self.publish();
                 Ok((snap.id, uniqid))
             }
@@ -139,6 +142,7 @@ impl Engine {
                     }
                     z.set_status(Status::Running);
                 });
+                self.persist(uniqid);
                 self.publish();
                 Ok(Booted {
                     id,
@@ -344,6 +348,7 @@ impl Engine {
             changed.insert(spec.name, value);
             (z.handle.clone(), changed)
         };
+        self.persist_id(id);
         if let Some(h) = handle {
             let rt = self.inner.runtime.clone();
             let name = id.to_string();
@@ -503,6 +508,7 @@ impl Engine {
 
     pub(super) fn set_status(&self, uniqid: u64, to: Status) {
         self.with_zone(uniqid, |z| z.set_status(to));
+        self.persist(uniqid);
         self.publish();
     }
 
@@ -550,6 +556,7 @@ impl Engine {
                 z.set_status(Status::Dead);
             }
         }
+        self.unpersist(uniqid);
         self.publish();
     }
 }

@@ -14,6 +14,8 @@ pub struct NullRuntime {
     refs: Mutex<std::collections::HashMap<ZoneId, KernelRefs>>,
     /// Names of zones whose `ready` must fail (to test unwinding).
     fail_ready: Mutex<Vec<String>>,
+    /// Zones whose supervisor "died" while no engine ran.
+    gone: Mutex<Vec<ZoneId>>,
 }
 
 impl NullRuntime {
@@ -32,6 +34,11 @@ impl NullRuntime {
     /// Make `ready` of the zone named `name` fail.
     pub fn fail_ready_of(&self, name: &str) {
         self.fail_ready.lock().unwrap().push(name.to_string());
+    }
+
+    /// Pretend the zone's supervisor died: adoption finds it gone.
+    pub fn mark_gone(&self, id: ZoneId) {
+        self.gone.lock().unwrap().push(id);
     }
 
     fn pid(&self) -> u32 {
@@ -78,7 +85,10 @@ impl Runtime for NullRuntime {
             .copied()
             .unwrap_or_default()
     }
-    fn adopt(&self, _spec: &ZoneSpec, handle: &Handle) -> Adopted {
+    fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted {
+        if self.gone.lock().unwrap().contains(&spec.id) {
+            return Adopted::Gone;
+        }
         Adopted::Alive {
             handle: handle.clone(),
             user_procs: true,

@@ -1,0 +1,267 @@
+//! # Durable state
+//!
+//! The state directory (`/var/lib/zones` by default) records every live
+//! zone, so that an engine that was killed — `kill -9` at any moment — can
+//! be followed by one that re-adopts every zone with the same id, uniqid,
+//! status and init pid.
+//!
+//! ```text
+//! STATE_DIR/
+//!   lock                 flock(2)ed by the one engine that owns the directory
+//!   engine.json          { "next_uniqid": N }
+//!   zones/<uniqid>.json  one ZoneRecord per live zone
+//! ```
+//!
+//! Every write is atomic: the new content goes to a temporary file in the
+//! same directory, is fsync'ed, renamed over the old name, and the
+//! directory is fsync'ed. A reader therefore sees the old record or the
+//! new one, never a mix, whatever moment the writer died at. A zone's file
+//! is removed when the zone is dead.
+//!
+//! The lock is an exclusive, non-blocking flock on `STATE_DIR/lock`, held
+//! for the engine's life (the kernel drops it when the process dies, so a
+//! killed engine never leaves a stale lock). A second engine on the same
+//! directory is refused with a message that says who holds it.
+
+use crate::param::Params;
+use crate::runtime::Handle;
+use crate::zone::{Status, ZoneId, ZoneName};
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+/// What is saved of one zone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZoneRecord {
+    pub id: ZoneId,
+    pub name: ZoneName,
+    pub uniqid: u64,
+    pub status: Status,
+    pub params: Params,
+    pub parent: ZoneId,
+    pub handle: Option<Handle>,
+    pub init_pid: u32,
+    pub boot_time: u64,
+    pub crtime: u64,
+    /// Saved counter state (load averages) to resume after a restart.
+    #[serde(default)]
+    pub kstat_state: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct EngineRecord {
+    next_uniqid: u64,
+}
+
+/// An owned state directory.
+pub struct Store {
+    dir: PathBuf,
+    /// Held open: the flock lives as long as this descriptor.
+    _lock: File,
+}
+
+impl Store {
+    /// Open (creating it if needed) and lock a state directory.
+    pub fn open(dir: &Path) -> io::Result<Store> {
+        fs::create_dir_all(dir.join("zones"))?;
+        let mut lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join("lock"))?;
+        // SAFETY: flock on a descriptor we own.
+        let r = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r != 0 {
+            let err = io::Error::last_os_error();
+            let mut holder = String::new();
+            let _ = lock.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(io::Error::new(
+                err.kind(),
+                format!(
+                    "{}: state directory is owned by another engine{}",
+                    dir.display(),
+                    if holder.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (pid {holder})")
+                    }
+                ),
+            ));
+        }
+        lock.set_len(0)?;
+        writeln!(lock, "{}", std::process::id())?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The uniqid the next zone gets (1 on a new directory).
+    pub fn next_uniqid(&self) -> io::Result<u64> {
+        match fs::read(self.dir.join("engine.json")) {
+            Ok(b) => Ok(serde_json::from_slice::<EngineRecord>(&b)
+                .map_err(|e| bad(&self.dir.join("engine.json"), e))?
+                .next_uniqid
+                .max(1)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(1),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn save_next_uniqid(&self, next: u64) -> io::Result<()> {
+        let b = serde_json::to_vec(&EngineRecord { next_uniqid: next })?;
+        write_atomic(&self.dir.join("engine.json"), &b)
+    }
+
+    fn zone_path(&self, uniqid: u64) -> PathBuf {
+        self.dir.join("zones").join(format!("{uniqid}.json"))
+    }
+
+    pub fn save_zone(&self, rec: &ZoneRecord) -> io::Result<()> {
+        let b = serde_json::to_vec_pretty(rec)?;
+        write_atomic(&self.zone_path(rec.uniqid), &b)
+    }
+
+    pub fn remove_zone(&self, uniqid: u64) -> io::Result<()> {
+        match fs::remove_file(self.zone_path(uniqid)) {
+            Ok(()) => sync_dir(&self.dir.join("zones")),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every saved zone, by uniqid. Leftover temporary files of a writer
+    /// that died are removed; a record that cannot be read is an error
+    /// naming its file.
+    pub fn load_zones(&self) -> io::Result<Vec<ZoneRecord>> {
+        let zdir = self.dir.join("zones");
+        let mut out = Vec::new();
+        for ent in fs::read_dir(&zdir)? {
+            let path = ent?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with(".tmp-") {
+                let _ = fs::remove_file(&path);
+                continue;
+            }
+            if !name.ends_with(".json") {
+                continue;
+            }
+            let b = fs::read(&path)?;
+            out.push(serde_json::from_slice(&b).map_err(|e| bad(&path, e))?);
+        }
+        out.sort_by_key(|r: &ZoneRecord| r.uniqid);
+        Ok(out)
+    }
+}
+
+fn bad(path: &Path, e: serde_json::Error) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {e}", path.display()),
+    )
+}
+
+/// Write, fsync, rename, fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
+        std::process::id()
+    ));
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(uniqid: u64) -> ZoneRecord {
+        ZoneRecord {
+            id: ZoneId(uniqid as u32),
+            name: ZoneName::new(&format!("z{uniqid}")).unwrap(),
+            uniqid,
+            status: Status::Running,
+            params: Params::new(),
+            parent: ZoneId::GLOBAL,
+            handle: Some(Handle {
+                zsched_pid: 42,
+                ..Default::default()
+            }),
+            init_pid: 43,
+            boot_time: 1,
+            crtime: 2,
+            kstat_state: None,
+        }
+    }
+
+    #[test]
+    fn records_round_trip_and_removed_ones_stay_gone() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(d.path()).unwrap();
+        s.save_zone(&rec(1)).unwrap();
+        s.save_zone(&rec(2)).unwrap();
+        s.remove_zone(1).unwrap();
+        assert_eq!(s.load_zones().unwrap(), vec![rec(2)]);
+        assert_eq!(s.next_uniqid().unwrap(), 1);
+        s.save_next_uniqid(9).unwrap();
+        assert_eq!(s.next_uniqid().unwrap(), 9);
+    }
+
+    #[test]
+    fn a_second_engine_on_the_same_directory_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let _first = Store::open(d.path()).unwrap();
+        let err = Store::open(d.path()).err().expect("locked");
+        assert!(err.to_string().contains("owned by another engine"), "{err}");
+        assert!(err.to_string().contains(&std::process::id().to_string()));
+    }
+
+    #[test]
+    fn the_lock_is_released_when_the_owner_goes() {
+        let d = tempfile::tempdir().unwrap();
+        drop(Store::open(d.path()).unwrap());
+        assert!(Store::open(d.path()).is_ok());
+    }
+
+    #[test]
+    fn a_torn_write_leaves_the_old_record_and_its_temporary_is_cleared() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(d.path()).unwrap();
+        s.save_zone(&rec(1)).unwrap();
+        // A writer that died after writing its temporary, before the rename.
+        fs::write(d.path().join("zones/.tmp-1.json-999"), b"{ half").unwrap();
+        assert_eq!(s.load_zones().unwrap(), vec![rec(1)]);
+        assert!(!d.path().join("zones/.tmp-1.json-999").exists());
+    }
+
+    #[test]
+    fn a_corrupt_record_is_an_error_naming_its_file() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(d.path()).unwrap();
+        fs::write(d.path().join("zones/7.json"), b"not json").unwrap();
+        let err = s.load_zones().unwrap_err();
+        assert!(err.to_string().contains("zones/7.json"), "{err}");
+    }
+}
