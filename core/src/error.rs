@@ -87,6 +87,9 @@ pub enum Error {
     /// The runtime failed to make the kernel do it.
     #[error("{zone}: {source}")]
     Runtime { zone: String, source: RuntimeError },
+    /// An error the daemon answered, as it said it.
+    #[error("{message}")]
+    Remote { errno: i32, message: String },
     /// The engine is going away.
     #[error("the engine is shutting down")]
     Shutdown,
@@ -122,6 +125,7 @@ impl Error {
             Error::Busy { .. } => libc::EBUSY,
             Error::Timeout { .. } => libc::ETIMEDOUT,
             Error::Runtime { source, .. } => source.errno.unwrap_or(libc::EIO),
+            Error::Remote { errno, .. } => *errno,
             Error::Shutdown => libc::ESHUTDOWN,
         }
     }

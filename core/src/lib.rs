@@ -6,6 +6,7 @@
 //! |---------------|--------------------------------------------------------------------|
 //! | [`zone`]      | identity (ids, names, uniqid), kernel status, administrative state |
 //! | [`param`]     | the one parameter model of jail parameters and zone attributes    |
+//! | [`api`]       | the daemon's socket protocol, its client, and embedded mode         |
 //! | [`engine`]    | the registry and the zone / jail operations over it               |
 //! | [`runtime`]   | the seam to the kernel, and the Linux runtime behind it           |
 //! | [`snapshot`]  | the immutable view every front-end shows                          |
@@ -13,6 +14,7 @@
 //! | [`error`]     | the typed errors of the operations and their errno                 |
 //! | [`tool`]      | what the command-line tools share, and their output formats        |
 
+pub mod api;
 pub mod engine;
 pub mod error;
 pub mod param;

@@ -1,0 +1,343 @@
+//! The client's side of the API, and [`Zones`]: one handle for a tool,
+//! whether the engine is the daemon's or embedded in the tool.
+
+use super::{
+    Answer, Call, Frame, Request, VERSION, WireError, WireKey, WireResult, read_frame, write_frame,
+};
+use crate::engine::{Booted, Caller, Engine, JailFlags, JailKey};
+use crate::error::Error;
+use crate::param::{Params, Value};
+use crate::snapshot::Snapshot;
+use crate::zone::{Status, ZoneId};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, oneshot, watch};
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<WireResult>>>>;
+
+/// A connection to zoned.
+pub struct Client {
+    next: AtomicU64,
+    tx: mpsc::UnboundedSender<Call>,
+    pending: Pending,
+    snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
+    /// Told the server we want snapshots pushed.
+    subscribed: Mutex<bool>,
+    pub engine: String,
+}
+
+/// An error the daemon answered, as an [`Error`] a tool can print.
+fn remote(e: WireError) -> Error {
+    Error::Remote {
+        errno: e.errno,
+        message: e.message,
+    }
+}
+
+impl Client {
+    /// Connect and say hello. Fails when no daemon answers.
+    pub async fn connect(socket: &Path) -> std::io::Result<Client> {
+        let stream = UnixStream::connect(socket).await?;
+        let (mut rd, mut wr) = stream.into_split();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Call>();
+        tokio::spawn(async move {
+            while let Some(c) = rx.recv().await {
+                if write_frame(&mut wr, &c).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let pending: Pending = Default::default();
+        let (snap_tx, snap_rx) = watch::channel(None);
+        let p2 = pending.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(f)) = read_frame::<_, Frame>(&mut rd).await {
+                match f {
+                    Frame::Reply { id, result } => {
+                        if let Some(w) = p2.lock().unwrap().remove(&id) {
+                            let _ = w.send(result);
+                        }
+                    }
+                    Frame::Snapshot { snapshot } => {
+                        let _ = snap_tx.send(Some(snapshot));
+                    }
+                }
+            }
+            // The daemon went away: every pending call fails.
+            p2.lock().unwrap().clear();
+        });
+        let mut c = Client {
+            next: AtomicU64::new(1),
+            tx,
+            pending,
+            snapshots: snap_rx,
+            subscribed: Mutex::new(false),
+            engine: String::new(),
+        };
+        match c.call(Request::Hello { version: VERSION }).await {
+            Ok(Answer::Hello { engine, .. }) => c.engine = engine,
+            Ok(_) => return Err(std::io::Error::other("unexpected hello")),
+            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        }
+        Ok(c)
+    }
+
+    /// One call and its answer.
+    pub async fn call(&self, request: Request) -> Result<Answer, Error> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (w, r) = oneshot::channel();
+        self.pending.lock().unwrap().insert(id, w);
+        self.tx
+            .send(Call { id, request })
+            .map_err(|_| Error::Shutdown)?;
+        match r.await {
+            Ok(WireResult::Ok(a)) => Ok(a),
+            Ok(WireResult::Err(e)) => Err(remote(e)),
+            Err(_) => Err(Error::Shutdown),
+        }
+    }
+
+    /// Snapshots pushed by the daemon (subscribes on first use).
+    pub async fn subscribe(&self) -> Result<watch::Receiver<Option<Arc<Snapshot>>>, Error> {
+        let first = {
+            let mut s = self.subscribed.lock().unwrap();
+            !std::mem::replace(&mut *s, true)
+        };
+        if first {
+            self.call(Request::Subscribe).await?;
+        }
+        Ok(self.snapshots.clone())
+    }
+}
+
+/// A tool's handle on the engine: the daemon's, or its own.
+pub enum Zones {
+    Daemon(Client),
+    Embedded(Engine),
+}
+
+/// Reach the daemon on `socket`; `None` when none answers there (the tool
+/// then starts an embedded engine).
+pub async fn connect(socket: &Path) -> Option<Client> {
+    Client::connect(socket).await.ok()
+}
+
+fn unexpected(a: Answer) -> Error {
+    Error::Fault(format!("unexpected answer {a:?}"))
+}
+
+impl Zones {
+    /// `embedded`, or the daemon's socket.
+    pub fn engine_name(&self) -> String {
+        match self {
+            Zones::Daemon(c) => c.engine.clone(),
+            Zones::Embedded(e) => e.snapshot().engine.clone(),
+        }
+    }
+
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, Error> {
+        match self {
+            Zones::Embedded(e) => Ok(e.snapshot()),
+            Zones::Daemon(c) => match c.call(Request::Snapshot).await? {
+                Answer::Snapshot { snapshot } => Ok(snapshot),
+                a => Err(unexpected(a)),
+            },
+        }
+    }
+
+    pub async fn lookup(&self, caller: &Caller, name: &str) -> Result<ZoneId, Error> {
+        match self {
+            Zones::Embedded(e) => e.lookup(caller, name),
+            Zones::Daemon(c) => match c.call(Request::Lookup { name: name.into() }).await? {
+                Answer::Id { id } => Ok(id),
+                a => Err(unexpected(a)),
+            },
+        }
+    }
+
+    pub async fn create(&self, caller: &Caller, params: Params) -> Result<ZoneId, Error> {
+        match self {
+            Zones::Embedded(e) => e.create(caller, params).await,
+            Zones::Daemon(c) => match c.call(Request::Create { params }).await? {
+                Answer::Id { id } => Ok(id),
+                a => Err(unexpected(a)),
+            },
+        }
+    }
+
+    pub async fn boot(&self, caller: &Caller, id: ZoneId) -> Result<Booted, Error> {
+        match self {
+            Zones::Embedded(e) => e.boot(caller, id).await,
+            Zones::Daemon(c) => booted(c.call(Request::Boot { id }).await?),
+        }
+    }
+
+    pub async fn reboot(&self, caller: &Caller, id: ZoneId) -> Result<Booted, Error> {
+        match self {
+            Zones::Embedded(e) => e.reboot(caller, id).await,
+            Zones::Daemon(c) => booted(c.call(Request::Reboot { id }).await?),
+        }
+    }
+
+    pub async fn shutdown(&self, caller: &Caller, id: ZoneId) -> Result<(), Error> {
+        match self {
+            Zones::Embedded(e) => e.shutdown(caller, id).await,
+            Zones::Daemon(c) => c.call(Request::Shutdown { id }).await.map(drop),
+        }
+    }
+
+    pub async fn halt(&self, caller: &Caller, id: ZoneId) -> Result<(), Error> {
+        match self {
+            Zones::Embedded(e) => e.halt(caller, id).await,
+            Zones::Daemon(c) => c.call(Request::Halt { id }).await.map(drop),
+        }
+    }
+
+    pub async fn destroy(&self, caller: &Caller, id: ZoneId) -> Result<(), Error> {
+        match self {
+            Zones::Embedded(e) => e.destroy(caller, id).await,
+            Zones::Daemon(c) => c.call(Request::Destroy { id }).await.map(drop),
+        }
+    }
+
+    pub async fn getattr(&self, caller: &Caller, id: ZoneId, attr: &str) -> Result<Value, Error> {
+        match self {
+            Zones::Embedded(e) => e.getattr(caller, id, attr),
+            Zones::Daemon(c) => match c
+                .call(Request::Getattr {
+                    id,
+                    attr: attr.into(),
+                })
+                .await?
+            {
+                Answer::Value { value } => Ok(value),
+                a => Err(unexpected(a)),
+            },
+        }
+    }
+
+    pub async fn wait_status(
+        &self,
+        id: ZoneId,
+        status: Status,
+        timeout: Option<Duration>,
+    ) -> Result<Status, Error> {
+        match self {
+            Zones::Embedded(e) => e.wait_status(id, status, timeout).await,
+            Zones::Daemon(c) => match c
+                .call(Request::WaitStatus {
+                    id,
+                    status,
+                    timeout_ms: timeout.map(|t| t.as_millis() as u64),
+                })
+                .await?
+            {
+                Answer::Status { status } => Ok(status),
+                a => Err(unexpected(a)),
+            },
+        }
+    }
+
+    pub async fn jail_set(
+        &self,
+        caller: &Caller,
+        params: Params,
+        flags: JailFlags,
+    ) -> Result<ZoneId, Error> {
+        match self {
+            Zones::Embedded(e) => e.jail_set(caller, params, flags).await,
+            Zones::Daemon(c) => match c
+                .call(Request::JailSet {
+                    params,
+                    flags: flags.0,
+                })
+                .await?
+            {
+                Answer::Id { id } => Ok(id),
+                a => Err(unexpected(a)),
+            },
+        }
+    }
+
+    pub async fn jail_get(
+        &self,
+        caller: &Caller,
+        key: &JailKey,
+        flags: JailFlags,
+    ) -> Result<(ZoneId, Params), Error> {
+        match self {
+            Zones::Embedded(e) => e.jail_get(caller, key, flags),
+            Zones::Daemon(c) => match c
+                .call(Request::JailGet {
+                    key: WireKey::from(key),
+                    names: Vec::new(),
+                    flags: flags.0,
+                })
+                .await?
+            {
+                Answer::Params { id, params } => Ok((id, params)),
+                a => Err(unexpected(a)),
+            },
+        }
+    }
+
+    pub async fn jail_remove(&self, caller: &Caller, id: ZoneId) -> Result<(), Error> {
+        match self {
+            Zones::Embedded(e) => e.jail_remove(caller, id).await,
+            Zones::Daemon(c) => c.call(Request::JailRemove { id }).await.map(drop),
+        }
+    }
+
+    pub async fn jail_attach(
+        &self,
+        caller: &Caller,
+        id: ZoneId,
+    ) -> Result<crate::engine::Attach, Error> {
+        match self {
+            Zones::Embedded(e) => e.jail_attach(caller, id),
+            Zones::Daemon(c) => match c.call(Request::JailAttach { id }).await? {
+                Answer::Attach {
+                    id,
+                    name,
+                    root,
+                    handle,
+                    params,
+                } => Ok(crate::engine::Attach {
+                    id,
+                    name: crate::zone::ZoneName::try_from(name).map_err(Error::Name)?,
+                    root,
+                    handle,
+                    params,
+                }),
+                a => Err(unexpected(a)),
+            },
+        }
+    }
+
+    /// Hold the zone for as long as this handle lives (a login session).
+    pub async fn hold(&self, id: ZoneId) -> Result<Option<crate::engine::Hold>, Error> {
+        match self {
+            Zones::Embedded(e) => e.hold(id, crate::engine::HoldKind::ZoneRef).map(Some),
+            Zones::Daemon(c) => c.call(Request::Hold { id }).await.map(|_| None),
+        }
+    }
+}
+
+fn booted(a: Answer) -> Result<Booted, Error> {
+    match a {
+        Answer::Booted {
+            id,
+            init_pid,
+            elapsed_us,
+        } => Ok(Booted {
+            id,
+            init_pid,
+            elapsed: Duration::from_micros(elapsed_us),
+        }),
+        a => Err(unexpected(a)),
+    }
+}

@@ -1,0 +1,344 @@
+//! # The engine's API: one protocol for the daemon and its clients
+//!
+//! Every front-end reaches the engine the same way (cli.md): `--socket
+//! PATH`, else `$ZONED_SOCKET`, else `/run/zones/zoned.sock`. When no
+//! daemon answers there, the tool runs the engine in-process — the
+//! *embedded* mode — over the same state directory, after taking the same
+//! lock. [`Zones`] hides which of the two a tool talks to.
+//!
+//! ## Wire format (version [`VERSION`])
+//!
+//! A stream of frames over a Unix stream socket; each frame is a 4-byte
+//! big-endian length and that many bytes of JSON. The client opens with
+//! [`Request::Hello`]; the server answers with its version and refuses a
+//! client of another major version. Then each [`Call`] carries an id that
+//! its [`Reply`] repeats, so a client may have several calls in flight; a
+//! `Subscribe` call makes the server push every new snapshot as an
+//! [`Frame::Snapshot`] on the same stream.
+//!
+//! ## Who may do what
+//!
+//! The server reads the caller's uid and pid with SO_PEERCRED. Root may
+//! call everything; every other local user only what reads (snapshot,
+//! subscribe, list, lookup, getattr, jail_get, wait). A caller inside a
+//! non-global zone is that zone's caller ([`crate::engine::Caller`]): it
+//! sees only its own zone.
+
+mod client;
+mod server;
+
+pub use client::{Client, Zones, connect};
+pub use server::{serve, zone_of_pid};
+
+use crate::engine::{Booted, JailFlags, JailKey};
+use crate::error::Error;
+use crate::param::{Params, Value};
+use crate::runtime::Handle;
+use crate::snapshot::Snapshot;
+use crate::zone::{Status, ZoneId};
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The protocol version.
+pub const VERSION: u32 = 1;
+
+/// The largest frame either side accepts.
+pub const MAX_FRAME: usize = 64 << 20;
+
+/// The default socket path.
+pub const DEFAULT_SOCKET: &str = "/run/zones/zoned.sock";
+/// The default state directory.
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/zones";
+
+/// One request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    Hello {
+        version: u32,
+    },
+    Snapshot,
+    Subscribe,
+    List,
+    Lookup {
+        name: String,
+    },
+    Create {
+        params: Params,
+    },
+    Boot {
+        id: ZoneId,
+    },
+    Shutdown {
+        id: ZoneId,
+    },
+    Halt {
+        id: ZoneId,
+    },
+    Reboot {
+        id: ZoneId,
+    },
+    Destroy {
+        id: ZoneId,
+    },
+    Getattr {
+        id: ZoneId,
+        attr: String,
+    },
+    Setattr {
+        id: ZoneId,
+        attr: String,
+        value: Value,
+    },
+    WaitStatus {
+        id: ZoneId,
+        status: Status,
+        timeout_ms: Option<u64>,
+    },
+    JailSet {
+        params: Params,
+        flags: u32,
+    },
+    JailGet {
+        key: WireKey,
+        names: Vec<String>,
+        flags: u32,
+    },
+    JailRemove {
+        id: ZoneId,
+    },
+    JailAttach {
+        id: ZoneId,
+    },
+    /// Hold the zone (zone_ref) for as long as this connection lives: a
+    /// zlogin / jexec session.
+    Hold {
+        id: ZoneId,
+    },
+}
+
+impl Request {
+    /// Does this request change anything (root only)?
+    pub fn is_control(&self) -> bool {
+        !matches!(
+            self,
+            Request::Hello { .. }
+                | Request::Snapshot
+                | Request::Subscribe
+                | Request::List
+                | Request::Lookup { .. }
+                | Request::Getattr { .. }
+                | Request::WaitStatus { .. }
+                | Request::JailGet { .. }
+        )
+    }
+}
+
+/// [`JailKey`] on the wire.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WireKey {
+    Jid(ZoneId),
+    Name(String),
+    LastJid(u32),
+}
+
+impl From<&JailKey> for WireKey {
+    fn from(k: &JailKey) -> WireKey {
+        match k {
+            JailKey::Jid(i) => WireKey::Jid(*i),
+            JailKey::Name(n) => WireKey::Name(n.clone()),
+            JailKey::LastJid(l) => WireKey::LastJid(*l),
+        }
+    }
+}
+
+impl From<WireKey> for JailKey {
+    fn from(k: WireKey) -> JailKey {
+        match k {
+            WireKey::Jid(i) => JailKey::Jid(i),
+            WireKey::Name(n) => JailKey::Name(n),
+            WireKey::LastJid(l) => JailKey::LastJid(l),
+        }
+    }
+}
+
+/// What a successful call answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Answer {
+    Unit,
+    Hello {
+        version: u32,
+        engine: String,
+    },
+    Id {
+        id: ZoneId,
+    },
+    Ids {
+        ids: Vec<ZoneId>,
+    },
+    Booted {
+        id: ZoneId,
+        init_pid: u32,
+        elapsed_us: u64,
+    },
+    Value {
+        value: Value,
+    },
+    Status {
+        status: Status,
+    },
+    Params {
+        id: ZoneId,
+        params: Params,
+    },
+    Attach {
+        id: ZoneId,
+        name: String,
+        root: PathBuf,
+        handle: Handle,
+        params: Params,
+    },
+    Snapshot {
+        snapshot: Arc<Snapshot>,
+    },
+}
+
+impl From<Booted> for Answer {
+    fn from(b: Booted) -> Answer {
+        Answer::Booted {
+            id: b.id,
+            init_pid: b.init_pid,
+            elapsed_us: b.elapsed.as_micros() as u64,
+        }
+    }
+}
+
+/// An error on the wire: its errno and message.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WireError {
+    pub errno: i32,
+    pub message: String,
+}
+
+impl From<&Error> for WireError {
+    fn from(e: &Error) -> WireError {
+        WireError {
+            errno: e.errno(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A numbered request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Call {
+    pub id: u64,
+    pub request: Request,
+}
+
+/// What the server sends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "frame", rename_all = "snake_case")]
+pub enum Frame {
+    Reply {
+        id: u64,
+        #[serde(flatten)]
+        result: WireResult,
+    },
+    Snapshot {
+        snapshot: Arc<Snapshot>,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WireResult {
+    Ok(Answer),
+    Err(WireError),
+}
+
+/// Write one frame.
+pub async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(
+    w: &mut W,
+    msg: &T,
+) -> io::Result<()> {
+    let body = serde_json::to_vec(msg)?;
+    if body.len() > MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame too large",
+        ));
+    }
+    let mut buf = Vec::with_capacity(4 + body.len());
+    buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    buf.extend_from_slice(&body);
+    w.write_all(&buf).await?;
+    w.flush().await
+}
+
+/// Read one frame; `None` at a clean end of stream.
+pub async fn read_frame<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(
+    r: &mut R,
+) -> io::Result<Option<T>> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame too large",
+        ));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).await?;
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// Where to find the engine and its state (cli.md: flags, then the
+/// environment, then the defaults).
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub socket: PathBuf,
+    pub state_dir: PathBuf,
+    /// Where zone cgroups live: absolute, or beneath the engine's own cgroup.
+    pub cgroup_root: String,
+}
+
+impl Endpoint {
+    /// Resolve from optional flags, then `$ZONED_SOCKET`,
+    /// `$ZONES_STATE_DIR`, `$ZONES_CGROUP_ROOT`, then the defaults.
+    pub fn resolve(
+        socket: Option<PathBuf>,
+        state_dir: Option<PathBuf>,
+        cgroup_root: Option<String>,
+    ) -> Endpoint {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        Endpoint {
+            socket: socket
+                .or_else(|| env("ZONED_SOCKET").map(PathBuf::from))
+                .unwrap_or_else(|| DEFAULT_SOCKET.into()),
+            state_dir: state_dir
+                .or_else(|| env("ZONES_STATE_DIR").map(PathBuf::from))
+                .unwrap_or_else(|| DEFAULT_STATE_DIR.into()),
+            cgroup_root: cgroup_root
+                .or_else(|| env("ZONES_CGROUP_ROOT").and_then(|v| v.into_string().ok()))
+                .unwrap_or_else(|| "/zones".to_string()),
+        }
+    }
+}
+
+/// The flags of jail_set / jail_get on the wire.
+pub fn flags(f: u32) -> JailFlags {
+    JailFlags(f)
+}
