@@ -7,6 +7,7 @@
 //! a [`crate::snapshot::Snapshot`], so they are tested byte for byte
 //! without a running engine.
 
+pub mod jls;
 pub mod zoneadm;
 
 /// Exit codes of every tool.

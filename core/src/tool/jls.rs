@@ -1,0 +1,485 @@
+//! `jls` formats (cli.md, FreeBSD jls(8)), byte for byte.
+//!
+//! | flags      | output                                                        |
+//! |------------|---------------------------------------------------------------|
+//! | (none)     | `   JID  IP Address      Hostname                      Path`, rows `%6d  %-15.15s %-29.29s %.74s` |
+//! | `-N`       | the same with the name in a 15-wide first column               |
+//! | `-v`       | four header lines; per jail: jid/hostname/path, name/state, cpuset id, one line per address |
+//! | `-h`       | a line of parameter names, then their values                   |
+//! | `-n`       | `name=value` pairs, booleans as `name` / `noname`              |
+//! | `-s`       | `-n` limited to parameters jail(8) can set, quoted             |
+//! | `-q`       | values with blanks or quotes are quoted                        |
+//! | `--json`   | `{"__version": "2", "jail-information": {"jail": [...]}}`      |
+//!
+//! Without parameter names, `-h`, `-n` and `-s` show every parameter:
+//! top-level names first, then the dotted ones, each group sorted.
+
+use crate::param::{self, Kind, Mutability, PARAMS, Params, Value};
+use crate::zone::ZoneId;
+use serde_json::{Map, Value as Json, json};
+use std::fmt::Write;
+
+/// What `jls` was asked to print.
+#[derive(Clone, Debug, Default)]
+pub struct JlsFlags {
+    pub header: bool,
+    pub nameval: bool,
+    pub quoted: bool,
+    pub skip: bool,
+    pub verbose: bool,
+    pub jail_name: bool,
+    pub json: bool,
+}
+
+impl JlsFlags {
+    /// Apply one option letter the way jls(8) combines them (later
+    /// letters clear what they conflict with).
+    pub fn apply(&mut self, c: char) {
+        match c {
+            'h' => {
+                self.skip = false;
+                self.verbose = false;
+                self.header = true;
+            }
+            'N' => self.jail_name = true,
+            'n' => {
+                self.verbose = false;
+                self.nameval = true;
+            }
+            'q' => self.quoted = true,
+            's' => {
+                self.header = false;
+                self.verbose = false;
+                self.nameval = true;
+                self.quoted = true;
+                self.skip = true;
+            }
+            'v' => {
+                self.header = false;
+                self.nameval = false;
+                self.skip = false;
+                self.verbose = true;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Parameters that belong to the engine or to a zone, not to a jail: not
+/// part of jls's "all".
+const NOT_JAIL: &[&str] = &[
+    "lastjid", "status", "uniqid", "initpid", "privset", "flags", "network",
+];
+
+/// Every parameter name jls shows for "all", in jls's order.
+pub fn all_names(jails: &[(ZoneId, Params)]) -> Vec<String> {
+    let mut names: Vec<String> = PARAMS
+        .iter()
+        .filter(|s| !NOT_JAIL.contains(&s.name))
+        .filter(|s| {
+            // Zone-side and jail(8) pseudo-parameters only when some jail has them.
+            let pseudo = s.name.starts_with("exec.")
+                || s.name.starts_with("zone.")
+                || s.name.starts_with("capped-memory.")
+                || matches!(
+                    s.name,
+                    "command"
+                        | "depend"
+                        | "stop.timeout"
+                        | "limitpriv"
+                        | "brand"
+                        | "autoboot"
+                        | "initname"
+                        | "bootargs"
+                        | "initnorestart"
+                        | "sched_class"
+                        | "fs_allowed"
+                        | "secflags"
+                        | "ip_hostname"
+                );
+            !pseudo || jails.iter().any(|(_, p)| p.get(s.name).is_some())
+        })
+        .map(|s| s.name.to_string())
+        .collect();
+    names.sort_by(|a, b| {
+        let (da, db) = (a.contains('.'), b.contains('.'));
+        da.cmp(&db).then(a.cmp(b))
+    });
+    names
+}
+
+fn value_of(p: &Params, name: &str) -> (Kind, Value) {
+    let spec = param::lookup(name);
+    let kind = spec.map_or(Kind::Str, |s| s.kind);
+    let v = p.get(name).cloned().unwrap_or(match kind {
+        Kind::Bool => Value::Bool(false),
+        Kind::Int | Kind::Size => Value::Int(0),
+        Kind::Str => Value::Str(String::new()),
+        Kind::List => Value::List(Vec::new()),
+    });
+    (kind, v)
+}
+
+/// The parameters with `jid` filled from the id the walk found.
+fn with_jid(id: ZoneId, p: &Params) -> Params {
+    let mut p = p.clone();
+    p.insert("jid", Value::Int(id.0 as i64));
+    p
+}
+
+/// `a.b.c` → `a.b.noc`; `persist` → `nopersist`.
+fn noname(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((h, l)) => format!("{h}.no{l}"),
+        None => format!("no{name}"),
+    }
+}
+
+fn quote(v: &str, quoted: bool) -> String {
+    let q = if v.contains('\'') {
+        Some('"')
+    } else if v.contains('"') {
+        Some('\'')
+    } else if v.contains(' ') || v.contains('\t') {
+        Some('"')
+    } else {
+        None
+    };
+    match q {
+        Some(c) if quoted => format!("{c}{v}{c}"),
+        _ => v.to_string(),
+    }
+}
+
+fn trunc(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn first_ip4(p: &Params) -> String {
+    p.list("ip4.addr")
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "-".to_string())
+}
+
+/// The text (or JSON) jls prints for these jails.
+pub fn render(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> String {
+    if f.json {
+        return render_json(jails, names, f);
+    }
+    let mut out = String::new();
+    let explicit = !names.is_empty();
+    let verbose = f.verbose && !explicit;
+    let default = !explicit && !f.header && !f.nameval && !verbose;
+    let names: Vec<String> = if explicit {
+        names.to_vec()
+    } else {
+        all_names(jails)
+    };
+    if verbose {
+        out.push_str("   JID  Hostname                      Path\n");
+        out.push_str("        Name                          State\n");
+        out.push_str("        CPUSetID\n");
+        out.push_str("        IP Address(es)\n");
+        for (id, p) in jails {
+            let host = p.str("host.hostname").unwrap_or("");
+            let path = p.str("path").unwrap_or("");
+            let name = p.str("name").unwrap_or("");
+            let state = if p.bool("dying") == Some(true) {
+                "DYING"
+            } else {
+                "ACTIVE"
+            };
+            let _ = writeln!(
+                out,
+                "{:>6}  {:<29} {}",
+                id.0,
+                trunc(host, 29),
+                trunc(path, 74)
+            );
+            let _ = writeln!(out, "        {:<29} {}", trunc(name, 29), state);
+            let _ = writeln!(out, "        {}", p.int("cpuset.id").unwrap_or(0));
+            for a in p.list("ip4.addr").iter().chain(p.list("ip6.addr").iter()) {
+                let _ = writeln!(out, "        {a}");
+            }
+        }
+        return out;
+    }
+    if default {
+        if f.jail_name {
+            let _ = writeln!(
+                out,
+                " {:<15} {:<15} {:<29} Path",
+                "JID", "IP Address", "Hostname"
+            );
+        } else {
+            out.push_str("   JID  IP Address      Hostname                      Path\n");
+        }
+        for (id, p) in jails {
+            if f.jail_name {
+                let _ = write!(out, " {:<15} ", p.str("name").unwrap_or(""));
+            } else {
+                let _ = write!(out, "{:>6}  ", id.0);
+            }
+            let _ = writeln!(
+                out,
+                "{:<15} {:<29} {}",
+                trunc(&first_ip4(p), 15),
+                trunc(p.str("host.hostname").unwrap_or(""), 29),
+                trunc(p.str("path").unwrap_or(""), 74)
+            );
+        }
+        return out;
+    }
+    if f.header {
+        let _ = writeln!(out, "{}", names.join(" "));
+    }
+    for (id, p) in jails {
+        let p = &with_jid(*id, p);
+        let mut fields = Vec::new();
+        for n in &names {
+            let spec = param::lookup(n);
+            if f.skip {
+                if spec.is_none_or(|s| s.mutability == Mutability::ReadOnly) {
+                    continue;
+                }
+                // A parameter under a "new/inherit" switch only when new.
+                if let Some((parent, _)) = n.split_once('.')
+                    && matches!(parent, "host" | "vnet" | "ip4" | "ip6")
+                    && p.str(parent).is_some_and(|v| v != "new")
+                {
+                    continue;
+                }
+            }
+            let (kind, v) = value_of(p, n);
+            if f.nameval && kind == Kind::Bool {
+                let b = v.as_bool().unwrap_or(false);
+                fields.push(if b { n.clone() } else { noname(n) });
+                continue;
+            }
+            let text = v.to_string();
+            let shown = if text.is_empty() {
+                if f.quoted {
+                    "\"\"".to_string()
+                } else if f.nameval {
+                    String::new()
+                } else {
+                    "-".to_string()
+                }
+            } else {
+                quote(&text, f.quoted)
+            };
+            fields.push(if f.nameval {
+                format!("{n}={shown}")
+            } else {
+                shown
+            });
+        }
+        let _ = writeln!(out, "{}", fields.join(" "));
+    }
+    out
+}
+
+fn json_value(kind: Kind, v: &Value) -> Json {
+    match (kind, v) {
+        (_, Value::Bool(b)) => json!(b),
+        (_, Value::Int(i)) => json!(i),
+        (_, Value::List(l)) => json!(l.join(",")),
+        (_, Value::Str(s)) => json!(s),
+    }
+}
+
+fn render_json(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> String {
+    let explicit = !names.is_empty();
+    let verbose = f.verbose && !explicit;
+    let default = !explicit && !f.header && !f.nameval && !verbose;
+    let all = if explicit {
+        names.to_vec()
+    } else {
+        all_names(jails)
+    };
+    let mut list = Vec::new();
+    for (id, p) in jails {
+        let mut o = Map::new();
+        if verbose {
+            o.insert("jid".into(), json!(id.0));
+            o.insert(
+                "hostname".into(),
+                json!(p.str("host.hostname").unwrap_or("")),
+            );
+            o.insert("path".into(), json!(p.str("path").unwrap_or("")));
+            o.insert("name".into(), json!(p.str("name").unwrap_or("")));
+            let dying = p.bool("dying") == Some(true);
+            o.insert(
+                "state".into(),
+                json!(if dying { "DYING" } else { "ACTIVE" }),
+            );
+            o.insert("cpusetid".into(), json!(p.int("cpuset.id").unwrap_or(0)));
+            o.insert("ipv4_addrs".into(), json!(p.list("ip4.addr")));
+            o.insert("ipv6_addrs".into(), json!(p.list("ip6.addr")));
+        } else if default {
+            if f.jail_name {
+                o.insert("name".into(), json!(p.str("name").unwrap_or("")));
+            } else {
+                o.insert("jid".into(), json!(id.0));
+            }
+            o.insert("ipv4".into(), json!(first_ip4(p)));
+            o.insert(
+                "hostname".into(),
+                json!(p.str("host.hostname").unwrap_or("")),
+            );
+            o.insert("path".into(), json!(p.str("path").unwrap_or("")));
+        } else {
+            let p = &with_jid(*id, p);
+            for n in &all {
+                if f.skip && param::lookup(n).is_none_or(|s| s.mutability == Mutability::ReadOnly) {
+                    continue;
+                }
+                let (kind, v) = value_of(p, n);
+                if matches!(n.as_str(), "ip4.addr" | "ip6.addr") {
+                    o.insert(n.clone(), json!(v.as_list()));
+                } else {
+                    o.insert(n.clone(), json_value(kind, &v));
+                }
+            }
+        }
+        list.push(Json::Object(o));
+    }
+    let doc = json!({"__version": "2", "jail-information": {"jail": list}});
+    format!("{doc}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::params_from_args;
+
+    fn jails() -> Vec<(ZoneId, Params)> {
+        let mut www = params_from_args(&[
+            "name=www",
+            "path=/zones/www",
+            "host.hostname=www",
+            "persist",
+            "ip4.addr=10.0.0.5,10.0.0.6",
+        ])
+        .unwrap();
+        www.insert("dying", Value::Bool(false));
+        let mut db = params_from_args(&[
+            "name=db",
+            "path=/zones/db",
+            "host.hostname=db.example.org",
+            "nopersist",
+            "exec.start=/bin/sh /etc/rc",
+        ])
+        .unwrap();
+        db.insert("dying", Value::Bool(true));
+        vec![(ZoneId(1), www), (ZoneId(2), db)]
+    }
+
+    fn flags(s: &str) -> JlsFlags {
+        let mut f = JlsFlags::default();
+        for c in s.chars() {
+            f.apply(c);
+        }
+        f
+    }
+
+    #[test]
+    fn default_format_matches_jls() {
+        assert_eq!(
+            render(&jails(), &[], &flags("")),
+            "   JID  IP Address      Hostname                      Path\n     1  10.0.0.5        www                           /zones/www\n     2  -               db.example.org                /zones/db\n"
+        );
+    }
+
+    #[test]
+    fn name_column_with_capital_n() {
+        assert_eq!(
+            render(&jails(), &[], &flags("N")),
+            " JID             IP Address      Hostname                      Path\n www             10.0.0.5        www                           /zones/www\n db              -               db.example.org                /zones/db\n"
+        );
+    }
+
+    #[test]
+    fn verbose_format_has_four_header_lines_and_every_address() {
+        let out = render(&jails()[..1], &[], &flags("v"));
+        assert_eq!(
+            out,
+            "   JID  Hostname                      Path\n        Name                          State\n        CPUSetID\n        IP Address(es)\n     1  www                           /zones/www\n        www                           ACTIVE\n        0\n        10.0.0.5\n        10.0.0.6\n"
+        );
+        assert!(render(&jails()[1..], &[], &flags("v")).contains("DYING"));
+    }
+
+    #[test]
+    fn name_value_pairs_show_booleans_as_name_or_noname() {
+        let names: Vec<String> = ["jid", "name", "persist", "exec.start", "ip4.addr"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            render(&jails(), &names, &flags("n")),
+            "jid=1 name=www persist exec.start= ip4.addr=10.0.0.5,10.0.0.6\njid=2 name=db nopersist exec.start=/bin/sh /etc/rc ip4.addr=\n"
+        );
+        assert_eq!(
+            render(&jails()[1..], &names, &flags("nq")),
+            "jid=2 name=db nopersist exec.start=\"/bin/sh /etc/rc\" ip4.addr=\"\"\n"
+        );
+    }
+
+    #[test]
+    fn header_line_then_values() {
+        let names: Vec<String> = ["jid", "name", "ip6.addr"].map(String::from).to_vec();
+        assert_eq!(
+            render(&jails(), &names, &flags("h")),
+            "jid name ip6.addr\n1 www -\n2 db -\n"
+        );
+    }
+
+    #[test]
+    fn settable_only_with_s_skips_read_only_parameters() {
+        let out = render(&jails()[..1], &[], &flags("s"));
+        assert!(out.contains("name=www"), "{out}");
+        assert!(out.contains(" persist"), "{out}");
+        assert!(!out.contains("dying"), "{out}");
+        assert!(!out.contains("children.cur"), "{out}");
+    }
+
+    #[test]
+    fn all_parameters_are_top_level_first_then_dotted_sorted() {
+        let names = all_names(&jails());
+        let first_dotted = names.iter().position(|n| n.contains('.')).unwrap();
+        assert!(names[..first_dotted].iter().all(|n| !n.contains('.')));
+        assert!(names[first_dotted..].iter().all(|n| n.contains('.')));
+        assert!(names.contains(&"exec.start".to_string()));
+        assert!(!names.contains(&"zone.cpu-cap".to_string()));
+    }
+
+    #[test]
+    fn json_is_libxo_version_2() {
+        let out = render(&jails()[..1], &[], &flags("")).len();
+        assert!(out > 0);
+        let j: Json = serde_json::from_str(&render(
+            &jails()[..1],
+            &[],
+            &JlsFlags {
+                json: true,
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+        assert_eq!(j["__version"], "2");
+        let jail = &j["jail-information"]["jail"][0];
+        assert_eq!(jail["jid"], 1);
+        assert_eq!(jail["hostname"], "www");
+        assert_eq!(jail["ipv4"], "10.0.0.5");
+        assert_eq!(jail["path"], "/zones/www");
+        let mut f = flags("n");
+        f.json = true;
+        let j: Json = serde_json::from_str(&render(&jails()[..1], &[], &f)).unwrap();
+        let jail = &j["jail-information"]["jail"][0];
+        assert_eq!(jail["persist"], true);
+        assert_eq!(jail["ip4.addr"], json!(["10.0.0.5", "10.0.0.6"]));
+    }
+}
