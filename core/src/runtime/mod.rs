@@ -22,6 +22,7 @@
 //! all: it is how the engine's own logic is tested, and it is not used to
 //! run zones.
 
+pub mod linux;
 mod null;
 
 pub use null::NullRuntime;

@@ -1,0 +1,506 @@
+//! # The Linux runtime
+//!
+//! [`LinuxRuntime`] implements [`Runtime`] with namespaces, cgroups and a
+//! supervisor process per zone. The engine process never changes its own
+//! namespaces: everything that must happen in a fresh single-threaded
+//! process happens in the `zsched` binary ([`launch`], [`zsched`]) or in a
+//! forked child that only makes system calls ([`enter`]).
+//!
+//! | runtime call | what happens |
+//! |---|---|
+//! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, makes the namespaces and the root, and execs zsched as the zone's pid 1; the runtime pings it and subscribes to its events |
+//! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc) |
+//! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
+//! | down | `down` to zsched: it unmounts everything but its root |
+//! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
+//! | update | rctls re-applied to the cgroups; host name through zsched |
+//! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
+//! | adopt | zsched's pid and start time checked; reconnected; else what is left is removed |
+//!
+//! Events: a thread per zone reads zsched's event connection and forwards
+//! [`RuntimeEvent`]s; the connection closing (zsched gone) is
+//! [`RuntimeEvent::Gone`] unless the runtime ended zsched itself.
+//!
+//! ## Finding the zsched binary
+//!
+//! [`LinuxRuntime::with_zsched`] names it; else `$ZONES_ZSCHED`; else
+//! `zsched` next to the current executable, or one directory up (a test
+//! binary in target/debug/deps finds target/debug/zsched).
+
+pub mod caps;
+pub mod cgroup;
+pub mod enter;
+pub mod install;
+pub mod launch;
+pub mod mounts;
+pub mod refs;
+pub mod zsched;
+
+use super::{Adopted, Handle, KernelRefs, Runtime, RuntimeError, RuntimeEvent, ZoneSpec};
+use crate::param::Params;
+use crate::zone::ZoneId;
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+pub(crate) fn err(step: &str, message: String, e: &std::io::Error) -> RuntimeError {
+    RuntimeError {
+        step: step.into(),
+        message,
+        errno: e.raw_os_error(),
+    }
+}
+
+/// The Linux runtime (module comment).
+pub struct LinuxRuntime {
+    run_dir: PathBuf,
+    cgroup_root: PathBuf,
+    zsched: Option<PathBuf>,
+    events: Arc<Mutex<Option<UnboundedSender<RuntimeEvent>>>>,
+    /// Control sockets of zones whose zsched the runtime ended itself (no
+    /// Gone event for them).
+    ended: Arc<Mutex<HashSet<PathBuf>>>,
+}
+
+impl LinuxRuntime {
+    /// A runtime that puts control sockets in `run_dir` (made if missing)
+    /// and zone cgroups under `cgroup_root` (absolute: from the top of each
+    /// hierarchy; relative: beneath the engine's own cgroup).
+    pub fn new(run_dir: impl Into<PathBuf>, cgroup_root: impl Into<PathBuf>) -> LinuxRuntime {
+        LinuxRuntime {
+            run_dir: run_dir.into(),
+            cgroup_root: cgroup_root.into(),
+            zsched: None,
+            events: Arc::new(Mutex::new(None)),
+            ended: Arc::new(Mutex::new(HashSet::new())),
+        }
+    }
+
+    /// Use this zsched binary.
+    pub fn with_zsched(mut self, path: impl Into<PathBuf>) -> LinuxRuntime {
+        self.zsched = Some(path.into());
+        self
+    }
+
+    /// The zsched binary this runtime runs (module comment).
+    pub fn zsched_path(&self) -> Result<PathBuf, RuntimeError> {
+        if let Some(p) = &self.zsched {
+            return Ok(p.clone());
+        }
+        if let Some(p) = std::env::var_os("ZONES_ZSCHED") {
+            return Ok(PathBuf::from(p));
+        }
+        let exe = std::env::current_exe()
+            .map_err(|e| err("launch", format!("current executable: {e}"), &e))?;
+        let dir = exe.parent().unwrap_or(Path::new("/"));
+        for cand in [dir.join("zsched"), dir.join("../zsched")] {
+            if cand.is_file() {
+                return Ok(cand);
+            }
+        }
+        Err(RuntimeError::new(
+            "launch",
+            format!(
+                "no zsched binary next to {} (set ZONES_ZSCHED or LinuxRuntime::with_zsched)",
+                exe.display()
+            ),
+        ))
+    }
+
+    pub fn run_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    /// The cgroup directories a zone gets, one per hierarchy.
+    pub fn cgroup_dirs(
+        &self,
+        spec: &ZoneSpec,
+    ) -> Result<Vec<(cgroup::Hierarchy, PathBuf)>, RuntimeError> {
+        let hs = cgroup::hierarchies()?;
+        let dir = cgroup::dir_name(spec.name.as_str(), spec.uniqid);
+        let parent = spec.parent.as_ref().map(|p| p.cgroups.as_slice());
+        Ok(hs
+            .into_iter()
+            .map(|h| {
+                let d = cgroup::zone_dir(&h, &self.cgroup_root, parent, &dir);
+                (h, d)
+            })
+            .collect())
+    }
+
+    fn make_cgroups(&self, spec: &ZoneSpec) -> Result<Vec<PathBuf>, RuntimeError> {
+        let dirs = self.cgroup_dirs(spec)?;
+        let mut made = Vec::new();
+        let result = (|| {
+            for (h, d) in &dirs {
+                if d.exists() {
+                    return Err(RuntimeError::new(
+                        "cgroup",
+                        format!("{}: already exists", d.display()),
+                    ));
+                }
+                let base = if self.cgroup_root.is_absolute() {
+                    h.mount.clone()
+                } else {
+                    h.mount.join(h.own.strip_prefix("/").unwrap_or(&h.own))
+                };
+                cgroup::create(h, d, &base)?;
+                made.push(d.clone());
+                if h.controllers.iter().any(|c| c == "devices") {
+                    cgroup::restrict_devices(d)?;
+                }
+            }
+            let v2 = dirs.iter().all(|(h, _)| h.is_v2());
+            let ctl: Vec<PathBuf> = dirs
+                .iter()
+                .filter(|(h, _)| v2 || !h.is_v2())
+                .map(|(_, d)| d.clone())
+                .collect();
+            cgroup::apply(&ctl, &spec.params, v2)
+        })();
+        match result {
+            Ok(()) => Ok(made),
+            Err(e) => {
+                let _ = cgroup::remove(&made);
+                Err(e)
+            }
+        }
+    }
+
+    /// Open the event connection of a zone and forward its events.
+    fn watch(&self, spec: &ZoneSpec, handle: &Handle) -> Result<(), RuntimeError> {
+        let mut s = connect(&handle.control)?;
+        s.write_all(b"events\n").map_err(|e| {
+            err(
+                "control socket",
+                format!("{}: {e}", handle.control.display()),
+                &e,
+            )
+        })?;
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        r.read_line(&mut line).map_err(|e| {
+            err(
+                "control socket",
+                format!("{}: {e}", handle.control.display()),
+                &e,
+            )
+        })?;
+        if line.trim() != "ok" {
+            return Err(RuntimeError::new(
+                "control socket",
+                format!("events: {line:?}"),
+            ));
+        }
+        let (id, uniqid) = (spec.id, spec.uniqid);
+        let control = handle.control.clone();
+        let events = self.events.clone();
+        let ended = self.ended.clone();
+        std::thread::Builder::new()
+            .name(format!("zsched-events-{id}"))
+            .spawn(move || {
+                let send = |ev| {
+                    if let Some(tx) = events.lock().unwrap().as_ref() {
+                        let _ = tx.send(ev);
+                    }
+                };
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    match r.read_line(&mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                    let l = line.trim();
+                    if let Some(st) = l.strip_prefix("init-exited ") {
+                        let status = st.parse().unwrap_or(0);
+                        send(RuntimeEvent::InitExited { id, uniqid, status });
+                    } else if l == "empty" {
+                        send(RuntimeEvent::Empty { id, uniqid });
+                    }
+                }
+                if !ended.lock().unwrap().remove(&control) {
+                    send(RuntimeEvent::Gone { id, uniqid });
+                }
+            })
+            .map_err(|e| err("events", format!("thread: {e}"), &e))?;
+        Ok(())
+    }
+}
+
+fn connect(path: &Path) -> Result<UnixStream, RuntimeError> {
+    UnixStream::connect(path).map_err(|e| {
+        err(
+            "control socket",
+            format!("connect {}: {e}", path.display()),
+            &e,
+        )
+    })
+}
+
+/// One request to zsched, one answer line (`ok [value]`).
+pub fn request(
+    control: &Path,
+    line: &str,
+    timeout: Option<Duration>,
+) -> Result<String, RuntimeError> {
+    let mut s = connect(control)?;
+    s.set_read_timeout(timeout).ok();
+    s.write_all(format!("{line}\n").as_bytes())
+        .map_err(|e| err("control socket", format!("{}: {e}", control.display()), &e))?;
+    let mut r = BufReader::new(s);
+    let mut ans = String::new();
+    r.read_line(&mut ans).map_err(|e| {
+        err(
+            "control socket",
+            format!("{line}: {}: {e}", control.display()),
+            &e,
+        )
+    })?;
+    let ans = ans.trim_end_matches('\n');
+    if let Some(v) = ans.strip_prefix("ok") {
+        return Ok(v.trim().to_string());
+    }
+    if let Some(e) = ans.strip_prefix("err ") {
+        let mut it = e.splitn(3, '\t');
+        let step = it.next().unwrap_or("zsched").to_string();
+        let message = it.next().unwrap_or("").to_string();
+        let errno = it.next().and_then(|x| x.parse().ok()).filter(|x| *x != 0);
+        return Err(RuntimeError {
+            step,
+            message,
+            errno,
+        });
+    }
+    Err(RuntimeError::new(
+        "control socket",
+        format!(
+            "{line}: zsched closed the connection ({})",
+            control.display()
+        ),
+    ))
+}
+
+/// The NSpid line of a process: its pid in each namespace, host first.
+pub fn nspids(pid: u32) -> Option<Vec<u32>> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let l = s.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    Some(
+        l.split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect(),
+    )
+}
+
+/// The host pid of the process that is `ns_pid` in zsched's namespace.
+pub fn host_pid(handle: &Handle, ns_pid: u32) -> Option<u32> {
+    let level = nspids(handle.zsched_pid)?.len() - 1;
+    handle
+        .cgroups
+        .iter()
+        .flat_map(|d| cgroup::procs(d))
+        .find(|p| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid)))
+}
+
+/// zsched of this handle is alive (pid and start time match).
+pub fn alive(handle: &Handle) -> bool {
+    handle.zsched_pid != 0 && launch::start_time(handle.zsched_pid) == Some(handle.zsched_start)
+}
+
+impl Runtime for LinuxRuntime {
+    fn ready(&self, spec: &ZoneSpec) -> Result<Handle, RuntimeError> {
+        let zsched = self.zsched_path()?;
+        let caps = caps::zone_set(&spec.params)?;
+        std::fs::create_dir_all(&self.run_dir).map_err(|e| {
+            err(
+                "control socket",
+                format!("mkdir {}: {e}", self.run_dir.display()),
+                &e,
+            )
+        })?;
+        let control = self
+            .run_dir
+            .join(format!("{}-{}.sock", spec.id, spec.uniqid));
+        let cgroups = self.make_cgroups(spec)?;
+        let fail = |e: RuntimeError| {
+            let _ = cgroup::remove(&cgroups);
+            let _ = std::fs::remove_file(&control);
+            e
+        };
+        let req = launch::LaunchRequest {
+            spec: spec.clone(),
+            cgroups: cgroups.clone(),
+            control: control.clone(),
+            caps,
+        };
+        let mut child = Command::new(&zsched)
+            .arg("launch")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| fail(err("launch", format!("run {}: {e}", zsched.display()), &e)))?;
+        let body = serde_json::to_vec(&req)
+            .map_err(|e| fail(RuntimeError::new("launch", e.to_string())))?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let wrote = stdin.write_all(&body);
+        drop(stdin);
+        let out = child
+            .wait_with_output()
+            .map_err(|e| fail(err("launch", format!("wait for zsched launch: {e}"), &e)))?;
+        wrote.map_err(|e| fail(err("launch", format!("send the request: {e}"), &e)))?;
+        let launched =
+            launch::decode_answer(&String::from_utf8_lossy(&out.stdout)).map_err(fail)?;
+        let handle = Handle {
+            zsched_pid: launched.pid,
+            zsched_start: launched.start,
+            cgroups,
+            control,
+            init_pid: 0,
+        };
+        let undo = |e: RuntimeError| {
+            let _ = self.end(&handle);
+            e
+        };
+        request(&handle.control, "ping", Some(Duration::from_secs(10))).map_err(undo)?;
+        self.watch(spec, &handle).map_err(undo)?;
+        Ok(handle)
+    }
+
+    fn boot(&self, _spec: &ZoneSpec, handle: &Handle) -> Result<u32, RuntimeError> {
+        let v = request(&handle.control, "boot", Some(Duration::from_secs(30)))?;
+        let ns_pid: u32 = v
+            .parse()
+            .map_err(|_| RuntimeError::new("boot", format!("bad answer from zsched: {v:?}")))?;
+        // init may already have exited (a jail's one-shot command).
+        Ok(host_pid(handle, ns_pid).unwrap_or(0))
+    }
+
+    fn shutdown(&self, handle: &Handle, timeout: Duration) -> Result<(), RuntimeError> {
+        if alive(handle) {
+            request(
+                &handle.control,
+                &format!("shutdown {}", timeout.as_secs()),
+                Some(timeout + Duration::from_secs(10)),
+            )?;
+        }
+        // Whatever is still in the cgroups (a process that left the pid
+        // namespace's reach) is killed through them.
+        let except = alive(handle).then_some(handle.zsched_pid);
+        cgroup::kill_all(&handle.cgroups, except);
+        Ok(())
+    }
+
+    fn down(&self, handle: &Handle) -> Result<(), RuntimeError> {
+        if !alive(handle) {
+            return Ok(());
+        }
+        request(&handle.control, "down", Some(Duration::from_secs(30))).map(|_| ())
+    }
+
+    fn destroy(&self, handle: &Handle) -> Result<(), RuntimeError> {
+        self.end(handle)
+    }
+
+    fn update(&self, handle: &Handle, changed: &Params) -> Result<(), RuntimeError> {
+        let v2 = cgroup::detect().ok() == Some(cgroup::Layout::V2);
+        let ctl: Vec<PathBuf> = handle
+            .cgroups
+            .iter()
+            .filter(|d| v2 || !d.starts_with("/sys/fs/cgroup/unified"))
+            .cloned()
+            .collect();
+        cgroup::apply(&ctl, changed, v2)?;
+        if let Some(h) = changed.str("host.hostname") {
+            request(
+                &handle.control,
+                &format!("hostname {h}"),
+                Some(Duration::from_secs(10)),
+            )?;
+        }
+        if let Some(d) = changed.str("host.domainname") {
+            request(
+                &handle.control,
+                &format!("domainname {d}"),
+                Some(Duration::from_secs(10)),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn refs(&self, _id: ZoneId, handle: &Handle) -> KernelRefs {
+        refs::kernel_refs(handle)
+    }
+
+    fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted {
+        if alive(handle)
+            && request(&handle.control, "ping", Some(Duration::from_secs(5))).is_ok()
+            && self.watch(spec, handle).is_ok()
+        {
+            {
+                let user_procs = handle
+                    .cgroups
+                    .iter()
+                    .flat_map(|d| cgroup::procs(d))
+                    .any(|p| p != handle.zsched_pid);
+                let mut h = handle.clone();
+                if h.init_pid != 0 && launch::start_time(h.init_pid).is_none() {
+                    h.init_pid = 0;
+                }
+                return Adopted::Alive {
+                    handle: h,
+                    user_procs,
+                };
+            }
+        }
+        let _ = cgroup::remove(&handle.cgroups);
+        let _ = std::fs::remove_file(&handle.control);
+        Adopted::Gone
+    }
+
+    fn subscribe(&self, events: UnboundedSender<RuntimeEvent>) {
+        *self.events.lock().unwrap() = Some(events);
+    }
+}
+
+impl LinuxRuntime {
+    /// End zsched, empty and remove the cgroups, remove the socket.
+    fn end(&self, handle: &Handle) -> Result<(), RuntimeError> {
+        self.ended.lock().unwrap().insert(handle.control.clone());
+        if alive(handle) {
+            let _ = request(&handle.control, "exit", Some(Duration::from_secs(5)));
+            // Wait for zsched to go (it is not our child: poll its pid).
+            for _ in 0..250 {
+                if !alive(handle) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if alive(handle) {
+                unsafe { libc::kill(handle.zsched_pid as i32, libc::SIGKILL) };
+            }
+        }
+        let r = cgroup::remove(&handle.cgroups);
+        let _ = std::fs::remove_file(&handle.control);
+        r
+    }
+}
+
+/// The entry point of the zsched binary: `launch` or `supervise`.
+pub fn zsched_main() -> ! {
+    match std::env::args().nth(1).as_deref() {
+        Some("launch") => launch::main(),
+        Some("supervise") => zsched::main(),
+        _ => {
+            eprintln!(
+                "zsched: run by the zones runtime only (zsched launch | zsched supervise ...)"
+            );
+            std::process::exit(2)
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! # The zone's root
+//!
+//! Run by the launcher's child — the future pid 1 of the zone — in its new
+//! mount namespace, after `/` was made private recursively, so nothing here
+//! is seen by the host and everything vanishes with the namespace.
+//!
+//! 1. The root is bind-mounted onto itself (pivot_root needs a mount point).
+//! 2. Sparse brand: the host's /usr, /bin, /sbin, /lib, /lib64 (and lib32,
+//!    libx32 when present) are bind-mounted read-only; where the host has a
+//!    symlink (Debian 12: /bin → usr/bin), the zone gets the same symlink.
+//! 3. /proc (the zone's pid namespace), /sys read-only, and a private /dev:
+//!    a small tmpfs with null, zero, full, random, urandom, tty, a console
+//!    that is a null device (the zone has no console yet), /dev/pts
+//!    (newinstance, ptmxmode=0666) with /dev/ptmx → pts/ptmx, /dev/shm, and
+//!    fd, stdin, stdout, stderr links into /proc/self/fd.
+//! 4. pivot_root the way crun and youki do: `pivot_root(".", ".")` from the
+//!    new root, then the old root (stacked on the same place) is made a
+//!    slave and detached with MNT_DETACH.
+//!
+//! Mount points are made as needed in a sparse root. In a whole root (which
+//! may be an empty directory, or hold a whole OS) /proc, /sys and /dev are
+//! mounted only where the directory exists, unless mount.procfs or
+//! mount.devfs is set to true, which makes it.
+
+use super::launch::ChildError;
+use crate::param::Params;
+use crate::zone::Brand;
+use std::ffi::CString;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+type R<T> = Result<T, ChildError>;
+
+fn c(p: &Path) -> CString {
+    CString::new(p.as_os_str().as_bytes()).expect("path without NUL")
+}
+
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// mount(2) with an error that names the step and the target.
+pub fn mount(
+    step: &str,
+    src: Option<&str>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> R<()> {
+    let src_c = src.map(|s| CString::new(s).unwrap());
+    let fs_c = fstype.map(|s| CString::new(s).unwrap());
+    let data_c = data.map(|s| CString::new(s).unwrap());
+    let t = c(target);
+    let r = unsafe {
+        libc::mount(
+            src_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+            t.as_ptr(),
+            fs_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+            flags,
+            data_c
+                .as_ref()
+                .map_or(std::ptr::null(), |s| s.as_ptr() as *const libc::c_void),
+        )
+    };
+    if r != 0 {
+        let e = last_errno();
+        return Err(ChildError::errno(
+            step,
+            format!(
+                "mount {} on {}",
+                src.or(fstype).unwrap_or("-"),
+                target.display()
+            ),
+            e,
+        ));
+    }
+    Ok(())
+}
+
+/// Make a directory for a mount point; refuse a symlink there (it could
+/// point anywhere in the host's tree).
+fn mount_point(step: &str, p: &Path) -> R<()> {
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.file_type().is_symlink() => Err(ChildError::new(
+            step,
+            format!("{}: is a symbolic link, not a directory", p.display()),
+        )),
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(ChildError::new(
+            step,
+            format!("{}: not a directory", p.display()),
+        )),
+        Err(_) => fs::create_dir_all(p).map_err(|e| {
+            ChildError::errno(
+                step,
+                format!("mkdir {}", p.display()),
+                e.raw_os_error().unwrap_or(0),
+            )
+        }),
+    }
+}
+
+/// The host directories a sparse zone shares.
+pub const SPARSE_DIRS: &[&str] = &["usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32"];
+
+/// Build the zone's root under `root` (already canonical). Returns nothing;
+/// the caller pivots.
+pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
+    // A root of `/` (a jail that shares the host's tree, as FreeBSD's own
+    // tests do) is already the namespace's root: no bind, no pivot.
+    if root != Path::new("/") {
+        mount(
+            "root",
+            Some(&root.to_string_lossy()),
+            root,
+            None,
+            libc::MS_BIND | libc::MS_REC,
+            None,
+        )?;
+    }
+    let sparse = brand == Brand::Sparse;
+    if sparse {
+        for d in SPARSE_DIRS {
+            let host = Path::new("/").join(d);
+            let zp = root.join(d);
+            let Ok(meta) = fs::symlink_metadata(&host) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                if fs::symlink_metadata(&zp).is_err() {
+                    let target = fs::read_link(&host).map_err(|e| {
+                        ChildError::errno(
+                            "sparse",
+                            format!("readlink {}", host.display()),
+                            e.raw_os_error().unwrap_or(0),
+                        )
+                    })?;
+                    std::os::unix::fs::symlink(&target, &zp).map_err(|e| {
+                        ChildError::errno(
+                            "sparse",
+                            format!("symlink {}", zp.display()),
+                            e.raw_os_error().unwrap_or(0),
+                        )
+                    })?;
+                }
+                continue;
+            }
+            mount_point("sparse", &zp)?;
+            mount(
+                "sparse",
+                Some(&host.to_string_lossy()),
+                &zp,
+                None,
+                libc::MS_BIND | libc::MS_REC,
+                None,
+            )?;
+            mount(
+                "sparse",
+                None,
+                &zp,
+                None,
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NODEV,
+                None,
+            )?;
+        }
+    }
+    let wanted = |dir: &str, param: Option<&str>| -> Option<PathBuf> {
+        let p = root.join(dir);
+        let explicit = param.and_then(|n| params.bool(n));
+        if explicit == Some(false) {
+            return None;
+        }
+        (sparse || explicit == Some(true) || p.is_dir()).then_some(p)
+    };
+    let nosuid = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    if let Some(p) = wanted("proc", Some("mount.procfs")) {
+        mount_point("proc", &p)?;
+        mount("proc", Some("proc"), &p, Some("proc"), nosuid, None)?;
+    }
+    if let Some(p) = wanted("sys", None) {
+        mount_point("sys", &p)?;
+        match mount(
+            "sys",
+            Some("sysfs"),
+            &p,
+            Some("sysfs"),
+            nosuid | libc::MS_RDONLY,
+            None,
+        ) {
+            // The host's sysfs is already there (a root of `/`): make this
+            // namespace's copy of it read-only instead.
+            Err(e) if e.errno == Some(libc::EBUSY) => mount(
+                "sys",
+                None,
+                &p,
+                None,
+                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | nosuid,
+                None,
+            )?,
+            r => r?,
+        }
+    }
+    if let Some(p) = wanted("dev", Some("mount.devfs")) {
+        mount_point("dev", &p)?;
+        dev(&p)?;
+    }
+    Ok(())
+}
+
+/// The private /dev (ruleset 4).
+fn dev(dev: &Path) -> R<()> {
+    mount(
+        "dev",
+        Some("tmpfs"),
+        dev,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        Some("mode=755,size=65536k"),
+    )?;
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+        ("console", 1, 3),
+    ] {
+        let p = c(&dev.join(name));
+        let r = unsafe {
+            libc::mknod(
+                p.as_ptr(),
+                libc::S_IFCHR | 0o666,
+                libc::makedev(major, minor),
+            )
+        };
+        if r != 0 {
+            return Err(ChildError::errno(
+                "dev",
+                format!("mknod {}", dev.join(name).display()),
+                last_errno(),
+            ));
+        }
+        // mknod obeys the umask; the nodes must be 0666.
+        let _ = fs::set_permissions(dev.join(name), fs::Permissions::from_mode(0o666));
+    }
+    let pts = dev.join("pts");
+    mount_point("dev", &pts)?;
+    mount(
+        "dev",
+        Some("devpts"),
+        &pts,
+        Some("devpts"),
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+    )?;
+    let shm = dev.join("shm");
+    mount_point("dev", &shm)?;
+    mount(
+        "dev",
+        Some("tmpfs"),
+        &shm,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some("mode=1777"),
+    )?;
+    for (link, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        std::os::unix::fs::symlink(target, dev.join(link)).map_err(|e| {
+            ChildError::errno(
+                "dev",
+                format!("symlink {}", dev.join(link).display()),
+                e.raw_os_error().unwrap_or(0),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// pivot_root into `root` and detach the old root (nothing to do for `/`).
+pub fn pivot(root: &Path) -> R<()> {
+    if root == Path::new("/") {
+        return Ok(());
+    }
+    let rc = c(root);
+    if unsafe { libc::chdir(rc.as_ptr()) } != 0 {
+        return Err(ChildError::errno(
+            "pivot_root",
+            format!("chdir {}", root.display()),
+            last_errno(),
+        ));
+    }
+    let dot = c(Path::new("."));
+    if unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) } != 0 {
+        return Err(ChildError::errno(
+            "pivot_root",
+            root.display().to_string(),
+            last_errno(),
+        ));
+    }
+    // The old root is now stacked on "."; make sure nothing propagates
+    // from it, then detach it.
+    mount(
+        "pivot_root",
+        None,
+        Path::new("."),
+        None,
+        libc::MS_SLAVE | libc::MS_REC,
+        None,
+    )?;
+    if unsafe { libc::umount2(dot.as_ptr(), libc::MNT_DETACH) } != 0 {
+        return Err(ChildError::errno(
+            "pivot_root",
+            "detach the old root".into(),
+            last_errno(),
+        ));
+    }
+    let slash = c(Path::new("/"));
+    if unsafe { libc::chdir(slash.as_ptr()) } != 0 {
+        return Err(ChildError::errno(
+            "pivot_root",
+            "chdir /".into(),
+            last_errno(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,529 @@
+//! # zsched: the zone's pid 1
+//!
+//! Named after illumos' zsched, the kernel process every zone's processes
+//! descend from. Here it is a small single-threaded program, exec'd by the
+//! launcher from a descriptor (the zone's root needs no file of it) as pid
+//! 1 of the zone's pid namespace. It:
+//!
+//! * keeps its full permitted set but drops from its *bounding* set every
+//!   capability that is not the zone's ([`super::caps`]), so that all it
+//!   starts runs with the zone's set only, and a process of the zone cannot
+//!   ptrace it (it would need a superset of zsched's capabilities);
+//! * reaps every orphan of the zone (it is their reaper as pid 1);
+//! * serves the engine on the control socket the launcher bound (the
+//!   descriptor is inherited; the path is in the host's run directory);
+//! * starts init on `boot`, restarts it when it exits unless
+//!   `initnorestart` is set (or it is a jail's exec.start/command, which run
+//!   once), at most 5 times in 10 s;
+//! * on `shutdown T` sends SIGTERM to every process of the zone
+//!   (kill(-1) from a pid namespace's init reaches exactly the namespace),
+//!   waits up to T seconds, then SIGKILLs until none is left. The runtime
+//!   backs this with the cgroup (cgroup.kill, or freeze/kill/thaw on v1).
+//!
+//! It counts the zone's processes through a proc mount of its namespace
+//! that is attached nowhere (made by the launcher with fsmount), so it can
+//! also count in a zone whose root has no /proc.
+//!
+//! ## Protocol
+//!
+//! Lines of text on a Unix stream socket. Requests: `ping`, `boot`,
+//! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path), `hostname NAME`, `domainname NAME`,
+//! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
+//! After `events` the connection carries events: `init-exited STATUS`
+//! (the raw wait status) and `empty` (no user process is left).
+//! Signals sent to zsched from inside the zone are read and ignored.
+
+use super::caps;
+use super::launch::{self, ChildError, Supervise};
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
+use std::time::{Duration, Instant};
+
+struct Conn {
+    stream: UnixStream,
+    buf: Vec<u8>,
+    events: bool,
+    dead: bool,
+}
+
+impl Conn {
+    fn send(&mut self, line: &str) {
+        let mut msg = line.as_bytes().to_vec();
+        msg.push(b'\n');
+        if self.stream.write_all(&msg).is_err() {
+            self.dead = true;
+        }
+    }
+}
+
+struct Zsched {
+    sup: Supervise,
+    proc_fd: RawFd,
+    conns: Vec<Conn>,
+    init: Option<i32>,
+    booted: bool,
+    /// Set by `shutdown`: the deadline for SIGTERM; waiting connections.
+    shutdown: Option<(Instant, Vec<usize>)>,
+    stopped: bool,
+    restarts: VecDeque<Instant>,
+    empty_told: bool,
+}
+
+/// `zsched supervise CFG_FD LISTEN_FD VERDICT_FD`.
+pub fn main() -> ! {
+    let args: Vec<String> = std::env::args().collect();
+    let fd = |i: usize| -> RawFd { args.get(i).and_then(|s| s.parse().ok()).unwrap_or(-1) };
+    let (cfg_fd, listen_fd, verdict_fd) = (fd(2), fd(3), fd(4));
+    unsafe {
+        let name = CString::new("zsched").unwrap();
+        libc::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong, 0, 0, 0);
+    }
+    let mut cfg = String::new();
+    let mut f = unsafe { std::fs::File::from_raw_fd(cfg_fd) };
+    use std::io::Seek;
+    let _ = f.seek(std::io::SeekFrom::Start(0));
+    if f.read_to_string(&mut cfg).is_err() {
+        std::process::exit(2);
+    }
+    drop(f);
+    let sup = match serde_json::from_str::<Supervise>(&cfg) {
+        Ok(s) => s,
+        Err(e) => launch::fail(
+            verdict_fd,
+            ChildError::new("launch", format!("zsched config: {e}")),
+        ),
+    };
+    let proc_fd = match launch::setup(&sup.spec) {
+        Ok(fd) => fd,
+        Err(e) => launch::fail(verdict_fd, e),
+    };
+    if let Err(errno) = caps::drop_bounding(sup.caps) {
+        launch::fail(
+            verdict_fd,
+            ChildError::errno("capabilities", "drop from the bounding set".into(), errno),
+        );
+    }
+    // Set up: the launcher reads EOF and reports success.
+    unsafe { libc::close(verdict_fd) };
+    unsafe {
+        libc::fcntl(proc_fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let listener = unsafe { UnixListener::from_raw_fd(listen_fd) };
+    let _ = listener.set_nonblocking(true);
+    unsafe { libc::fcntl(listen_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    // SIGCHLD and the terminating signals arrive on a signalfd.
+    let sfd = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [
+            libc::SIGCHLD,
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGHUP,
+            libc::SIGQUIT,
+            libc::SIGUSR1,
+            libc::SIGUSR2,
+        ] {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK)
+    };
+    let mut z = Zsched {
+        sup,
+        proc_fd,
+        conns: Vec::new(),
+        init: None,
+        booted: false,
+        shutdown: None,
+        stopped: false,
+        restarts: VecDeque::new(),
+        empty_told: false,
+    };
+    z.run(&listener, sfd)
+}
+
+impl Zsched {
+    fn run(&mut self, listener: &UnixListener, sfd: RawFd) -> ! {
+        loop {
+            let mut pfds = vec![
+                libc::pollfd {
+                    fd: sfd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: listener.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            for c in &self.conns {
+                pfds.push(libc::pollfd {
+                    fd: c.stream.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+            }
+            let timeout = if self.shutdown.is_some() { 50 } else { 1000 };
+            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
+            if pfds[0].revents != 0 {
+                let mut buf = [0u8; 128 * 8];
+                while unsafe { libc::read(sfd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) }
+                    > 0
+                {}
+            }
+            self.reap();
+            if pfds[1].revents != 0 {
+                while let Ok((s, _)) = listener.accept() {
+                    let _ = s.set_nonblocking(true);
+                    self.conns.push(Conn {
+                        stream: s,
+                        buf: Vec::new(),
+                        events: false,
+                        dead: false,
+                    });
+                }
+            }
+            for i in 0..self.conns.len() {
+                if pfds.get(i + 2).is_some_and(|p| p.revents != 0) {
+                    self.read_conn(i);
+                }
+            }
+            self.progress();
+            // Drop closed connections (indices of waiting shutdowns shift).
+            if self.conns.iter().any(|c| c.dead) {
+                let mut map = Vec::new();
+                let mut n = 0;
+                for c in &self.conns {
+                    map.push(if c.dead {
+                        None
+                    } else {
+                        n += 1;
+                        Some(n - 1)
+                    });
+                }
+                self.conns.retain(|c| !c.dead);
+                if let Some((_, waiting)) = &mut self.shutdown {
+                    *waiting = waiting.iter().filter_map(|i| map[*i]).collect();
+                }
+            }
+        }
+    }
+
+    fn read_conn(&mut self, i: usize) {
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.conns[i].stream.read(&mut buf) {
+                Ok(0) => {
+                    self.conns[i].dead = true;
+                    break;
+                }
+                Ok(n) => self.conns[i].buf.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.conns[i].dead = true;
+                    break;
+                }
+            }
+        }
+        while let Some(pos) = self.conns[i].buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.conns[i].buf.drain(..=pos).collect();
+            let line = String::from_utf8_lossy(&line[..line.len() - 1]).to_string();
+            self.command(i, &line);
+        }
+    }
+
+    fn command(&mut self, i: usize, line: &str) {
+        let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let reply = match cmd {
+            "ping" => Ok(String::new()),
+            "boot" => self.boot().map(|p| p.to_string()),
+            "shutdown" => {
+                let secs: u64 = arg.trim().parse().unwrap_or(10);
+                self.stopped = true;
+                unsafe { libc::kill(-1, libc::SIGTERM) };
+                let deadline = Instant::now() + Duration::from_secs(secs);
+                match &mut self.shutdown {
+                    Some((_, waiting)) => waiting.push(i),
+                    None => self.shutdown = Some((deadline, vec![i])),
+                }
+                return;
+            }
+            "down" => self.down(),
+            "refs" => Ok(format!(
+                "{} {}",
+                self.ipc_objects(),
+                self.sup.spec.root.display()
+            )),
+            "hostname" | "domainname" => {
+                let r = unsafe {
+                    if cmd == "hostname" {
+                        libc::sethostname(arg.as_ptr() as *const libc::c_char, arg.len())
+                    } else {
+                        libc::setdomainname(arg.as_ptr() as *const libc::c_char, arg.len())
+                    }
+                };
+                if r == 0 {
+                    Ok(String::new())
+                } else {
+                    Err(("hostname".into(), format!("set {cmd} {arg:?}"), errno()))
+                }
+            }
+            "events" => {
+                self.conns[i].events = true;
+                Ok(String::new())
+            }
+            "exit" => {
+                self.conns[i].send("ok");
+                unsafe { libc::kill(-1, libc::SIGKILL) };
+                std::process::exit(0);
+            }
+            _ => Err(("protocol".into(), format!("unknown request {line:?}"), 0)),
+        };
+        let text = match reply {
+            Ok(v) if v.is_empty() => "ok".to_string(),
+            Ok(v) => format!("ok {v}"),
+            Err((step, msg, errno)) => {
+                let detail = if errno != 0 {
+                    format!("{msg}: {}", std::io::Error::from_raw_os_error(errno))
+                } else {
+                    msg
+                };
+                format!("err {step}\t{detail}\t{errno}")
+            }
+        };
+        self.conns[i].send(&text);
+    }
+
+    fn jail_argv(&self) -> Option<Vec<String>> {
+        let p = &self.sup.spec.params;
+        let command = p.list("command");
+        if !command.is_empty() {
+            return Some(command);
+        }
+        let start = p.list("exec.start");
+        if !start.is_empty() {
+            return Some(vec!["/bin/sh".into(), "-c".into(), start.join("\n")]);
+        }
+        None
+    }
+
+    fn init_argv(&self) -> Vec<String> {
+        let p = &self.sup.spec.params;
+        if p.get("initname").is_none()
+            && let Some(argv) = self.jail_argv()
+        {
+            return argv;
+        }
+        let mut argv = vec![p.str("initname").unwrap_or("/sbin/init").to_string()];
+        if let Some(b) = p.str("bootargs") {
+            argv.extend(b.split_whitespace().map(str::to_string));
+        }
+        argv
+    }
+
+    fn boot(&mut self) -> Result<i32, (String, String, i32)> {
+        if let Some(pid) = self.init {
+            return Err((
+                "boot".into(),
+                format!("already booted (init is pid {pid})"),
+                libc::EBUSY,
+            ));
+        }
+        let pid = self.spawn_init()?;
+        self.booted = true;
+        self.empty_told = false;
+        Ok(pid)
+    }
+
+    fn spawn_init(&mut self) -> Result<i32, (String, String, i32)> {
+        let argv = self.init_argv();
+        let spec = &self.sup.spec;
+        let mut cmd = std::process::Command::new(&argv[0]);
+        cmd.args(&argv[1..])
+            .env_clear()
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
+            .env("HOME", "/")
+            .current_dir("/");
+        if self.sup.spec.params.bool("exec.clean") != Some(true) {
+            cmd.env("JID", spec.id.to_string())
+                .env("JNAME", spec.name.as_str())
+                .env("JPATH", spec.root.as_os_str());
+        }
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                caps::clear_inheritable(None).map_err(std::io::Error::from_raw_os_error)
+            });
+        }
+        match cmd.spawn() {
+            Ok(child) => {
+                let pid = child.id() as i32;
+                self.init = Some(pid);
+                Ok(pid)
+            }
+            Err(e) => Err((
+                "exec init".into(),
+                argv[0].clone(),
+                e.raw_os_error().unwrap_or(0),
+            )),
+        }
+    }
+
+    fn tell(&mut self, event: &str) {
+        for c in self.conns.iter_mut().filter(|c| c.events) {
+            c.send(event);
+        }
+    }
+
+    fn reap(&mut self) {
+        loop {
+            let mut st = 0;
+            let pid = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
+            if pid <= 0 {
+                break;
+            }
+            if Some(pid) == self.init {
+                self.init = None;
+                self.tell(&format!("init-exited {st}"));
+                let p = &self.sup.spec.params;
+                let once = p.get("initname").is_none() && self.jail_argv().is_some();
+                if !self.stopped && !once && p.bool("initnorestart") != Some(true) {
+                    let now = Instant::now();
+                    while self
+                        .restarts
+                        .front()
+                        .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(10))
+                    {
+                        self.restarts.pop_front();
+                    }
+                    if self.restarts.len() < 5 {
+                        self.restarts.push_back(now);
+                        let _ = self.spawn_init();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Count the zone's processes other than zsched.
+    fn user_procs(&self) -> usize {
+        let dot = CString::new(".").unwrap();
+        unsafe {
+            let fd = libc::openat(
+                self.proc_fd,
+                dot.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            );
+            if fd < 0 {
+                return 0;
+            }
+            let dir = libc::fdopendir(fd);
+            if dir.is_null() {
+                libc::close(fd);
+                return 0;
+            }
+            let mut n = 0;
+            loop {
+                let ent = libc::readdir(dir);
+                if ent.is_null() {
+                    break;
+                }
+                let name = std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()).to_bytes();
+                if !name.is_empty() && name.iter().all(u8::is_ascii_digit) && name != b"1" {
+                    n += 1;
+                }
+            }
+            libc::closedir(dir);
+            n
+        }
+    }
+
+    fn progress(&mut self) {
+        let n = self.user_procs();
+        if n > 0 {
+            self.empty_told = false;
+        }
+        if let Some((deadline, _)) = &self.shutdown {
+            if n == 0 {
+                let (_, waiting) = self.shutdown.take().unwrap();
+                for i in waiting {
+                    if let Some(c) = self.conns.get_mut(i) {
+                        c.send("ok");
+                    }
+                }
+            } else if Instant::now() >= *deadline {
+                unsafe { libc::kill(-1, libc::SIGKILL) };
+            }
+        }
+        if n == 0 && (self.booted || self.stopped) && !self.empty_told {
+            self.empty_told = true;
+            self.tell("empty");
+        }
+    }
+
+    fn read_proc(&self, path: &str) -> Option<String> {
+        let p = CString::new(path).unwrap();
+        let fd =
+            unsafe { libc::openat(self.proc_fd, p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return None;
+        }
+        let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+        let mut s = String::new();
+        f.read_to_string(&mut s).ok()?;
+        Some(s)
+    }
+
+    /// Unmount everything in the zone's mount namespace but its root,
+    /// deepest first.
+    fn down(&mut self) -> Result<String, (String, String, i32)> {
+        let Some(mi) = self.read_proc("self/mountinfo") else {
+            return Err(("down".into(), "read mountinfo".into(), errno()));
+        };
+        let mut points: Vec<String> = mi
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .map(|s| s.replace("\\040", " "))
+            .filter(|p| p != "/")
+            .collect();
+        points.reverse();
+        let mut failed = Vec::new();
+        for p in points {
+            let c = CString::new(p.clone()).unwrap();
+            if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } != 0 {
+                let e = errno();
+                if e != libc::EINVAL && e != libc::ENOENT {
+                    failed.push(format!("{p}: {}", std::io::Error::from_raw_os_error(e)));
+                }
+            }
+        }
+        if failed.is_empty() {
+            Ok(String::new())
+        } else {
+            Err(("down".into(), format!("umount {}", failed.join(", ")), 0))
+        }
+    }
+
+    /// System V IPC objects of the zone's IPC namespace.
+    fn ipc_objects(&self) -> usize {
+        ["sysvipc/shm", "sysvipc/msg", "sysvipc/sem"]
+            .iter()
+            .filter_map(|p| self.read_proc(p))
+            .map(|s| s.lines().skip(1).filter(|l| !l.trim().is_empty()).count())
+            .sum()
+    }
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}

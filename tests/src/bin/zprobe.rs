@@ -1,0 +1,140 @@
+//! Probes run inside a zone by the end-to-end tests. Each prints one line
+//! and exits 0 when the probed action succeeded, 1 when it failed.
+//!
+//! * `raw-socket` — socket(AF_INET, SOCK_RAW, ICMP)
+//! * `mount` — mount a tmpfs on /mnt
+//! * `sethostname NAME`
+//! * `see PATH` — does PATH exist (from here)?
+//! * `dotdot PATH` — chdir("..") 64 times, then: does PATH exist?
+//! * `chroot-escape PATH` — the classic escape with a held directory fd,
+//!   then: does PATH exist?
+//! * `forkbomb N` — fork up to N sleeping children; prints how many forks
+//!   succeeded, exit 0 when all N did
+//! * `hog MB` — allocate and touch MB MiB, printing every 16 MiB
+//! * `spin SECONDS` — a busy loop
+use std::ffi::CString;
+
+fn exists(p: &str) -> bool {
+    let c = CString::new(p).unwrap();
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    unsafe { libc::lstat(c.as_ptr(), &mut st) == 0 }
+}
+
+fn report(ok: bool, what: &str) -> ! {
+    let err = std::io::Error::last_os_error();
+    if ok {
+        println!("ok {what}");
+        std::process::exit(0)
+    }
+    println!("failed {what}: {err}");
+    std::process::exit(1)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    match arg(0).as_str() {
+        "raw-socket" => {
+            let s = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP) };
+            report(s >= 0, "raw socket")
+        }
+        "mount" => {
+            let (src, dst, fs) = (
+                CString::new("tmpfs").unwrap(),
+                CString::new("/mnt").unwrap(),
+                CString::new("tmpfs").unwrap(),
+            );
+            let r = unsafe {
+                libc::mount(src.as_ptr(), dst.as_ptr(), fs.as_ptr(), 0, std::ptr::null())
+            };
+            report(r == 0, "mount")
+        }
+        "sethostname" => {
+            let n = arg(1);
+            let r = unsafe { libc::sethostname(n.as_ptr() as *const libc::c_char, n.len()) };
+            report(r == 0, "sethostname")
+        }
+        "see" => report(exists(&arg(1)), &arg(1)),
+        "dotdot" => {
+            for _ in 0..64 {
+                let _ = std::env::set_current_dir("..");
+            }
+            let cwd = std::env::current_dir().unwrap_or_default();
+            println!("cwd {}", cwd.display());
+            let rel = arg(1).trim_start_matches('/').to_string();
+            report(exists(&rel), &arg(1))
+        }
+        "chroot-escape" => {
+            unsafe {
+                let slash = CString::new("/").unwrap();
+                let fd = libc::open(slash.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+                let d = CString::new("/tmp/zprobe-jail").unwrap();
+                libc::mkdir(d.as_ptr(), 0o755);
+                if libc::chroot(d.as_ptr()) != 0 {
+                    report(false, "chroot (escape not even tried)");
+                }
+                libc::fchdir(fd);
+                let up = CString::new("..").unwrap();
+                for _ in 0..64 {
+                    libc::chdir(up.as_ptr());
+                }
+                let dot = CString::new(".").unwrap();
+                libc::chroot(dot.as_ptr());
+            }
+            report(exists(&arg(1)), &arg(1))
+        }
+        "forkbomb" => {
+            let n: usize = arg(1).parse().unwrap_or(100);
+            let mut ok = 0;
+            let mut kids = Vec::new();
+            for _ in 0..n {
+                let pid = unsafe { libc::fork() };
+                if pid == 0 {
+                    unsafe {
+                        libc::sleep(30);
+                        libc::_exit(0)
+                    }
+                }
+                if pid < 0 {
+                    break;
+                }
+                ok += 1;
+                kids.push(pid);
+            }
+            println!("forked {ok}");
+            for k in kids {
+                unsafe {
+                    libc::kill(k, libc::SIGKILL);
+                    libc::waitpid(k, std::ptr::null_mut(), 0);
+                }
+            }
+            std::process::exit(if ok == n { 0 } else { 1 })
+        }
+        "hog" => {
+            let mb: usize = arg(1).parse().unwrap_or(256);
+            let mut v: Vec<Vec<u8>> = Vec::new();
+            for i in 0..mb {
+                v.push(vec![1u8; 1 << 20]);
+                if i % 16 == 0 {
+                    println!("touched {i}");
+                }
+            }
+            println!("touched all {mb}");
+            std::process::exit(0)
+        }
+        "spin" => {
+            let secs: u64 = arg(1).parse().unwrap_or(3);
+            let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+            let mut x = 0u64;
+            while std::time::Instant::now() < end {
+                x = x.wrapping_add(1);
+            }
+            println!("spun {x}");
+            std::process::exit(0)
+        }
+        other => {
+            eprintln!("zprobe: unknown probe {other:?}");
+            std::process::exit(2)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! ready → boot → enter → shutdown → down → destroy of a sparse zone, and
+//! what is left afterwards (nothing).
+
+use std::path::Path;
+use zones::param::Value;
+use zones_e2e::*;
+
+fn sleeper(z: &mut TestZone) {
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+}
+
+#[test]
+fn a_sparse_zone_boots_runs_commands_and_halts_leaving_nothing() {
+    let mut z = TestZone::sparse("life");
+    sleeper(&mut z);
+    let h = z.ready().expect("ready").clone();
+    assert!(h.control.exists());
+    let init = z.boot().expect("boot");
+    assert!(init > 0);
+    let comm = std::fs::read_to_string(format!("/proc/{init}/comm")).unwrap();
+    assert_eq!(comm.trim(), "sleep");
+    let o = z.run(&["/bin/cat", "/proc/1/comm"]);
+    assert_eq!((o.status, o.stdout.trim()), (0, "zsched"), "{o:?}");
+    let o = z.run(&["/bin/hostname"]);
+    assert_eq!(o.stdout.trim(), z.spec.name.as_str(), "{o:?}");
+    let o = z.sh("exit 7");
+    assert_eq!(o.status, 7, "{o:?}");
+
+    let root = z.spec.root.clone();
+    let cg = h.cgroups.clone();
+    let run_dir = z.rt.run_dir().to_path_buf();
+    z.halt();
+    assert!(launch_gone(h.zsched_pid), "zsched still running");
+    assert!(launch_gone(init), "init still running");
+    for d in &cg {
+        assert!(!d.exists(), "{} left behind", d.display());
+    }
+    assert!(
+        host_mounts_under(&root).is_empty(),
+        "{:?}",
+        host_mounts_under(&root)
+    );
+    let left: Vec<_> = std::fs::read_dir(&run_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "run dir holds {left:?}");
+}
+
+fn launch_gone(pid: u32) -> bool {
+    zones::runtime::linux::launch::start_time(pid).is_none()
+}
+
+#[test]
+fn a_failed_boot_says_why_and_the_zone_can_still_be_destroyed() {
+    let mut z = TestZone::sparse("noinit");
+    z.set("initname", Value::Str("/sbin/no-such-init".into()));
+    z.ready().expect("ready");
+    let e = z.boot().unwrap_err();
+    assert_eq!(e.step, "exec init", "{e}");
+    assert!(e.message.contains("/sbin/no-such-init"), "{e}");
+    assert_eq!(e.errno, Some(libc::ENOENT));
+    let cg = z.handle().cgroups.clone();
+    z.halt();
+    assert!(cg.iter().all(|d| !d.exists()));
+}
+
+#[test]
+fn a_bad_root_fails_ready_naming_the_step_and_leaves_nothing() {
+    let mut z = TestZone::with_root(
+        "badroot",
+        zones::zone::Brand::Whole,
+        Some("/nonexistent/zone/root".into()),
+    );
+    let e = z.ready().unwrap_err();
+    assert_eq!(e.step, "root", "{e}");
+    assert!(e.message.contains("/nonexistent/zone/root"), "{e}");
+    for d in z.cgroup_roots() {
+        let kids: Vec<_> = std::fs::read_dir(&d)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(kids.is_empty(), "cgroups left: {kids:?}");
+    }
+    let run = z.rt.run_dir();
+    let left: Vec<_> = std::fs::read_dir(run)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn an_empty_directory_is_a_root_zsched_needs_no_file_in_it() {
+    let mut z = TestZone::with_root("empty", zones::zone::Brand::Whole, None);
+    z.set("command", Value::List(vec!["/bin/true".into()]));
+    z.ready().expect("ready with an empty root");
+    // zsched runs from a descriptor: the root still holds nothing.
+    assert_eq!(std::fs::read_dir(&z.spec.root).unwrap().count(), 0);
+    let e = z.boot().unwrap_err();
+    assert_eq!(
+        (e.step.as_str(), e.errno),
+        ("exec init", Some(libc::ENOENT)),
+        "{e}"
+    );
+    z.halt();
+}
+
+#[test]
+fn a_jail_rooted_at_slash_runs_its_command_once() {
+    let mut z = TestZone::with_root("slash", zones::zone::Brand::Whole, Some("/".into()));
+    z.set("command", Value::List(vec!["/bin/true".into()]));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    zones::runtime::Runtime::subscribe(&z.rt, tx);
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline
+        && !seen
+            .iter()
+            .any(|e| matches!(e, zones::runtime::RuntimeEvent::Empty { .. }))
+    {
+        match rx.try_recv() {
+            Ok(e) => seen.push(e),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    }
+    assert!(
+        seen.iter().any(|e| matches!(
+            e,
+            zones::runtime::RuntimeEvent::InitExited { status: 0, .. }
+        )),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, zones::runtime::RuntimeEvent::Empty { .. })),
+        "{seen:?}"
+    );
+    let _ = Path::new("/");
+    z.halt();
+}
