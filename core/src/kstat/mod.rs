@@ -21,5 +21,6 @@
 //! [`metrics`]); nothing here reads the kernel on behalf of a front-end.
 
 pub mod avenrun;
+pub mod read;
 
 pub use avenrun::LoadAvg;
