@@ -69,6 +69,11 @@ pub struct LoadAvg {
     pub total: u64,
     /// The 1, 5 and 15 minute averages, fixed point with 16 fractional bits.
     pub hp: [u64; 3],
+    /// CLOCK_MONOTONIC ns of the last update, kept by the sampler so that
+    /// a restarted engine (same boot, same clock) catches up on the
+    /// seconds it was down; 0 when unknown.
+    #[serde(default)]
+    pub at: u64,
 }
 
 impl LoadAvg {
@@ -180,6 +185,7 @@ mod tests {
             len: S_LOADAVG_SZ,
             total: 100 * SEC,
             hp: [65480, 65252, 64683],
+            at: 0,
         }
     }
 
@@ -322,6 +328,7 @@ mod tests {
             len: S_LOADAVG_SZ,
             total: 0,
             hp: [(1 << 39) - (1 << 16); 3],
+            at: 0,
         };
         assert_eq!(la.avenrun(), [0x7fff_ff00; 3]);
         // One second at nrun = 2^30: step = (128·f − 0) >> 4 = 8f:

@@ -22,5 +22,7 @@
 
 pub mod avenrun;
 pub mod read;
+pub mod sampler;
 
 pub use avenrun::LoadAvg;
+pub use sampler::{Sample, Sampler, Ticker, ZoneInput, ZoneSample};

@@ -565,7 +565,7 @@ impl HostTotals {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::fs;
     use tempfile::TempDir;
@@ -853,10 +853,10 @@ mod tests {
     /// A zone's cgroups made beneath this test's own cgroups (never at a
     /// hierarchy's top of our own choosing, never moving this process);
     /// removed on drop.
-    struct TestZoneCgroups(Vec<PathBuf>);
+    pub(crate) struct TestZoneCgroups(pub(crate) Vec<PathBuf>);
 
     impl TestZoneCgroups {
-        fn make(name: &str) -> TestZoneCgroups {
+        pub(crate) fn make(name: &str) -> TestZoneCgroups {
             let mut dirs = vec![];
             for (mount, ctrl) in [
                 ("/sys/fs/cgroup/pids", "pids"),
@@ -873,7 +873,7 @@ mod tests {
             }
             TestZoneCgroups(dirs)
         }
-        fn enter(&self, pid: u32) {
+        pub(crate) fn enter(&self, pid: u32) {
             for d in &self.0 {
                 fs::write(d.join("cgroup.procs"), pid.to_string())
                     .unwrap_or_else(|e| panic!("{}: {e}", d.display()));
