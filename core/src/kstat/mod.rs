@@ -22,6 +22,7 @@
 
 pub mod avenrun;
 pub mod format;
+pub mod metrics;
 pub mod read;
 pub mod sampler;
 
