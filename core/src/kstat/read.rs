@@ -950,6 +950,58 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn mlocked_memory_is_counted_only_where_unevictable_says_so() {
+        let zone = TestZoneCgroups::make(&format!("kstat-mlock-{}", std::process::id()));
+        // Waits for "go", maps, touches and mlocks 64 MiB, says "locked",
+        // then holds it until its stdin closes.
+        let script = "import ctypes, mmap, sys\n\
+libc = ctypes.CDLL(None)\n\
+print('ready', flush=True)\n\
+sys.stdin.readline()\n\
+n = 64 << 20\n\
+m = mmap.mmap(-1, n)\n\
+a = ctypes.addressof(ctypes.c_char.from_buffer(m))\n\
+ctypes.memset(a, 1, n)\n\
+assert libc.mlock(ctypes.c_void_p(a), ctypes.c_size_t(n)) == 0\n\
+print('locked', flush=True)\n\
+sys.stdin.read()\n";
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let set = CgroupSet::detect(&zone.0);
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        zone.enter(child.id());
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        use std::io::{BufRead, Write};
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready");
+        // Before: python's own memory, nothing locked.
+        let before = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(before.unevictable, Some(0));
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"go\n").unwrap();
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "locked");
+        let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        let locked = sum_vmlck(Path::new("/proc"), &procs, &mut buf);
+        let _ = child.kill();
+        drop(stdin);
+        let _ = child.wait();
+        assert!(c.unevictable.unwrap() >= 64 << 20, "{c:?}");
+        assert_eq!(locked, 64 << 20);
+        let grown = c.swapresv - before.swapresv;
+        assert!(
+            (64 << 20..(64 << 20) + (64 << 20) / 20).contains(&grown),
+            "swapresv +{grown}"
+        );
+    }
+
+    #[test]
     fn parsers_read_kernel_text() {
         assert_eq!(schedstat_wait(b"479122 2048 1\n"), Some(2048));
         assert_eq!(status_kb("VmLck:\t  12 kB\n", "VmLck"), Some(12 * 1024));
