@@ -417,6 +417,88 @@ pub fn render(kstats: &[Kstat], query: &Query, style: Style) -> (String, bool) {
     (out, matched)
 }
 
+/// A kstat(1M) command line, parsed: what the `kstat` tool does with
+/// `[-pjq] [-c CLASS] [-m M] [-i I] [-n N] [-s S] [M:I:N:S ...] [INTERVAL [COUNT]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub query: Query,
+    /// Seconds between reports; `None` for one report.
+    pub interval: Option<u64>,
+    /// Reports to print; `None` with an interval means forever.
+    pub count: Option<u64>,
+}
+
+/// The `-c -m -i -n -s` options (each a glob; `None` when not given).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options<'a> {
+    pub class: Option<&'a str>,
+    pub module: Option<&'a str>,
+    pub instance: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub statistic: Option<&'a str>,
+}
+
+impl Request {
+    /// Parse as kstat(1M): an operand that is an unsigned number is the
+    /// interval, then the count (each at least 1); any other operand is a
+    /// `module:instance:name:statistic` selector; selectors and `-m -i -n
+    /// -s` may not be mixed. Errors are kstat's usage messages.
+    pub fn parse(opts: &Options, operands: &[String]) -> Result<Request, String> {
+        let mut selectors = vec![];
+        let mut numbers = vec![];
+        for op in operands {
+            match op.parse::<u64>() {
+                Ok(n) => {
+                    if n < 1 {
+                        return Err(if numbers.is_empty() {
+                            "Interval must be an integer >= 1".into()
+                        } else {
+                            "Count must be an integer >= 1".into()
+                        });
+                    }
+                    if numbers.len() == 2 {
+                        return Err(format!("{op}: too many numeric operands"));
+                    }
+                    numbers.push(n);
+                }
+                Err(_) => selectors.push(Selector::parse(op)?),
+            }
+        }
+        let named = opts.module.is_some()
+            || opts.instance.is_some()
+            || opts.name.is_some()
+            || opts.statistic.is_some();
+        if named && !selectors.is_empty() {
+            return Err(
+                "[module[:instance[:name[:statistic]]]] and -m -i -n -s are mutually exclusive"
+                    .into(),
+            );
+        }
+        if selectors.is_empty() {
+            let d = Selector::default();
+            selectors.push(Selector {
+                module: opts.module.map_or(d.module, str::to_string),
+                instance: opts.instance.map_or(d.instance, str::to_string),
+                name: opts.name.map_or(d.name, str::to_string),
+                statistic: opts.statistic.map_or(d.statistic, str::to_string),
+            });
+        }
+        Ok(Request {
+            query: Query {
+                class: opts.class.unwrap_or("*").to_string(),
+                selectors,
+            },
+            interval: numbers.first().copied(),
+            count: numbers.get(1).copied(),
+        })
+    }
+
+    /// One report of `snap` (the text and whether anything matched).
+    pub fn render(&self, snap: &Snapshot, style: Style) -> (String, bool) {
+        render(&kstats(snap), &self.query, style)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -649,5 +731,46 @@ name:   web                             class:    zone_misc\n\
         assert!(!glob_match("a*b*c", "axxbyy"));
         assert!(glob_match("[abc", "[abc"));
         assert!(glob_match("avenrun_*min", "avenrun_15min"));
+    }
+
+    #[test]
+    fn command_line_operands_as_kstat_reads_them() {
+        let ops = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let r = Request::parse(
+            &Options::default(),
+            &ops(&["zones:*:web:avenrun_1min", "5", "3"]),
+        )
+        .unwrap();
+        assert_eq!(r.interval, Some(5));
+        assert_eq!(r.count, Some(3));
+        assert_eq!(r.query.selectors[0].name, "web");
+        let (out, _) = r.render(&snapshot(), Style::Parseable);
+        assert_eq!(out, "zones:3:web:avenrun_1min\t128\n");
+        let r = Request::parse(
+            &Options {
+                module: Some("caps"),
+                statistic: Some("usage"),
+                class: Some("zone_caps"),
+                ..Options::default()
+            },
+            &ops(&["2"]),
+        )
+        .unwrap();
+        assert_eq!((r.interval, r.count), (Some(2), None));
+        assert_eq!(r.query.class, "zone_caps");
+        let (out, _) = r.render(&snapshot(), Style::Parseable);
+        assert_eq!(out.lines().count(), 9);
+        assert!(
+            Request::parse(
+                &Options {
+                    module: Some("caps"),
+                    ..Options::default()
+                },
+                &ops(&["zones"])
+            )
+            .is_err()
+        );
+        assert!(Request::parse(&Options::default(), &ops(&["0"])).is_err());
+        assert!(Request::parse(&Options::default(), &ops(&["1", "2", "3"])).is_err());
     }
 }

@@ -30,6 +30,14 @@
 //! to keep in step each tick, no label sets to remove when a zone is
 //! destroyed, and every scrape shows one tick, never half of two. The
 //! registry holding the collector is built once ([`registry`]).
+//!
+//! ## Serving
+//!
+//! [`serve`] answers `GET /metrics` on a listening socket with a minimal
+//! HTTP/1.1 responder (one request per connection, then close): enough for
+//! Prometheus, curl and load balancers' health checks, without pulling an
+//! HTTP stack into the engine. Each connection is its own tokio task; a
+//! scrape encodes the snapshot of that moment.
 
 use crate::snapshot::{Snapshot, ZoneSnapshot};
 use crate::zone::Status;
@@ -297,6 +305,66 @@ impl Collector for SnapshotCollector {
         )?;
         Ok(())
     }
+}
+
+/// Serve `GET /metrics` on `listener` until the listener fails; each
+/// scrape encodes `source()`'s snapshot.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    source: impl Fn() -> Arc<Snapshot> + Send + Sync + 'static,
+) -> std::io::Result<()> {
+    let registry = Arc::new(registry(source));
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            if let Err(e) = answer(stream, &registry).await {
+                tracing::debug!("metrics: {e}");
+            }
+        });
+    }
+}
+
+async fn answer(mut stream: tokio::net::TcpStream, registry: &Registry) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && !head.windows(2).any(|w| w == b"\n\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "request head"))??;
+        if n == 0 || head.len() > 16 * 1024 {
+            break;
+        }
+        head.extend_from_slice(&chunk[..n]);
+    }
+    let line = String::from_utf8_lossy(&head);
+    let mut words = line.lines().next().unwrap_or("").split_whitespace();
+    let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let path = path.split('?').next().unwrap_or("");
+    let (status, ctype, body) = match (method, path) {
+        ("GET" | "HEAD", "/metrics") => {
+            let mut body = String::new();
+            prometheus_client::encoding::text::encode(&mut body, registry)
+                .map_err(|_| std::io::Error::other("encoding metrics"))?;
+            ("200 OK", CONTENT_TYPE, body)
+        }
+        ("GET" | "HEAD", _) => ("404 Not Found", "text/plain", "try /metrics\n".to_string()),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            "GET /metrics\n".to_string(),
+        ),
+    };
+    let mut reply = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    if method != "HEAD" {
+        reply.push_str(&body);
+    }
+    stream.write_all(reply.as_bytes()).await?;
+    stream.shutdown().await
 }
 
 #[cfg(test)]
@@ -570,5 +638,44 @@ mod tests {
         let empty = scrape();
         assert!(!empty.contains("zone=\"web\""), "{empty}");
         assert!(parse_openmetrics(&empty).is_ok());
+    }
+
+    async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).await.unwrap();
+        let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+        (head.to_string(), body.to_string())
+    }
+
+    #[tokio::test]
+    async fn serves_metrics_over_http() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let snap = snapshot();
+        let server = tokio::spawn(serve(listener, move || snap.clone()));
+        let (head, body) = http_get(addr, "/metrics").await;
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(
+            head.contains(&format!("Content-Type: {CONTENT_TYPE}")),
+            "{head}"
+        );
+        assert!(
+            head.contains(&format!("Content-Length: {}", body.len())),
+            "{head}"
+        );
+        let (_, samples) = parse_openmetrics(&body).unwrap();
+        assert!(
+            samples
+                .iter()
+                .any(|(n, l, v)| n == "zone_processes" && l["zone"] == "web" && *v == 5.0)
+        );
+        let (head, _) = http_get(addr, "/").await;
+        assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+        server.abort();
     }
 }
