@@ -1,0 +1,1027 @@
+//! # Reading one zone's counters from the kernel
+//!
+//! A zone is a set of cgroups (one per hierarchy the runtime made it in)
+//! and the processes in them. Everything the kstats need is read from the
+//! cgroup files first; per-process and per-thread files are opened only
+//! where no cgroup file says the same thing:
+//!
+//! | counter      | cgroup v2                                   | cgroup v1                                         | per process / thread                          |
+//! |--------------|---------------------------------------------|---------------------------------------------------|-----------------------------------------------|
+//! | nprocs       | `cgroup.procs`, this cgroup and below        | same                                              |                                               |
+//! | nlwps        | `pids.current`, else `cgroup.threads` count  | `pids.current`, else `tasks` count                |                                               |
+//! | swapresv     | anon + shmem + `memory.swap.current` − swapcached | total_rss + total_shmem + total_swap (or memsw.usage − usage) |                             |
+//! | mem_usage    | `memory.current`                             | `memory.usage_in_bytes`                           |                                               |
+//! | rss          | anon + file_mapped                           | total_rss + total_mapped_file                     |                                               |
+//! | nsec_user/sys| `cpu.stat` user_usec/system_usec × 1000      | `cpuacct.usage_user` / `usage_sys`                |                                               |
+//! | forkfail_cap | `pids.events` max                            | same                                              |                                               |
+//! | PSI          | `cpu/memory/io.pressure` avg10               | —                                                 |                                               |
+//! | lockedmem    | (unevictable > 0 gates the walk)             | (total_unevictable > 0 gates the walk)            | Σ `VmLck` of /proc/PID/status                 |
+//! | nsec_waitrq  |                                              |                                                   | Σ field 2 of /proc/TID/task/TID/schedstat     |
+//!
+//! `cpu.stat` is read wherever a cgroup2 directory has it: on a hybrid host
+//! the cgroup2 mount has no controllers, yet its `cpu.stat` carries the
+//! base CPU statistics of every cgroup, at µs precision.
+//!
+//! **rss** is the cgroup's own count of mapped pages (anon + file_mapped),
+//! not Σ VmRSS: it counts a page shared by many processes once, and reading
+//! one file beats opening every /proc/PID/status each second. The two
+//! differ by shared pages and by pages charged to another cgroup.
+//!
+//! **lockedmem** has no cgroup counter; `unevictable` in memory.stat is an
+//! upper bound (mlocked pages plus ramfs and SHM_LOCK pages). When it is 0
+//! the zone cannot have locked anything and no per-process file is read;
+//! otherwise VmLck is summed over the zone's processes.
+//!
+//! **nsec_waitrq** is kept by [`WaitrqTracker`]: a descriptor per thread
+//! stays open between ticks and is re-read with `pread` at offset 0 (a lean
+//! hand reader: this is the one per-thread hot path). A descriptor of a
+//! thread that has exited fails with ESRCH even if its tid was reused, so
+//! the value of its last sample is moved into the exited total, and the
+//! sum never goes back. A thread that lived less than one tick is never
+//! seen and its wait is lost.
+//!
+//! Every function here is synchronous, holds no lock and reads files only
+//! (`open`, `read`, `pread`, `getdents`); errors name the file.
+
+use crate::snapshot::Psi;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// Which of a zone's cgroup directories answers which question.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CgroupSet {
+    /// The directory on a cgroup2 mount (has `cgroup.controllers`).
+    pub v2: Option<PathBuf>,
+    /// Where `pids.current` / `pids.events` are (v1 pids or v2).
+    pub pids: Option<PathBuf>,
+    /// Where `memory.stat` is, and whether that is the v2 flavour.
+    pub memory: Option<(PathBuf, bool)>,
+    /// A v1 cpuacct directory (`cpuacct.usage_user`).
+    pub cpuacct: Option<PathBuf>,
+    /// The directory whose tree lists the zone's processes.
+    pub procs: Option<PathBuf>,
+}
+
+impl CgroupSet {
+    /// Look at each directory once and note what it has.
+    pub fn detect(paths: &[PathBuf]) -> CgroupSet {
+        let mut set = CgroupSet::default();
+        for p in paths {
+            let v2 = p.join("cgroup.controllers").exists();
+            if v2 && set.v2.is_none() {
+                set.v2 = Some(p.clone());
+            }
+            if set.pids.is_none() && p.join("pids.current").exists() {
+                set.pids = Some(p.clone());
+            }
+            if set.memory.is_none() && p.join("memory.stat").exists() {
+                set.memory = Some((p.clone(), v2));
+            }
+            if set.cpuacct.is_none() && p.join("cpuacct.usage_user").exists() {
+                set.cpuacct = Some(p.clone());
+            }
+        }
+        // Any hierarchy holds every process of the zone; prefer the one
+        // whose files we read anyway.
+        set.procs = set
+            .pids
+            .clone()
+            .or_else(|| set.v2.clone())
+            .or_else(|| set.memory.as_ref().map(|m| m.0.clone()))
+            .or_else(|| set.cpuacct.clone())
+            .or_else(|| paths.first().cloned());
+        set
+    }
+}
+
+/// What the cgroup files of one zone say (per-process sums excluded).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CgroupCounters {
+    pub nprocs: u64,
+    /// `pids.current`, else the number of tasks listed.
+    pub nlwps: u64,
+    pub swapresv: u64,
+    pub mem_usage: u64,
+    pub rss: u64,
+    /// memory.stat unevictable (bytes); `None` without a memory cgroup.
+    pub unevictable: Option<u64>,
+    pub nsec_user: u64,
+    pub nsec_sys: u64,
+    pub forkfail_cap: u64,
+    pub psi: Option<Psi>,
+}
+
+/// Read a whole small file into `buf` (cleared first).
+fn read_into(path: &Path, buf: &mut String) -> io::Result<()> {
+    buf.clear();
+    File::open(path)?.read_to_string(buf)?;
+    Ok(())
+}
+
+fn with_path(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// A `key value` file (memory.stat, cpu.stat, pids.events) as a lookup.
+pub fn keyed(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
+/// A file holding one number (`max` counts as u64::MAX).
+fn read_u64(path: &Path, buf: &mut String) -> Option<u64> {
+    read_into(path, buf).ok()?;
+    let t = buf.trim();
+    if t == "max" {
+        Some(u64::MAX)
+    } else {
+        t.parse().ok()
+    }
+}
+
+/// A PSI file: (some avg10, full avg10).
+pub fn parse_psi(text: &str) -> (f64, f64) {
+    let mut out = (0.0, 0.0);
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let kind = words.next();
+        let avg10 = words
+            .find_map(|w| w.strip_prefix("avg10="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        match kind {
+            Some("some") => out.0 = avg10,
+            Some("full") => out.1 = avg10,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// PSI from the three pressure files under `dir` (a cgroup2 directory or
+/// /proc/pressure with names cpu, memory, io), `None` if none is readable.
+pub fn read_psi(dir: &Path, suffix: &str, buf: &mut String) -> Option<Psi> {
+    let mut any = false;
+    let mut read = |name: &str| {
+        let p = dir.join(format!("{name}{suffix}"));
+        match read_into(&p, buf) {
+            Ok(()) => {
+                any = true;
+                parse_psi(buf)
+            }
+            Err(_) => (0.0, 0.0),
+        }
+    };
+    let cpu = read("cpu");
+    let memory = read("memory");
+    let io = read("io");
+    any.then_some(Psi {
+        cpu_some: cpu.0,
+        memory_some: memory.0,
+        memory_full: memory.1,
+        io_some: io.0,
+        io_full: io.1,
+    })
+}
+
+/// Every process (tgid) and task (tid) in the cgroup `dir` and below,
+/// appended to `procs` and `tids` (sorted and without duplicates on
+/// return). v2 lists threads in `cgroup.threads`, v1 in `tasks`.
+pub fn walk_tree(
+    dir: &Path,
+    procs: &mut Vec<u32>,
+    tids: &mut Vec<u32>,
+    buf: &mut String,
+) -> io::Result<()> {
+    fn numbers(text: &str, out: &mut Vec<u32>) {
+        out.extend(text.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+    }
+    fn walk(
+        dir: &Path,
+        procs: &mut Vec<u32>,
+        tids: &mut Vec<u32>,
+        buf: &mut String,
+        top: bool,
+    ) -> io::Result<()> {
+        let p = dir.join("cgroup.procs");
+        match read_into(&p, buf) {
+            Ok(()) => numbers(buf, procs),
+            // A child cgroup removed while we walk is no error.
+            Err(e) if !top && e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(with_path(&p, e)),
+        }
+        if read_into(&dir.join("cgroup.threads"), buf).is_ok()
+            || read_into(&dir.join("tasks"), buf).is_ok()
+        {
+            numbers(buf, tids);
+        }
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if !top => {
+                let _ = e;
+                return Ok(());
+            }
+            Err(e) => return Err(with_path(dir, e)),
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                walk(&entry.path(), procs, tids, buf, false)?;
+            }
+        }
+        Ok(())
+    }
+    walk(dir, procs, tids, buf, true)?;
+    procs.sort_unstable();
+    procs.dedup();
+    tids.sort_unstable();
+    tids.dedup();
+    Ok(())
+}
+
+/// Read the cgroup files of one zone. `procs` and `tids` receive the
+/// zone's processes and threads (sorted). Fails only when the zone's
+/// process tree cannot be listed (the cgroup is gone); a counter whose
+/// file is missing reads 0.
+pub fn read_cgroups(
+    set: &CgroupSet,
+    procs: &mut Vec<u32>,
+    tids: &mut Vec<u32>,
+    buf: &mut String,
+) -> io::Result<CgroupCounters> {
+    let mut c = CgroupCounters::default();
+    procs.clear();
+    tids.clear();
+    if let Some(dir) = &set.procs {
+        walk_tree(dir, procs, tids, buf)?;
+    }
+    c.nprocs = procs.len() as u64;
+    c.nlwps = tids.len() as u64;
+
+    if let Some(dir) = &set.pids {
+        if let Some(n) = read_u64(&dir.join("pids.current"), buf) {
+            c.nlwps = n;
+        }
+        if read_into(&dir.join("pids.events"), buf).is_ok() {
+            c.forkfail_cap = keyed(buf, "max").unwrap_or(0);
+        }
+    }
+
+    if let Some((dir, v2)) = &set.memory {
+        let stat_path = dir.join("memory.stat");
+        if read_into(&stat_path, buf).is_ok() {
+            let get = |k: &str| keyed(buf, k).unwrap_or(0);
+            if *v2 {
+                let (anon, shmem, swapcached) = (get("anon"), get("shmem"), get("swapcached"));
+                c.rss = anon + get("file_mapped");
+                c.unevictable = Some(get("unevictable"));
+                let mut b = String::new();
+                let swap = read_u64(&dir.join("memory.swap.current"), &mut b).unwrap_or(0);
+                c.swapresv = (anon + shmem + swap).saturating_sub(swapcached);
+                c.mem_usage = read_u64(&dir.join("memory.current"), &mut b).unwrap_or(0);
+            } else {
+                let (rss, shmem) = (get("total_rss"), get("total_shmem"));
+                c.rss = rss + get("total_mapped_file");
+                c.unevictable = Some(get("total_unevictable"));
+                let total_swap = keyed(buf, "total_swap");
+                let mut b = String::new();
+                let usage = read_u64(&dir.join("memory.usage_in_bytes"), &mut b).unwrap_or(0);
+                let swap = total_swap.unwrap_or_else(|| {
+                    read_u64(&dir.join("memory.memsw.usage_in_bytes"), &mut b)
+                        .map_or(0, |memsw| memsw.saturating_sub(usage))
+                });
+                c.swapresv = rss + shmem + swap;
+                c.mem_usage = usage;
+            }
+        }
+    }
+
+    let mut cpu_done = false;
+    if let Some(dir) = &set.v2
+        && read_into(&dir.join("cpu.stat"), buf).is_ok()
+        && let (Some(u), Some(s)) = (keyed(buf, "user_usec"), keyed(buf, "system_usec"))
+    {
+        c.nsec_user = u.saturating_mul(1000);
+        c.nsec_sys = s.saturating_mul(1000);
+        cpu_done = true;
+    }
+    if !cpu_done && let Some(dir) = &set.cpuacct {
+        c.nsec_user = read_u64(&dir.join("cpuacct.usage_user"), buf).unwrap_or(0);
+        c.nsec_sys = read_u64(&dir.join("cpuacct.usage_sys"), buf).unwrap_or(0);
+    }
+
+    if let Some(dir) = &set.v2 {
+        c.psi = read_psi(dir, ".pressure", buf);
+    }
+    Ok(c)
+}
+
+/// The value of a `Key:   N kB` line of /proc/PID/status, in bytes.
+pub fn status_kb(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
+        let rest = l.strip_prefix(key)?.strip_prefix(':')?;
+        let n: u64 = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(n * 1024)
+    })
+}
+
+/// Σ VmLck over `procs`, bytes (a process that vanished counts 0).
+pub fn sum_vmlck(proc_root: &Path, procs: &[u32], buf: &mut String) -> u64 {
+    procs
+        .iter()
+        .filter_map(|pid| {
+            read_into(&proc_root.join(pid.to_string()).join("status"), buf).ok()?;
+            status_kb(buf, "VmLck")
+        })
+        .sum()
+}
+
+/// Field 2 of a schedstat line: ns spent waiting on a run queue.
+pub fn schedstat_wait(bytes: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.split_ascii_whitespace().nth(1)?.parse().ok()
+}
+
+struct ThreadStat {
+    /// `None` when no descriptor could be kept (EMFILE): reopened each tick.
+    file: Option<File>,
+    last: u64,
+    seen: u64,
+}
+
+/// The run-queue wait of a set of threads, kept across ticks (see the
+/// module comment).
+pub struct WaitrqTracker {
+    proc_root: PathBuf,
+    threads: HashMap<u32, ThreadStat>,
+    /// What threads that have exited had accumulated at their last sample.
+    exited: u64,
+    generation: u64,
+}
+
+impl WaitrqTracker {
+    /// `proc_root` is /proc, or a recorded tree in tests.
+    pub fn new(proc_root: impl Into<PathBuf>) -> WaitrqTracker {
+        WaitrqTracker {
+            proc_root: proc_root.into(),
+            threads: HashMap::new(),
+            exited: 0,
+            generation: 0,
+        }
+    }
+
+    /// Threads with a descriptor kept open.
+    pub fn open_descriptors(&self) -> usize {
+        self.threads.values().filter(|t| t.file.is_some()).count()
+    }
+
+    fn path(&self, tid: u32) -> PathBuf {
+        self.proc_root.join(format!("{tid}/task/{tid}/schedstat"))
+    }
+
+    fn read_fd(file: &File) -> Option<u64> {
+        let mut b = [0u8; 96];
+        let n = file.read_at(&mut b, 0).ok()?;
+        schedstat_wait(&b[..n])
+    }
+
+    fn open(&self, tid: u32) -> Option<(Option<File>, u64)> {
+        let path = self.path(tid);
+        match File::open(&path) {
+            Ok(f) => {
+                let v = Self::read_fd(&f)?;
+                Some((Some(f), v))
+            }
+            Err(e)
+                if e.raw_os_error() == Some(libc::EMFILE)
+                    || e.raw_os_error() == Some(libc::ENFILE) =>
+            {
+                let v = std::fs::read(&path).ok().and_then(|b| schedstat_wait(&b))?;
+                Some((None, v))
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn reread(&self, tid: u32, t: &ThreadStat) -> Option<u64> {
+        match &t.file {
+            Some(f) => Self::read_fd(f),
+            None => std::fs::read(self.path(tid))
+                .ok()
+                .and_then(|b| schedstat_wait(&b)),
+        }
+    }
+
+    /// The zone's threads are now `tids`: re-read the known ones, open the
+    /// new ones, retire the dead ones. Returns the zone's total wait, ns.
+    pub fn update(&mut self, tids: &[u32]) -> u64 {
+        self.generation += 1;
+        let generation = self.generation;
+        for &tid in tids {
+            let known = self.threads.get(&tid).map(|t| self.reread(tid, t));
+            match known {
+                Some(Some(v)) => {
+                    let t = self.threads.get_mut(&tid).expect("known");
+                    t.last = t.last.max(v);
+                    t.seen = generation;
+                }
+                other => {
+                    // New, or the descriptor's thread died and the tid was
+                    // reused: retire the old one, start the new one.
+                    if other.is_some()
+                        && let Some(old) = self.threads.remove(&tid)
+                    {
+                        self.exited += old.last;
+                    }
+                    if let Some((file, last)) = self.open(tid) {
+                        self.threads.insert(
+                            tid,
+                            ThreadStat {
+                                file,
+                                last,
+                                seen: generation,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        // Threads not listed any more: exited (or left the zone). Keep the
+        // last value we can get and let them go.
+        let gone: Vec<u32> = self
+            .threads
+            .iter()
+            .filter(|(_, t)| t.seen != generation)
+            .map(|(tid, _)| *tid)
+            .collect();
+        for tid in gone {
+            let t = self.threads.remove(&tid).expect("listed");
+            let v = self.reread(tid, &t).map_or(t.last, |v| v.max(t.last));
+            self.exited += v;
+        }
+        self.total()
+    }
+
+    /// Exited plus live threads' wait, ns.
+    pub fn total(&self) -> u64 {
+        self.exited + self.threads.values().map(|t| t.last).sum::<u64>()
+    }
+}
+
+/// Every pid listed in `proc_root` (thread-group leaders), ascending.
+pub fn list_pids(proc_root: &Path) -> io::Result<Vec<u32>> {
+    let mut pids: Vec<u32> = std::fs::read_dir(proc_root)
+        .map_err(|e| with_path(proc_root, e))?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    Ok(pids)
+}
+
+/// The threads of `pids` (listing /proc/PID/task of each).
+pub fn list_tids(proc_root: &Path, pids: &[u32], tids: &mut Vec<u32>) {
+    tids.clear();
+    for pid in pids {
+        if let Ok(dir) = std::fs::read_dir(proc_root.join(pid.to_string()).join("task")) {
+            tids.extend(
+                dir.flatten()
+                    .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()),
+            );
+        }
+    }
+    tids.sort_unstable();
+    tids.dedup();
+}
+
+/// Host-wide totals the global zone is computed from (the host minus the
+/// zones).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HostTotals {
+    /// Every process of the host, ascending.
+    pub procs: Vec<u32>,
+    /// Threads (/proc/loadavg).
+    pub nlwps: u64,
+    /// /proc/stat user + nice, ns.
+    pub nsec_user: u64,
+    /// /proc/stat system + irq + softirq, ns.
+    pub nsec_sys: u64,
+    /// Σ run-queue wait of /proc/schedstat, when the kernel has it.
+    pub nsec_waitrq: Option<u64>,
+    /// meminfo Mlocked, bytes.
+    pub lockedmem: u64,
+    /// AnonPages + Shmem + swap used − SwapCached, bytes.
+    pub swapresv: u64,
+    /// MemTotal − MemFree, bytes.
+    pub mem_usage: u64,
+    /// AnonPages + Mapped, bytes.
+    pub rss: u64,
+    pub psi: Option<Psi>,
+}
+
+/// Σ of field 8 (run-queue wait, ns) of the `cpuN` lines of /proc/schedstat.
+pub fn parse_schedstat_wait(text: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with("cpu"))
+        .filter_map(|l| l.split_ascii_whitespace().nth(8)?.parse::<u64>().ok())
+        .sum()
+}
+
+impl HostTotals {
+    /// Read /proc (procfs for the host-wide files, read once per tick).
+    pub fn read() -> io::Result<HostTotals> {
+        use procfs::{Current, CurrentSI};
+        let err = |e: procfs::ProcError| io::Error::other(e.to_string());
+        let mut h = HostTotals {
+            procs: list_pids(Path::new("/proc"))?,
+            ..Default::default()
+        };
+        h.nlwps = u64::from(procfs::LoadAverage::current().map_err(err)?.max);
+        let stat = procfs::KernelStats::current().map_err(err)?;
+        let tps = procfs::ticks_per_second().max(1);
+        let t = &stat.total;
+        let ns = |ticks: u64| ticks.saturating_mul(1_000_000_000) / tps;
+        h.nsec_user = ns(t.user + t.nice);
+        h.nsec_sys = ns(t.system + t.irq.unwrap_or(0) + t.softirq.unwrap_or(0));
+        let mut buf = String::new();
+        if read_into(Path::new("/proc/schedstat"), &mut buf).is_ok() {
+            h.nsec_waitrq = Some(parse_schedstat_wait(&buf));
+        }
+        let m = procfs::Meminfo::current().map_err(err)?;
+        let anon = m.anon_pages.unwrap_or(0);
+        let shmem = m.shmem.unwrap_or(0);
+        h.lockedmem = m.mlocked.unwrap_or(0);
+        h.swapresv =
+            (anon + shmem + m.swap_total.saturating_sub(m.swap_free)).saturating_sub(m.swap_cached);
+        h.mem_usage = m.mem_total.saturating_sub(m.mem_free);
+        h.rss = anon + m.mapped;
+        h.psi = read_psi(Path::new("/proc/pressure"), "", &mut buf);
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::fs;
+    use tempfile::TempDir;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(name), text).unwrap();
+    }
+
+    /// A recorded v2 zone: a cgroup with one child, memory and pids on.
+    fn v2_tree() -> (TempDir, PathBuf) {
+        let t = TempDir::new().unwrap();
+        let z = t.path().join("zones/web");
+        write(&z, "cgroup.controllers", "cpu memory pids\n");
+        write(&z, "cgroup.procs", "100\n101\n");
+        write(&z, "cgroup.threads", "100\n101\n102\n");
+        write(&z.join("svc"), "cgroup.procs", "200\n");
+        write(&z.join("svc"), "cgroup.threads", "200\n201\n");
+        write(&z, "pids.current", "5\n");
+        write(&z, "pids.events", "max 7\n");
+        write(
+            &z,
+            "memory.stat",
+            "anon 268435456\nfile 1000\nfile_mapped 4096\nshmem 67108864\nswapcached 8192\nunevictable 0\n",
+        );
+        write(&z, "memory.swap.current", "16384\n");
+        write(&z, "memory.current", "400000000\n");
+        write(
+            &z,
+            "cpu.stat",
+            "usage_usec 3500\nuser_usec 2500\nsystem_usec 1000\nnr_periods 0\n",
+        );
+        write(
+            &z,
+            "cpu.pressure",
+            "some avg10=1.50 avg60=0.00 avg300=0.00 total=9\nfull avg10=0.25 avg60=0.00 avg300=0.00 total=1\n",
+        );
+        write(
+            &z,
+            "memory.pressure",
+            "some avg10=2.00 avg60=0.00 avg300=0.00 total=9\nfull avg10=1.00 avg60=0.00 avg300=0.00 total=1\n",
+        );
+        write(
+            &z,
+            "io.pressure",
+            "some avg10=3.00 avg60=0.00 avg300=0.00 total=9\nfull avg10=0.50 avg60=0.00 avg300=0.00 total=1\n",
+        );
+        (t, z)
+    }
+
+    #[test]
+    fn v2_zone_counters_follow_kstat_md() {
+        let (_t, z) = v2_tree();
+        let set = CgroupSet::detect(std::slice::from_ref(&z));
+        assert_eq!(set.v2.as_deref(), Some(z.as_path()));
+        assert_eq!(set.memory, Some((z.clone(), true)));
+        assert_eq!(set.procs.as_deref(), Some(z.as_path()));
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(procs, [100, 101, 200]);
+        assert_eq!(tids, [100, 101, 102, 200, 201]);
+        assert_eq!(c.nprocs, 3);
+        assert_eq!(c.nlwps, 5, "pids.current");
+        assert_eq!(c.forkfail_cap, 7);
+        // anon + shmem + swap.current − swapcached
+        assert_eq!(c.swapresv, 268435456 + 67108864 + 16384 - 8192);
+        assert_eq!(c.rss, 268435456 + 4096);
+        assert_eq!(c.mem_usage, 400000000);
+        assert_eq!(c.unevictable, Some(0));
+        assert_eq!((c.nsec_user, c.nsec_sys), (2_500_000, 1_000_000));
+        let psi = c.psi.unwrap();
+        assert_eq!(
+            (psi.cpu_some, psi.memory_some, psi.memory_full),
+            (1.5, 2.0, 1.0)
+        );
+        assert_eq!((psi.io_some, psi.io_full), (3.0, 0.5));
+    }
+
+    /// A recorded hybrid zone: v1 pids, memory, cpuacct and a controller-less
+    /// cgroup2 directory that has only cpu.stat.
+    fn hybrid_tree(memsw: bool) -> (TempDir, Vec<PathBuf>) {
+        let t = TempDir::new().unwrap();
+        let pids = t.path().join("pids/zones/db");
+        write(&pids, "cgroup.procs", "300\n");
+        write(&pids, "tasks", "300\n301\n");
+        write(&pids, "pids.current", "2\n");
+        write(&pids, "pids.events", "max 0\n");
+        let mem = t.path().join("memory/zones/db");
+        write(&mem, "cgroup.procs", "300\n");
+        let mut stat = String::from(
+            "rss 1\nshmem 2\ntotal_rss 1048576\ntotal_shmem 65536\ntotal_mapped_file 8192\ntotal_unevictable 4096\n",
+        );
+        if memsw {
+            stat.push_str("total_swap 32768\n");
+        } else {
+            write(&mem, "memory.memsw.usage_in_bytes", "2100000\n");
+        }
+        write(&mem, "memory.stat", &stat);
+        write(&mem, "memory.usage_in_bytes", "2000000\n");
+        let acct = t.path().join("cpuacct/zones/db");
+        write(&acct, "cgroup.procs", "300\n");
+        write(&acct, "cpuacct.usage_user", "7000\n");
+        write(&acct, "cpuacct.usage_sys", "3000\n");
+        let uni = t.path().join("unified/zones/db");
+        write(&uni, "cgroup.controllers", "");
+        write(&uni, "cgroup.procs", "300\n");
+        write(
+            &uni,
+            "cpu.stat",
+            "usage_usec 12\nuser_usec 8\nsystem_usec 4\n",
+        );
+        (t, vec![pids, mem, acct, uni])
+    }
+
+    #[test]
+    fn hybrid_zone_reads_v1_memory_and_v2_cpu_stat() {
+        let (_t, paths) = hybrid_tree(true);
+        let set = CgroupSet::detect(&paths);
+        assert_eq!(set.pids.as_ref(), Some(&paths[0]));
+        assert_eq!(set.memory, Some((paths[1].clone(), false)));
+        assert_eq!(set.cpuacct.as_ref(), Some(&paths[2]));
+        assert_eq!(set.v2.as_ref(), Some(&paths[3]));
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(procs, [300]);
+        assert_eq!(c.nlwps, 2);
+        // total_rss + total_shmem + total_swap
+        assert_eq!(c.swapresv, 1048576 + 65536 + 32768);
+        assert_eq!(c.rss, 1048576 + 8192);
+        assert_eq!(c.unevictable, Some(4096));
+        assert_eq!(c.mem_usage, 2000000);
+        // cpu.stat of the cgroup2 directory wins over cpuacct (µs → ns).
+        assert_eq!((c.nsec_user, c.nsec_sys), (8000, 4000));
+        assert_eq!(c.psi, None);
+    }
+
+    #[test]
+    fn v1_without_total_swap_uses_memsw_minus_usage_and_cpuacct() {
+        let (_t, mut paths) = hybrid_tree(false);
+        paths.pop(); // no cgroup2 directory
+        let set = CgroupSet::detect(&paths);
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(c.swapresv, 1048576 + 65536 + (2100000 - 2000000));
+        assert_eq!((c.nsec_user, c.nsec_sys), (7000, 3000));
+    }
+
+    #[test]
+    fn nlwps_falls_back_to_counting_tasks() {
+        let (_t, paths) = hybrid_tree(true);
+        fs::remove_file(paths[0].join("pids.current")).unwrap();
+        // pids dir no longer detected as pids: procs come from the v2 dir,
+        // which lists no threads file; the memory dir neither.
+        let set = CgroupSet::detect(&paths[..1]);
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(c.nlwps, 2, "tasks file count");
+    }
+
+    #[test]
+    fn a_vanished_zone_cgroup_is_an_error_naming_the_file() {
+        let (_t, z) = v2_tree();
+        let set = CgroupSet::detect(std::slice::from_ref(&z));
+        fs::remove_dir_all(&z).unwrap();
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let e = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap_err();
+        assert!(e.to_string().contains("zones/web/cgroup.procs"), "{e}");
+    }
+
+    #[test]
+    fn vmlck_is_summed_from_recorded_status_files() {
+        let t = TempDir::new().unwrap();
+        write(
+            &t.path().join("10"),
+            "status",
+            "Name:\ta\nVmLck:\t   65536 kB\nVmRSS:\t 1 kB\n",
+        );
+        write(
+            &t.path().join("11"),
+            "status",
+            "Name:\tb\nVmLck:\t       4 kB\n",
+        );
+        let mut buf = String::new();
+        // 12 does not exist (exited): counts 0.
+        assert_eq!(
+            sum_vmlck(t.path(), &[10, 11, 12], &mut buf),
+            (65536 + 4) * 1024
+        );
+    }
+
+    #[test]
+    fn waitrq_keeps_what_exited_threads_had() {
+        let t = TempDir::new().unwrap();
+        let stat = |tid: u32, wait: u64| {
+            write(
+                &t.path().join(format!("{tid}/task/{tid}")),
+                "schedstat",
+                &format!("999 {wait} 3\n"),
+            )
+        };
+        stat(1, 100);
+        stat(2, 50);
+        let mut w = WaitrqTracker::new(t.path());
+        assert_eq!(w.update(&[1, 2]), 150);
+        assert_eq!(w.open_descriptors(), 2);
+        // A recorded file rewritten in place is re-read through the kept
+        // descriptor (the same inode).
+        fs::write(t.path().join("1/task/1/schedstat"), "999 130 3\n").unwrap();
+        assert_eq!(w.update(&[1, 2]), 180);
+        // Thread 2 exits (its file goes away): its 50 ns stay counted.
+        fs::remove_dir_all(t.path().join("2")).unwrap();
+        assert_eq!(w.update(&[1]), 180);
+        stat(3, 7);
+        assert_eq!(w.update(&[1, 3]), 187);
+    }
+
+    #[test]
+    fn waitrq_reads_real_threads_through_kept_descriptors() {
+        let me = std::process::id();
+        let mut w = WaitrqTracker::new("/proc");
+        let first = w.update(&[me]);
+        assert_eq!(w.open_descriptors(), 1);
+        // A thread that runs and exits: its wait stays in the total.
+        let child = std::thread::spawn(|| {
+            let mut x = 0u64;
+            for i in 0..2_000_000u64 {
+                x = x.wrapping_add(i * i);
+            }
+            (x, nix::unistd::gettid().as_raw() as u32)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        let tids: Vec<u32> = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect();
+        let during = w.update(&tids);
+        assert!(during >= first);
+        let _ = child.join().unwrap();
+        let after = w.update(&[me]);
+        assert!(
+            after >= during,
+            "the total never goes back: {after} < {during}"
+        );
+    }
+
+    #[test]
+    fn a_kept_descriptor_sees_fresh_values() {
+        // pread at offset 0 regenerates the proc file: field 1 (time on
+        // CPU) of our own thread grows between two reads of one descriptor.
+        let tid = nix::unistd::gettid().as_raw();
+        let f = File::open(format!("/proc/{tid}/task/{tid}/schedstat")).unwrap();
+        let on_cpu = |f: &File| {
+            let mut b = [0u8; 96];
+            let n = f.read_at(&mut b, 0).unwrap();
+            let text = std::str::from_utf8(&b[..n]).unwrap().to_owned();
+            text.split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        };
+        let before = on_cpu(&f);
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(20) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(on_cpu(&f) > before);
+    }
+
+    /// This process's own cgroup in a hierarchy, from /proc/self/cgroup
+    /// (`controller` is `pids`, `memory`, ... or "" for cgroup2).
+    fn own_cgroup(controller: &str) -> Option<String> {
+        let text = fs::read_to_string("/proc/self/cgroup").ok()?;
+        text.lines().find_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (_, ctrls, path) = (parts.next()?, parts.next()?, parts.next()?);
+            (ctrls.split(',').any(|c| c == controller)
+                || (controller.is_empty() && ctrls.is_empty()))
+            .then(|| path.to_owned())
+        })
+    }
+
+    /// A zone's cgroups made beneath this test's own cgroups (never at a
+    /// hierarchy's top of our own choosing, never moving this process);
+    /// removed on drop.
+    pub(crate) struct TestZoneCgroups(pub(crate) Vec<PathBuf>);
+
+    impl TestZoneCgroups {
+        pub(crate) fn make(name: &str) -> TestZoneCgroups {
+            let mut dirs = vec![];
+            for (mount, ctrl) in [
+                ("/sys/fs/cgroup/pids", "pids"),
+                ("/sys/fs/cgroup/memory", "memory"),
+                ("/sys/fs/cgroup/cpuacct", "cpuacct"),
+                ("/sys/fs/cgroup/unified", ""),
+            ] {
+                let own = own_cgroup(ctrl).unwrap_or_else(|| panic!("no {mount} cgroup"));
+                let dir = Path::new(mount)
+                    .join(own.trim_start_matches('/'))
+                    .join(name);
+                fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+                dirs.push(dir);
+            }
+            TestZoneCgroups(dirs)
+        }
+        pub(crate) fn enter(&self, pid: u32) {
+            for d in &self.0 {
+                fs::write(d.join("cgroup.procs"), pid.to_string())
+                    .unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+            }
+        }
+    }
+
+    impl Drop for TestZoneCgroups {
+        fn drop(&mut self) {
+            for d in &self.0 {
+                for _ in 0..100 {
+                    if fs::remove_dir(d).is_ok() || !d.exists() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reads_a_real_zone_cgroup_on_this_host() {
+        if !Path::new("/sys/fs/cgroup/unified/cgroup.controllers").exists()
+            || !Path::new("/sys/fs/cgroup/pids/cgroup.procs").exists()
+        {
+            panic!("this test expects the hybrid cgroup layout of the build host");
+        }
+        let zone = TestZoneCgroups::make(&format!("kstat-test-{}", std::process::id()));
+        // A shell that waits to be moved, burns some CPU in the zone, then
+        // forks a sleeper there.
+        let mut child = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "read x; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exec sleep 30",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        zone.enter(pid);
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        }
+        let set = CgroupSet::detect(&zone.0);
+        assert!(set.v2.is_some() && set.pids.is_some() && set.cpuacct.is_some());
+        assert_eq!(set.memory.as_ref().map(|m| m.1), Some(false));
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let c = loop {
+            let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+            let exec_done = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if exec_done.trim() == "sleep" || std::time::Instant::now() > deadline {
+                break c;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert_eq!(procs, [pid]);
+        assert_eq!(c.nprocs, 1);
+        assert_eq!(c.nlwps, 1, "pids.current of the v1 pids cgroup");
+        assert!(
+            c.nsec_user + c.nsec_sys > 1_000_000,
+            "cpu.stat of the cgroup2 dir: {c:?}"
+        );
+        assert!(c.mem_usage > 0, "{c:?}");
+        assert_eq!(c.unevictable, Some(0));
+        let mut w = WaitrqTracker::new("/proc");
+        w.update(&tids);
+        assert_eq!(w.open_descriptors(), 1);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!((c.nprocs, c.nlwps), (0, 0));
+    }
+
+    #[test]
+    fn mlocked_memory_is_counted_only_where_unevictable_says_so() {
+        let zone = TestZoneCgroups::make(&format!("kstat-mlock-{}", std::process::id()));
+        // Waits for "go", maps, touches and mlocks 64 MiB, says "locked",
+        // then holds it until its stdin closes.
+        let script = "import ctypes, mmap, sys\n\
+libc = ctypes.CDLL(None)\n\
+print('ready', flush=True)\n\
+sys.stdin.readline()\n\
+n = 64 << 20\n\
+m = mmap.mmap(-1, n)\n\
+a = ctypes.addressof(ctypes.c_char.from_buffer(m))\n\
+ctypes.memset(a, 1, n)\n\
+assert libc.mlock(ctypes.c_void_p(a), ctypes.c_size_t(n)) == 0\n\
+print('locked', flush=True)\n\
+sys.stdin.read()\n";
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let set = CgroupSet::detect(&zone.0);
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        zone.enter(child.id());
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        use std::io::{BufRead, Write};
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready");
+        // Before: python's own memory, nothing locked.
+        let before = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(before.unevictable, Some(0));
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"go\n").unwrap();
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "locked");
+        let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        let locked = sum_vmlck(Path::new("/proc"), &procs, &mut buf);
+        let _ = child.kill();
+        drop(stdin);
+        let _ = child.wait();
+        assert!(c.unevictable.unwrap() >= 64 << 20, "{c:?}");
+        assert_eq!(locked, 64 << 20);
+        let grown = c.swapresv - before.swapresv;
+        assert!(
+            (64 << 20..(64 << 20) + (64 << 20) / 20).contains(&grown),
+            "swapresv +{grown}"
+        );
+    }
+
+    #[test]
+    fn parsers_read_kernel_text() {
+        assert_eq!(schedstat_wait(b"479122 2048 1\n"), Some(2048));
+        assert_eq!(status_kb("VmLck:\t  12 kB\n", "VmLck"), Some(12 * 1024));
+        assert_eq!(status_kb("VmLckx:\t  12 kB\n", "VmLck"), None);
+        let ss = "version 15\ntimestamp 1\ncpu0 0 0 0 0 0 0 100 250 7\ndomain0 3 1 2\ncpu1 0 0 0 0 0 0 100 50 7\n";
+        assert_eq!(parse_schedstat_wait(ss), 300);
+        assert_eq!(
+            parse_psi("some avg10=0.10 avg60=1 avg300=2 total=3\n"),
+            (0.1, 0.0)
+        );
+        assert_eq!(keyed("max 3\n", "max"), Some(3));
+        assert_eq!(keyed("maxx 3\n", "max"), None);
+    }
+
+    #[test]
+    fn host_totals_read_this_host() {
+        let h = HostTotals::read().unwrap();
+        assert!(h.procs.contains(&std::process::id()));
+        assert!(h.nlwps >= h.procs.len() as u64);
+        assert!(h.nsec_user > 0);
+        assert!(h.mem_usage > 0);
+    }
+}
