@@ -13,6 +13,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod jailconf;
 pub mod param;
 pub mod runtime;
 pub mod snapshot;
