@@ -17,6 +17,7 @@
 pub mod api;
 pub mod engine;
 pub mod error;
+pub mod jailconf;
 pub mod kstat;
 pub mod param;
 pub mod runtime;

@@ -25,9 +25,11 @@
 //! sees only its own zone.
 
 mod client;
+mod embed;
 mod server;
 
 pub use client::{Client, Zones, connect};
+pub use embed::{open, start_engine};
 pub use server::{serve, zone_of_pid};
 
 use crate::engine::{Booted, JailFlags, JailKey};

@@ -17,6 +17,7 @@
 //!   destroy waits for.
 //! * [`zsd`]: subsystem callbacks (create / shutdown / destroy), illumos ZSD.
 //! * [`wait`]: status waits, async and blocking.
+//! * [`sample`]: the 1 Hz tick that folds the counters into the snapshot.
 //! * [`persist`]: durable records of every zone, and re-adoption of the
 //!   zones an earlier engine left running.
 //!
@@ -47,6 +48,7 @@ mod jail_ops;
 mod persist;
 mod refs;
 mod registry;
+mod sample;
 mod wait;
 mod zone_ops;
 mod zsd;
@@ -59,7 +61,7 @@ pub use zsd::Subsystem;
 
 use crate::error::Error;
 use crate::runtime::{Runtime, RuntimeEvent};
-use crate::snapshot::{ConfiguredZone, Host, Kstat, Snapshot, ZoneSnapshot};
+use crate::snapshot::{ConfiguredZone, Snapshot, ZoneSnapshot};
 use crate::state::Store;
 use crate::zone::{Status, ZoneId};
 use registry::Registry;
@@ -215,23 +217,6 @@ impl Engine {
     /// kernel zones.
     pub fn set_configured(&self, configured: Vec<ConfiguredZone>) {
         self.inner.reg.lock().unwrap().configured = configured;
-        self.publish();
-    }
-
-    /// Fold a sampler tick into the registry: host totals, the global
-    /// zone's counters and each sampled zone's, with its processes.
-    pub fn fold_sample(&self, host: Host, zones: Vec<(ZoneId, u64, Kstat, Vec<u32>)>) {
-        {
-            let mut reg = self.inner.reg.lock().unwrap();
-            reg.host = host;
-            for (id, uniqid, kstat, procs) in zones {
-                if let Some(z) = reg.by_uniqid_mut(uniqid).filter(|z| z.id == id) {
-                    z.kstat = kstat;
-                    z.procs = procs;
-                    z.snap = None;
-                }
-            }
-        }
         self.publish();
     }
 

@@ -46,6 +46,8 @@ pub(super) struct Zone {
     pub privileges: Vec<String>,
     /// Taken over by a newer zone with its name or id; finishing its death.
     pub replaced: bool,
+    /// The sampler's load-average state, kept for durable state.
+    pub kstat_state: Option<serde_json::Value>,
     pub cell: Arc<StatusCell>,
     pub op: Arc<tokio::sync::Mutex<()>>,
     /// The last snapshot of this zone, until it changes.
@@ -85,6 +87,7 @@ impl Zone {
             procs: Vec::new(),
             privileges: Vec::new(),
             replaced: false,
+            kstat_state: None,
             cell: Arc::new(StatusCell::new(Status::Uninitialized)),
             op: Arc::new(tokio::sync::Mutex::new(())),
             snap: None,
@@ -106,6 +109,7 @@ impl Zone {
         z.handle = r.handle.clone();
         z.init_pid = r.init_pid;
         z.boot_time = r.boot_time;
+        z.kstat_state = r.kstat_state.clone();
         z
     }
 
@@ -121,7 +125,7 @@ impl Zone {
             init_pid: self.init_pid,
             boot_time: self.boot_time,
             crtime: self.crtime,
-            kstat_state: None,
+            kstat_state: self.kstat_state.clone(),
         }
     }
 

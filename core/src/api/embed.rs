@@ -1,0 +1,44 @@
+//! The embedded engine: what a tool runs when no daemon answers.
+//!
+//! The same engine zoned runs — the Linux runtime, the state directory and
+//! its lock, re-adoption of the zones an earlier engine left — started
+//! inside the tool for the length of one command. Zones it boots outlive
+//! it (their supervisors are not its children), and the next engine,
+//! embedded or the daemon, re-adopts them.
+
+use super::{Client, Endpoint, Zones};
+use crate::engine::{Engine, EngineConfig};
+use crate::error::Error;
+use crate::runtime::RuntimeError;
+use crate::runtime::linux::LinuxRuntime;
+use crate::state::Store;
+use std::sync::Arc;
+
+/// Start an engine on the endpoint's state directory (taking its lock) and
+/// re-adopt its zones. `name` is what front-ends are told it is.
+pub async fn start_engine(ep: &Endpoint, name: &str) -> Result<Engine, Error> {
+    let store = Store::open(&ep.state_dir).map_err(|e| Error::Runtime {
+        zone: "global".into(),
+        source: RuntimeError {
+            step: "state".into(),
+            message: e.to_string(),
+            errno: e.raw_os_error(),
+        },
+    })?;
+    let runtime = LinuxRuntime::new(ep.state_dir.join("run"), ep.cgroup_root.clone());
+    let config = EngineConfig {
+        engine: name.to_string(),
+        ..Default::default()
+    };
+    let engine = Engine::with_store(Arc::new(runtime), config, store);
+    engine.restore().await?;
+    Ok(engine)
+}
+
+/// The daemon when it answers on the socket, else an embedded engine.
+pub async fn open(ep: &Endpoint) -> Result<Zones, Error> {
+    if let Ok(c) = Client::connect(&ep.socket).await {
+        return Ok(Zones::Daemon(c));
+    }
+    Ok(Zones::Embedded(start_engine(ep, "embedded").await?))
+}

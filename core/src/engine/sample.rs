@@ -1,0 +1,172 @@
+//! # The 1 Hz tick: counters into the snapshot
+//!
+//! [`Engine::start_sampler`] runs the [`Sampler`] once a second on the
+//! monotonic clock at absolute deadlines ([`Ticker`]). Each tick:
+//!
+//! 1. takes, under the registry lock, the list of zones from ready to
+//!    running with their cgroups and caps (owned copies: nothing is read
+//!    from the kernel under the lock);
+//! 2. reads the kernel on a blocking thread (the sampler's files; the
+//!    host totals through sysinfo);
+//! 3. folds the counters, the process lists and `cred_ref` (the zone's
+//!    processes) into the registry and publishes one snapshot.
+//!
+//! Every fifth tick the runtime's full reference counts (mounts, IPC
+//! objects, loop devices) are read as well; destroy reads them itself
+//! whenever it waits, so a slower refresh here only affects what the
+//! front-ends show. Every tenth tick the load-average state of each zone is
+//! written to durable state, so a restarted engine resumes it (at most ten
+//! seconds old; the catch-up arithmetic covers the gap).
+
+use super::Engine;
+use crate::kstat::avenrun::LoadAvg;
+use crate::kstat::sampler::{Sampler, Ticker, ZoneInput};
+use crate::runtime::KernelRefs;
+use crate::snapshot::Host;
+use crate::zone::{Status, ZoneId};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+struct Input {
+    id: ZoneId,
+    uniqid: u64,
+    cgroups: Vec<PathBuf>,
+    cpu_cap: Option<u64>,
+    status: Status,
+    handle: Option<crate::runtime::Handle>,
+}
+
+/// Host totals for headers, through sysinfo.
+pub(super) fn host(sys: Option<&mut sysinfo::System>) -> Host {
+    let mem = sys.map(|sys| {
+        sys.refresh_memory();
+        (sys.total_memory(), sys.used_memory(), sys.total_swap(), sys.used_swap())
+    });
+    let (mem_total, mem_used, swap_total, swap_used) = mem.unwrap_or_default();
+    let loadavg = sysinfo::System::load_average()
+        .map(|la| [la.one, la.five, la.fifteen])
+        .unwrap_or_default();
+    Host {
+        hostname: sysinfo::System::host_name().unwrap_or_default(),
+        uptime_secs: sysinfo::System::uptime().unwrap_or(0),
+        loadavg,
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        mem_total,
+        mem_used,
+        swap_total,
+        swap_used,
+    }
+}
+
+impl Engine {
+    /// Start the once-a-second sampler; it runs as long as the engine.
+    pub fn start_sampler(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let sampler = Arc::new(Mutex::new(Sampler::new()));
+        // Resume the load averages saved by an earlier engine.
+        {
+            let reg = self.inner.reg.lock().unwrap();
+            let mut s = sampler.lock().unwrap();
+            for z in reg.zones() {
+                if let Some(la) = z
+                    .kstat_state
+                    .as_ref()
+                    .and_then(|v| serde_json::from_value::<LoadAvg>(v.clone()).ok())
+                {
+                    s.resume(z.id, la);
+                }
+            }
+        }
+        tokio::spawn(async move {
+            let mut ticker = Ticker::every_second();
+            let sys = Arc::new(Mutex::new(sysinfo::System::new().ok()));
+            let mut n: u64 = 0;
+            loop {
+                ticker.tick().await;
+                n += 1;
+                let Some(inner) = weak.upgrade() else { break };
+                let engine = Engine { inner };
+                let inputs: Vec<Input> = {
+                    let reg = engine.inner.reg.lock().unwrap();
+                    reg.zones()
+                        .filter(|z| !z.replaced && z.status.is_sampled() && !z.id.is_global())
+                        .map(|z| Input {
+                            id: z.id,
+                            uniqid: z.uniqid,
+                            cgroups: z.handle.as_ref().map(|h| h.cgroups.clone()).unwrap_or_default(),
+                            cpu_cap: z.params.int("zone.cpu-cap").map(|c| c.max(0) as u64),
+                            status: z.status,
+                            handle: z.handle.clone(),
+                        })
+                        .collect()
+                };
+                let full_refs = n % 5 == 1;
+                let rt = engine.inner.runtime.clone();
+                let sampler = sampler.clone();
+                let sys = sys.clone();
+                let done = tokio::task::spawn_blocking(move || {
+                    let zi: Vec<ZoneInput> = inputs
+                        .iter()
+                        .map(|i| ZoneInput {
+                            id: i.id,
+                            cgroups: &i.cgroups,
+                            cpu_cap: i.cpu_cap,
+                            status: i.status,
+                        })
+                        .collect();
+                    let mut s = sampler.lock().unwrap();
+                    let sample = s.sample(&zi);
+                    let loadavgs: Vec<(u64, Option<LoadAvg>)> = inputs
+                        .iter()
+                        .map(|i| (i.uniqid, s.loadavg(i.id).cloned()))
+                        .collect();
+                    drop(s);
+                    let refs: Vec<Option<KernelRefs>> = inputs
+                        .iter()
+                        .map(|i| match (&i.handle, full_refs) {
+                            (Some(h), true) => Some(rt.refs(i.id, h)),
+                            _ => None,
+                        })
+                        .collect();
+                    let host = host(sys.lock().unwrap().as_mut());
+                    (inputs, sample, refs, loadavgs, host)
+                })
+                .await;
+                let Ok((inputs, sample, refs, loadavgs, host)) = done else {
+                    continue;
+                };
+                {
+                    let mut reg = engine.inner.reg.lock().unwrap();
+                    reg.host = host;
+                    if let Some(g) = reg.by_uniqid_mut(0) {
+                        g.kstat = sample.global.kstat.clone();
+                        g.procs = sample.global.procs.clone();
+                        g.snap = None;
+                    }
+                    for ((input, zs), kr) in inputs.iter().zip(&sample.zones).zip(refs) {
+                        if let Some(z) = reg.by_uniqid_mut(input.uniqid) {
+                            z.kstat = zs.kstat.clone();
+                            z.procs = zs.procs.clone();
+                            match kr {
+                                Some(k) => z.kernel = k,
+                                None => z.kernel.cred = zs.kstat.nprocs,
+                            }
+                            z.snap = None;
+                        }
+                    }
+                    for (uniqid, la) in &loadavgs {
+                        if let (Some(z), Some(la)) = (reg.by_uniqid_mut(*uniqid), la) {
+                            z.kstat_state = serde_json::to_value(la).ok();
+                        }
+                    }
+                }
+                engine.publish();
+                if n % 10 == 0 {
+                    for (uniqid, _) in loadavgs {
+                        engine.persist(uniqid);
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,328 @@
+//! From sections to jails: wildcards, variables, types (FreeBSD's
+//! load_config and add_param).
+//!
+//! Every block whose name has no wildcard component is a jail; the others
+//! (`*`, `foo.*`, `*.bar`) and the statements outside blocks are wildcard
+//! sections. A jail's parameters are, in order:
+//!
+//! 1. its name, implied by the block name (`name`; or `jid` when the name
+//!    is all digits): it may not be redefined (`cannot redefine parameter`);
+//! 2. the statements of every section that is the jail itself or a
+//!    wildcard matching it, in file order. A statement about a parameter
+//!    already present replaces its value where it stands (or appends to
+//!    it with `+=`); the spelling last used is kept (`persist` then
+//!    `nopersist` shows `nopersist`). So later definitions win.
+//!
+//! Then, per jail, each `$x` / `${x}` is replaced by the value of the
+//! jail's parameter or variable `x` (variables are the `$x = ...;`
+//! statements: they are dropped once used). A reference to nothing, a loop,
+//! or a list inside a longer string is an error naming the jail, the
+//! parameter and the place. Last, each parameter is typed by
+//! [`crate::param::typed`]; a name that is in no table is kept as text and
+//! listed as unknown (never enforced).
+
+use super::parse::{Op, PStr, Piece, RawParam, Section};
+use super::{Diag, Entry, Jail, Pos, select};
+use crate::param::{self, ParamError, Params, Value};
+use std::collections::BTreeMap;
+
+/// The longest value a variable expansion may build (a guard against
+/// files that double a string at each step).
+const MAX_VALUE_LEN: usize = 1 << 20;
+/// The most values one parameter may expand to.
+const MAX_VALUES: usize = 1 << 16;
+/// The deepest chain of variables referring to variables.
+const MAX_VAR_DEPTH: usize = 200;
+
+/// The key two statements share when they set the same parameter: the
+/// canonical name (aliases and the `no` prefix resolved), else the name.
+pub(crate) fn param_key(name: &str) -> String {
+    match param::resolve(name) {
+        Ok((spec, _)) => spec.name.to_string(),
+        Err(ParamError::NotBool(_)) => {
+            let (head, last) = match name.rsplit_once('.') {
+                Some((h, l)) => (Some(h), l),
+                None => (None, name),
+            };
+            let last = last.strip_prefix("no").unwrap_or(last);
+            let positive = match head {
+                Some(h) => format!("{h}.{last}"),
+                None => last.to_string(),
+            };
+            param::lookup(&positive).map_or(positive, |s| s.name.to_string())
+        }
+        Err(_) => name.to_string(),
+    }
+}
+
+/// A parameter (or variable) of one jail during the merge.
+#[derive(Clone, Debug)]
+struct Merged {
+    name: String,
+    key: String,
+    var: bool,
+    immutable: bool,
+    values: Vec<PStr>,
+    pos: Pos,
+}
+
+fn add_param(jail: &str, list: &mut Vec<Merged>, p: &RawParam) -> Result<(), Diag> {
+    let key = param_key(&p.name);
+    if let Some(dp) = list.iter_mut().find(|m| m.key == key) {
+        if dp.var != p.var {
+            return Err(Diag::jail(
+                p.pos.clone(),
+                jail,
+                format!(
+                    "variable \"${}\" cannot have the same name as a parameter.",
+                    p.name
+                ),
+            ));
+        }
+        if dp.immutable {
+            return Err(Diag::jail(
+                p.pos.clone(),
+                jail,
+                format!("cannot redefine parameter \"{}\".", dp.name),
+            ));
+        }
+        dp.name = p.name.clone();
+        if p.op != Op::Append || p.values.is_empty() {
+            dp.values.clear();
+        }
+        dp.values.extend(p.values.iter().cloned());
+        dp.pos = p.pos.clone();
+    } else {
+        list.push(Merged {
+            name: p.name.clone(),
+            key,
+            var: p.var,
+            immutable: false,
+            values: p.values.clone(),
+            pos: p.pos.clone(),
+        });
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+enum State {
+    Todo,
+    Busy,
+    Done(Vec<Vec<u8>>),
+    /// Its expansion failed (already reported).
+    Failed,
+}
+
+struct Expander<'a> {
+    jail: &'a str,
+    list: &'a [Merged],
+    state: Vec<State>,
+}
+
+impl Expander<'_> {
+    fn find(&self, var: &str) -> Option<usize> {
+        let key = param_key(var);
+        self.list.iter().position(|m| m.key == key)
+    }
+
+    /// Expand entry `i`; on failure mark it failed. `Err(None)`: it
+    /// failed because something it uses failed (reported there).
+    fn expand(&mut self, i: usize, depth: usize) -> Result<Vec<Vec<u8>>, Option<Diag>> {
+        let r = self.expand_inner(i, depth);
+        if r.is_err() {
+            self.state[i] = State::Failed;
+        }
+        r
+    }
+
+    fn expand_inner(&mut self, i: usize, depth: usize) -> Result<Vec<Vec<u8>>, Option<Diag>> {
+        match &self.state[i] {
+            State::Done(v) => return Ok(v.clone()),
+            State::Busy | State::Failed => return Err(None),
+            State::Todo => {}
+        }
+        let list = self.list;
+        let jail = self.jail;
+        let m = &list[i];
+        let err = |msg: String| Some(Diag::jail(m.pos.clone(), jail, msg));
+        if depth > MAX_VAR_DEPTH {
+            return Err(err(format!("{}: variables nested too deeply", m.name)));
+        }
+        self.state[i] = State::Busy;
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        for s in &m.values {
+            let lone_var = matches!(s.as_slice(), [Piece::Var(_)]);
+            let mut text: Vec<u8> = Vec::new();
+            let mut spliced = false;
+            for piece in s {
+                match piece {
+                    Piece::Lit(l) => text.extend_from_slice(l),
+                    Piece::Var(v) => {
+                        let Some(t) = self.find(v) else {
+                            return Err(err(format!("{}: variable \"{v}\" not found", m.name)));
+                        };
+                        match self.state[t] {
+                            State::Busy => return Err(err(format!("{v}: variable loop"))),
+                            State::Failed => return Err(None),
+                            _ => {}
+                        }
+                        let vals = self.expand(t, depth + 1)?;
+                        match vals.len() {
+                            0 => {
+                                return Err(err(format!("{}: variable \"{v}\" not found", m.name)));
+                            }
+                            1 => text.extend_from_slice(&vals[0]),
+                            _ if lone_var => {
+                                if out.len() + vals.len() > MAX_VALUES {
+                                    return Err(err(format!("{}: too many values", m.name)));
+                                }
+                                out.extend(vals);
+                                spliced = true;
+                            }
+                            _ => {
+                                return Err(err(format!(
+                                    "{}: array cannot be substituted inline",
+                                    m.name
+                                )));
+                            }
+                        }
+                        if text.len() > MAX_VALUE_LEN {
+                            return Err(err(format!("{}: value too long", m.name)));
+                        }
+                    }
+                }
+            }
+            if !spliced {
+                out.push(text);
+            }
+            if out.len() > MAX_VALUES {
+                return Err(err(format!("{}: too many values", m.name)));
+            }
+        }
+        self.state[i] = State::Done(out.clone());
+        Ok(out)
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Build one jail from the sections.
+fn build_jail(name: &str, pos: &Pos, sections: &[Section]) -> Result<Jail, Vec<Diag>> {
+    let mut list: Vec<Merged> = Vec::new();
+    let numeric = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_digit())
+        && name.bytes().any(|b| b != b'0');
+    let implied = if numeric { "jid" } else { "name" };
+    list.push(Merged {
+        name: implied.to_string(),
+        key: implied.to_string(),
+        var: false,
+        immutable: true,
+        values: vec![vec![Piece::Lit(name.as_bytes().to_vec())]],
+        pos: pos.clone(),
+    });
+    let mut errors = Vec::new();
+    for s in sections {
+        let applies =
+            s.name == name || (select::is_wildcard(&s.name) && select::wild_match(name, &s.name));
+        if applies {
+            for p in &s.params {
+                if let Err(e) = add_param(name, &mut list, p) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    // Expand every parameter and variable.
+    let mut ex = Expander {
+        jail: name,
+        list: &list,
+        state: vec![State::Todo; list.len()],
+    };
+    let mut expanded: Vec<Vec<Vec<u8>>> = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        match ex.expand(i, 0) {
+            Ok(v) => expanded.push(v),
+            Err(e) => {
+                errors.extend(e);
+                expanded.push(Vec::new());
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    // Type the parameters; drop the variables.
+    let mut jail = Jail {
+        name: name.to_string(),
+        pos: pos.clone(),
+        params: Params::new(),
+        positions: BTreeMap::new(),
+        entries: Vec::new(),
+        unknown: Vec::new(),
+    };
+    for (m, vals) in list.iter().zip(expanded) {
+        if m.var {
+            continue;
+        }
+        let values: Vec<String> = vals.iter().map(|v| lossy(v)).collect();
+        match param::typed(&m.name, &values) {
+            Ok((canon, v)) => {
+                jail.params.0.insert(canon.to_string(), v);
+                jail.positions.insert(canon.to_string(), m.pos.clone());
+            }
+            Err(ParamError::Unknown(_)) => {
+                let v = match values.as_slice() {
+                    [] => Value::Bool(true),
+                    [one] => Value::Str(one.clone()),
+                    _ => Value::List(values.clone()),
+                };
+                jail.params.0.insert(m.name.clone(), v);
+                jail.positions.insert(m.name.clone(), m.pos.clone());
+                jail.unknown.push(m.name.clone());
+            }
+            Err(e) => errors.push(Diag::jail(m.pos.clone(), name, e.to_string())),
+        }
+        jail.entries.push(Entry {
+            name: m.name.clone(),
+            key: m.key.clone(),
+            values,
+            pos: m.pos.clone(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(jail)
+}
+
+/// Build every jail of the parse, in the order their blocks first appear.
+pub(crate) fn build(sections: &[Section]) -> Result<Vec<Jail>, Vec<Diag>> {
+    let mut names: Vec<(&str, &Pos)> = Vec::new();
+    for s in sections {
+        if !select::is_wildcard(&s.name) && !names.iter().any(|(n, _)| *n == s.name) {
+            names.push((&s.name, &s.pos));
+        }
+    }
+    let mut jails = Vec::new();
+    let mut errors = Vec::new();
+    for (name, pos) in names {
+        match build_jail(name, pos, sections) {
+            Ok(j) => jails.push(j),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(jails)
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,384 @@
+//! # jail.conf: FreeBSD's configuration language
+//!
+//! A FreeBSD administrator's `/etc/jail.conf` is read here with the meaning
+//! FreeBSD's jail(8) gives it (jail.conf(5), jaillex.l, jailparse.y,
+//! config.c), extended with nested blocks and the zone parameters of
+//! `param`. The work is done in four passes, one file each:
+//!
+//! | pass       | file        | what it does                                              |
+//! |------------|-------------|-----------------------------------------------------------|
+//! | lexing     | `lex.rs`    | bytes → string pieces, variables, punctuation; escapes    |
+//! | parsing    | `parse.rs`  | tokens → ordered sections (blocks) of raw statements; `.include` |
+//! | building   | `build.rs`  | sections → jails: wildcards, later-wins, `$var` expansion, types |
+//! | selecting  | `select.rs` | command targets → jails; `depend` and parent order         |
+//!
+//! [`Config`] is the result: the configured jails in file order, each a
+//! [`Jail`] with its typed [`Params`], the file and line every parameter
+//! came from, and its parameters as jail(8) keeps them (ordered, as
+//! spelled) for `jail -e`. Two more things live here: [`Config::exhibit`]
+//! (jail -e SEP) and [`import_rc`] (the legacy rc.conf `jail_*` variables
+//! turned into jail.conf text).
+//!
+//! ## Errors
+//!
+//! Nothing is half-read: any error makes the whole parse fail with every
+//! message found ([`ConfError`]), each naming the file and the line:
+//! `FILE line N: unterminated string`, `FILE line N: syntax error`, and for
+//! errors of meaning `FILE line N: JAIL: PARAM: variable "x" not found`,
+//! `... PARAM: unknown boolean value "x"`, `... PARAM: non-integer value "x"`.
+//!
+//! ## Safety
+//!
+//! The parser never panics and never recurses on input-controlled depth
+//! (blocks are a stack; includes stop at 32; variable chains at 200), and
+//! variable expansion is bounded in size. It is fuzzed (core/fuzz) and
+//! property-tested over random bytes and random token soups.
+
+mod build;
+mod glob;
+mod lex;
+mod parse;
+mod rcconf;
+mod select;
+
+pub use parse::MAX_INCLUDE_DEPTH;
+pub use rcconf::import_rc;
+pub use select::{Selection, is_wildcard, wild_match};
+
+use crate::param::Params;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where something was written.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Pos {
+    pub file: String,
+    pub line: u32,
+}
+
+impl Pos {
+    pub fn new(file: &str, line: u32) -> Pos {
+        Pos {
+            file: file.to_string(),
+            line,
+        }
+    }
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} line {}", self.file, self.line)
+    }
+}
+
+/// One message about a configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diag {
+    /// Where (every message from a file has one).
+    pub pos: Option<Pos>,
+    /// The jail the message is about, for errors of meaning.
+    pub jail: Option<String>,
+    /// The message proper (`syntax error`, `path: variable "x" not found`).
+    pub msg: String,
+}
+
+impl Diag {
+    pub(crate) fn at(pos: Pos, msg: impl Into<String>) -> Diag {
+        Diag {
+            pos: Some(pos),
+            jail: None,
+            msg: msg.into(),
+        }
+    }
+    pub(crate) fn jail(pos: Pos, jail: &str, msg: impl Into<String>) -> Diag {
+        Diag {
+            pos: Some(pos),
+            jail: Some(jail.to_string()),
+            msg: msg.into(),
+        }
+    }
+    pub(crate) fn plain(msg: impl Into<String>) -> Diag {
+        Diag {
+            pos: None,
+            jail: None,
+            msg: msg.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = &self.pos {
+            write!(f, "{p}: ")?;
+        }
+        if let Some(j) = &self.jail {
+            write!(f, "{j}: ")?;
+        }
+        f.write_str(&self.msg)
+    }
+}
+
+/// A configuration that cannot be used: every message, in file order.
+/// Displayed one message per line (the `jail` tool prefixes each with
+/// `jail: `).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfError {
+    pub diags: Vec<Diag>,
+}
+
+impl fmt::Display for ConfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diags.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfError {}
+
+impl From<Vec<Diag>> for ConfError {
+    fn from(diags: Vec<Diag>) -> ConfError {
+        ConfError { diags }
+    }
+}
+
+/// A parameter as jail(8) keeps it: the spelling last used, the values
+/// after variable expansion, as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// As written (`nopersist`, `allow.nomount`, `hostname`).
+    pub name: String,
+    /// The canonical parameter name (`persist`, `allow.mount`, `host.hostname`).
+    pub key: String,
+    pub values: Vec<String>,
+    pub pos: Pos,
+}
+
+/// One configured jail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Jail {
+    /// The full block name (`www`, `a.b`; an all-digit name is a jid).
+    pub name: String,
+    /// Where its block first opens.
+    pub pos: Pos,
+    /// The typed parameters, by canonical name (unknown names as text).
+    pub params: Params,
+    /// Where each parameter of `params` was last set (canonical name).
+    pub positions: BTreeMap<String, Pos>,
+    /// The parameters in jail(8)'s order and spelling (for `jail -e`).
+    pub entries: Vec<Entry>,
+    /// Names in no parameter table: kept, shown, never enforced. The
+    /// `jail` tool refuses to create a jail with one, as jail(2) would
+    /// (see [`Jail::check_known`]).
+    pub unknown: Vec<String>,
+}
+
+impl Jail {
+    /// Parameters set for this jail that Linux does not enforce (the
+    /// table's non-enforced ones, then the unknown names): to report once.
+    pub fn not_enforced(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .params
+            .not_enforced()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        v.extend(self.unknown.iter().cloned());
+        v
+    }
+
+    /// Refuse unknown parameter names, as jail(2) does at creation:
+    /// `FILE line N: NAME: unknown parameter: x`.
+    pub fn check_known(&self) -> Result<(), ConfError> {
+        let diags: Vec<Diag> = self
+            .unknown
+            .iter()
+            .map(|u| {
+                let pos = self.positions.get(u).unwrap_or(&self.pos).clone();
+                Diag::jail(pos, &self.name, format!("unknown parameter: {u}"))
+            })
+            .collect();
+        if diags.is_empty() {
+            Ok(())
+        } else {
+            Err(diags.into())
+        }
+    }
+
+    /// Where a parameter (any of its names) was set.
+    pub fn position(&self, name: &str) -> Option<&Pos> {
+        let key = build::param_key(name);
+        self.positions.get(&key)
+    }
+
+    /// This jail as `jail -e SEP` prints it (one line, with its newline):
+    /// every parameter but `jid`, in jail(8)'s order, `name=value` (just
+    /// `name` when it has no value), list values joined with `,`, each
+    /// value quoted as jail(8)'s quoted_print does.
+    pub fn exhibit(&self, sep: &str) -> String {
+        let mut out = String::new();
+        let mut first = true;
+        for e in self.entries.iter().filter(|e| e.key != "jid") {
+            if !first {
+                out.push_str(sep);
+            }
+            first = false;
+            out.push_str(&e.name);
+            if !e.values.is_empty() {
+                out.push('=');
+                for (i, v) in e.values.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    quoted_print(&mut out, v);
+                }
+            }
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// jail(8)'s quoted_print: an empty value or one with a `'` goes in
+/// double quotes, one with a `"` in single quotes, one with a space or a
+/// tab in double quotes; inside, `\` and the quote are escaped.
+pub fn quoted_print(out: &mut String, s: &str) {
+    let qc = if s.is_empty() || s.contains('\'') {
+        Some('"')
+    } else if s.contains('"') {
+        Some('\'')
+    } else if s.contains(' ') || s.contains('\t') {
+        Some('"')
+    } else {
+        None
+    };
+    if let Some(q) = qc {
+        out.push(q);
+    }
+    for c in s.chars() {
+        if c == '\\' || Some(c) == qc {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if let Some(q) = qc {
+        out.push(q);
+    }
+}
+
+/// The configured jails.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    /// Non-wildcard jails, in the order their blocks first appear.
+    pub jails: Vec<Jail>,
+}
+
+/// The default configuration files: `/etc/jail.conf`, then
+/// `/etc/jail.conf.d/*.conf`.
+pub const DEFAULT_CONF: &str = "/etc/jail.conf";
+pub const DEFAULT_CONF_DIR: &str = "/etc/jail.conf.d";
+
+impl Config {
+    /// Parse text. `file` names it in messages (`STDIN` for `-`);
+    /// `.include` patterns are relative to `dir`.
+    pub fn parse_bytes(src: &[u8], file: &str, dir: &Path) -> Result<Config, ConfError> {
+        let mut p = parse::Parser::default();
+        p.parse_source(src, file, dir, None, 0);
+        Self::finish(p)
+    }
+
+    /// Parse text with includes relative to the current directory.
+    pub fn parse_str(src: &str, file: &str) -> Result<Config, ConfError> {
+        Self::parse_bytes(src.as_bytes(), file, Path::new("."))
+    }
+
+    /// Parse one file (`-` is standard input, named `STDIN`).
+    pub fn parse_file(path: &Path) -> Result<Config, ConfError> {
+        Self::parse_files(&[path.to_path_buf()])
+    }
+
+    /// Parse several files as one configuration, in order (as if each
+    /// were included by the one before).
+    pub fn parse_files(paths: &[PathBuf]) -> Result<Config, ConfError> {
+        let mut p = parse::Parser::default();
+        for path in paths {
+            let (src, shown) = if path.as_os_str() == "-" {
+                let mut buf = Vec::new();
+                use std::io::Read;
+                if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
+                    return Err(vec![Diag::plain(format!("STDIN: {e}"))].into());
+                }
+                (buf, "STDIN".to_string())
+            } else {
+                match std::fs::read(path) {
+                    Ok(b) => (b, path.display().to_string()),
+                    Err(e) => {
+                        return Err(vec![Diag::plain(format!("{}: {e}", path.display()))].into());
+                    }
+                }
+            };
+            let dir = if path.as_os_str() == "-" {
+                PathBuf::from(".")
+            } else {
+                path.parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+            };
+            p.parse_source(&src, &shown, &dir, None, 0);
+            if !p.errors.is_empty() {
+                break;
+            }
+        }
+        Self::finish(p)
+    }
+
+    /// The default configuration: `/etc/jail.conf` (if it exists) and
+    /// `/etc/jail.conf.d/*.conf`. Neither existing is an empty
+    /// configuration.
+    pub fn load_default() -> Result<Config, ConfError> {
+        Self::load_from(Path::new(DEFAULT_CONF), Path::new(DEFAULT_CONF_DIR))
+    }
+
+    /// [`Config::load_default`] with other places (for tests).
+    pub fn load_from(conf: &Path, dir: &Path) -> Result<Config, ConfError> {
+        let mut files = Vec::new();
+        if conf.exists() {
+            files.push(conf.to_path_buf());
+        }
+        if let Ok(more) = glob::glob(&dir.join("*.conf")) {
+            files.extend(more);
+        }
+        Self::parse_files(&files)
+    }
+
+    fn finish(p: parse::Parser) -> Result<Config, ConfError> {
+        if !p.errors.is_empty() {
+            return Err(p.errors.into());
+        }
+        let jails = build::build(&p.sections).map_err(ConfError::from)?;
+        let cfg = Config { jails };
+        let dep = cfg.check_dependencies();
+        if !dep.is_empty() {
+            return Err(dep.into());
+        }
+        Ok(cfg)
+    }
+
+    /// The jail of this name (or jid).
+    pub fn get(&self, name: &str) -> Option<&Jail> {
+        self.find(name).map(|i| &self.jails[i])
+    }
+
+    /// `jail -e SEP`: every configured non-wildcard jail, one line each.
+    pub fn exhibit(&self, sep: &str) -> String {
+        self.jails.iter().map(|j| j.exhibit(sep)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

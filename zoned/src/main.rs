@@ -1,0 +1,146 @@
+//! # zoned: the daemon that owns the zones of a host
+//!
+//! One process holds the engine (registry, lifecycle, the 1 Hz sampler,
+//! durable state) and offers it to every front-end:
+//!
+//! * the API on a Unix socket (`--socket`, default `/run/zones/zoned.sock`,
+//!   mode 0666: control for root only, read-only for every local user);
+//! * the Prometheus/OpenMetrics text at `http://ADDR/metrics` (`--metrics`);
+//! * the /zones tree in the same process (`--zonefs MOUNTPOINT`).
+//!
+//! It takes the state directory's lock (two engines never own one
+//! directory), re-adopts every zone an earlier engine left, and on
+//! SIGTERM / SIGINT exits leaving every zone running: the zones do not
+//! depend on it. SIGHUP rereads the configuration. Logs go to stderr
+//! (journald-friendly), at the level `RUST_LOG` sets (default `info`).
+//!
+//! It is its own small crate, beside core/ and zonefs/, because it is the
+//! one program that puts them together in one process.
+
+use clap::Parser;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use tokio::net::UnixListener;
+use tokio::signal::unix::{SignalKind, signal};
+use zones::api::{Client, Endpoint, serve, start_engine};
+
+#[derive(Parser, Debug)]
+#[command(name = "zoned", version, about = "The zones daemon")]
+struct Args {
+    /// State directory (default $ZONES_STATE_DIR, else /var/lib/zones).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// API socket (default $ZONED_SOCKET, else /run/zones/zoned.sock).
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Where zone cgroups live: absolute, or beneath zoned's own cgroup.
+    #[arg(long)]
+    cgroup_root: Option<String>,
+    /// Serve /metrics on this address (e.g. 127.0.0.1:9274).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
+    /// Serve the /zones tree at this mount point in this process.
+    #[arg(long, value_name = "MOUNTPOINT")]
+    zonefs: Option<PathBuf>,
+    /// jail.conf to read (default $ZONES_CONFIG, else /etc/jail.conf and /etc/jail.conf.d).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("zoned: {msg}");
+    std::process::exit(1);
+}
+
+/// Bind the API socket: refuse when another zoned answers there, replace a
+/// stale socket file left by one that died.
+async fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if path.exists() {
+        if Client::connect(path).await.is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                format!("{}: another zoned answers there", path.display()),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let l = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+    Ok(l)
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if unsafe { libc::geteuid() } != 0 {
+        fail("permission denied: zoned must run as root");
+    }
+    let ep = Endpoint::resolve(args.socket.clone(), args.state_dir.clone(), args.cgroup_root.clone());
+    let listener = match bind(&ep.socket).await {
+        Ok(l) => l,
+        Err(e) => fail(format!("{}: {e}", ep.socket.display())),
+    };
+    let engine = match start_engine(&ep, &ep.socket.display().to_string()).await {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = std::fs::remove_file(&ep.socket);
+            fail(e)
+        }
+    };
+    engine.start_sampler();
+    tracing::info!(
+        socket = %ep.socket.display(),
+        state_dir = %ep.state_dir.display(),
+        zones = engine.snapshot().zones.len() - 1,
+        "zoned ready"
+    );
+    tokio::spawn(serve(engine.clone(), listener));
+    if let Some(addr) = &args.metrics {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                let e = engine.clone();
+                tokio::spawn(async move {
+                    if let Err(err) = zones::kstat::metrics::serve(l, move || e.snapshot()).await {
+                        tracing::error!("metrics: {err}");
+                    }
+                });
+            }
+            Err(e) => fail(format!("--metrics {addr}: {e}")),
+        }
+    }
+    if args.zonefs.is_some() {
+        tracing::warn!("--zonefs: not served by this build yet");
+    }
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: rereading the configuration");
+            }
+        }
+    }
+    // Zones keep running: only the daemon goes.
+    let _ = std::fs::remove_file(&ep.socket);
+    tracing::info!("zoned stopping; zones keep running");
+}
