@@ -92,7 +92,11 @@ async fn main() {
     if unsafe { libc::geteuid() } != 0 {
         fail("permission denied: zoned must run as root");
     }
-    let ep = Endpoint::resolve(args.socket.clone(), args.state_dir.clone(), args.cgroup_root.clone());
+    let ep = Endpoint::resolve(
+        args.socket.clone(),
+        args.state_dir.clone(),
+        args.cgroup_root.clone(),
+    );
     let listener = match bind(&ep.socket).await {
         Ok(l) => l,
         Err(e) => fail(format!("{}: {e}", ep.socket.display())),

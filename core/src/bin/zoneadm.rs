@@ -1,15 +1,31 @@
-//! zoneadm(8): administer zones. See cli.md.
+//! zoneadm(8): administer zones (cli.md).
+//!
+//! `zoneadm list [-cipv]` and `zoneadm -z NAME SUBCOMMAND`. A zone is
+//! configured in jail.conf (with the zone parameters of config.md);
+//! `install` builds its root, `boot` makes it ready and boots it,
+//! `halt` / `shutdown` end it, `uninstall` removes its root.
 
 use clap::{Parser, Subcommand};
-use std::sync::Arc;
-use zones::engine::{Engine, EngineConfig};
-use zones::runtime::NullRuntime;
-use zones::tool::exit;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use zones::api::Zones;
+use zones::engine::Caller;
+use zones::param::Value;
+use zones::runtime::linux::install;
 use zones::tool::zoneadm::{ListFlags, list};
+use zones::tool::{Common, configured, die, exit, is_installed, params_of};
+use zones::zone::{Brand, Status, ZoneId};
+
+const TOOL: &str = "zoneadm";
 
 #[derive(Parser)]
 #[command(name = "zoneadm", version, about = "Administer zones")]
 struct Args {
+    /// The zone to act on.
+    #[arg(short = 'z', value_name = "NAME")]
+    zone: Option<String>,
+    #[command(flatten)]
+    common: Common,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -31,6 +47,45 @@ enum Cmd {
         #[arg(short = 'v')]
         verbose: bool,
     },
+    /// Make the zone ready and boot it; ARGS after `--` are its bootargs.
+    Boot {
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Stop every process of the zone at once and remove it.
+    Halt,
+    /// Halt the zone and boot it again.
+    Reboot,
+    /// Stop the zone gracefully (SIGTERM, stop.timeout, SIGKILL), then remove it.
+    Shutdown {
+        /// Boot it again afterwards.
+        #[arg(short = 'r')]
+        reboot: bool,
+    },
+    /// Make the zone ready (namespaces, cgroup, root) without booting it.
+    Ready,
+    /// Check the zone's configuration.
+    Verify,
+    /// Build the zone's root for its brand.
+    Install,
+    /// Remove the zone's root.
+    Uninstall {
+        /// Do not ask for confirmation.
+        #[arg(short = 'F')]
+        force: bool,
+    },
+    /// Install the zone as a copy of SRC's root.
+    Clone { src: String },
+}
+
+fn zone_arg(z: &Option<String>) -> String {
+    z.clone().unwrap_or_else(|| {
+        die(
+            TOOL,
+            "a zone name is required: zoneadm -z NAME ...",
+            exit::USAGE,
+        )
+    })
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -47,23 +102,242 @@ async fn main() {
             std::process::exit(code);
         }
     };
-    // The embedded engine. Until the Linux runtime is wired in, it can only
-    // show what it holds: the global zone.
-    let engine = Engine::new(Arc::new(NullRuntime::new()), EngineConfig::default());
-    match args.cmd {
-        Cmd::List {
-            configured,
+    let cfg = args
+        .common
+        .load_config()
+        .unwrap_or_else(|e| die(TOOL, e, exit::FAILED));
+    if let Cmd::List {
+        configured: c,
+        installed,
+        parsable,
+        verbose,
+    } = args.cmd
+    {
+        let zones = open(&args.common).await;
+        let mut snap = (*zones
+            .snapshot()
+            .await
+            .unwrap_or_else(|e| die(TOOL, e, exit::FAILED)))
+        .clone();
+        snap.configured = configured(&cfg, &snap);
+        let f = ListFlags {
+            configured: c,
             installed,
             parsable,
             verbose,
-        } => {
-            let f = ListFlags {
-                configured,
-                installed,
-                parsable,
-                verbose,
+        };
+        print!("{}", list(&snap, f));
+        return;
+    }
+    let name = zone_arg(&args.zone);
+    let caller = Caller {
+        uid: unsafe { libc::geteuid() },
+        zone: ZoneId::GLOBAL,
+    };
+    if caller.uid != 0 {
+        die(
+            TOOL,
+            "permission denied: zoneadm needs root to change a zone",
+            exit::FAILED,
+        );
+    }
+    let fail = |msg: String| -> ! { die(TOOL, format!("zone '{name}': {msg}"), exit::FAILED) };
+    let conf = params_of(&cfg, &name);
+    let root = |p: &zones::param::Params| PathBuf::from(p.str("path").unwrap_or("/"));
+    match args.cmd {
+        Cmd::List { .. } => unreachable!(),
+        Cmd::Verify => {
+            let Some(p) = conf else {
+                fail("no such zone configured".into())
             };
-            print!("{}", list(&engine.snapshot(), f));
+            if let Some(j) = cfg.get(&name)
+                && let Err(e) = j.check_known()
+            {
+                fail(e.to_string())
+            }
+            let r = root(&p);
+            if !r.is_absolute() {
+                fail(format!("path {} is not absolute", r.display()))
+            }
+        }
+        Cmd::Install => {
+            let Some(p) = conf else {
+                fail("no such zone configured".into())
+            };
+            let r = root(&p);
+            if r == std::path::Path::new("/") {
+                fail("cannot install into /".into())
+            }
+            let brand = p.str("brand").and_then(Brand::parse).unwrap_or_default();
+            match brand {
+                Brand::Sparse => install::sparse(&r, &name)
+                    .unwrap_or_else(|e| fail(format!("install: {}: {e}", r.display()))),
+                Brand::Whole => {
+                    if is_installed(&r) {
+                        fail(format!("{} is already populated", r.display()))
+                    }
+                    std::fs::create_dir_all(&r)
+                        .unwrap_or_else(|e| fail(format!("install: {}: {e}", r.display())));
+                    eprintln!(
+                        "{TOOL}: zone '{name}': whole brand: {} is used as it is; put an OS tree there (e.g. debootstrap bookworm {})",
+                        r.display(),
+                        r.display()
+                    );
+                }
+            }
+        }
+        Cmd::Uninstall { force } => {
+            let Some(p) = conf else {
+                fail("no such zone configured".into())
+            };
+            let zones = open(&args.common).await;
+            if zones.lookup(&caller, &name).await.is_ok() {
+                fail("zone is not installed but running or ready: halt it first".into())
+            }
+            let r = root(&p);
+            if !force {
+                if !std::io::stdin().is_terminal() {
+                    fail("uninstall needs -F when not asked at a terminal".into())
+                }
+                eprint!("Are you sure you want to uninstall zone {name} (y/[n])? ");
+                let _ = std::io::stderr().flush();
+                let mut line = String::new();
+                let _ = std::io::stdin().lock().read_line(&mut line);
+                if !line.trim().eq_ignore_ascii_case("y") {
+                    std::process::exit(exit::FAILED);
+                }
+            }
+            install::uninstall(&r)
+                .unwrap_or_else(|e| fail(format!("uninstall: {}: {e}", r.display())));
+        }
+        Cmd::Clone { src } => {
+            let (Some(p), Some(sp)) = (conf, params_of(&cfg, &src)) else {
+                fail(format!("{src} and {name} must both be configured"))
+            };
+            let zones = open(&args.common).await;
+            if zones.lookup(&caller, &src).await.is_ok() {
+                fail(format!("source zone {src} must be halted"))
+            }
+            let (from, to) = (root(&sp), root(&p));
+            if is_installed(&to) {
+                fail(format!("{} is already populated", to.display()))
+            }
+            if !is_installed(&from) {
+                fail(format!("source zone {src} is not installed"))
+            }
+            std::fs::create_dir_all(&to).unwrap_or_else(|e| fail(format!("clone: {e}")));
+            let st = std::process::Command::new("cp")
+                .arg("-a")
+                .arg("--")
+                .arg(format!("{}/.", from.display()))
+                .arg(&to)
+                .status()
+                .unwrap_or_else(|e| fail(format!("clone: cp: {e}")));
+            if !st.success() {
+                fail(format!("clone: copying {} failed", from.display()))
+            }
+            // A sparse clone's /etc names its own zone.
+            let _ = std::fs::write(to.join("etc/hostname"), format!("{name}\n"));
+        }
+        Cmd::Ready | Cmd::Boot { .. } => {
+            let zones = open(&args.common).await;
+            let id = match zones.lookup(&caller, &name).await {
+                Ok(id) => id,
+                Err(_) => {
+                    let Some(mut p) = conf else {
+                        fail("no such zone configured".into())
+                    };
+                    let r = root(&p);
+                    if !is_installed(&r) && r != std::path::Path::new("/") {
+                        fail(format!(
+                            "must be installed before boot ({} is empty or missing)",
+                            r.display()
+                        ))
+                    }
+                    if p.get("persist").is_none() {
+                        p.insert("persist", Value::Bool(true));
+                    }
+                    if let Cmd::Boot { args } = &args.cmd
+                        && !args.is_empty()
+                    {
+                        p.insert("bootargs", Value::Str(args.join(" ")));
+                    }
+                    zones
+                        .create(&caller, p)
+                        .await
+                        .unwrap_or_else(|e| fail(e.to_string()))
+                }
+            };
+            if let Cmd::Boot { .. } = args.cmd {
+                boot(&zones, &caller, id, &name).await;
+            }
+        }
+        Cmd::Halt => {
+            let zones = open(&args.common).await;
+            let id = live(&zones, &caller, &name).await;
+            zones
+                .halt(&caller, id)
+                .await
+                .unwrap_or_else(|e| fail(e.to_string()));
+        }
+        Cmd::Reboot => {
+            let zones = open(&args.common).await;
+            let id = live(&zones, &caller, &name).await;
+            zones
+                .reboot(&caller, id)
+                .await
+                .unwrap_or_else(|e| fail(e.to_string()));
+        }
+        Cmd::Shutdown { reboot } => {
+            let zones = open(&args.common).await;
+            let id = live(&zones, &caller, &name).await;
+            zones
+                .shutdown(&caller, id)
+                .await
+                .unwrap_or_else(|e| fail(e.to_string()));
+            zones
+                .destroy(&caller, id)
+                .await
+                .unwrap_or_else(|e| fail(e.to_string()));
+            if reboot {
+                let Some(mut p) = conf else {
+                    fail("no such zone configured: cannot boot it again".into())
+                };
+                if p.get("persist").is_none() {
+                    p.insert("persist", Value::Bool(true));
+                }
+                let id = zones
+                    .create(&caller, p)
+                    .await
+                    .unwrap_or_else(|e| fail(e.to_string()));
+                boot(&zones, &caller, id, &name).await;
+            }
         }
     }
+}
+
+async fn open(common: &Common) -> Zones {
+    common
+        .open()
+        .await
+        .unwrap_or_else(|e| die(TOOL, e, exit::FAILED))
+}
+
+async fn live(zones: &Zones, caller: &Caller, name: &str) -> ZoneId {
+    zones.lookup(caller, name).await.unwrap_or_else(|_| {
+        die(
+            TOOL,
+            format!("zone '{name}': not running or ready"),
+            exit::FAILED,
+        )
+    })
+}
+
+async fn boot(zones: &Zones, caller: &Caller, id: ZoneId, name: &str) {
+    if let Err(e) = zones.boot(caller, id).await {
+        die(TOOL, format!("zone '{name}': {e}"), exit::FAILED)
+    }
+    let _ = zones
+        .wait_status(id, Status::Running, Some(std::time::Duration::from_secs(1)))
+        .await;
 }

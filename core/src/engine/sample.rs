@@ -40,7 +40,12 @@ struct Input {
 pub(super) fn host(sys: Option<&mut sysinfo::System>) -> Host {
     let mem = sys.map(|sys| {
         sys.refresh_memory();
-        (sys.total_memory(), sys.used_memory(), sys.total_swap(), sys.used_swap())
+        (
+            sys.total_memory(),
+            sys.used_memory(),
+            sys.total_swap(),
+            sys.used_swap(),
+        )
     });
     let (mem_total, mem_used, swap_total, swap_used) = mem.unwrap_or_default();
     let loadavg = sysinfo::System::load_average()
@@ -93,7 +98,11 @@ impl Engine {
                         .map(|z| Input {
                             id: z.id,
                             uniqid: z.uniqid,
-                            cgroups: z.handle.as_ref().map(|h| h.cgroups.clone()).unwrap_or_default(),
+                            cgroups: z
+                                .handle
+                                .as_ref()
+                                .map(|h| h.cgroups.clone())
+                                .unwrap_or_default(),
                             cpu_cap: z.params.int("zone.cpu-cap").map(|c| c.max(0) as u64),
                             status: z.status,
                             handle: z.handle.clone(),

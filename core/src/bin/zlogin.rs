@@ -1,0 +1,95 @@
+//! zlogin(1): run a command, or a login shell on a new pty, in a zone
+//! (cli.md). The exit status is the command's.
+
+use clap::Parser;
+use std::io::IsTerminal;
+use zones::engine::Caller;
+use zones::runtime::linux::enter::{EnterOpts, run};
+use zones::tool::{Common, die, exit};
+use zones::zone::ZoneId;
+
+const TOOL: &str = "zlogin";
+
+#[derive(Parser)]
+#[command(
+    name = "zlogin",
+    version,
+    about = "Enter a zone",
+    trailing_var_arg = true
+)]
+struct Args {
+    /// Run as this user of the zone (default root).
+    #[arg(short = 'l', value_name = "USER")]
+    user: Option<String>,
+    #[command(flatten)]
+    common: Common,
+    /// The zone.
+    zone: String,
+    /// The command (default: a login shell on a new pty).
+    #[arg(allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let caller = Caller {
+        uid: unsafe { libc::geteuid() },
+        zone: ZoneId::GLOBAL,
+    };
+    if caller.uid != 0 {
+        die(TOOL, "permission denied: zlogin needs root", exit::FAILED);
+    }
+    let zones = args
+        .common
+        .open()
+        .await
+        .unwrap_or_else(|e| die(TOOL, e, exit::FAILED));
+    let name = &args.zone;
+    let id = zones.lookup(&caller, name).await.unwrap_or_else(|_| {
+        die(
+            TOOL,
+            format!("zone '{name}' unknown or not running"),
+            exit::FAILED,
+        )
+    });
+    let attach = zones
+        .jail_attach(&caller, id)
+        .await
+        .unwrap_or_else(|e| die(TOOL, format!("zone '{name}': {e}"), exit::FAILED));
+    // The session holds the zone (zone_ref) until it ends.
+    let _hold = zones.hold(id).await.ok();
+    let pty = args.command.is_empty() && std::io::stdin().is_terminal();
+    if args.command.is_empty() && !pty {
+        die(
+            TOOL,
+            "a login shell needs a terminal; give a command",
+            exit::USAGE,
+        );
+    }
+    let opts = EnterOpts {
+        command: args.command.clone(),
+        user: args.user.clone(),
+        pty,
+        env: Vec::new(),
+    };
+    let handle = attach.handle.clone();
+    let status = tokio::task::spawn_blocking(move || run(&handle, &opts))
+        .await
+        .unwrap_or_else(|e| die(TOOL, e, exit::FAILED))
+        .unwrap_or_else(|e| die(TOOL, format!("zone '{name}': {e}"), exit::FAILED));
+    drop(_hold);
+    drop(zones);
+    std::process::exit(status);
+}
