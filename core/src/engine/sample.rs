@@ -170,7 +170,7 @@ impl Engine {
                     }
                 }
                 engine.publish();
-                if n % 10 == 0 {
+                if n.is_multiple_of(10) {
                     for (uniqid, _) in loadavgs {
                         engine.persist(uniqid);
                     }
