@@ -158,3 +158,46 @@ fn enter_with_a_pty_runs_on_the_zones_own_devpts() {
     assert_eq!(lines[0], "/dev/pts/0", "{s:?}");
     assert!(lines.contains(&"ptmx"), "{s:?}");
 }
+
+#[test]
+fn vnet_new_gives_the_zone_its_own_network_with_lo_up() {
+    let mut z = TestZone::sparse("vnet");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("vnet", Value::Str("new".into()));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let o = z.run(&["/bin/cat", "/proc/net/dev"]);
+    let ifaces: Vec<&str> = o
+        .stdout
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    assert_eq!(ifaces, ["lo"], "{o:?}");
+    let o = z.run(&[
+        "/bin/cat",
+        "/sys/class/net/lo/operstate",
+        "/sys/class/net/lo/flags",
+    ]);
+    let flags = o.stdout.lines().nth(1).unwrap_or("0x0");
+    let flags = u32::from_str_radix(flags.trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(flags & 1, 1, "lo is not up: {o:?}");
+}
+
+#[test]
+fn destroying_a_running_zone_leaves_nothing() {
+    use zones::runtime::Runtime;
+    let mut z = TestZone::sparse("destroy");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+    z.ready().expect("ready");
+    let init = z.boot().expect("boot");
+    let h = z.handle.take().unwrap();
+    z.rt.destroy(&h).expect("destroy");
+    assert!(zones::runtime::linux::launch::start_time(init).is_none());
+    assert!(!zones::runtime::linux::alive(&h));
+    assert!(h.cgroups.iter().all(|d| !d.exists()));
+    assert!(!h.control.exists());
+}

@@ -365,7 +365,16 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                 fail(3);
             }
             if b == 0 {
-                // Child B: inside the zone.
+                // Child B: inside the zone. Start with no signal blocked
+                // or ignored, whatever the caller had.
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+                for sig in 1..32 {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                }
                 libc::setsid();
                 if let Some(s) = &slave {
                     let s = s.as_raw_fd();
