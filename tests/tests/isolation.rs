@@ -93,6 +93,13 @@ fn kill_minus_one_inside_kills_nothing_outside() {
     let o = z.sh("kill -9 -1; echo after");
     // kill(-1) spares the caller: the shell goes on.
     assert_eq!((o.status, o.stdout.as_str()), (0, "after\n"), "{o:?}");
+    // SIGKILL is delivered asynchronously: give init a moment to die.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while zones::runtime::linux::launch::start_time(init).is_some()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(
         zones::runtime::linux::launch::start_time(init).is_none(),
         "the zone's init survived kill -9 -1"

@@ -158,7 +158,7 @@ fn shutdown_is_graceful_first_then_forceful_after_the_timeout() {
     // A process that ignores SIGTERM holds the zone until the SIGKILL.
     let hf = z.tmp.path().join("h.json");
     std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
-    let _stubborn = std::process::Command::new(bin("zenter"))
+    let mut stubborn = std::process::Command::new(bin("zenter"))
         .arg(&hf)
         .args([
             "--",
@@ -180,6 +180,8 @@ fn shutdown_is_graceful_first_then_forceful_after_the_timeout() {
     );
     assert!(took < Duration::from_secs(6), "{took:?}");
     assert_eq!(z.rt.refs(z.spec.id, z.handle()).cred, 0);
+    // zenter returns the killed shell's status.
+    assert_eq!(stubborn.wait().unwrap().code(), Some(137));
     z.halt();
 
     // Without it, SIGTERM ends the zone at once.
