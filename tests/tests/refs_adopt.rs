@@ -28,6 +28,18 @@ fn refs_count_processes_mounts_and_ipc_objects_and_drain_on_halt() {
     // /usr, /proc, /sys, /dev, /dev/pts, /dev/shm at least.
     assert!(vfs >= 6, "{r:?}");
     assert_eq!(r.subsys[Subsys::Ipc as usize], 0);
+    // An entered process counts; the helper that entered it does not.
+    let hf = z.tmp.path().join("h.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let mut session = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args(["--", "/bin/sleep", "2"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(z.rt.refs(id, z.handle()).cred, 2);
+    assert_eq!(session.wait().unwrap().code(), Some(0));
+    assert_eq!(z.rt.refs(id, z.handle()).cred, 1);
     let o = z.run(&["/usr/bin/ipcmk", "-M", "4096"]);
     assert_eq!(o.status, 0, "{o:?}");
     let r = z.rt.refs(id, z.handle());
