@@ -146,3 +146,91 @@ fn a_jail_rooted_at_slash_runs_its_command_once() {
     let _ = Path::new("/");
     z.halt();
 }
+
+#[test]
+fn shutdown_is_graceful_first_then_forceful_after_the_timeout() {
+    use std::time::{Duration, Instant};
+    use zones::runtime::Runtime;
+    let mut z = TestZone::sparse("stop");
+    sleeper(&mut z);
+    z.ready().unwrap();
+    z.boot().unwrap();
+    // A process that ignores SIGTERM holds the zone until the SIGKILL.
+    let hf = z.tmp.path().join("h.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let mut stubborn = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args([
+            "--",
+            "/bin/sh",
+            "-c",
+            "trap '' TERM; sleep 1000 & trap '' TERM; wait",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    z.rt.shutdown(z.handle(), Duration::from_secs(2)).unwrap();
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_secs(2),
+        "the SIGTERM-ignoring shell was not waited for: {took:?}"
+    );
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    assert_eq!(z.rt.refs(z.spec.id, z.handle()).cred, 0);
+    // zenter returns the killed shell's status.
+    assert_eq!(stubborn.wait().unwrap().code(), Some(137));
+    z.halt();
+
+    // Without it, SIGTERM ends the zone at once.
+    let mut z = TestZone::sparse("stop2");
+    sleeper(&mut z);
+    z.ready().unwrap();
+    z.boot().unwrap();
+    let t = Instant::now();
+    z.rt.shutdown(z.handle(), Duration::from_secs(30)).unwrap();
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    z.halt();
+}
+
+#[test]
+fn init_is_restarted_unless_initnorestart() {
+    use std::time::{Duration, Instant};
+    let mut z = TestZone::sparse("restart");
+    sleeper(&mut z);
+    z.ready().unwrap();
+    let first = z.boot().unwrap();
+    unsafe { libc::kill(first as i32, libc::SIGKILL) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut again = None;
+    while Instant::now() < deadline && again.is_none() {
+        std::thread::sleep(Duration::from_millis(50));
+        let o = z.run(&["/bin/ps", "-eo", "comm="]);
+        if o.stdout.lines().any(|l| l == "sleep") {
+            again = Some(o.stdout);
+        }
+    }
+    assert!(again.is_some(), "init was not restarted");
+    z.halt();
+}
+
+#[test]
+fn the_devices_cgroup_denies_host_devices_even_to_a_zone_allowed_mknod() {
+    let mut z = TestZone::sparse("devices");
+    sleeper(&mut z);
+    z.set(
+        "limitpriv",
+        Value::List(vec!["default".into(), "+mknod".into()]),
+    );
+    z.ready().unwrap();
+    z.boot().unwrap();
+    // /dev/mem is c 1:1; the zone may make the node but not open it.
+    let o = z.sh("mknod /tmp/mem c 1 1 && head -c 1 /tmp/mem >/dev/null");
+    assert_ne!(o.status, 0, "{o:?}");
+    assert!(o.stderr.contains("Operation not permitted"), "{o:?}");
+    let o = z.sh("head -c 4 /dev/urandom | wc -c");
+    assert_eq!(o.stdout.trim(), "4", "{o:?}");
+    z.halt();
+}

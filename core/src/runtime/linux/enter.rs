@@ -7,12 +7,15 @@
 //! zone's root with openat2(RESOLVE_IN_ROOT), so a symlink inside the zone
 //! cannot point it at a host file. Then it forks:
 //!
-//! * child A joins the zone's cgroups (0 into each cgroup.procs) and setns
-//!   into every namespace of zsched in one call (setns on a pidfd: mount,
-//!   UTS, IPC, net, pid, cgroup); setns of a pid namespace applies to
-//!   children only, so A forks again and waits;
-//! * child B is inside the pid namespace: a new session (with the pty as
-//!   its controlling terminal), the zone's RLIMIT_MEMLOCK, the zone's
+//! * child A setns'es into zsched's mount, UTS, IPC, net and pid
+//!   namespaces in one call (setns on a pidfd); setns of a pid namespace
+//!   applies to children only, so A forks again and waits (A itself stays
+//!   in the host's pid namespace and cgroups, so it is not counted as a
+//!   process of the zone);
+//! * child B is inside the pid namespace: it joins the zone's cgroups
+//!   (writing 0 into each cgroup.procs through descriptors opened on the
+//!   host side) and then zsched's cgroup namespace; a new session (with the
+//!   pty as its controlling terminal), the zone's RLIMIT_MEMLOCK, the zone's
 //!   bounding set (zsched's CapBnd), the user's groups and ids, the zone's
 //!   capability set, chdir to the home directory (or /), then execve.
 //!
@@ -30,7 +33,6 @@ use super::{alive, caps};
 use crate::runtime::{Handle, RuntimeError};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// What to run in the zone.
@@ -284,11 +286,20 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         .collect::<Result<_, _>>()?;
     let mut envp: Vec<*const libc::c_char> = c_env.iter().map(|a| a.as_ptr()).collect();
     envp.push(std::ptr::null());
-    let c_procs: Vec<CString> = handle
+    // Opened here, written by child B once it exists: only the process
+    // that runs in the zone joins the zone's cgroups.
+    let procs_fds: Vec<OwnedFd> = handle
         .cgroups
         .iter()
-        .map(|d| CString::new(d.join("cgroup.procs").as_os_str().as_bytes()).unwrap())
-        .collect();
+        .map(|d| {
+            let p = d.join("cgroup.procs");
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&p)
+                .map(OwnedFd::from)
+                .map_err(|x| e("enter", format!("open {}: {x}", p.display())))
+        })
+        .collect::<Result<_, _>>()?;
     let c_home = cstr(&user.home)?;
     let c_slash = cstr("/")?;
     let (master, slave) = if opts.pty {
@@ -335,8 +346,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         | libc::CLONE_NEWUTS
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWNET
-        | libc::CLONE_NEWPID
-        | libc::CLONE_NEWCGROUP;
+        | libc::CLONE_NEWPID;
     let a = unsafe { libc::fork() };
     if a < 0 {
         return Err(os("enter", "fork"));
@@ -350,13 +360,6 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                 libc::write(err_w.as_raw_fd(), msg.as_ptr() as *const libc::c_void, 3);
                 libc::_exit(126)
             };
-            for p in &c_procs {
-                let fd = libc::open(p.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-                if fd < 0 || libc::write(fd, b"0".as_ptr() as *const libc::c_void, 1) != 1 {
-                    fail(1);
-                }
-                libc::close(fd);
-            }
             if libc::setns(pidfd.as_raw_fd(), ns_flags) != 0 {
                 fail(2);
             }
@@ -365,7 +368,26 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                 fail(3);
             }
             if b == 0 {
-                // Child B: inside the zone.
+                // Child B: inside the zone. Start with no signal blocked
+                // or ignored, whatever the caller had.
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+                for sig in 1..32 {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                }
+                // Join the zone's cgroups (descriptors opened on the host),
+                // then its cgroup namespace.
+                for fd in &procs_fds {
+                    if libc::write(fd.as_raw_fd(), b"0".as_ptr() as *const libc::c_void, 1) != 1 {
+                        fail(1);
+                    }
+                }
+                if libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWCGROUP) != 0 {
+                    fail(2);
+                }
                 libc::setsid();
                 if let Some(s) = &slave {
                     let s = s.as_raw_fd();
@@ -399,6 +421,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
             }
             drop(master);
             drop(slave);
+            drop(procs_fds);
             let mut st = 0;
             while libc::waitpid(b, &mut st, 0) < 0 && *libc::__errno_location() == libc::EINTR {}
             if libc::WIFEXITED(st) {

@@ -361,6 +361,11 @@ impl Zsched {
         }
         unsafe {
             cmd.pre_exec(|| {
+                // zsched blocks the signals it reads from its signalfd; init
+                // must start with none blocked.
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
                 libc::setsid();
                 caps::clear_inheritable(None).map_err(std::io::Error::from_raw_os_error)
             });

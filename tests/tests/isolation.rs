@@ -1,0 +1,210 @@
+//! A booted sparse zone sees only itself: its processes, its host name, its
+//! root; escapes fail; it cannot signal the host, mount, set the host name
+//! or open raw sockets unless allowed.
+
+use zones::param::Value;
+use zones_e2e::*;
+
+fn booted(tag: &str, allow: &[&str]) -> TestZone {
+    let mut z = TestZone::sparse(tag);
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+    for a in allow {
+        z.set(a, Value::Bool(true));
+    }
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    z.install_probe();
+    z
+}
+
+#[test]
+fn ps_shows_only_the_zones_processes_with_zsched_as_pid_1() {
+    let z = booted("ps", &[]);
+    let o = z.run(&["/bin/ps", "-eo", "pid=,comm="]);
+    assert_eq!(o.status, 0, "{o:?}");
+    let procs: Vec<(u32, String)> = o
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            Some((it.next()?.parse().ok()?, it.next()?.to_string()))
+        })
+        .collect();
+    assert_eq!(procs[0], (1, "zsched".to_string()), "{procs:?}");
+    let comms: Vec<&str> = procs.iter().map(|(_, c)| c.as_str()).collect();
+    assert_eq!(comms, ["zsched", "sleep", "ps"], "{procs:?}");
+    // The host's processes are not in the zone's /proc.
+    let me = std::process::id();
+    let o = z.probe(&["see", &format!("/proc/{me}/cwd")]);
+    assert_eq!(o.status, 1, "{o:?}");
+}
+
+#[test]
+fn hostname_and_root_are_the_zones_and_escapes_fail() {
+    let z = booted("root", &[]);
+    let o = z.run(&["/bin/hostname"]);
+    assert_eq!(o.stdout.trim(), z.spec.name.as_str());
+    std::fs::write(z.spec.root.join("zone-marker"), "inside").unwrap();
+    let o = z.run(&["/bin/cat", "/zone-marker"]);
+    assert_eq!(o.stdout, "inside", "{o:?}");
+    // A file next to the root, outside it.
+    let outside = z.tmp.path().join("host-marker");
+    std::fs::write(&outside, "outside").unwrap();
+    let host = outside.to_str().unwrap();
+    assert!(host.starts_with('/'));
+    for probe in [
+        vec!["see", host],
+        vec!["dotdot", host],
+        vec!["chroot-escape", host],
+        vec!["see", &format!("/proc/1/root{host}")],
+    ] {
+        let o = z.probe(&probe);
+        assert_eq!(o.status, 1, "{probe:?} reached the host: {o:?}");
+    }
+    let o = z.probe(&["dotdot", "/zone-marker"]);
+    assert_eq!(
+        o.status, 0,
+        "the dotdot probe cannot find the zone's own root: {o:?}"
+    );
+    assert!(o.stdout.starts_with("cwd /\n"), "{o:?}");
+    let o = z.probe(&["chroot-escape", "/zone-marker"]);
+    assert_eq!(o.status, 0, "the chroot probe did not run: {o:?}");
+    // /proc/PID/cwd of a host process: a host sleeper's pid is not there.
+    let mut sleeper = std::process::Command::new("/bin/sleep")
+        .arg("60")
+        .current_dir(z.tmp.path())
+        .spawn()
+        .unwrap();
+    let o = z.probe(&["see", &format!("/proc/{}/cwd/host-marker", sleeper.id())]);
+    assert_eq!(o.status, 1, "{o:?}");
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+}
+
+#[test]
+fn kill_minus_one_inside_kills_nothing_outside() {
+    let z = booted("kill", &[]);
+    let mut sleeper = std::process::Command::new("/bin/sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let init = z.handle().init_pid;
+    let o = z.sh("kill -9 -1; echo after");
+    // kill(-1) spares the caller: the shell goes on.
+    assert_eq!((o.status, o.stdout.as_str()), (0, "after\n"), "{o:?}");
+    // SIGKILL is delivered asynchronously: give init a moment to die.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while zones::runtime::linux::launch::start_time(init).is_some()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        zones::runtime::linux::launch::start_time(init).is_none(),
+        "the zone's init survived kill -9 -1"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        sleeper.try_wait().unwrap().is_none(),
+        "the host's sleep was killed"
+    );
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    // zsched survived too (a pid namespace's init ignores it).
+    assert!(zones::runtime::linux::alive(z.handle()));
+}
+
+#[test]
+fn mount_hostname_and_raw_sockets_fail_unless_allowed() {
+    let z = booted("deny", &[]);
+    for (probe, what) in [
+        (vec!["mount"], "mount"),
+        (vec!["sethostname", "evil"], "sethostname"),
+        (vec!["raw-socket"], "raw socket"),
+    ] {
+        let o = z.probe(&probe);
+        assert_eq!(o.status, 1, "{what} succeeded without allow: {o:?}");
+        assert!(o.stdout.contains("Operation not permitted"), "{o:?}");
+    }
+    let o = z.run(&["/bin/hostname", "evil"]);
+    assert_ne!(o.status, 0, "{o:?}");
+    assert_eq!(
+        z.run(&["/bin/hostname"]).stdout.trim(),
+        z.spec.name.as_str()
+    );
+    drop(z);
+    let z = booted(
+        "allow",
+        &["allow.mount", "allow.set_hostname", "allow.raw_sockets"],
+    );
+    for probe in [
+        vec!["mount"],
+        vec!["sethostname", "fine"],
+        vec!["raw-socket"],
+    ] {
+        let o = z.probe(&probe);
+        assert_eq!(o.status, 0, "{probe:?} failed though allowed: {o:?}");
+    }
+    assert_eq!(z.run(&["/bin/hostname"]).stdout.trim(), "fine");
+}
+
+#[test]
+fn enter_with_a_pty_runs_on_the_zones_own_devpts() {
+    let z = booted("pty", &[]);
+    let hf = z.tmp.path().join("h.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let out = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args(["--pty", "--", "/bin/sh", "-c", "tty; ls -1 /dev/pts"])
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    let lines: Vec<&str> = s.lines().map(str::trim).collect();
+    assert_eq!(lines[0], "/dev/pts/0", "{s:?}");
+    assert!(lines.contains(&"ptmx"), "{s:?}");
+}
+
+#[test]
+fn vnet_new_gives_the_zone_its_own_network_with_lo_up() {
+    let mut z = TestZone::sparse("vnet");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("vnet", Value::Str("new".into()));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let o = z.run(&["/bin/cat", "/proc/net/dev"]);
+    let ifaces: Vec<&str> = o
+        .stdout
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    assert_eq!(ifaces, ["lo"], "{o:?}");
+    let o = z.run(&[
+        "/bin/cat",
+        "/sys/class/net/lo/operstate",
+        "/sys/class/net/lo/flags",
+    ]);
+    let flags = o.stdout.lines().nth(1).unwrap_or("0x0");
+    let flags = u32::from_str_radix(flags.trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(flags & 1, 1, "lo is not up: {o:?}");
+}
+
+#[test]
+fn destroying_a_running_zone_leaves_nothing() {
+    use zones::runtime::Runtime;
+    let mut z = TestZone::sparse("destroy");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+    z.ready().expect("ready");
+    let init = z.boot().expect("boot");
+    let h = z.handle.take().unwrap();
+    z.rt.destroy(&h).expect("destroy");
+    assert!(zones::runtime::linux::launch::start_time(init).is_none());
+    assert!(!zones::runtime::linux::alive(&h));
+    assert!(h.cgroups.iter().all(|d| !d.exists()));
+    assert!(!h.control.exists());
+}

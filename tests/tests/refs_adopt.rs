@@ -1,0 +1,134 @@
+//! What holds a zone (refs) and a new runtime finding a zone made by an
+//! earlier one (adopt).
+
+use std::time::{Duration, Instant};
+use zones::param::Value;
+use zones::runtime::linux::{LinuxRuntime, alive};
+use zones::runtime::{Adopted, Runtime, RuntimeEvent};
+use zones::snapshot::Subsys;
+use zones_e2e::*;
+
+fn booted(tag: &str) -> TestZone {
+    let mut z = TestZone::sparse(tag);
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("initnorestart", Value::Bool(true));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    z
+}
+
+#[test]
+fn refs_count_processes_mounts_and_ipc_objects_and_drain_on_halt() {
+    let z = booted("refs");
+    let id = z.spec.id;
+    let r = z.rt.refs(id, z.handle());
+    assert_eq!(r.cred, 1, "init only: {r:?}");
+    let vfs = r.subsys[Subsys::Vfs as usize];
+    // /usr, /proc, /sys, /dev, /dev/pts, /dev/shm at least.
+    assert!(vfs >= 6, "{r:?}");
+    assert_eq!(r.subsys[Subsys::Ipc as usize], 0);
+    // An entered process counts; the helper that entered it does not.
+    let hf = z.tmp.path().join("h.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let mut session = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args(["--", "/bin/sleep", "2"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(z.rt.refs(id, z.handle()).cred, 2);
+    assert_eq!(session.wait().unwrap().code(), Some(0));
+    assert_eq!(z.rt.refs(id, z.handle()).cred, 1);
+    let o = z.run(&["/usr/bin/ipcmk", "-M", "4096"]);
+    assert_eq!(o.status, 0, "{o:?}");
+    let r = z.rt.refs(id, z.handle());
+    assert_eq!(r.subsys[Subsys::Ipc as usize], 1, "{r:?}");
+    // The host's IPC namespace does not see it.
+    let host = std::process::Command::new("/usr/bin/ipcs")
+        .arg("-m")
+        .output()
+        .unwrap();
+    let zone_key_line = z.run(&["/usr/bin/ipcs", "-m"]).stdout;
+    let zone_ids: Vec<&str> = zone_key_line
+        .lines()
+        .filter(|l| l.starts_with("0x"))
+        .collect();
+    assert_eq!(zone_ids.len(), 1, "{zone_key_line}");
+    assert!(!String::from_utf8_lossy(&host.stdout).contains(zone_ids[0]));
+    let h = z.handle().clone();
+    z.rt.shutdown(&h, Duration::from_secs(5)).unwrap();
+    assert_eq!(z.rt.refs(id, &h).cred, 0);
+    z.rt.down(&h).unwrap();
+    let r = z.rt.refs(id, &h);
+    assert_eq!(r.subsys[Subsys::Vfs as usize], 0, "{r:?}");
+}
+
+fn wait_for(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<RuntimeEvent>,
+    f: impl Fn(&RuntimeEvent) -> bool,
+) -> Vec<RuntimeEvent> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        match rx.try_recv() {
+            Ok(e) => {
+                let done = f(&e);
+                seen.push(e);
+                if done {
+                    return seen;
+                }
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    panic!("event not seen; saw {seen:?}");
+}
+
+#[test]
+fn a_new_runtime_adopts_a_live_zone_and_its_events_flow() {
+    let z = booted("adopt");
+    let h = z.handle().clone();
+    // A second runtime, as after an engine restart.
+    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    rt2.subscribe(tx);
+    match rt2.adopt(&z.spec, &h) {
+        Adopted::Alive { handle, user_procs } => {
+            assert_eq!(handle, h);
+            assert!(user_procs);
+        }
+        Adopted::Gone => panic!("a live zone was not adopted"),
+    }
+    assert!(h.init_pid > 1);
+    unsafe { libc::kill(h.init_pid as i32, libc::SIGTERM) };
+    let seen = wait_for(&mut rx, |e| matches!(e, RuntimeEvent::Empty { .. }));
+    assert!(
+        seen.iter().any(
+            |e| matches!(e, RuntimeEvent::InitExited { status, .. } if *status == libc::SIGTERM)
+        ),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn adopting_a_zone_whose_zsched_died_cleans_up_and_says_gone() {
+    let mut z = booted("gone");
+    let h = z.handle().clone();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    z.rt.subscribe(tx);
+    unsafe { libc::kill(h.zsched_pid as i32, libc::SIGKILL) };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(&h) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(&h));
+    wait_for(&mut rx, |e| matches!(e, RuntimeEvent::Gone { .. }));
+    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    assert_eq!(rt2.adopt(&z.spec, &h), Adopted::Gone);
+    for d in &h.cgroups {
+        assert!(!d.exists(), "{} left", d.display());
+    }
+    assert!(!h.control.exists());
+    z.handle = None;
+}
