@@ -319,7 +319,8 @@ impl Parser {
             let src = match std::fs::read(&p) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.errors.push(Diag::at(pos, format!("{shown}: {e}")));
+                    self.errors
+                        .push(Diag::at(pos, format!("{shown}: {}", super::io_msg(&e))));
                     return Err(Stop);
                 }
             };
