@@ -205,6 +205,30 @@ impl Expander<'_> {
     }
 }
 
+/// jail(2)'s "jailsys" parameters: `new`, `inherit` (and for some
+/// `disable`), also written as booleans: `vnet;` is `vnet = new`,
+/// `novnet;` is `vnet = inherit` (`noip4;` is `ip4 = disable`).
+const JAILSYS: &[(&str, &str)] = &[
+    ("vnet", "inherit"),
+    ("host", "inherit"),
+    ("ip4", "disable"),
+    ("ip6", "disable"),
+    ("sysvmsg", "disable"),
+    ("sysvsem", "disable"),
+    ("sysvshm", "disable"),
+];
+
+/// The name and values to type: a jailsys parameter written as a
+/// boolean becomes its value.
+fn jailsys_as_value(name: &str, key: &str, values: &[String]) -> Option<(String, Vec<String>)> {
+    if !values.is_empty() {
+        return None;
+    }
+    let (_, off) = JAILSYS.iter().find(|(k, _)| *k == key)?;
+    let value = if name == key { "new" } else { off };
+    Some((key.to_string(), vec![value.to_string()]))
+}
+
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -274,7 +298,11 @@ fn build_jail(name: &str, pos: &Pos, sections: &[Section]) -> Result<Jail, Vec<D
             continue;
         }
         let values: Vec<String> = vals.iter().map(|v| lossy(v)).collect();
-        match param::typed(&m.name, &values) {
+        let typed = match jailsys_as_value(&m.name, &m.key, &values) {
+            Some((n, v)) => param::typed(&n, &v),
+            None => param::typed(&m.name, &values),
+        };
+        match typed {
             Ok((canon, v)) => {
                 jail.params.0.insert(canon.to_string(), v);
                 jail.positions.insert(canon.to_string(), m.pos.clone());

@@ -271,6 +271,16 @@ pub fn quoted_print(out: &mut String, s: &str) {
     }
 }
 
+/// An I/O error as err(3) prints it: the C library's text, without
+/// Rust's "(os error N)".
+pub(crate) fn io_msg(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_string(),
+        _ => s,
+    }
+}
+
 /// The configured jails.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
@@ -311,14 +321,19 @@ impl Config {
                 let mut buf = Vec::new();
                 use std::io::Read;
                 if let Err(e) = std::io::stdin().read_to_end(&mut buf) {
-                    return Err(vec![Diag::plain(format!("STDIN: {e}"))].into());
+                    return Err(vec![Diag::plain(format!("STDIN: {}", io_msg(&e)))].into());
                 }
                 (buf, "STDIN".to_string())
             } else {
                 match std::fs::read(path) {
                     Ok(b) => (b, path.display().to_string()),
                     Err(e) => {
-                        return Err(vec![Diag::plain(format!("{}: {e}", path.display()))].into());
+                        return Err(vec![Diag::plain(format!(
+                            "{}: {}",
+                            path.display(),
+                            io_msg(&e)
+                        ))]
+                        .into());
                     }
                 }
             };

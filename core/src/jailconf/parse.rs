@@ -25,7 +25,7 @@
 //! `.include` stands in. Includes nest at most [`MAX_INCLUDE_DEPTH`] deep.
 //! The first syntax error ends the parse; lexical errors are all collected.
 
-use super::lex::{Lexer, Tok, Token};
+use super::lex::{Lexer, Tok};
 use super::{Diag, Pos};
 use std::path::{Path, PathBuf};
 
@@ -136,12 +136,8 @@ impl Parser {
     ) -> Result<(), Stop> {
         // The open blocks of this file (section indices).
         let mut stack: Vec<usize> = Vec::new();
-        let mut look: Option<Token> = None;
-        let next = |lx: &mut Lexer, look: &mut Option<Token>| -> Token {
-            look.take().unwrap_or_else(|| lx.next_token())
-        };
         loop {
-            let t = next(lx, &mut look);
+            let t = lx.next_token();
             let current = stack.last().copied().or(base);
             match t.tok {
                 Tok::Eof => {
@@ -168,7 +164,7 @@ impl Parser {
                     // (`foo.*` is `foo.` and `*`); nothing else may.
                     let mut joined = false;
                     let after = loop {
-                        let t = next(lx, &mut look);
+                        let t = lx.next_token();
                         match t.tok {
                             Tok::Str { text, join: true } if !var => {
                                 name.push_str(&lossy(&text));
@@ -201,14 +197,13 @@ impl Parser {
                         _ => {}
                     }
                     let (op, first) = match after.tok {
-                        Tok::Eq => (Op::Set, next(lx, &mut look)),
-                        Tok::PlusEq => (Op::Append, next(lx, &mut look)),
+                        Tok::Eq => (Op::Set, lx.next_token()),
+                        Tok::PlusEq => (Op::Append, lx.next_token()),
                         _ => (Op::Set, after),
                     };
                     // value := string (',' string)*
                     let mut values = Vec::new();
                     let mut tok = first;
-                    let end_line;
                     loop {
                         let mut pieces: PStr = Vec::new();
                         match tok.tok {
@@ -217,7 +212,7 @@ impl Parser {
                             _ => return Err(self.syntax(file, tok.line)),
                         }
                         let after_string = loop {
-                            let t = next(lx, &mut look);
+                            let t = lx.next_token();
                             match t.tok {
                                 Tok::Str { text, join: true } => pieces.push(Piece::Lit(text)),
                                 Tok::Var { name, join: true } => {
@@ -228,15 +223,11 @@ impl Parser {
                         };
                         values.push(pieces);
                         match after_string.tok {
-                            Tok::Comma => tok = next(lx, &mut look),
-                            Tok::Semi => {
-                                end_line = after_string.line;
-                                break;
-                            }
+                            Tok::Comma => tok = lx.next_token(),
+                            Tok::Semi => break,
                             _ => return Err(self.syntax(file, after_string.line)),
                         }
                     }
-                    let _ = end_line;
                     if name == ".include" && !var {
                         self.include(file, dir, current, depth, &values, pos)?;
                     } else {
@@ -319,7 +310,8 @@ impl Parser {
             let src = match std::fs::read(&p) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.errors.push(Diag::at(pos, format!("{shown}: {e}")));
+                    self.errors
+                        .push(Diag::at(pos, format!("{shown}: {}", super::io_msg(&e))));
                     return Err(Stop);
                 }
             };

@@ -458,8 +458,10 @@ pub fn import_rc(text: &str) -> String {
                                 line("exec.system_jail_user;".to_string());
                             }
                             's' => match a.parse::<i64>() {
-                                Ok(n) => line(format!("securelevel = {n};")),
-                                Err(_) => line(format!("# jail flag -s {a:?} ignored.")),
+                                Ok(n) if (-1..=3).contains(&n) => {
+                                    line(format!("securelevel = {n};"))
+                                }
+                                _ => line(format!("# jail flag -s {a:?} ignored.")),
                             },
                             _ => line(format!("# jail flag -{c} {a} ignored.")),
                         }
@@ -589,6 +591,37 @@ jail_db_fib=1
         let x = cfg.get("x").unwrap();
         assert_eq!(x.params.str("path"), Some("/srv/a \"b\" $c"));
         assert_eq!(x.params.str("host.hostname"), Some("h$x"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the rc.conf holds, the conversion is a jail.conf that
+        /// parses.
+        #[test]
+        fn any_rc_text_converts_to_a_file_that_parses(
+            lines in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "jail_list", "jail_enable", "jail_a_rootdir", "jail_a_hostname",
+                        "jail_a_ip", "jail_a_ip_multi0", "jail_a_flags", "jail_flags",
+                        "jail_a_exec", "jail_a_exec_start", "jail_exec_prestart0",
+                        "jail_a_exec_afterstart1", "jail_a_devfs_enable", "jail_devfs_ruleset",
+                        "jail_a_fib", "jail_a_consolelog", "jail_b_mount_enable", "jail_fstab",
+                        "jail_sysvipc_allow", "jail_interface", "x",
+                    ]),
+                    "(.|\n){0,20}",
+                ),
+                0..12,
+            )
+        ) {
+            let mut rc = String::from("jail_list=\"a b 5 a.b\"\n");
+            for (k, v) in &lines {
+                rc.push_str(&format!("{k}={v}\n"));
+            }
+            let text = import_rc(&rc);
+            if let Err(e) = Config::parse_str(&text, "import") {
+                panic!("{e}\n--- rc ---\n{rc}\n--- conf ---\n{text}");
+            }
+        }
     }
 
     #[test]

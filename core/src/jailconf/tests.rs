@@ -41,6 +41,23 @@ fn a_bare_name_sets_a_boolean_and_no_negates_the_last_component() {
 }
 
 #[test]
+fn jailsys_parameters_may_be_written_as_booleans() {
+    let c =
+        parse("a { vnet; host; noip4; } b { novnet; vnet.interface = epair0b; host = inherit; }");
+    let a = &c.jails[0].params;
+    assert_eq!(a.str("vnet"), Some("new"));
+    assert_eq!(a.str("host"), Some("new"));
+    assert_eq!(a.str("ip4"), Some("disable"));
+    let b = &c.jails[1].params;
+    assert_eq!(b.str("vnet"), Some("inherit"));
+    assert_eq!(b.str("host"), Some("inherit"));
+    assert_eq!(
+        c.exhibit("|"),
+        "name=a|vnet|host|noip4\nname=b|novnet|vnet.interface=epair0b|host=inherit\n"
+    );
+}
+
+#[test]
 fn equals_sets_and_plus_equals_appends_to_a_list() {
     let c = parse(
         "a { ip4.addr = 10.1.1.1, 10.1.1.2; ip4.addr += 10.1.1.3; exec.start = x; exec.start = y; }",
@@ -650,6 +667,24 @@ fn example_files() -> Vec<std::path::PathBuf> {
 }
 
 #[test]
+fn example_files_exhibit() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/examples");
+    let nested = Config::parse_file(&dir.join("nested.conf")).unwrap();
+    assert_eq!(
+        nested.exhibit("|"),
+        "name=host|path=/var/lib/zones/roots/host|brand=sparse|persist|\
+         exec.prepare=\"mkdir -p /var/lib/zones/roots/host\"|host.hostname=host|children.max=2|\
+         zone.max-processes=200\n\
+         name=host.app|path=/var/lib/zones/roots/host.app|brand=sparse|persist|\
+         exec.prepare=\"mkdir -p /var/lib/zones/roots/host.app\"|host.hostname=app|\
+         zone.max-processes=50\n\
+         name=host.worker|path=/var/lib/zones/roots/host.worker|brand=sparse|persist|\
+         exec.prepare=\"mkdir -p /var/lib/zones/roots/host.worker\"|host.hostname=worker|\
+         children.max=0\n"
+    );
+}
+
+#[test]
 fn example_files_parse() {
     let files = example_files();
     assert!(files.len() >= 3);
@@ -686,6 +721,82 @@ fn example_nested_has_children_max_and_every_hook_file_has_every_hook() {
     ] {
         assert!(!j.params.list(h).is_empty(), "{h}");
     }
+    assert_eq!(
+        j.params.list("exec.created"),
+        strs(&["echo created $JID $JNAME $JPATH >> /tmp/zones-hooks-hooks.log"])
+    );
+    assert_eq!(
+        j.params.list("exec.start"),
+        strs(&["echo start $JNAME >> /hooks.log"])
+    );
     let web = Config::parse_file(&dir.join("web.conf")).unwrap();
     assert_eq!(web.jails[0].params.str("brand"), Some("sparse"));
+}
+
+#[test]
+fn a_handbook_style_file_reads_as_on_freebsd() {
+    let c = parse(
+        r#"# STARTUP/LOGGING
+exec.start = "/bin/sh /etc/rc";
+exec.stop = "/bin/sh /etc/rc.shutdown";
+exec.consolelog = "/var/log/jail_console_${name}.log";
+allow.raw_sockets;
+exec.clean;
+mount.devfs;
+host.hostname = "${name}";
+path = "/usr/local/jails/containers/${name}";
+ip4.addr = 192.168.1.151;
+interface = em0;
+
+classic {
+  ip4 = inherit;
+  interface = em0;
+}
+
+vnetjail {
+  vnet;
+  vnet.interface = "${epair}b";
+  $id = "154";
+  $ip = "192.168.1.${id}/24";
+  $gateway = "192.168.1.1";
+  $bridge = "bridge0";
+  $epair = "epair${id}";
+  exec.prestart  = "/sbin/ifconfig ${epair} create up";
+  exec.prestart += "/sbin/ifconfig ${epair}a up descr jail:${name}";
+  exec.prestart += "/sbin/ifconfig ${bridge} addm ${epair}a up";
+  exec.start    += "/sbin/ifconfig ${epair}b ${ip} up";
+  exec.start    += "/sbin/route add default ${gateway}";
+  exec.poststop = "/sbin/ifconfig ${bridge} deletem ${epair}a";
+  exec.poststop += "/sbin/ifconfig ${epair}a destroy";
+}
+"#,
+    );
+    let classic = &c.get("classic").unwrap().params;
+    assert_eq!(classic.str("ip4"), Some("inherit"));
+    assert_eq!(classic.str("host.hostname"), Some("classic"));
+    assert_eq!(
+        classic.str("exec.consolelog"),
+        Some("/var/log/jail_console_classic.log")
+    );
+    let v = &c.get("vnetjail").unwrap().params;
+    assert_eq!(v.str("vnet"), Some("new"));
+    assert_eq!(v.list("vnet.interface"), strs(&["epair154b"]));
+    assert_eq!(
+        v.list("exec.start"),
+        strs(&[
+            "/bin/sh /etc/rc",
+            "/sbin/ifconfig epair154b 192.168.1.154/24 up",
+            "/sbin/route add default 192.168.1.1"
+        ])
+    );
+    assert_eq!(
+        v.list("exec.prestart"),
+        strs(&[
+            "/sbin/ifconfig epair154 create up",
+            "/sbin/ifconfig epair154a up descr jail:vnetjail",
+            "/sbin/ifconfig bridge0 addm epair154a up"
+        ])
+    );
+    assert_eq!(v.list("exec.poststop").len(), 2);
+    assert!(c.jails.iter().all(|j| j.unknown.is_empty()));
 }
