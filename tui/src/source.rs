@@ -1,0 +1,113 @@
+//! # The two seams between ztop and an engine
+//!
+//! ztop never reads the kernel and never computes a counter: it shows the
+//! [`Snapshot`]s an engine publishes and asks that engine to act. Both
+//! directions cross one seam each, so the console does not care whether the
+//! engine runs in this process (`embedded`) or behind zoned's socket.
+//!
+//! * **Data**: a [`SnapshotRx`], a `tokio::sync::watch` receiver. The engine
+//!   replaces the value after every change of its registry and every sampler
+//!   tick; ztop only ever wants the newest one, which is what a watch channel
+//!   keeps. When the sender is dropped the engine is gone, and ztop says so.
+//! * **Actions**: a [`Control`]. Every zone operation ztop offers is an [`Op`]
+//!   handed to [`Control::run`], which returns a future; ztop spawns it and
+//!   shows its `Ok` text (`booted in 41 ms`) or its `Err` text (the engine's
+//!   error with its reason) in the footer, prefixed with the zone's name.
+//!   The screen never waits for an operation.
+//!
+//! [`connect`] builds both for the command line's options. It is the one
+//! place the engine is wired in.
+
+use crate::cli::Args;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use zones::snapshot::Snapshot;
+
+/// Where snapshots arrive.
+pub type SnapshotRx = watch::Receiver<Arc<Snapshot>>;
+
+/// The result of an operation: the text the footer shows after `zone: `.
+pub type OpResult = Result<String, String>;
+
+/// A running operation.
+pub type OpFuture = Pin<Box<dyn Future<Output = OpResult> + Send + 'static>>;
+
+/// One operation on one zone, as the console's keys ask for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `zoneadm boot`: create the kernel zone when there is none and boot it.
+    Boot(String),
+    /// `zoneadm shutdown`: run the zone's stop commands, then halt.
+    Shutdown(String),
+    /// `zoneadm halt`: kill everything now.
+    Halt(String),
+    /// `zoneadm reboot`.
+    Reboot(String),
+    /// `jail -r` / `zoneadm uninstall`: remove the zone.
+    Destroy(String),
+    /// `jail -c NAME`: create the zone from its configured jail.conf entry.
+    Create(String),
+}
+
+impl Op {
+    /// The zone the operation is about.
+    pub fn zone(&self) -> &str {
+        match self {
+            Op::Boot(z)
+            | Op::Shutdown(z)
+            | Op::Halt(z)
+            | Op::Reboot(z)
+            | Op::Destroy(z)
+            | Op::Create(z) => z,
+        }
+    }
+
+    /// The verb, for the footer while it runs (`web: halting…`).
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Op::Boot(_) => "boot",
+            Op::Shutdown(_) => "shutdown",
+            Op::Halt(_) => "halt",
+            Op::Reboot(_) => "reboot",
+            Op::Destroy(_) => "destroy",
+            Op::Create(_) => "create",
+        }
+    }
+
+    /// Destructive operations ask y/n first.
+    pub fn needs_confirmation(&self) -> bool {
+        matches!(self, Op::Halt(_) | Op::Reboot(_) | Op::Destroy(_))
+    }
+}
+
+/// What ztop asks of an engine. Implemented by the embedded engine and by
+/// the zoned client.
+pub trait Control: Send + Sync {
+    /// Start `op`. The future runs on the tokio runtime, detached from the
+    /// screen; it resolves to the footer's text: `Ok("booted in 41 ms")` or
+    /// `Err("zone is not installed")`. (Blocking engine code should be
+    /// wrapped in `tokio::task::spawn_blocking` inside the future.)
+    fn run(&self, op: Op) -> OpFuture;
+
+    /// The command `z` runs with the console suspended: a login shell in
+    /// `zone` (zlogin). It inherits the terminal.
+    fn zlogin_command(&self, zone: &str) -> std::process::Command;
+
+    /// The user changed the refresh interval with `+`/`-`. An engine that
+    /// samples for ztop alone may follow it; zoned may ignore it.
+    fn refresh_interval_changed(&self, _interval: Duration) {}
+}
+
+/// LEAD: wire the engine here.
+///
+/// Build the snapshot channel and the control port for the command line:
+/// `--socket`/`$ZONED_SOCKET` when a daemon answers there, else the engine
+/// embedded in this process on `--state-dir` and `--cgroup-root`, with the
+/// demo zones when `--demo` is given. `Snapshot::engine` says which.
+pub fn connect(args: &Args) -> anyhow::Result<(SnapshotRx, Arc<dyn Control>)> {
+    let _ = args;
+    anyhow::bail!("ztop: no engine is wired in this build yet (tui/src/source.rs: connect)")
+}
