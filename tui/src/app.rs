@@ -278,6 +278,19 @@ impl App {
 
     /// A key press. Returns what the event loop must do, if anything.
     pub fn on_key(&mut self, ev: KeyEvent) -> Option<Effect> {
+        // A terminal sends Esc then a key typed quickly after it as Alt-key:
+        // when Alt-key means nothing, it is Esc, then the key.
+        if ev.modifiers.contains(KeyModifiers::ALT)
+            && matches!(ev.code, KeyCode::Char(_))
+            && self.config.keys.action(ev).is_none()
+        {
+            let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+            if let Some(e) = self.on_key(esc) {
+                return Some(e);
+            }
+            let plain = KeyEvent::new(ev.code, ev.modifiers - KeyModifiers::ALT);
+            return self.on_key(plain);
+        }
         match self.mode.clone() {
             Mode::Filter => {
                 self.filter_key(ev);
@@ -329,8 +342,16 @@ impl App {
             }
             _ => return,
         }
-        self.selected = 0;
         self.refresh_rows();
+        // the selected zone filtered out: select the first match
+        if self.selected_name.as_deref() == Some("global")
+            && self.rows.len() > 1
+            && !self.filter.is_empty()
+        {
+            self.selected = 1;
+            self.remember_selection();
+            self.scroll_into_view();
+        }
     }
 
     fn start(&mut self, op: Op) -> Effect {
@@ -602,6 +623,11 @@ mod tests {
         a.on_key(key('d'));
         a.on_key(key('b'));
         assert_eq!(names(&a), ["global", "db"], "global always shows");
+        assert_eq!(
+            a.selected_row().unwrap().name,
+            "db",
+            "the first match is selected"
+        );
         assert_eq!(a.on_key(key('q')), None, "q types into the filter");
         assert_eq!(names(&a), ["global"]);
         a.on_key(code(KeyCode::Backspace));
@@ -611,6 +637,17 @@ mod tests {
         a.on_key(code(KeyCode::Esc));
         assert_eq!(a.filter, "");
         assert_eq!(a.rows.len(), 6);
+    }
+
+    #[test]
+    fn esc_typed_fast_before_a_key_arrives_as_alt_key_and_still_works() {
+        let mut a = app();
+        a.on_key(key('/'));
+        a.on_key(key('d'));
+        a.on_key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::ALT));
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.filter, "");
+        assert_eq!(a.sort, SortKey::Name, "the key after Esc is a key");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
@@ -27,9 +27,10 @@ static MOUSE: AtomicBool = AtomicBool::new(false);
 pub fn enter(mouse: bool) -> std::io::Result<Tui> {
     MOUSE.store(mouse, Ordering::SeqCst);
     setup()?;
-    let mut t = Terminal::new(CrosstermBackend::new(stdout()))?;
-    t.clear()?;
-    Ok(t)
+    // The alternate screen starts blank and the new terminal's buffers are
+    // empty, so the first draw is a full one. (Terminal::clear would ask the
+    // terminal for the cursor position: a read that races the event stream.)
+    Terminal::new(CrosstermBackend::new(stdout()))
 }
 
 fn setup() -> std::io::Result<()> {
@@ -72,7 +73,11 @@ pub fn suspend() {
 }
 
 /// Back from the child: raw mode, alternate screen, and a full redraw.
+/// The screen is cleared by hand and one blank frame is drawn, so that the
+/// next frame rewrites every cell; no cursor position is asked for.
 pub fn resume(t: &mut Tui) -> std::io::Result<()> {
     setup()?;
-    t.clear()
+    execute!(stdout(), Clear(ClearType::All))?;
+    t.draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))?;
+    Ok(())
 }
