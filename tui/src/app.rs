@@ -221,6 +221,12 @@ impl App {
 
     /// The processes to read for the detail pane, if any.
     pub fn proc_request(&self) -> Option<ProcRequest> {
+        // none while the detail pane is hidden (a short terminal); before
+        // the first layout the viewport is all zero: assume it shows
+        let laid_out = self.viewport != Viewport::default();
+        if laid_out && self.viewport.detail.height == 0 {
+            return None;
+        }
         let z = self.selected_zone()?;
         Some(ProcRequest {
             zone: z.name.as_str().to_string(),
@@ -773,6 +779,65 @@ mod tests {
         s.seq += 1;
         a.on_snapshot(Arc::new(s));
         assert!(!a.history.contains_key("web"));
+    }
+
+    fn lay_out(a: &mut App, w: u16, h: u16) {
+        let areas = crate::ui::layout(
+            ratatui::layout::Rect::new(0, 0, w, h),
+            a.focus,
+            a.rows.len(),
+        );
+        a.set_viewport(crate::ui::viewport(&areas));
+    }
+
+    #[test]
+    fn a_click_selects_the_row_under_it_and_the_wheel_moves() {
+        use crossterm::event::MouseButton;
+        let mut a = app();
+        lay_out(&mut a, 100, 30);
+        let body = a.viewport.table_body;
+        let at = |kind, row| MouseEvent {
+            kind,
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        a.on_mouse(at(MouseEventKind::Down(MouseButton::Left), body.y + 2));
+        assert_eq!(a.selected_row().unwrap().name, "db");
+        a.on_mouse(at(MouseEventKind::ScrollDown, body.y));
+        assert_eq!(a.selected_row().unwrap().name, "batch");
+        a.on_mouse(at(MouseEventKind::ScrollUp, body.y));
+        a.on_mouse(at(MouseEventKind::ScrollUp, body.y));
+        assert_eq!(a.selected_row().unwrap().name, "web");
+        // below the last row: nothing changes
+        a.on_mouse(at(MouseEventKind::Down(MouseButton::Left), body.y + 20));
+        assert_eq!(a.selected_row().unwrap().name, "web");
+    }
+
+    #[test]
+    fn no_process_reading_while_the_detail_pane_is_hidden() {
+        let mut a = app();
+        a.on_key(key('j'));
+        lay_out(&mut a, 80, 12);
+        assert_eq!(a.viewport.detail.height, 0);
+        assert!(a.proc_request().is_none());
+        lay_out(&mut a, 80, 30);
+        assert!(a.proc_request().is_some());
+    }
+
+    #[test]
+    fn paging_moves_by_the_visible_rows() {
+        let mut a = App::new(Config::default());
+        a.on_snapshot(Arc::new(testdata::many(100)));
+        lay_out(&mut a, 100, 40);
+        let page = a.viewport.table_rows;
+        assert!(page > 5);
+        a.on_key(code(KeyCode::PageDown));
+        assert_eq!(a.selected, page);
+        assert!(a.table_offset > 0, "scrolled to keep the selection visible");
+        a.on_key(code(KeyCode::PageUp));
+        assert_eq!(a.selected, 0);
+        assert_eq!(a.table_offset, 0);
     }
 
     #[test]

@@ -85,6 +85,10 @@ pub struct Collector {
     last: HashMap<u32, u64>,
     last_at: Option<Instant>,
     users: HashMap<u32, String>,
+    /// What does not change in a process's life (owner and command line),
+    /// by pid and start time, so a steady zone costs one read of
+    /// /proc/PID/stat per process and refresh.
+    known: HashMap<u32, (u64, String, String)>,
     tick: f64,
     page: u64,
 }
@@ -98,6 +102,7 @@ impl Collector {
             last: HashMap::new(),
             last_at: None,
             users: read_passwd("/etc/passwd"),
+            known: HashMap::new(),
             tick: procfs::ticks_per_second() as f64,
             page: procfs::page_size(),
         }
@@ -108,6 +113,7 @@ impl Collector {
             self.zone = req.zone.clone();
             self.last.clear();
             self.last_at = None;
+            self.known.clear();
         }
         let now = Instant::now();
         let elapsed = self.last_at.map(|t| now.duration_since(t).as_secs_f64());
@@ -128,13 +134,20 @@ impl Collector {
                 }
                 _ => 0.0,
             };
-            let uid = p.uid().ok();
-            let user = uid.map_or("?".into(), |u| {
-                self.users.get(&u).cloned().unwrap_or_else(|| u.to_string())
-            });
-            let command = match p.cmdline() {
-                Ok(args) if !args.is_empty() => args.join(" "),
-                _ => format!("[{}]", stat.comm),
+            let (user, command) = match self.known.get(&pid) {
+                Some((start, user, cmd)) if *start == stat.starttime => (user.clone(), cmd.clone()),
+                _ => {
+                    let user = p.uid().ok().map_or("?".into(), |u| {
+                        self.users.get(&u).cloned().unwrap_or_else(|| u.to_string())
+                    });
+                    let command = match p.cmdline() {
+                        Ok(args) if !args.is_empty() => args.join(" "),
+                        _ => format!("[{}]", stat.comm),
+                    };
+                    self.known
+                        .insert(pid, (stat.starttime, user.clone(), command.clone()));
+                    (user, command)
+                }
             };
             rows.push(ProcRow {
                 pid,
@@ -146,6 +159,7 @@ impl Collector {
                 command,
             });
         }
+        self.known.retain(|pid, _| next.contains_key(pid));
         self.last = next;
         self.last_at = Some(now);
         ProcTable {
