@@ -101,6 +101,37 @@ pub trait Control: Send + Sync {
     fn refresh_interval_changed(&self, _interval: Duration) {}
 }
 
+impl Op {
+    /// The past participle the footer uses: `booted`, `halted`, ...
+    pub fn done(&self) -> &'static str {
+        match self {
+            Op::Boot(_) => "booted",
+            Op::Shutdown(_) => "shut down",
+            Op::Halt(_) => "halted",
+            Op::Reboot(_) => "rebooted",
+            Op::Destroy(_) => "destroyed",
+            Op::Create(_) => "created",
+        }
+    }
+}
+
+/// For an engine whose operations block: run `f` on tokio's blocking pool,
+/// time it, and answer `booted in 41 ms` (or `f`'s error text).
+pub fn timed_blocking<F>(op: &Op, f: F) -> OpFuture
+where
+    F: FnOnce() -> Result<(), String> + Send + 'static,
+{
+    let done = op.done();
+    Box::pin(async move {
+        let t0 = std::time::Instant::now();
+        match tokio::task::spawn_blocking(f).await {
+            Ok(Ok(())) => Ok(format!("{done} in {} ms", t0.elapsed().as_millis())),
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(format!("the operation panicked: {e}")),
+        }
+    })
+}
+
 /// LEAD: wire the engine here.
 ///
 /// Build the snapshot channel and the control port for the command line:
@@ -110,4 +141,31 @@ pub trait Control: Send + Sync {
 pub fn connect(args: &Args) -> anyhow::Result<(SnapshotRx, Arc<dyn Control>)> {
     let _ = args;
     anyhow::bail!("ztop: no engine is wired in this build yet (tui/src/source.rs: connect)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn timed_blocking_says_how_long_or_why_not() {
+        let op = Op::Boot("web".into());
+        let ok = timed_blocking(&op, || {
+            std::thread::sleep(Duration::from_millis(20));
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert!(ok.starts_with("booted in "), "{ok}");
+        assert!(ok.ends_with(" ms"), "{ok}");
+        let ms: u64 = ok["booted in ".len()..ok.len() - 3].parse().unwrap();
+        assert!(ms >= 20, "{ok}");
+        let err = timed_blocking(
+            &Op::Halt("web".into()),
+            || Err("zone is not running".into()),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, "zone is not running");
+    }
 }

@@ -362,7 +362,7 @@ fn configured(f: &mut Frame, parts: &Parts, c: &ConfiguredZone, t: &Theme) {
         kv("root", c.root.display().to_string(), t),
         kv("brand", c.brand.to_string(), t),
         kv("state", c.state.to_string(), t),
-        Line::styled("no kernel zone: b boots it, C creates it", t.dim),
+        Line::styled("not booted: b boots, C creates", t.dim),
     ];
     let target = parts.attrs.unwrap_or(parts.limits);
     lines.truncate(target.height as usize);
