@@ -115,6 +115,48 @@ impl Op {
     }
 }
 
+/// For an async engine: time `fut` and answer `booted in 41 ms` (or its
+/// error text). `Control::run` can return `timed(&op, async move { ... })`.
+pub fn timed<F>(op: &Op, fut: F) -> OpFuture
+where
+    F: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let done = op.done();
+    Box::pin(async move {
+        let t0 = std::time::Instant::now();
+        fut.await?;
+        Ok(format!("{done} in {} ms", t0.elapsed().as_millis()))
+    })
+}
+
+/// Adapt a receiver that holds `None` until the first snapshot (zoned's
+/// client) into a [`SnapshotRx`]. A task forwards every snapshot; when the
+/// source closes, the returned channel closes too and ztop says the engine
+/// is gone. Must be called inside a tokio runtime.
+pub fn from_optional(mut rx: watch::Receiver<Option<Arc<Snapshot>>>) -> SnapshotRx {
+    let first = rx.borrow_and_update().clone().unwrap_or_default();
+    let (tx, out) = watch::channel(first);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let next = rx.borrow_and_update().clone();
+                    if let Some(s) = next
+                        && tx.send(s).is_err()
+                    {
+                        return;
+                    }
+                }
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    out
+}
+
 /// For an engine whose operations block: run `f` on tokio's blocking pool,
 /// time it, and answer `booted in 41 ms` (or `f`'s error text).
 pub fn timed_blocking<F>(op: &Op, f: F) -> OpFuture
@@ -134,6 +176,36 @@ where
 
 /// LEAD: wire the engine here.
 ///
+/// A sketch against the engine as it stands in main (not compiled here):
+///
+/// ```ignore
+/// struct Embedded(zones::engine::Engine);
+/// impl Control for Embedded {
+///     fn run(&self, op: Op) -> OpFuture {
+///         let e = self.0.clone();
+///         let c = Caller { uid: nix::unistd::geteuid().as_raw(), zone: ZoneId::GLOBAL };
+///         timed(&op, async move {
+///             let id = || e.lookup(&c, op.zone()).map_err(|x| x.to_string());
+///             match &op {
+///                 Op::Boot(_) => e.boot(&c, id()?).await.map(drop),
+///                 Op::Halt(_) => e.halt(&c, id()?).await,
+///                 // ... Shutdown, Reboot, Destroy; Create builds the zone from
+///                 // its jail.conf entry (Snapshot::configured holds its params)
+///                 _ => todo!(),
+///             }
+///             .map_err(|x| x.to_string())
+///         })
+///     }
+///     fn zlogin_command(&self, zone: &str) -> std::process::Command {
+///         let mut c = std::process::Command::new("zlogin");
+///         c.arg(zone);
+///         c
+///     }
+/// }
+/// // connect: (engine.subscribe(), Arc::new(Embedded(engine)))
+/// // or, attached: (from_optional(client.subscribe().await?), Arc::new(Attached(client)))
+/// ```
+///
 /// Build the snapshot channel and the control port for the command line:
 /// `--socket`/`$ZONED_SOCKET` when a daemon answers there, else the engine
 /// embedded in this process on `--state-dir` and `--cgroup-root`, with the
@@ -146,6 +218,35 @@ pub fn connect(args: &Args) -> anyhow::Result<(SnapshotRx, Arc<dyn Control>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn timed_says_how_long_or_why_not() {
+        let ok = timed(&Op::Create("web".into()), async { Ok(()) })
+            .await
+            .unwrap();
+        assert!(ok.starts_with("created in "), "{ok}");
+        let err = timed(&Op::Destroy("web".into()), async {
+            Err("busy".to_string())
+        })
+        .await;
+        assert_eq!(err, Err("busy".to_string()));
+    }
+
+    #[tokio::test]
+    async fn from_optional_forwards_snapshots_and_closes_with_its_source() {
+        let (tx, rx) = watch::channel(None);
+        let mut out = from_optional(rx);
+        assert_eq!(out.borrow().seq, 0, "nothing yet: the default snapshot");
+        let s = Snapshot {
+            seq: 7,
+            ..Snapshot::default()
+        };
+        tx.send(Some(Arc::new(s))).unwrap();
+        out.changed().await.unwrap();
+        assert_eq!(out.borrow_and_update().seq, 7);
+        drop(tx);
+        assert!(out.changed().await.is_err(), "the source closed");
+    }
 
     #[tokio::test]
     async fn timed_blocking_says_how_long_or_why_not() {
