@@ -558,8 +558,7 @@ impl App {
         }
     }
 
-    /// Whether the selected zone changed since `before` (the loop then asks
-    /// for its processes).
+    /// The name of the selected zone.
     pub fn selection_name(&self) -> Option<&str> {
         self.selected_name.as_deref()
     }

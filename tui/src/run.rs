@@ -46,9 +46,16 @@ pub async fn run(
     let collector = procs::spawn(move |t| {
         let _ = proc_tx.send(t);
     });
-    let ask_procs = |req: Option<ProcRequest>| {
+    // the last (zone, snapshot) whose processes were asked for: after every
+    // draw, the selected zone's processes are asked for once per snapshot
+    let mut asked: Option<(String, u64)> = None;
+    let mut ask_procs = |req: Option<ProcRequest>| {
         if let Some(r) = req {
-            let _ = collector.send(r);
+            let key = (r.zone.clone(), r.seq);
+            if asked.as_ref() != Some(&key) {
+                asked = Some(key);
+                let _ = collector.send(r);
+            }
         }
     };
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -65,7 +72,7 @@ pub async fn run(
     // the snapshot there already is
     if rx.borrow().seq > 0 || !rx.borrow().zones.is_empty() {
         let s = rx.borrow_and_update().clone();
-        ask_procs(app.on_snapshot(s));
+        app.on_snapshot(s);
         next_take = Instant::now() + app.interval;
     }
 
@@ -76,8 +83,8 @@ pub async fn run(
             app.set_viewport(ui::viewport(&areas));
             terminal.draw(|f| ui::draw(f, &app))?;
             dirty = false;
+            ask_procs(app.proc_request());
         }
-        let before = app.selection_name().map(str::to_string);
         tokio::select! {
             ev = events.next() => {
                 let Some(ev) = ev else { return Ok(Exit::Quit) };
@@ -112,18 +119,10 @@ pub async fn run(
                             }
                             None => {}
                         }
-                        if app.selection_name().map(str::to_string) != before {
-                            app.procs = None;
-                            ask_procs(app.proc_request());
-                        }
                         dirty = true;
                     }
                     Event::Mouse(m) => {
                         app.on_mouse(m);
-                        if app.selection_name().map(str::to_string) != before {
-                            app.procs = None;
-                            ask_procs(app.proc_request());
-                        }
                         dirty = true;
                     }
                     Event::Resize(..) => dirty = true,
@@ -143,7 +142,7 @@ pub async fn run(
             _ = tokio::time::sleep_until(next_take), if pending && !app.frozen => {
                 pending = false;
                 let s = rx.borrow_and_update().clone();
-                ask_procs(app.on_snapshot(s));
+                app.on_snapshot(s);
                 next_take = Instant::now() + app.interval;
                 dirty = true;
             }

@@ -106,6 +106,8 @@ fn keys_dialog_footer_filter_sort_and_quit_in_a_real_terminal() {
     // select web, shut it down: no question, the result comes to the footer
     s.keys("j");
     s.wait_for("web · id 1 · running");
+    // its one process (the example itself) read from /proc
+    s.wait_for("examples/synthetic");
     s.keys("s");
     s.wait_for("web: shutdown done in 600 ms");
 

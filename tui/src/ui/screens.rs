@@ -208,6 +208,13 @@ fn help_overlay() {
 }
 
 #[test]
+fn help_overlay_in_two_columns_on_80_by_24() {
+    let mut a = app(testdata::few_zones());
+    key(&mut a, '?');
+    insta::assert_snapshot!(screen(&mut a, 80, 24));
+}
+
+#[test]
 fn confirmation_dialog_before_halt() {
     let mut a = app(testdata::few_zones());
     key(&mut a, 'j');
