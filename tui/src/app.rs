@@ -228,11 +228,22 @@ impl App {
             return None;
         }
         let z = self.selected_zone()?;
+        let rows = if laid_out {
+            self.viewport.proc_rows
+        } else {
+            50
+        };
         Some(ProcRequest {
             zone: z.name.as_str().to_string(),
             seq: self.snap.seq,
             pids: z.procs.clone(),
+            window: (!self.tree).then_some((self.proc_offset, rows.max(1))),
         })
+    }
+
+    /// How many processes the selected zone has.
+    pub fn proc_count(&self) -> usize {
+        self.selected_zone().map_or(0, |z| z.procs.len())
     }
 
     /// The collector answered.
@@ -425,8 +436,9 @@ impl App {
                 self.move_to(to);
             }
             Focus::Detail => {
-                let n = self.procs_of_selected().map_or(0, |t| t.rows.len());
-                let max = n.saturating_sub(self.viewport.proc_rows.max(1));
+                let max = self
+                    .proc_count()
+                    .saturating_sub(self.viewport.proc_rows.max(1));
                 self.proc_offset = self.proc_offset.saturating_add_signed(delta).min(max);
             }
         }
@@ -440,8 +452,9 @@ impl App {
                 self.scroll_into_view();
             }
             Focus::Detail => {
-                let n = self.procs_of_selected().map_or(0, |t| t.rows.len());
-                let max = n.saturating_sub(self.viewport.proc_rows.max(1));
+                let max = self
+                    .proc_count()
+                    .saturating_sub(self.viewport.proc_rows.max(1));
                 self.proc_offset = i.min(max);
             }
         }
@@ -847,6 +860,9 @@ mod tests {
         let r = a.proc_request().unwrap();
         assert_eq!(r.zone, "web");
         assert_eq!(r.pids, a.selected_zone().unwrap().procs);
+        assert!(r.window.is_some(), "a list reads only what is on screen");
+        a.on_key(key('t'));
+        assert_eq!(a.proc_request().unwrap().window, None, "a tree reads all");
         a.on_key(key('G'));
         assert!(
             a.proc_request().is_none(),

@@ -6,9 +6,14 @@
 //! `/proc/PID/cmdline` and the owner of `/proc/PID`, on a thread of its own
 //! ([`spawn`]) so that the draw path never touches /proc.
 //!
-//! CPU% is the change of utime+stime between two requests for the same zone
-//! over the wall time between them (percent of one CPU, as top shows it); the
-//! first sample of a zone shows 0.0. A pid that vanished between the
+//! In list view only the rows on screen are read (a window of the zone's
+//! pids); the tree view needs every parent pid, so it reads them all. A
+//! process costs one open of `/proc/PID/stat` per refresh: its owner and
+//! command line are read once and kept while its start time stays the same.
+//!
+//! CPU% is the change of utime+stime between two reads of the same process
+//! over the wall time between them (percent of one CPU, as top shows it);
+//! the first read of a process shows 0.0. A pid that vanished between the
 //! snapshot and the read is left out, silently: it exited.
 //!
 //! Requests arrive on a channel; when several queue up only the newest is
@@ -38,15 +43,20 @@ pub struct ProcRow {
 pub struct ProcTable {
     pub zone: String,
     pub seq: u64,
+    /// The index in the zone's pid list of the first pid that was read.
+    pub first: usize,
     pub rows: Vec<ProcRow>,
 }
 
 /// What the event loop asks for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProcRequest {
     pub zone: String,
     pub seq: u64,
     pub pids: Vec<u32>,
+    /// Read only `pids[first..first + count]` (the rows on screen); `None`:
+    /// read them all (the tree view).
+    pub window: Option<(usize, usize)>,
 }
 
 /// Rows in tree order (children under their parent, by pid), each with its
@@ -82,8 +92,8 @@ pub fn tree(rows: &[ProcRow]) -> Vec<(usize, &ProcRow)> {
 pub struct Collector {
     proc_root: std::path::PathBuf,
     zone: String,
-    last: HashMap<u32, u64>,
-    last_at: Option<Instant>,
+    /// CPU ticks of each process at its last read, and when.
+    last: HashMap<u32, (u64, Instant)>,
     users: HashMap<u32, String>,
     /// What does not change in a process's life (owner and command line),
     /// by pid and start time, so a steady zone costs one read of
@@ -100,7 +110,6 @@ impl Collector {
             proc_root: proc_root.into(),
             zone: String::new(),
             last: HashMap::new(),
-            last_at: None,
             users: read_passwd("/etc/passwd"),
             known: HashMap::new(),
             tick: procfs::ticks_per_second() as f64,
@@ -112,38 +121,52 @@ impl Collector {
         if req.zone != self.zone {
             self.zone = req.zone.clone();
             self.last.clear();
-            self.last_at = None;
             self.known.clear();
         }
-        let now = Instant::now();
-        let elapsed = self.last_at.map(|t| now.duration_since(t).as_secs_f64());
-        let mut next = HashMap::with_capacity(req.pids.len());
-        let mut rows = Vec::with_capacity(req.pids.len());
-        for &pid in &req.pids {
-            let Ok(p) =
-                procfs::process::Process::new_with_root(self.proc_root.join(pid.to_string()))
+        let (first, pids) = match req.window {
+            Some((first, count)) => {
+                let first = first.min(req.pids.len());
+                let end = first.saturating_add(count).min(req.pids.len());
+                (first, &req.pids[first..end])
+            }
+            None => (0, &req.pids[..]),
+        };
+        let mut rows = Vec::with_capacity(pids.len());
+        for &pid in pids {
+            let dir = self.proc_root.join(pid.to_string());
+            let Ok(stat) = <procfs::process::Stat as procfs::FromRead>::from_file(dir.join("stat"))
             else {
                 continue;
             };
-            let Ok(stat) = p.stat() else { continue };
+            let now = Instant::now();
             let ticks = stat.utime + stat.stime;
-            next.insert(pid, ticks);
-            let cpu_pct = match (elapsed, self.last.get(&pid)) {
-                (Some(dt), Some(&before)) if dt > 0.0 => {
-                    ticks.saturating_sub(before) as f64 / self.tick / dt * 100.0
+            let cpu_pct = match self.last.insert(pid, (ticks, now)) {
+                Some((before, at)) => {
+                    let dt = now.duration_since(at).as_secs_f64();
+                    if dt > 0.0 {
+                        ticks.saturating_sub(before) as f64 / self.tick / dt * 100.0
+                    } else {
+                        0.0
+                    }
                 }
-                _ => 0.0,
+                None => 0.0,
             };
             let (user, command) = match self.known.get(&pid) {
                 Some((start, user, cmd)) if *start == stat.starttime => (user.clone(), cmd.clone()),
                 _ => {
-                    let user = p.uid().ok().map_or("?".into(), |u| {
+                    use std::os::unix::fs::MetadataExt;
+                    let user = std::fs::metadata(&dir).map_or("?".into(), |m| {
+                        let u = m.uid();
                         self.users.get(&u).cloned().unwrap_or_else(|| u.to_string())
                     });
-                    let command = match p.cmdline() {
-                        Ok(args) if !args.is_empty() => args.join(" "),
-                        _ => format!("[{}]", stat.comm),
-                    };
+                    let command = std::fs::read(dir.join("cmdline"))
+                        .ok()
+                        .map(|raw| {
+                            let raw = raw.strip_suffix(&[0]).unwrap_or(&raw);
+                            String::from_utf8_lossy(raw).replace('\0', " ")
+                        })
+                        .filter(|c| !c.trim().is_empty())
+                        .unwrap_or_else(|| format!("[{}]", stat.comm));
                     self.known
                         .insert(pid, (stat.starttime, user.clone(), command.clone()));
                     (user, command)
@@ -159,12 +182,16 @@ impl Collector {
                 command,
             });
         }
-        self.known.retain(|pid, _| next.contains_key(pid));
-        self.last = next;
-        self.last_at = Some(now);
+        // forget processes that left the zone
+        if self.last.len() > req.pids.len() * 2 + 64 {
+            let live: std::collections::HashSet<u32> = req.pids.iter().copied().collect();
+            self.last.retain(|p, _| live.contains(p));
+            self.known.retain(|p, _| live.contains(p));
+        }
         ProcTable {
             zone: req.zone.clone(),
             seq: req.seq,
+            first,
             rows,
         }
     }
@@ -241,6 +268,7 @@ mod tests {
             zone: "global".into(),
             seq: 1,
             pids: vec![me, u32::MAX - 7],
+            window: None,
         };
         let t = c.collect(&req);
         assert_eq!(t.rows.len(), 1, "the vanished pid is left out");
@@ -257,5 +285,26 @@ mod tests {
         std::hint::black_box(x);
         let t = c.collect(&req);
         assert!(t.rows[0].cpu_pct > 10.0, "{}", t.rows[0].cpu_pct);
+    }
+
+    #[test]
+    fn a_window_reads_only_the_rows_on_screen() {
+        let me = std::process::id();
+        let mut c = Collector::new("/proc");
+        let req = ProcRequest {
+            zone: "z".into(),
+            seq: 1,
+            pids: vec![1, me, 1, 1],
+            window: Some((1, 1)),
+        };
+        let t = c.collect(&req);
+        assert_eq!(t.first, 1);
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].pid, me);
+        let past = ProcRequest {
+            window: Some((9, 5)),
+            ..req
+        };
+        assert!(c.collect(&past).rows.is_empty());
     }
 }

@@ -46,12 +46,13 @@ pub async fn run(
     let collector = procs::spawn(move |t| {
         let _ = proc_tx.send(t);
     });
-    // the last (zone, snapshot) whose processes were asked for: after every
-    // draw, the selected zone's processes are asked for once per snapshot
-    let mut asked: Option<(String, u64)> = None;
+    // the last (zone, snapshot, window) whose processes were asked for:
+    // after every draw, what the pane shows is asked for once per snapshot
+    type Asked = (String, u64, Option<(usize, usize)>);
+    let mut asked: Option<Asked> = None;
     let mut ask_procs = |req: Option<ProcRequest>| {
         if let Some(r) = req {
-            let key = (r.zone.clone(), r.seq);
+            let key = (r.zone.clone(), r.seq, r.window);
             if asked.as_ref() != Some(&key) {
                 asked = Some(key);
                 let _ = collector.send(r);

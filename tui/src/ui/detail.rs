@@ -301,30 +301,46 @@ fn processes(f: &mut Frame, area: Rect, d: &DetailData, z: &ZoneSnapshot, t: &Th
         return;
     }
     let w = area.width as usize;
+    let visible = area.height.saturating_sub(1) as usize;
+    let total = z.procs.len();
     let heading = format!(
         "{:>7} {:<8} S {:>5} {:>5} COMMAND",
         "PID", "USER", "CPU%", "RSS"
     );
+    let position = if total > visible {
+        format!(
+            "{}-{} of {total} ",
+            d.proc_offset + 1,
+            (d.proc_offset + visible).min(total)
+        )
+    } else {
+        format!("{total} ")
+    };
+    let pad = w.saturating_sub(heading.chars().count() + position.chars().count());
     let mut lines = vec![Line::styled(
-        format!("{heading:<w$}"),
+        format!("{heading}{}{position}", " ".repeat(pad)),
         if d.focused {
             t.heading_sorted
         } else {
             t.heading
         },
     )];
-    let visible = area.height.saturating_sub(1) as usize;
     match d.procs {
         None if !z.procs.is_empty() => lines.push(Line::styled(" reading /proc…", t.dim)),
         _ if z.procs.is_empty() => lines.push(Line::styled(" no processes", t.dim)),
         None => {}
         Some(table) => {
-            let ordered: Vec<(usize, &crate::procs::ProcRow)> = if d.tree {
-                tree(&table.rows)
+            // a tree holds every process; a list holds the window read,
+            // which starts at pid index `first`
+            let (ordered, skip): (Vec<(usize, &crate::procs::ProcRow)>, usize) = if d.tree {
+                (tree(&table.rows), d.proc_offset)
             } else {
-                table.rows.iter().map(|r| (0, r)).collect()
+                (
+                    table.rows.iter().map(|r| (0, r)).collect(),
+                    d.proc_offset.saturating_sub(table.first),
+                )
             };
-            for (depth, p) in ordered.into_iter().skip(d.proc_offset).take(visible) {
+            for (depth, p) in ordered.into_iter().skip(skip).take(visible) {
                 let indent = if depth == 0 {
                     String::new()
                 } else {

@@ -90,6 +90,7 @@ fn procs_for(a: &mut App) {
     a.on_procs(ProcTable {
         zone: z.name.as_str().into(),
         seq: a.snap.seq,
+        first: 0,
         rows,
     });
 }
