@@ -1,1 +1,57 @@
-fn main() {}
+//! ztop: the console. See the crate documentation (lib.rs) for its layers.
+
+use clap::Parser;
+use std::io::IsTerminal;
+use std::time::Duration;
+use ztop::app::App;
+use ztop::batch;
+use ztop::cli::Args;
+use ztop::config::{Config, no_color_env};
+use ztop::run::{Exit, run};
+use ztop::{source, term};
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match main_with(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main_with(args: Args) -> anyhow::Result<std::process::ExitCode> {
+    let no_color = no_color_env() || !std::io::stdout().is_terminal();
+    let mut config = Config::load(args.config.as_deref(), no_color)?;
+    if let Some(d) = args.delay {
+        anyhow::ensure!(
+            d > 0.0 && d.is_finite(),
+            "ztop: -d {d}: must be a positive number of seconds"
+        );
+        config.interval = Duration::from_secs_f64(d);
+    }
+    let batch_mode = args.batch || !std::io::stdout().is_terminal();
+    let (rx, control) = source::connect(&args)?;
+    if batch_mode {
+        let opts = batch::Options {
+            columns: &config.columns,
+            sort: config.sort,
+            reverse: config.sort_reverse,
+            width: batch::columns_env(),
+            clock: ztop::fmt::clock,
+        };
+        batch::run(rx, args.count, config.interval, args.json, &opts).await?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let mouse = config.mouse && !args.no_mouse;
+    term::install_panic_hook();
+    let mut terminal = term::enter(mouse)?;
+    let result = run(&mut terminal, App::new(config), rx, control).await;
+    term::restore();
+    match result? {
+        Exit::Quit => Ok(std::process::ExitCode::SUCCESS),
+        Exit::Signal(sig) => Ok(std::process::ExitCode::from(128 + sig as u8)),
+    }
+}

@@ -1,0 +1,40 @@
+//! The command line (cli.md "ztop", ztop.md "Batch mode").
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// ztop: the live console for zones, that also administers them.
+#[derive(Clone, Debug, Default, Parser)]
+#[command(name = "ztop", version)]
+pub struct Args {
+    /// zoned's socket (else $ZONED_SOCKET, else the embedded engine).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// The embedded engine's state directory (else $ZONES_STATE_DIR, /var/lib/zones).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// The embedded engine's cgroup root (else $ZONES_CGROUP_ROOT).
+    #[arg(long, value_name = "DIR")]
+    pub cgroup_root: Option<PathBuf>,
+    /// The configuration file (default ~/.config/ztop/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Leave the mouse to the terminal (its own selection works).
+    #[arg(long)]
+    pub no_mouse: bool,
+    /// Batch mode: print header and table as text; the default when stdout is not a terminal.
+    #[arg(short = 'b', long)]
+    pub batch: bool,
+    /// Batch mode: print COUNT snapshots, then exit (default: until killed).
+    #[arg(short = 'n', long, value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Seconds between snapshots (batch and screen; default from the config, else 1).
+    #[arg(short = 'd', long, value_name = "SECONDS")]
+    pub delay: Option<f64>,
+    /// Batch mode: one JSON object per snapshot, one per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Run the embedded engine with the demo zones of assets/.
+    #[arg(long)]
+    pub demo: bool,
+}

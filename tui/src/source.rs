@@ -1,0 +1,272 @@
+//! # The two seams between ztop and an engine
+//!
+//! ztop never reads the kernel and never computes a counter: it shows the
+//! [`Snapshot`]s an engine publishes and asks that engine to act. Both
+//! directions cross one seam each, so the console does not care whether the
+//! engine runs in this process (`embedded`) or behind zoned's socket.
+//!
+//! * **Data**: a [`SnapshotRx`], a `tokio::sync::watch` receiver. The engine
+//!   replaces the value after every change of its registry and every sampler
+//!   tick; ztop only ever wants the newest one, which is what a watch channel
+//!   keeps. When the sender is dropped the engine is gone, and ztop says so.
+//! * **Actions**: a [`Control`]. Every zone operation ztop offers is an [`Op`]
+//!   handed to [`Control::run`], which returns a future; ztop spawns it and
+//!   shows its `Ok` text (`booted in 41 ms`) or its `Err` text (the engine's
+//!   error with its reason) in the footer, prefixed with the zone's name.
+//!   The screen never waits for an operation.
+//!
+//! [`connect`] builds both for the command line's options. It is the one
+//! place the engine is wired in.
+
+use crate::cli::Args;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use zones::snapshot::Snapshot;
+
+/// Where snapshots arrive.
+pub type SnapshotRx = watch::Receiver<Arc<Snapshot>>;
+
+/// The result of an operation: the text the footer shows after `zone: `.
+pub type OpResult = Result<String, String>;
+
+/// A running operation.
+pub type OpFuture = Pin<Box<dyn Future<Output = OpResult> + Send + 'static>>;
+
+/// One operation on one zone, as the console's keys ask for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `zoneadm boot`: create the kernel zone when there is none and boot it.
+    Boot(String),
+    /// `zoneadm shutdown`: run the zone's stop commands, then halt.
+    Shutdown(String),
+    /// `zoneadm halt`: kill everything now.
+    Halt(String),
+    /// `zoneadm reboot`.
+    Reboot(String),
+    /// `jail -r` / `zoneadm uninstall`: remove the zone.
+    Destroy(String),
+    /// `jail -c NAME`: create the zone from its configured jail.conf entry.
+    Create(String),
+}
+
+impl Op {
+    /// The zone the operation is about.
+    pub fn zone(&self) -> &str {
+        match self {
+            Op::Boot(z)
+            | Op::Shutdown(z)
+            | Op::Halt(z)
+            | Op::Reboot(z)
+            | Op::Destroy(z)
+            | Op::Create(z) => z,
+        }
+    }
+
+    /// The verb, for the footer while it runs (`web: halting…`).
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Op::Boot(_) => "boot",
+            Op::Shutdown(_) => "shutdown",
+            Op::Halt(_) => "halt",
+            Op::Reboot(_) => "reboot",
+            Op::Destroy(_) => "destroy",
+            Op::Create(_) => "create",
+        }
+    }
+
+    /// Destructive operations ask y/n first.
+    pub fn needs_confirmation(&self) -> bool {
+        matches!(self, Op::Halt(_) | Op::Reboot(_) | Op::Destroy(_))
+    }
+}
+
+/// What ztop asks of an engine. Implemented by the embedded engine and by
+/// the zoned client.
+pub trait Control: Send + Sync {
+    /// Start `op`. The future runs on the tokio runtime, detached from the
+    /// screen; it resolves to the footer's text: `Ok("booted in 41 ms")` or
+    /// `Err("zone is not installed")`. (Blocking engine code should be
+    /// wrapped in `tokio::task::spawn_blocking` inside the future.)
+    fn run(&self, op: Op) -> OpFuture;
+
+    /// The command `z` runs with the console suspended: a login shell in
+    /// `zone` (zlogin). It inherits the terminal.
+    fn zlogin_command(&self, zone: &str) -> std::process::Command;
+
+    /// The user changed the refresh interval with `+`/`-`. An engine that
+    /// samples for ztop alone may follow it; zoned may ignore it.
+    fn refresh_interval_changed(&self, _interval: Duration) {}
+}
+
+impl Op {
+    /// The past participle the footer uses: `booted`, `halted`, ...
+    pub fn done(&self) -> &'static str {
+        match self {
+            Op::Boot(_) => "booted",
+            Op::Shutdown(_) => "shut down",
+            Op::Halt(_) => "halted",
+            Op::Reboot(_) => "rebooted",
+            Op::Destroy(_) => "destroyed",
+            Op::Create(_) => "created",
+        }
+    }
+}
+
+/// For an async engine: time `fut` and answer `booted in 41 ms` (or its
+/// error text). `Control::run` can return `timed(&op, async move { ... })`.
+pub fn timed<F>(op: &Op, fut: F) -> OpFuture
+where
+    F: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let done = op.done();
+    Box::pin(async move {
+        let t0 = std::time::Instant::now();
+        fut.await?;
+        Ok(format!("{done} in {} ms", t0.elapsed().as_millis()))
+    })
+}
+
+/// Adapt a receiver that holds `None` until the first snapshot (zoned's
+/// client) into a [`SnapshotRx`]. A task forwards every snapshot; when the
+/// source closes, the returned channel closes too and ztop says the engine
+/// is gone. Must be called inside a tokio runtime.
+pub fn from_optional(mut rx: watch::Receiver<Option<Arc<Snapshot>>>) -> SnapshotRx {
+    let first = rx.borrow_and_update().clone().unwrap_or_default();
+    let (tx, out) = watch::channel(first);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let next = rx.borrow_and_update().clone();
+                    if let Some(s) = next
+                        && tx.send(s).is_err()
+                    {
+                        return;
+                    }
+                }
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    out
+}
+
+/// For an engine whose operations block: run `f` on tokio's blocking pool,
+/// time it, and answer `booted in 41 ms` (or `f`'s error text).
+pub fn timed_blocking<F>(op: &Op, f: F) -> OpFuture
+where
+    F: FnOnce() -> Result<(), String> + Send + 'static,
+{
+    let done = op.done();
+    Box::pin(async move {
+        let t0 = std::time::Instant::now();
+        match tokio::task::spawn_blocking(f).await {
+            Ok(Ok(())) => Ok(format!("{done} in {} ms", t0.elapsed().as_millis())),
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(format!("the operation panicked: {e}")),
+        }
+    })
+}
+
+/// LEAD: wire the engine here.
+///
+/// A sketch against the engine as it stands in main (not compiled here):
+///
+/// ```ignore
+/// struct Embedded(zones::engine::Engine);
+/// impl Control for Embedded {
+///     fn run(&self, op: Op) -> OpFuture {
+///         let e = self.0.clone();
+///         let c = Caller { uid: nix::unistd::geteuid().as_raw(), zone: ZoneId::GLOBAL };
+///         timed(&op, async move {
+///             let id = || e.lookup(&c, op.zone()).map_err(|x| x.to_string());
+///             match &op {
+///                 Op::Boot(_) => e.boot(&c, id()?).await.map(drop),
+///                 Op::Halt(_) => e.halt(&c, id()?).await,
+///                 // ... Shutdown, Reboot, Destroy; Create builds the zone from
+///                 // its jail.conf entry (Snapshot::configured holds its params)
+///                 _ => todo!(),
+///             }
+///             .map_err(|x| x.to_string())
+///         })
+///     }
+///     fn zlogin_command(&self, zone: &str) -> std::process::Command {
+///         let mut c = std::process::Command::new("zlogin");
+///         c.arg(zone);
+///         c
+///     }
+/// }
+/// // connect: (engine.subscribe(), Arc::new(Embedded(engine)))
+/// // or, attached: (from_optional(client.subscribe().await?), Arc::new(Attached(client)))
+/// ```
+///
+/// Build the snapshot channel and the control port for the command line:
+/// `--socket`/`$ZONED_SOCKET` when a daemon answers there, else the engine
+/// embedded in this process on `--state-dir` and `--cgroup-root`, with the
+/// demo zones when `--demo` is given. `Snapshot::engine` says which.
+pub fn connect(args: &Args) -> anyhow::Result<(SnapshotRx, Arc<dyn Control>)> {
+    let _ = args;
+    anyhow::bail!("ztop: no engine is wired in this build yet (tui/src/source.rs: connect)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn timed_says_how_long_or_why_not() {
+        let ok = timed(&Op::Create("web".into()), async { Ok(()) })
+            .await
+            .unwrap();
+        assert!(ok.starts_with("created in "), "{ok}");
+        let err = timed(&Op::Destroy("web".into()), async {
+            Err("busy".to_string())
+        })
+        .await;
+        assert_eq!(err, Err("busy".to_string()));
+    }
+
+    #[tokio::test]
+    async fn from_optional_forwards_snapshots_and_closes_with_its_source() {
+        let (tx, rx) = watch::channel(None);
+        let mut out = from_optional(rx);
+        assert_eq!(out.borrow().seq, 0, "nothing yet: the default snapshot");
+        let s = Snapshot {
+            seq: 7,
+            ..Snapshot::default()
+        };
+        tx.send(Some(Arc::new(s))).unwrap();
+        out.changed().await.unwrap();
+        assert_eq!(out.borrow_and_update().seq, 7);
+        drop(tx);
+        assert!(out.changed().await.is_err(), "the source closed");
+    }
+
+    #[tokio::test]
+    async fn timed_blocking_says_how_long_or_why_not() {
+        let op = Op::Boot("web".into());
+        let ok = timed_blocking(&op, || {
+            std::thread::sleep(Duration::from_millis(20));
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert!(ok.starts_with("booted in "), "{ok}");
+        assert!(ok.ends_with(" ms"), "{ok}");
+        let ms: u64 = ok["booted in ".len()..ok.len() - 3].parse().unwrap();
+        assert!(ms >= 20, "{ok}");
+        let err = timed_blocking(
+            &Op::Halt("web".into()),
+            || Err("zone is not running".into()),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, "zone is not running");
+    }
+}
