@@ -34,6 +34,7 @@
 pub mod fs;
 pub mod life;
 pub mod render;
+pub mod testkit;
 pub mod tree;
 pub mod viewer;
 
