@@ -102,8 +102,13 @@ impl Shared {
             .clone()
     }
 
-    pub(crate) fn set_tree(&self, t: Arc<Tree>) {
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = t;
+    /// Make `t` current; returns the previous tree, so that the caller
+    /// frees it (thousands of allocations) after the lock is released.
+    pub(crate) fn set_tree(&self, t: Arc<Tree>) -> Arc<Tree> {
+        std::mem::replace(
+            &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+            t,
+        )
     }
 
     pub(crate) fn set_applied(&self, seq: u64) {

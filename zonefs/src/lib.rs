@@ -82,6 +82,10 @@ pub struct Options {
     pub threads: usize,
     /// The source shown in /proc/mounts.
     pub fsname: String,
+    /// Nice value of the FUSE threads (a reader waits on them as on the
+    /// kernel; on a busy host they should not wait behind batch work).
+    /// `None` leaves the caller's.
+    pub nice: Option<i32>,
     /// Called once, from the watcher thread, when the snapshot sender is
     /// dropped (the engine went away for good).
     pub on_source_closed: Option<Box<dyn FnOnce() + Send>>,
@@ -93,6 +97,7 @@ impl Default for Options {
             ttl: Duration::from_secs(24 * 3600),
             threads: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4)),
             fsname: "zonefs".to_string(),
+            nice: Some(-10),
             on_source_closed: None,
         }
     }
@@ -142,9 +147,28 @@ pub fn mount(
         path: mountpoint.to_path_buf(),
         source: e,
     };
-    let session = Session::new(fs, mountpoint, &cfg).map_err(io)?;
-    let notifier = session.notifier();
-    let session = session.spawn().map_err(io)?;
+    // The FUSE threads inherit the nice value of the thread that spawns
+    // them: spawn them from a thread of their own that set it.
+    let nice = opts.nice;
+    let mp = mountpoint.to_path_buf();
+    let (notifier, session) = std::thread::Builder::new()
+        .name("zonefs-mount".into())
+        .spawn(move || {
+            if let Some(n) = nice {
+                // SAFETY: setpriority on this thread (who 0 = the caller's tid).
+                let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, n) };
+                if r != 0 {
+                    tracing::debug!("zonefs: nice {n}: {}", std::io::Error::last_os_error());
+                }
+            }
+            let session = Session::new(fs, &mp, &cfg)?;
+            let notifier = session.notifier();
+            Ok::<_, std::io::Error>((notifier, session.spawn()?))
+        })
+        .map_err(io)?
+        .join()
+        .map_err(|_| io(std::io::Error::other("the mount thread panicked")))?
+        .map_err(io)?;
 
     let stop = Arc::new(Notify::new());
     let watcher = {
@@ -187,7 +211,7 @@ fn watch_snapshots(
             let old = shared.tree();
             let (tree, invals) = Tree::build(&snap, Some(&old), &mut viewer::pid_ns);
             drop(old);
-            shared.set_tree(Arc::new(tree));
+            let previous = shared.set_tree(Arc::new(tree));
             for i in invals {
                 let r = match &i {
                     Inval::Entry(parent, name) => {
@@ -200,6 +224,7 @@ fn watch_snapshots(
                 }
             }
             shared.set_applied(snap.seq);
+            drop(previous);
         }
     });
     if closed && let Some(f) = on_closed {

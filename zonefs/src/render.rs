@@ -40,6 +40,7 @@
 //! module at merge.
 
 use crate::tree::Node;
+use serde::Serialize;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use zones::param::{PARAMS, RCTLS, Value};
@@ -236,59 +237,120 @@ pub fn kstat_zones(z: &ZoneSnapshot) -> String {
     out
 }
 
-/// The zone as one JSON object: every file of its directory but `kstat/all`.
-pub fn json(z: &ZoneSnapshot) -> serde_json::Value {
-    use serde_json::{Map, Value as J, json};
-    let params: Map<String, J> = z
-        .params
-        .iter()
-        .map(|(k, v)| (k.to_string(), serde_json::to_value(v).unwrap_or(J::Null)))
-        .collect();
-    let rctl: Map<String, J> = z
-        .rctls()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    let mut kstat = Map::new();
-    for cap in CAPS {
-        kstat.insert(
-            cap.to_string(),
-            json!({"usage": caps_usage(z, cap), "value": z.rctl(caps_rctl(cap))}),
-        );
+/// Pairs serialised as a JSON object, in their order.
+struct Pairs<K, V>(Vec<(K, V)>);
+
+impl<K: Serialize, V: Serialize> Serialize for Pairs<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
     }
-    let misc: Map<String, J> = ZONE_MISC
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Stat {
+    Num(u64),
+    Text(String),
+}
+
+#[derive(Serialize)]
+struct CapJson {
+    usage: u64,
+    value: u64,
+}
+
+#[derive(Serialize)]
+struct KstatJson {
+    nprocs: CapJson,
+    lockedmem: CapJson,
+    swapresv: CapJson,
+    zone_misc: Pairs<&'static str, Stat>,
+}
+
+#[derive(Serialize)]
+struct RefsJson {
+    zone_ref: u64,
+    cred_ref: u64,
+    subsys: Pairs<&'static str, u64>,
+}
+
+/// The zone's `json` file: the files of its directory (but `kstat/all`),
+/// in zonefs.md's order.
+#[derive(Serialize)]
+struct ZoneJson<'a> {
+    status: &'static str,
+    kstatus: &'static str,
+    id: u32,
+    name: &'a str,
+    uniqid: u64,
+    root: std::borrow::Cow<'a, str>,
+    brand: &'static str,
+    hostname: &'a str,
+    parent: u32,
+    init_pid: u32,
+    boot_time: u64,
+    privileges: &'a [String],
+    loadavg: String,
+    procs: &'a [u32],
+    params: &'a zones::param::Params,
+    rctl: Pairs<&'static str, u64>,
+    kstat: KstatJson,
+    refs: RefsJson,
+}
+
+/// The zone as one JSON object (one line, no newline).
+pub fn json(z: &ZoneSnapshot) -> String {
+    let cap = |c: &str| CapJson {
+        usage: caps_usage(z, c),
+        value: z.rctl(caps_rctl(c)),
+    };
+    let misc = ZONE_MISC
         .iter()
         .map(|s| {
             let v = misc_value(z, s);
-            let v = v.parse::<u64>().map_or(J::String(v), |n| json!(n));
-            (s.to_string(), v)
+            (*s, v.parse::<u64>().map_or(Stat::Text(v), Stat::Num))
         })
         .collect();
-    kstat.insert("zone_misc".to_string(), J::Object(misc));
-    let subsys: Map<String, J> = Subsys::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), json!(z.refs.get(*s))))
-        .collect();
-    json!({
-        "status": z.status.admin().as_str(),
-        "kstatus": z.status.as_str(),
-        "id": z.id.0,
-        "name": z.name.as_str(),
-        "uniqid": z.uniqid,
-        "root": z.root.to_string_lossy(),
-        "brand": z.brand.as_str(),
-        "hostname": z.hostname,
-        "parent": z.parent.0,
-        "init_pid": z.init_pid,
-        "boot_time": z.boot_time,
-        "privileges": z.privileges,
-        "loadavg": loadavg(z),
-        "procs": z.procs,
-        "params": params,
-        "rctl": rctl,
-        "kstat": kstat,
-        "refs": {"zone_ref": z.refs.zone_ref, "cred_ref": z.refs.cred_ref, "subsys": subsys},
-    })
+    let j = ZoneJson {
+        status: z.status.admin().as_str(),
+        kstatus: z.status.as_str(),
+        id: z.id.0,
+        name: z.name.as_str(),
+        uniqid: z.uniqid,
+        root: z.root.to_string_lossy(),
+        brand: z.brand.as_str(),
+        hostname: &z.hostname,
+        parent: z.parent.0,
+        init_pid: z.init_pid,
+        boot_time: z.boot_time,
+        privileges: &z.privileges,
+        loadavg: loadavg(z),
+        procs: &z.procs,
+        params: &z.params,
+        rctl: Pairs(z.rctls()),
+        kstat: KstatJson {
+            nprocs: cap("nprocs"),
+            lockedmem: cap("lockedmem"),
+            swapresv: cap("swapresv"),
+            zone_misc: Pairs(misc),
+        },
+        refs: RefsJson {
+            zone_ref: z.refs.zone_ref,
+            cred_ref: z.refs.cred_ref,
+            subsys: Pairs(
+                Subsys::ALL
+                    .iter()
+                    .map(|s| (s.as_str(), z.refs.get(*s)))
+                    .collect(),
+            ),
+        },
+    };
+    serde_json::to_string(&j).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 /// Everything one zone shows, rendered from one snapshot of it: the nodes of
@@ -304,17 +366,16 @@ pub struct Rendered {
 /// Render every node of a zone directory.
 pub fn zone(z: &ZoneSnapshot) -> Rendered {
     let mut n: Vec<Node> = Vec::with_capacity(96 + z.params.0.len());
-    let dir = |idx, parent, name: &str, children: Vec<u16>| Node::dir(idx, parent, name, children);
-    let file = |idx, parent, name: &str, bytes: Vec<u8>| Node::file(idx, parent, name, bytes);
 
     let caps = kstat_caps(z);
     let zones = kstat_zones(z);
-    let json_text = json(z).to_string();
+    let json_text = json(z);
 
     // The zone directory (its name is the zone's; the tree sets it).
     let mut top: Vec<u16> = (1..=TOP_FILES.len() as u16).collect();
     top.extend([IDX_PARAMS, IDX_RCTL, IDX_KSTAT, IDX_REFS]);
-    n.push(dir(IDX_DIR, IDX_DIR, z.name.as_str(), top));
+    // The zone directory (found by its zone's name, never by its own).
+    n.push(Node::dir(IDX_DIR, IDX_DIR, ".", top));
     let top_bytes: [Vec<u8>; 15] = [
         line(z.status.admin()),
         line(z.status),
@@ -333,7 +394,7 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
         line(&json_text),
     ];
     for (i, (name, bytes)) in TOP_FILES.iter().zip(top_bytes).enumerate() {
-        n.push(file(i as u16 + 1, IDX_DIR, name, bytes));
+        n.push(Node::file(i as u16 + 1, IDX_DIR, *name, bytes));
     }
 
     // params/ and rctl/
@@ -342,15 +403,21 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
         .iter()
         .map(|(k, v)| (param_index(k), k, v))
         .collect();
+    let param_name = |idx: u16, k: &str| -> std::borrow::Cow<'static, str> {
+        match PARAMS.get(usize::from(idx.wrapping_sub(IDX_PARAM_FILE))) {
+            Some(p) if idx < IDX_PARAM_HASHED && p.name == k => p.name.into(),
+            _ => k.to_string().into(),
+        }
+    };
     params.sort_unstable_by_key(|p| p.0);
     params.dedup_by_key(|p| p.0);
-    n.push(dir(
+    n.push(Node::dir(
         IDX_PARAMS,
         IDX_DIR,
         "params",
         params.iter().map(|p| p.0).collect(),
     ));
-    let rctls: Vec<(u16, &str, u64)> = RCTLS
+    let rctls: Vec<(u16, &'static str, u64)> = RCTLS
         .iter()
         .enumerate()
         .filter_map(|(i, r)| {
@@ -359,7 +426,7 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
                 .map(|v| (IDX_RCTL_FILE + i as u16, *r, v.max(0) as u64))
         })
         .collect();
-    n.push(dir(
+    n.push(Node::dir(
         IDX_RCTL,
         IDX_DIR,
         "rctl",
@@ -369,12 +436,17 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
     // kstat/
     let mut kstat_children = IDX_CAPS_DIR.to_vec();
     kstat_children.extend([IDX_ZONE_MISC, IDX_KSTAT_ALL]);
-    n.push(dir(IDX_KSTAT, IDX_DIR, "kstat", kstat_children));
+    n.push(Node::dir(IDX_KSTAT, IDX_DIR, "kstat", kstat_children));
     for (c, cap) in CAPS.iter().enumerate() {
         let usage = IDX_CAPS_FILE + 2 * c as u16;
-        n.push(dir(IDX_CAPS_DIR[c], IDX_KSTAT, cap, vec![usage, usage + 1]));
+        n.push(Node::dir(
+            IDX_CAPS_DIR[c],
+            IDX_KSTAT,
+            *cap,
+            vec![usage, usage + 1],
+        ));
     }
-    n.push(dir(
+    n.push(Node::dir(
         IDX_ZONE_MISC,
         IDX_KSTAT,
         "zone_misc",
@@ -382,13 +454,13 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
             .map(|i| IDX_MISC_FILE + i)
             .collect(),
     ));
-    n.push(dir(
+    n.push(Node::dir(
         IDX_REFS,
         IDX_DIR,
         "refs",
         vec![IDX_ZONE_REF, IDX_CRED_REF, IDX_SUBSYS],
     ));
-    n.push(dir(
+    n.push(Node::dir(
         IDX_SUBSYS,
         IDX_REFS,
         "subsys",
@@ -398,13 +470,13 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
     ));
     for (c, cap) in CAPS.iter().enumerate() {
         let usage = IDX_CAPS_FILE + 2 * c as u16;
-        n.push(file(
+        n.push(Node::file(
             usage,
             IDX_CAPS_DIR[c],
             "usage",
             line(caps_usage(z, cap)),
         ));
-        n.push(file(
+        n.push(Node::file(
             usage + 1,
             IDX_CAPS_DIR[c],
             "value",
@@ -414,29 +486,34 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
     let mut all = String::with_capacity(caps.len() + zones.len());
     all.push_str(&caps);
     all.push_str(&zones);
-    n.push(file(IDX_KSTAT_ALL, IDX_KSTAT, "all", all.into_bytes()));
+    n.push(Node::file(
+        IDX_KSTAT_ALL,
+        IDX_KSTAT,
+        "all",
+        all.into_bytes(),
+    ));
     for (i, stat) in ZONE_MISC.iter().enumerate() {
-        n.push(file(
+        n.push(Node::file(
             IDX_MISC_FILE + i as u16,
             IDX_ZONE_MISC,
-            stat,
+            *stat,
             line(misc_value(z, stat)),
         ));
     }
-    n.push(file(
+    n.push(Node::file(
         IDX_ZONE_REF,
         IDX_REFS,
         "zone_ref",
         line(z.refs.zone_ref),
     ));
-    n.push(file(
+    n.push(Node::file(
         IDX_CRED_REF,
         IDX_REFS,
         "cred_ref",
         line(z.refs.cred_ref),
     ));
     for (i, s) in Subsys::ALL.iter().enumerate() {
-        n.push(file(
+        n.push(Node::file(
             IDX_SUBSYS_FILE + i as u16,
             IDX_SUBSYS,
             s.as_str(),
@@ -444,10 +521,15 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
         ));
     }
     for (idx, r, v) in &rctls {
-        n.push(file(*idx, IDX_RCTL, r, line(v)));
+        n.push(Node::file(*idx, IDX_RCTL, *r, line(v)));
     }
     for (idx, k, v) in &params {
-        n.push(file(*idx, IDX_PARAMS, k, param_bytes(v)));
+        n.push(Node::file(
+            *idx,
+            IDX_PARAMS,
+            param_name(*idx, k),
+            param_bytes(v),
+        ));
     }
     n.sort_unstable_by_key(|x| x.idx);
     Rendered {

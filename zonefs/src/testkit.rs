@@ -158,13 +158,18 @@ static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
 impl Mounted {
     /// Mount a tree serving `first`.
     pub fn new(first: Snapshot) -> Mounted {
+        Mounted::with_options(first, Options::default())
+    }
+
+    /// Mount a tree serving `first`, with these options.
+    pub fn with_options(first: Snapshot, opts: Options) -> Mounted {
         let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("zonefs-test-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir(&dir);
         std::fs::create_dir_all(&dir).expect("a mount point");
         let (tx, rx) = watch::channel(Arc::new(first));
         let holds = Arc::new(CountingHolds::default());
-        let handle = crate::mount(&dir, rx, holds.clone(), Options::default())
+        let handle = crate::mount(&dir, rx, holds.clone(), opts)
             .unwrap_or_else(|e| panic!("mount at {}: {e}", dir.display()));
         Mounted {
             dir,

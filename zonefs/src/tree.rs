@@ -33,6 +33,7 @@
 //! dying zone and a newer zone share a name, the newer one has it.
 
 use crate::render::{self, IDX_BY_ID_LINK, IDX_DIR};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -74,12 +75,18 @@ pub enum Kind {
 pub struct Node {
     pub idx: u16,
     pub parent: u16,
-    pub name: Box<str>,
+    /// Static for every name of the layout and of the parameter table.
+    pub name: Cow<'static, str>,
     pub kind: Kind,
 }
 
 impl Node {
-    pub fn dir(idx: u16, parent: u16, name: &str, children: Vec<u16>) -> Node {
+    pub fn dir(
+        idx: u16,
+        parent: u16,
+        name: impl Into<Cow<'static, str>>,
+        children: Vec<u16>,
+    ) -> Node {
         Node {
             idx,
             parent,
@@ -88,7 +95,7 @@ impl Node {
         }
     }
 
-    pub fn file(idx: u16, parent: u16, name: &str, bytes: Vec<u8>) -> Node {
+    pub fn file(idx: u16, parent: u16, name: impl Into<Cow<'static, str>>, bytes: Vec<u8>) -> Node {
         Node {
             idx,
             parent,
