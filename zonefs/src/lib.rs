@@ -97,7 +97,7 @@ impl Default for Options {
             ttl: Duration::from_secs(24 * 3600),
             threads: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4)),
             fsname: "zonefs".to_string(),
-            nice: Some(-10),
+            nice: None,
             on_source_closed: None,
         }
     }

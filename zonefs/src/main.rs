@@ -134,7 +134,9 @@ fn detach() -> anyhow::Result<OwnedFd> {
                 .open("/dev/null")?;
             for fd in 0..3 {
                 // SAFETY: replaces stdin/stdout/stderr; nothing holds them as owned fds.
-                unsafe { nix::unistd::dup2_raw(&null, fd)? };
+                // The new descriptor must stay open: give up its ownership.
+                let stdio = unsafe { nix::unistd::dup2_raw(&null, fd)? };
+                let _ = std::os::fd::IntoRawFd::into_raw_fd(stdio);
             }
             Ok(w)
         }

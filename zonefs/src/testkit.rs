@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use zones::param::Params;
-use zones::snapshot::{Kstat, Refs, Snapshot, Subsys, ZoneSnapshot};
+pub use zones::snapshot::ZoneSnapshot;
+use zones::snapshot::{Kstat, Refs, Snapshot, Subsys};
 use zones::zone::{Brand, Status, ZoneId, ZoneName};
 
 /// The global zone, running, with a few counters.

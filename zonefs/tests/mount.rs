@@ -548,3 +548,27 @@ fn a_non_empty_or_stale_mount_point_is_refused() {
         "{msg}"
     );
 }
+
+#[test]
+fn the_engine_going_away_is_reported_once() {
+    need_root();
+    let d = tempfile::tempdir().unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(snapshot(1, vec![global()])));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let opts = zonefs::Options {
+        on_source_closed: Some(Box::new(move || {
+            let _ = done_tx.send(());
+        })),
+        ..Default::default()
+    };
+    let h = zonefs::mount(d.path(), rx, std::sync::Arc::new(zonefs::NoHolds), opts).unwrap();
+    assert_eq!(read(d.path().join("global/status")), "running\n");
+    drop(tx);
+    done_rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("on_source_closed was called");
+    // The last tree is still served until the owner unmounts.
+    assert_eq!(read(d.path().join("global/status")), "running\n");
+    h.unmount().unwrap();
+    assert!(!d.path().join("global").exists());
+}
