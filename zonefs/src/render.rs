@@ -1,0 +1,654 @@
+//! # Rendering: one zone's files as bytes
+//!
+//! zonefs never computes a counter: every byte it serves is rendered here,
+//! from one [`ZoneSnapshot`], once per snapshot that changed the zone (the
+//! tree reuses a zone's rendering while the engine hands out the same
+//! `Arc<ZoneSnapshot>`). The layout of a zone directory is fixed by
+//! zonefs.md; each node has a stable *index* inside its zone, and the inode
+//! number of a node is `(uniqid + 1) << 16 | index` (see [`crate::tree`]),
+//! so a file keeps its inode for the whole life of its zone and two lives of
+//! a zone named alike never share one.
+//!
+//! | index            | node                                                      |
+//! |------------------|-----------------------------------------------------------|
+//! | 0                | the zone directory                                        |
+//! | 1..=15           | status kstatus id name uniqid root brand hostname parent init_pid boot_time privileges loadavg procs json |
+//! | 0x20..=0x28      | directories params rctl kstat kstat/{nprocs,lockedmem,swapresv,zone_misc} refs refs/subsys |
+//! | 0x30..=0x35      | kstat/{nprocs,lockedmem,swapresv}/{usage,value}           |
+//! | 0x36             | kstat/all                                                 |
+//! | 0x40..           | kstat/zone_misc/<stat>, in [`ZONE_MISC`] order            |
+//! | 0x60, 0x61       | refs/zone_ref, refs/cred_ref                              |
+//! | 0x68..           | refs/subsys/<NAME>, in [`Subsys::ALL`] order              |
+//! | 0x80..           | rctl/<rctl>, in [`RCTLS`] order                           |
+//! | 0x100..          | params/<param>, in the order of the parameter table       |
+//! | 0x8000..=0xfffe  | params/<name> not in the table (hash of the name)         |
+//! | 0xffff           | the zone's symbolic link in `.by-id`                       |
+//!
+//! ## Formats
+//!
+//! One value per file, newline-terminated; lists one element per line (an
+//! empty list is an empty file). `loadavg` reads like /proc/loadavg:
+//! `avenrun/256` with two decimals rounded as Linux rounds (`+ FSCALE/200`),
+//! then `nprocs/nlwps` (processes over threads: the snapshot carries no
+//! count of running threads, so the fourth field is the zone's processes
+//! over its threads), then the highest pid of the zone (0 when none), which
+//! stands for Linux's last allocated pid. `kstat/all` is `kstat -p`:
+//! `module:instance:name:statistic<TAB>value`, sorted by module, instance
+//! (numerically), name and statistic, with the pseudo statistics `class`,
+//! `crtime` and `snaptime` (hrtime as seconds, nine decimals). This small
+//! formatter is zonefs' own; it is to be unified with the engine's kstat
+//! module at merge.
+
+use crate::tree::Node;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use zones::param::{PARAMS, RCTLS, Value};
+use zones::snapshot::{Subsys, ZoneSnapshot};
+
+/// Files at the top of a zone directory, indices 1..=15.
+pub const TOP_FILES: [&str; 15] = [
+    "status",
+    "kstatus",
+    "id",
+    "name",
+    "uniqid",
+    "root",
+    "brand",
+    "hostname",
+    "parent",
+    "init_pid",
+    "boot_time",
+    "privileges",
+    "loadavg",
+    "procs",
+    "json",
+];
+
+pub const IDX_DIR: u16 = 0;
+pub const IDX_JSON: u16 = 15;
+pub const IDX_PARAMS: u16 = 0x20;
+pub const IDX_RCTL: u16 = 0x21;
+pub const IDX_KSTAT: u16 = 0x22;
+/// kstat/nprocs, kstat/lockedmem, kstat/swapresv.
+pub const IDX_CAPS_DIR: [u16; 3] = [0x23, 0x24, 0x25];
+pub const IDX_ZONE_MISC: u16 = 0x26;
+pub const IDX_REFS: u16 = 0x27;
+pub const IDX_SUBSYS: u16 = 0x28;
+pub const IDX_CAPS_FILE: u16 = 0x30;
+pub const IDX_KSTAT_ALL: u16 = 0x36;
+pub const IDX_MISC_FILE: u16 = 0x40;
+pub const IDX_ZONE_REF: u16 = 0x60;
+pub const IDX_CRED_REF: u16 = 0x61;
+pub const IDX_SUBSYS_FILE: u16 = 0x68;
+pub const IDX_RCTL_FILE: u16 = 0x80;
+pub const IDX_PARAM_FILE: u16 = 0x100;
+pub const IDX_PARAM_HASHED: u16 = 0x8000;
+pub const IDX_BY_ID_LINK: u16 = 0xffff;
+
+/// The three caps kstats, in the order zonefs lists them.
+pub const CAPS: [&str; 3] = ["nprocs", "lockedmem", "swapresv"];
+
+/// Every statistic of a zone's `zones` kstat (kstat.md), in file order.
+pub const ZONE_MISC: [&str; 14] = [
+    "avenrun_1min",
+    "avenrun_5min",
+    "avenrun_15min",
+    "nsec_user",
+    "nsec_sys",
+    "nsec_waitrq",
+    "forkfail_cap",
+    "forkfail_noproc",
+    "forkfail_nomem",
+    "forkfail_misc",
+    "nested_interp",
+    "init_pid",
+    "boot_time",
+    "zonename",
+];
+
+/// The rctl behind each caps kstat's `value`.
+fn caps_rctl(cap: &str) -> &'static str {
+    match cap {
+        "nprocs" => "zone.max-processes",
+        "lockedmem" => "zone.max-locked-memory",
+        _ => "zone.max-swap",
+    }
+}
+
+fn caps_usage(z: &ZoneSnapshot, cap: &str) -> u64 {
+    match cap {
+        "nprocs" => z.kstat.nprocs,
+        "lockedmem" => z.kstat.lockedmem,
+        _ => z.kstat.swapresv,
+    }
+}
+
+/// The text of one `zone_misc` statistic (no newline).
+fn misc_value(z: &ZoneSnapshot, stat: &str) -> String {
+    let k = &z.kstat;
+    match stat {
+        "avenrun_1min" => k.avenrun[0].to_string(),
+        "avenrun_5min" => k.avenrun[1].to_string(),
+        "avenrun_15min" => k.avenrun[2].to_string(),
+        "nsec_user" => k.nsec_user.to_string(),
+        "nsec_sys" => k.nsec_sys.to_string(),
+        "nsec_waitrq" => k.nsec_waitrq.to_string(),
+        "forkfail_cap" => k.forkfail_cap.to_string(),
+        "forkfail_noproc" => k.forkfail_noproc.to_string(),
+        "forkfail_nomem" => k.forkfail_nomem.to_string(),
+        "forkfail_misc" => k.forkfail_misc.to_string(),
+        "nested_interp" => "0".to_string(),
+        "init_pid" => z.init_pid.to_string(),
+        "boot_time" => z.boot_time.to_string(),
+        _ => z.name.to_string(),
+    }
+}
+
+/// The index of a parameter file: its place in the parameter table, or a
+/// hash of the name for a name the table does not hold.
+pub fn param_index(name: &str) -> u16 {
+    if let Some(i) = PARAMS.iter().position(|p| p.name == name) {
+        return IDX_PARAM_FILE + i as u16;
+    }
+    // FNV-1a, folded into 0x8000..=0xfffe.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    IDX_PARAM_HASHED + (h % 0x7fff) as u16
+}
+
+/// One value, newline-terminated.
+fn line(s: impl std::fmt::Display) -> Vec<u8> {
+    format!("{s}\n").into_bytes()
+}
+
+/// A list, one element per line; empty for an empty list.
+fn lines<I: IntoIterator<Item = S>, S: std::fmt::Display>(items: I) -> Vec<u8> {
+    let mut out = String::new();
+    for i in items {
+        let _ = writeln!(out, "{i}");
+    }
+    out.into_bytes()
+}
+
+/// A parameter's file: a list one value per line, anything else one line.
+pub fn param_bytes(v: &Value) -> Vec<u8> {
+    match v {
+        Value::List(l) => lines(l),
+        other => line(other),
+    }
+}
+
+/// An hrtime in ns as `kstat -p` prints it: seconds with nine decimals.
+pub fn hrtime_secs(ns: u64) -> String {
+    format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000)
+}
+
+/// /proc/loadavg's line for a zone (see the module comment).
+pub fn loadavg(z: &ZoneSnapshot) -> String {
+    let mut out = String::new();
+    for a in z.kstat.avenrun {
+        // FSCALE is 256; Linux adds FIXED_1/200 before cutting to 2 decimals.
+        let v = u64::from(a) + 1;
+        let int = v >> 8;
+        let frac = ((v & 0xff) * 100) >> 8;
+        let _ = write!(out, "{int}.{frac:02} ");
+    }
+    let last = z.procs.iter().copied().max().unwrap_or(0);
+    let _ = write!(out, "{}/{} {last}", z.kstat.nprocs, z.kstat.nlwps);
+    out
+}
+
+/// The `caps` kstat lines of a zone, sorted (`kstat -p`).
+pub fn kstat_caps(z: &ZoneSnapshot) -> String {
+    let id = z.id.0;
+    let crtime = hrtime_secs(z.crtime);
+    let snaptime = hrtime_secs(z.kstat.snaptime);
+    let mut out = String::new();
+    let mut caps = CAPS;
+    caps.sort_unstable();
+    for cap in caps {
+        let head = format!("caps:{id}:{cap}_zone_{id}");
+        let _ = writeln!(out, "{head}:class\tzone_caps");
+        let _ = writeln!(out, "{head}:crtime\t{crtime}");
+        let _ = writeln!(out, "{head}:snaptime\t{snaptime}");
+        let _ = writeln!(out, "{head}:usage\t{}", caps_usage(z, cap));
+        let _ = writeln!(out, "{head}:value\t{}", z.rctl(caps_rctl(cap)));
+        let _ = writeln!(out, "{head}:zonename\t{}", z.name);
+    }
+    out
+}
+
+/// The `zones` kstat lines of a zone, sorted (`kstat -p`).
+pub fn kstat_zones(z: &ZoneSnapshot) -> String {
+    let head = format!("zones:{}:{}", z.id.0, z.name.kstat_name());
+    let mut stats: Vec<(&str, String)> = ZONE_MISC.iter().map(|s| (*s, misc_value(z, s))).collect();
+    stats.push(("class", "zone_misc".to_string()));
+    stats.push(("crtime", hrtime_secs(z.crtime)));
+    stats.push(("snaptime", hrtime_secs(z.kstat.snaptime)));
+    stats.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::new();
+    for (s, v) in stats {
+        let _ = writeln!(out, "{head}:{s}\t{v}");
+    }
+    out
+}
+
+/// Pairs serialised as a JSON object, in their order.
+struct Pairs<K, V>(Vec<(K, V)>);
+
+impl<K: Serialize, V: Serialize> Serialize for Pairs<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Stat {
+    Num(u64),
+    Text(String),
+}
+
+#[derive(Serialize)]
+struct CapJson {
+    usage: u64,
+    value: u64,
+}
+
+#[derive(Serialize)]
+struct KstatJson {
+    nprocs: CapJson,
+    lockedmem: CapJson,
+    swapresv: CapJson,
+    zone_misc: Pairs<&'static str, Stat>,
+}
+
+#[derive(Serialize)]
+struct RefsJson {
+    zone_ref: u64,
+    cred_ref: u64,
+    subsys: Pairs<&'static str, u64>,
+}
+
+/// The zone's `json` file: the files of its directory (but `kstat/all`),
+/// in zonefs.md's order.
+#[derive(Serialize)]
+struct ZoneJson<'a> {
+    status: &'static str,
+    kstatus: &'static str,
+    id: u32,
+    name: &'a str,
+    uniqid: u64,
+    root: std::borrow::Cow<'a, str>,
+    brand: &'static str,
+    hostname: &'a str,
+    parent: u32,
+    init_pid: u32,
+    boot_time: u64,
+    privileges: &'a [String],
+    loadavg: String,
+    procs: &'a [u32],
+    params: &'a zones::param::Params,
+    rctl: Pairs<&'static str, u64>,
+    kstat: KstatJson,
+    refs: RefsJson,
+}
+
+/// The zone as one JSON object (one line, no newline).
+pub fn json(z: &ZoneSnapshot) -> String {
+    let cap = |c: &str| CapJson {
+        usage: caps_usage(z, c),
+        value: z.rctl(caps_rctl(c)),
+    };
+    let misc = ZONE_MISC
+        .iter()
+        .map(|s| {
+            let v = misc_value(z, s);
+            (*s, v.parse::<u64>().map_or(Stat::Text(v), Stat::Num))
+        })
+        .collect();
+    let j = ZoneJson {
+        status: z.status.admin().as_str(),
+        kstatus: z.status.as_str(),
+        id: z.id.0,
+        name: z.name.as_str(),
+        uniqid: z.uniqid,
+        root: z.root.to_string_lossy(),
+        brand: z.brand.as_str(),
+        hostname: &z.hostname,
+        parent: z.parent.0,
+        init_pid: z.init_pid,
+        boot_time: z.boot_time,
+        privileges: &z.privileges,
+        loadavg: loadavg(z),
+        procs: &z.procs,
+        params: &z.params,
+        rctl: Pairs(z.rctls()),
+        kstat: KstatJson {
+            nprocs: cap("nprocs"),
+            lockedmem: cap("lockedmem"),
+            swapresv: cap("swapresv"),
+            zone_misc: Pairs(misc),
+        },
+        refs: RefsJson {
+            zone_ref: z.refs.zone_ref,
+            cred_ref: z.refs.cred_ref,
+            subsys: Pairs(
+                Subsys::ALL
+                    .iter()
+                    .map(|s| (s.as_str(), z.refs.get(*s)))
+                    .collect(),
+            ),
+        },
+    };
+    serde_json::to_string(&j).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// Everything one zone shows, rendered from one snapshot of it: the nodes of
+/// its directory (sorted by index) and the parts `.kstat` and `.json` are
+/// made of.
+pub struct Rendered {
+    pub nodes: Vec<Node>,
+    pub kstat_caps: Arc<str>,
+    pub kstat_zones: Arc<str>,
+    pub json: Arc<str>,
+}
+
+/// Render every node of a zone directory.
+pub fn zone(z: &ZoneSnapshot) -> Rendered {
+    let mut n: Vec<Node> = Vec::with_capacity(96 + z.params.0.len());
+
+    let caps = kstat_caps(z);
+    let zones = kstat_zones(z);
+    let json_text = json(z);
+
+    // The zone directory (its name is the zone's; the tree sets it).
+    let mut top: Vec<u16> = (1..=TOP_FILES.len() as u16).collect();
+    top.extend([IDX_PARAMS, IDX_RCTL, IDX_KSTAT, IDX_REFS]);
+    // The zone directory (found by its zone's name, never by its own).
+    n.push(Node::dir(IDX_DIR, IDX_DIR, ".", top));
+    let top_bytes: [Vec<u8>; 15] = [
+        line(z.status.admin()),
+        line(z.status),
+        line(z.id),
+        line(&z.name),
+        line(z.uniqid),
+        line(z.root.display()),
+        line(z.brand),
+        line(&z.hostname),
+        line(z.parent),
+        line(z.init_pid),
+        line(z.boot_time),
+        lines(&z.privileges),
+        line(loadavg(z)),
+        lines(&z.procs),
+        line(&json_text),
+    ];
+    for (i, (name, bytes)) in TOP_FILES.iter().zip(top_bytes).enumerate() {
+        n.push(Node::file(i as u16 + 1, IDX_DIR, *name, bytes));
+    }
+
+    // params/ and rctl/
+    let mut params: Vec<(u16, &str, &Value)> = z
+        .params
+        .iter()
+        .map(|(k, v)| (param_index(k), k, v))
+        .collect();
+    let param_name = |idx: u16, k: &str| -> std::borrow::Cow<'static, str> {
+        match PARAMS.get(usize::from(idx.wrapping_sub(IDX_PARAM_FILE))) {
+            Some(p) if idx < IDX_PARAM_HASHED && p.name == k => p.name.into(),
+            _ => k.to_string().into(),
+        }
+    };
+    params.sort_unstable_by_key(|p| p.0);
+    params.dedup_by_key(|p| p.0);
+    n.push(Node::dir(
+        IDX_PARAMS,
+        IDX_DIR,
+        "params",
+        params.iter().map(|p| p.0).collect(),
+    ));
+    let rctls: Vec<(u16, &'static str, u64)> = RCTLS
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            z.params
+                .int(r)
+                .map(|v| (IDX_RCTL_FILE + i as u16, *r, v.max(0) as u64))
+        })
+        .collect();
+    n.push(Node::dir(
+        IDX_RCTL,
+        IDX_DIR,
+        "rctl",
+        rctls.iter().map(|r| r.0).collect(),
+    ));
+
+    // kstat/
+    let mut kstat_children = IDX_CAPS_DIR.to_vec();
+    kstat_children.extend([IDX_ZONE_MISC, IDX_KSTAT_ALL]);
+    n.push(Node::dir(IDX_KSTAT, IDX_DIR, "kstat", kstat_children));
+    for (c, cap) in CAPS.iter().enumerate() {
+        let usage = IDX_CAPS_FILE + 2 * c as u16;
+        n.push(Node::dir(
+            IDX_CAPS_DIR[c],
+            IDX_KSTAT,
+            *cap,
+            vec![usage, usage + 1],
+        ));
+    }
+    n.push(Node::dir(
+        IDX_ZONE_MISC,
+        IDX_KSTAT,
+        "zone_misc",
+        (0..ZONE_MISC.len() as u16)
+            .map(|i| IDX_MISC_FILE + i)
+            .collect(),
+    ));
+    n.push(Node::dir(
+        IDX_REFS,
+        IDX_DIR,
+        "refs",
+        vec![IDX_ZONE_REF, IDX_CRED_REF, IDX_SUBSYS],
+    ));
+    n.push(Node::dir(
+        IDX_SUBSYS,
+        IDX_REFS,
+        "subsys",
+        (0..Subsys::COUNT as u16)
+            .map(|i| IDX_SUBSYS_FILE + i)
+            .collect(),
+    ));
+    for (c, cap) in CAPS.iter().enumerate() {
+        let usage = IDX_CAPS_FILE + 2 * c as u16;
+        n.push(Node::file(
+            usage,
+            IDX_CAPS_DIR[c],
+            "usage",
+            line(caps_usage(z, cap)),
+        ));
+        n.push(Node::file(
+            usage + 1,
+            IDX_CAPS_DIR[c],
+            "value",
+            line(z.rctl(caps_rctl(cap))),
+        ));
+    }
+    let mut all = String::with_capacity(caps.len() + zones.len());
+    all.push_str(&caps);
+    all.push_str(&zones);
+    n.push(Node::file(
+        IDX_KSTAT_ALL,
+        IDX_KSTAT,
+        "all",
+        all.into_bytes(),
+    ));
+    for (i, stat) in ZONE_MISC.iter().enumerate() {
+        n.push(Node::file(
+            IDX_MISC_FILE + i as u16,
+            IDX_ZONE_MISC,
+            *stat,
+            line(misc_value(z, stat)),
+        ));
+    }
+    n.push(Node::file(
+        IDX_ZONE_REF,
+        IDX_REFS,
+        "zone_ref",
+        line(z.refs.zone_ref),
+    ));
+    n.push(Node::file(
+        IDX_CRED_REF,
+        IDX_REFS,
+        "cred_ref",
+        line(z.refs.cred_ref),
+    ));
+    for (i, s) in Subsys::ALL.iter().enumerate() {
+        n.push(Node::file(
+            IDX_SUBSYS_FILE + i as u16,
+            IDX_SUBSYS,
+            s.as_str(),
+            line(z.refs.get(*s)),
+        ));
+    }
+    for (idx, r, v) in &rctls {
+        n.push(Node::file(*idx, IDX_RCTL, *r, line(v)));
+    }
+    for (idx, k, v) in &params {
+        n.push(Node::file(
+            *idx,
+            IDX_PARAMS,
+            param_name(*idx, k),
+            param_bytes(v),
+        ));
+    }
+    n.sort_unstable_by_key(|x| x.idx);
+    Rendered {
+        nodes: n,
+        kstat_caps: caps.into(),
+        kstat_zones: zones.into(),
+        json: json_text.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use zones::param::Params;
+    use zones::snapshot::{Kstat, Refs};
+    use zones::zone::{Brand, Status, ZoneId, ZoneName};
+
+    fn web() -> ZoneSnapshot {
+        let mut params = Params::new();
+        params.set_arg("zone.max-processes=100").unwrap();
+        params.set_arg("exec.start=/bin/sh,/etc/rc").unwrap();
+        ZoneSnapshot {
+            id: ZoneId(3),
+            name: ZoneName::new("web").unwrap(),
+            uniqid: 7,
+            status: Status::Running,
+            root: PathBuf::from("/srv/web"),
+            brand: Brand::Sparse,
+            hostname: "web.example".into(),
+            parent: ZoneId(0),
+            init_pid: 4000,
+            zsched_pid: 3999,
+            boot_time: 1_700_000_000,
+            crtime: 5_000_000_123,
+            privileges: vec!["cap_chown".into(), "cap_kill".into()],
+            params,
+            refs: Refs::default(),
+            kstat: Kstat {
+                nprocs: 2,
+                nlwps: 37,
+                avenrun: [133, 79, 26],
+                snaptime: 9_500_000_000,
+                ..Kstat::default()
+            },
+            procs: vec![4000, 4242],
+        }
+    }
+
+    #[test]
+    fn loadavg_reads_like_proc_loadavg() {
+        // 133/256 = 0.5195 → 0.52 with Linux's rounding; 79 → 0.31; 26 → 0.10.
+        assert_eq!(loadavg(&web()), "0.52 0.31 0.10 2/37 4242");
+        let mut z = web();
+        z.kstat.avenrun = [0, 256, 0x7fff_ffff];
+        z.procs.clear();
+        assert_eq!(loadavg(&z), "0.00 1.00 8388608.00 2/37 0");
+    }
+
+    #[test]
+    fn kstat_lines_are_sorted_and_name_unlimited_as_uint64_max() {
+        let z = web();
+        let caps = kstat_caps(&z);
+        let lines: Vec<&str> = caps.lines().collect();
+        assert_eq!(lines[0], "caps:3:lockedmem_zone_3:class\tzone_caps");
+        assert_eq!(lines[1], "caps:3:lockedmem_zone_3:crtime\t5.000000123");
+        assert!(lines.contains(&"caps:3:nprocs_zone_3:value\t100"));
+        assert!(lines.contains(&"caps:3:swapresv_zone_3:value\t18446744073709551615"));
+        assert!(lines.contains(&"caps:3:nprocs_zone_3:usage\t2"));
+        let mut sorted = lines.clone();
+        sorted.sort();
+        assert_eq!(lines, sorted);
+        let zones = kstat_zones(&z);
+        let zl: Vec<&str> = zones.lines().collect();
+        assert_eq!(zl.len(), ZONE_MISC.len() + 3);
+        assert_eq!(zl[0], "zones:3:web:avenrun_15min\t26");
+        assert!(zl.contains(&"zones:3:web:snaptime\t9.500000000"));
+        assert!(zl.contains(&"zones:3:web:class\tzone_misc"));
+        let mut sorted = zl.clone();
+        sorted.sort();
+        assert_eq!(zl, sorted);
+    }
+
+    #[test]
+    fn every_node_has_a_distinct_index_and_a_known_parent() {
+        let r = zone(&web());
+        let idx: Vec<u16> = r.nodes.iter().map(|n| n.idx).collect();
+        let mut dedup = idx.clone();
+        dedup.dedup();
+        assert_eq!(idx, dedup, "indices are sorted and distinct");
+        for node in &r.nodes {
+            assert!(idx.binary_search(&node.parent).is_ok(), "{}", node.name);
+        }
+    }
+
+    #[test]
+    fn lists_are_one_value_per_line_and_scalars_one_line() {
+        let r = zone(&web());
+        let get = |idx| {
+            r.nodes
+                .iter()
+                .find(|n| n.idx == idx)
+                .unwrap()
+                .bytes()
+                .unwrap()
+        };
+        assert_eq!(&get(param_index("exec.start"))[..], b"/bin/sh\n/etc/rc\n");
+        assert_eq!(&get(param_index("zone.max-processes"))[..], b"100\n");
+        assert_eq!(&get(12)[..], b"cap_chown\ncap_kill\n");
+        assert_eq!(&get(14)[..], b"4000\n4242\n");
+        assert_eq!(&get(1)[..], b"running\n");
+        assert_eq!(&get(IDX_RCTL_FILE)[..], b"100\n");
+    }
+
+    #[test]
+    fn unknown_parameter_names_hash_into_their_own_range() {
+        let i = param_index("not.in.the.table");
+        assert!((IDX_PARAM_HASHED..IDX_BY_ID_LINK).contains(&i));
+        assert_eq!(i, param_index("not.in.the.table"));
+        assert!(param_index("persist") < IDX_PARAM_HASHED);
+    }
+}
