@@ -469,7 +469,7 @@ pub fn kill_all(dirs: &[PathBuf], except: Option<u32>) {
                 unsafe { libc::kill(*p as i32, libc::SIGKILL) };
             }
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -506,7 +506,7 @@ fn rmdir_tree(dir: &Path) -> Result<(), RuntimeError> {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) if Instant::now() < deadline && e.raw_os_error() == Some(libc::EBUSY) => {
-                std::thread::sleep(Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(2));
             }
             Err(e) => {
                 return Err(err("cgroup", format!("rmdir {}: {e}", dir.display()), &e));

@@ -473,13 +473,21 @@ impl LinuxRuntime {
     fn end(&self, handle: &Handle) -> Result<(), RuntimeError> {
         self.ended.lock().unwrap().insert(handle.control.clone());
         if alive(handle) {
+            // zsched is not our child: watch its exit through a pidfd
+            // (readable once it has exited).
+            let pidfd =
+                unsafe { libc::syscall(libc::SYS_pidfd_open, handle.zsched_pid as i32, 0) } as i32;
             let _ = request(&handle.control, "exit", Some(Duration::from_secs(5)));
-            // Wait for zsched to go (it is not our child: poll its pid).
-            for _ in 0..250 {
-                if !alive(handle) {
-                    break;
+            if pidfd >= 0 {
+                let mut pfd = libc::pollfd {
+                    fd: pidfd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                unsafe {
+                    libc::poll(&mut pfd, 1, 5000);
+                    libc::close(pidfd);
                 }
-                std::thread::sleep(Duration::from_millis(20));
             }
             if alive(handle) {
                 unsafe { libc::kill(handle.zsched_pid as i32, libc::SIGKILL) };
