@@ -208,3 +208,47 @@ fn destroying_a_running_zone_leaves_nothing() {
     assert!(h.cgroups.iter().all(|d| !d.exists()));
     assert!(!h.control.exists());
 }
+
+#[test]
+fn fstab_mounts_live_in_the_zone_only_and_count_as_vfs_refs() {
+    use zones::runtime::Runtime;
+    use zones::snapshot::Subsys;
+    let mut z = TestZone::sparse("fstab");
+    let shared = z.tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("f"), "from the host").unwrap();
+    let root = z.spec.root.display().to_string();
+    std::fs::create_dir_all(z.spec.root.join("mnt/data")).unwrap();
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set(
+            "mount",
+            Value::List(vec![
+                format!("{} {root}/mnt/data nullfs ro 0 0", shared.display()),
+                format!("tmpfs {root}/srv tmpfs rw,size=1m 0 0"),
+            ]),
+        );
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    assert_eq!(z.run(&["/bin/cat", "/mnt/data/f"]).stdout, "from the host");
+    let o = z.sh("echo x > /mnt/data/g");
+    assert_ne!(o.status, 0, "a read-only nullfs mount was writable: {o:?}");
+    let o = z.sh("echo x > /srv/g && cat /srv/g && grep ' /srv ' /proc/mounts");
+    assert!(o.stdout.starts_with("x\ntmpfs /srv tmpfs"), "{o:?}");
+    // Nothing of it is mounted on the host.
+    assert!(host_mounts_under(&z.spec.root).is_empty());
+    assert!(!z.spec.root.join("srv/g").exists());
+    let before = z.rt.refs(z.spec.id, z.handle()).subsys[Subsys::Vfs as usize];
+    assert!(before >= 8, "{before}");
+    z.halt();
+}
+
+#[test]
+fn a_mount_point_outside_the_root_fails_ready_and_leaves_nothing() {
+    let mut z = TestZone::sparse("fstabbad");
+    z.set("mount", Value::List(vec!["tmpfs /mnt tmpfs rw 0 0".into()]));
+    let e = z.ready().unwrap_err();
+    assert_eq!(e.step, "mount", "{e}");
+    assert!(e.message.contains("not under the zone's root"), "{e}");
+    assert!(z.rt.run_dir().read_dir().map(|d| d.count()).unwrap_or(0) == 0);
+}

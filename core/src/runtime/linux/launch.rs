@@ -26,7 +26,8 @@
 //! and libraries come from the host and the zone's root may be empty.
 //! zsched then ([`setup`]) unshares mount, UTS, IPC and cgroup namespaces
 //! (and net with `vnet=new`, bringing lo up), makes `/` private
-//! recursively, builds the root ([`super::mounts`]), sets the host and
+//! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
+//! ([`super::mounts`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
 //! its processes with even when the zone has no /proc, pivots, applies
 //! RLIMIT_MEMLOCK and points stdio at /dev/null; then it closes the verdict
@@ -373,6 +374,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<RawFd, ChildError> {
         ));
     }
     mounts::build(&root, spec.brand, &spec.params)?;
+    mounts::fstab(&root, &spec.params)?;
     let hostname = spec
         .params
         .str("host.hostname")
