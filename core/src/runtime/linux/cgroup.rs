@@ -440,8 +440,20 @@ pub fn procs(dir: &Path) -> Vec<u32> {
     out
 }
 
-/// Kill every process of the zone's cgroups but `except`: cgroup.kill on
-/// v2 when there is no exception, else (v1) freeze, SIGKILL each, thaw.
+/// The freezer of a zone's cgroups and the values that freeze and thaw:
+/// v1 freezer.state (preferred on hybrid hosts), else v2 cgroup.freeze.
+pub fn freezer(dirs: &[PathBuf]) -> Option<(PathBuf, &'static str, &'static str)> {
+    if let Some(d) = dirs.iter().find(|d| d.join("freezer.state").exists()) {
+        return Some((d.join("freezer.state"), "FROZEN", "THAWED"));
+    }
+    dirs.iter()
+        .find(|d| d.join("cgroup.freeze").exists())
+        .map(|d| (d.join("cgroup.freeze"), "1", "0"))
+}
+
+/// Kill every process of the zone's cgroups but `except`: cgroup.kill
+/// (v2, kernel ≥ 5.14) when there is no exception, else freeze, SIGKILL
+/// each, thaw (v1 freezer or v2 cgroup.freeze).
 pub fn kill_all(dirs: &[PathBuf], except: Option<u32>) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -457,13 +469,13 @@ pub fn kill_all(dirs: &[PathBuf], except: Option<u32>) {
             && let Some(d) = dirs.iter().find(|d| d.join("cgroup.kill").exists())
         {
             let _ = fs::write(d.join("cgroup.kill"), "1");
-        } else if let Some(f) = dirs.iter().find(|d| d.join("freezer.state").exists()) {
+        } else if let Some((f, frozen, thawed)) = freezer(dirs) {
             // Frozen, the members cannot fork while we kill them.
-            let _ = fs::write(f.join("freezer.state"), "FROZEN");
+            let _ = fs::write(&f, frozen);
             for p in &left {
                 unsafe { libc::kill(*p as i32, libc::SIGKILL) };
             }
-            let _ = fs::write(f.join("freezer.state"), "THAWED");
+            let _ = fs::write(&f, thawed);
         } else {
             for p in &left {
                 unsafe { libc::kill(*p as i32, libc::SIGKILL) };
@@ -698,6 +710,23 @@ mod tests {
             fs::read_to_string(dir.join("memory.max")).unwrap(),
             (1u64 << 30).to_string()
         );
+    }
+
+    #[test]
+    fn the_v1_freezer_is_preferred_and_v2_cgroup_freeze_is_the_fallback() {
+        let t = tempfile::tempdir().unwrap();
+        let (v1, v2) = (t.path().join("freezer/z.1"), t.path().join("unified/z.1"));
+        fs::create_dir_all(&v1).unwrap();
+        fs::create_dir_all(&v2).unwrap();
+        fs::write(v2.join("cgroup.freeze"), "0").unwrap();
+        let dirs = vec![v2.clone(), v1.clone()];
+        assert_eq!(freezer(&dirs).unwrap().0, v2.join("cgroup.freeze"));
+        fs::write(v1.join("freezer.state"), "THAWED").unwrap();
+        assert_eq!(
+            freezer(&dirs).unwrap(),
+            (v1.join("freezer.state"), "FROZEN", "THAWED")
+        );
+        assert!(freezer(&[t.path().to_path_buf()]).is_none());
     }
 
     #[test]

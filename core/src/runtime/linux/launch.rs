@@ -217,8 +217,29 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     cfg_file
         .write_all(&cfg)
         .map_err(|e| unlink(RuntimeError::new("launch", format!("write config: {e}"))))?;
-    // 3. The pid namespace and the child.
-    if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
+    // 3. The pid namespace and the child. A nested jail's pid namespace
+    // is a child of its parent's: the launcher enters the parent's (for
+    // its children), forks X there, X unshares a new one and forks zsched,
+    // then X exits (zsched's reaper is then the parent zone's zsched).
+    let nested = req.spec.parent.as_ref().map(|p| p.zsched_pid);
+    if let Some(ppid) = nested {
+        let path = CString::new(format!("/proc/{ppid}/ns/pid")).unwrap();
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(unlink(os_err(
+                "clone",
+                format!("parent zone: open /proc/{ppid}/ns/pid"),
+            )));
+        }
+        let r = unsafe { libc::setns(fd, libc::CLONE_NEWPID) };
+        unsafe { libc::close(fd) };
+        if r != 0 {
+            return Err(unlink(os_err(
+                "clone",
+                "enter the parent zone's pid namespace",
+            )));
+        }
+    } else if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
         return Err(unlink(os_err("clone", "unshare(CLONE_NEWPID)")));
     }
     let mut fds = [0; 2];
@@ -232,6 +253,33 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     }
     if pid == 0 {
         drop(rd);
+        if nested.is_some() {
+            // X: make the nested namespace and zsched in it.
+            if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
+                fail(
+                    wr.as_raw_fd(),
+                    ChildError::errno(
+                        "clone",
+                        "unshare(CLONE_NEWPID) in the parent zone".into(),
+                        last_errno(),
+                    ),
+                );
+            }
+            let y = unsafe { libc::fork() };
+            if y < 0 {
+                fail(
+                    wr.as_raw_fd(),
+                    ChildError::errno(
+                        "clone",
+                        "fork into the nested pid namespace".into(),
+                        last_errno(),
+                    ),
+                );
+            }
+            if y > 0 {
+                unsafe { libc::_exit(0) };
+            }
+        }
         let e = child(
             req,
             exe_fd.as_raw_fd(),
@@ -245,11 +293,33 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     let mut verdict = Vec::new();
     let mut f = std::fs::File::from(rd);
     let _ = f.read_to_end(&mut verdict);
-    if !verdict.is_empty() {
+    if nested.is_some() || !verdict.is_empty() {
         let mut st = 0;
         unsafe { libc::waitpid(pid, &mut st, 0) };
+    }
+    if !verdict.is_empty() {
         return Err(unlink(ChildError::decode(&verdict)));
     }
+    // Nested: zsched is not our child; it is the only process of its
+    // cgroups yet.
+    let pid = if nested.is_some() {
+        let procs = req
+            .cgroups
+            .first()
+            .map(|d| super::cgroup::procs(d))
+            .unwrap_or_default();
+        match procs.as_slice() {
+            [one] => *one as i32,
+            other => {
+                return Err(unlink(RuntimeError::new(
+                    "launch",
+                    format!("nested zsched not found in its cgroup (members: {other:?})"),
+                )));
+            }
+        }
+    } else {
+        pid
+    };
     let start = start_time(pid as u32).ok_or_else(|| {
         unlink(RuntimeError::new(
             "launch",
