@@ -252,3 +252,51 @@ fn a_mount_point_outside_the_root_fails_ready_and_leaves_nothing() {
     assert!(e.message.contains("not under the zone's root"), "{e}");
     assert!(z.rt.run_dir().read_dir().map(|d| d.count()).unwrap_or(0) == 0);
 }
+
+#[test]
+fn enter_as_a_user_of_the_zone_and_a_login_shell_on_a_pty() {
+    use std::io::Write;
+    let z = booted("login", &[]);
+    let hf = z.tmp.path().join("h.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let out = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args([
+            "--user",
+            "nobody",
+            "--",
+            "/bin/sh",
+            "-c",
+            "id -u; grep CapEff /proc/self/status",
+        ])
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert_eq!(s.lines().next(), Some("65534"), "{s}");
+    assert!(s.contains("CapEff:\t0000000000000000"), "{s}");
+    // root's effective set is the zone's (no CAP_SYS_ADMIN = bit 21).
+    let o = z.sh("grep CapEff /proc/self/status");
+    let eff =
+        u64::from_str_radix(o.stdout.trim().trim_start_matches("CapEff:").trim(), 16).unwrap();
+    assert_eq!(eff & (1 << 21), 0, "{o:?}");
+    assert_ne!(eff & 1, 0, "{o:?}");
+    // No command: the user's login shell, on a pty, fed from a pipe.
+    let mut child = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args(["--pty", "--"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo shell-$((6*7)); exit 3\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{s}");
+    assert!(s.contains("shell-42"), "{s}");
+}
