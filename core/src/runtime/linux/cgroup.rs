@@ -254,7 +254,15 @@ pub fn create(h: &Hierarchy, dir: &Path, base: &Path) -> Result<(), RuntimeError
             let want = wanted_v2(&avail);
             if !want.is_empty() {
                 let line: Vec<String> = want.iter().map(|c| format!("+{c}")).collect();
-                write(&cur.join("cgroup.subtree_control"), &line.join(" "))?;
+                write(&cur.join("cgroup.subtree_control"), &line.join(" ")).map_err(|mut e| {
+                    if e.errno == Some(libc::EBUSY) {
+                        e.message.push_str(
+                            " (a cgroup2 cgroup that holds processes cannot enable controllers \
+                             for its children: use an absolute cgroup root in a delegated subtree)",
+                        );
+                    }
+                    e
+                })?;
             }
             cur.push(comp);
             mkdir(&cur)?;
