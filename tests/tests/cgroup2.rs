@@ -80,7 +80,7 @@ fn cgroup_kill_and_cgroup_freeze_empty_a_real_cgroup2_cgroup() {
         "left frozen"
     );
     // remove() kills the rest and removes the directories.
-    cgroup::remove(&[test_root.clone()]).unwrap();
+    cgroup::remove(std::slice::from_ref(&test_root)).unwrap();
     assert!(keep.wait().unwrap().code().is_none());
     assert!(!test_root.exists());
 }
