@@ -132,3 +132,37 @@ fn adopting_a_zone_whose_zsched_died_cleans_up_and_says_gone() {
     assert!(!h.control.exists());
     z.handle = None;
 }
+
+#[test]
+fn adopt_finds_an_init_that_was_restarted_while_no_engine_ran() {
+    let mut z = TestZone::sparse("readopt");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let h = z.handle().clone();
+    unsafe { libc::kill(h.init_pid as i32, libc::SIGKILL) };
+    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let Adopted::Alive { handle, user_procs } = rt2.adopt(&z.spec, &h) else {
+            panic!("a live zone was not adopted");
+        };
+        if handle.init_pid != 0 && handle.init_pid != h.init_pid {
+            assert!(user_procs);
+            assert_eq!(
+                std::fs::read_to_string(format!("/proc/{}/comm", handle.init_pid))
+                    .unwrap()
+                    .trim(),
+                "sleep"
+            );
+            assert_eq!(
+                (handle.zsched_pid, &handle.cgroups),
+                (h.zsched_pid, &h.cgroups)
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no restarted init found");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -439,24 +439,24 @@ impl Runtime for LinuxRuntime {
 
     fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted {
         if alive(handle)
-            && request(&handle.control, "ping", Some(Duration::from_secs(5))).is_ok()
+            && let Ok(status) = request(&handle.control, "status", Some(Duration::from_secs(5)))
             && self.watch(spec, handle).is_ok()
         {
-            {
-                let user_procs = handle
-                    .cgroups
-                    .iter()
-                    .flat_map(|d| cgroup::procs(d))
-                    .any(|p| p != handle.zsched_pid);
-                let mut h = handle.clone();
-                if h.init_pid != 0 && launch::start_time(h.init_pid).is_none() {
-                    h.init_pid = 0;
-                }
-                return Adopted::Alive {
-                    handle: h,
-                    user_procs,
-                };
-            }
+            // init may have been restarted while no engine ran.
+            let mut it = status
+                .split_whitespace()
+                .map(|x| x.parse::<u32>().unwrap_or(0));
+            let (ns_init, users) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+            let mut h = handle.clone();
+            h.init_pid = if ns_init == 0 {
+                0
+            } else {
+                host_pid(handle, ns_init).unwrap_or(0)
+            };
+            return Adopted::Alive {
+                handle: h,
+                user_procs: users > 0,
+            };
         }
         let _ = cgroup::remove(&handle.cgroups);
         let _ = std::fs::remove_file(&handle.control);

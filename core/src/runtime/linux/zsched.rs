@@ -26,7 +26,9 @@
 //!
 //! ## Protocol
 //!
-//! Lines of text on a Unix stream socket. Requests: `ping`, `boot`,
+//! Lines of text on a Unix stream socket. Requests: `ping`, `status`
+//! (answer: init's pid in the zone or 0, then the number of user
+//! processes), `boot`,
 //! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path), `hostname NAME`, `domainname NAME`,
 //! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
 //! After `events` the connection carries events: `init-exited STATUS`
@@ -243,6 +245,7 @@ impl Zsched {
         let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
         let reply = match cmd {
             "ping" => Ok(String::new()),
+            "status" => Ok(format!("{} {}", self.init.unwrap_or(0), self.user_procs())),
             "boot" => self.boot().map(|p| p.to_string()),
             "shutdown" => {
                 let secs: u64 = arg.trim().parse().unwrap_or(10);
