@@ -128,3 +128,21 @@ fn update_changes_rctls_and_the_host_name_of_a_live_zone() {
     assert_eq!(max.trim(), "40");
     assert_eq!(z.run(&["/bin/hostname"]).stdout.trim(), "renamed");
 }
+
+#[test]
+fn max_locked_memory_is_the_rlimit_of_the_zones_processes() {
+    let z = booted("memlock", &[("zone.max-locked-memory", 1 << 20)]);
+    // init (started by zsched) and an entered shell both have it.
+    let init = z.handle().init_pid;
+    let limits = std::fs::read_to_string(format!("/proc/{init}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max locked memory"))
+        .unwrap();
+    assert!(
+        line.split_whitespace().filter(|w| *w == "1048576").count() == 2,
+        "{line}"
+    );
+    let o = z.sh("ulimit -l");
+    assert_eq!(o.stdout.trim(), "1024", "{o:?}");
+}

@@ -166,3 +166,31 @@ fn adopt_finds_an_init_that_was_restarted_while_no_engine_ran() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_loop_device_backed_by_a_file_under_the_root_is_a_lofi_ref() {
+    let z = booted("lofi");
+    let img = z.spec.root.join("disk.img");
+    std::fs::write(&img, vec![0u8; 1 << 20]).unwrap();
+    let out = std::process::Command::new("/usr/sbin/losetup")
+        .args(["-f", "--show"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let dev = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let r = z.rt.refs(z.spec.id, z.handle());
+    let _ = std::process::Command::new("/usr/sbin/losetup")
+        .args(["-d", &dev])
+        .status();
+    assert_eq!(r.subsys[Subsys::Lofi as usize], 1, "{r:?}");
+    // Detached (asynchronously on recent kernels), the ref drains.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while z.rt.refs(z.spec.id, z.handle()).subsys[Subsys::Lofi as usize] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the loop device ref did not drain"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
