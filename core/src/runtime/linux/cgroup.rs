@@ -40,7 +40,8 @@
 //! ancestor between the base and the zone; the kernel refuses that (EBUSY)
 //! for a cgroup that holds processes, so on v2 a relative root works only
 //! when the engine's own cgroup holds no process that is not in a leaf —
-//! use an absolute root in a delegated subtree there.
+//! use an absolute root in a delegated subtree there, or have the daemon
+//! move itself into a leaf first ([`move_self_to_leaf`]).
 //!
 //! Removing ([`remove`]) kills what is left (v2 cgroup.kill; v1 freezer:
 //! freeze, SIGKILL every member, thaw), then rmdirs the deepest first.
@@ -232,6 +233,20 @@ pub fn zone_dir(h: &Hierarchy, root: &Path, parent: Option<&[PathBuf]>, dir: &st
             .join(root)
     };
     base.join(dir)
+}
+
+/// On a v2 host, move this process out of the cgroup it was started in
+/// into the leaf `<own cgroup>/<leaf>` (made if missing), so that its own
+/// cgroup holds no process and may enable controllers for the zones
+/// beneath it (the "no internal processes" rule). For zoned at start on a
+/// v2 host with a relative cgroup root (e.g. a systemd unit with
+/// `Delegate=yes`); never called on v1 or hybrid hosts, where it is not
+/// needed. `base` is the process's own cgroup directory.
+pub fn move_self_to_leaf(base: &Path, leaf: &str) -> Result<PathBuf, RuntimeError> {
+    let dir = base.join(leaf);
+    mkdir(&dir)?;
+    write(&dir.join("cgroup.procs"), "0")?;
+    Ok(dir)
 }
 
 /// The v2 controllers a zone needs, among those `dir` offers.
@@ -735,6 +750,14 @@ mod tests {
             (v1.join("freezer.state"), "FROZEN", "THAWED")
         );
         assert!(freezer(&[t.path().to_path_buf()]).is_none());
+    }
+
+    #[test]
+    fn move_self_to_leaf_makes_the_leaf_and_writes_the_process_into_it() {
+        let t = v2_tree();
+        let d = move_self_to_leaf(t.path(), "engine").unwrap();
+        assert_eq!(d, t.path().join("engine"));
+        assert_eq!(fs::read_to_string(d.join("cgroup.procs")).unwrap(), "0");
     }
 
     #[test]
