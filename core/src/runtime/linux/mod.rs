@@ -8,18 +8,23 @@
 //!
 //! | runtime call | what happens |
 //! |---|---|
-//! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, makes the namespaces and the root, and execs zsched as the zone's pid 1; the runtime pings it and subscribes to its events |
-//! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc) |
+//! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
+//! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The spec given to boot is not re-read: zsched uses the one of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it unmounts everything but its root |
 //! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
 //! | update | rctls re-applied to the cgroups; host name through zsched |
 //! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
-//! | adopt | zsched's pid and start time checked; reconnected; else what is left is removed |
+//! | adopt | zsched's pid and start time checked; `status` asked (the current init, which may have been restarted meanwhile, and whether user processes remain); events reconnected; else what is left (processes, cgroups, the socket) is removed |
 //!
 //! Events: a thread per zone reads zsched's event connection and forwards
-//! [`RuntimeEvent`]s; the connection closing (zsched gone) is
-//! [`RuntimeEvent::Gone`] unless the runtime ended zsched itself.
+//! [`RuntimeEvent`]s (`InitExited.status` is the raw wait status); the
+//! connection closing (zsched gone) is [`RuntimeEvent::Gone`] unless the
+//! runtime ended zsched itself.
+//!
+//! zsched is not the engine's child: the launcher exits, so zsched is
+//! re-parented to the host's init (or to the nearest subreaper — a daemon
+//! that sets PR_SET_CHILD_SUBREAPER must reap the zscheds it inherits).
 //!
 //! ## Finding the zsched binary
 //!
