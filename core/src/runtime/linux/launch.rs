@@ -1,9 +1,9 @@
 //! # Launch: from the engine to a zone's pid 1
 //!
 //! The engine is multithreaded and must never unshare or setns itself, so
-//! [`super::LinuxRuntime::ready`] runs the zsched binary as `zsched launch`,
+//! [`super::LinuxRuntime`]'s `ready` runs the zsched binary as `zsched launch`,
 //! a fresh single-threaded process, with a [`LaunchRequest`] (JSON) on its
-//! stdin, and reads a [`Launched`] or a [`super::super::RuntimeError`]
+//! stdin, and reads a [`Launched`] or a [`crate::runtime::RuntimeError`]
 //! (JSON) from its stdout. The cgroups are already made by then.
 //!
 //! The launcher:
