@@ -420,6 +420,17 @@ impl Runtime for LinuxRuntime {
             .filter(|d| v2 || !d.starts_with("/sys/fs/cgroup/unified"))
             .cloned()
             .collect();
+        for n in ["host.hostname", "host.domainname"] {
+            if changed
+                .str(n)
+                .is_some_and(|v| v.contains(['\n', '\0']) || v.len() > 64)
+            {
+                return Err(RuntimeError::new(
+                    "hostname",
+                    format!("{n}: not a valid name"),
+                ));
+            }
+        }
         cgroup::apply(&ctl, changed, v2)?;
         if let Some(h) = changed.str("host.hostname") {
             request(
