@@ -300,3 +300,28 @@ fn enter_as_a_user_of_the_zone_and_a_login_shell_on_a_pty() {
     assert_eq!(out.status.code(), Some(3), "{s}");
     assert!(s.contains("shell-42"), "{s}");
 }
+
+#[test]
+fn enter_works_through_the_namespace_files_where_setns_takes_no_pidfd() {
+    let z = booted("nopidfd", &[]);
+    let hf = z.tmp.path().join("h.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let out = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args([
+            "--",
+            "/bin/sh",
+            "-c",
+            "hostname; cat /proc/1/comm; cat /proc/self/cgroup | head -1",
+        ])
+        .env("ZONES_ENTER_NO_PIDFD", "1")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines[0], z.spec.name.as_str());
+    assert_eq!(lines[1], "zsched");
+    // In the zone's cgroup namespace, its own cgroup is the root.
+    assert!(lines[2].ends_with(":/"), "{s}");
+}
