@@ -325,3 +325,36 @@ fn enter_works_through_the_namespace_files_where_setns_takes_no_pidfd() {
     // In the zone's cgroup namespace, its own cgroup is the root.
     assert!(lines[2].ends_with(":/"), "{s}");
 }
+
+#[test]
+fn the_hosts_sysctls_and_sysrq_are_out_of_the_zones_reach() {
+    let z = booted("procguard", &[]);
+    let before = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap();
+    let o = z.sh("echo '|/tmp/evil' > /proc/sys/kernel/core_pattern");
+    assert_ne!(o.status, 0, "{o:?}");
+    assert!(o.stderr.contains("Read-only file system"), "{o:?}");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap(),
+        before
+    );
+    // 'h' only prints sysrq's help, should the guard ever fail.
+    let o = z.sh("echo h > /proc/sysrq-trigger");
+    assert_ne!(o.status, 0, "{o:?}");
+    // The kernel's internals are hidden (those of them this kernel has).
+    let mut hidden = 0;
+    for f in ["kcore", "timer_list", "keys"] {
+        if std::path::Path::new("/proc").join(f).exists() {
+            let o = z.sh(&format!("wc -c < /proc/{f}"));
+            assert_eq!(o.stdout.trim(), "0", "/proc/{f}: {o:?}");
+            hidden += 1;
+        }
+    }
+    assert!(hidden > 0);
+    // Reading stays possible.
+    assert_eq!(
+        z.run(&["/bin/cat", "/proc/sys/kernel/ostype"])
+            .stdout
+            .trim(),
+        "Linux"
+    );
+}

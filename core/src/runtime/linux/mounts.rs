@@ -8,7 +8,10 @@
 //! 2. Sparse brand: the host's /usr, /bin, /sbin, /lib, /lib64 (and lib32,
 //!    libx32 when present) are bind-mounted read-only; where the host has a
 //!    symlink (Debian 12: /bin → usr/bin), the zone gets the same symlink.
-//! 3. /proc (the zone's pid namespace), /sys read-only, and a private /dev:
+//! 3. /proc (the zone's pid namespace) with the files that act on the whole
+//!    host read-only (sys, sysrq-trigger, bus, fs, irq: a uid 0 without any
+//!    capability may write sysctls and sysrq) and the kernel's internals
+//!    hidden (kcore, keys, timer_list, ...), /sys read-only, and a private /dev:
 //!    a small tmpfs with null, zero, full, random, urandom, tty, a console
 //!    that is a null device (the zone has no console yet), /dev/pts
 //!    (newinstance, ptmxmode=0666) with /dev/ptmx → pts/ptmx, /dev/shm, and
@@ -183,6 +186,7 @@ pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
     if let Some(p) = wanted("proc", Some("mount.procfs")) {
         mount_point("proc", &p)?;
         mount("proc", Some("proc"), &p, Some("proc"), nosuid, None)?;
+        guard_proc(&p)?;
     }
     if let Some(p) = wanted("sys", None) {
         mount_point("sys", &p)?;
@@ -210,6 +214,74 @@ pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
     if let Some(p) = wanted("dev", Some("mount.devfs")) {
         mount_point("dev", &p)?;
         dev(&p)?;
+    }
+    Ok(())
+}
+
+/// Files of /proc that act on the whole host, writable by a uid 0 that
+/// holds no capability at all: made read-only in the zone.
+pub const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "bus", "fs", "irq"];
+
+/// Files of /proc that show the host's kernel internals: hidden (a
+/// read-only empty tmpfs over a directory, /dev/null over a file).
+pub const PROC_MASKED: &[&str] = &[
+    "kcore",
+    "keys",
+    "key-users",
+    "timer_list",
+    "sched_debug",
+    "latency_stats",
+    "acpi",
+    "scsi",
+];
+
+/// Make a zone's /proc safe (module comment; runc does the same).
+fn guard_proc(proc_dir: &Path) -> R<()> {
+    for name in PROC_READ_ONLY {
+        let p = proc_dir.join(name);
+        if fs::symlink_metadata(&p).is_err() {
+            continue;
+        }
+        let src = p.to_string_lossy().to_string();
+        mount(
+            "proc",
+            Some(&src),
+            &p,
+            None,
+            libc::MS_BIND | libc::MS_REC,
+            None,
+        )?;
+        mount(
+            "proc",
+            None,
+            &p,
+            None,
+            libc::MS_BIND
+                | libc::MS_REMOUNT
+                | libc::MS_RDONLY
+                | libc::MS_NOSUID
+                | libc::MS_NODEV
+                | libc::MS_NOEXEC,
+            None,
+        )?;
+    }
+    for name in PROC_MASKED {
+        let p = proc_dir.join(name);
+        let Ok(m) = fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if m.is_dir() {
+            mount(
+                "proc",
+                Some("tmpfs"),
+                &p,
+                Some("tmpfs"),
+                libc::MS_RDONLY,
+                Some("size=0"),
+            )?;
+        } else {
+            mount("proc", Some("/dev/null"), &p, None, libc::MS_BIND, None)?;
+        }
     }
     Ok(())
 }
