@@ -234,3 +234,16 @@ fn the_devices_cgroup_denies_host_devices_even_to_a_zone_allowed_mknod() {
     assert_eq!(o.stdout.trim(), "4", "{o:?}");
     z.halt();
 }
+
+#[test]
+fn boot_uses_the_bootargs_given_at_boot_time() {
+    let mut z = TestZone::sparse("bootargs");
+    sleeper(&mut z);
+    z.ready().unwrap();
+    // As `zoneadm boot -- 777` does: new bootargs after ready.
+    z.set("bootargs", Value::Str("777".into()));
+    let init = z.boot().unwrap();
+    let cmdline = std::fs::read(format!("/proc/{init}/cmdline")).unwrap();
+    assert_eq!(cmdline, b"/bin/sleep\x00777\x00");
+    z.halt();
+}

@@ -9,7 +9,7 @@
 //! | runtime call | what happens |
 //! |---|---|
 //! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
-//! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The spec given to boot is not re-read: zsched uses the one of ready |
+//! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it unmounts everything but its root |
 //! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
@@ -377,8 +377,14 @@ impl Runtime for LinuxRuntime {
         Ok(handle)
     }
 
-    fn boot(&self, _spec: &ZoneSpec, handle: &Handle) -> Result<u32, RuntimeError> {
-        let v = request(&handle.control, "boot", Some(Duration::from_secs(30)))?;
+    fn boot(&self, spec: &ZoneSpec, handle: &Handle) -> Result<u32, RuntimeError> {
+        let params = serde_json::to_string(&spec.params)
+            .map_err(|e| RuntimeError::new("boot", format!("parameters: {e}")))?;
+        let v = request(
+            &handle.control,
+            &format!("boot {params}"),
+            Some(Duration::from_secs(30)),
+        )?;
         let ns_pid: u32 = v
             .parse()
             .map_err(|_| RuntimeError::new("boot", format!("bad answer from zsched: {v:?}")))?;

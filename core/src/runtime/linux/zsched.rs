@@ -28,7 +28,8 @@
 //!
 //! Lines of text on a Unix stream socket. Requests: `ping`, `status`
 //! (answer: init's pid in the zone or 0, then the number of user
-//! processes), `boot`,
+//! processes), `boot [PARAMS-JSON]` (the zone's parameters at boot time:
+//! initname, bootargs, command, ... replace those of ready),
 //! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path), `hostname NAME`, `domainname NAME`,
 //! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
 //! After `events` the connection carries events: `init-exited STATUS`
@@ -246,7 +247,21 @@ impl Zsched {
         let reply = match cmd {
             "ping" => Ok(String::new()),
             "status" => Ok(format!("{} {}", self.init.unwrap_or(0), self.user_procs())),
-            "boot" => self.boot().map(|p| p.to_string()),
+            "boot" => {
+                // The parameters of boot time (initname, bootargs, ...)
+                // replace those of ready when given.
+                if !arg.trim().is_empty() {
+                    match serde_json::from_str(arg) {
+                        Ok(params) => self.sup.spec.params = params,
+                        Err(e) => {
+                            let msg = format!("err boot\tbad parameters: {e}\t{}", libc::EINVAL);
+                            self.conns[i].send(&msg);
+                            return;
+                        }
+                    }
+                }
+                self.boot().map(|p| p.to_string())
+            }
             "shutdown" => {
                 let secs: u64 = arg.trim().parse().unwrap_or(10);
                 self.stopped = true;
