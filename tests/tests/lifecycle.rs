@@ -247,3 +247,27 @@ fn boot_uses_the_bootargs_given_at_boot_time() {
     assert_eq!(cmdline, b"/bin/sleep\x00777\x00");
     z.halt();
 }
+
+#[test]
+fn a_jails_output_goes_to_exec_consolelog_on_the_host() {
+    let mut z = TestZone::sparse("console");
+    let log = z.tmp.path().join("console.log");
+    z.set(
+        "exec.start",
+        Value::List(vec!["echo started in $JNAME".into()]),
+    )
+    .set("exec.consolelog", Value::Str(log.display().to_string()));
+    z.ready().unwrap();
+    z.boot().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_to_string(&log).unwrap_or_default().is_empty()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("started in {}\n", z.spec.name)
+    );
+    z.halt();
+}

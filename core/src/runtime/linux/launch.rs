@@ -401,8 +401,9 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 
 /// Run by zsched (already exec'd, so its code and libraries are loaded and
 /// the root may hold nothing): the namespaces, the root, the pivot. Returns
-/// the detached proc mount's descriptor.
-pub fn setup(spec: &ZoneSpec) -> Result<RawFd, ChildError> {
+/// the detached proc mount's descriptor and, with `exec.consolelog`, the
+/// log file (a host path, opened before the pivot) for init's output.
+pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let vnet_new = spec.params.str("vnet") == Some("new");
     if !spec.params.list("vnet.interface").is_empty() {
         return Err(ChildError::new(
@@ -454,6 +455,22 @@ pub fn setup(spec: &ZoneSpec) -> Result<RawFd, ChildError> {
         loopback_up()?;
     }
     let proc_fd = detached_proc()?;
+    let console = match spec.params.str("exec.consolelog") {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| {
+                    ChildError::errno(
+                        "exec.consolelog",
+                        path.to_string(),
+                        e.raw_os_error().unwrap_or(0),
+                    )
+                })?,
+        ),
+        None => None,
+    };
     let null = CString::new("/dev/null").unwrap();
     let null_fd = unsafe { libc::open(null.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
     if null_fd < 0 {
@@ -484,7 +501,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<RawFd, ChildError> {
         }
         libc::close(null_fd);
     }
-    Ok(proc_fd)
+    Ok((proc_fd, console))
 }
 
 fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {

@@ -66,6 +66,8 @@ impl Conn {
 struct Zsched {
     sup: Supervise,
     proc_fd: RawFd,
+    /// exec.consolelog, init's stdout and stderr.
+    console: Option<std::fs::File>,
     conns: Vec<Conn>,
     init: Option<i32>,
     booted: bool,
@@ -100,7 +102,7 @@ pub fn main() -> ! {
             ChildError::new("launch", format!("zsched config: {e}")),
         ),
     };
-    let proc_fd = match launch::setup(&sup.spec) {
+    let (proc_fd, console) = match launch::setup(&sup.spec) {
         Ok(fd) => fd,
         Err(e) => launch::fail(verdict_fd, e),
     };
@@ -140,6 +142,7 @@ pub fn main() -> ! {
     let mut z = Zsched {
         sup,
         proc_fd,
+        console,
         conns: Vec::new(),
         init: None,
         booted: false,
@@ -372,6 +375,11 @@ impl Zsched {
             )
             .env("HOME", "/")
             .current_dir("/");
+        if let Some(log) = &self.console
+            && let (Ok(out), Ok(err)) = (log.try_clone(), log.try_clone())
+        {
+            cmd.stdout(out).stderr(err);
+        }
         if self.sup.spec.params.bool("exec.clean") != Some(true) {
             cmd.env("JID", spec.id.to_string())
                 .env("JNAME", spec.name.as_str())
