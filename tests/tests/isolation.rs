@@ -208,3 +208,153 @@ fn destroying_a_running_zone_leaves_nothing() {
     assert!(h.cgroups.iter().all(|d| !d.exists()));
     assert!(!h.control.exists());
 }
+
+#[test]
+fn fstab_mounts_live_in_the_zone_only_and_count_as_vfs_refs() {
+    use zones::runtime::Runtime;
+    use zones::snapshot::Subsys;
+    let mut z = TestZone::sparse("fstab");
+    let shared = z.tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("f"), "from the host").unwrap();
+    let root = z.spec.root.display().to_string();
+    std::fs::create_dir_all(z.spec.root.join("mnt/data")).unwrap();
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set(
+            "mount",
+            Value::List(vec![
+                format!("{} {root}/mnt/data nullfs ro 0 0", shared.display()),
+                format!("tmpfs {root}/srv tmpfs rw,size=1m 0 0"),
+            ]),
+        );
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    assert_eq!(z.run(&["/bin/cat", "/mnt/data/f"]).stdout, "from the host");
+    let o = z.sh("echo x > /mnt/data/g");
+    assert_ne!(o.status, 0, "a read-only nullfs mount was writable: {o:?}");
+    let o = z.sh("echo x > /srv/g && cat /srv/g && grep ' /srv ' /proc/mounts");
+    assert!(o.stdout.starts_with("x\ntmpfs /srv tmpfs"), "{o:?}");
+    // Nothing of it is mounted on the host.
+    assert!(host_mounts_under(&z.spec.root).is_empty());
+    assert!(!z.spec.root.join("srv/g").exists());
+    let before = z.rt.refs(z.spec.id, z.handle()).subsys[Subsys::Vfs as usize];
+    assert!(before >= 8, "{before}");
+    z.halt();
+}
+
+#[test]
+fn a_mount_point_outside_the_root_fails_ready_and_leaves_nothing() {
+    let mut z = TestZone::sparse("fstabbad");
+    z.set("mount", Value::List(vec!["tmpfs /mnt tmpfs rw 0 0".into()]));
+    let e = z.ready().unwrap_err();
+    assert_eq!(e.step, "mount", "{e}");
+    assert!(e.message.contains("not under the zone's root"), "{e}");
+    assert!(z.rt.run_dir().read_dir().map(|d| d.count()).unwrap_or(0) == 0);
+}
+
+#[test]
+fn enter_as_a_user_of_the_zone_and_a_login_shell_on_a_pty() {
+    use std::io::Write;
+    let z = booted("login", &[]);
+    let hf = z.tmp.path().join("h.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let out = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args([
+            "--user",
+            "nobody",
+            "--",
+            "/bin/sh",
+            "-c",
+            "id -u; grep CapEff /proc/self/status",
+        ])
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert_eq!(s.lines().next(), Some("65534"), "{s}");
+    assert!(s.contains("CapEff:\t0000000000000000"), "{s}");
+    // root's effective set is the zone's (no CAP_SYS_ADMIN = bit 21).
+    let o = z.sh("grep CapEff /proc/self/status");
+    let eff =
+        u64::from_str_radix(o.stdout.trim().trim_start_matches("CapEff:").trim(), 16).unwrap();
+    assert_eq!(eff & (1 << 21), 0, "{o:?}");
+    assert_ne!(eff & 1, 0, "{o:?}");
+    // No command: the user's login shell, on a pty, fed from a pipe.
+    let mut child = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args(["--pty", "--"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo shell-$((6*7)); exit 3\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{s}");
+    assert!(s.contains("shell-42"), "{s}");
+}
+
+#[test]
+fn enter_works_through_the_namespace_files_where_setns_takes_no_pidfd() {
+    let z = booted("nopidfd", &[]);
+    let hf = z.tmp.path().join("h.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let out = std::process::Command::new(bin("zenter"))
+        .arg(&hf)
+        .args([
+            "--",
+            "/bin/sh",
+            "-c",
+            "hostname; cat /proc/1/comm; cat /proc/self/cgroup | head -1",
+        ])
+        .env("ZONES_ENTER_NO_PIDFD", "1")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines[0], z.spec.name.as_str());
+    assert_eq!(lines[1], "zsched");
+    // In the zone's cgroup namespace, its own cgroup is the root.
+    assert!(lines[2].ends_with(":/"), "{s}");
+}
+
+#[test]
+fn the_hosts_sysctls_and_sysrq_are_out_of_the_zones_reach() {
+    let z = booted("procguard", &[]);
+    let before = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap();
+    let o = z.sh("echo '|/tmp/evil' > /proc/sys/kernel/core_pattern");
+    assert_ne!(o.status, 0, "{o:?}");
+    assert!(o.stderr.contains("Read-only file system"), "{o:?}");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap(),
+        before
+    );
+    // 'h' only prints sysrq's help, should the guard ever fail.
+    let o = z.sh("echo h > /proc/sysrq-trigger");
+    assert_ne!(o.status, 0, "{o:?}");
+    // The kernel's internals are hidden (those of them this kernel has).
+    let mut hidden = 0;
+    for f in ["kcore", "timer_list", "keys"] {
+        if std::path::Path::new("/proc").join(f).exists() {
+            let o = z.sh(&format!("wc -c < /proc/{f}"));
+            assert_eq!(o.stdout.trim(), "0", "/proc/{f}: {o:?}");
+            hidden += 1;
+        }
+    }
+    assert!(hidden > 0);
+    // Reading stays possible.
+    assert_eq!(
+        z.run(&["/bin/cat", "/proc/sys/kernel/ostype"])
+            .stdout
+            .trim(),
+        "Linux"
+    );
+}

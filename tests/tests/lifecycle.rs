@@ -234,3 +234,40 @@ fn the_devices_cgroup_denies_host_devices_even_to_a_zone_allowed_mknod() {
     assert_eq!(o.stdout.trim(), "4", "{o:?}");
     z.halt();
 }
+
+#[test]
+fn boot_uses_the_bootargs_given_at_boot_time() {
+    let mut z = TestZone::sparse("bootargs");
+    sleeper(&mut z);
+    z.ready().unwrap();
+    // As `zoneadm boot -- 777` does: new bootargs after ready.
+    z.set("bootargs", Value::Str("777".into()));
+    let init = z.boot().unwrap();
+    let cmdline = std::fs::read(format!("/proc/{init}/cmdline")).unwrap();
+    assert_eq!(cmdline, b"/bin/sleep\x00777\x00");
+    z.halt();
+}
+
+#[test]
+fn a_jails_output_goes_to_exec_consolelog_on_the_host() {
+    let mut z = TestZone::sparse("console");
+    let log = z.tmp.path().join("console.log");
+    z.set(
+        "exec.start",
+        Value::List(vec!["echo started in $JNAME".into()]),
+    )
+    .set("exec.consolelog", Value::Str(log.display().to_string()));
+    z.ready().unwrap();
+    z.boot().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_to_string(&log).unwrap_or_default().is_empty()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("started in {}\n", z.spec.name)
+    );
+    z.halt();
+}

@@ -116,15 +116,47 @@ fn cpu_cap_50_holds_a_busy_loop_near_half_a_cpu() {
 #[test]
 fn update_changes_rctls_and_the_host_name_of_a_live_zone() {
     use zones::runtime::Runtime;
-    let z = booted("update", &[("zone.cpu-cap", 50)]);
+    let z = booted(
+        "update",
+        &[
+            ("zone.cpu-cap", 50),
+            ("capped-memory.physical", 64 << 20),
+            ("zone.max-swap", 64 << 20),
+        ],
+    );
     let mut changed = zones::param::Params::new();
     changed.insert("zone.cpu-cap", Value::Int(25));
     changed.insert("zone.max-processes", Value::Int(40));
     changed.insert("host.hostname", Value::Str("renamed".into()));
+    // Raising memory above the memsw limit needs memsw written first.
+    changed.insert("capped-memory.physical", Value::Int(128 << 20));
+    changed.insert("zone.max-swap", Value::Int(128 << 20));
     z.rt.update(z.handle(), &changed).expect("update");
+    for f in ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"] {
+        let v = std::fs::read_to_string(cgroup_with(&z, f)).unwrap();
+        assert_eq!(v.trim(), (128u64 << 20).to_string(), "{f}");
+    }
     let quota = std::fs::read_to_string(cgroup_with(&z, "cpu.cfs_quota_us")).unwrap();
     assert_eq!(quota.trim(), "25000");
     let max = std::fs::read_to_string(cgroup_with(&z, "pids.max")).unwrap();
     assert_eq!(max.trim(), "40");
     assert_eq!(z.run(&["/bin/hostname"]).stdout.trim(), "renamed");
+}
+
+#[test]
+fn max_locked_memory_is_the_rlimit_of_the_zones_processes() {
+    let z = booted("memlock", &[("zone.max-locked-memory", 1 << 20)]);
+    // init (started by zsched) and an entered shell both have it.
+    let init = z.handle().init_pid;
+    let limits = std::fs::read_to_string(format!("/proc/{init}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max locked memory"))
+        .unwrap();
+    assert!(
+        line.split_whitespace().filter(|w| *w == "1048576").count() == 2,
+        "{line}"
+    );
+    let o = z.sh("ulimit -l");
+    assert_eq!(o.stdout.trim(), "1024", "{o:?}");
 }

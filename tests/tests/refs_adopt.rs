@@ -132,3 +132,65 @@ fn adopting_a_zone_whose_zsched_died_cleans_up_and_says_gone() {
     assert!(!h.control.exists());
     z.handle = None;
 }
+
+#[test]
+fn adopt_finds_an_init_that_was_restarted_while_no_engine_ran() {
+    let mut z = TestZone::sparse("readopt");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let h = z.handle().clone();
+    unsafe { libc::kill(h.init_pid as i32, libc::SIGKILL) };
+    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let Adopted::Alive { handle, user_procs } = rt2.adopt(&z.spec, &h) else {
+            panic!("a live zone was not adopted");
+        };
+        if handle.init_pid != 0 && handle.init_pid != h.init_pid {
+            assert!(user_procs);
+            assert_eq!(
+                std::fs::read_to_string(format!("/proc/{}/comm", handle.init_pid))
+                    .unwrap()
+                    .trim(),
+                "sleep"
+            );
+            assert_eq!(
+                (handle.zsched_pid, &handle.cgroups),
+                (h.zsched_pid, &h.cgroups)
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no restarted init found");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_loop_device_backed_by_a_file_under_the_root_is_a_lofi_ref() {
+    let z = booted("lofi");
+    let img = z.spec.root.join("disk.img");
+    std::fs::write(&img, vec![0u8; 1 << 20]).unwrap();
+    let out = std::process::Command::new("/usr/sbin/losetup")
+        .args(["-f", "--show"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let dev = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let r = z.rt.refs(z.spec.id, z.handle());
+    let _ = std::process::Command::new("/usr/sbin/losetup")
+        .args(["-d", &dev])
+        .status();
+    assert_eq!(r.subsys[Subsys::Lofi as usize], 1, "{r:?}");
+    // Detached (asynchronously on recent kernels), the ref drains.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while z.rt.refs(z.spec.id, z.handle()).subsys[Subsys::Lofi as usize] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the loop device ref did not drain"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

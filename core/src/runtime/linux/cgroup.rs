@@ -40,7 +40,8 @@
 //! ancestor between the base and the zone; the kernel refuses that (EBUSY)
 //! for a cgroup that holds processes, so on v2 a relative root works only
 //! when the engine's own cgroup holds no process that is not in a leaf —
-//! use an absolute root in a delegated subtree there.
+//! use an absolute root in a delegated subtree there, or have the daemon
+//! move itself into a leaf first ([`move_self_to_leaf`]).
 //!
 //! Removing ([`remove`]) kills what is left (v2 cgroup.kill; v1 freezer:
 //! freeze, SIGKILL every member, thaw), then rmdirs the deepest first.
@@ -234,6 +235,20 @@ pub fn zone_dir(h: &Hierarchy, root: &Path, parent: Option<&[PathBuf]>, dir: &st
     base.join(dir)
 }
 
+/// On a v2 host, move this process out of the cgroup it was started in
+/// into the leaf `<own cgroup>/<leaf>` (made if missing), so that its own
+/// cgroup holds no process and may enable controllers for the zones
+/// beneath it (the "no internal processes" rule). For zoned at start on a
+/// v2 host with a relative cgroup root (e.g. a systemd unit with
+/// `Delegate=yes`); never called on v1 or hybrid hosts, where it is not
+/// needed. `base` is the process's own cgroup directory.
+pub fn move_self_to_leaf(base: &Path, leaf: &str) -> Result<PathBuf, RuntimeError> {
+    let dir = base.join(leaf);
+    mkdir(&dir)?;
+    write(&dir.join("cgroup.procs"), "0")?;
+    Ok(dir)
+}
+
 /// The v2 controllers a zone needs, among those `dir` offers.
 fn wanted_v2(available: &str) -> Vec<&'static str> {
     ["cpu", "memory", "pids", "io"]
@@ -254,7 +269,15 @@ pub fn create(h: &Hierarchy, dir: &Path, base: &Path) -> Result<(), RuntimeError
             let want = wanted_v2(&avail);
             if !want.is_empty() {
                 let line: Vec<String> = want.iter().map(|c| format!("+{c}")).collect();
-                write(&cur.join("cgroup.subtree_control"), &line.join(" "))?;
+                write(&cur.join("cgroup.subtree_control"), &line.join(" ")).map_err(|mut e| {
+                    if e.errno == Some(libc::EBUSY) {
+                        e.message.push_str(
+                            " (a cgroup2 cgroup that holds processes cannot enable controllers \
+                             for its children: use an absolute cgroup root in a delegated subtree)",
+                        );
+                    }
+                    e
+                })?;
             }
             cur.push(comp);
             mkdir(&cur)?;
@@ -440,8 +463,20 @@ pub fn procs(dir: &Path) -> Vec<u32> {
     out
 }
 
-/// Kill every process of the zone's cgroups but `except`: cgroup.kill on
-/// v2 when there is no exception, else (v1) freeze, SIGKILL each, thaw.
+/// The freezer of a zone's cgroups and the values that freeze and thaw:
+/// v1 freezer.state (preferred on hybrid hosts), else v2 cgroup.freeze.
+pub fn freezer(dirs: &[PathBuf]) -> Option<(PathBuf, &'static str, &'static str)> {
+    if let Some(d) = dirs.iter().find(|d| d.join("freezer.state").exists()) {
+        return Some((d.join("freezer.state"), "FROZEN", "THAWED"));
+    }
+    dirs.iter()
+        .find(|d| d.join("cgroup.freeze").exists())
+        .map(|d| (d.join("cgroup.freeze"), "1", "0"))
+}
+
+/// Kill every process of the zone's cgroups but `except`: cgroup.kill
+/// (v2, kernel ≥ 5.14) when there is no exception, else freeze, SIGKILL
+/// each, thaw (v1 freezer or v2 cgroup.freeze).
 pub fn kill_all(dirs: &[PathBuf], except: Option<u32>) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -457,19 +492,19 @@ pub fn kill_all(dirs: &[PathBuf], except: Option<u32>) {
             && let Some(d) = dirs.iter().find(|d| d.join("cgroup.kill").exists())
         {
             let _ = fs::write(d.join("cgroup.kill"), "1");
-        } else if let Some(f) = dirs.iter().find(|d| d.join("freezer.state").exists()) {
+        } else if let Some((f, frozen, thawed)) = freezer(dirs) {
             // Frozen, the members cannot fork while we kill them.
-            let _ = fs::write(f.join("freezer.state"), "FROZEN");
+            let _ = fs::write(&f, frozen);
             for p in &left {
                 unsafe { libc::kill(*p as i32, libc::SIGKILL) };
             }
-            let _ = fs::write(f.join("freezer.state"), "THAWED");
+            let _ = fs::write(&f, thawed);
         } else {
             for p in &left {
                 unsafe { libc::kill(*p as i32, libc::SIGKILL) };
             }
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -506,7 +541,7 @@ fn rmdir_tree(dir: &Path) -> Result<(), RuntimeError> {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) if Instant::now() < deadline && e.raw_os_error() == Some(libc::EBUSY) => {
-                std::thread::sleep(Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(2));
             }
             Err(e) => {
                 return Err(err("cgroup", format!("rmdir {}: {e}", dir.display()), &e));
@@ -698,6 +733,31 @@ mod tests {
             fs::read_to_string(dir.join("memory.max")).unwrap(),
             (1u64 << 30).to_string()
         );
+    }
+
+    #[test]
+    fn the_v1_freezer_is_preferred_and_v2_cgroup_freeze_is_the_fallback() {
+        let t = tempfile::tempdir().unwrap();
+        let (v1, v2) = (t.path().join("freezer/z.1"), t.path().join("unified/z.1"));
+        fs::create_dir_all(&v1).unwrap();
+        fs::create_dir_all(&v2).unwrap();
+        fs::write(v2.join("cgroup.freeze"), "0").unwrap();
+        let dirs = vec![v2.clone(), v1.clone()];
+        assert_eq!(freezer(&dirs).unwrap().0, v2.join("cgroup.freeze"));
+        fs::write(v1.join("freezer.state"), "THAWED").unwrap();
+        assert_eq!(
+            freezer(&dirs).unwrap(),
+            (v1.join("freezer.state"), "FROZEN", "THAWED")
+        );
+        assert!(freezer(&[t.path().to_path_buf()]).is_none());
+    }
+
+    #[test]
+    fn move_self_to_leaf_makes_the_leaf_and_writes_the_process_into_it() {
+        let t = v2_tree();
+        let d = move_self_to_leaf(t.path(), "engine").unwrap();
+        assert_eq!(d, t.path().join("engine"));
+        assert_eq!(fs::read_to_string(d.join("cgroup.procs")).unwrap(), "0");
     }
 
     #[test]

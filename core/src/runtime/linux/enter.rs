@@ -8,7 +8,8 @@
 //! cannot point it at a host file. Then it forks:
 //!
 //! * child A setns'es into zsched's mount, UTS, IPC, net and pid
-//!   namespaces in one call (setns on a pidfd); setns of a pid namespace
+//!   namespaces in one call (setns on a pidfd; on kernels before 5.8, one
+//!   /proc/PID/ns file at a time); setns of a pid namespace
 //!   applies to children only, so A forks again and waits (A itself stays
 //!   in the host's pid namespace and cgroups, so it is not counted as a
 //!   process of the zone);
@@ -214,12 +215,31 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         ));
     }
     let pid = handle.zsched_pid as i32;
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
-    if pidfd < 0 {
-        return Err(os("enter", format!("pidfd_open {pid}")));
-    }
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-    // The pidfd pins the process: check it is still the zone's zsched.
+    // The namespace files too: the way in on kernels whose setns takes no
+    // pidfd (before 5.8). Opened first, checked after: a reused pid fails
+    // the check below.
+    let ns_fd = |ns: &str| -> Result<OwnedFd, RuntimeError> {
+        std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
+            .map(OwnedFd::from)
+            .map_err(|x| e("enter", format!("open /proc/{pid}/ns/{ns}: {x}")))
+    };
+    let ns_fds: Vec<(OwnedFd, i32)> = vec![
+        (ns_fd("ipc")?, libc::CLONE_NEWIPC),
+        (ns_fd("uts")?, libc::CLONE_NEWUTS),
+        (ns_fd("net")?, libc::CLONE_NEWNET),
+        (ns_fd("pid")?, libc::CLONE_NEWPID),
+        (ns_fd("mnt")?, libc::CLONE_NEWNS),
+    ];
+    let cgroup_ns = ns_fd("cgroup")?;
+    // ZONES_ENTER_NO_PIDFD forces the old way (it is how it is tested).
+    let pidfd = if std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
+        -1
+    } else {
+        unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32 }
+    };
+    let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
+    let pidfd_raw = pidfd.as_ref().map_or(-1, |f| f.as_raw_fd());
+    // Check it is still the zone's zsched.
     if !alive(handle) {
         return Err(e("enter", format!("zsched (pid {pid}) is gone")));
     }
@@ -360,8 +380,12 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                 libc::write(err_w.as_raw_fd(), msg.as_ptr() as *const libc::c_void, 3);
                 libc::_exit(126)
             };
-            if libc::setns(pidfd.as_raw_fd(), ns_flags) != 0 {
-                fail(2);
+            if pidfd_raw < 0 || libc::setns(pidfd_raw, ns_flags) != 0 {
+                for (fd, kind) in &ns_fds {
+                    if libc::setns(fd.as_raw_fd(), *kind) != 0 {
+                        fail(2);
+                    }
+                }
             }
             let b = libc::fork();
             if b < 0 {
@@ -385,7 +409,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                         fail(1);
                     }
                 }
-                if libc::setns(pidfd.as_raw_fd(), libc::CLONE_NEWCGROUP) != 0 {
+                if libc::setns(cgroup_ns.as_raw_fd(), libc::CLONE_NEWCGROUP) != 0 {
                     fail(2);
                 }
                 libc::setsid();

@@ -1,9 +1,9 @@
 //! # Launch: from the engine to a zone's pid 1
 //!
 //! The engine is multithreaded and must never unshare or setns itself, so
-//! [`super::LinuxRuntime::ready`] runs the zsched binary as `zsched launch`,
+//! [`super::LinuxRuntime`]'s `ready` runs the zsched binary as `zsched launch`,
 //! a fresh single-threaded process, with a [`LaunchRequest`] (JSON) on its
-//! stdin, and reads a [`Launched`] or a [`super::super::RuntimeError`]
+//! stdin, and reads a [`Launched`] or a [`crate::runtime::RuntimeError`]
 //! (JSON) from its stdout. The cgroups are already made by then.
 //!
 //! The launcher:
@@ -26,7 +26,8 @@
 //! and libraries come from the host and the zone's root may be empty.
 //! zsched then ([`setup`]) unshares mount, UTS, IPC and cgroup namespaces
 //! (and net with `vnet=new`, bringing lo up), makes `/` private
-//! recursively, builds the root ([`super::mounts`]), sets the host and
+//! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
+//! ([`super::mounts`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
 //! its processes with even when the zone has no /proc, pivots, applies
 //! RLIMIT_MEMLOCK and points stdio at /dev/null; then it closes the verdict
@@ -216,8 +217,29 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     cfg_file
         .write_all(&cfg)
         .map_err(|e| unlink(RuntimeError::new("launch", format!("write config: {e}"))))?;
-    // 3. The pid namespace and the child.
-    if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
+    // 3. The pid namespace and the child. A nested jail's pid namespace
+    // is a child of its parent's: the launcher enters the parent's (for
+    // its children), forks X there, X unshares a new one and forks zsched,
+    // then X exits (zsched's reaper is then the parent zone's zsched).
+    let nested = req.spec.parent.as_ref().map(|p| p.zsched_pid);
+    if let Some(ppid) = nested {
+        let path = CString::new(format!("/proc/{ppid}/ns/pid")).unwrap();
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(unlink(os_err(
+                "clone",
+                format!("parent zone: open /proc/{ppid}/ns/pid"),
+            )));
+        }
+        let r = unsafe { libc::setns(fd, libc::CLONE_NEWPID) };
+        unsafe { libc::close(fd) };
+        if r != 0 {
+            return Err(unlink(os_err(
+                "clone",
+                "enter the parent zone's pid namespace",
+            )));
+        }
+    } else if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
         return Err(unlink(os_err("clone", "unshare(CLONE_NEWPID)")));
     }
     let mut fds = [0; 2];
@@ -231,6 +253,33 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     }
     if pid == 0 {
         drop(rd);
+        if nested.is_some() {
+            // X: make the nested namespace and zsched in it.
+            if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
+                fail(
+                    wr.as_raw_fd(),
+                    ChildError::errno(
+                        "clone",
+                        "unshare(CLONE_NEWPID) in the parent zone".into(),
+                        last_errno(),
+                    ),
+                );
+            }
+            let y = unsafe { libc::fork() };
+            if y < 0 {
+                fail(
+                    wr.as_raw_fd(),
+                    ChildError::errno(
+                        "clone",
+                        "fork into the nested pid namespace".into(),
+                        last_errno(),
+                    ),
+                );
+            }
+            if y > 0 {
+                unsafe { libc::_exit(0) };
+            }
+        }
         let e = child(
             req,
             exe_fd.as_raw_fd(),
@@ -244,11 +293,33 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     let mut verdict = Vec::new();
     let mut f = std::fs::File::from(rd);
     let _ = f.read_to_end(&mut verdict);
-    if !verdict.is_empty() {
+    if nested.is_some() || !verdict.is_empty() {
         let mut st = 0;
         unsafe { libc::waitpid(pid, &mut st, 0) };
+    }
+    if !verdict.is_empty() {
         return Err(unlink(ChildError::decode(&verdict)));
     }
+    // Nested: zsched is not our child; it is the only process of its
+    // cgroups yet.
+    let pid = if nested.is_some() {
+        let procs = req
+            .cgroups
+            .first()
+            .map(|d| super::cgroup::procs(d))
+            .unwrap_or_default();
+        match procs.as_slice() {
+            [one] => *one as i32,
+            other => {
+                return Err(unlink(RuntimeError::new(
+                    "launch",
+                    format!("nested zsched not found in its cgroup (members: {other:?})"),
+                )));
+            }
+        }
+    } else {
+        pid
+    };
     let start = start_time(pid as u32).ok_or_else(|| {
         unlink(RuntimeError::new(
             "launch",
@@ -330,8 +401,9 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 
 /// Run by zsched (already exec'd, so its code and libraries are loaded and
 /// the root may hold nothing): the namespaces, the root, the pivot. Returns
-/// the detached proc mount's descriptor.
-pub fn setup(spec: &ZoneSpec) -> Result<RawFd, ChildError> {
+/// the detached proc mount's descriptor and, with `exec.consolelog`, the
+/// log file (a host path, opened before the pivot) for init's output.
+pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let vnet_new = spec.params.str("vnet") == Some("new");
     if !spec.params.list("vnet.interface").is_empty() {
         return Err(ChildError::new(
@@ -373,6 +445,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<RawFd, ChildError> {
         ));
     }
     mounts::build(&root, spec.brand, &spec.params)?;
+    mounts::fstab(&root, &spec.params)?;
     let hostname = spec
         .params
         .str("host.hostname")
@@ -382,6 +455,22 @@ pub fn setup(spec: &ZoneSpec) -> Result<RawFd, ChildError> {
         loopback_up()?;
     }
     let proc_fd = detached_proc()?;
+    let console = match spec.params.str("exec.consolelog") {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| {
+                    ChildError::errno(
+                        "exec.consolelog",
+                        path.to_string(),
+                        e.raw_os_error().unwrap_or(0),
+                    )
+                })?,
+        ),
+        None => None,
+    };
     let null = CString::new("/dev/null").unwrap();
     let null_fd = unsafe { libc::open(null.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
     if null_fd < 0 {
@@ -412,7 +501,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<RawFd, ChildError> {
         }
         libc::close(null_fd);
     }
-    Ok(proc_fd)
+    Ok((proc_fd, console))
 }
 
 fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {

@@ -8,18 +8,23 @@
 //!
 //! | runtime call | what happens |
 //! |---|---|
-//! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, makes the namespaces and the root, and execs zsched as the zone's pid 1; the runtime pings it and subscribes to its events |
-//! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc) |
+//! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
+//! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it unmounts everything but its root |
 //! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
 //! | update | rctls re-applied to the cgroups; host name through zsched |
 //! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
-//! | adopt | zsched's pid and start time checked; reconnected; else what is left is removed |
+//! | adopt | zsched's pid and start time checked; `status` asked (the current init, which may have been restarted meanwhile, and whether user processes remain); events reconnected; else what is left (processes, cgroups, the socket) is removed |
 //!
 //! Events: a thread per zone reads zsched's event connection and forwards
-//! [`RuntimeEvent`]s; the connection closing (zsched gone) is
-//! [`RuntimeEvent::Gone`] unless the runtime ended zsched itself.
+//! [`RuntimeEvent`]s (`InitExited.status` is the raw wait status); the
+//! connection closing (zsched gone) is [`RuntimeEvent::Gone`] unless the
+//! runtime ended zsched itself.
+//!
+//! zsched is not the engine's child: the launcher exits, so zsched is
+//! re-parented to the host's init (or to the nearest subreaper — a daemon
+//! that sets PR_SET_CHILD_SUBREAPER must reap the zscheds it inherits).
 //!
 //! ## Finding the zsched binary
 //!
@@ -372,8 +377,14 @@ impl Runtime for LinuxRuntime {
         Ok(handle)
     }
 
-    fn boot(&self, _spec: &ZoneSpec, handle: &Handle) -> Result<u32, RuntimeError> {
-        let v = request(&handle.control, "boot", Some(Duration::from_secs(30)))?;
+    fn boot(&self, spec: &ZoneSpec, handle: &Handle) -> Result<u32, RuntimeError> {
+        let params = serde_json::to_string(&spec.params)
+            .map_err(|e| RuntimeError::new("boot", format!("parameters: {e}")))?;
+        let v = request(
+            &handle.control,
+            &format!("boot {params}"),
+            Some(Duration::from_secs(30)),
+        )?;
         let ns_pid: u32 = v
             .parse()
             .map_err(|_| RuntimeError::new("boot", format!("bad answer from zsched: {v:?}")))?;
@@ -415,6 +426,17 @@ impl Runtime for LinuxRuntime {
             .filter(|d| v2 || !d.starts_with("/sys/fs/cgroup/unified"))
             .cloned()
             .collect();
+        for n in ["host.hostname", "host.domainname"] {
+            if changed
+                .str(n)
+                .is_some_and(|v| v.contains(['\n', '\0']) || v.len() > 64)
+            {
+                return Err(RuntimeError::new(
+                    "hostname",
+                    format!("{n}: not a valid name"),
+                ));
+            }
+        }
         cgroup::apply(&ctl, changed, v2)?;
         if let Some(h) = changed.str("host.hostname") {
             request(
@@ -439,24 +461,24 @@ impl Runtime for LinuxRuntime {
 
     fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted {
         if alive(handle)
-            && request(&handle.control, "ping", Some(Duration::from_secs(5))).is_ok()
+            && let Ok(status) = request(&handle.control, "status", Some(Duration::from_secs(5)))
             && self.watch(spec, handle).is_ok()
         {
-            {
-                let user_procs = handle
-                    .cgroups
-                    .iter()
-                    .flat_map(|d| cgroup::procs(d))
-                    .any(|p| p != handle.zsched_pid);
-                let mut h = handle.clone();
-                if h.init_pid != 0 && launch::start_time(h.init_pid).is_none() {
-                    h.init_pid = 0;
-                }
-                return Adopted::Alive {
-                    handle: h,
-                    user_procs,
-                };
-            }
+            // init may have been restarted while no engine ran.
+            let mut it = status
+                .split_whitespace()
+                .map(|x| x.parse::<u32>().unwrap_or(0));
+            let (ns_init, users) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+            let mut h = handle.clone();
+            h.init_pid = if ns_init == 0 {
+                0
+            } else {
+                host_pid(handle, ns_init).unwrap_or(0)
+            };
+            return Adopted::Alive {
+                handle: h,
+                user_procs: users > 0,
+            };
         }
         let _ = cgroup::remove(&handle.cgroups);
         let _ = std::fs::remove_file(&handle.control);
@@ -473,13 +495,21 @@ impl LinuxRuntime {
     fn end(&self, handle: &Handle) -> Result<(), RuntimeError> {
         self.ended.lock().unwrap().insert(handle.control.clone());
         if alive(handle) {
+            // zsched is not our child: watch its exit through a pidfd
+            // (readable once it has exited).
+            let pidfd =
+                unsafe { libc::syscall(libc::SYS_pidfd_open, handle.zsched_pid as i32, 0) } as i32;
             let _ = request(&handle.control, "exit", Some(Duration::from_secs(5)));
-            // Wait for zsched to go (it is not our child: poll its pid).
-            for _ in 0..250 {
-                if !alive(handle) {
-                    break;
+            if pidfd >= 0 {
+                let mut pfd = libc::pollfd {
+                    fd: pidfd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                unsafe {
+                    libc::poll(&mut pfd, 1, 5000);
+                    libc::close(pidfd);
                 }
-                std::thread::sleep(Duration::from_millis(20));
             }
             if alive(handle) {
                 unsafe { libc::kill(handle.zsched_pid as i32, libc::SIGKILL) };

@@ -8,12 +8,19 @@
 //! 2. Sparse brand: the host's /usr, /bin, /sbin, /lib, /lib64 (and lib32,
 //!    libx32 when present) are bind-mounted read-only; where the host has a
 //!    symlink (Debian 12: /bin → usr/bin), the zone gets the same symlink.
-//! 3. /proc (the zone's pid namespace), /sys read-only, and a private /dev:
+//! 3. /proc (the zone's pid namespace) with the files that act on the whole
+//!    host read-only (sys, sysrq-trigger, bus, fs, irq: a uid 0 without any
+//!    capability may write sysctls and sysrq) and the kernel's internals
+//!    hidden (kcore, keys, timer_list, ...), /sys read-only, and a private /dev:
 //!    a small tmpfs with null, zero, full, random, urandom, tty, a console
 //!    that is a null device (the zone has no console yet), /dev/pts
 //!    (newinstance, ptmxmode=0666) with /dev/ptmx → pts/ptmx, /dev/shm, and
 //!    fd, stdin, stdout, stderr links into /proc/self/fd.
-//! 4. pivot_root the way crun and youki do: `pivot_root(".", ".")` from the
+//! 4. The zone's `mount` and `mount.fstab` lines (fstab(5); `nullfs` or the
+//!    `bind` option is a bind mount), each mount point under the root. They
+//!    live in the zone's namespace only: nothing is mounted on the host, and
+//!    they go with the zone.
+//! 5. pivot_root the way crun and youki do: `pivot_root(".", ".")` from the
 //!    new root, then the old root (stacked on the same place) is made a
 //!    slave and detached with MNT_DETACH.
 //!
@@ -179,6 +186,7 @@ pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
     if let Some(p) = wanted("proc", Some("mount.procfs")) {
         mount_point("proc", &p)?;
         mount("proc", Some("proc"), &p, Some("proc"), nosuid, None)?;
+        guard_proc(&p)?;
     }
     if let Some(p) = wanted("sys", None) {
         mount_point("sys", &p)?;
@@ -206,6 +214,74 @@ pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
     if let Some(p) = wanted("dev", Some("mount.devfs")) {
         mount_point("dev", &p)?;
         dev(&p)?;
+    }
+    Ok(())
+}
+
+/// Files of /proc that act on the whole host, writable by a uid 0 that
+/// holds no capability at all: made read-only in the zone.
+pub const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "bus", "fs", "irq"];
+
+/// Files of /proc that show the host's kernel internals: hidden (a
+/// read-only empty tmpfs over a directory, /dev/null over a file).
+pub const PROC_MASKED: &[&str] = &[
+    "kcore",
+    "keys",
+    "key-users",
+    "timer_list",
+    "sched_debug",
+    "latency_stats",
+    "acpi",
+    "scsi",
+];
+
+/// Make a zone's /proc safe (module comment; runc does the same).
+fn guard_proc(proc_dir: &Path) -> R<()> {
+    for name in PROC_READ_ONLY {
+        let p = proc_dir.join(name);
+        if fs::symlink_metadata(&p).is_err() {
+            continue;
+        }
+        let src = p.to_string_lossy().to_string();
+        mount(
+            "proc",
+            Some(&src),
+            &p,
+            None,
+            libc::MS_BIND | libc::MS_REC,
+            None,
+        )?;
+        mount(
+            "proc",
+            None,
+            &p,
+            None,
+            libc::MS_BIND
+                | libc::MS_REMOUNT
+                | libc::MS_RDONLY
+                | libc::MS_NOSUID
+                | libc::MS_NODEV
+                | libc::MS_NOEXEC,
+            None,
+        )?;
+    }
+    for name in PROC_MASKED {
+        let p = proc_dir.join(name);
+        let Ok(m) = fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if m.is_dir() {
+            mount(
+                "proc",
+                Some("tmpfs"),
+                &p,
+                Some("tmpfs"),
+                libc::MS_RDONLY,
+                Some("size=0"),
+            )?;
+        } else {
+            mount("proc", Some("/dev/null"), &p, None, libc::MS_BIND, None)?;
+        }
     }
     Ok(())
 }
@@ -332,4 +408,167 @@ pub fn pivot(root: &Path) -> R<()> {
         ));
     }
     Ok(())
+}
+
+/// One fstab(5) line of `mount` / `mount.fstab`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FstabEntry {
+    pub source: String,
+    pub target: PathBuf,
+    pub fstype: String,
+    pub flags: libc::c_ulong,
+    pub bind: bool,
+    /// Options the kernel does not take as flags (`size=1m`, ...).
+    pub data: String,
+}
+
+/// Parse one fstab(5) line; None for a blank or comment line.
+pub fn parse_fstab_line(line: &str) -> Option<Result<FstabEntry, String>> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let f: Vec<&str> = line.split_whitespace().collect();
+    if f.len() < 3 {
+        return Some(Err(format!(
+            "{line:?}: expected at least source, mount point and type"
+        )));
+    }
+    let unescape = |s: &str| s.replace("\\040", " ");
+    let mut flags = 0;
+    let mut bind = matches!(f[2], "nullfs" | "bind");
+    let mut data = Vec::new();
+    for o in f.get(3).copied().unwrap_or("defaults").split(',') {
+        match o {
+            "defaults" | "rw" | "" | "auto" | "noauto" | "late" => {}
+            "ro" => flags |= libc::MS_RDONLY,
+            "nosuid" => flags |= libc::MS_NOSUID,
+            "nodev" => flags |= libc::MS_NODEV,
+            "noexec" => flags |= libc::MS_NOEXEC,
+            "noatime" => flags |= libc::MS_NOATIME,
+            "nodiratime" => flags |= libc::MS_NODIRATIME,
+            "relatime" => flags |= libc::MS_RELATIME,
+            "sync" => flags |= libc::MS_SYNCHRONOUS,
+            "bind" => bind = true,
+            "rbind" => {
+                bind = true;
+                flags |= libc::MS_REC;
+            }
+            other => data.push(other.to_string()),
+        }
+    }
+    Some(Ok(FstabEntry {
+        source: unescape(f[0]),
+        target: PathBuf::from(unescape(f[1])),
+        fstype: f[2].to_string(),
+        flags,
+        bind,
+        data: data.join(","),
+    }))
+}
+
+/// The `mount` lines and the lines of the `mount.fstab` files of a zone.
+pub fn fstab_entries(params: &Params) -> R<Vec<FstabEntry>> {
+    let mut lines: Vec<(String, String)> = params
+        .list("mount")
+        .into_iter()
+        .map(|l| ("mount".to_string(), l))
+        .collect();
+    for file in params.list("mount.fstab") {
+        let text = fs::read_to_string(&file).map_err(|e| {
+            ChildError::errno(
+                "mount",
+                format!("mount.fstab {file}"),
+                e.raw_os_error().unwrap_or(0),
+            )
+        })?;
+        for (n, l) in text.lines().enumerate() {
+            lines.push((format!("{file} line {}", n + 1), l.to_string()));
+        }
+    }
+    let mut out = Vec::new();
+    for (whence, l) in lines {
+        match parse_fstab_line(&l) {
+            None => {}
+            Some(Ok(e)) => out.push(e),
+            Some(Err(msg)) => return Err(ChildError::new("mount", format!("{whence}: {msg}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// Mount the zone's fstab entries (in its mount namespace, before the
+/// pivot). A mount point must be under the zone's root: a mount anywhere
+/// else would be in no place the zone can see.
+pub fn fstab(root: &Path, params: &Params) -> R<()> {
+    for e in fstab_entries(params)? {
+        // Resolved, so that a symlink cannot lead the mount out of the root.
+        let target = fs::canonicalize(&e.target).unwrap_or_else(|_| e.target.clone());
+        let target = if target.starts_with(root) {
+            target
+        } else {
+            return Err(ChildError::new(
+                "mount",
+                format!(
+                    "{}: not under the zone's root {}",
+                    e.target.display(),
+                    root.display()
+                ),
+            ));
+        };
+        mount_point("mount", &target)?;
+        if e.bind {
+            mount(
+                "mount",
+                Some(&e.source),
+                &target,
+                None,
+                libc::MS_BIND | (e.flags & libc::MS_REC),
+                None,
+            )?;
+            if e.flags & !libc::MS_REC != 0 {
+                mount(
+                    "mount",
+                    None,
+                    &target,
+                    None,
+                    libc::MS_BIND | libc::MS_REMOUNT | (e.flags & !libc::MS_REC),
+                    None,
+                )?;
+            }
+        } else {
+            let data = (!e.data.is_empty()).then_some(e.data.as_str());
+            mount(
+                "mount",
+                Some(&e.source),
+                &target,
+                Some(&e.fstype),
+                e.flags,
+                data,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fstab_lines_turn_into_flags_binds_and_data() {
+        let e = parse_fstab_line("/srv/data /z/mnt/data nullfs ro,nosuid 0 0")
+            .unwrap()
+            .unwrap();
+        assert!(e.bind);
+        assert_eq!(e.flags, libc::MS_RDONLY | libc::MS_NOSUID);
+        let e = parse_fstab_line("tmpfs /z/tmp tmpfs rw,size=1m,mode=1777 0 0")
+            .unwrap()
+            .unwrap();
+        assert!(!e.bind);
+        assert_eq!((e.flags, e.data.as_str()), (0, "size=1m,mode=1777"));
+        assert_eq!(e.target, Path::new("/z/tmp"));
+        assert!(parse_fstab_line("  # comment").is_none());
+        assert!(parse_fstab_line("tmpfs /x").unwrap().is_err());
+    }
 }

@@ -26,7 +26,10 @@
 //!
 //! ## Protocol
 //!
-//! Lines of text on a Unix stream socket. Requests: `ping`, `boot`,
+//! Lines of text on a Unix stream socket. Requests: `ping`, `status`
+//! (answer: init's pid in the zone or 0, then the number of user
+//! processes), `boot [PARAMS-JSON]` (the zone's parameters at boot time:
+//! initname, bootargs, command, ... replace those of ready),
 //! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path), `hostname NAME`, `domainname NAME`,
 //! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
 //! After `events` the connection carries events: `init-exited STATUS`
@@ -63,6 +66,8 @@ impl Conn {
 struct Zsched {
     sup: Supervise,
     proc_fd: RawFd,
+    /// exec.consolelog, init's stdout and stderr.
+    console: Option<std::fs::File>,
     conns: Vec<Conn>,
     init: Option<i32>,
     booted: bool,
@@ -97,7 +102,7 @@ pub fn main() -> ! {
             ChildError::new("launch", format!("zsched config: {e}")),
         ),
     };
-    let proc_fd = match launch::setup(&sup.spec) {
+    let (proc_fd, console) = match launch::setup(&sup.spec) {
         Ok(fd) => fd,
         Err(e) => launch::fail(verdict_fd, e),
     };
@@ -137,6 +142,7 @@ pub fn main() -> ! {
     let mut z = Zsched {
         sup,
         proc_fd,
+        console,
         conns: Vec::new(),
         init: None,
         booted: false,
@@ -243,7 +249,22 @@ impl Zsched {
         let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
         let reply = match cmd {
             "ping" => Ok(String::new()),
-            "boot" => self.boot().map(|p| p.to_string()),
+            "status" => Ok(format!("{} {}", self.init.unwrap_or(0), self.user_procs())),
+            "boot" => {
+                // The parameters of boot time (initname, bootargs, ...)
+                // replace those of ready when given.
+                if !arg.trim().is_empty() {
+                    match serde_json::from_str(arg) {
+                        Ok(params) => self.sup.spec.params = params,
+                        Err(e) => {
+                            let msg = format!("err boot\tbad parameters: {e}\t{}", libc::EINVAL);
+                            self.conns[i].send(&msg);
+                            return;
+                        }
+                    }
+                }
+                self.boot().map(|p| p.to_string())
+            }
             "shutdown" => {
                 let secs: u64 = arg.trim().parse().unwrap_or(10);
                 self.stopped = true;
@@ -354,6 +375,11 @@ impl Zsched {
             )
             .env("HOME", "/")
             .current_dir("/");
+        if let Some(log) = &self.console
+            && let (Ok(out), Ok(err)) = (log.try_clone(), log.try_clone())
+        {
+            cmd.stdout(out).stderr(err);
+        }
         if self.sup.spec.params.bool("exec.clean") != Some(true) {
             cmd.env("JID", spec.id.to_string())
                 .env("JNAME", spec.name.as_str())
