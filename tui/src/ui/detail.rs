@@ -270,8 +270,8 @@ fn limits(z: &ZoneSnapshot, t: &Theme, w: usize) -> Vec<Line<'static>> {
         out.push(Line::from(vec![
             Span::styled(format!("{:<LABEL$}", "pressure"), t.label),
             Span::raw(format!(
-                "cpu {:.1} mem {:.1}/{:.1} io {:.1}/{:.1}",
-                p.cpu_some, p.memory_some, p.memory_full, p.io_some, p.io_full
+                "cpu {:.1} mem {:.1} io {:.1}",
+                p.cpu_some, p.memory_some, p.io_some
             )),
         ]));
     }
