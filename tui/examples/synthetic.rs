@@ -8,7 +8,8 @@
 //! cargo run -p ztop --example synthetic
 //! ```
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zones::param::{Params, Value};
 use zones::snapshot::{ConfiguredZone, Host, Kstat, Snapshot, ZoneSnapshot};
@@ -17,15 +18,33 @@ use ztop::app::App;
 use ztop::config::{Config, no_color_env};
 use ztop::source::{Control, Op, OpFuture};
 
-struct StandIn;
+/// Which zones run: boot, halt and friends change it, the next snapshot
+/// shows it.
+type Running = Arc<Mutex<BTreeMap<String, bool>>>;
+
+struct StandIn(Running);
 
 impl Control for StandIn {
     fn run(&self, op: Op) -> OpFuture {
+        let state = self.0.clone();
         Box::pin(async move {
             tokio::time::sleep(Duration::from_millis(600)).await;
+            let mut s = state.lock().unwrap();
+            let Some(running) = s.get_mut(op.zone()) else {
+                return Err(format!("no such zone: {}", op.zone()));
+            };
             match op {
+                Op::Boot(_) | Op::Create(_) if *running => Err("zone is already running".into()),
+                Op::Boot(_) | Op::Create(_) | Op::Reboot(_) => {
+                    *running = true;
+                    Ok(format!("{} in 600 ms (stand-in)", op.done()))
+                }
+                Op::Halt(_) | Op::Shutdown(_) if !*running => Err("zone is not running".into()),
+                Op::Halt(_) | Op::Shutdown(_) => {
+                    *running = false;
+                    Ok(format!("{} in 600 ms (stand-in)", op.done()))
+                }
                 Op::Destroy(_) => Err("zone is busy: 1 VFS reference".into()),
-                op => Ok(format!("{} done in 600 ms (stand-in)", op.verb())),
             }
         })
     }
@@ -88,23 +107,25 @@ fn all_pids() -> Vec<u32> {
     v
 }
 
-fn snapshot(tick: u64) -> Snapshot {
+fn snapshot(tick: u64, state: &Running) -> Snapshot {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
     let mut zones = vec![zone(0, "global", tick, all_pids())];
-    // SYNTHETIC_ZONES=100 for a crowded host
-    let n: u32 = std::env::var("SYNTHETIC_ZONES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4);
-    let names = ["web", "db", "batch", "mail"];
-    for i in 0..n {
-        let name = names
-            .get(i as usize)
-            .map_or_else(|| format!("zone{i:03}"), |n| n.to_string());
-        zones.push(zone(i + 1, &name, tick, vec![std::process::id()]));
+    let mut configured = Vec::new();
+    for (i, (name, running)) in state.lock().unwrap().iter().enumerate() {
+        if *running {
+            zones.push(zone(i as u32 + 1, name, tick, vec![std::process::id()]));
+        } else {
+            configured.push(ConfiguredZone {
+                name: ZoneName::new(name).unwrap(),
+                root: format!("/zones/{name}/root").into(),
+                brand: Brand::Sparse,
+                state: AdminState::Installed,
+                params: Params::new(),
+            });
+        }
     }
     Snapshot {
         seq: tick + 1,
@@ -121,26 +142,37 @@ fn snapshot(tick: u64) -> Snapshot {
             swap_used: 0,
         },
         zones: zones.into_iter().map(Arc::new).collect(),
-        configured: vec![ConfiguredZone {
-            name: ZoneName::new("spare").unwrap(),
-            root: "/zones/spare/root".into(),
-            brand: Brand::Sparse,
-            state: AdminState::Installed,
-            params: Params::new(),
-        }],
+        configured,
         engine: "synthetic (examples/synthetic.rs)".into(),
     }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let (tx, rx) = tokio::sync::watch::channel(Arc::new(snapshot(0)));
+    // SYNTHETIC_ZONES=100 for a crowded host; `spare` is installed, not running
+    let n: u32 = std::env::var("SYNTHETIC_ZONES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let names = ["web", "db", "batch", "mail"];
+    let mut zones: BTreeMap<String, bool> = (0..n)
+        .map(|i| {
+            let name = names
+                .get(i as usize)
+                .map_or_else(|| format!("zone{i:03}"), |n| n.to_string());
+            (name, true)
+        })
+        .collect();
+    zones.insert("spare".into(), false);
+    let state: Running = Arc::new(Mutex::new(zones));
+    let (tx, rx) = tokio::sync::watch::channel(Arc::new(snapshot(0, &state)));
+    let feed = state.clone();
     tokio::spawn(async move {
         let mut tick = 0;
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
             tick += 1;
-            if tx.send(Arc::new(snapshot(tick))).is_err() {
+            if tx.send(Arc::new(snapshot(tick, &feed))).is_err() {
                 return;
             }
         }
@@ -148,7 +180,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(None, no_color_env())?;
     ztop::term::install_panic_hook();
     let mut t = ztop::term::enter(config.mouse)?;
-    let r = ztop::run::run(&mut t, App::new(config), rx, Arc::new(StandIn)).await;
+    let r = ztop::run::run(&mut t, App::new(config), rx, Arc::new(StandIn(state))).await;
     ztop::term::restore();
     println!("ztop synthetic: {:?}", r?);
     Ok(())

@@ -212,6 +212,20 @@ mod tests {
     }
 
     #[test]
+    fn a_file_named_with_config_must_exist_and_errors_name_it() {
+        let dir = std::env::temp_dir().join(format!("ztop-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.toml");
+        let e = format!("{:#}", Config::load(Some(&missing), false).unwrap_err());
+        assert!(e.contains("missing.toml"), "{e}");
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "interval = 1.0\nsort = \"sideways\"\n").unwrap();
+        let e = format!("{:#}", Config::load(Some(&bad), false).unwrap_err());
+        assert!(e.contains("bad.toml") && e.contains("line 2"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn mistakes_are_errors_that_say_what() {
         let e = Config::parse("colour = 1", false).unwrap_err().to_string();
         assert!(e.contains("colour"), "{e}");

@@ -184,6 +184,13 @@ pub fn near_limit_zone() -> ZoneSnapshot {
     db.kstat.swapresv = 500 * MIB;
     db.kstat.cpu_cap_pct = Some(96.0);
     db.kstat.forkfail_cap = 3;
+    db.kstat.psi = Some(zones::snapshot::Psi {
+        cpu_some: 12.5,
+        memory_some: 4.0,
+        memory_full: 1.5,
+        io_some: 0.3,
+        io_full: 0.0,
+    });
     db
 }
 

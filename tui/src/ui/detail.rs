@@ -251,16 +251,30 @@ fn limits(z: &ZoneSnapshot, t: &Theme, w: usize) -> Vec<Line<'static>> {
         shares.to_string()
     }));
     if fails > 0 {
-        last.push(Span::styled("  fork failed ", t.label));
-        last.push(Span::styled(
-            format!(
-                "cap {} noproc {} nomem {} misc {}",
-                k.forkfail_cap, k.forkfail_noproc, k.forkfail_nomem, k.forkfail_misc
-            ),
-            t.hot,
-        ));
+        // only the reasons that happened: `fork failed: cap 3`
+        let reasons: Vec<String> = [
+            ("cap", k.forkfail_cap),
+            ("noproc", k.forkfail_noproc),
+            ("nomem", k.forkfail_nomem),
+            ("misc", k.forkfail_misc),
+        ]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(why, n)| format!("{why} {n}"))
+        .collect();
+        last.push(Span::styled("  fork failed: ", t.label));
+        last.push(Span::styled(reasons.join(" "), t.hot));
     }
     out.push(Line::from(last));
+    if let Some(p) = &k.psi {
+        out.push(Line::from(vec![
+            Span::styled(format!("{:<LABEL$}", "pressure"), t.label),
+            Span::raw(format!(
+                "cpu {:.1} mem {:.1} io {:.1}",
+                p.cpu_some, p.memory_some, p.io_some
+            )),
+        ]));
+    }
     out
 }
 

@@ -91,31 +91,35 @@ fn line(mut left: Vec<Span<'static>>, right: Vec<Span<'static>>, w: usize) -> Li
 pub fn draw(f: &mut Frame, area: Rect, d: &HeaderData, t: &Theme) {
     let w = area.width as usize;
     let h = &d.host;
-    let l1 = line(
-        vec![
-            Span::raw(" "),
-            Span::styled(d.host.hostname.clone(), t.title),
-            Span::styled("  up ", t.label),
-            Span::raw(fmt::duration(h.uptime_secs)),
-            Span::styled("  load ", t.label),
-            Span::raw(format!(
-                "{:.2} {:.2} {:.2}",
-                h.loadavg[0], h.loadavg[1], h.loadavg[2]
-            )),
-            Span::styled("  CPUs ", t.label),
-            Span::raw(h.cpus.to_string()),
-        ],
-        vec![
-            Span::styled(
-                d.engine.clone(),
-                if d.engine_gone { t.error } else { t.dim },
-            ),
-            Span::raw("  "),
-            Span::styled(d.clock.clone(), t.title),
-            Span::raw(" "),
-        ],
-        w,
-    );
+    let left1 = vec![
+        Span::raw(" "),
+        Span::styled(d.host.hostname.clone(), t.title),
+        Span::styled("  up ", t.label),
+        Span::raw(fmt::duration(h.uptime_secs)),
+        Span::styled("  load ", t.label),
+        Span::raw(format!(
+            "{:.2} {:.2} {:.2}",
+            h.loadavg[0], h.loadavg[1], h.loadavg[2]
+        )),
+        Span::styled("  CPUs ", t.label),
+        Span::raw(h.cpus.to_string()),
+    ];
+    let clock = vec![Span::styled(d.clock.clone(), t.title), Span::raw(" ")];
+    let mut full = vec![
+        Span::styled(
+            d.engine.clone(),
+            if d.engine_gone { t.error } else { t.dim },
+        ),
+        Span::raw("  "),
+    ];
+    full.extend(clock.clone());
+    // narrow: the engine goes before the clock does
+    let right1 = if width(&left1) + width(&full) < w {
+        full
+    } else {
+        clock
+    };
+    let l1 = line(left1, right1, w);
     let meters_w = w.saturating_sub(14) / 2;
     let ratio = |used: u64, total: u64| {
         if total == 0 {

@@ -123,7 +123,18 @@ pub fn draw(f: &mut Frame, app: &App) {
     let areas = layout(f.area(), app.focus, app.rows.len());
     let t = &app.config.theme;
     header::draw(f, areas.header, &header::HeaderData::of(app), t);
-    if areas.table.height > 0 {
+    if app.snap.seq == 0 && app.snap.zones.is_empty() {
+        let waiting = ratatui::widgets::Paragraph::new(ratatui::text::Line::styled(
+            "waiting for the engine's first snapshot…",
+            t.dim,
+        ))
+        .alignment(ratatui::layout::Alignment::Center);
+        let body = Rect {
+            height: areas.table.height + areas.detail.height,
+            ..areas.table
+        };
+        f.render_widget(waiting, centered(body, body.width, 1));
+    } else if areas.table.height > 0 {
         table::draw(
             f,
             areas.table,
@@ -139,7 +150,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             t,
         );
     }
-    if areas.detail.height > 0 {
+    if areas.detail.height > 0 && !app.snap.zones.is_empty() {
         detail::draw(f, areas.detail, &detail::DetailData::of(app), t);
     }
     footer::draw(f, areas.footer, &footer::FooterData::of(app), t);

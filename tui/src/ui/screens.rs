@@ -254,3 +254,16 @@ fn frozen_and_sorted_by_name_reversed() {
     key(&mut a, 'f');
     insta::assert_snapshot!(screen(&mut a, 100, 24));
 }
+
+#[test]
+fn before_the_first_snapshot() {
+    let mut a = App::new(Config {
+        theme: Theme::mono(),
+        ..Config::default()
+    });
+    let s = screen(&mut a, 80, 12);
+    assert!(
+        s.contains("waiting for the engine's first snapshot…"),
+        "{s}"
+    );
+}

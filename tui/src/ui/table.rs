@@ -6,7 +6,7 @@ use super::theme::Theme;
 use crate::model::{Column, Row, SortKey, fit};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Cell, Row as TRow, Table};
 
@@ -60,14 +60,22 @@ pub fn draw(f: &mut Frame, area: Rect, d: &TableData, t: &Theme) {
         .map(|(i, r)| {
             let cells = cols.iter().map(|(c, _)| {
                 let (text, hot) = r.cell(*c);
+                // the selected row is one colour, as in htop; a hot cell
+                // in it stays bold
+                let selected = i == d.selected;
                 let mut style = match c {
+                    _ if selected => Style::new(),
                     Column::Status => status_style(r, t),
                     _ if !r.is_kernel_zone() => t.dim,
                     _ if text == "-" => t.dim,
                     _ => Style::new(),
                 };
                 if hot {
-                    style = style.patch(t.hot);
+                    style = if selected {
+                        style.add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+                    } else {
+                        style.patch(t.hot)
+                    };
                 }
                 let line = if c.right_aligned() {
                     Line::from(text).alignment(Alignment::Right)
