@@ -74,6 +74,7 @@ pub(crate) struct Shared {
     applied: Mutex<u64>,
     applied_cv: Condvar,
     pub(crate) own_ns: u64,
+    callers: crate::viewer::Callers,
     holds: Arc<dyn Holds>,
     opens: Mutex<HashMap<u64, Open>>,
     next_fh: AtomicU64,
@@ -88,6 +89,7 @@ impl Shared {
             applied: Mutex::new(seq),
             applied_cv: Condvar::new(),
             own_ns,
+            callers: Default::default(),
             holds,
             opens: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
@@ -221,7 +223,7 @@ fn found_attr(tree: &Tree, ino: u64, f: &Found<'_>) -> FileAttr {
 
 impl ZoneFs {
     fn viewer(&self, tree: &Tree, req: &Request) -> Option<Viewer> {
-        crate::viewer::resolve(tree, self.shared.own_ns, req.pid())
+        crate::viewer::resolve(tree, &self.shared.callers, self.shared.own_ns, req.pid())
     }
 
     /// May the caller see what `f` belongs to?
