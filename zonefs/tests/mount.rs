@@ -602,3 +602,31 @@ fn the_engine_going_away_is_reported_once() {
     h.unmount().unwrap();
     assert!(!d.path().join("global").exists());
 }
+
+#[test]
+fn unmounting_with_a_file_open_detaches_and_the_file_still_reads() {
+    need_root();
+    let d = tempfile::tempdir().unwrap();
+    let (_tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(snapshot(1, vec![global()])));
+    let h = zonefs::mount(
+        d.path(),
+        rx,
+        std::sync::Arc::new(zonefs::NoHolds),
+        Default::default(),
+    )
+    .unwrap();
+    let mut f = std::fs::File::open(d.path().join("global/kstat/all")).unwrap();
+    let t0 = std::time::Instant::now();
+    h.unmount().unwrap();
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(2),
+        "unmount did not wait for the reader"
+    );
+    assert!(!d.path().join("global").exists(), "the mount point is free");
+    let mut s = String::new();
+    f.read_to_string(&mut s).unwrap();
+    assert!(
+        s.starts_with("caps:0:lockedmem_zone_0:class\tzone_caps\n"),
+        "{s}"
+    );
+}
