@@ -17,6 +17,18 @@
 //! between opens; the watcher invalidates exactly the inodes whose bytes
 //! changed) and `FOPEN_NOFLUSH` (no FLUSH round trip on close).
 //!
+//! The page cache belongs to the inode, not to an open: a file of one page
+//! (nearly all of them) is filled whole from one open's bytes, so every
+//! read of it shows one tick, though an open that reads only after a tick
+//! may see the newer tick, as a read of /proc shows the time of the read.
+//! A file larger than a page is read in several calls; it is opened with
+//! `FOPEN_DIRECT_IO` so that every call is answered from the open's own
+//! bytes and a split read never mixes two ticks.
+//!
+//! One window remains: between making a new tree current and the kernel
+//! applying its invalidation (microseconds), an open of a file whose size
+//! changed may pair the old cached page with the new size.
+//!
 //! ## Caches and callers in zones
 //!
 //! Entries and attributes are cached by the kernel for a long time
@@ -56,6 +68,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
+/// The largest file served through the page cache: one page, which the
+/// kernel fills from one READ (one open's bytes), so no read of it can mix
+/// two ticks. Larger files are opened with `FOPEN_DIRECT_IO`.
+const ONE_READ: usize = 4096;
+
 /// An open file or directory.
 enum Open {
     File {
@@ -74,6 +91,7 @@ pub(crate) struct Shared {
     applied: Mutex<u64>,
     applied_cv: Condvar,
     pub(crate) own_ns: u64,
+    callers: crate::viewer::Callers,
     holds: Arc<dyn Holds>,
     opens: Mutex<HashMap<u64, Open>>,
     next_fh: AtomicU64,
@@ -88,6 +106,7 @@ impl Shared {
             applied: Mutex::new(seq),
             applied_cv: Condvar::new(),
             own_ns,
+            callers: Default::default(),
             holds,
             opens: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
@@ -221,7 +240,7 @@ fn found_attr(tree: &Tree, ino: u64, f: &Found<'_>) -> FileAttr {
 
 impl ZoneFs {
     fn viewer(&self, tree: &Tree, req: &Request) -> Option<Viewer> {
-        crate::viewer::resolve(tree, self.shared.own_ns, req.pid())
+        crate::viewer::resolve(tree, &self.shared.callers, self.shared.own_ns, req.pid())
     }
 
     /// May the caller see what `f` belongs to?
@@ -298,6 +317,7 @@ impl Filesystem for ZoneFs {
         for cap in [
             InitFlags::FUSE_CACHE_SYMLINKS,
             InitFlags::FUSE_PARALLEL_DIROPS,
+            InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP,
         ] {
             let _ = config.add_capabilities(cap);
         }
@@ -409,6 +429,11 @@ impl Filesystem for ZoneFs {
             Found::Root | Found::ById => return reply.error(Errno::EISDIR),
             _ => return reply.error(Errno::ENOENT),
         };
+        if data.bytes.len() > ONE_READ {
+            // Read in several calls: each from this open's bytes, never from
+            // pages another open may have filled at a later tick.
+            fopen |= FopenFlags::FOPEN_DIRECT_IO;
+        }
         let attr = file_attr(ino.0, &data);
         let fh = self.new_fh(Open::File {
             bytes: data.bytes,
