@@ -18,11 +18,9 @@
 //! one program that puts them together in one process.
 
 use clap::Parser;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use tokio::net::UnixListener;
+use std::path::PathBuf;
 use tokio::signal::unix::{SignalKind, signal};
-use zones::api::{Client, Endpoint, serve, start_engine};
+use zones::api::{Endpoint, bind_socket, serve, start_engine};
 
 #[derive(Parser, Debug)]
 #[command(name = "zoned", version, about = "The zones daemon")]
@@ -52,26 +50,6 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
-/// Bind the API socket: refuse when another zoned answers there, replace a
-/// stale socket file left by one that died.
-async fn bind(path: &Path) -> std::io::Result<UnixListener> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    if path.exists() {
-        if Client::connect(path).await.is_ok() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AddrInUse,
-                format!("{}: another zoned answers there", path.display()),
-            ));
-        }
-        std::fs::remove_file(path)?;
-    }
-    let l = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
-    Ok(l)
-}
-
 #[tokio::main]
 async fn main() {
     let args = match Args::try_parse() {
@@ -97,7 +75,7 @@ async fn main() {
         args.state_dir.clone(),
         args.cgroup_root.clone(),
     );
-    let listener = match bind(&ep.socket).await {
+    let listener = match bind_socket(&ep.socket).await {
         Ok(l) => l,
         Err(e) => fail(format!("{}: {e}", ep.socket.display())),
     };
@@ -129,9 +107,16 @@ async fn main() {
             Err(e) => fail(format!("--metrics {addr}: {e}")),
         }
     }
-    if args.zonefs.is_some() {
-        tracing::warn!("--zonefs: not served by this build yet");
-    }
+    let _zonefs = args.zonefs.as_ref().map(|mp| {
+        let holds = std::sync::Arc::new(zones::api::Port::local(engine.clone()));
+        match zonefs::mount(mp, engine.subscribe(), holds, zonefs::Options::default()) {
+            Ok(h) => {
+                tracing::info!(mountpoint = %mp.display(), "serving /zones");
+                h
+            }
+            Err(e) => fail(e),
+        }
+    });
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
     let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
@@ -144,7 +129,12 @@ async fn main() {
             }
         }
     }
-    // Zones keep running: only the daemon goes.
+    // Zones keep running: only the daemon (and its /zones tree) goes.
+    if let Some(h) = _zonefs
+        && let Err(e) = h.unmount()
+    {
+        tracing::warn!("unmounting /zones: {e}");
+    }
     let _ = std::fs::remove_file(&ep.socket);
     tracing::info!("zoned stopping; zones keep running");
 }

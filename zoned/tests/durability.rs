@@ -270,7 +270,7 @@ async fn a_second_zoned_on_the_same_socket_or_state_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("zoned: "), "{err}");
-    assert!(err.contains("another zoned answers there"), "{err}");
+    assert!(err.contains("another engine answers there"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -63,6 +63,16 @@ pub trait Holds: Send + Sync + 'static {
     fn release(&self, token: u64);
 }
 
+/// The engine's holds: zone_ref and MNTFS on the zone's life `uniqid`.
+impl Holds for zones::api::Port {
+    fn hold(&self, id: ZoneId, uniqid: u64) -> Option<u64> {
+        zones::api::Port::hold(self, id, uniqid, true)
+    }
+    fn release(&self, token: u64) {
+        zones::api::Port::release(self, token)
+    }
+}
+
 /// Holds nothing (for a tree with no engine behind it).
 pub struct NoHolds;
 

@@ -17,8 +17,10 @@ use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
-use zonefs::{Holds, NoHolds, Options};
+use zonefs::{Holds, Options};
+use zones::api::{Endpoint, follow};
 use zones::snapshot::Snapshot;
 
 #[derive(Parser, Debug)]
@@ -52,56 +54,27 @@ pub struct Connection {
     pub keepalive: Box<dyn std::any::Any + Send>,
 }
 
-// ======================================================================
-// LEAD: connect(args) is the seam to the engine. Replace the body with:
-//   * zoned at --socket (default socket path) when it answers: subscribe
-//     to its snapshots and feed them into a watch channel; on a lost
-//     connection, retry (zoned restarts) while keeping the Sender alive,
-//     and drop the Sender only when the retry window has passed (zonefs
-//     then unmounts: zonefs.md "Life");
-//   * else the embedded engine (with --state-dir, --cgroup-root), whose
-//     sampler publishes into the channel;
-//   * holds: an implementation of zonefs::Holds that takes zone_ref +
-//     MNTFS on the engine's zone (by id and uniqid) and releases both.
-// Until then: a tree with the global zone only, held by nothing.
-// ======================================================================
-fn connect(_args: &Args) -> anyhow::Result<Connection> {
-    let global = zones::snapshot::ZoneSnapshot {
-        id: zones::zone::ZoneId::GLOBAL,
-        name: zones::zone::ZoneName::global(),
-        uniqid: 0,
-        status: zones::zone::Status::Running,
-        root: PathBuf::from("/"),
-        brand: zones::zone::Brand::Whole,
-        hostname: nix::unistd::gethostname()
-            .ok()
-            .and_then(|h| h.into_string().ok())
-            .unwrap_or_default(),
-        parent: zones::zone::ZoneId::GLOBAL,
-        init_pid: 1,
-        zsched_pid: 0,
-        boot_time: 0,
-        crtime: 0,
-        privileges: vec![],
-        params: Default::default(),
-        refs: Default::default(),
-        kstat: Default::default(),
-        procs: vec![],
-    };
-    let snap = Snapshot {
-        seq: 1,
-        time: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64()),
-        zones: vec![Arc::new(global)],
-        engine: "none".into(),
-        ..Snapshot::default()
-    };
-    let (tx, rx) = watch::channel(Arc::new(snap));
+/// The engine behind the tree: zoned at the socket (followed across its
+/// restarts for 30 s), else the engine run here, which also serves the API
+/// so that the other tools keep working. Holds are zone_ref + MNTFS.
+fn connect(args: &Args) -> anyhow::Result<Connection> {
+    let ep = Endpoint::resolve(
+        args.socket.clone(),
+        args.state_dir.clone(),
+        args.cgroup_root
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("zonefs-engine")
+        .enable_all()
+        .build()?;
+    let follow = rt.block_on(follow(&ep, "zonefs", Duration::from_secs(30)))?;
     Ok(Connection {
-        snapshots: rx,
-        holds: Arc::new(NoHolds),
-        keepalive: Box::new(tx),
+        snapshots: follow.snapshots,
+        holds: Arc::new(follow.port),
+        keepalive: Box::new(rt),
     })
 }
 

@@ -21,7 +21,7 @@ type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<WireResult>>>>;
 
 /// A connection to zoned.
 pub struct Client {
-    next: AtomicU64,
+    pub(super) next: AtomicU64,
     tx: mpsc::UnboundedSender<Call>,
     pending: Pending,
     snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
@@ -114,9 +114,10 @@ impl Client {
     }
 }
 
-/// A tool's handle on the engine: the daemon's, or its own.
+/// A tool's handle on the engine: the daemon's, or its own. Cheap to clone.
+#[derive(Clone)]
 pub enum Zones {
-    Daemon(Client),
+    Daemon(Arc<Client>),
     Embedded(Engine),
 }
 
@@ -318,12 +319,69 @@ impl Zones {
         }
     }
 
-    /// Hold the zone for as long as this handle lives (a login session).
-    pub async fn hold(&self, id: ZoneId) -> Result<Option<crate::engine::Hold>, Error> {
+    /// Hold the zone (zone_ref) until the returned guard is dropped (a
+    /// login session). Against the daemon, the hold lives in the daemon
+    /// and is given back when the guard goes (or the connection closes).
+    pub async fn hold(&self, id: ZoneId) -> Result<ZoneHold, Error> {
         match self {
-            Zones::Embedded(e) => e.hold(id, crate::engine::HoldKind::ZoneRef).map(Some),
-            Zones::Daemon(c) => c.call(Request::Hold { id }).await.map(|_| None),
+            Zones::Embedded(e) => e
+                .hold(id, crate::engine::HoldKind::ZoneRef)
+                .map(ZoneHold::Local),
+            Zones::Daemon(c) => {
+                let token = c.next.fetch_add(1, Ordering::Relaxed);
+                c.call(Request::Hold {
+                    id,
+                    uniqid: None,
+                    mntfs: false,
+                    token,
+                })
+                .await?;
+                Ok(ZoneHold::Remote {
+                    client: c.clone(),
+                    token,
+                })
+            }
         }
+    }
+}
+
+/// A hold on a zone, given back when dropped.
+pub enum ZoneHold {
+    Local(crate::engine::Hold),
+    Remote { client: Arc<Client>, token: u64 },
+}
+
+impl Drop for ZoneHold {
+    fn drop(&mut self) {
+        if let ZoneHold::Remote { client, token } = self {
+            client.release(*token);
+        }
+    }
+}
+
+impl Client {
+    /// Take a hold in the daemon without waiting for its answer (the
+    /// stream keeps order: a later release finds it). For zonefs opens.
+    pub fn hold_nowait(&self, id: ZoneId, uniqid: Option<u64>, mntfs: bool) -> u64 {
+        let token = self.next.fetch_add(1, Ordering::Relaxed);
+        let _ = self.tx.send(Call {
+            id: 0,
+            request: Request::Hold {
+                id,
+                uniqid,
+                mntfs,
+                token,
+            },
+        });
+        token
+    }
+
+    /// Give back a hold taken with [`Client::hold_nowait`] or [`Zones::hold`].
+    pub fn release(&self, token: u64) {
+        let _ = self.tx.send(Call {
+            id: 0,
+            request: Request::Release { token },
+        });
     }
 }
 

@@ -38,7 +38,7 @@ pub async fn start_engine(ep: &Endpoint, name: &str) -> Result<Engine, Error> {
 /// The daemon when it answers on the socket, else an embedded engine.
 pub async fn open(ep: &Endpoint) -> Result<Zones, Error> {
     if let Ok(c) = Client::connect(&ep.socket).await {
-        return Ok(Zones::Daemon(c));
+        return Ok(Zones::Daemon(std::sync::Arc::new(c)));
     }
     Ok(Zones::Embedded(start_engine(ep, "embedded").await?))
 }

@@ -26,10 +26,12 @@
 
 mod client;
 mod embed;
+mod follow;
 mod server;
 
-pub use client::{Client, Zones, connect};
+pub use client::{Client, ZoneHold, Zones, connect};
 pub use embed::{open, start_engine};
+pub use follow::{Follow, Port, bind_socket, follow};
 pub use server::{serve, zone_of_pid};
 
 use crate::engine::{Booted, JailFlags, JailKey};
@@ -115,10 +117,18 @@ pub enum Request {
     JailAttach {
         id: ZoneId,
     },
-    /// Hold the zone (zone_ref) for as long as this connection lives: a
-    /// zlogin / jexec session.
+    /// Hold the zone (zone_ref, and MNTFS with `mntfs`) under the caller's
+    /// `token` until `Release` or the end of the connection: a login
+    /// session, an open zonefs file. With `uniqid`, only that life of the
+    /// zone. A call with id 0 gets no reply.
     Hold {
         id: ZoneId,
+        uniqid: Option<u64>,
+        mntfs: bool,
+        token: u64,
+    },
+    Release {
+        token: u64,
     },
 }
 

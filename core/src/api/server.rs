@@ -9,7 +9,11 @@ use crate::engine::{Caller, Engine, HoldKind};
 use crate::error::Error;
 use crate::snapshot::Snapshot;
 use crate::zone::ZoneId;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// The holds a connection took, by the client's token.
+type Holds = Arc<Mutex<HashMap<u64, Vec<crate::engine::Hold>>>>;
 use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
@@ -65,7 +69,7 @@ async fn connection(engine: Engine, stream: UnixStream) -> std::io::Result<()> {
             }
         }
     });
-    let holds = Arc::new(Mutex::new(Vec::new()));
+    let holds: Holds = Arc::new(Mutex::new(HashMap::new()));
     let mut hello = false;
     while let Some(call) = read_frame::<_, Call>(&mut rd).await? {
         if !hello {
@@ -118,11 +122,40 @@ async fn connection(engine: Engine, stream: UnixStream) -> std::io::Result<()> {
             });
             continue;
         }
+        // Holds and releases are applied in stream order, here, so a
+        // release always finds the hold it names.
+        match call.request {
+            Request::Hold {
+                id,
+                uniqid,
+                mntfs,
+                token,
+            } => {
+                let r = hold(&engine, caller, id, uniqid, mntfs).map(|h| {
+                    holds.lock().unwrap().insert(token, h);
+                });
+                if call.id != 0 {
+                    let result = match r {
+                        Ok(()) => WireResult::Ok(Answer::Unit),
+                        Err(e) => WireResult::Err(WireError::from(&e)),
+                    };
+                    let _ = tx.send(Frame::Reply {
+                        id: call.id,
+                        result,
+                    });
+                }
+                continue;
+            }
+            Request::Release { token } => {
+                holds.lock().unwrap().remove(&token);
+                continue;
+            }
+            _ => {}
+        }
         let engine = engine.clone();
         let tx = tx.clone();
-        let holds = holds.clone();
         tokio::spawn(async move {
-            let result = match handle(&engine, caller, call.request, &holds).await {
+            let result = match handle(&engine, caller, call.request).await {
                 Ok(a) => WireResult::Ok(a),
                 Err(e) => WireResult::Err(WireError::from(&e)),
             };
@@ -149,12 +182,30 @@ fn visible(s: &Arc<Snapshot>, caller: Caller) -> Arc<Snapshot> {
     Arc::new(own)
 }
 
-async fn handle(
+/// zone_ref (and MNTFS) on a zone, for a caller that may read it.
+fn hold(
     engine: &Engine,
     caller: Caller,
-    req: Request,
-    holds: &Mutex<Vec<crate::engine::Hold>>,
-) -> Result<Answer, Error> {
+    id: ZoneId,
+    uniqid: Option<u64>,
+    mntfs: bool,
+) -> Result<Vec<crate::engine::Hold>, Error> {
+    if !caller.zone.is_global() && caller.zone != id {
+        return Err(Error::NoSuchZone(id.to_string()));
+    }
+    if let Some(u) = uniqid
+        && engine.snapshot().zone(id).is_none_or(|z| z.uniqid != u)
+    {
+        return Err(Error::NoSuchZone(id.to_string()));
+    }
+    let mut v = vec![engine.hold(id, HoldKind::ZoneRef)?];
+    if mntfs {
+        v.push(engine.hold(id, HoldKind::Subsys(crate::snapshot::Subsys::Mntfs))?);
+    }
+    Ok(v)
+}
+
+async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer, Error> {
     if req.is_control() && caller.uid != 0 {
         return Err(Error::NotRoot);
     }
@@ -234,11 +285,8 @@ async fn handle(
                 params: a.params,
             }
         }
-        Request::Hold { id } => {
-            let h = engine.hold(id, HoldKind::ZoneRef)?;
-            holds.lock().unwrap().push(h);
-            Answer::Unit
-        }
+        // Taken in stream order by the connection itself.
+        Request::Hold { .. } | Request::Release { .. } => Answer::Unit,
     })
 }
 
@@ -260,7 +308,7 @@ mod tests {
         let sock = dir.path().join("zoned.sock");
         let e = engine();
         let server = tokio::spawn(serve(e.clone(), UnixListener::bind(&sock).unwrap()));
-        let z = Zones::Daemon(Client::connect(&sock).await.unwrap());
+        let z = Zones::Daemon(Arc::new(Client::connect(&sock).await.unwrap()));
         assert_eq!(z.engine_name(), "embedded");
         let Zones::Daemon(c) = &z else { unreachable!() };
         let mut snaps = c.subscribe().await.unwrap();
@@ -322,15 +370,14 @@ mod tests {
     #[tokio::test]
     async fn only_root_may_change_zones_and_everyone_may_read() {
         let e = engine();
-        let holds = Mutex::new(Vec::new());
         let user = Caller::user(1000);
         let params = params_from_args(&["name=a"]).unwrap();
-        let err = handle(&e, user, Request::Create { params }, &holds)
+        let err = handle(&e, user, Request::Create { params })
             .await
             .unwrap_err();
         assert_eq!(err.errno(), libc::EPERM);
-        assert!(handle(&e, user, Request::Snapshot, &holds).await.is_ok());
-        assert!(handle(&e, user, Request::List, &holds).await.is_ok());
+        assert!(handle(&e, user, Request::Snapshot).await.is_ok());
+        assert!(handle(&e, user, Request::List).await.is_ok());
     }
 
     #[tokio::test]

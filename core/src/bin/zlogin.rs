@@ -69,7 +69,7 @@ async fn main() {
         .await
         .unwrap_or_else(|e| die(TOOL, format!("zone '{name}': {e}"), exit::FAILED));
     // The session holds the zone (zone_ref) until it ends.
-    let _hold = zones.hold(id).await.ok();
+    let hold = zones.hold(id).await.ok();
     let pty = args.command.is_empty() && std::io::stdin().is_terminal();
     if args.command.is_empty() && !pty {
         die(
@@ -89,7 +89,7 @@ async fn main() {
         .await
         .unwrap_or_else(|e| die(TOOL, e, exit::FAILED))
         .unwrap_or_else(|e| die(TOOL, format!("zone '{name}': {e}"), exit::FAILED));
-    drop(_hold);
+    drop(hold);
     drop(zones);
     std::process::exit(status);
 }
