@@ -333,7 +333,13 @@ impl Registry {
             hrtime: hrtime(),
             host: self.host.clone(),
             zones,
-            configured: self.configured.clone(),
+            // Configured zones with no kernel zone now.
+            configured: self
+                .configured
+                .iter()
+                .filter(|c| self.by_name(&c.name, false).is_none())
+                .cloned()
+                .collect(),
             engine: engine.to_string(),
         }
     }

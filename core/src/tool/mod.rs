@@ -92,9 +92,17 @@ pub fn is_installed(root: &Path) -> bool {
 /// The configured zones that have no kernel zone now, with their
 /// administrative state (configured, or installed when the root is there).
 pub fn configured(cfg: &Config, snap: &Snapshot) -> Vec<ConfiguredZone> {
+    configured_all(cfg)
+        .into_iter()
+        .filter(|c| snap.zone_by_name(&c.name).is_none())
+        .collect()
+}
+
+/// Every configured zone (jail), with its administrative state as if it
+/// had no kernel zone (the engine hides those that have one).
+pub fn configured_all(cfg: &Config) -> Vec<ConfiguredZone> {
     cfg.jails
         .iter()
-        .filter(|j| snap.zone_by_name(&j.name).is_none())
         .filter_map(|j| {
             let name = ZoneName::new(&j.name).ok()?;
             let root = PathBuf::from(j.params.str("path").unwrap_or("/"));
