@@ -134,6 +134,7 @@ fn kept_spec(id: ZoneId, params: zones::param::Params) -> Spec {
         argv: Vec::new(),
         not_enforced: Vec::new(),
         configured: false,
+        implied: false,
     }
 }
 
@@ -224,7 +225,10 @@ async fn configured(
                 }
                 // -rc of a jail that is not running: just create it.
                 None if o.create => {}
-                None if spec.configured && !others.iter().any(|w| select::is_wildcard(w)) => {
+                None if spec.configured
+                    && !spec.implied
+                    && !others.iter().any(|w| select::is_wildcard(w)) =>
+                {
                     ok = fail(format!("\"{}\" not found", spec.name));
                 }
                 None => {}
@@ -235,6 +239,8 @@ async fn configured(
         for spec in &specs {
             let running = r.find(spec).await;
             ok &= match running {
+                // A dependency that already runs is left as it is.
+                Some(_) if spec.implied => true,
                 Some((id, _)) if o.modify => modify(r, inv, spec, id).await,
                 Some(_) => fail(format!("{}: already exists", spec.name)),
                 None if o.create => r.create(spec).await.map(drop).map_or_else(fail, |_| true),

@@ -246,6 +246,9 @@ pub struct Spec {
     pub not_enforced: Vec<String>,
     /// From the configuration file.
     pub configured: bool,
+    /// Not named itself, but a dependency (or dependent) of a jail that
+    /// is: skipped when it already runs (creation) or is gone (removal).
+    pub implied: bool,
 }
 
 impl Spec {
@@ -258,6 +261,7 @@ impl Spec {
             argv: Vec::new(),
             not_enforced: j.not_enforced(),
             configured: true,
+            implied: false,
         }
     }
 
@@ -396,7 +400,11 @@ pub fn targets(inv: &Invocation) -> Result<Targets, (String, i32)> {
     }
     let mut specs: Vec<Spec> = order
         .iter()
-        .map(|&i| Spec::from_jail(&config.jails[i]))
+        .map(|&i| {
+            let mut s = Spec::from_jail(&config.jails[i]);
+            s.implied = !sel.jails.contains(&i);
+            s
+        })
         .collect();
     for s in &mut specs {
         option_params(o, &mut s.params).map_err(|e| failed(e.to_string()))?;
@@ -431,6 +439,7 @@ fn direct_spec(params: Params, argv: Vec<String>) -> Spec {
         params,
         argv,
         configured: false,
+        implied: false,
     }
 }
 
