@@ -522,3 +522,177 @@ fn the_example_configurations_boot() {
     assert_eq!(o.code, 0, "{}", o.err);
     assert!(w.zone_cgroups().is_empty(), "{:?}", w.zone_cgroups());
 }
+
+#[test]
+fn depend_orders_and_the_options_i_j_cm_r_and_c() {
+    let w = World::new("options");
+    let log = w.path("opts.log");
+    let conf = w.conf(
+        "opts.conf",
+        &format!(
+            "persist;\npath = /;\njoa {{\n  depend = job;\n  exec.poststop = 'echo poststop-a >> {l}';\n  exec.release = 'echo release-a >> {l}';\n}}\njob {{ host.hostname = b1; }}\n",
+            l = log.display()
+        ),
+    );
+    // A jail's dependency is created first, and removed after it.
+    let o = w.jail(&["-f", &conf, "-c", "joa"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(o.out, "job: created\njoa: created\n");
+    let o = w.jail(&["-f", &conf, "-r", "job"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(o.out, "joa: removed\njob: removed\n");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "poststop-a\nrelease-a\n"
+    );
+    // -cm: create when missing, update when running.
+    let o = w.jail(&["-f", &conf, "-cm", "job"]);
+    assert_eq!((o.code, o.out.as_str()), (0, "job: created\n"), "{}", o.err);
+    let o = w.jail(&["-f", &conf, "-cm", "job"]);
+    assert_eq!((o.code, o.out.as_str()), (0, "job: updated\n"), "{}", o.err);
+    // -cmr: a change that cannot be made on a running jail restarts it.
+    let o = w.jail(&["-cmr", "name=job", "path=/tmp", "persist"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(o.out, "job: removed\njob: created\n");
+    assert_eq!(w.jls(&["-j", "job", "path"]).out, "/tmp\n");
+    // -R: removed without the configuration's commands.
+    std::fs::remove_file(&log).unwrap();
+    let o = w.jail(&["-f", &conf, "-c", "joa"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    let o = w.jail(&["-R", "joa"]);
+    assert_eq!((o.code, o.out.as_str()), (0, "joa: removed\n"), "{}", o.err);
+    assert!(!log.exists());
+    // -C: what follows a removal, for a jail already gone.
+    let o = w.jail(&["-f", &conf, "-C", "joa"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "poststop-a\nrelease-a\n"
+    );
+    // -i prints only the jid; -J writes the jail's parameters.
+    let o = w.jail(&["-i", "-c", "name=joi", "path=/", "persist"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(o.out, format!("{}\n", w.jid("joi")));
+    let jf = w.path("jid.file");
+    let o = w.jail(&[
+        "-J",
+        jf.to_str().unwrap(),
+        "-c",
+        "name=joj",
+        "path=/",
+        "persist",
+        "host.hostname=j j",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    let text = std::fs::read_to_string(&jf).unwrap();
+    assert!(
+        text.starts_with(&format!("jid={} ", w.jid("joj"))),
+        "{text}"
+    );
+    assert!(text.contains(" host.hostname=\"j j\""), "{text}");
+    assert!(text.contains(" name=joj"), "{text}");
+    // -q: no message.
+    let o = w.jail(&["-q", "-r", "joi"]);
+    assert_eq!((o.code, o.out.as_str()), (0, ""), "{}", o.err);
+    // foo.* reaches running jails that are not configured.
+    let o = w.jail(&["-c", "name=jow", "path=/", "persist", "children.max=1"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    let o = w.jail(&["-c", "name=jow.kid", "path=/", "persist"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    let o = w.jail(&["-r", "jow.*"]);
+    assert_eq!(
+        (o.code, o.out.as_str()),
+        (0, "jow.kid: removed\n"),
+        "{}",
+        o.err
+    );
+    assert_eq!(w.jls(&["-j", "jow", "children.cur"]).out, "0\n");
+}
+
+#[test]
+fn stop_timeout_exec_timeout_consolelog_and_vnet_interface() {
+    let w = World::new("timeouts");
+    // A process that ignores SIGTERM is killed after stop.timeout.
+    let o = w.jail(&[
+        "-c",
+        "name=jst",
+        "path=/",
+        "persist",
+        "stop.timeout=1",
+        "exec.start=trap '' TERM; sleep 60 >/dev/null 2>&1 &",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    let start = std::time::Instant::now();
+    let o = w.jail(&["-r", "jst"]);
+    assert_eq!((o.code, o.out.as_str()), (0, "jst: removed\n"), "{}", o.err);
+    let took = start.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(900) && took < std::time::Duration::from_secs(8),
+        "{took:?}"
+    );
+    // exec.timeout: a host command that runs too long fails the creation.
+    let start = std::time::Instant::now();
+    let o = w.jail(&[
+        "-c",
+        "name=jto",
+        "path=/",
+        "persist",
+        "exec.timeout=1",
+        "exec.prestart=sleep 5",
+    ]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.err, "jail: jto: sleep 5: timed out\n");
+    assert!(start.elapsed() < std::time::Duration::from_secs(4));
+    assert_eq!(w.jls(&["-j", "jto"]).code, 1);
+    // exec.consolelog takes the output of the commands, ours stays clean.
+    let console = w.path("console");
+    let o = w.jail(&[
+        "-c",
+        "name=jcl",
+        "path=/",
+        "persist",
+        &format!("exec.consolelog={}", console.display()),
+        "exec.start=echo inside-out",
+        "exec.poststart=echo host-out",
+    ]);
+    assert_eq!((o.code, o.out.as_str()), (0, "jcl: created\n"), "{}", o.err);
+    assert_eq!(
+        std::fs::read_to_string(&console).unwrap(),
+        "inside-out\nhost-out\n"
+    );
+    // vnet.interface: one end of a veth pair goes into the jail.
+    let a = format!("jv{}a", std::process::id() % 100000);
+    let b = format!("jv{}b", std::process::id() % 100000);
+    let made = Command::new("ip")
+        .args(["link", "add", &a, "type", "veth", "peer", "name", &b])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let o = w.jail(&[
+        "-c",
+        "name=jvn",
+        "path=/",
+        "persist",
+        "vnet=new",
+        &format!("vnet.interface={a}"),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    let o = w.run(JEXEC, &["jvn", "/bin/cat", "/proc/net/dev"]);
+    let host_has = |i: &str| {
+        Command::new("ip")
+            .args(["link", "show", i])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let inside = o.out.contains(&format!("{a}:"));
+    let on_host = host_has(&a);
+    let o = w.jail(&["-r", "jvn"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    let gone = !host_has(&b);
+    let _ = Command::new("ip").args(["link", "del", &a]).output();
+    let _ = Command::new("ip").args(["link", "del", &b]).output();
+    assert!(inside && !on_host, "the interface is not in the jail");
+    assert!(gone, "the veth pair outlived the jail's namespace");
+}

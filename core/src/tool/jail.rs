@@ -20,7 +20,10 @@
 //!    a `sparse` root that has no /etc yet is installed;
 //! 4. `exec.prestart` on the host;
 //! 5. jail_set(CREATE): `NAME: created`;
-//! 6. `exec.created` on the host; `vnet.interface` is the runtime's;
+//! 6. `exec.created` on the host; then each `vnet.interface` is moved
+//!    into the jail's network namespace (`ip link set dev IF netns PID`;
+//!    it leaves with the namespace). The engine is not given the
+//!    parameter (the runtime refuses it), so jls does not show it;
 //! 7. `exec.start` lines (each `/bin/sh -c LINE`), then `command` (the
 //!    words after `command=` as they are) inside the jail, through the
 //!    runtime's enter path, waited for in the foreground like jail(8)
@@ -323,7 +326,7 @@ pub fn targets(inv: &Invocation) -> Result<Targets, (String, i32)> {
     let any_op = o.create || o.modify || o.remove || o.remove_plain || o.cleanup;
     // param=value words (the first operand has an `=`).
     if any_op && args.first().is_some_and(|a| a.contains('=')) {
-        if o.remove || o.remove_plain {
+        if (o.remove || o.remove_plain) && !(o.create || o.modify) {
             return Err(("-r takes jail names, not parameters".into(), 2));
         }
         let (words, argv) = match args.iter().position(|a| a.starts_with("command=")) {
@@ -707,10 +710,18 @@ impl Runner {
             }
             install::sparse(&root, name).map_err(|e| format!("{name}: install: {e}"))?;
         }
+        let ifaces = spec.params.list("vnet.interface");
+        if !ifaces.is_empty() && spec.params.str("vnet") != Some("new") {
+            return Err(format!("{name}: vnet.interface needs vnet = new"));
+        }
         self.run_host(spec, None, name, "exec.prestart")?;
+        // The interfaces are moved in below, as jail(8) does after
+        // exec.created; the runtime is not asked to.
+        let mut params = spec.params.clone();
+        params.remove("vnet.interface");
         let id = self
             .zones
-            .jail_set(&self.caller, spec.params.clone(), JailFlags::CREATE)
+            .jail_set(&self.caller, params, JailFlags::CREATE)
             .await
             .map_err(|e| prefixed(name, &e))?;
         done.push(Done::Jail(id));
@@ -726,6 +737,16 @@ impl Runner {
         }
         self.created.push((id, spec.clone()));
         self.run_host(spec, Some(id), &name, "exec.created")?;
+        if !ifaces.is_empty() {
+            let attach = self
+                .zones
+                .jail_attach(&self.caller, id)
+                .await
+                .map_err(|e| prefixed(&name, &e))?;
+            for i in &ifaces {
+                self.vnet_interface(&name, i, attach.handle.zsched_pid)?;
+            }
+        }
         let mut inside: Vec<(String, Vec<String>)> = spec
             .params
             .list("exec.start")
@@ -774,6 +795,23 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// Give a host interface to the jail's network namespace (it comes
+    /// back, or goes with its peer, when the namespace ends).
+    fn vnet_interface(&self, name: &str, iface: &str, pid: u32) -> Result<(), Failure> {
+        self.verbose(format!("{name}: vnet.interface {iface}"));
+        let out = Command::new("ip")
+            .args(["link", "set", "dev", iface, "netns", &pid.to_string()])
+            .output()
+            .map_err(|e| format!("{name}: ip link: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{name}: vnet.interface {iface}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(())
     }
 
     fn mount(&self, name: &str, path: &str, line: &str) -> Result<PathBuf, Failure> {
