@@ -696,3 +696,78 @@ fn stop_timeout_exec_timeout_consolelog_and_vnet_interface() {
     assert!(inside && !on_host, "the interface is not in the jail");
     assert!(gone, "the veth pair outlived the jail's namespace");
 }
+
+#[test]
+fn users_clean_environments_ip_hostname_and_a_jail_command_timeout() {
+    let w = World::new("users");
+    let shared = w.path("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(
+        w.dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let s = shared.display();
+    // -U: jail commands as a user of the jail; exec.system_user for the host's.
+    let o = w.jail(&[
+        "-U",
+        "nobody",
+        "-c",
+        "name=jus",
+        "path=/",
+        "persist",
+        &format!("exec.start=id -u > {s}/inside"),
+        "exec.system_user=nobody",
+        &format!("exec.poststart=id -u > {s}/host"),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(
+        std::fs::read_to_string(shared.join("inside")).unwrap(),
+        "65534\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(shared.join("host")).unwrap(),
+        "65534\n"
+    );
+    // -l (exec.clean): no JID/JNAME/JPATH, PATH=/bin:/usr/bin.
+    let o = w.jail(&[
+        "-l",
+        "-c",
+        "name=jcn",
+        "path=/",
+        "persist",
+        &format!("exec.poststart=echo \"[$JNAME][$PATH]\" > {s}/clean"),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(
+        std::fs::read_to_string(shared.join("clean")).unwrap(),
+        "[][/bin:/usr/bin]\n"
+    );
+    // -h (ip_hostname): the hostname's addresses join ip4.addr.
+    let o = w.jail(&[
+        "-h",
+        "-c",
+        "name=jih",
+        "path=/",
+        "persist",
+        "host.hostname=localhost",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    let ips = w.jls(&["-j", "jih", "ip4.addr"]).out;
+    assert!(ips.contains("127.0.0.1"), "{ips}");
+    // exec.timeout also holds for a command inside the jail.
+    let start = std::time::Instant::now();
+    let o = w.jail(&[
+        "-c",
+        "name=jit",
+        "path=/",
+        "persist",
+        "exec.timeout=1",
+        "exec.start=sleep 30",
+    ]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.err, "jail: jit: sleep 30: timed out\n");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(w.jls(&["-j", "jit"]).code, 1);
+}

@@ -55,12 +55,14 @@
 //! that runs too long (`NAME: CMD: timed out`); `exec.consolelog`
 //! appends their output to a file. Jail commands run as
 //! `exec.jail_user` (`-U`; with `exec.system_jail_user` or `-u`, a host
-//! user entered by uid); `exec.timeout` is not applied to them.
+//! user entered by uid); on `exec.timeout` their process group is
+//! killed. `-l` is `exec.clean`; `-h` is `ip_hostname` (host.hostname's
+//! addresses, resolved at creation, join ip4.addr / ip6.addr).
 //!
 //! ## Limits of this implementation
 //!
 //! `-p LIMIT` is accepted and jails are handled one at a time (the
-//! default limit of 1); `-h` is accepted (addresses are not enforced).
+//! default limit of 1). Addresses are kept and shown, not enforced.
 //! The tool holds the (embedded) engine for its whole run, so while a
 //! foreground `command` runs, other tools on the same state directory
 //! need zoned.
@@ -71,11 +73,13 @@ use crate::error::Error;
 use crate::jailconf::{self, Config};
 use crate::param::{Params, Value};
 use crate::runtime::Handle;
+use crate::runtime::RuntimeError;
 use crate::runtime::linux::enter::{EnterOpts, run as enter_run};
 use crate::runtime::linux::install;
 use crate::tool::Common;
 use crate::zone::{Brand, ZoneId};
-use std::io::Write;
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -310,6 +314,12 @@ fn option_params(o: &Options, p: &mut Params) -> Result<(), Error> {
     }
     if let Some(u) = &o.jail_user {
         words.push(format!("exec.jail_user={u}"));
+    }
+    if o.login {
+        words.push("exec.clean=true".into());
+    }
+    if o.resolve {
+        words.push("ip_hostname=true".into());
     }
     let more = params_from_args(&words)?;
     for (k, v) in more.iter() {
@@ -639,16 +649,29 @@ impl Runner {
             None => None,
         };
         let log = Self::consolelog(spec)?;
+        let timeout = spec
+            .params
+            .int("exec.timeout")
+            .filter(|t| *t > 0)
+            .map(|t| Duration::from_secs(t as u64));
         for (shown, argv) in argvs {
             self.verbose(format!("{name}: run command in jail: {shown}"));
+            // The command line's own command, at a terminal: on a pty of
+            // the jail, relayed (an interactive shell gets job control).
+            let pty = log.is_none()
+                && !spec.argv.is_empty()
+                && argv == spec.argv
+                && std::io::stdin().is_terminal()
+                && std::io::stdout().is_terminal();
             let opts = EnterOpts {
                 command: argv,
                 user: user.clone(),
-                pty: false,
+                pty,
                 env: Self::env(spec, Some(jid), name),
             };
             let _ = std::io::stdout().flush();
-            let status = with_output_to(log.as_ref(), || enter_run(handle, &opts))
+            let status = with_output_to(log.as_ref(), || enter_timed(handle, opts, timeout))
+                .ok_or_else(|| format!("{name}: {shown}: timed out"))?
                 .map_err(|e| format!("{name}: {shown}: {}", e.message))?;
             if status != 0 {
                 return Err(if status > 128 {
@@ -719,6 +742,9 @@ impl Runner {
         // exec.created; the runtime is not asked to.
         let mut params = spec.params.clone();
         params.remove("vnet.interface");
+        if params.bool("ip_hostname") == Some(true) {
+            resolve_hostname(name, &mut params)?;
+        }
         let id = self
             .zones
             .jail_set(&self.caller, params, JailFlags::CREATE)
@@ -952,6 +978,34 @@ impl Runner {
     }
 }
 
+/// `ip_hostname`: add host.hostname's addresses to ip4.addr / ip6.addr.
+fn resolve_hostname(name: &str, p: &mut Params) -> Result<(), Failure> {
+    use std::net::ToSocketAddrs;
+    let Some(host) = p.str("host.hostname").map(str::to_string) else {
+        return Ok(());
+    };
+    let addrs = (host.as_str(), 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("{name}: host.hostname {host}: {e}"))?;
+    let (mut v4, mut v6) = (p.list("ip4.addr"), p.list("ip6.addr"));
+    for a in addrs {
+        let (list, ip) = match a.ip() {
+            std::net::IpAddr::V4(ip) => (&mut v4, ip.to_string()),
+            std::net::IpAddr::V6(ip) => (&mut v6, ip.to_string()),
+        };
+        if !list.contains(&ip) {
+            list.push(ip);
+        }
+    }
+    if !v4.is_empty() {
+        p.insert("ip4.addr", Value::List(v4));
+    }
+    if !v6.is_empty() {
+        p.insert("ip6.addr", Value::List(v6));
+    }
+    Ok(())
+}
+
 fn no_name(k: &str) -> String {
     match k.rsplit_once('.') {
         Some((h, l)) => format!("{h}.no{l}"),
@@ -1004,16 +1058,60 @@ fn unmount(p: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Processes of a zone other than its zsched, counted in its cgroups.
-pub fn user_procs(h: &Handle) -> usize {
-    let mut pids = std::collections::BTreeSet::new();
+/// Host pids of a zone's processes other than its zsched (its cgroups).
+fn zone_pids(h: &Handle) -> BTreeSet<u32> {
+    let mut pids = BTreeSet::new();
     for cg in &h.cgroups {
         if let Ok(t) = std::fs::read_to_string(cg.join("cgroup.procs")) {
             pids.extend(t.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
         }
     }
     pids.remove(&h.zsched_pid);
-    pids.len()
+    pids
+}
+
+/// Processes of a zone other than its zsched, counted in its cgroups.
+pub fn user_procs(h: &Handle) -> usize {
+    zone_pids(h).len()
+}
+
+/// A process's group and session (/proc/PID/stat, after the command).
+fn pgid_sid(pid: u32) -> Option<(u32, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+}
+
+/// Run a command in the zone; with a timeout, `None` when it ran too
+/// long: its process group is killed (the enter path makes the command
+/// a session leader, so its group is the command and what it started).
+fn enter_timed(
+    handle: &Handle,
+    opts: EnterOpts,
+    timeout: Option<Duration>,
+) -> Option<Result<i32, RuntimeError>> {
+    let Some(t) = timeout else {
+        return Some(enter_run(handle, &opts));
+    };
+    let before = zone_pids(handle);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let h = handle.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(enter_run(&h, &opts));
+    });
+    match rx.recv_timeout(t) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            for pid in zone_pids(handle).difference(&before) {
+                if pgid_sid(*pid) == Some((*pid, *pid)) {
+                    unsafe { libc::killpg(*pid as i32, libc::SIGKILL) };
+                }
+            }
+            let _ = rx.recv_timeout(Duration::from_secs(5));
+            None
+        }
+    }
 }
 
 /// Run `f` with our stdout and stderr sent to `log` (exec.consolelog):
