@@ -771,3 +771,53 @@ fn users_clean_environments_ip_hostname_and_a_jail_command_timeout() {
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(w.jls(&["-j", "jit"]).code, 1);
 }
+
+#[test]
+fn mount_and_mount_fstab_are_mounted_before_create_and_unmounted_after_remove() {
+    let w = World::new("mounts");
+    let (tmp, src, dst) = (w.path("t"), w.path("src"), w.path("dst"));
+    for d in [&tmp, &src, &dst] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(src.join("file"), "from the host\n").unwrap();
+    let fstab = w.path("fstab");
+    std::fs::write(
+        &fstab,
+        format!(
+            "# a comment\n{} {} nullfs ro 0 0\n",
+            src.display(),
+            dst.display()
+        ),
+    )
+    .unwrap();
+    let o = w.jail(&[
+        "-c",
+        "name=jmt",
+        "path=/",
+        "persist",
+        &format!("mount=tmpfs {} tmpfs rw,size=1m 0 0", tmp.display()),
+        &format!("mount.fstab={}", fstab.display()),
+        &format!("exec.start=cat {}/file", dst.display()),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(o.out, "jmt: created\nfrom the host\n");
+    let mounted = |p: &Path| {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some(p.to_str().unwrap()))
+    };
+    assert!(mounted(&tmp) && mounted(&dst));
+    // Read-only, as the fstab line says.
+    assert!(std::fs::write(dst.join("new"), "x").is_err());
+    // jexec as a user of the jail.
+    let o = w.run(JEXEC, &["-U", "nobody", "jmt", "id", "-u"]);
+    assert_eq!((o.code, o.out.as_str()), (0, "65534\n"), "{}", o.err);
+    let o = w.run(JEXEC, &["-u", "nobody", "jmt", "id", "-u"]);
+    assert_eq!((o.code, o.out.as_str()), (0, "65534\n"), "{}", o.err);
+    let o = w.run(JEXEC, &["-l", "jmt", "/bin/sh", "-c", "echo \"[$JNAME]\""]);
+    assert_eq!((o.code, o.out.as_str()), (0, "[]\n"), "{}", o.err);
+    let o = w.jail(&["-r", "jmt"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert!(!mounted(&tmp) && !mounted(&dst));
+}

@@ -240,6 +240,10 @@ pub fn parse_args(argv: &[String]) -> Result<Invocation, String> {
     })
 }
 
+/// Parameters the table marks as not enforced that this tool carries
+/// out itself.
+const DONE_HERE: &[&str] = &["ip_hostname"];
+
 /// One jail to act on.
 #[derive(Clone, Debug)]
 pub struct Spec {
@@ -266,7 +270,11 @@ impl Spec {
             name: j.name.clone(),
             params,
             argv: Vec::new(),
-            not_enforced: j.not_enforced(),
+            not_enforced: j
+                .not_enforced()
+                .into_iter()
+                .filter(|n| !DONE_HERE.contains(&n.as_str()))
+                .collect(),
             configured: true,
             implied: false,
         }
@@ -347,7 +355,7 @@ pub fn targets(inv: &Invocation) -> Result<Targets, (String, i32)> {
             }
             None => (&args[..], Vec::new()),
         };
-        let mut params = params_from_args(words).map_err(|e| failed(e.to_string()))?;
+        let mut params = words_to_params(words).map_err(|e| failed(e.to_string()))?;
         option_params(o, &mut params).map_err(|e| failed(e.to_string()))?;
         if !argv.is_empty() {
             params.insert("command", Value::List(argv.clone()));
@@ -436,6 +444,41 @@ pub fn targets(inv: &Invocation) -> Result<Targets, (String, i32)> {
     })
 }
 
+/// `param=value` words as jail(8) reads them: a list parameter given
+/// several times accumulates; its value is split at commas, except for
+/// the parameters whose values are whole lines (commands, fstab lines).
+fn words_to_params<S: AsRef<str>>(words: &[S]) -> Result<Params, Error> {
+    let mut p = Params::new();
+    for w in words {
+        let w = w.as_ref();
+        let one = match w.split_once('=') {
+            Some((n, v)) => {
+                let whole = n == "mount" || n == "command" || n.starts_with("exec.");
+                match crate::param::lookup(n) {
+                    Some(spec) if whole && spec.kind == crate::param::Kind::List => {
+                        let mut one = Params::new();
+                        one.insert(spec.name, Value::List(vec![v.to_string()]));
+                        one
+                    }
+                    _ => params_from_args(&[w])?,
+                }
+            }
+            None => params_from_args(&[w])?,
+        };
+        for (k, v) in one.iter() {
+            match (p.get(k), v) {
+                (Some(Value::List(old)), Value::List(new)) => {
+                    let mut all = old.clone();
+                    all.extend(new.iter().cloned());
+                    p.insert(k, Value::List(all));
+                }
+                _ => p.insert(k, v.clone()),
+            }
+        }
+    }
+    Ok(p)
+}
+
 fn direct_spec(params: Params, argv: Vec<String>) -> Spec {
     let name = params
         .str("name")
@@ -447,6 +490,7 @@ fn direct_spec(params: Params, argv: Vec<String>) -> Spec {
         not_enforced: params
             .not_enforced()
             .into_iter()
+            .filter(|n| !DONE_HERE.contains(n))
             .map(str::to_string)
             .collect(),
         params,
@@ -1187,6 +1231,27 @@ mod tests {
         assert_eq!(specs[0].name, "t1");
         assert_eq!(specs[0].argv, argv(&["/bin/sh", "-c", "echo hi"]));
         assert_eq!(specs[0].params.bool("persist"), Some(true));
+    }
+
+    #[test]
+    fn list_words_accumulate_and_command_lines_keep_their_commas() {
+        let p = words_to_params(&[
+            "ip4.addr=10.0.0.1,10.0.0.2",
+            "ip4.addr=10.0.0.3",
+            "exec.start=echo a,b",
+            "exec.start=echo c",
+            "mount=tmpfs /t tmpfs rw,size=1m 0 0",
+            "persist",
+        ])
+        .unwrap();
+        assert_eq!(
+            p.list("ip4.addr"),
+            argv(&["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+        );
+        assert_eq!(p.list("exec.start"), argv(&["echo a,b", "echo c"]));
+        assert_eq!(p.list("mount"), argv(&["tmpfs /t tmpfs rw,size=1m 0 0"]));
+        assert_eq!(p.bool("persist"), Some(true));
+        assert!(words_to_params(&["bogus=1"]).is_err());
     }
 
     #[test]
