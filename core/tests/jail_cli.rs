@@ -821,3 +821,36 @@ fn mount_and_mount_fstab_are_mounted_before_create_and_unmounted_after_remove() 
     assert_eq!(o.code, 0, "{}", o.err);
     assert!(!mounted(&tmp) && !mounted(&dst));
 }
+
+#[test]
+fn p_limit_creates_independent_jails_together_and_dependents_after() {
+    let w = World::new("parallel");
+    let conf = w.conf(
+        "par.conf",
+        "persist;\npath = /;\nexec.prestart = \"sleep 1\";\njpa { }\njpb { }\njpc { }\njpd { depend = jpa; }\n",
+    );
+    let start = std::time::Instant::now();
+    let o = w.jail(&["-f", &conf, "-p", "3", "-c"]);
+    let took = start.elapsed();
+    assert_eq!(o.code, 0, "{}", o.err);
+    let lines: Vec<&str> = o.out.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", o.out);
+    let at = |n: &str| {
+        lines
+            .iter()
+            .position(|l| *l == format!("{n}: created"))
+            .unwrap()
+    };
+    assert!(at("jpd") > at("jpa"), "{}", o.out);
+    // Three at once, then the dependent: about 2 s, not 4.
+    assert!(took < std::time::Duration::from_millis(3500), "{took:?}");
+    let o = w.jail(&["-f", &conf, "-r", "*"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(o.out.lines().count(), 4, "{}", o.out);
+    // One at a time (the default), in configuration and dependency order.
+    let start = std::time::Instant::now();
+    let o = w.jail(&["-f", &conf, "-c", "jpa", "jpd"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert_eq!(o.out, "jpa: created\njpd: created\n");
+    assert!(start.elapsed() >= std::time::Duration::from_secs(2));
+}

@@ -4,6 +4,7 @@
 //! errors as `jail: message`, exit 0, 1 (something failed) or 2 (usage).
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 use zones::engine::{JailFlags, JailKey};
 use zones::error::Error;
 use zones::jailconf::{self as select, import_rc};
@@ -64,13 +65,18 @@ async fn main() {
         .open()
         .await
         .unwrap_or_else(|e| die(TOOL, e, exit::FAILED));
-    let mut runner = Runner::new(zones, o.clone());
-    let ok = match t {
-        Targets::Direct(specs) => direct(&mut runner, &inv, specs).await,
-        Targets::Configured { specs, others, .. } => {
-            configured(&mut runner, &inv, specs, others).await
-        }
-    };
+    let runner = Rc::new(Runner::new(zones, o.clone()));
+    let local = tokio::task::LocalSet::new();
+    let ok = local
+        .run_until(async {
+            match t {
+                Targets::Direct(specs) => direct(&runner, &inv, specs).await,
+                Targets::Configured { specs, others, .. } => {
+                    configured(&runner, &inv, specs, others).await
+                }
+            }
+        })
+        .await;
     if let Some(f) = &o.jid_file
         && let Err(e) = runner.write_jid_file(f)
     {
@@ -85,7 +91,7 @@ fn fail(msg: impl std::fmt::Display) -> bool {
 }
 
 /// Jails given as `param=value` words or in the legacy form.
-async fn direct(r: &mut Runner, inv: &Invocation, specs: Vec<Spec>) -> bool {
+async fn direct(r: &Runner, inv: &Invocation, specs: Vec<Spec>) -> bool {
     let o = &inv.opts;
     let mut ok = true;
     for spec in specs {
@@ -111,7 +117,7 @@ async fn direct(r: &mut Runner, inv: &Invocation, specs: Vec<Spec>) -> bool {
 }
 
 /// `-m` (with `-r`: restart when a parameter cannot change).
-async fn modify(r: &mut Runner, inv: &Invocation, spec: &Spec, id: ZoneId) -> bool {
+async fn modify(r: &Runner, inv: &Invocation, spec: &Spec, id: ZoneId) -> bool {
     match r.update(spec, id, &spec.name).await {
         Ok(()) => true,
         Err(Error::Unchangeable { .. }) if inv.opts.remove => {
@@ -135,6 +141,7 @@ fn kept_spec(id: ZoneId, params: zones::param::Params) -> Spec {
         not_enforced: Vec::new(),
         configured: false,
         implied: false,
+        deps: Vec::new(),
     }
 }
 
@@ -161,7 +168,7 @@ async fn running(r: &Runner) -> Vec<(ZoneId, zones::param::Params)> {
 
 /// Jails of the configuration (and, for removal, running ones named).
 async fn configured(
-    r: &mut Runner,
+    r: &Rc<Runner>,
     inv: &Invocation,
     specs: Vec<Spec>,
     others: Vec<String>,
@@ -235,18 +242,62 @@ async fn configured(
             }
         }
     }
-    if o.create || o.modify {
+    if (o.create || o.modify) && o.limit == 1 {
         for spec in &specs {
-            let running = r.find(spec).await;
-            ok &= match running {
-                // A dependency that already runs is left as it is.
-                Some(_) if spec.implied => true,
-                Some((id, _)) if o.modify => modify(r, inv, spec, id).await,
-                Some(_) => fail(format!("{}: already exists", spec.name)),
-                None if o.create => r.create(spec).await.map(drop).map_or_else(fail, |_| true),
-                None => fail(format!("\"{}\" not found", spec.name)),
-            };
+            ok &= create_one(r, inv, spec).await;
         }
+    } else if o.create || o.modify {
+        ok &= in_parallel(r, inv, specs).await;
+    }
+    ok
+}
+
+/// Create (or modify) one configured jail.
+async fn create_one(r: &Runner, inv: &Invocation, spec: &Spec) -> bool {
+    let o = &inv.opts;
+    match r.find(spec).await {
+        // A dependency that already runs is left as it is.
+        Some(_) if spec.implied => true,
+        Some((id, _)) if o.modify => modify(r, inv, spec, id).await,
+        Some(_) => fail(format!("{}: already exists", spec.name)),
+        None if o.create => r.create(spec).await.map(drop).map_or_else(fail, |_| true),
+        None => fail(format!("\"{}\" not found", spec.name)),
+    }
+}
+
+/// `-p LIMIT` above 1 (0: no limit): the jails whose dependencies are
+/// done go together, at most LIMIT at a time.
+async fn in_parallel(r: &Rc<Runner>, inv: &Invocation, specs: Vec<Spec>) -> bool {
+    let limit = match inv.opts.limit {
+        0 => usize::MAX,
+        n => n,
+    };
+    let names: BTreeSet<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let mut finished: BTreeSet<String> = BTreeSet::new();
+    let mut left = specs;
+    let mut ok = true;
+    while !left.is_empty() {
+        let (ready, rest): (Vec<Spec>, Vec<Spec>) = left.into_iter().partition(|s| {
+            s.deps
+                .iter()
+                .all(|d| !names.contains(d) || finished.contains(d))
+        });
+        if ready.is_empty() {
+            // Dependencies are acyclic (the parser checks): not reached.
+            return false;
+        }
+        for chunk in ready.chunks(limit) {
+            let mut set = tokio::task::JoinSet::new();
+            for spec in chunk {
+                let (r, inv, spec) = (r.clone(), inv.clone(), spec.clone());
+                set.spawn_local(async move { create_one(&r, &inv, &spec).await });
+            }
+            while let Some(done) = set.join_next().await {
+                ok &= done.unwrap_or(false);
+            }
+        }
+        finished.extend(ready.into_iter().map(|s| s.name));
+        left = rest;
     }
     ok
 }

@@ -61,8 +61,15 @@
 //!
 //! ## Limits of this implementation
 //!
-//! `-p LIMIT` is accepted and jails are handled one at a time (the
-//! default limit of 1). Addresses are kept and shown, not enforced.
+//! `-p LIMIT` bounds how many jails of the configuration are created at
+//! once (each runs one command at a time, so it bounds the commands
+//! too): 1, the default here, goes one jail at a time in dependency
+//! order; with more (0: no bound), the jails whose dependencies are up
+//! start together. Removal goes one jail at a time. While a jail's
+//! command writes to its `exec.consolelog`, the output of commands of
+//! other jails running at that moment inside their jails lands there
+//! too (the enter path gives a command our own stdout and stderr).
+//! Addresses are kept and shown, not enforced.
 //! The tool holds the (embedded) engine for its whole run, so while a
 //! foreground `command` runs, other tools on the same state directory
 //! need zoned.
@@ -260,6 +267,8 @@ pub struct Spec {
     /// Not named itself, but a dependency (or dependent) of a jail that
     /// is: skipped when it already runs (creation) or is gone (removal).
     pub implied: bool,
+    /// The configured jails it depends on (`depend`, and its parent).
+    pub deps: Vec<String>,
 }
 
 impl Spec {
@@ -277,6 +286,7 @@ impl Spec {
                 .collect(),
             configured: true,
             implied: false,
+            deps: Vec::new(),
         }
     }
 
@@ -424,6 +434,11 @@ pub fn targets(inv: &Invocation) -> Result<Targets, (String, i32)> {
         .map(|&i| {
             let mut s = Spec::from_jail(&config.jails[i]);
             s.implied = !sel.jails.contains(&i);
+            s.deps = config
+                .dependencies(i)
+                .into_iter()
+                .map(|d| config.jails[d].name.clone())
+                .collect();
             s
         })
         .collect();
@@ -497,6 +512,7 @@ fn direct_spec(params: Params, argv: Vec<String>) -> Spec {
         argv,
         configured: false,
         implied: false,
+        deps: Vec::new(),
     }
 }
 
@@ -512,8 +528,20 @@ pub struct Runner {
     pub caller: Caller,
     pub opts: Options,
     /// Jails created (jid, spec) for `-J`.
-    pub created: Vec<(ZoneId, Spec)>,
+    pub created: std::sync::Mutex<Vec<(ZoneId, Spec)>>,
+    cmds: Cmds,
 }
+
+/// Runs a jail's commands (blocking: on the host with /bin/sh, in the
+/// jail through the enter path); the runner calls it on tokio's blocking
+/// pool, so several jails may run commands at once (`-p`).
+#[derive(Clone, Copy, Debug)]
+pub struct Cmds {
+    pub verbose: bool,
+}
+
+/// Our stdout and stderr are redirected for one jail command at a time.
+static CONSOLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `NAME: message` of a failed step.
 type Failure = String;
@@ -523,8 +551,11 @@ impl Runner {
         Runner {
             zones,
             caller: Caller::ROOT,
+            cmds: Cmds {
+                verbose: opts.verbose,
+            },
             opts,
-            created: Vec::new(),
+            created: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -559,6 +590,58 @@ impl Runner {
             .jail_get(&self.caller, &spec.key(), JailFlags::default())
             .await
             .ok()
+    }
+
+    /// Host commands of one parameter, on the blocking pool.
+    async fn host(
+        &self,
+        spec: &Spec,
+        jid: Option<ZoneId>,
+        name: &str,
+        param: &str,
+    ) -> Result<(), Failure> {
+        if spec.params.list(param).is_empty() {
+            return Ok(());
+        }
+        let (c, spec, name, param) = (self.cmds, spec.clone(), name.to_string(), param.to_string());
+        tokio::task::spawn_blocking(move || c.run_host(&spec, jid, &name, &param))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+    }
+
+    /// Commands inside the jail, on the blocking pool.
+    async fn inside(
+        &self,
+        spec: &Spec,
+        jid: ZoneId,
+        name: &str,
+        handle: &Handle,
+        argvs: Vec<(String, Vec<String>)>,
+    ) -> Result<(), Failure> {
+        let (c, spec, name, handle) = (self.cmds, spec.clone(), name.to_string(), handle.clone());
+        tokio::task::spawn_blocking(move || c.run_inside(&spec, jid, &name, &handle, argvs))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+    }
+
+    /// Run the host commands of one parameter, in order (blocking).
+    pub fn run_host(
+        &self,
+        spec: &Spec,
+        jid: Option<ZoneId>,
+        name: &str,
+        param: &str,
+    ) -> Result<(), Failure> {
+        self.cmds.run_host(spec, jid, name, param)
+    }
+}
+
+impl Cmds {
+    fn verbose(&self, msg: String) {
+        if self.verbose {
+            println!("{msg}");
+            let _ = std::io::stdout().flush();
+        }
     }
 
     /// The environment jail(8) gives its commands.
@@ -727,9 +810,11 @@ impl Runner {
         }
         Ok(())
     }
+}
 
+impl Runner {
     /// Create one jail: jail(8)'s whole sequence (module comment).
-    pub async fn create(&mut self, spec: &Spec) -> Result<ZoneId, Failure> {
+    pub async fn create(&self, spec: &Spec) -> Result<ZoneId, Failure> {
         let name = spec.name.clone();
         if self.find(spec).await.is_some() {
             return Err(format!("{name}: already exists"));
@@ -746,12 +831,12 @@ impl Runner {
     }
 
     async fn create_steps(
-        &mut self,
+        &self,
         spec: &Spec,
         name: &str,
         done: &mut Vec<Done>,
     ) -> Result<ZoneId, Failure> {
-        self.run_host(spec, None, name, "exec.prepare")?;
+        self.host(spec, None, name, "exec.prepare").await?;
         for line in fstab_lines(spec)? {
             let point = self.mount(name, &spec.path(), &line)?;
             done.push(Done::Mount(point));
@@ -781,7 +866,7 @@ impl Runner {
         if !ifaces.is_empty() && spec.params.str("vnet") != Some("new") {
             return Err(format!("{name}: vnet.interface needs vnet = new"));
         }
-        self.run_host(spec, None, name, "exec.prestart")?;
+        self.host(spec, None, name, "exec.prestart").await?;
         // The interfaces are moved in below, as jail(8) does after
         // exec.created; the runtime is not asked to.
         let mut params = spec.params.clone();
@@ -805,8 +890,8 @@ impl Runner {
         if self.opts.print_jid {
             println!("{}", id.0);
         }
-        self.created.push((id, spec.clone()));
-        self.run_host(spec, Some(id), &name, "exec.created")?;
+        self.created.lock().unwrap().push((id, spec.clone()));
+        self.host(spec, Some(id), &name, "exec.created").await?;
         if !ifaces.is_empty() {
             let attach = self
                 .zones
@@ -839,9 +924,9 @@ impl Runner {
                 .jail_attach(&self.caller, id)
                 .await
                 .map_err(|e| prefixed(&name, &e))?;
-            self.run_inside(spec, id, &name, &attach.handle, inside)?;
+            self.inside(spec, id, &name, &attach.handle, inside).await?;
         }
-        self.run_host(spec, Some(id), &name, "exec.poststart")?;
+        self.host(spec, Some(id), &name, "exec.poststart").await?;
         // Not persist and nothing left running: gone, as on FreeBSD.
         if spec.params.bool("persist") != Some(true)
             && let Ok(attach) = self.zones.jail_attach(&self.caller, id).await
@@ -918,14 +1003,14 @@ impl Runner {
     /// Remove one running jail: jail(8)'s removal sequence; `plain`
     /// (`-R`) skips every command.
     pub async fn remove(
-        &mut self,
+        &self,
         spec: &Spec,
         id: ZoneId,
         name: &str,
         plain: bool,
     ) -> Result<(), Failure> {
         if !plain {
-            self.run_host(spec, Some(id), name, "exec.prestop")?;
+            self.host(spec, Some(id), name, "exec.prestop").await?;
             let stop: Vec<(String, Vec<String>)> = spec
                 .params
                 .list("exec.stop")
@@ -935,7 +1020,7 @@ impl Runner {
             if !stop.is_empty()
                 && let Ok(attach) = self.zones.jail_attach(&self.caller, id).await
             {
-                self.run_inside(spec, id, name, &attach.handle, stop)?;
+                self.inside(spec, id, name, &attach.handle, stop).await?;
             }
             let timeout = spec.params.int("stop.timeout").unwrap_or(10);
             if timeout > 0 {
@@ -996,7 +1081,7 @@ impl Runner {
     /// Write the `-J` file: one line per created jail.
     pub fn write_jid_file(&self, path: &Path) -> std::io::Result<()> {
         let mut out = String::new();
-        for (id, spec) in &self.created {
+        for (id, spec) in self.created.lock().unwrap().iter() {
             out.push_str(&format!("jid={}", id.0));
             for (k, v) in spec.params.iter().filter(|(k, _)| *k != "jid") {
                 out.push(' ');
@@ -1163,6 +1248,7 @@ fn enter_timed(
 /// single-threaded while it does this.
 fn with_output_to<T>(log: Option<&std::fs::File>, f: impl FnOnce() -> T) -> T {
     let Some(log) = log else { return f() };
+    let _one = CONSOLE.lock().unwrap_or_else(|e| e.into_inner());
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     let saved: Vec<(i32, i32)> = [1, 2]
