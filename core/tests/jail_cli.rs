@@ -416,6 +416,14 @@ fn a_file_with_an_error_creates_nothing_and_exits_1() {
     assert!(o.err.contains(&format!("{conf} line 3")), "{}", o.err);
     assert_eq!(w.jls(&["-j", "jok"]).code, 1);
     assert!(w.state_records().is_empty());
+    // Nor does it change or remove anything.
+    let o = w.jail(&["-c", "name=jkeep", "path=/", "persist", "host.hostname=k1"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    for op in ["-r", "-m", "-rc"] {
+        let o = w.jail(&["-f", &conf, op, "jkeep"]);
+        assert_eq!((o.code, o.out.as_str()), (1, ""), "{op}: {}", o.err);
+    }
+    assert_eq!(w.jls(&["-j", "jkeep", "host.hostname"]).out, "k1\n");
     let conf = w.conf("unknown.conf", "jok { path = /; persist; no.such = 1; }\n");
     let o = w.jail(&["-f", &conf, "-c"]);
     assert_eq!(o.code, 1);
