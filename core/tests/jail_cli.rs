@@ -400,6 +400,26 @@ fn a_failed_exec_prestart_leaves_nothing_behind() {
         !mounts.contains(&mnt.display().to_string()),
         "still mounted"
     );
+    // A failure after the jail exists removes it again.
+    let o = w.jail(&[
+        "-c",
+        "name=jfc",
+        "path=/",
+        "persist",
+        &format!("mount=tmpfs {} tmpfs rw 0 0", mnt.display()),
+        "exec.created=exit 3",
+    ]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.out, "jfc: created\n");
+    assert_eq!(o.err, "jail: jfc: exit 3: failed\n");
+    assert_eq!(w.jls(&["-j", "jfc"]).code, 1);
+    assert!(w.zone_cgroups().is_empty(), "{:?}", w.zone_cgroups());
+    assert!(w.state_records().is_empty(), "{:?}", w.state_records());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(&mnt.display().to_string()),
+        "still mounted"
+    );
 }
 
 #[test]
