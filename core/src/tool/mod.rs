@@ -12,6 +12,7 @@
 //! back to its environment variable and then its default; when no daemon
 //! answers, the engine runs in-process ([`crate::api::open`]).
 
+pub mod jail;
 pub mod jls;
 pub mod zoneadm;
 

@@ -1,0 +1,143 @@
+//! jexec(8): run a command in a jail (cli.md).
+//! `jexec [-l] [-u USER | -U USER] JAIL COMMAND ...`: JAIL is a jid or a
+//! name. `-u` names a user of the host (its uid is used inside), `-U` a
+//! user of the jail; `-l` runs the command in a clean environment as a
+//! login would (the enter path always starts from one). Without a
+//! command, the user's shell. The exit status is the command's.
+
+use std::io::IsTerminal;
+use zones::engine::{Caller, JailFlags, JailKey};
+use zones::runtime::linux::enter::{EnterOpts, run};
+use zones::tool::{Common, die, exit};
+use zones::zone::ZoneId;
+
+const TOOL: &str = "jexec";
+const USAGE: &str = "usage: jexec [-l] [-u username | -U username] jail [command ...]";
+
+fn usage() -> ! {
+    eprintln!("{USAGE}");
+    std::process::exit(exit::USAGE)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut common = Common::default();
+    let (mut host_user, mut jail_user) = (None::<String>, None::<String>);
+    let mut i = 0;
+    while i < argv.len() {
+        let arg = &argv[i];
+        if arg == "--" {
+            i += 1;
+            break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            let (k, inline) = match long.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_string())),
+                None => (long, None),
+            };
+            let mut val = || {
+                inline.clone().unwrap_or_else(|| {
+                    i += 1;
+                    argv.get(i).cloned().unwrap_or_else(|| usage())
+                })
+            };
+            match k {
+                "help" => {
+                    println!("{USAGE}");
+                    std::process::exit(exit::OK);
+                }
+                "version" => {
+                    println!("jexec {}", env!("CARGO_PKG_VERSION"));
+                    std::process::exit(exit::OK);
+                }
+                "socket" => common.socket = Some(val().into()),
+                "state-dir" => common.state_dir = Some(val().into()),
+                "cgroup-root" => common.cgroup_root = Some(val()),
+                "config" => common.config = Some(val().into()),
+                _ => usage(),
+            }
+            i += 1;
+            continue;
+        }
+        let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
+            break;
+        };
+        for (at, c) in cluster.char_indices() {
+            match c {
+                'l' => {}
+                'u' | 'U' => {
+                    let rest = &cluster[at + 1..];
+                    let v = if rest.is_empty() {
+                        i += 1;
+                        argv.get(i).cloned().unwrap_or_else(|| usage())
+                    } else {
+                        rest.to_string()
+                    };
+                    if c == 'u' {
+                        host_user = Some(v);
+                    } else {
+                        jail_user = Some(v);
+                    }
+                    break;
+                }
+                _ => usage(),
+            }
+        }
+        i += 1;
+    }
+    if host_user.is_some() && jail_user.is_some() {
+        usage();
+    }
+    let Some(jail) = argv.get(i).cloned() else {
+        usage()
+    };
+    let command: Vec<String> = argv[i + 1..].to_vec();
+    let caller = Caller {
+        uid: unsafe { libc::geteuid() },
+        zone: ZoneId::GLOBAL,
+    };
+    if caller.uid != 0 {
+        die(TOOL, "jail_attach: Operation not permitted", exit::FAILED);
+    }
+    // -u: a user of the host, entered by its uid.
+    let user = match host_user {
+        Some(u) => match nix::unistd::User::from_name(&u) {
+            Ok(Some(pw)) => Some(pw.uid.as_raw().to_string()),
+            _ => die(TOOL, format!("{u}: no such user"), exit::FAILED),
+        },
+        None => jail_user,
+    };
+    let zones = common
+        .open()
+        .await
+        .unwrap_or_else(|e| die(TOOL, e, exit::FAILED));
+    let key = match jail.parse::<u32>() {
+        Ok(id) => JailKey::Jid(ZoneId(id)),
+        Err(_) => JailKey::Name(jail.clone()),
+    };
+    let (id, _) = zones
+        .jail_get(&caller, &key, JailFlags::default())
+        .await
+        .unwrap_or_else(|_| die(TOOL, format!("jail \"{jail}\" not found"), exit::FAILED));
+    let attach = zones
+        .jail_attach(&caller, id)
+        .await
+        .unwrap_or_else(|e| die(TOOL, format!("jail_attach({}): {e}", id.0), exit::FAILED));
+    let _hold = zones.hold(id).await.ok();
+    let pty = command.is_empty() && std::io::stdin().is_terminal();
+    let opts = EnterOpts {
+        command,
+        user,
+        pty,
+        env: Vec::new(),
+    };
+    let handle = attach.handle.clone();
+    let status = tokio::task::spawn_blocking(move || run(&handle, &opts))
+        .await
+        .unwrap_or_else(|e| die(TOOL, e, exit::FAILED))
+        .unwrap_or_else(|e| die(TOOL, format!("{jail}: {e}"), exit::FAILED));
+    drop(_hold);
+    drop(zones);
+    std::process::exit(status);
+}
