@@ -31,7 +31,7 @@ fn main() {
         let t = Instant::now();
         let h = z.rt.ready(&z.spec).expect("ready");
         let t_ready = t.elapsed();
-        z.rt.boot(&z.spec, &h).expect("boot");
+        z.rt.boot(&z.spec, &h, true).expect("boot");
         if std::env::var_os("ZONES_BENCH_PHASES").is_some() {
             eprintln!("ready {t_ready:?} booted {:?}", t.elapsed());
         }

@@ -118,7 +118,7 @@ impl TestZone {
     }
 
     pub fn boot(&mut self) -> Result<u32, zones::runtime::RuntimeError> {
-        let pid = self.rt.boot(&self.spec, self.handle())?;
+        let pid = self.rt.boot(&self.spec, self.handle(), true)?;
         self.handle.as_mut().unwrap().init_pid = pid;
         Ok(pid)
     }

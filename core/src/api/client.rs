@@ -171,9 +171,19 @@ impl Zones {
     }
 
     pub async fn boot(&self, caller: &Caller, id: ZoneId) -> Result<Booted, Error> {
+        self.boot_with(caller, id, true).await
+    }
+
+    /// Boot with or without init (see [`Engine::boot_with`]).
+    pub async fn boot_with(
+        &self,
+        caller: &Caller,
+        id: ZoneId,
+        init: bool,
+    ) -> Result<Booted, Error> {
         match self {
-            Zones::Embedded(e) => e.boot(caller, id).await,
-            Zones::Daemon(c) => booted(c.call(Request::Boot { id }).await?),
+            Zones::Embedded(e) => e.boot_with(caller, id, init).await,
+            Zones::Daemon(c) => booted(c.call(Request::Boot { id, init }).await?),
         }
     }
 

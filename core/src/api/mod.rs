@@ -75,6 +75,9 @@ pub enum Request {
     },
     Boot {
         id: ZoneId,
+        /// Start init (default); false: jail(8)'s way, see Engine::boot_with.
+        #[serde(default = "yes")]
+        init: bool,
     },
     Shutdown {
         id: ZoneId,
@@ -147,6 +150,10 @@ impl Request {
                 | Request::JailGet { .. }
         )
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// [`JailKey`] on the wire.

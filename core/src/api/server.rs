@@ -223,7 +223,7 @@ async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer,
         Request::Create { params } => Answer::Id {
             id: engine.create(&caller, params).await?,
         },
-        Request::Boot { id } => engine.boot(&caller, id).await?.into(),
+        Request::Boot { id, init } => engine.boot_with(&caller, id, init).await?.into(),
         Request::Shutdown { id } => {
             engine.shutdown(&caller, id).await?;
             Answer::Unit

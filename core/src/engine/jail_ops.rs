@@ -85,11 +85,13 @@ impl Engine {
         }
         let found = self.find_jail(caller, &params, flags.has(JailFlags::DYING))?;
         match found {
-            Some((uniqid, _)) if flags.has(JailFlags::UPDATE) => {
-                self.jail_update(uniqid, params).await?;
-                Ok(self
+            Some((uniqid, label)) if flags.has(JailFlags::UPDATE) => {
+                let id = self
                     .with_zone(uniqid, |z| z.id)
-                    .ok_or(Error::NoSuchZone("(gone)".into()))?)
+                    .ok_or(Error::NoSuchZone(label))?;
+                // The jail may be gone afterwards (nopersist on an empty one).
+                self.jail_update(uniqid, params).await?;
+                Ok(id)
             }
             Some((_, label)) => Err(Error::Exists(label)),
             None if flags.has(JailFlags::CREATE) => self.create(caller, params).await,
@@ -194,6 +196,21 @@ impl Engine {
             (z.handle.clone().filter(|_| live), changed)
         };
         self.persist(uniqid);
+        // jail(8)'s way: a jail made persist while its commands ran, then
+        // not persist, ends at once if nothing runs in it any more.
+        if changed.bool("persist") == Some(false)
+            && let Some(h) = handle.clone()
+        {
+            let rt = self.inner.runtime.clone();
+            let id = self.with_zone(uniqid, |z| z.id).unwrap_or(ZoneId::GLOBAL);
+            let running = self.with_zone(uniqid, |z| z.status == Status::Running) == Some(true);
+            let cred = tokio::task::spawn_blocking(move || rt.refs(id, &h).cred)
+                .await
+                .unwrap_or(1);
+            if running && cred == 0 {
+                self.halt_uniqid(&super::Caller::ROOT, uniqid).await?;
+            }
+        }
         if let Some(h) = handle {
             let rt = self.inner.runtime.clone();
             let name = uniqid.to_string();

@@ -110,6 +110,19 @@ impl Engine {
 
     /// Boot a ready zone: ready → booting → running.
     pub async fn boot(&self, caller: &Caller, id: ZoneId) -> Result<Booted, Error> {
+        self.boot_with(caller, id, true).await
+    }
+
+    /// Boot, starting init or not. Without init (jail(8), which runs
+    /// exec.start and command itself) the zone is running from now on, and
+    /// a jail that is not `persist` ends when the last process that entered
+    /// it leaves.
+    pub async fn boot_with(
+        &self,
+        caller: &Caller,
+        id: ZoneId,
+        start_init: bool,
+    ) -> Result<Booted, Error> {
         caller.require_root()?;
         let start = Instant::now();
         let (uniqid, _op) = self.lock_zone(caller, id, false).await?;
@@ -125,7 +138,7 @@ impl Engine {
         let spec = self.spec(uniqid).expect("locked");
         let handle = self.handle_of(uniqid);
         let rt = self.inner.runtime.clone();
-        let booted = tokio::task::spawn_blocking(move || rt.boot(&spec, &handle))
+        let booted = tokio::task::spawn_blocking(move || rt.boot(&spec, &handle, start_init))
             .await
             .unwrap_or_else(|e| Err(RuntimeError::new("boot", e.to_string())));
         match booted {

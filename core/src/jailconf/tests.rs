@@ -675,11 +675,11 @@ fn example_files_exhibit() {
         "name=host|path=/var/lib/zones/roots/host|brand=sparse|persist|\
          exec.prepare=\"mkdir -p /var/lib/zones/roots/host\"|host.hostname=host|children.max=2|\
          zone.max-processes=200\n\
-         name=host.app|path=/var/lib/zones/roots/host.app|brand=sparse|persist|\
-         exec.prepare=\"mkdir -p /var/lib/zones/roots/host.app\"|host.hostname=app|\
+         name=host.app|path=/var/lib/zones/roots/host/jails/app|brand=sparse|persist|\
+         exec.prepare=\"mkdir -p /var/lib/zones/roots/host/jails/app\"|host.hostname=app|\
          zone.max-processes=50\n\
-         name=host.worker|path=/var/lib/zones/roots/host.worker|brand=sparse|persist|\
-         exec.prepare=\"mkdir -p /var/lib/zones/roots/host.worker\"|host.hostname=worker|\
+         name=host.worker|path=/var/lib/zones/roots/host/jails/worker|brand=sparse|persist|\
+         exec.prepare=\"mkdir -p /var/lib/zones/roots/host/jails/worker\"|host.hostname=worker|\
          children.max=0\n"
     );
 }

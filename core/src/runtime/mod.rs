@@ -132,7 +132,11 @@ pub trait Runtime: Send + Sync + 'static {
 
     /// Start init (or the jail's exec.start / command); returns the host
     /// pid of init (0 when the zone runs no init, e.g. a jail with neither).
-    fn boot(&self, spec: &ZoneSpec, handle: &Handle) -> Result<u32, RuntimeError>;
+    /// Without `start_init` the zone is only marked booted: processes that
+    /// enter it later (jail(8) runs exec.start itself) make it live, and
+    /// the last of them leaving makes it empty.
+    fn boot(&self, spec: &ZoneSpec, handle: &Handle, start_init: bool)
+    -> Result<u32, RuntimeError>;
 
     /// Stop every user process: SIGTERM, up to `timeout`, then SIGKILL.
     /// Returns when none is left.

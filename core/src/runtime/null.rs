@@ -62,8 +62,13 @@ impl Runtime for NullRuntime {
             ..Default::default()
         })
     }
-    fn boot(&self, _spec: &ZoneSpec, _handle: &Handle) -> Result<u32, RuntimeError> {
-        Ok(self.pid())
+    fn boot(
+        &self,
+        _spec: &ZoneSpec,
+        _handle: &Handle,
+        start_init: bool,
+    ) -> Result<u32, RuntimeError> {
+        Ok(if start_init { self.pid() } else { 0 })
     }
     fn shutdown(&self, _handle: &Handle, _timeout: Duration) -> Result<(), RuntimeError> {
         Ok(())

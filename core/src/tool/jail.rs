@@ -871,6 +871,10 @@ impl Runner {
         // exec.created; the runtime is not asked to.
         let mut params = spec.params.clone();
         params.remove("vnet.interface");
+        // As jail(8): persist while the commands run; dropped at the end
+        // when the configuration does not ask for it.
+        let persist = params.bool("persist") == Some(true);
+        params.insert("persist", crate::param::Value::Bool(true));
         if params.bool("ip_hostname") == Some(true) {
             resolve_hostname(name, &mut params)?;
         }
@@ -892,6 +896,12 @@ impl Runner {
         }
         self.created.lock().unwrap().push((id, spec.clone()));
         self.host(spec, Some(id), &name, "exec.created").await?;
+        // The jail is live from now on: what enters it runs it, and a jail
+        // that is not persist ends when the last of those leaves.
+        self.zones
+            .boot_with(&self.caller, id, false)
+            .await
+            .map_err(|e| prefixed(&name, &e))?;
         if !ifaces.is_empty() {
             let attach = self
                 .zones
@@ -927,13 +937,16 @@ impl Runner {
             self.inside(spec, id, &name, &attach.handle, inside).await?;
         }
         self.host(spec, Some(id), &name, "exec.poststart").await?;
-        // Not persist and nothing left running: gone, as on FreeBSD.
-        if spec.params.bool("persist") != Some(true)
-            && let Ok(attach) = self.zones.jail_attach(&self.caller, id).await
-            && user_procs(&attach.handle) == 0
-        {
-            self.verbose(format!("{name}: no process left; removing"));
-            let _ = self.zones.jail_remove(&self.caller, id).await;
+        // Not persist: the jail ends when nothing runs in it any more (at
+        // once, if nothing does now).
+        if !persist {
+            let mut p = crate::param::Params::new();
+            p.insert("jid", crate::param::Value::Int(id.0 as i64));
+            p.insert("persist", crate::param::Value::Bool(false));
+            self.zones
+                .jail_set(&self.caller, p, JailFlags::UPDATE)
+                .await
+                .map_err(|e| prefixed(&name, &e))?;
         }
         Ok(id)
     }

@@ -377,7 +377,16 @@ impl Runtime for LinuxRuntime {
         Ok(handle)
     }
 
-    fn boot(&self, spec: &ZoneSpec, handle: &Handle) -> Result<u32, RuntimeError> {
+    fn boot(
+        &self,
+        spec: &ZoneSpec,
+        handle: &Handle,
+        start_init: bool,
+    ) -> Result<u32, RuntimeError> {
+        if !start_init {
+            request(&handle.control, "run", Some(Duration::from_secs(10)))?;
+            return Ok(0);
+        }
         let params = serde_json::to_string(&spec.params)
             .map_err(|e| RuntimeError::new("boot", format!("parameters: {e}")))?;
         let v = request(

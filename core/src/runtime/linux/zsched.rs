@@ -265,6 +265,14 @@ impl Zsched {
                 }
                 self.boot().map(|p| p.to_string())
             }
+            // Booted without an init: whoever enters makes the zone live.
+            "run" => {
+                self.booted = true;
+                // Not empty before anything entered: the first process
+                // arms the event.
+                self.empty_told = true;
+                Ok(String::new())
+            }
             "shutdown" => {
                 let secs: u64 = arg.trim().parse().unwrap_or(10);
                 self.stopped = true;
