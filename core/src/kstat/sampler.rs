@@ -9,8 +9,8 @@
 //!
 //! ## Per zone
 //!
-//! The sampler keeps, per zone id: which cgroup directory answers what
-//! ([`CgroupSet`], detected once), the load-average state ([`LoadAvg`]),
+//! The sampler keeps, per zone id: the zone's cgroup files, detected and
+//! opened once ([`CgroupReader`]), the load-average state ([`LoadAvg`]),
 //! the run-queue-wait tracker with its open descriptors
 //! ([`WaitrqTracker`]) and the CPU time of the previous sample (for CPU
 //! percent over the last tick). State of a zone that is no longer listed
@@ -49,7 +49,7 @@
 
 use super::avenrun::LoadAvg;
 use super::read::{
-    CgroupCounters, CgroupSet, HostTotals, WaitrqTracker, list_tids, read_cgroups, sum_vmlck,
+    CgroupCounters, CgroupReader, CgroupSet, HostTotals, WaitrqTracker, list_tids, sum_vmlck,
 };
 use crate::snapshot::Kstat;
 use crate::zone::{Status, ZoneId};
@@ -95,7 +95,7 @@ pub struct Sample {
 
 struct ZoneState {
     cgroups: Vec<PathBuf>,
-    set: CgroupSet,
+    reader: CgroupReader,
     loadavg: LoadAvg,
     waitrq: WaitrqTracker,
     /// (hrtime, user + sys ns) of the previous sample.
@@ -267,7 +267,7 @@ impl Sampler {
         let fresh = !self.zones.contains_key(&input.id);
         let state = self.zones.entry(input.id).or_insert_with(|| ZoneState {
             cgroups: Vec::new(),
-            set: CgroupSet::default(),
+            reader: CgroupReader::new(CgroupSet::default()),
             loadavg: LoadAvg::default(),
             waitrq: WaitrqTracker::new(&proc_root),
             last_cpu: None,
@@ -275,11 +275,11 @@ impl Sampler {
         });
         if state.cgroups != input.cgroups {
             state.cgroups = input.cgroups.to_vec();
-            state.set = CgroupSet::detect(input.cgroups);
+            state.reader = CgroupReader::new(CgroupSet::detect(input.cgroups));
         }
         let mut procs = Vec::new();
         let counters: CgroupCounters =
-            match read_cgroups(&state.set, &mut procs, &mut self.tids, &mut self.buf) {
+            match state.reader.read(&mut procs, &mut self.tids, &mut self.buf) {
                 Ok(c) => c,
                 Err(e) => {
                     return ZoneSample {
