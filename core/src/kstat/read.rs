@@ -661,6 +661,42 @@ impl WaitrqTracker {
         self.total()
     }
 
+    /// Re-read every known thread (retiring those that exited) and start
+    /// following `new_tids`, without a full list of the threads: for a set
+    /// of threads too costly to list every tick (the global zone's).
+    pub fn refresh(&mut self, new_tids: &[u32]) -> u64 {
+        let dead: Vec<u32> = self
+            .threads
+            .iter_mut()
+            .filter_map(|(tid, t)| {
+                let v = match &t.file {
+                    Some(f) => Self::read_fd(f),
+                    None => None,
+                };
+                match v {
+                    Some(v) => {
+                        t.last = t.last.max(v);
+                        None
+                    }
+                    None => Some(*tid),
+                }
+            })
+            .collect();
+        for tid in dead {
+            let t = self.threads.remove(&tid).expect("listed");
+            self.exited += t.last;
+        }
+        for &tid in new_tids {
+            if !self.threads.contains_key(&tid)
+                && let Some((file, last)) = self.open(tid)
+            {
+                let seen = self.generation;
+                self.threads.insert(tid, ThreadStat { file, last, seen });
+            }
+        }
+        self.total()
+    }
+
     /// Exited plus live threads' wait, ns.
     pub fn total(&self) -> u64 {
         self.exited + self.threads.values().map(|t| t.last).sum::<u64>()
@@ -975,6 +1011,44 @@ pub(crate) mod tests {
         assert_eq!(w.update(&[1]), 180);
         stat(3, 7);
         assert_eq!(w.update(&[1, 3]), 187);
+    }
+
+    #[test]
+    fn waitrq_refresh_follows_known_threads_and_adds_new_ones() {
+        let t = TempDir::new().unwrap();
+        let stat = |tid: u32, wait: u64| {
+            write(
+                &t.path().join(format!("{tid}/task/{tid}")),
+                "schedstat",
+                &format!("1 {wait} 1\n"),
+            )
+        };
+        stat(1, 10);
+        stat(2, 20);
+        let mut w = WaitrqTracker::new(t.path());
+        assert_eq!(w.update(&[1, 2]), 30);
+        fs::write(t.path().join("1/task/1/schedstat"), "1 15 1\n").unwrap();
+        stat(3, 5);
+        // Without listing 1 and 2 again: 1 re-read, 2 kept, 3 added.
+        assert_eq!(w.refresh(&[3]), 15 + 20 + 5);
+        fs::remove_dir_all(t.path().join("2")).unwrap();
+        assert_eq!(w.refresh(&[]), 40, "an exited thread keeps its last value");
+        // A real thread that exits: its descriptor fails (ESRCH) and is
+        // dropped, its wait kept.
+        let mut w = WaitrqTracker::new("/proc");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let h = std::thread::spawn(move || {
+            tx.send(nix::unistd::gettid().as_raw() as u32).unwrap();
+            done_rx.recv().unwrap();
+        });
+        let tid = rx.recv().unwrap();
+        let before = w.refresh(&[tid]);
+        assert_eq!(w.open_descriptors(), 1);
+        done_tx.send(()).unwrap();
+        h.join().unwrap();
+        assert!(w.refresh(&[]) >= before);
+        assert_eq!(w.open_descriptors(), 0);
     }
 
     #[test]

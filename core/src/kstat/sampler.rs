@@ -37,7 +37,10 @@
 //! zones' pids). Its CPU and wait times never go back (a zone's exit can
 //! make host − zones dip for a tick; the previous value is kept). Without
 //! /proc/schedstat (no CONFIG_SCHEDSTATS) the wait time of its threads is
-//! tracked per thread like a zone's. Its locked memory is the host's
+//! tracked per thread like a zone's, but the threads are listed in full
+//! only every 10 ticks (new processes' threads every tick): a thread that
+//! an old process starts is seen within 10 s, and only if it lives that
+//! long. Its locked memory is the host's
 //! `Mlocked` minus the zones' VmLck.
 //!
 //! ## Descriptors
@@ -58,6 +61,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const NANOSEC: u64 = 1_000_000_000;
+/// Without /proc/schedstat, the global zone's threads are listed in full
+/// every this many ticks; in between only new processes' threads are
+/// listed and known threads are re-read through their descriptors.
+const GLOBAL_RELIST_TICKS: u32 = 10;
 
 /// One zone to sample.
 #[derive(Clone, Debug)]
@@ -111,6 +118,10 @@ pub struct Sampler {
     resumed: HashMap<ZoneId, LoadAvg>,
     global_loadavg: Option<LoadAvg>,
     global_waitrq: WaitrqTracker,
+    /// The global zone's processes at the previous tick, and ticks since
+    /// its threads were last listed in full.
+    global_prev_procs: Vec<u32>,
+    global_ticks_since_list: u32,
     global_last_cpu: Option<(u64, u64)>,
     global_last: Kstat,
     /// CPU user, sys and wait ns of zones that are gone.
@@ -178,6 +189,8 @@ impl Sampler {
             resumed: HashMap::new(),
             global_loadavg: None,
             global_waitrq: WaitrqTracker::new("/proc"),
+            global_prev_procs: Vec::new(),
+            global_ticks_since_list: 0,
             global_last_cpu: None,
             global_last: Kstat::default(),
             retired: [0; 3],
@@ -377,11 +390,22 @@ impl Sampler {
             Some(w) => w
                 .saturating_sub(sum(|k| k.nsec_waitrq) + self.retired[2])
                 .max(last.nsec_waitrq),
-            None => {
+            None if self.global_ticks_since_list == 0 => {
                 list_tids(Path::new(&self.proc_root), &procs, &mut self.tids);
                 self.global_waitrq.update(&self.tids)
             }
+            None => {
+                let new: Vec<u32> = procs
+                    .iter()
+                    .copied()
+                    .filter(|p| self.global_prev_procs.binary_search(p).is_err())
+                    .collect();
+                list_tids(Path::new(&self.proc_root), &new, &mut self.tids);
+                self.global_waitrq.refresh(&self.tids)
+            }
         };
+        self.global_ticks_since_list = (self.global_ticks_since_list + 1) % GLOBAL_RELIST_TICKS;
+        self.global_prev_procs.clone_from(&procs);
         let total = nsec_user + nsec_sys + nsec_waitrq;
         let la = self.global_loadavg.get_or_insert_with(|| LoadAvg {
             at: now,
