@@ -43,6 +43,42 @@
 //! long. Its locked memory is the host's
 //! `Mlocked` minus the zones' VmLck.
 //!
+//! ## Use from the engine
+//!
+//! ```no_run
+//! use zones::kstat::{Sampler, Ticker, ZoneInput};
+//! use zones::zone::{Status, ZoneId};
+//! use std::path::PathBuf;
+//!
+//! # async fn engine_loop() {
+//! let mut sampler = Sampler::new();
+//! // After a restart: hand back each zone's saved load average.
+//! // sampler.resume(id, saved_loadavg);
+//! let mut ticker = Ticker::every_second();
+//! loop {
+//!     let _seconds = ticker.tick().await;
+//!     // From the registry: every zone from ready to running.
+//!     let zones: Vec<(ZoneId, Vec<PathBuf>, Option<u64>, Status)> = vec![];
+//!     let inputs: Vec<ZoneInput> = zones
+//!         .iter()
+//!         .map(|(id, cgroups, cap, status)| ZoneInput {
+//!             id: *id,
+//!             cgroups,
+//!             cpu_cap: *cap,
+//!             status: *status,
+//!         })
+//!         .collect();
+//!     // Plain file reads, a few ms: block_in_place or a dedicated thread.
+//!     let sample = tokio::task::block_in_place(|| sampler.sample(&inputs));
+//!     // Fold: snapshot.hrtime = sample.hrtime; for each z in sample.zones,
+//!     // zone.kstat = z.kstat and zone.procs = z.procs (z.error: log it);
+//!     // the global zone's entry from sample.global. Save
+//!     // sampler.loadavg(id) with each zone's durable state.
+//!     # let _ = sample;
+//! }
+//! # }
+//! ```
+//!
 //! ## Descriptors
 //!
 //! [`Sampler::new`] raises the soft RLIMIT_NOFILE of the process to the
@@ -489,6 +525,13 @@ impl Ticker {
 mod tests {
     use super::*;
     use crate::kstat::avenrun::S_LOADAVG_SZ;
+
+    #[test]
+    fn the_sampler_can_move_to_a_blocking_thread() {
+        fn send<T: Send + 'static>() {}
+        send::<Sampler>();
+        send::<Sample>();
+    }
 
     #[test]
     fn whole_seconds_rounds_to_the_nearest() {
