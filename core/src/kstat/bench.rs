@@ -123,17 +123,9 @@ mod tests {
             let _ = sh.kill();
             let _ = sh.wait();
         }
-        for z in &cgroups {
-            for d in &z.0 {
-                if let Ok(pids) = std::fs::read_to_string(d.join("cgroup.procs")) {
-                    for pid in pids.lines().filter_map(|l| l.parse::<i32>().ok()) {
-                        // SAFETY: plain kill(2) of the sleepers this test made.
-                        unsafe { libc::kill(pid, libc::SIGKILL) };
-                    }
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(300));
+        // Dropping the zones kills their sleepers and removes the cgroups
+        // (also when an assertion above fails).
+        drop(inputs);
         drop(cgroups);
 
         let ratio = sampler_per_tick as f64 / top_per_tick.max(1) as f64;
@@ -143,7 +135,10 @@ mod tests {
             sampler_per_tick as f64 / 1e6,
             top_per_tick as f64 / 1e6,
         );
-        assert!(ratio <= 0.25, "sampler/top ratio {ratio:.3} > 1/4");
+        assert!(
+            ratio <= 0.25,
+            "sampler/top ratio {ratio:.3} > 1/4 (measure a --release build)"
+        );
         assert!(share <= 1.0, "sampler uses {share:.3} % of a core");
     }
 }

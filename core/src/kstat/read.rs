@@ -1151,7 +1151,26 @@ pub(crate) mod tests {
     }
 
     impl Drop for TestZoneCgroups {
+        /// Kill whatever the test put in the zone (even when it panicked),
+        /// then remove the cgroups.
         fn drop(&mut self) {
+            for _ in 0..250 {
+                let mut left = 0;
+                for d in &self.0 {
+                    let pids = fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
+                    for pid in pids.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                        left += 1;
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                }
+                if left == 0 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             for d in &self.0 {
                 for _ in 0..100 {
                     if fs::remove_dir(d).is_ok() || !d.exists() {
@@ -1268,6 +1287,61 @@ sys.stdin.read()\n";
             (64 << 20..(64 << 20) + (64 << 20) / 20).contains(&grown),
             "swapresv +{grown}"
         );
+    }
+
+    #[test]
+    fn forks_refused_by_the_pids_cap_raise_forkfail_cap() {
+        let zone = TestZoneCgroups::make(&format!("kstat-fork-{}", std::process::id()));
+        // zone.max-lwps as the runtime sets it: pids.max of the zone.
+        fs::write(zone.0[0].join("pids.max"), "3").unwrap();
+        let mut child = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "read x; for i in 1 2 3 4 5 6; do sleep 30 & done; sleep 30",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        zone.enter(child.id());
+        let set = CgroupSet::detect(&zone.0);
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let before = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!((before.nprocs, before.forkfail_cap), (1, 0));
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let c = loop {
+            let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+            if c.forkfail_cap > 0 || std::time::Instant::now() > deadline {
+                break c;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        // Kill the zone's processes (the shell and its sleepers).
+        for pid in &procs {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = child.wait();
+        assert!(c.forkfail_cap > 0, "{c:?}");
+        // The cap holds the zone at 3 tasks (dash gives up when a fork
+        // fails, so its sleepers may be all that is left).
+        assert!(c.nlwps <= 3 && c.nprocs <= 3 && c.nprocs >= 2, "{c:?}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while read_cgroups(&set, &mut procs, &mut tids, &mut buf)
+            .unwrap()
+            .nprocs
+            > 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(procs.is_empty(), "nprocs back to 0 once they exit");
     }
 
     #[test]
