@@ -17,6 +17,12 @@
 //! is dropped; its CPU and wait time are *retired* so that the global
 //! zone, computed as the host minus the zones, does not jump.
 //!
+//! A nested zone (a child jail, whose cgroup lies below its parent's)
+//! is counted in its parent too, as FreeBSD counts a child jail's
+//! processes in its parent: the cgroup files are hierarchical. The global
+//! zone therefore subtracts the top-level zones only, and only a
+//! top-level zone's CPU time is retired when it goes.
+//!
 //! ## Clock and missed ticks
 //!
 //! Times are CLOCK_MONOTONIC ns (the kstat hrtime). The load average of a
@@ -144,6 +150,8 @@ struct ZoneState {
     /// (hrtime, user + sys ns) of the previous sample.
     last_cpu: Option<(u64, u64)>,
     last: Kstat,
+    /// Its cgroup lies below another sampled zone's (a nested jail).
+    nested: bool,
 }
 
 /// The once-a-second reader of every zone's counters (module comment).
@@ -187,6 +195,26 @@ pub fn hrtime_now() -> u64 {
 /// Whole seconds from `at` to `now`, rounded to the nearest.
 fn whole_seconds(at: u64, now: u64) -> u64 {
     (now.saturating_sub(at) + NANOSEC / 2) / NANOSEC
+}
+
+/// For each zone: is its (first) cgroup strictly below another listed
+/// zone's? Such a zone is nested (a child jail), and its processes and
+/// counters are also counted in its parent's cgroup.
+fn nested_flags(zones: &[&ZoneInput]) -> Vec<bool> {
+    zones
+        .iter()
+        .map(|z| {
+            let Some(mine) = z.cgroups.first() else {
+                return false;
+            };
+            zones.iter().any(|o| {
+                o.id != z.id
+                    && o.cgroups
+                        .first()
+                        .is_some_and(|theirs| mine != theirs && mine.starts_with(theirs))
+            })
+        })
+        .collect()
 }
 
 /// Advance a load average to `now` with the zone's current total.
@@ -260,7 +288,9 @@ impl Sampler {
     /// Drop a zone's state now (it is being destroyed); a zone simply left
     /// out of the next [`Sampler::sample`] is dropped then.
     pub fn forget(&mut self, id: ZoneId) {
-        if let Some(z) = self.zones.remove(&id) {
+        if let Some(z) = self.zones.remove(&id)
+            && !z.nested
+        {
             self.retire(&z.last);
         }
         self.resumed.remove(&id);
@@ -295,14 +325,27 @@ impl Sampler {
             self.forget(id);
         }
 
-        let mut out = Vec::with_capacity(listed.len());
-        for z in zones
+        let sampled: Vec<&ZoneInput> = zones
             .iter()
             .filter(|z| z.status.is_sampled() && !z.id.is_global())
-        {
+            .collect();
+        let nested = nested_flags(&sampled);
+        let mut out = Vec::with_capacity(sampled.len());
+        for (z, nested) in sampled.iter().zip(&nested) {
             out.push(self.sample_zone(z, now));
+            if let Some(state) = self.zones.get_mut(&z.id) {
+                state.nested = *nested;
+            }
         }
-        let global = self.sample_global(&out, now);
+        // The global zone is the host minus the top-level zones (a nested
+        // zone's counters are already in its parent's cgroup).
+        let top: Vec<&ZoneSample> = out
+            .iter()
+            .zip(&nested)
+            .filter(|(_, n)| !**n)
+            .map(|(z, _)| z)
+            .collect();
+        let global = self.sample_global(&top, now);
         Sample {
             hrtime: now,
             global,
@@ -321,6 +364,7 @@ impl Sampler {
             waitrq: WaitrqTracker::new(&proc_root),
             last_cpu: None,
             last: Kstat::default(),
+            nested: false,
         });
         if state.cgroups != input.cgroups {
             state.cgroups = input.cgroups.to_vec();
@@ -392,7 +436,7 @@ impl Sampler {
         }
     }
 
-    fn sample_global(&mut self, zones: &[ZoneSample], now: u64) -> ZoneSample {
+    fn sample_global(&mut self, zones: &[&ZoneSample], now: u64) -> ZoneSample {
         let host = match HostTotals::read() {
             Ok(h) => h,
             Err(e) => {
@@ -531,6 +575,29 @@ mod tests {
         fn send<T: Send + 'static>() {}
         send::<Sampler>();
         send::<Sample>();
+    }
+
+    #[test]
+    fn nested_zones_are_told_by_their_cgroup_paths() {
+        let p = |s: &str| vec![PathBuf::from(s)];
+        let (a, b, c, d) = (
+            p("/z/foo"),
+            p("/z/foo/bar"),
+            p("/z/foobar"),
+            p("/z/foo/bar/baz"),
+        );
+        let zs: Vec<ZoneInput> = [&a, &b, &c, &d]
+            .into_iter()
+            .enumerate()
+            .map(|(i, cg)| ZoneInput {
+                id: ZoneId(i as u32 + 1),
+                cgroups: cg,
+                cpu_cap: None,
+                status: Status::Running,
+            })
+            .collect();
+        let refs: Vec<&ZoneInput> = zs.iter().collect();
+        assert_eq!(nested_flags(&refs), [false, true, false, true]);
     }
 
     #[test]
