@@ -763,4 +763,57 @@ mod tests {
         assert!(out.zones.is_empty());
         assert!(out.global.kstat.nprocs > 0);
     }
+
+    #[test]
+    #[ignore = "runs two busy loops for 40 s; run by hand with --ignored --nocapture"]
+    fn two_busy_threads_load_a_zone_to_two() {
+        use crate::kstat::read::tests::TestZoneCgroups;
+        let zone = TestZoneCgroups::make(&format!("kstat-load-{}", std::process::id()));
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", "read x; (while :; do :; done) & while :; do :; done"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        zone.enter(child.id());
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        }
+        let id = ZoneId(5);
+        let input = [ZoneInput {
+            id,
+            cgroups: &zone.0,
+            cpu_cap: None,
+            status: Status::Running,
+        }];
+        let mut s = Sampler::new();
+        let start = std::time::Instant::now();
+        let mut out = s.sample(&input);
+        const SECONDS: u32 = 40;
+        for n in 1..=SECONDS {
+            let next = start + Duration::from_secs(u64::from(n));
+            std::thread::sleep(next.saturating_duration_since(std::time::Instant::now()));
+            out = s.sample(&input);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        // Two threads always running or waiting to run: 2 s of user + sys
+        // + waitrq per second whatever else the host runs. The model fed
+        // with exactly that from the same start:
+        let mut model = LoadAvg::new();
+        for i in 1..=u64::from(SECONDS) {
+            model.tick(2 * NANOSEC * i);
+        }
+        let want = f64::from(model.avenrun()[0]);
+        let got = f64::from(out.zones[0].kstat.avenrun[0]);
+        let k = &out.zones[0].kstat;
+        println!(
+            "avenrun_1min {got} (model {want}); user {} sys {} waitrq {} ns over {SECONDS} s",
+            k.nsec_user, k.nsec_sys, k.nsec_waitrq
+        );
+        assert!(
+            (got - want).abs() <= want * 0.10,
+            "avenrun_1min {got}, model {want}"
+        );
+    }
 }
