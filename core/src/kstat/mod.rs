@@ -21,6 +21,7 @@
 //! [`metrics`]); nothing here reads the kernel on behalf of a front-end.
 
 pub mod avenrun;
+mod bench;
 pub mod format;
 pub mod metrics;
 pub mod read;

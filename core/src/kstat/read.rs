@@ -133,17 +133,6 @@ pub fn keyed(text: &str, key: &str) -> Option<u64> {
     })
 }
 
-/// A file holding one number (`max` counts as u64::MAX).
-fn read_u64(path: &Path, buf: &mut String) -> Option<u64> {
-    read_into(path, buf).ok()?;
-    let t = buf.trim();
-    if t == "max" {
-        Some(u64::MAX)
-    } else {
-        t.parse().ok()
-    }
-}
-
 /// A PSI file: (some avg10, full avg10).
 pub fn parse_psi(text: &str) -> (f64, f64) {
     let mut out = (0.0, 0.0);
@@ -243,81 +232,287 @@ pub fn walk_tree(
     Ok(())
 }
 
-/// Read the cgroup files of one zone. `procs` and `tids` receive the
-/// zone's processes and threads (sorted). Fails only when the zone's
-/// process tree cannot be listed (the cgroup is gone); a counter whose
-/// file is missing reads 0.
+/// A cgroup file kept open between ticks and re-read with `pread` at
+/// offset 0 (kernfs regenerates the text): one syscall per read instead
+/// of open/fstat/read/close, the lean path the sampler runs every second.
+#[derive(Debug)]
+struct Kept {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl Kept {
+    fn open(path: PathBuf) -> Kept {
+        let file = File::open(&path).ok();
+        Kept { path, file }
+    }
+
+    fn exists(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// The whole file into `buf`; NotFound if it could not be opened.
+    fn read<'b>(&self, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
+        let Some(f) = &self.file else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}: not present", self.path.display()),
+            ));
+        };
+        if buf.len() < 4096 {
+            buf.resize(4096, 0);
+        }
+        let mut len = 0;
+        loop {
+            if len == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            let n = f
+                .read_at(&mut buf[len..], len as u64)
+                .map_err(|e| with_path(&self.path, e))?;
+            if n == 0 {
+                break;
+            }
+            len += n;
+        }
+        std::str::from_utf8(&buf[..len]).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", self.path.display()),
+            )
+        })
+    }
+
+    fn u64(&self, buf: &mut Vec<u8>) -> Option<u64> {
+        let t = self.read(buf).ok()?.trim();
+        if t == "max" {
+            Some(u64::MAX)
+        } else {
+            t.parse().ok()
+        }
+    }
+}
+
+/// The cgroup files of one zone, opened once and read every tick.
+#[derive(Debug)]
+pub struct CgroupReader {
+    set: CgroupSet,
+    /// The process tree's top directory (its link count tells whether
+    /// there are child cgroups to walk).
+    top: Option<File>,
+    procs: Option<Kept>,
+    /// `cgroup.threads` (v2) or `tasks` (v1).
+    threads: Option<Kept>,
+    pids_current: Option<Kept>,
+    pids_events: Option<Kept>,
+    memory_stat: Option<Kept>,
+    /// v2 memory.current, v1 memory.usage_in_bytes.
+    memory_usage: Option<Kept>,
+    /// v2 memory.swap.current, v1 memory.memsw.usage_in_bytes.
+    memory_swap: Option<Kept>,
+    cpu_stat: Option<Kept>,
+    cpuacct_user: Option<Kept>,
+    cpuacct_sys: Option<Kept>,
+    psi: [Option<Kept>; 3],
+    bytes: Vec<u8>,
+}
+
+impl CgroupReader {
+    /// Open the files `set` says are there.
+    pub fn new(set: CgroupSet) -> CgroupReader {
+        let at = |dir: &Option<PathBuf>, name: &str| dir.as_ref().map(|d| Kept::open(d.join(name)));
+        let mem_dir = set.memory.as_ref().map(|m| m.0.clone());
+        let v2_mem = set.memory.as_ref().is_some_and(|m| m.1);
+        let threads = set.procs.as_ref().map(|d| {
+            let t = Kept::open(d.join("cgroup.threads"));
+            if t.exists() {
+                t
+            } else {
+                Kept::open(d.join("tasks"))
+            }
+        });
+        CgroupReader {
+            top: set.procs.as_ref().and_then(|d| File::open(d).ok()),
+            procs: at(&set.procs, "cgroup.procs"),
+            threads,
+            pids_current: at(&set.pids, "pids.current"),
+            pids_events: at(&set.pids, "pids.events"),
+            memory_stat: at(&mem_dir, "memory.stat"),
+            memory_usage: at(
+                &mem_dir,
+                if v2_mem {
+                    "memory.current"
+                } else {
+                    "memory.usage_in_bytes"
+                },
+            ),
+            memory_swap: at(
+                &mem_dir,
+                if v2_mem {
+                    "memory.swap.current"
+                } else {
+                    "memory.memsw.usage_in_bytes"
+                },
+            ),
+            cpu_stat: at(&set.v2, "cpu.stat"),
+            cpuacct_user: at(&set.cpuacct, "cpuacct.usage_user"),
+            cpuacct_sys: at(&set.cpuacct, "cpuacct.usage_sys"),
+            psi: [
+                at(&set.v2, "cpu.pressure"),
+                at(&set.v2, "memory.pressure"),
+                at(&set.v2, "io.pressure"),
+            ],
+            bytes: Vec::new(),
+            set,
+        }
+    }
+
+    pub fn set(&self) -> &CgroupSet {
+        &self.set
+    }
+
+    /// Are there child cgroups below the top (link count above 2)?
+    fn has_children(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match &self.top {
+            Some(f) => f.metadata().map(|m| m.nlink() > 2).unwrap_or(true),
+            None => false,
+        }
+    }
+
+    /// Read the zone's counters. `procs` and `tids` receive the zone's
+    /// processes and threads (sorted). Fails only when the zone's process
+    /// list cannot be read (its cgroup is gone); a counter whose file is
+    /// missing reads 0.
+    pub fn read(
+        &mut self,
+        procs: &mut Vec<u32>,
+        tids: &mut Vec<u32>,
+        buf: &mut String,
+    ) -> io::Result<CgroupCounters> {
+        fn numbers(text: &str, out: &mut Vec<u32>) {
+            out.extend(text.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+        }
+        let mut c = CgroupCounters::default();
+        procs.clear();
+        tids.clear();
+        let children = self.has_children();
+        let bytes = &mut self.bytes;
+        if let Some(p) = &self.procs {
+            numbers(p.read(bytes)?, procs);
+            if let Some(t) = &self.threads
+                && let Ok(text) = t.read(bytes)
+            {
+                numbers(text, tids);
+            }
+            if children && let Some(top) = &self.set.procs {
+                // Rare (nested jails, a zone's own cgroups): walk by path.
+                procs.clear();
+                tids.clear();
+                walk_tree(top, procs, tids, buf)?;
+            } else {
+                procs.sort_unstable();
+                procs.dedup();
+                tids.sort_unstable();
+                tids.dedup();
+            }
+        }
+        c.nprocs = procs.len() as u64;
+        c.nlwps = tids.len() as u64;
+
+        if let Some(n) = self.pids_current.as_ref().and_then(|k| k.u64(bytes)) {
+            c.nlwps = n;
+        }
+        if let Some(Ok(text)) = self.pids_events.as_ref().map(|k| k.read(bytes)) {
+            c.forkfail_cap = keyed(text, "max").unwrap_or(0);
+        }
+
+        let v2_mem = self.set.memory.as_ref().is_some_and(|m| m.1);
+        let usage = self
+            .memory_usage
+            .as_ref()
+            .and_then(|k| k.u64(bytes))
+            .unwrap_or(0);
+        let swap_file = self.memory_swap.as_ref().and_then(|k| k.u64(bytes));
+        if let Some(Ok(stat)) = self.memory_stat.as_ref().map(|k| k.read(bytes)) {
+            let get = |k: &str| keyed(stat, k).unwrap_or(0);
+            c.mem_usage = usage;
+            if v2_mem {
+                let (anon, shmem, swapcached) = (get("anon"), get("shmem"), get("swapcached"));
+                c.rss = anon + get("file_mapped");
+                c.unevictable = Some(get("unevictable"));
+                c.swapresv = (anon + shmem + swap_file.unwrap_or(0)).saturating_sub(swapcached);
+            } else {
+                let (rss, shmem) = (get("total_rss"), get("total_shmem"));
+                c.rss = rss + get("total_mapped_file");
+                c.unevictable = Some(get("total_unevictable"));
+                let swap = keyed(stat, "total_swap")
+                    .unwrap_or_else(|| swap_file.map_or(0, |memsw| memsw.saturating_sub(usage)));
+                c.swapresv = rss + shmem + swap;
+            }
+        }
+
+        let mut cpu_done = false;
+        if let Some(Ok(text)) = self.cpu_stat.as_ref().map(|k| k.read(bytes))
+            && let (Some(u), Some(s)) = (keyed(text, "user_usec"), keyed(text, "system_usec"))
+        {
+            c.nsec_user = u.saturating_mul(1000);
+            c.nsec_sys = s.saturating_mul(1000);
+            cpu_done = true;
+        }
+        if !cpu_done {
+            c.nsec_user = self
+                .cpuacct_user
+                .as_ref()
+                .and_then(|k| k.u64(bytes))
+                .unwrap_or(0);
+            c.nsec_sys = self
+                .cpuacct_sys
+                .as_ref()
+                .and_then(|k| k.u64(bytes))
+                .unwrap_or(0);
+        }
+
+        let mut psi = [None; 3];
+        for (slot, k) in psi.iter_mut().zip(&self.psi) {
+            if let Some(Ok(text)) = k.as_ref().map(|k| k.read(bytes)) {
+                *slot = Some(parse_psi(text));
+            }
+        }
+        if psi.iter().any(Option::is_some) {
+            let [cpu, memory, io] = psi.map(|p| p.unwrap_or((0.0, 0.0)));
+            c.psi = Some(Psi {
+                cpu_some: cpu.0,
+                memory_some: memory.0,
+                memory_full: memory.1,
+                io_some: io.0,
+                io_full: io.1,
+            });
+        }
+        Ok(c)
+    }
+}
+
+/// Read the cgroup files of one zone once (the sampler keeps a
+/// [`CgroupReader`] instead). `procs` and `tids` receive the zone's
+/// processes and threads (sorted).
 pub fn read_cgroups(
     set: &CgroupSet,
     procs: &mut Vec<u32>,
     tids: &mut Vec<u32>,
     buf: &mut String,
 ) -> io::Result<CgroupCounters> {
-    let mut c = CgroupCounters::default();
-    procs.clear();
-    tids.clear();
-    if let Some(dir) = &set.procs {
-        walk_tree(dir, procs, tids, buf)?;
-    }
-    c.nprocs = procs.len() as u64;
-    c.nlwps = tids.len() as u64;
-
-    if let Some(dir) = &set.pids {
-        if let Some(n) = read_u64(&dir.join("pids.current"), buf) {
-            c.nlwps = n;
-        }
-        if read_into(&dir.join("pids.events"), buf).is_ok() {
-            c.forkfail_cap = keyed(buf, "max").unwrap_or(0);
-        }
-    }
-
-    if let Some((dir, v2)) = &set.memory {
-        let stat_path = dir.join("memory.stat");
-        if read_into(&stat_path, buf).is_ok() {
-            let get = |k: &str| keyed(buf, k).unwrap_or(0);
-            if *v2 {
-                let (anon, shmem, swapcached) = (get("anon"), get("shmem"), get("swapcached"));
-                c.rss = anon + get("file_mapped");
-                c.unevictable = Some(get("unevictable"));
-                let mut b = String::new();
-                let swap = read_u64(&dir.join("memory.swap.current"), &mut b).unwrap_or(0);
-                c.swapresv = (anon + shmem + swap).saturating_sub(swapcached);
-                c.mem_usage = read_u64(&dir.join("memory.current"), &mut b).unwrap_or(0);
-            } else {
-                let (rss, shmem) = (get("total_rss"), get("total_shmem"));
-                c.rss = rss + get("total_mapped_file");
-                c.unevictable = Some(get("total_unevictable"));
-                let total_swap = keyed(buf, "total_swap");
-                let mut b = String::new();
-                let usage = read_u64(&dir.join("memory.usage_in_bytes"), &mut b).unwrap_or(0);
-                let swap = total_swap.unwrap_or_else(|| {
-                    read_u64(&dir.join("memory.memsw.usage_in_bytes"), &mut b)
-                        .map_or(0, |memsw| memsw.saturating_sub(usage))
-                });
-                c.swapresv = rss + shmem + swap;
-                c.mem_usage = usage;
-            }
-        }
-    }
-
-    let mut cpu_done = false;
-    if let Some(dir) = &set.v2
-        && read_into(&dir.join("cpu.stat"), buf).is_ok()
-        && let (Some(u), Some(s)) = (keyed(buf, "user_usec"), keyed(buf, "system_usec"))
+    let mut r = CgroupReader::new(set.clone());
+    if let Some(top) = &set.procs
+        && r.procs.as_ref().is_none_or(|k| !k.exists())
     {
-        c.nsec_user = u.saturating_mul(1000);
-        c.nsec_sys = s.saturating_mul(1000);
-        cpu_done = true;
+        let p = top.join("cgroup.procs");
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{}: no such file", p.display()),
+        ));
     }
-    if !cpu_done && let Some(dir) = &set.cpuacct {
-        c.nsec_user = read_u64(&dir.join("cpuacct.usage_user"), buf).unwrap_or(0);
-        c.nsec_sys = read_u64(&dir.join("cpuacct.usage_sys"), buf).unwrap_or(0);
-    }
-
-    if let Some(dir) = &set.v2 {
-        c.psi = read_psi(dir, ".pressure", buf);
-    }
-    Ok(c)
+    r.read(procs, tids, buf)
 }
 
 /// The value of a `Key:   N kB` line of /proc/PID/status, in bytes.
@@ -462,6 +657,42 @@ impl WaitrqTracker {
             let t = self.threads.remove(&tid).expect("listed");
             let v = self.reread(tid, &t).map_or(t.last, |v| v.max(t.last));
             self.exited += v;
+        }
+        self.total()
+    }
+
+    /// Re-read every known thread (retiring those that exited) and start
+    /// following `new_tids`, without a full list of the threads: for a set
+    /// of threads too costly to list every tick (the global zone's).
+    pub fn refresh(&mut self, new_tids: &[u32]) -> u64 {
+        let dead: Vec<u32> = self
+            .threads
+            .iter_mut()
+            .filter_map(|(tid, t)| {
+                let v = match &t.file {
+                    Some(f) => Self::read_fd(f),
+                    None => None,
+                };
+                match v {
+                    Some(v) => {
+                        t.last = t.last.max(v);
+                        None
+                    }
+                    None => Some(*tid),
+                }
+            })
+            .collect();
+        for tid in dead {
+            let t = self.threads.remove(&tid).expect("listed");
+            self.exited += t.last;
+        }
+        for &tid in new_tids {
+            if !self.threads.contains_key(&tid)
+                && let Some((file, last)) = self.open(tid)
+            {
+                let seen = self.generation;
+                self.threads.insert(tid, ThreadStat { file, last, seen });
+            }
         }
         self.total()
     }
@@ -783,6 +1014,44 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn waitrq_refresh_follows_known_threads_and_adds_new_ones() {
+        let t = TempDir::new().unwrap();
+        let stat = |tid: u32, wait: u64| {
+            write(
+                &t.path().join(format!("{tid}/task/{tid}")),
+                "schedstat",
+                &format!("1 {wait} 1\n"),
+            )
+        };
+        stat(1, 10);
+        stat(2, 20);
+        let mut w = WaitrqTracker::new(t.path());
+        assert_eq!(w.update(&[1, 2]), 30);
+        fs::write(t.path().join("1/task/1/schedstat"), "1 15 1\n").unwrap();
+        stat(3, 5);
+        // Without listing 1 and 2 again: 1 re-read, 2 kept, 3 added.
+        assert_eq!(w.refresh(&[3]), 15 + 20 + 5);
+        fs::remove_dir_all(t.path().join("2")).unwrap();
+        assert_eq!(w.refresh(&[]), 40, "an exited thread keeps its last value");
+        // A real thread that exits: its descriptor fails (ESRCH) and is
+        // dropped, its wait kept.
+        let mut w = WaitrqTracker::new("/proc");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let h = std::thread::spawn(move || {
+            tx.send(nix::unistd::gettid().as_raw() as u32).unwrap();
+            done_rx.recv().unwrap();
+        });
+        let tid = rx.recv().unwrap();
+        let before = w.refresh(&[tid]);
+        assert_eq!(w.open_descriptors(), 1);
+        done_tx.send(()).unwrap();
+        h.join().unwrap();
+        assert!(w.refresh(&[]) >= before);
+        assert_eq!(w.open_descriptors(), 0);
+    }
+
+    #[test]
     fn waitrq_reads_real_threads_through_kept_descriptors() {
         let me = std::process::id();
         let mut w = WaitrqTracker::new("/proc");
@@ -882,7 +1151,26 @@ pub(crate) mod tests {
     }
 
     impl Drop for TestZoneCgroups {
+        /// Kill whatever the test put in the zone (even when it panicked),
+        /// then remove the cgroups.
         fn drop(&mut self) {
+            for _ in 0..250 {
+                let mut left = 0;
+                for d in &self.0 {
+                    let pids = fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
+                    for pid in pids.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                        left += 1;
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                }
+                if left == 0 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             for d in &self.0 {
                 for _ in 0..100 {
                     if fs::remove_dir(d).is_ok() || !d.exists() {
@@ -999,6 +1287,61 @@ sys.stdin.read()\n";
             (64 << 20..(64 << 20) + (64 << 20) / 20).contains(&grown),
             "swapresv +{grown}"
         );
+    }
+
+    #[test]
+    fn forks_refused_by_the_pids_cap_raise_forkfail_cap() {
+        let zone = TestZoneCgroups::make(&format!("kstat-fork-{}", std::process::id()));
+        // zone.max-lwps as the runtime sets it: pids.max of the zone.
+        fs::write(zone.0[0].join("pids.max"), "3").unwrap();
+        let mut child = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "read x; for i in 1 2 3 4 5 6; do sleep 30 & done; sleep 30",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        zone.enter(child.id());
+        let set = CgroupSet::detect(&zone.0);
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let before = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!((before.nprocs, before.forkfail_cap), (1, 0));
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let c = loop {
+            let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
+            if c.forkfail_cap > 0 || std::time::Instant::now() > deadline {
+                break c;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        // Kill the zone's processes (the shell and its sleepers).
+        for pid in &procs {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = child.wait();
+        assert!(c.forkfail_cap > 0, "{c:?}");
+        // The cap holds the zone at 3 tasks (dash gives up when a fork
+        // fails, so its sleepers may be all that is left).
+        assert!(c.nlwps <= 3 && c.nprocs <= 3 && c.nprocs >= 2, "{c:?}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while read_cgroups(&set, &mut procs, &mut tids, &mut buf)
+            .unwrap()
+            .nprocs
+            > 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(procs.is_empty(), "nprocs back to 0 once they exit");
     }
 
     #[test]
