@@ -16,9 +16,13 @@ pub struct Args {
     /// The embedded engine's cgroup root (else $ZONES_CGROUP_ROOT).
     #[arg(long, value_name = "DIR")]
     pub cgroup_root: Option<PathBuf>,
-    /// The configuration file (default ~/.config/ztop/config.toml).
+    /// The zones' configuration, jail.conf (else $ZONES_CONFIG, else
+    /// /etc/jail.conf and /etc/jail.conf.d/*.conf): what `C` creates and `b` boots.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// ztop's own settings (default ~/.config/ztop/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub ui_config: Option<PathBuf>,
     /// Leave the mouse to the terminal (its own selection works).
     #[arg(long)]
     pub no_mouse: bool,

@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main_with(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let no_color = no_color_env() || !std::io::stdout().is_terminal();
-    let mut config = Config::load(args.config.as_deref(), no_color)?;
+    let mut config = Config::load(args.ui_config.as_deref(), no_color)?;
     if let Some(d) = args.delay {
         anyhow::ensure!(
             d > 0.0 && d.is_finite(),
@@ -33,7 +33,8 @@ async fn main_with(args: Args) -> anyhow::Result<std::process::ExitCode> {
         config.interval = Duration::from_secs_f64(d);
     }
     let batch_mode = args.batch || !std::io::stdout().is_terminal();
-    let (rx, control) = source::connect(&args)?;
+    let conn = source::connect(&args).await?;
+    let (rx, control) = (conn.snapshots.clone(), conn.control.clone());
     if batch_mode {
         let opts = batch::Options {
             columns: &config.columns,
@@ -43,6 +44,7 @@ async fn main_with(args: Args) -> anyhow::Result<std::process::ExitCode> {
             clock: ztop::fmt::clock,
         };
         batch::run(rx, args.count, config.interval, args.json, &opts).await?;
+        conn.finish().await;
         return Ok(std::process::ExitCode::SUCCESS);
     }
     let mouse = config.mouse && !args.no_mouse;
@@ -50,6 +52,7 @@ async fn main_with(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let mut terminal = term::enter(mouse)?;
     let result = run(&mut terminal, App::new(config), rx, control).await;
     term::restore();
+    conn.finish().await;
     match result? {
         Exit::Quit => Ok(std::process::ExitCode::SUCCESS),
         Exit::Signal(sig) => Ok(std::process::ExitCode::from(128 + sig as u8)),

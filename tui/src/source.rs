@@ -24,7 +24,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use zones::api::{Endpoint, Port, Zones};
+use zones::engine::Caller;
+use zones::jailconf::Config as JailConf;
 use zones::snapshot::Snapshot;
+use zones::zone::ZoneId;
 
 /// Where snapshots arrive.
 pub type SnapshotRx = watch::Receiver<Arc<Snapshot>>;
@@ -174,45 +178,201 @@ where
     })
 }
 
-/// LEAD: wire the engine here.
-///
-/// A sketch against the engine as it stands in main (not compiled here):
-///
-/// ```ignore
-/// struct Embedded(zones::engine::Engine);
-/// impl Control for Embedded {
-///     fn run(&self, op: Op) -> OpFuture {
-///         let e = self.0.clone();
-///         let c = Caller { uid: nix::unistd::geteuid().as_raw(), zone: ZoneId::GLOBAL };
-///         timed(&op, async move {
-///             let id = || e.lookup(&c, op.zone()).map_err(|x| x.to_string());
-///             match &op {
-///                 Op::Boot(_) => e.boot(&c, id()?).await.map(drop),
-///                 Op::Halt(_) => e.halt(&c, id()?).await,
-///                 // ... Shutdown, Reboot, Destroy; Create builds the zone from
-///                 // its jail.conf entry (Snapshot::configured holds its params)
-///                 _ => todo!(),
-///             }
-///             .map_err(|x| x.to_string())
-///         })
-///     }
-///     fn zlogin_command(&self, zone: &str) -> std::process::Command {
-///         let mut c = std::process::Command::new("zlogin");
-///         c.arg(zone);
-///         c
-///     }
-/// }
-/// // connect: (engine.subscribe(), Arc::new(Embedded(engine)))
-/// // or, attached: (from_optional(client.subscribe().await?), Arc::new(Attached(client)))
-/// ```
-///
-/// Build the snapshot channel and the control port for the command line:
-/// `--socket`/`$ZONED_SOCKET` when a daemon answers there, else the engine
-/// embedded in this process on `--state-dir` and `--cgroup-root`, with the
-/// demo zones when `--demo` is given. `Snapshot::engine` says which.
-pub fn connect(args: &Args) -> anyhow::Result<(SnapshotRx, Arc<dyn Control>)> {
-    let _ = args;
-    anyhow::bail!("ztop: no engine is wired in this build yet (tui/src/source.rs: connect)")
+/// What [`connect`] hands the console: the snapshots, the control port,
+/// and the demo zones to halt when the console ends.
+pub struct Connection {
+    pub snapshots: SnapshotRx,
+    pub control: Arc<dyn Control>,
+    demo: Option<(Zones, Vec<String>)>,
+}
+
+impl Connection {
+    /// Halt the demo zones this console booted (nothing otherwise).
+    pub async fn finish(self) {
+        if let Some((zones, names)) = self.demo {
+            let caller = root_caller();
+            for n in names.iter().rev() {
+                if let Ok(id) = zones.lookup(&caller, n).await {
+                    let _ = zones.halt(&caller, id).await;
+                }
+            }
+        }
+    }
+}
+
+fn root_caller() -> Caller {
+    Caller {
+        uid: nix_uid(),
+        zone: ZoneId::GLOBAL,
+    }
+}
+
+fn nix_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+/// The demo configuration, with its roots beneath `root`.
+pub fn demo_config(root: &std::path::Path) -> Result<JailConf, String> {
+    let text = format!(
+        "$demo_root = \"{}\";\n{}",
+        root.display(),
+        include_str!("../../assets/demo/jail.conf")
+    );
+    JailConf::parse_str(&text, "assets/demo/jail.conf").map_err(|e| e.to_string())
+}
+
+/// Build the snapshot stream and the control port for the command line:
+/// zoned when it answers on `--socket`/`$ZONED_SOCKET`, else the engine in
+/// this process (which serves the socket meanwhile, so the other tools
+/// work), on `--state-dir` and `--cgroup-root`. With `--demo`, the demo
+/// zones of assets/demo are installed and booted, and halted at the end.
+pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
+    let ep = Endpoint::resolve(
+        args.socket.clone(),
+        args.state_dir.clone(),
+        args.cgroup_root
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+    );
+    let conf = if args.demo {
+        demo_config(&ep.state_dir.join("demo")).map_err(anyhow::Error::msg)?
+    } else {
+        let path = args.config.clone().or_else(|| {
+            std::env::var_os("ZONES_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)
+        });
+        match path {
+            Some(p) => JailConf::parse_file(&p),
+            None => JailConf::load_default(),
+        }
+        .map_err(|e| anyhow::anyhow!("ztop: {e}"))?
+    };
+    let follow = zones::api::follow(&ep, "ztop", Duration::from_secs(30))
+        .await
+        .map_err(|e| anyhow::anyhow!("ztop: {e}"))?;
+    if let Some(engine) = follow.port.engine() {
+        engine.set_configured(zones::tool::configured_all(&conf));
+    }
+    let control = Arc::new(EngineControl {
+        port: follow.port.clone(),
+        conf: conf.clone(),
+        socket: ep.socket.clone(),
+    });
+    let demo = if args.demo {
+        let zones = follow.port.zones();
+        let caller = root_caller();
+        anyhow::ensure!(caller.uid == 0, "ztop: --demo boots zones and needs root");
+        let mut booted = Vec::new();
+        for j in &conf.jails {
+            if zones.lookup(&caller, &j.name).await.is_ok() {
+                continue;
+            }
+            let root = std::path::PathBuf::from(j.params.str("path").unwrap_or("/"));
+            if !zones::tool::is_installed(&root) {
+                zones::runtime::linux::install::sparse(&root, &j.name)
+                    .map_err(|e| anyhow::anyhow!("ztop: {}: install: {e}", j.name))?;
+            }
+            let id = zones
+                .create(&caller, params_of(j))
+                .await
+                .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
+            zones
+                .boot(&caller, id)
+                .await
+                .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
+            booted.push(j.name.clone());
+        }
+        Some((zones, booted))
+    } else {
+        None
+    };
+    Ok(Connection {
+        snapshots: follow.snapshots,
+        control,
+        demo,
+    })
+}
+
+fn params_of(j: &zones::jailconf::Jail) -> zones::param::Params {
+    let mut p = j.params.clone();
+    p.insert("name", zones::param::Value::Str(j.name.clone()));
+    if p.get("persist").is_none() {
+        p.insert("persist", zones::param::Value::Bool(true));
+    }
+    p
+}
+
+/// ztop's actions on the engine, as zoneadm does them.
+struct EngineControl {
+    port: Port,
+    conf: JailConf,
+    socket: std::path::PathBuf,
+}
+
+impl Control for EngineControl {
+    fn run(&self, op: Op) -> OpFuture {
+        let zones = self.port.zones();
+        let conf = self.conf.clone();
+        let caller = root_caller();
+        let op2 = op.clone();
+        timed(&op, async move {
+            let name = op2.zone().to_string();
+            let live = zones.lookup(&caller, &name).await.ok();
+            let s = |e: zones::Error| e.to_string();
+            let configured = || {
+                conf.get(&name)
+                    .map(params_of)
+                    .ok_or_else(|| "no such zone configured".to_string())
+            };
+            match (&op2, live) {
+                (Op::Boot(_), Some(id)) => zones.boot(&caller, id).await.map(drop).map_err(s),
+                (Op::Boot(_), None) => {
+                    let id = zones.create(&caller, configured()?).await.map_err(s)?;
+                    zones.boot(&caller, id).await.map(drop).map_err(s)
+                }
+                (Op::Create(_), None) => zones
+                    .create(&caller, configured()?)
+                    .await
+                    .map(drop)
+                    .map_err(s),
+                (Op::Create(_), Some(_)) => Err("already exists".into()),
+                (Op::Shutdown(_), Some(id)) => {
+                    zones.shutdown(&caller, id).await.map_err(s)?;
+                    zones.destroy(&caller, id).await.map_err(s)
+                }
+                (Op::Halt(_), Some(id)) | (Op::Destroy(_), Some(id)) => {
+                    zones.halt(&caller, id).await.map_err(s)
+                }
+                (Op::Reboot(_), Some(id)) => zones.reboot(&caller, id).await.map(drop).map_err(s),
+                (Op::Destroy(_), None) => {
+                    let root = configured()?
+                        .str("path")
+                        .map(std::path::PathBuf::from)
+                        .ok_or("no path configured")?;
+                    tokio::task::spawn_blocking(move || {
+                        zones::runtime::linux::install::uninstall(&root)
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("uninstall: {e}"))
+                }
+                (_, None) => Err("not running or ready".into()),
+            }
+        })
+    }
+
+    fn zlogin_command(&self, zone: &str) -> std::process::Command {
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(|d| d.join("zlogin")))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| "zlogin".into());
+        let mut c = std::process::Command::new(exe);
+        c.arg("--socket").arg(&self.socket).arg(zone);
+        c
+    }
 }
 
 #[cfg(test)]
