@@ -17,7 +17,9 @@
 //! came from, and its parameters as jail(8) keeps them (ordered, as
 //! spelled) for `jail -e`. Two more things live here: [`Config::exhibit`]
 //! (jail -e SEP) and [`import_rc`] (the legacy rc.conf `jail_*` variables
-//! turned into jail.conf text).
+//! turned into jail.conf text). `.include` reads files through an
+//! [`IncludeSource`]: the file system (regular files only, so a glob never
+//! blocks on a FIFO or a device), or memory for tests and the fuzzer.
 //!
 //! ## Errors
 //!
