@@ -11,6 +11,7 @@
 //! | parsing    | `parse.rs`  | tokens → ordered sections (blocks) of raw statements; `.include` |
 //! | building   | `build.rs`  | sections → jails: wildcards, later-wins, `$var` expansion, types |
 //! | selecting  | `select.rs` | command targets → jails; `depend` and parent order         |
+//! | arguments  | `cmdline.rs`| `jail -c name=value ... command=...`, the legacy form, `-J` lines |
 //!
 //! [`Config`] is the result: the configured jails in file order, each a
 //! [`Jail`] with its typed [`Params`], the file and line every parameter
@@ -37,6 +38,7 @@
 //! property-tested over random bytes and random token soups.
 
 mod build;
+mod cmdline;
 mod glob;
 mod lex;
 mod parse;
