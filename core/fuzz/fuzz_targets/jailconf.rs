@@ -2,7 +2,8 @@
 //! that name a file and line — never panic, never hang. When a file
 //! parses, its `jail -e` output, the selection and the dependency orders
 //! must not panic either. The same bytes read as an rc.conf must convert
-//! (import_rc) to a jail.conf that parses.
+//! (import_rc) to a jail.conf that parses, and as command-line arguments
+//! build a jail or fail cleanly.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -44,6 +45,16 @@ fuzz_target!(|data: &[u8]| {
             assert!(!e.diags.is_empty());
             let _ = e.to_string();
         }
+    }
+    // The same bytes as command-line arguments (split at NUL).
+    let args: Vec<String> = data
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    if let Ok(j) = zones::jailconf::Jail::from_args(&args) {
+        let _ = j.exhibit("|");
+        let _ = j.jid_file_line(1, false);
+        let _ = j.jid_file_line(1, true);
     }
     let converted = import_rc(&String::from_utf8_lossy(data));
     if let Err(e) = Config::parse_str(&converted, "import") {
