@@ -87,11 +87,15 @@ fn class(pat: &[u8], c: u8) -> Option<(bool, usize)> {
     }
 }
 
-/// Expand a pattern into the paths that exist.
+/// Expand a pattern into the regular files that exist (a plain name
+/// that is not a regular file is an error: a FIFO or a device would
+/// block the parse).
 pub(crate) fn glob(pattern: &Path) -> io::Result<Vec<PathBuf>> {
     use std::os::unix::ffi::OsStrExt;
     if !has_meta(pattern.as_os_str().as_bytes()) {
-        std::fs::metadata(pattern)?;
+        if !std::fs::metadata(pattern)?.is_file() {
+            return Err(io::Error::other("not a regular file"));
+        }
         return Ok(vec![pattern.to_path_buf()]);
     }
     let mut current: Vec<PathBuf> = vec![PathBuf::new()];
@@ -125,8 +129,21 @@ pub(crate) fn glob(pattern: &Path) -> io::Result<Vec<PathBuf>> {
             }
         }
     }
-    current.retain(|p| p.exists());
+    current.retain(|p| p.is_file());
     Ok(current)
+}
+
+/// Match a path against a pattern component by component (for sources
+/// that are not the file system).
+pub(crate) fn path_match(pattern: &Path, path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let pc: Vec<_> = pattern.components().collect();
+    let qc: Vec<_> = path.components().collect();
+    pc.len() == qc.len()
+        && pc.iter().zip(&qc).all(|(p, q)| match (p, q) {
+            (Component::Normal(p), Component::Normal(q)) => fnmatch(p.as_bytes(), q.as_bytes()),
+            (p, q) => p == q,
+        })
 }
 
 #[cfg(test)]

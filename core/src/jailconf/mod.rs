@@ -11,13 +11,16 @@
 //! | parsing    | `parse.rs`  | tokens → ordered sections (blocks) of raw statements; `.include` |
 //! | building   | `build.rs`  | sections → jails: wildcards, later-wins, `$var` expansion, types |
 //! | selecting  | `select.rs` | command targets → jails; `depend` and parent order         |
+//! | arguments  | `cmdline.rs`| `jail -c name=value ... command=...`, the legacy form, `-J` lines |
 //!
 //! [`Config`] is the result: the configured jails in file order, each a
 //! [`Jail`] with its typed [`Params`], the file and line every parameter
 //! came from, and its parameters as jail(8) keeps them (ordered, as
 //! spelled) for `jail -e`. Two more things live here: [`Config::exhibit`]
 //! (jail -e SEP) and [`import_rc`] (the legacy rc.conf `jail_*` variables
-//! turned into jail.conf text).
+//! turned into jail.conf text). `.include` reads files through an
+//! [`IncludeSource`]: the file system (regular files only, so a glob never
+//! blocks on a FIFO or a device), or memory for tests and the fuzzer.
 //!
 //! ## Errors
 //!
@@ -35,6 +38,7 @@
 //! property-tested over random bytes and random token soups.
 
 mod build;
+mod cmdline;
 mod glob;
 mod lex;
 mod parse;
@@ -281,6 +285,62 @@ pub(crate) fn io_msg(e: &std::io::Error) -> String {
     }
 }
 
+/// Where `.include` finds its files: the file system ([`FileSystem`]),
+/// or anything else (tests and the fuzzer use [`MemSource`], so that a
+/// pattern such as `/*/*/*` never walks the real disk).
+pub trait IncludeSource {
+    /// The files a glob pattern names, sorted. A pattern without
+    /// wildcards must name an existing file; one with wildcards may match
+    /// nothing.
+    fn glob(&self, pattern: &Path) -> std::io::Result<Vec<PathBuf>>;
+    /// A file's bytes.
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+}
+
+/// The real file system (regular files only).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FileSystem;
+
+impl IncludeSource for FileSystem {
+    fn glob(&self, pattern: &Path) -> std::io::Result<Vec<PathBuf>> {
+        glob::glob(pattern)
+    }
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+}
+
+/// Files held in memory, by absolute path.
+#[derive(Clone, Debug, Default)]
+pub struct MemSource(pub BTreeMap<PathBuf, Vec<u8>>);
+
+impl IncludeSource for MemSource {
+    fn glob(&self, pattern: &Path) -> std::io::Result<Vec<PathBuf>> {
+        use std::os::unix::ffi::OsStrExt;
+        let wild = pattern
+            .as_os_str()
+            .as_bytes()
+            .iter()
+            .any(|b| matches!(b, b'*' | b'?' | b'['));
+        let found: Vec<PathBuf> = self
+            .0
+            .keys()
+            .filter(|k| glob::path_match(pattern, k))
+            .cloned()
+            .collect();
+        if found.is_empty() && !wild {
+            return Err(std::io::ErrorKind::NotFound.into());
+        }
+        Ok(found)
+    }
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        self.0
+            .get(path)
+            .cloned()
+            .ok_or_else(|| std::io::ErrorKind::NotFound.into())
+    }
+}
+
 /// The configured jails.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
@@ -297,7 +357,21 @@ impl Config {
     /// Parse text. `file` names it in messages (`STDIN` for `-`);
     /// `.include` patterns are relative to `dir`.
     pub fn parse_bytes(src: &[u8], file: &str, dir: &Path) -> Result<Config, ConfError> {
-        let mut p = parse::Parser::default();
+        Self::parse_with(src, file, dir, &FileSystem)
+    }
+
+    /// [`Config::parse_bytes`] with includes read from `source`.
+    pub fn parse_with(
+        src: &[u8],
+        file: &str,
+        dir: &Path,
+        source: &dyn IncludeSource,
+    ) -> Result<Config, ConfError> {
+        let mut p = parse::Parser {
+            sections: Vec::new(),
+            errors: Vec::new(),
+            source,
+        };
         p.parse_source(src, file, dir, None, 0);
         Self::finish(p)
     }
@@ -315,7 +389,11 @@ impl Config {
     /// Parse several files as one configuration, in order (as if each
     /// were included by the one before).
     pub fn parse_files(paths: &[PathBuf]) -> Result<Config, ConfError> {
-        let mut p = parse::Parser::default();
+        let mut p = parse::Parser {
+            sections: Vec::new(),
+            errors: Vec::new(),
+            source: &FileSystem,
+        };
         for path in paths {
             let (src, shown) = if path.as_os_str() == "-" {
                 let mut buf = Vec::new();

@@ -68,10 +68,10 @@ pub(crate) struct Section {
 }
 
 /// The parse of one or more files.
-#[derive(Default)]
-pub(crate) struct Parser {
+pub(crate) struct Parser<'s> {
     pub sections: Vec<Section>,
     pub errors: Vec<Diag>,
+    pub source: &'s dyn super::IncludeSource,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -80,7 +80,7 @@ fn lossy(b: &[u8]) -> String {
 
 struct Stop;
 
-impl Parser {
+impl Parser<'_> {
     /// Parse `src`, named `file` in messages, whose includes are relative
     /// to `dir`. `base` is the section the statements belong to (`None`:
     /// outside any block).
@@ -297,7 +297,7 @@ impl Parser {
         } else {
             dir.join(&pattern)
         };
-        let paths = match super::glob::glob(&full) {
+        let paths = match self.source.glob(&full) {
             Ok(p) => p,
             Err(e) => {
                 self.errors
@@ -307,7 +307,7 @@ impl Parser {
         };
         for p in paths {
             let shown = p.display().to_string();
-            let src = match std::fs::read(&p) {
+            let src = match self.source.read(&p) {
                 Ok(s) => s,
                 Err(e) => {
                     self.errors

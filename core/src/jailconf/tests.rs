@@ -5,6 +5,7 @@
 use super::*;
 use crate::param::Value;
 use proptest::prelude::*;
+use std::path::Path;
 
 fn parse(src: &str) -> Config {
     Config::parse_str(src, "t.conf").unwrap_or_else(|e| panic!("{e}\n--- in ---\n{src}"))
@@ -461,6 +462,45 @@ fn exhibit_round_trips() {
     assert!(tried >= 1);
 }
 
+/// Include files for the property tests: never the real disk.
+fn mem_files() -> MemSource {
+    let mut m = MemSource::default();
+    m.0.insert("/m/x.conf".into(), b"x { persist; $y = 1; }\n".to_vec());
+    m.0.insert("/m/a.conf".into(), b"path = /a;\n".to_vec());
+    m.0.insert("/m/self.conf".into(), b".include \"self.conf\";\n".to_vec());
+    m
+}
+
+#[test]
+fn includes_can_come_from_memory() {
+    let m = mem_files();
+    let c = Config::parse_with(b".include \"*.conf\";\n", "t.conf", Path::new("/m"), &m);
+    // self.conf includes itself: the depth limit stops it.
+    let e = c.unwrap_err().to_string();
+    assert!(
+        e.ends_with("/m/self.conf line 1: .include: too many nested includes"),
+        "{e}"
+    );
+    let c = Config::parse_with(b".include \"[ax].conf\";", "t.conf", Path::new("/m"), &m).unwrap();
+    assert_eq!(c.jails[0].params.str("path"), Some("/a"));
+    assert!(Config::parse_with(b".include \"/m/nope\";", "t.conf", Path::new("/m"), &m).is_err());
+}
+
+#[test]
+fn includes_read_regular_files_only() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("fifo.conf");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    std::fs::write(d.path().join("real.conf"), "r { }\n").unwrap();
+    // A glob skips the FIFO (reading it would block); naming it is an error.
+    let c = Config::parse_bytes(b".include \"*.conf\";", "t.conf", d.path()).unwrap();
+    assert_eq!(c.jails.len(), 1);
+    let e = Config::parse_bytes(b".include \"fifo.conf\";", "t.conf", d.path())
+        .unwrap_err()
+        .to_string();
+    assert!(e.ends_with("fifo.conf: not a regular file"), "{e}");
+}
+
 /// A value as a jail.conf double-quoted string.
 fn dq(s: &str) -> String {
     let mut out = String::from("\"");
@@ -525,8 +565,7 @@ proptest! {
     /// Random bytes never panic; a failure always names a place.
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-        let dir = tempfile::tempdir().unwrap();
-        match Config::parse_bytes(&bytes, "r.conf", dir.path()) {
+        match Config::parse_with(&bytes, "r.conf", Path::new("/m"), &mem_files()) {
             Ok(c) => { let _ = c.exhibit("|"); }
             Err(e) => prop_assert!(e.diags.iter().all(|d| d.pos.is_some())),
         }
@@ -554,8 +593,7 @@ proptest! {
                 src.push(' ');
             }
         }
-        let dir = tempfile::tempdir().unwrap();
-        match Config::parse_bytes(src.as_bytes(), "s.conf", dir.path()) {
+        match Config::parse_with(src.as_bytes(), "s.conf", Path::new("/m"), &mem_files()) {
             Ok(c) => {
                 let _ = c.exhibit("|");
                 let sel = c.select(&["*"]);
