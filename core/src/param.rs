@@ -240,6 +240,17 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value a parameter of this kind has when it is not set (what
+    /// jail_get answers for it).
+    pub fn empty(kind: Kind) -> Value {
+        match kind {
+            Kind::Bool => Value::Bool(false),
+            Kind::Int | Kind::Size => Value::Int(0),
+            Kind::Str => Value::Str(String::new()),
+            Kind::List => Value::List(Vec::new()),
+        }
+    }
+
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),

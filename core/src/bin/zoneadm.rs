@@ -90,18 +90,7 @@ fn zone_arg(z: &Option<String>) -> String {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            let _ = e.print();
-            std::process::exit(code);
-        }
-    };
+    let args: Args = zones::tool::parse_args();
     let cfg = args
         .common
         .load_config()

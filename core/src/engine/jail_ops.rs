@@ -305,12 +305,10 @@ impl Engine {
                 zone: id.to_string(),
                 source,
             })?;
-            let v = all.get(spec.name).cloned().unwrap_or(match spec.kind {
-                param::Kind::Bool => Value::Bool(false),
-                param::Kind::Int | param::Kind::Size => Value::Int(0),
-                param::Kind::Str => Value::Str(String::new()),
-                param::Kind::List => Value::List(Vec::new()),
-            });
+            let v = all
+                .get(spec.name)
+                .cloned()
+                .unwrap_or_else(|| Value::empty(spec.kind));
             out.insert(spec.name, v);
         }
         Ok((id, out))

@@ -297,7 +297,7 @@ impl Engine {
                 })?;
                 match z.params.get(spec.name) {
                     Some(v) => v.clone(),
-                    None => default_of(spec.kind),
+                    None => Value::empty(spec.kind),
                 }
             }
         };
@@ -571,15 +571,6 @@ impl Engine {
         }
         self.unpersist(uniqid);
         self.publish();
-    }
-}
-
-fn default_of(kind: Kind) -> Value {
-    match kind {
-        Kind::Bool => Value::Bool(false),
-        Kind::Int | Kind::Size => Value::Int(0),
-        Kind::Str => Value::Str(String::new()),
-        Kind::List => Value::List(Vec::new()),
     }
 }
 

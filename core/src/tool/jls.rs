@@ -111,12 +111,7 @@ pub fn all_names(jails: &[(ZoneId, Params)]) -> Vec<String> {
 fn value_of(p: &Params, name: &str) -> (Kind, Value) {
     let spec = param::lookup(name);
     let kind = spec.map_or(Kind::Str, |s| s.kind);
-    let v = p.get(name).cloned().unwrap_or(match kind {
-        Kind::Bool => Value::Bool(false),
-        Kind::Int | Kind::Size => Value::Int(0),
-        Kind::Str => Value::Str(String::new()),
-        Kind::List => Value::List(Vec::new()),
-    });
+    let v = p.get(name).cloned().unwrap_or_else(|| Value::empty(kind));
     (kind, v)
 }
 

@@ -79,6 +79,20 @@ impl Common {
     }
 }
 
+/// Parse the command line with clap as cli.md wants it: `--help` and
+/// `--version` exit 0, a usage error exits 2.
+pub fn parse_args<T: clap::Parser>() -> T {
+    T::try_parse().unwrap_or_else(|e| {
+        let code = if e.use_stderr() {
+            exit::USAGE
+        } else {
+            exit::OK
+        };
+        let _ = e.print();
+        std::process::exit(code)
+    })
+}
+
 /// Print `TOOL: message` and exit with `code`.
 pub fn die(tool: &str, msg: impl std::fmt::Display, code: i32) -> ! {
     eprintln!("{tool}: {msg}");
