@@ -19,7 +19,7 @@
 use super::registry::{Registry, Zone, hrtime};
 use super::{Caller, Engine};
 use crate::error::Error;
-use crate::param::{self, Kind, Mutability, Params, Value};
+use crate::param::{self, Mutability, Params, Value};
 use crate::runtime::{Handle, RuntimeError, ZoneSpec};
 use crate::zone::{Status, ZoneId, ZoneName};
 use std::path::Path;
