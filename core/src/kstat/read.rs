@@ -10,7 +10,7 @@
 //! | nprocs       | `cgroup.procs`, this cgroup and below        | same                                              |                                               |
 //! | nlwps        | `pids.current`, else `cgroup.threads` count  | `pids.current`, else `tasks` count                |                                               |
 //! | swapresv     | anon + shmem + `memory.swap.current` − swapcached | total_rss + total_shmem + total_swap (or memsw.usage − usage) |                             |
-//! | mem_usage    | `memory.current`                             | `memory.usage_in_bytes`                           |                                               |
+//! | mem_usage    | `memory.current` − inactive_file             | `memory.usage_in_bytes` − total_inactive_file     |                                               |
 //! | rss          | anon + file_mapped                           | total_rss + total_mapped_file                     |                                               |
 //! | nsec_user/sys| `cpu.stat` user_usec/system_usec × 1000      | `cpuacct.usage_user` / `usage_sys`                |                                               |
 //! | forkfail_cap | `pids.events` max                            | same                                              |                                               |
@@ -21,6 +21,13 @@
 //! `cpu.stat` is read wherever a cgroup2 directory has it: on a hybrid host
 //! the cgroup2 mount has no controllers, yet its `cpu.stat` carries the
 //! base CPU statistics of every cgroup, at µs precision.
+//!
+//! **mem_usage** is the zone's working set: what its cgroup is charged
+//! minus the file cache nobody used lately (`inactive_file`), the figure
+//! `docker stats` and the kubelet show. The global zone's is the host's
+//! `MemTotal − MemAvailable` (what free(1) and the ztop header call used)
+//! minus the zones' working sets, so the MEM column adds up to the
+//! header's used memory instead of counting the host's whole page cache.
 //!
 //! **rss** is the cgroup's own count of mapped pages (anon + file_mapped),
 //! not Σ VmRSS: it counts a page shared by many processes once, and reading
@@ -436,13 +443,14 @@ impl CgroupReader {
         let swap_file = self.memory_swap.as_ref().and_then(|k| k.u64(bytes));
         if let Some(Ok(stat)) = self.memory_stat.as_ref().map(|k| k.read(bytes)) {
             let get = |k: &str| keyed(stat, k).unwrap_or(0);
-            c.mem_usage = usage;
             if v2_mem {
+                c.mem_usage = usage.saturating_sub(get("inactive_file"));
                 let (anon, shmem, swapcached) = (get("anon"), get("shmem"), get("swapcached"));
                 c.rss = anon + get("file_mapped");
                 c.unevictable = Some(get("unevictable"));
                 c.swapresv = (anon + shmem + swap_file.unwrap_or(0)).saturating_sub(swapcached);
             } else {
+                c.mem_usage = usage.saturating_sub(get("total_inactive_file"));
                 let (rss, shmem) = (get("total_rss"), get("total_shmem"));
                 c.rss = rss + get("total_mapped_file");
                 c.unevictable = Some(get("total_unevictable"));
@@ -747,7 +755,7 @@ pub struct HostTotals {
     pub lockedmem: u64,
     /// AnonPages + Shmem + swap used − SwapCached, bytes.
     pub swapresv: u64,
-    /// MemTotal − MemFree, bytes.
+    /// MemTotal − MemAvailable (free(1)'s used), bytes.
     pub mem_usage: u64,
     /// AnonPages + Mapped, bytes.
     pub rss: u64,
@@ -760,6 +768,16 @@ pub fn parse_schedstat_wait(text: &str) -> u64 {
         .filter(|l| l.starts_with("cpu"))
         .filter_map(|l| l.split_ascii_whitespace().nth(8)?.parse::<u64>().ok())
         .sum()
+}
+
+/// The host's used memory as free(1) counts it: MemTotal − MemAvailable
+/// (kernels before 3.14 lack MemAvailable: free, buffers and page cache
+/// then count as available).
+pub fn host_used(m: &procfs::Meminfo) -> u64 {
+    let available = m
+        .mem_available
+        .unwrap_or(m.mem_free + m.buffers + m.cached + m.s_reclaimable.unwrap_or(0));
+    m.mem_total.saturating_sub(available)
 }
 
 impl HostTotals {
@@ -788,7 +806,7 @@ impl HostTotals {
         h.lockedmem = m.mlocked.unwrap_or(0);
         h.swapresv =
             (anon + shmem + m.swap_total.saturating_sub(m.swap_free)).saturating_sub(m.swap_cached);
-        h.mem_usage = m.mem_total.saturating_sub(m.mem_free);
+        h.mem_usage = host_used(&m);
         h.rss = anon + m.mapped;
         h.psi = read_psi(Path::new("/proc/pressure"), "", &mut buf);
         Ok(h)
@@ -820,7 +838,7 @@ pub(crate) mod tests {
         write(
             &z,
             "memory.stat",
-            "anon 268435456\nfile 1000\nfile_mapped 4096\nshmem 67108864\nswapcached 8192\nunevictable 0\n",
+            "anon 268435456\nfile 1000\nfile_mapped 4096\nshmem 67108864\nswapcached 8192\nunevictable 0\ninactive_file 1000000\n",
         );
         write(&z, "memory.swap.current", "16384\n");
         write(&z, "memory.current", "400000000\n");
@@ -864,7 +882,8 @@ pub(crate) mod tests {
         // anon + shmem + swap.current − swapcached
         assert_eq!(c.swapresv, 268435456 + 67108864 + 16384 - 8192);
         assert_eq!(c.rss, 268435456 + 4096);
-        assert_eq!(c.mem_usage, 400000000);
+        // memory.current − inactive_file: the working set.
+        assert_eq!(c.mem_usage, 400000000 - 1000000);
         assert_eq!(c.unevictable, Some(0));
         assert_eq!((c.nsec_user, c.nsec_sys), (2_500_000, 1_000_000));
         let psi = c.psi.unwrap();
@@ -887,7 +906,7 @@ pub(crate) mod tests {
         let mem = t.path().join("memory/zones/db");
         write(&mem, "cgroup.procs", "300\n");
         let mut stat = String::from(
-            "rss 1\nshmem 2\ntotal_rss 1048576\ntotal_shmem 65536\ntotal_mapped_file 8192\ntotal_unevictable 4096\n",
+            "rss 1\nshmem 2\ntotal_rss 1048576\ntotal_shmem 65536\ntotal_mapped_file 8192\ntotal_unevictable 4096\ntotal_inactive_file 500000\n",
         );
         if memsw {
             stat.push_str("total_swap 32768\n");
@@ -927,7 +946,7 @@ pub(crate) mod tests {
         assert_eq!(c.swapresv, 1048576 + 65536 + 32768);
         assert_eq!(c.rss, 1048576 + 8192);
         assert_eq!(c.unevictable, Some(4096));
-        assert_eq!(c.mem_usage, 2000000);
+        assert_eq!(c.mem_usage, 2000000 - 500000);
         // cpu.stat of the cgroup2 directory wins over cpuacct (µs → ns).
         assert_eq!((c.nsec_user, c.nsec_sys), (8000, 4000));
         assert_eq!(c.psi, None);
@@ -1366,5 +1385,35 @@ sys.stdin.read()\n";
         assert!(h.nlwps >= h.procs.len() as u64);
         assert!(h.nsec_user > 0);
         assert!(h.mem_usage > 0);
+    }
+
+    /// /proc/meminfo of a host with 9 GiB of page cache and < 1 GiB used
+    /// (free(1): 822 MiB used): used is MemTotal − MemAvailable, not
+    /// MemTotal − MemFree (~10 GiB, what ztop's global row once showed).
+    #[test]
+    fn host_used_memory_leaves_out_the_page_cache() {
+        use procfs::FromRead;
+        let text = "MemTotal:       24684084 kB\nMemFree:        14267332 kB\n\
+            MemAvailable:   23840584 kB\nBuffers:           25860 kB\n\
+            Cached:          9357360 kB\nSwapCached:            0 kB\n\
+            Active:          2886912 kB\nInactive:        6691220 kB\n\
+            SwapTotal:             0 kB\nSwapFree:              0 kB\n\
+            Dirty:            279584 kB\nWriteback:             0 kB\n\
+            AnonPages:        209604 kB\nMapped:           149704 kB\n\
+            Shmem:              8872 kB\nSlab:             634872 kB\n\
+            SReclaimable:     559124 kB\nSUnreclaim:        75748 kB\n\
+            KernelStack:        4000 kB\nPageTables:         3000 kB\n\
+            NFS_Unstable:          0 kB\nBounce:                0 kB\n\
+            WritebackTmp:          0 kB\nCommitLimit:    12342040 kB\n\
+            Committed_AS:     900000 kB\nVmallocTotal:   34359738367 kB\n\
+            VmallocUsed:       20000 kB\nVmallocChunk:          0 kB\n";
+        let mut m = procfs::Meminfo::from_read(text.as_bytes()).unwrap();
+        assert_eq!(host_used(&m), (24684084 - 23840584) * 1024);
+        // Without MemAvailable: free + buffers + cached + SReclaimable.
+        m.mem_available = None;
+        assert_eq!(
+            host_used(&m),
+            (24684084 - 14267332 - 25860 - 9357360 - 559124) * 1024
+        );
     }
 }
