@@ -242,16 +242,35 @@ pub fn walk_tree(
 /// A cgroup file kept open between ticks and re-read with `pread` at
 /// offset 0 (kernfs regenerates the text): one syscall per read instead
 /// of open/fstat/read/close, the lean path the sampler runs every second.
+///
+/// Except v1's `cgroup.procs` and `tasks`: their open file caches the pid
+/// list it built first and keeps serving it while it is read at least once
+/// a second (the kernel drops it one second after the last read), so a
+/// descriptor kept open would list the zone's processes of the first tick
+/// forever. Those are opened anew each tick ([`Kept::fresh`]).
 #[derive(Debug)]
 struct Kept {
     path: PathBuf,
     file: Option<File>,
+    reopen: bool,
 }
 
 impl Kept {
     fn open(path: PathBuf) -> Kept {
         let file = File::open(&path).ok();
-        Kept { path, file }
+        Kept {
+            path,
+            file,
+            reopen: false,
+        }
+    }
+
+    /// A file opened anew for every read (see above).
+    fn fresh(path: PathBuf) -> Kept {
+        Kept {
+            reopen: true,
+            ..Kept::open(path)
+        }
     }
 
     fn exists(&self) -> bool {
@@ -260,11 +279,19 @@ impl Kept {
 
     /// The whole file into `buf`; NotFound if it could not be opened.
     fn read<'b>(&self, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
-        let Some(f) = &self.file else {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("{}: not present", self.path.display()),
-            ));
+        let reopened;
+        let f = match &self.file {
+            Some(_) if self.reopen => {
+                reopened = File::open(&self.path).map_err(|e| with_path(&self.path, e))?;
+                &reopened
+            }
+            Some(f) => f,
+            None => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{}: not present", self.path.display()),
+                ));
+            }
         };
         if buf.len() < 4096 {
             buf.resize(4096, 0);
@@ -335,12 +362,23 @@ impl CgroupReader {
             if t.exists() {
                 t
             } else {
-                Kept::open(d.join("tasks"))
+                Kept::fresh(d.join("tasks"))
+            }
+        });
+        let procs_v1 = set
+            .procs
+            .as_ref()
+            .is_some_and(|d| !d.join("cgroup.controllers").exists());
+        let procs = set.procs.as_ref().map(|d| {
+            if procs_v1 {
+                Kept::fresh(d.join("cgroup.procs"))
+            } else {
+                Kept::open(d.join("cgroup.procs"))
             }
         });
         CgroupReader {
             top: set.procs.as_ref().and_then(|d| File::open(d).ok()),
-            procs: at(&set.procs, "cgroup.procs"),
+            procs,
             threads,
             pids_current: at(&set.pids, "pids.current"),
             pids_events: at(&set.pids, "pids.events"),
@@ -1199,6 +1237,34 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    /// v1's cgroup.procs caches its pid list per open file while it is
+    /// read at least once a second: a reader that kept it open listed the
+    /// processes of its first tick forever (nprocs stuck at 2 in a zone).
+    #[test]
+    fn a_process_that_joins_is_listed_at_the_next_read() {
+        let zone = TestZoneCgroups::make(&format!("kstat-join-{}", std::process::id()));
+        let mut r = CgroupReader::new(CgroupSet::detect(&zone.0));
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        assert_eq!(r.read(&mut procs, &mut tids, &mut buf).unwrap().nprocs, 0);
+        let mut kids = vec![];
+        for n in 1..=3u64 {
+            let kid = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            zone.enter(kid.id());
+            kids.push(kid);
+            let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+            assert_eq!(c.nprocs, n, "{procs:?}");
+            assert_eq!(procs.last(), Some(&kids.last().unwrap().id()));
+        }
+        for mut k in kids {
+            let _ = k.kill();
+            let _ = k.wait();
+        }
+        assert_eq!(r.read(&mut procs, &mut tids, &mut buf).unwrap().nprocs, 0);
     }
 
     #[test]
