@@ -210,6 +210,48 @@ impl Drop for Host {
             self.env(&mut c);
             let _ = c.args(["-z", &z, "halt"]).output();
         }
+        // The (now empty) cgroup roots, deepest first.
+        let mut dirs = vec![];
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            find_dirs(&h.path(), &self.cgroup_root, &mut dirs, 0);
+        }
+        for d in dirs {
+            let mut all = vec![];
+            collect(&d, &mut all);
+            all.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+            for p in all {
+                let _ = std::fs::remove_dir(&p);
+            }
+        }
+    }
+}
+
+fn find_dirs(dir: &std::path::Path, needle: &str, out: &mut Vec<PathBuf>, depth: usize) {
+    if depth > 6 {
+        return;
+    }
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            let p = e.path();
+            if p.file_name().is_some_and(|n| n.to_string_lossy() == needle) {
+                out.push(p);
+            } else {
+                find_dirs(&p, needle, out, depth + 1);
+            }
+        }
+    }
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    out.push(dir.to_path_buf());
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            collect(&e.path(), out);
+        }
     }
 }
 
