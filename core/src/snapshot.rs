@@ -216,7 +216,9 @@ pub struct Kstat {
     pub forkfail_noproc: u64,
     pub forkfail_nomem: u64,
     pub forkfail_misc: u64,
-    /// Memory charged to the zone's cgroup, bytes.
+    /// The zone's working set: memory charged to its cgroup minus inactive
+    /// file cache; the global zone's is the host's MemTotal − MemAvailable
+    /// minus the zones', bytes.
     pub mem_usage: u64,
     /// Σ RSS of the zone's processes, bytes.
     pub rss: u64,

@@ -174,7 +174,7 @@ impl Collector for SnapshotCollector {
         family(
             &mut enc,
             "zone_memory_usage",
-            "Memory charged to the zone's cgroup.",
+            "Memory in use by the zone (its working set: charged memory less inactive file cache).",
             Some(Unit::Bytes),
             g,
             gauge(|z| z.kstat.mem_usage),

@@ -21,7 +21,6 @@
 //! [`metrics`]); nothing here reads the kernel on behalf of a front-end.
 
 pub mod avenrun;
-mod bench;
 pub mod format;
 pub mod metrics;
 pub mod read;

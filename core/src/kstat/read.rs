@@ -10,7 +10,7 @@
 //! | nprocs       | `cgroup.procs`, this cgroup and below        | same                                              |                                               |
 //! | nlwps        | `pids.current`, else `cgroup.threads` count  | `pids.current`, else `tasks` count                |                                               |
 //! | swapresv     | anon + shmem + `memory.swap.current` − swapcached | total_rss + total_shmem + total_swap (or memsw.usage − usage) |                             |
-//! | mem_usage    | `memory.current`                             | `memory.usage_in_bytes`                           |                                               |
+//! | mem_usage    | `memory.current` − inactive_file             | `memory.usage_in_bytes` − total_inactive_file     |                                               |
 //! | rss          | anon + file_mapped                           | total_rss + total_mapped_file                     |                                               |
 //! | nsec_user/sys| `cpu.stat` user_usec/system_usec × 1000      | `cpuacct.usage_user` / `usage_sys`                |                                               |
 //! | forkfail_cap | `pids.events` max                            | same                                              |                                               |
@@ -21,6 +21,13 @@
 //! `cpu.stat` is read wherever a cgroup2 directory has it: on a hybrid host
 //! the cgroup2 mount has no controllers, yet its `cpu.stat` carries the
 //! base CPU statistics of every cgroup, at µs precision.
+//!
+//! **mem_usage** is the zone's working set: what its cgroup is charged
+//! minus the file cache nobody used lately (`inactive_file`), the figure
+//! `docker stats` and the kubelet show. The global zone's is the host's
+//! `MemTotal − MemAvailable` (what free(1) and the ztop header call used)
+//! minus the zones' working sets, so the MEM column adds up to the
+//! header's used memory instead of counting the host's whole page cache.
 //!
 //! **rss** is the cgroup's own count of mapped pages (anon + file_mapped),
 //! not Σ VmRSS: it counts a page shared by many processes once, and reading
@@ -235,16 +242,35 @@ pub fn walk_tree(
 /// A cgroup file kept open between ticks and re-read with `pread` at
 /// offset 0 (kernfs regenerates the text): one syscall per read instead
 /// of open/fstat/read/close, the lean path the sampler runs every second.
+///
+/// Except v1's `cgroup.procs` and `tasks`: their open file caches the pid
+/// list it built first and keeps serving it while it is read at least once
+/// a second (the kernel drops it one second after the last read), so a
+/// descriptor kept open would list the zone's processes of the first tick
+/// forever. Those are opened anew each tick ([`Kept::fresh`]).
 #[derive(Debug)]
 struct Kept {
     path: PathBuf,
     file: Option<File>,
+    reopen: bool,
 }
 
 impl Kept {
     fn open(path: PathBuf) -> Kept {
         let file = File::open(&path).ok();
-        Kept { path, file }
+        Kept {
+            path,
+            file,
+            reopen: false,
+        }
+    }
+
+    /// A file opened anew for every read (see above).
+    fn fresh(path: PathBuf) -> Kept {
+        Kept {
+            reopen: true,
+            ..Kept::open(path)
+        }
     }
 
     fn exists(&self) -> bool {
@@ -253,11 +279,19 @@ impl Kept {
 
     /// The whole file into `buf`; NotFound if it could not be opened.
     fn read<'b>(&self, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
-        let Some(f) = &self.file else {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("{}: not present", self.path.display()),
-            ));
+        let reopened;
+        let f = match &self.file {
+            Some(_) if self.reopen => {
+                reopened = File::open(&self.path).map_err(|e| with_path(&self.path, e))?;
+                &reopened
+            }
+            Some(f) => f,
+            None => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{}: not present", self.path.display()),
+                ));
+            }
         };
         if buf.len() < 4096 {
             buf.resize(4096, 0);
@@ -328,12 +362,23 @@ impl CgroupReader {
             if t.exists() {
                 t
             } else {
-                Kept::open(d.join("tasks"))
+                Kept::fresh(d.join("tasks"))
+            }
+        });
+        let procs_v1 = set
+            .procs
+            .as_ref()
+            .is_some_and(|d| !d.join("cgroup.controllers").exists());
+        let procs = set.procs.as_ref().map(|d| {
+            if procs_v1 {
+                Kept::fresh(d.join("cgroup.procs"))
+            } else {
+                Kept::open(d.join("cgroup.procs"))
             }
         });
         CgroupReader {
             top: set.procs.as_ref().and_then(|d| File::open(d).ok()),
-            procs: at(&set.procs, "cgroup.procs"),
+            procs,
             threads,
             pids_current: at(&set.pids, "pids.current"),
             pids_events: at(&set.pids, "pids.events"),
@@ -436,13 +481,14 @@ impl CgroupReader {
         let swap_file = self.memory_swap.as_ref().and_then(|k| k.u64(bytes));
         if let Some(Ok(stat)) = self.memory_stat.as_ref().map(|k| k.read(bytes)) {
             let get = |k: &str| keyed(stat, k).unwrap_or(0);
-            c.mem_usage = usage;
             if v2_mem {
+                c.mem_usage = usage.saturating_sub(get("inactive_file"));
                 let (anon, shmem, swapcached) = (get("anon"), get("shmem"), get("swapcached"));
                 c.rss = anon + get("file_mapped");
                 c.unevictable = Some(get("unevictable"));
                 c.swapresv = (anon + shmem + swap_file.unwrap_or(0)).saturating_sub(swapcached);
             } else {
+                c.mem_usage = usage.saturating_sub(get("total_inactive_file"));
                 let (rss, shmem) = (get("total_rss"), get("total_shmem"));
                 c.rss = rss + get("total_mapped_file");
                 c.unevictable = Some(get("total_unevictable"));
@@ -747,7 +793,7 @@ pub struct HostTotals {
     pub lockedmem: u64,
     /// AnonPages + Shmem + swap used − SwapCached, bytes.
     pub swapresv: u64,
-    /// MemTotal − MemFree, bytes.
+    /// MemTotal − MemAvailable (free(1)'s used), bytes.
     pub mem_usage: u64,
     /// AnonPages + Mapped, bytes.
     pub rss: u64,
@@ -760,6 +806,16 @@ pub fn parse_schedstat_wait(text: &str) -> u64 {
         .filter(|l| l.starts_with("cpu"))
         .filter_map(|l| l.split_ascii_whitespace().nth(8)?.parse::<u64>().ok())
         .sum()
+}
+
+/// The host's used memory as free(1) counts it: MemTotal − MemAvailable
+/// (kernels before 3.14 lack MemAvailable: free, buffers and page cache
+/// then count as available).
+pub fn host_used(m: &procfs::Meminfo) -> u64 {
+    let available = m
+        .mem_available
+        .unwrap_or(m.mem_free + m.buffers + m.cached + m.s_reclaimable.unwrap_or(0));
+    m.mem_total.saturating_sub(available)
 }
 
 impl HostTotals {
@@ -788,7 +844,7 @@ impl HostTotals {
         h.lockedmem = m.mlocked.unwrap_or(0);
         h.swapresv =
             (anon + shmem + m.swap_total.saturating_sub(m.swap_free)).saturating_sub(m.swap_cached);
-        h.mem_usage = m.mem_total.saturating_sub(m.mem_free);
+        h.mem_usage = host_used(&m);
         h.rss = anon + m.mapped;
         h.psi = read_psi(Path::new("/proc/pressure"), "", &mut buf);
         Ok(h)
@@ -820,7 +876,7 @@ pub(crate) mod tests {
         write(
             &z,
             "memory.stat",
-            "anon 268435456\nfile 1000\nfile_mapped 4096\nshmem 67108864\nswapcached 8192\nunevictable 0\n",
+            "anon 268435456\nfile 1000\nfile_mapped 4096\nshmem 67108864\nswapcached 8192\nunevictable 0\ninactive_file 1000000\n",
         );
         write(&z, "memory.swap.current", "16384\n");
         write(&z, "memory.current", "400000000\n");
@@ -864,7 +920,8 @@ pub(crate) mod tests {
         // anon + shmem + swap.current − swapcached
         assert_eq!(c.swapresv, 268435456 + 67108864 + 16384 - 8192);
         assert_eq!(c.rss, 268435456 + 4096);
-        assert_eq!(c.mem_usage, 400000000);
+        // memory.current − inactive_file: the working set.
+        assert_eq!(c.mem_usage, 400000000 - 1000000);
         assert_eq!(c.unevictable, Some(0));
         assert_eq!((c.nsec_user, c.nsec_sys), (2_500_000, 1_000_000));
         let psi = c.psi.unwrap();
@@ -887,7 +944,7 @@ pub(crate) mod tests {
         let mem = t.path().join("memory/zones/db");
         write(&mem, "cgroup.procs", "300\n");
         let mut stat = String::from(
-            "rss 1\nshmem 2\ntotal_rss 1048576\ntotal_shmem 65536\ntotal_mapped_file 8192\ntotal_unevictable 4096\n",
+            "rss 1\nshmem 2\ntotal_rss 1048576\ntotal_shmem 65536\ntotal_mapped_file 8192\ntotal_unevictable 4096\ntotal_inactive_file 500000\n",
         );
         if memsw {
             stat.push_str("total_swap 32768\n");
@@ -927,7 +984,7 @@ pub(crate) mod tests {
         assert_eq!(c.swapresv, 1048576 + 65536 + 32768);
         assert_eq!(c.rss, 1048576 + 8192);
         assert_eq!(c.unevictable, Some(4096));
-        assert_eq!(c.mem_usage, 2000000);
+        assert_eq!(c.mem_usage, 2000000 - 500000);
         // cpu.stat of the cgroup2 directory wins over cpuacct (µs → ns).
         assert_eq!((c.nsec_user, c.nsec_sys), (8000, 4000));
         assert_eq!(c.psi, None);
@@ -1182,6 +1239,34 @@ pub(crate) mod tests {
         }
     }
 
+    /// v1's cgroup.procs caches its pid list per open file while it is
+    /// read at least once a second: a reader that kept it open listed the
+    /// processes of its first tick forever (nprocs stuck at 2 in a zone).
+    #[test]
+    fn a_process_that_joins_is_listed_at_the_next_read() {
+        let zone = TestZoneCgroups::make(&format!("kstat-join-{}", std::process::id()));
+        let mut r = CgroupReader::new(CgroupSet::detect(&zone.0));
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        assert_eq!(r.read(&mut procs, &mut tids, &mut buf).unwrap().nprocs, 0);
+        let mut kids = vec![];
+        for n in 1..=3u64 {
+            let kid = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            zone.enter(kid.id());
+            kids.push(kid);
+            let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+            assert_eq!(c.nprocs, n, "{procs:?}");
+            assert_eq!(procs.last(), Some(&kids.last().unwrap().id()));
+        }
+        for mut k in kids {
+            let _ = k.kill();
+            let _ = k.wait();
+        }
+        assert_eq!(r.read(&mut procs, &mut tids, &mut buf).unwrap().nprocs, 0);
+    }
+
     #[test]
     fn reads_a_real_zone_cgroup_on_this_host() {
         if !Path::new("/sys/fs/cgroup/unified/cgroup.controllers").exists()
@@ -1366,5 +1451,35 @@ sys.stdin.read()\n";
         assert!(h.nlwps >= h.procs.len() as u64);
         assert!(h.nsec_user > 0);
         assert!(h.mem_usage > 0);
+    }
+
+    /// /proc/meminfo of a host with 9 GiB of page cache and < 1 GiB used
+    /// (free(1): 822 MiB used): used is MemTotal − MemAvailable, not
+    /// MemTotal − MemFree (~10 GiB, what ztop's global row once showed).
+    #[test]
+    fn host_used_memory_leaves_out_the_page_cache() {
+        use procfs::FromRead;
+        let text = "MemTotal:       24684084 kB\nMemFree:        14267332 kB\n\
+            MemAvailable:   23840584 kB\nBuffers:           25860 kB\n\
+            Cached:          9357360 kB\nSwapCached:            0 kB\n\
+            Active:          2886912 kB\nInactive:        6691220 kB\n\
+            SwapTotal:             0 kB\nSwapFree:              0 kB\n\
+            Dirty:            279584 kB\nWriteback:             0 kB\n\
+            AnonPages:        209604 kB\nMapped:           149704 kB\n\
+            Shmem:              8872 kB\nSlab:             634872 kB\n\
+            SReclaimable:     559124 kB\nSUnreclaim:        75748 kB\n\
+            KernelStack:        4000 kB\nPageTables:         3000 kB\n\
+            NFS_Unstable:          0 kB\nBounce:                0 kB\n\
+            WritebackTmp:          0 kB\nCommitLimit:    12342040 kB\n\
+            Committed_AS:     900000 kB\nVmallocTotal:   34359738367 kB\n\
+            VmallocUsed:       20000 kB\nVmallocChunk:          0 kB\n";
+        let mut m = procfs::Meminfo::from_read(text.as_bytes()).unwrap();
+        assert_eq!(host_used(&m), (24684084 - 23840584) * 1024);
+        // Without MemAvailable: free + buffers + cached + SReclaimable.
+        m.mem_available = None;
+        assert_eq!(
+            host_used(&m),
+            (24684084 - 14267332 - 25860 - 9357360 - 559124) * 1024
+        );
     }
 }

@@ -750,6 +750,34 @@ mod tests {
         assert_eq!(out.zones[0].kstat.nprocs, 0);
     }
 
+    /// MemTotal − MemAvailable of /proc/meminfo, read by hand.
+    fn meminfo_used() -> u64 {
+        let text = std::fs::read_to_string("/proc/meminfo").unwrap();
+        let kb = |key: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or_else(|| panic!("{key} in /proc/meminfo"))
+        };
+        (kb("MemTotal") - kb("MemAvailable")) * 1024
+    }
+
+    #[test]
+    fn the_global_zones_memory_is_what_the_host_uses_not_its_page_cache() {
+        let mut s = Sampler::new();
+        let before = meminfo_used();
+        let out = s.sample(&[]);
+        let after = meminfo_used();
+        // No zone: the global zone's memory is the host's used memory
+        // (give or take what changed between the reads).
+        let slack = 64 << 20;
+        let g = out.global.kstat.mem_usage;
+        assert!(
+            g + slack >= before.min(after) && g <= before.max(after) + slack,
+            "global mem_usage {g}, host used {before}..{after}"
+        );
+    }
+
     #[test]
     fn zones_outside_ready_to_running_are_not_sampled() {
         let mut s = Sampler::new();

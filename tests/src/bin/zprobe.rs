@@ -12,6 +12,11 @@
 //!   succeeded, exit 0 when all N did
 //! * `hog MB` — allocate and touch MB MiB, printing every 16 MiB
 //! * `spin SECONDS` — a busy loop
+//! * `mlock MB` — mlock MB MiB, print `locked`, hold them until stdin ends
+//! * `hold MB` — touch MB MiB of anonymous memory, print `held`, hold it
+//!   until stdin ends
+//! * `children N` — fork N children that wait, print `ready`, and end them
+//!   all when stdin ends
 use std::ffi::CString;
 
 fn exists(p: &str) -> bool {
@@ -28,6 +33,14 @@ fn report(ok: bool, what: &str) -> ! {
     }
     println!("failed {what}: {err}");
     std::process::exit(1)
+}
+
+/// Flush stdout, then read stdin until it ends.
+fn wait_stdin() {
+    use std::io::{Read, Write};
+    let _ = std::io::stdout().flush();
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
 }
 
 fn main() {
@@ -130,6 +143,58 @@ fn main() {
                 x = x.wrapping_add(1);
             }
             println!("spun {x}");
+            std::process::exit(0)
+        }
+        "mlock" | "hold" => {
+            let len = arg(1).parse::<usize>().unwrap_or(64) << 20;
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                report(false, "mmap");
+            }
+            let locking = arg(0) == "mlock";
+            if locking && unsafe { libc::mlock(p, len) } != 0 {
+                report(false, "mlock");
+            }
+            for off in (0..len).step_by(4096) {
+                unsafe { *(p as *mut u8).add(off) = 1 };
+            }
+            println!("{}", if locking { "locked" } else { "held" });
+            wait_stdin();
+            std::process::exit(0)
+        }
+        "children" => {
+            let n: usize = arg(1).parse().unwrap_or(5);
+            let mut kids = Vec::new();
+            for _ in 0..n {
+                let pid = unsafe { libc::fork() };
+                if pid == 0 {
+                    unsafe {
+                        libc::pause();
+                        libc::_exit(0)
+                    }
+                }
+                if pid < 0 {
+                    report(false, "fork");
+                }
+                kids.push(pid);
+            }
+            println!("ready");
+            wait_stdin();
+            for k in kids {
+                unsafe {
+                    libc::kill(k, libc::SIGKILL);
+                    libc::waitpid(k, std::ptr::null_mut(), 0);
+                }
+            }
             std::process::exit(0)
         }
         other => {

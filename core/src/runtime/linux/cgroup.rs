@@ -374,11 +374,23 @@ pub fn rctl_writes(params: &Params, v2: bool) -> Vec<Write> {
             (None, None) => {}
         }
     } else {
-        if let Some(m) = phys {
-            out.push(w("memory.limit_in_bytes", m, "capped-memory.physical"));
-        }
-        if let Some(t) = swap {
-            out.push(w("memory.memsw.limit_in_bytes", t, "zone.max-swap"));
+        // memsw.limit may not go below memory.limit (EINVAL): without a
+        // physical cap, max-swap caps memory as well, as on v2.
+        match (phys, swap) {
+            (Some(m), Some(t)) => {
+                out.push(w(
+                    "memory.limit_in_bytes",
+                    m.min(t),
+                    "capped-memory.physical",
+                ));
+                out.push(w("memory.memsw.limit_in_bytes", t, "zone.max-swap"));
+            }
+            (Some(m), None) => out.push(w("memory.limit_in_bytes", m, "capped-memory.physical")),
+            (None, Some(t)) => {
+                out.push(w("memory.limit_in_bytes", t, "zone.max-swap"));
+                out.push(w("memory.memsw.limit_in_bytes", t, "zone.max-swap"));
+            }
+            (None, None) => {}
         }
     }
     out
@@ -620,6 +632,21 @@ mod tests {
             p.insert(k, Value::Int(*v));
         }
         p
+    }
+
+    #[test]
+    fn v1_max_swap_alone_caps_memory_first() {
+        let v1: Vec<(&str, String)> = rctl_writes(&params(&[("zone.max-swap", 1 << 30)]), false)
+            .into_iter()
+            .map(|w| (w.file, w.value))
+            .collect();
+        assert_eq!(
+            v1,
+            [
+                ("memory.limit_in_bytes", (1u64 << 30).to_string()),
+                ("memory.memsw.limit_in_bytes", (1u64 << 30).to_string()),
+            ]
+        );
     }
 
     #[test]
