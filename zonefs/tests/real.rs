@@ -773,6 +773,14 @@ fn load_32_readers_while_zones_come_and_go() {
     let (fd0, rss0) = (fd_count(pid), rss_kb(pid));
 
     let stop = Arc::new(AtomicBool::new(false));
+    // Readers stop before the Host guard halts the zones, even on a panic.
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop_guard = Stop(stop.clone());
     let reads = Arc::new(AtomicU64::new(0));
     let enoent = Arc::new(AtomicU64::new(0));
     let mut readers = Vec::new();
