@@ -29,7 +29,7 @@ fn main() {
     let t0 = std::time::Instant::now();
     for s in &snaps {
         for z in &s.zones {
-            std::hint::black_box(zonefs::render::zone(z));
+            std::hint::black_box(zonefs::render::zone(z, s.hrtime));
         }
     }
     println!(
@@ -39,7 +39,8 @@ fn main() {
     let t0 = std::time::Instant::now();
     for s in &snaps {
         for z in &s.zones {
-            std::hint::black_box(zonefs::render::json(z));
+            let ks = zones::kstat::format::zone_kstats(z, s.hrtime);
+            std::hint::black_box(zonefs::render::json(z, &ks));
         }
     }
     println!(

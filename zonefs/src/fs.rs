@@ -67,6 +67,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
+use zones::zone::Status;
 
 /// The largest file served through the page cache: one page, which the
 /// kernel fills from one READ (one open's bytes), so no read of it can mix
@@ -321,6 +322,14 @@ impl Filesystem for ZoneFs {
         ] {
             let _ = config.add_capabilities(cap);
         }
+        // RELEASE is a background request: the kernel keeps at most
+        // max_background (12 by default) of them queued to us, while OPENs
+        // from every reader queue freely. Under many concurrent readers the
+        // RELEASEs (and so the holds they give back) then pile up in the
+        // kernel without bound, and a dying zone waits on them. Let them
+        // all through, in order with the OPENs.
+        let _ = config.set_max_background(u16::MAX);
+        let _ = config.set_congestion_threshold(u16::MAX / 4 * 3);
         Ok(())
     }
 
@@ -423,6 +432,11 @@ impl Filesystem for ZoneFs {
                 }
             },
             Found::Zone(v, n) if Tree::visible(who, v) => match &n.kind {
+                // No new hold on a dying zone (illumos refuses new
+                // references to a zone being destroyed): readers that keep
+                // opening its files would otherwise keep it from dying.
+                // The open still reads the zone's last bytes.
+                Kind::File(fd) if v.zone.status >= Status::Dying => (fd.clone(), None),
                 Kind::File(fd) => (fd.clone(), self.shared.holds.hold(v.zone.id, v.zone.uniqid)),
                 Kind::Dir(_) => return reply.error(Errno::EISDIR),
             },

@@ -35,14 +35,15 @@
 //! stands for Linux's last allocated pid. `kstat/all` is `kstat -p`:
 //! `module:instance:name:statistic<TAB>value`, sorted by module, instance
 //! (numerically), name and statistic, with the pseudo statistics `class`,
-//! `crtime` and `snaptime` (hrtime as seconds, nine decimals). This small
-//! formatter is zonefs' own; it is to be unified with the engine's kstat
-//! module at merge.
+//! `crtime` and `snaptime` (hrtime as seconds, nine decimals), printed by
+//! the engine's formatter ([`zones::kstat::format`]) so it is byte-identical
+//! to `kstat -p`.
 
 use crate::tree::Node;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::sync::Arc;
+use zones::kstat::format::{Kstat, Query, Style, render, zone_kstats};
 use zones::param::{PARAMS, RCTLS, Value};
 use zones::snapshot::{Subsys, ZoneSnapshot};
 
@@ -107,42 +108,25 @@ pub const ZONE_MISC: [&str; 14] = [
     "zonename",
 ];
 
-/// The rctl behind each caps kstat's `value`.
-fn caps_rctl(cap: &str) -> &'static str {
-    match cap {
-        "nprocs" => "zone.max-processes",
-        "lockedmem" => "zone.max-locked-memory",
-        _ => "zone.max-swap",
-    }
+/// The `caps` kstat `cap` (nprocs, lockedmem, swapresv) of a zone's kstats.
+fn caps_kstat<'a>(ks: &'a [Kstat; 4], cap: &str) -> &'a Kstat {
+    ks[..3]
+        .iter()
+        .find(|k| {
+            k.name
+                .strip_prefix(cap)
+                .is_some_and(|r| r.starts_with("_zone_"))
+        })
+        .expect("zone_kstats has every caps kstat")
 }
 
-fn caps_usage(z: &ZoneSnapshot, cap: &str) -> u64 {
-    match cap {
-        "nprocs" => z.kstat.nprocs,
-        "lockedmem" => z.kstat.lockedmem,
-        _ => z.kstat.swapresv,
-    }
-}
-
-/// The text of one `zone_misc` statistic (no newline).
-fn misc_value(z: &ZoneSnapshot, stat: &str) -> String {
-    let k = &z.kstat;
-    match stat {
-        "avenrun_1min" => k.avenrun[0].to_string(),
-        "avenrun_5min" => k.avenrun[1].to_string(),
-        "avenrun_15min" => k.avenrun[2].to_string(),
-        "nsec_user" => k.nsec_user.to_string(),
-        "nsec_sys" => k.nsec_sys.to_string(),
-        "nsec_waitrq" => k.nsec_waitrq.to_string(),
-        "forkfail_cap" => k.forkfail_cap.to_string(),
-        "forkfail_noproc" => k.forkfail_noproc.to_string(),
-        "forkfail_nomem" => k.forkfail_nomem.to_string(),
-        "forkfail_misc" => k.forkfail_misc.to_string(),
-        "nested_interp" => "0".to_string(),
-        "init_pid" => z.init_pid.to_string(),
-        "boot_time" => z.boot_time.to_string(),
-        _ => z.name.to_string(),
-    }
+/// The value of statistic `stat` of kstat `k`, as `kstat -p` prints it.
+fn stat_value(k: &Kstat, stat: &str) -> String {
+    k.stats
+        .iter()
+        .find(|(n, _)| *n == stat)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
 }
 
 /// The index of a parameter file: its place in the parameter table, or a
@@ -182,11 +166,6 @@ pub fn param_bytes(v: &Value) -> Vec<u8> {
     }
 }
 
-/// An hrtime in ns as `kstat -p` prints it: seconds with nine decimals.
-pub fn hrtime_secs(ns: u64) -> String {
-    format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000)
-}
-
 /// /proc/loadavg's line for a zone (see the module comment).
 pub fn loadavg(z: &ZoneSnapshot) -> String {
     let mut out = String::new();
@@ -202,39 +181,15 @@ pub fn loadavg(z: &ZoneSnapshot) -> String {
     out
 }
 
-/// The `caps` kstat lines of a zone, sorted (`kstat -p`).
-pub fn kstat_caps(z: &ZoneSnapshot) -> String {
-    let id = z.id.0;
-    let crtime = hrtime_secs(z.crtime);
-    let snaptime = hrtime_secs(z.kstat.snaptime);
-    let mut out = String::new();
-    let mut caps = CAPS;
-    caps.sort_unstable();
-    for cap in caps {
-        let head = format!("caps:{id}:{cap}_zone_{id}");
-        let _ = writeln!(out, "{head}:class\tzone_caps");
-        let _ = writeln!(out, "{head}:crtime\t{crtime}");
-        let _ = writeln!(out, "{head}:snaptime\t{snaptime}");
-        let _ = writeln!(out, "{head}:usage\t{}", caps_usage(z, cap));
-        let _ = writeln!(out, "{head}:value\t{}", z.rctl(caps_rctl(cap)));
-        let _ = writeln!(out, "{head}:zonename\t{}", z.name);
-    }
-    out
-}
-
-/// The `zones` kstat lines of a zone, sorted (`kstat -p`).
-pub fn kstat_zones(z: &ZoneSnapshot) -> String {
-    let head = format!("zones:{}:{}", z.id.0, z.name.kstat_name());
-    let mut stats: Vec<(&str, String)> = ZONE_MISC.iter().map(|s| (*s, misc_value(z, s))).collect();
-    stats.push(("class", "zone_misc".to_string()));
-    stats.push(("crtime", hrtime_secs(z.crtime)));
-    stats.push(("snaptime", hrtime_secs(z.kstat.snaptime)));
-    stats.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut out = String::new();
-    for (s, v) in stats {
-        let _ = writeln!(out, "{head}:{s}\t{v}");
-    }
-    out
+/// The `kstat -p` text of a zone: its `caps` kstats and its `zones`
+/// kstat, from the engine's own formatter (zones::kstat::format), so that
+/// `kstat/all` and `.kstat` are byte-identical to `kstat -p`.
+/// `ks` is [`zone_kstats`] of the zone.
+pub fn kstat_parts(ks: &[Kstat; 4]) -> (String, String) {
+    let q = Query::default();
+    let caps = render(&ks[..3], &q, Style::Parseable).0;
+    let zones = render(&ks[3..], &q, Style::Parseable).0;
+    (caps, zones)
 }
 
 /// Pairs serialised as a JSON object, in their order.
@@ -303,16 +258,20 @@ struct ZoneJson<'a> {
     refs: RefsJson,
 }
 
-/// The zone as one JSON object (one line, no newline).
-pub fn json(z: &ZoneSnapshot) -> String {
-    let cap = |c: &str| CapJson {
-        usage: caps_usage(z, c),
-        value: z.rctl(caps_rctl(c)),
+/// The zone as one JSON object (one line, no newline); `ks` is
+/// [`zone_kstats`] of the zone.
+pub fn json(z: &ZoneSnapshot, ks: &[Kstat; 4]) -> String {
+    let cap = |c: &str| {
+        let k = caps_kstat(ks, c);
+        CapJson {
+            usage: stat_value(k, "usage").parse().unwrap_or(0),
+            value: stat_value(k, "value").parse().unwrap_or(0),
+        }
     };
     let misc = ZONE_MISC
         .iter()
         .map(|s| {
-            let v = misc_value(z, s);
+            let v = stat_value(&ks[3], s);
             (*s, v.parse::<u64>().map_or(Stat::Text(v), Stat::Num))
         })
         .collect();
@@ -364,12 +323,12 @@ pub struct Rendered {
 }
 
 /// Render every node of a zone directory.
-pub fn zone(z: &ZoneSnapshot) -> Rendered {
+pub fn zone(z: &ZoneSnapshot, hrtime: u64) -> Rendered {
     let mut n: Vec<Node> = Vec::with_capacity(96 + z.params.0.len());
 
-    let caps = kstat_caps(z);
-    let zones = kstat_zones(z);
-    let json_text = json(z);
+    let ks = zone_kstats(z, hrtime);
+    let (caps, zones) = kstat_parts(&ks);
+    let json_text = json(z, &ks);
 
     // The zone directory (its name is the zone's; the tree sets it).
     let mut top: Vec<u16> = (1..=TOP_FILES.len() as u16).collect();
@@ -470,17 +429,18 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
     ));
     for (c, cap) in CAPS.iter().enumerate() {
         let usage = IDX_CAPS_FILE + 2 * c as u16;
+        let k = caps_kstat(&ks, cap);
         n.push(Node::file(
             usage,
             IDX_CAPS_DIR[c],
             "usage",
-            line(caps_usage(z, cap)),
+            line(stat_value(k, "usage")),
         ));
         n.push(Node::file(
             usage + 1,
             IDX_CAPS_DIR[c],
             "value",
-            line(z.rctl(caps_rctl(cap))),
+            line(stat_value(k, "value")),
         ));
     }
     let mut all = String::with_capacity(caps.len() + zones.len());
@@ -497,7 +457,7 @@ pub fn zone(z: &ZoneSnapshot) -> Rendered {
             IDX_MISC_FILE + i as u16,
             IDX_ZONE_MISC,
             *stat,
-            line(misc_value(z, stat)),
+            line(stat_value(&ks[3], stat)),
         ));
     }
     n.push(Node::file(
@@ -590,32 +550,43 @@ mod tests {
     }
 
     #[test]
-    fn kstat_lines_are_sorted_and_name_unlimited_as_uint64_max() {
+    fn kstat_all_is_kstat_p_of_the_zone_and_name_unlimited_as_uint64_max() {
         let z = web();
-        let caps = kstat_caps(&z);
+        let ks = zone_kstats(&z, 1);
+        let (caps, zones) = kstat_parts(&ks);
         let lines: Vec<&str> = caps.lines().collect();
         assert_eq!(lines[0], "caps:3:lockedmem_zone_3:class\tzone_caps");
         assert_eq!(lines[1], "caps:3:lockedmem_zone_3:crtime\t5.000000123");
         assert!(lines.contains(&"caps:3:nprocs_zone_3:value\t100"));
         assert!(lines.contains(&"caps:3:swapresv_zone_3:value\t18446744073709551615"));
         assert!(lines.contains(&"caps:3:nprocs_zone_3:usage\t2"));
-        let mut sorted = lines.clone();
-        sorted.sort();
-        assert_eq!(lines, sorted);
-        let zones = kstat_zones(&z);
         let zl: Vec<&str> = zones.lines().collect();
         assert_eq!(zl.len(), ZONE_MISC.len() + 3);
         assert_eq!(zl[0], "zones:3:web:avenrun_15min\t26");
         assert!(zl.contains(&"zones:3:web:snaptime\t9.500000000"));
         assert!(zl.contains(&"zones:3:web:class\tzone_misc"));
-        let mut sorted = zl.clone();
-        sorted.sort();
-        assert_eq!(zl, sorted);
+        // Byte-identical to `kstat -p` of a snapshot holding only this zone.
+        let snap = zones::snapshot::Snapshot {
+            hrtime: 1,
+            zones: vec![Arc::new(z.clone())],
+            ..Default::default()
+        };
+        let (p, _) = render(
+            &zones::kstat::format::kstats(&snap),
+            &Query::default(),
+            Style::Parseable,
+        );
+        assert_eq!(p, format!("{caps}{zones}"));
+        // A zone never sampled shows the snapshot's time, as kstat does.
+        let mut fresh = z;
+        fresh.kstat.snaptime = 0;
+        let (caps, _) = kstat_parts(&zone_kstats(&fresh, 7_000_000_001));
+        assert!(caps.contains("caps:3:nprocs_zone_3:snaptime\t7.000000001\n"));
     }
 
     #[test]
     fn every_node_has_a_distinct_index_and_a_known_parent() {
-        let r = zone(&web());
+        let r = zone(&web(), 1);
         let idx: Vec<u16> = r.nodes.iter().map(|n| n.idx).collect();
         let mut dedup = idx.clone();
         dedup.dedup();
@@ -627,7 +598,7 @@ mod tests {
 
     #[test]
     fn lists_are_one_value_per_line_and_scalars_one_line() {
-        let r = zone(&web());
+        let r = zone(&web(), 1);
         let get = |idx| {
             r.nodes
                 .iter()

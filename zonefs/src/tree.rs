@@ -125,6 +125,8 @@ pub struct ZoneView {
     pub kstat_caps: Arc<str>,
     pub kstat_zones: Arc<str>,
     pub json: Arc<str>,
+    /// The snapshot time it was rendered with (see [`render::zone`]).
+    pub hrtime: u64,
     /// When the zone's directory appeared.
     pub dir_mtime: SystemTime,
     /// `.kstat` and `.json` as a reader inside this zone sees them; made on
@@ -290,12 +292,19 @@ impl Tree {
             let base = zone_base(z.uniqid);
             let prev = old.and_then(|t| t.zone_by_base(base));
             match prev {
-                Some(p) if Arc::ptr_eq(&p.zone, z) => zones.push(p.clone()),
+                // A zone never sampled shows the snapshot's time as its
+                // kstat snaptime (as `kstat -p` does): re-render it.
+                Some(p)
+                    if Arc::ptr_eq(&p.zone, z)
+                        && (z.kstat.snaptime != 0 || p.hrtime == snap.hrtime) =>
+                {
+                    zones.push(p.clone())
+                }
                 _ => zones.push(Arc::new(Self::view(
                     z,
                     base,
                     prev.map(|p| &**p),
-                    time,
+                    (time, snap.hrtime),
                     &mut inval,
                 ))),
             }
@@ -400,10 +409,10 @@ impl Tree {
         z: &Arc<ZoneSnapshot>,
         base: u64,
         prev: Option<&ZoneView>,
-        time: SystemTime,
+        (time, hrtime): (SystemTime, u64),
         inval: &mut Vec<Inval>,
     ) -> ZoneView {
-        let r = render::zone(z);
+        let r = render::zone(z, hrtime);
         let mut nodes = r.nodes;
         for n in &mut nodes {
             let ino = base | u64::from(n.idx);
@@ -435,6 +444,7 @@ impl Tree {
             kstat_caps: r.kstat_caps,
             kstat_zones: r.kstat_zones,
             json: r.json,
+            hrtime,
             dir_mtime: prev.map_or(time, |p| p.dir_mtime),
             alone: OnceLock::new(),
         }

@@ -30,6 +30,53 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// A private engine for one test: its own state directory, socket and
+/// relative cgroup root (never the host's /var/lib/zones), cleaned on drop.
+struct Private {
+    dir: tempfile::TempDir,
+    cgroup_root: String,
+}
+
+impl Private {
+    fn new() -> Private {
+        let dir = tempfile::Builder::new()
+            .prefix("zonefs-cli-")
+            .tempdir()
+            .unwrap();
+        let cgroup_root = format!(
+            "zones-test-zonefs-cli-{}",
+            dir.path().file_name().unwrap().to_string_lossy()
+        );
+        Private { dir, cgroup_root }
+    }
+
+    /// The zonefs program, with the embedded engine on private state.
+    fn zonefs(&self) -> Command {
+        let mut c = Command::new(ZONEFS);
+        c.env("ZONES_STATE_DIR", self.dir.path().join("state"))
+            .env("ZONED_SOCKET", self.dir.path().join("zoned.sock"))
+            .env("ZONES_CGROUP_ROOT", &self.cgroup_root);
+        c
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            for p in [
+                h.path().join(&self.cgroup_root),
+                h.path().join("unified").join(&self.cgroup_root),
+            ] {
+                let _ = std::fs::remove_dir(p);
+            }
+        }
+    }
+}
+
 /// Never leave a mount behind a failed test.
 struct Unmount<'a>(&'a Path);
 impl Drop for Unmount<'_> {
@@ -44,7 +91,9 @@ fn foreground_serves_until_a_signal_then_unmounts() {
     for sig in [nix::sys::signal::SIGTERM, nix::sys::signal::SIGINT] {
         let d = tempfile::tempdir().unwrap();
         let _g = Unmount(d.path());
-        let mut child = Command::new(ZONEFS)
+        let private = Private::new();
+        let mut child = private
+            .zonefs()
             .arg(d.path())
             .stderr(Stdio::piped())
             .spawn()
@@ -67,11 +116,8 @@ fn detached_returns_once_mounted() {
     need_root();
     let d = tempfile::tempdir().unwrap();
     let _g = Unmount(d.path());
-    let st = Command::new(ZONEFS)
-        .arg("-d")
-        .arg(d.path())
-        .status()
-        .unwrap();
+    let private = Private::new();
+    let st = private.zonefs().arg("-d").arg(d.path()).status().unwrap();
     assert!(st.success());
     // Mounted by the time the parent returned.
     assert_eq!(
@@ -98,12 +144,9 @@ fn a_non_empty_mount_point_is_refused_with_a_reason() {
     need_root();
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("x"), b"x").unwrap();
+    let private = Private::new();
     for args in [vec![], vec!["-d"]] {
-        let out = Command::new(ZONEFS)
-            .args(&args)
-            .arg(d.path())
-            .output()
-            .unwrap();
+        let out = private.zonefs().args(&args).arg(d.path()).output().unwrap();
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("is not empty"), "{err}");

@@ -56,7 +56,18 @@ fn by_shell(script: &str, paths: &[PathBuf]) -> Vec<Vec<u8>> {
 #[test]
 fn every_path_reads_alike_with_every_reader_and_matches_the_snapshot() {
     need_root();
-    let m = Mounted::new(snapshot(1, vec![global(), zone(3, "web", 7)]));
+    let snap = snapshot(1, vec![global(), zone(3, "web", 7)]);
+    // `kstat -p` of this snapshot, from the engine's formatter.
+    let kstat_p = |only: Option<u32>| {
+        let ks: Vec<_> = zones::kstat::format::kstats(&snap)
+            .into_iter()
+            .filter(|k| only.is_none_or(|id| k.instance == id))
+            .collect();
+        let q = zones::kstat::format::Query::default();
+        zones::kstat::format::render(&ks, &q, zones::kstat::format::Style::Parseable).0
+    };
+    let (kstat_all, kstat_web) = (kstat_p(None), kstat_p(Some(3)));
+    let m = Mounted::new(snap.clone());
     let mut all = Vec::new();
     files(m.root(), &mut all);
     all.sort();
@@ -191,7 +202,9 @@ fn every_path_reads_alike_with_every_reader_and_matches_the_snapshot() {
             "kstat/all lacks {l:?}:\n{all_web}"
         );
     }
+    assert_eq!(all_web, kstat_web, "kstat/all is kstat -p of web");
     let kstat = read(m.path(".kstat"));
+    assert_eq!(kstat, kstat_all, ".kstat is kstat -p");
     let keys: Vec<&str> = kstat
         .lines()
         .map(|l| l.split('\t').next().unwrap())

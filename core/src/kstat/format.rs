@@ -45,14 +45,20 @@ pub enum Value {
 
 impl Value {
     fn write(&self, out: &mut String) {
+        write!(out, "{self}").expect("writing to a String");
+    }
+}
+
+/// A value as `kstat -p` prints it (zonefs' one-statistic files too).
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Value::U32(v) => write!(out, "{v}"),
-            Value::U64(v) => write!(out, "{v}"),
-            Value::Str(s) => write!(out, "{s}"),
-            Value::HrTime(0) => write!(out, "0"),
-            Value::HrTime(ns) => write!(out, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000),
+            Value::U32(v) => write!(f, "{v}"),
+            Value::U64(v) => write!(f, "{v}"),
+            Value::Str(s) => write!(f, "{s}"),
+            Value::HrTime(0) => write!(f, "0"),
+            Value::HrTime(ns) => write!(f, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000),
         }
-        .expect("writing to a String");
     }
 }
 
@@ -130,26 +136,36 @@ fn misc(z: &ZoneSnapshot, snaptime: u64) -> Kstat {
     }
 }
 
-/// Every kstat of every kernel zone of `snap`, in kstat(1M)'s order.
-pub fn kstats(snap: &Snapshot) -> Vec<Kstat> {
-    let mut out = Vec::with_capacity(snap.zones.len() * 4);
-    for z in &snap.zones {
-        let snaptime = if z.kstat.snaptime != 0 {
-            z.kstat.snaptime
-        } else {
-            snap.hrtime
-        };
-        let k = &z.kstat;
-        out.push(caps(
+/// The four kstats of one zone, in kstat(1M)'s order (caps lockedmem,
+/// nprocs, swapresv, then zones). `hrtime` is the snapshot's time, the
+/// `snaptime` of a zone that was never sampled. zonefs renders a zone's
+/// `kstat/all` from these, so it is byte-identical to `kstat -p`.
+pub fn zone_kstats(z: &ZoneSnapshot, hrtime: u64) -> [Kstat; 4] {
+    let snaptime = if z.kstat.snaptime != 0 {
+        z.kstat.snaptime
+    } else {
+        hrtime
+    };
+    let k = &z.kstat;
+    [
+        caps(
             z,
             snaptime,
             "lockedmem",
             k.lockedmem,
             "zone.max-locked-memory",
-        ));
-        out.push(caps(z, snaptime, "nprocs", k.nprocs, "zone.max-processes"));
-        out.push(caps(z, snaptime, "swapresv", k.swapresv, "zone.max-swap"));
-        out.push(misc(z, snaptime));
+        ),
+        caps(z, snaptime, "nprocs", k.nprocs, "zone.max-processes"),
+        caps(z, snaptime, "swapresv", k.swapresv, "zone.max-swap"),
+        misc(z, snaptime),
+    ]
+}
+
+/// Every kstat of every kernel zone of `snap`, in kstat(1M)'s order.
+pub fn kstats(snap: &Snapshot) -> Vec<Kstat> {
+    let mut out = Vec::with_capacity(snap.zones.len() * 4);
+    for z in &snap.zones {
+        out.extend(zone_kstats(z, snap.hrtime));
     }
     out.sort_by(|a, b| {
         (
