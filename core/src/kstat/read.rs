@@ -235,16 +235,33 @@ pub fn walk_tree(
 /// A cgroup file kept open between ticks and re-read with `pread` at
 /// offset 0 (kernfs regenerates the text): one syscall per read instead
 /// of open/fstat/read/close, the lean path the sampler runs every second.
+///
+/// Not for cgroup v1's process lists (`cgroup.procs`, `tasks`): v1 builds a
+/// pid list at the first read of an open file and serves that list again to
+/// every later read of the same file until the list has gone unread for a
+/// second — a file re-read every second shows the processes of its first
+/// read for ever. Those are [`Kept::reopening`]: opened anew at every read.
 #[derive(Debug)]
 struct Kept {
     path: PathBuf,
     file: Option<File>,
+    reopen: bool,
 }
 
 impl Kept {
     fn open(path: PathBuf) -> Kept {
         let file = File::open(&path).ok();
-        Kept { path, file }
+        Kept {
+            path,
+            file,
+            reopen: false,
+        }
+    }
+
+    /// A v1 process list: opened at every read (see above).
+    fn reopening(mut self) -> Kept {
+        self.reopen = true;
+        self
     }
 
     fn exists(&self) -> bool {
@@ -253,11 +270,18 @@ impl Kept {
 
     /// The whole file into `buf`; NotFound if it could not be opened.
     fn read<'b>(&self, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
-        let Some(f) = &self.file else {
+        let Some(kept) = &self.file else {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("{}: not present", self.path.display()),
             ));
+        };
+        let reopened;
+        let f = if self.reopen {
+            reopened = File::open(&self.path).map_err(|e| with_path(&self.path, e))?;
+            &reopened
+        } else {
+            kept
         };
         if buf.len() < 4096 {
             buf.resize(4096, 0);
@@ -328,12 +352,19 @@ impl CgroupReader {
             if t.exists() {
                 t
             } else {
-                Kept::open(d.join("tasks"))
+                Kept::open(d.join("tasks")).reopening()
             }
         });
+        // v1 process lists are cached per open file: reopen them
+        let v1_procs = set
+            .procs
+            .as_ref()
+            .is_some_and(|d| !d.join("cgroup.controllers").exists());
+        let procs =
+            at(&set.procs, "cgroup.procs").map(|k| if v1_procs { k.reopening() } else { k });
         CgroupReader {
             top: set.procs.as_ref().and_then(|d| File::open(d).ok()),
-            procs: at(&set.procs, "cgroup.procs"),
+            procs,
             threads,
             pids_current: at(&set.pids, "pids.current"),
             pids_events: at(&set.pids, "pids.events"),
@@ -800,6 +831,67 @@ pub(crate) mod tests {
     use super::*;
     use std::fs;
     use tempfile::TempDir;
+
+    /// A real cgroup (v1 pids when the host has it, else cgroup2): a
+    /// process list re-read every 300 ms follows processes that come and
+    /// go. (v1 serves a cached pid list to an open file read within a
+    /// second of its previous read: a kept-open `cgroup.procs` showed the
+    /// processes of its first read for ever.) As root.
+    #[test]
+    fn a_process_list_read_every_tick_is_fresh() {
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "needs root: creates a cgroup"
+        );
+        let base = [
+            "/sys/fs/cgroup/pids",
+            "/sys/fs/cgroup/unified",
+            "/sys/fs/cgroup",
+        ]
+        .iter()
+        .map(Path::new)
+        .find(|p| p.join("cgroup.procs").exists())
+        .expect("a cgroup hierarchy");
+        struct Guard(PathBuf, Vec<std::process::Child>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                for c in &mut self.1 {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+                let _ = fs::remove_dir(&self.0);
+            }
+        }
+        let dir = base.join(format!("zones-test-kept-{}", std::process::id()));
+        fs::create_dir(&dir).unwrap();
+        let mut g = Guard(dir.clone(), Vec::new());
+        let spawn = |g: &mut Guard| {
+            let c = std::process::Command::new("sleep")
+                .arg("100")
+                .spawn()
+                .unwrap();
+            let pid = c.id();
+            g.1.push(c);
+            fs::write(dir.join("cgroup.procs"), pid.to_string()).unwrap();
+            pid
+        };
+        let a = spawn(&mut g);
+        let mut r = CgroupReader::new(CgroupSet::detect(std::slice::from_ref(&g.0)));
+        let (mut procs, mut tids, mut buf) = (Vec::new(), Vec::new(), String::new());
+        r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(procs, [a]);
+        let b = spawn(&mut g);
+        let mut first = g.1.remove(0);
+        first.kill().unwrap();
+        first.wait().unwrap();
+        for _ in 0..4 {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        }
+        assert_eq!(procs, [b], "{a} exited, {b} came");
+        assert_eq!(tids, [b]);
+    }
 
     fn write(dir: &Path, name: &str, text: &str) {
         fs::create_dir_all(dir).unwrap();
