@@ -359,12 +359,9 @@ fn processes(f: &mut Frame, area: Rect, d: &DetailData, z: &ZoneSnapshot, t: &Th
                     d.proc_offset.saturating_sub(table.first),
                 )
             };
-            for (depth, p) in ordered.into_iter().skip(skip).take(visible) {
-                let indent = if depth == 0 {
-                    String::new()
-                } else {
-                    format!("{}└─ ", "  ".repeat(depth - 1))
-                };
+            let depths: Vec<usize> = ordered.iter().map(|(d, _)| *d).collect();
+            let branch = crate::procs::branches(&depths);
+            for (indent, (_, p)) in branch.into_iter().zip(ordered).skip(skip).take(visible) {
                 let fixed = format!(
                     "{:>7} {:<8} {} {:>5.1} {:>5} ",
                     p.pid,
