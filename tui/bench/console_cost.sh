@@ -7,6 +7,7 @@
 #
 #   tui/bench/console_cost.sh [SECONDS] -- ZTOP_COMMAND [ARGS...]
 #   e.g. tui/bench/console_cost.sh 60 -- target/release/ztop --socket /run/zoned.sock
+#        tui/bench/real_zones.sh 60 100   (100 real zones, 500 processes, zoned)
 #        SYNTHETIC_ZONES=100 tui/bench/console_cost.sh 60 -- target/release/examples/synthetic
 #
 # Targets: ztop's CPU at most half of htop's; ztop's RSS at most 15 MiB.

@@ -107,9 +107,12 @@ pub async fn run(
     json_out: bool,
     o: &Options<'_>,
 ) -> anyhow::Result<()> {
-    // an engine that has not published yet holds the default (seq 0)
-    if rx.borrow().seq == 0 && rx.changed().await.is_err() {
-        anyhow::bail!("ztop: the engine closed before its first snapshot");
+    // Before the sampler's first tick an engine publishes its registry with
+    // an empty host (no CPUs, no memory): report sampled snapshots only.
+    while rx.borrow_and_update().host.cpus == 0 {
+        if rx.changed().await.is_err() {
+            anyhow::bail!("ztop: the engine closed before its first snapshot");
+        }
     }
     let mut printed = 0u64;
     let stdout = std::io::stdout();
@@ -133,7 +136,14 @@ pub async fn run(
             return Ok(());
         }
         tokio::time::sleep(delay).await;
-        if rx.has_changed().is_err() {
+        // every report is a new snapshot: with a delay shorter than the
+        // engine's tick, wait for the next one
+        let fresh = match rx.has_changed() {
+            Ok(true) => Ok(()),
+            Ok(false) => rx.changed().await,
+            Err(e) => Err(e),
+        };
+        if fresh.is_err() {
             anyhow::bail!("ztop: the engine is gone");
         }
     }
@@ -203,10 +213,39 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn run_prints_count_reports_then_returns() {
-        let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(testdata::few_zones()));
-        run(rx, Some(3), Duration::from_secs(1), true, &opts(80))
+        use std::sync::Arc;
+        let (tx, rx) = tokio::sync::watch::channel(Arc::new(Snapshot::default()));
+        // the engine: an unsampled registry snapshot, then a sample a second
+        let engine = tokio::spawn(async move {
+            for seq in 1..=10 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let mut s = testdata::few_zones();
+                s.seq = seq;
+                if tx.send(Arc::new(s)).is_err() {
+                    return;
+                }
+            }
+        });
+        let t0 = tokio::time::Instant::now();
+        run(rx, Some(3), Duration::from_millis(300), true, &opts(80))
             .await
             .unwrap();
-        drop(tx);
+        // the first sample at 1 s, then one new snapshot per report
+        assert_eq!(t0.elapsed(), Duration::from_secs(3));
+        engine.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn run_fails_when_the_engine_goes() {
+        let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(testdata::few_zones()));
+        let engine = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            drop(tx);
+        });
+        let e = run(rx, None, Duration::from_secs(1), true, &opts(80))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("the engine is gone"), "{e}");
+        engine.await.unwrap();
     }
 }

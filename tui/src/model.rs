@@ -135,6 +135,13 @@ pub fn rows(snap: &Snapshot) -> Vec<Row> {
         .iter()
         .map(|z| Row::of_zone(z, snap.time))
         .collect();
+    // the global zone is up as long as the host
+    if let Some(g) = out.iter_mut().find(|r| r.is_global())
+        && g.uptime.is_none()
+        && snap.host.uptime_secs > 0
+    {
+        g.uptime = Some(snap.host.uptime_secs);
+    }
     let mut conf: Vec<Row> = snap
         .configured
         .iter()
@@ -479,6 +486,21 @@ mod tests {
         let r = row(None, "db", 0.0);
         assert_eq!(r.cell(Column::Id).0, "-");
         assert_eq!(r.cell(Column::Nproc).0, "-");
+    }
+
+    #[test]
+    fn the_global_zone_is_up_as_long_as_the_host() {
+        // the engine's global zone has no boot time (kstat crtime 0)
+        let mut snap = crate::testdata::global_only();
+        let mut g = (*snap.zones[0]).clone();
+        g.boot_time = 0;
+        snap.zones[0] = std::sync::Arc::new(g);
+        let r = &rows(&snap)[0];
+        assert_eq!(r.uptime, Some(snap.host.uptime_secs));
+        assert_eq!(
+            r.cell(Column::Uptime).0,
+            fmt::duration(snap.host.uptime_secs)
+        );
     }
 
     #[test]

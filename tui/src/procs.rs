@@ -88,6 +88,35 @@ pub fn tree(rows: &[ProcRow]) -> Vec<(usize, &ProcRow)> {
     out
 }
 
+/// The branch drawn before each row of a [`tree`], from the rows' depths
+/// in tree order: `├─ ` for a process with a later sibling, `└─ ` for the
+/// last one, and `│  ` or blanks for each ancestor level above it.
+pub fn branches(depths: &[usize]) -> Vec<String> {
+    let mut out = vec![String::new(); depths.len()];
+    // from the end: does a row at depth l follow before a shallower one?
+    let mut later: Vec<bool> = Vec::new();
+    for (i, &d) in depths.iter().enumerate().rev() {
+        if later.len() <= d {
+            later.resize(d + 1, false);
+        }
+        let mut s = String::new();
+        for (l, &more) in later.iter().enumerate().take(d + 1).skip(1) {
+            s.push_str(match (l == d, more) {
+                (true, true) => "├─ ",
+                (true, false) => "└─ ",
+                (false, true) => "│  ",
+                (false, false) => "   ",
+            });
+        }
+        out[i] = s;
+        later[d] = true;
+        for l in later.iter_mut().skip(d + 1) {
+            *l = false;
+        }
+    }
+    out
+}
+
 /// Reads /proc for one zone at a time, remembering CPU times between reads.
 pub struct Collector {
     proc_root: std::path::PathBuf,
@@ -258,6 +287,18 @@ mod tests {
         ];
         let t: Vec<(usize, u32)> = tree(&rows).iter().map(|(d, r)| (*d, r.pid)).collect();
         assert_eq!(t, [(0, 10), (1, 11), (2, 13), (1, 12), (0, 20)]);
+    }
+
+    #[test]
+    fn branches_join_siblings_and_end_at_the_last() {
+        // 10 ─ 11 ─ 13, 10 ─ 12, 20 ─ 21, 20 ─ 22
+        let b = branches(&[0, 1, 2, 1, 0, 1, 1]);
+        assert_eq!(b, ["", "├─ ", "│  └─ ", "└─ ", "", "├─ ", "└─ "]);
+        assert_eq!(
+            branches(&[0, 1, 2, 2, 0]),
+            ["", "└─ ", "   ├─ ", "   └─ ", ""]
+        );
+        assert!(branches(&[]).is_empty());
     }
 
     #[test]

@@ -252,9 +252,14 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
     let follow = zones::api::follow(&ep, "ztop", Duration::from_secs(30))
         .await
         .map_err(|e| anyhow::anyhow!("ztop: {e}"))?;
-    if let Some(engine) = follow.port.engine() {
+    let snapshots = if let Some(engine) = follow.port.engine() {
         engine.set_configured(zones::tool::configured_all(&conf));
-    }
+        follow.snapshots
+    } else if conf.jails.is_empty() {
+        follow.snapshots
+    } else {
+        with_configured(follow.snapshots, conf.clone())
+    };
     let control = Arc::new(EngineControl {
         port: follow.port.clone(),
         conf: conf.clone(),
@@ -289,10 +294,48 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
         None
     };
     Ok(Connection {
-        snapshots: follow.snapshots,
+        snapshots,
         control,
         demo,
     })
+}
+
+/// Attached to zoned, the configured zones are ztop's own (its jail.conf,
+/// which is what `b` and `C` act on), as `zoneadm list -c` shows them: every
+/// snapshot gets the configured zones that have no kernel zone in it, unless
+/// the engine already lists them. Must be called inside a tokio runtime.
+pub fn with_configured(mut rx: SnapshotRx, conf: JailConf) -> SnapshotRx {
+    let add = move |s: &Arc<Snapshot>| -> Arc<Snapshot> {
+        let mine: Vec<_> = zones::tool::configured(&conf, s)
+            .into_iter()
+            .filter(|c| s.configured.iter().all(|e| e.name != c.name))
+            .collect();
+        if mine.is_empty() {
+            return s.clone();
+        }
+        let mut s = (**s).clone();
+        s.configured.extend(mine);
+        Arc::new(s)
+    };
+    let first = add(&rx.borrow_and_update());
+    let (tx, out) = watch::channel(first);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let next = add(&rx.borrow_and_update());
+                    if tx.send(next).is_err() {
+                        return;
+                    }
+                }
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    out
 }
 
 fn params_of(j: &zones::jailconf::Jail) -> zones::param::Params {
@@ -404,6 +447,46 @@ mod tests {
         tx.send(Some(Arc::new(s))).unwrap();
         out.changed().await.unwrap();
         assert_eq!(out.borrow_and_update().seq, 7);
+        drop(tx);
+        assert!(out.changed().await.is_err(), "the source closed");
+    }
+
+    #[tokio::test]
+    async fn attached_snapshots_get_the_configured_zones_without_a_kernel_zone() {
+        let conf = JailConf::parse_str(
+            "web { path = \"/nonexistent/web\"; }\nspare { path = \"/nonexistent/spare\"; }\n",
+            "test.conf",
+        )
+        .unwrap();
+        let tdata = crate::testdata::few_zones();
+        let web = tdata
+            .zones
+            .iter()
+            .find(|z| z.name.as_str() == "web")
+            .unwrap();
+        let snap = Snapshot {
+            seq: 1,
+            zones: vec![web.clone()],
+            ..Snapshot::default()
+        };
+        let (tx, rx) = watch::channel(Arc::new(snap.clone()));
+        let mut out = with_configured(rx, conf);
+        let names = |s: &Snapshot| -> Vec<String> {
+            s.configured.iter().map(|c| c.name.to_string()).collect()
+        };
+        assert_eq!(names(&out.borrow()), ["spare"], "web has a kernel zone");
+        assert_eq!(
+            out.borrow().configured[0].state,
+            zones::zone::AdminState::Configured
+        );
+        // web halted and gone: configured again
+        tx.send(Arc::new(Snapshot {
+            seq: 2,
+            ..Snapshot::default()
+        }))
+        .unwrap();
+        out.changed().await.unwrap();
+        assert_eq!(names(&out.borrow_and_update()), ["web", "spare"]);
         drop(tx);
         assert!(out.changed().await.is_err(), "the source closed");
     }

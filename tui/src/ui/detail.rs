@@ -47,6 +47,8 @@ pub struct DetailData<'a> {
     pub parent: Option<String>,
     /// Wall clock of the snapshot (for the uptime).
     pub now: f64,
+    /// The host's uptime: the global zone's.
+    pub host_uptime: u64,
     /// The last avenrun_1min samples, oldest first.
     pub history: Option<&'a VecDeque<u64>>,
     /// The zone's processes, once the collector read them.
@@ -74,6 +76,7 @@ impl<'a> DetailData<'a> {
             subject,
             parent,
             now: app.snap.time,
+            host_uptime: app.snap.host.uptime_secs,
             history,
             procs: app.procs_of_selected(),
             tree: app.tree,
@@ -170,6 +173,8 @@ fn attributes(d: &DetailData, z: &ZoneSnapshot, t: &Theme, w: usize) -> Vec<Line
     };
     let up = if z.boot_time > 0 && z.status.is_sampled() {
         fmt::duration((d.now as u64).saturating_sub(z.boot_time))
+    } else if z.id.is_global() && d.host_uptime > 0 {
+        fmt::duration(d.host_uptime)
     } else {
         "-".into()
     };
@@ -354,12 +359,9 @@ fn processes(f: &mut Frame, area: Rect, d: &DetailData, z: &ZoneSnapshot, t: &Th
                     d.proc_offset.saturating_sub(table.first),
                 )
             };
-            for (depth, p) in ordered.into_iter().skip(skip).take(visible) {
-                let indent = if depth == 0 {
-                    String::new()
-                } else {
-                    format!("{}└─ ", "  ".repeat(depth - 1))
-                };
+            let depths: Vec<usize> = ordered.iter().map(|(d, _)| *d).collect();
+            let branch = crate::procs::branches(&depths);
+            for (indent, (_, p)) in branch.into_iter().zip(ordered).skip(skip).take(visible) {
                 let fixed = format!(
                     "{:>7} {:<8} {} {:>5.1} {:>5} ",
                     p.pid,

@@ -132,16 +132,35 @@ pub fn draw(f: &mut Frame, area: Rect, d: &FooterData, t: &Theme) {
         } else {
             w.saturating_sub(right.chars().count().min(w * 2 / 3) + 2)
         };
-        for (k, what) in &d.keys {
-            // "k what " then a blank
-            let n = k.chars().count() + what.chars().count() + 3;
-            if used + n > budget {
-                break;
+        // "k what " then a blank
+        let cost = |(k, what): &(String, &str)| k.chars().count() + what.chars().count() + 3;
+        // the last key (quit) always shows: the ones before it give way,
+        // from the end
+        let shown: Vec<&(String, &str)> = match d.keys.split_last() {
+            Some((quit, rest)) if d.keys.iter().map(cost).sum::<usize>() > budget => {
+                let mut room = budget.saturating_sub(cost(quit));
+                let mut v: Vec<_> = rest
+                    .iter()
+                    .take_while(|k| {
+                        let n = cost(k);
+                        let fits = n <= room;
+                        room = room.saturating_sub(n);
+                        fits
+                    })
+                    .collect();
+                if cost(quit) <= budget {
+                    v.push(quit);
+                }
+                v
             }
+            _ => d.keys.iter().collect(),
+        };
+        for key in shown {
+            let (k, what) = key;
             left.push(Span::styled(k.clone(), t.title));
             left.push(Span::styled(format!(" {what} "), t.key));
             left.push(Span::raw(" "));
-            used += n;
+            used += cost(key);
         }
     }
     if !right.is_empty() {
