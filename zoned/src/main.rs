@@ -11,11 +11,20 @@
 //! It takes the state directory's lock (two engines never own one
 //! directory), re-adopts every zone an earlier engine left, and on
 //! SIGTERM / SIGINT exits leaving every zone running: the zones do not
-//! depend on it. SIGHUP rereads the configuration. Logs go to stderr
-//! (journald-friendly), at the level `RUST_LOG` sets (default `info`).
+//! depend on it. Logs go to stderr (journald-friendly), at the level
+//! `RUST_LOG` sets (default `info`).
+//!
+//! The configuration (`--config FILE`, else `$ZONES_CONFIG`, else
+//! /etc/jail.conf and /etc/jail.conf.d/*.conf) is read at start — a broken
+//! one is refused and zoned exits 1 — and the engine shows every configured
+//! zone ([`config`]). Zones with `autoboot` are created and booted at start
+//! unless they already run. SIGHUP rereads the configuration; a broken file
+//! is logged (file and line) and the configuration in force is kept.
 //!
 //! It is its own small crate, beside core/ and zonefs/, because it is the
 //! one program that puts them together in one process.
+
+mod config;
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -66,10 +75,19 @@ async fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if unsafe { libc::geteuid() } != 0 {
         fail("permission denied: zoned must run as root");
     }
+    let common = zones::tool::Common {
+        config: args.config.clone(),
+        ..Default::default()
+    };
+    let cfg = match common.load_config() {
+        Ok(c) => c,
+        Err(e) => fail(e.to_string().replace('\n', "\nzoned: ")),
+    };
     let ep = Endpoint::resolve(
         args.socket.clone(),
         args.state_dir.clone(),
@@ -87,6 +105,7 @@ async fn main() {
         }
     };
     engine.start_sampler();
+    config::apply(&engine, &cfg);
     tracing::info!(
         socket = %ep.socket.display(),
         state_dir = %ep.state_dir.display(),
@@ -94,6 +113,7 @@ async fn main() {
         "zoned ready"
     );
     tokio::spawn(serve(engine.clone(), listener));
+    tokio::spawn(config::autoboot(engine.clone(), cfg));
     if let Some(addr) = &args.metrics {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => {
@@ -126,6 +146,13 @@ async fn main() {
             _ = int.recv() => break,
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: rereading the configuration");
+                match common.load_config() {
+                    Ok(cfg) => config::apply(&engine, &cfg),
+                    Err(e) => tracing::error!(
+                        "configuration not changed: {}",
+                        e.to_string().replace('\n', "; ")
+                    ),
+                }
             }
         }
     }
