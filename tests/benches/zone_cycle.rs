@@ -8,6 +8,8 @@
 //!   once init exits, has been halted and is gone;
 //! * **api (embedded)**: the same calls on the engine directly (what a tool
 //!   does when no zoned runs);
+//! * **api (no state dir)**: the same on an engine without durable state,
+//!   to show what the fsync'ed records cost;
 //! * **runtime**: the runtime seam alone — ready, boot with
 //!   `command=/bin/true`, wait for empty, shutdown, down, destroy;
 //! * **baseline**: `unshare -fpmui --mount-proc chroot ROOT /bin/true` on
@@ -72,7 +74,7 @@ fn main() {
     unsafe { std::env::set_var("ZONES_ZSCHED", bin("zones-zsched")) };
     let mut zone_times = Vec::new();
     let mut z = TestZone::sparse("bench");
-    let (sock_times, emb_times) = {
+    let (sock_times, emb_times, mem_times) = {
         let tmp = tempfile::Builder::new()
             .prefix("zones-bench-api-")
             .tempdir()
@@ -97,7 +99,10 @@ fn main() {
             let daemon = Zones::Daemon(std::sync::Arc::new(client));
             let sock = api_cycles(&daemon, &z.spec.root, &name, n).await;
             let emb = api_cycles(&Zones::Embedded(engine), &z.spec.root, &name, n).await;
-            (sock, emb)
+            let rt = zones::runtime::linux::LinuxRuntime::new(tmp.path().join("run2"), &cg);
+            let mem = zones::engine::Engine::new(std::sync::Arc::new(rt), Default::default());
+            let mem = api_cycles(&Zones::Embedded(mem), &z.spec.root, &name, n).await;
+            (sock, emb, mem)
         });
         drop(rt);
         let roots: Vec<_> = zones::runtime::linux::cgroup::hierarchies()
@@ -165,6 +170,7 @@ fn main() {
     for (what, times) in [
         ("api (socket): create+boot /bin/true+halt", sock_times),
         ("api (embedded): create+boot /bin/true+halt", emb_times),
+        ("api (no state dir): create+boot /bin/true+halt", mem_times),
         ("runtime: ready+boot /bin/true+halt", zone_times),
     ] {
         let m = median(times);
