@@ -15,6 +15,10 @@
 //!    zsched and init are in its v2 cgroup, the files hold the values, a
 //!    fork bomb inside stops at zone.max-processes, and a clean halt
 //!    removes the cgroup.
+//! 3. zoned started in a cgroup of its own (as systemd's `Delegate=yes`
+//!    leaves it) with a relative cgroup root: it moves itself to a leaf so
+//!    that its cgroup may enable controllers, and autoboots a zone whose
+//!    cgroup beneath it has the v2 rctls.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -166,4 +170,75 @@ fn a_sparse_zone_boots_under_v2_controllers_and_halts_leaving_no_cgroup() {
     z.halt();
     std::thread::sleep(Duration::from_millis(100));
     assert!(!dir.exists(), "{} left", dir.display());
+}
+
+#[test]
+#[ignore = "needs a pure cgroup v2 kernel: tests/v2/run.sh"]
+fn zoned_in_a_delegated_cgroup_moves_to_a_leaf_and_autoboots_a_zone_under_v2() {
+    let h = v2();
+    // The "service" cgroup systemd would delegate to zoned.
+    let svc = h.mount.join(format!("zones-v2svc-{}", std::process::id()));
+    let _guard = Cleanup(svc.clone());
+    std::fs::create_dir(&svc).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("roots/v2d");
+    zones::runtime::linux::install::sparse(&root, "v2d").unwrap();
+    std::fs::write(
+        tmp.path().join("jail.conf"),
+        format!(
+            "v2d {{\n  path = \"{}\";\n  brand = sparse;\n  autoboot;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n  zone.max-processes = 20;\n  zone.cpu-cap = 50;\n}}\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let procs = svc.join("cgroup.procs");
+    let mut c = std::process::Command::new(zones_e2e::bin("zoned"));
+    c.env("ZONES_STATE_DIR", tmp.path().join("state"))
+        .env("ZONED_SOCKET", tmp.path().join("zoned.sock"))
+        .env("ZONES_CGROUP_ROOT", "zones")
+        .env("ZONES_CONFIG", tmp.path().join("jail.conf"))
+        .env("ZONES_ZSCHED", zones_e2e::bin("zones-zsched"));
+    unsafe { c.pre_exec(move || std::fs::write(&procs, "0")) };
+    let mut zoned = c.spawn().unwrap();
+    let zones_dir = svc.join("zones");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let zone_dir = loop {
+        let found = std::fs::read_dir(&zones_dir).ok().and_then(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .find(|p| p.is_dir() && cgroup::procs(p).len() >= 2)
+        });
+        if let Some(d) = found {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no booted zone under {}",
+            zones_dir.display()
+        );
+        assert!(zoned.try_wait().unwrap().is_none(), "zoned exited");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        zone_dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("v2d."),
+        "{}",
+        zone_dir.display()
+    );
+    assert_eq!(read(&zone_dir, "pids.max"), "20");
+    assert_eq!(read(&zone_dir, "cpu.max"), "50000 100000");
+    // zoned left its delegated cgroup for the leaf, which enabled the
+    // controllers for the zones.
+    assert_eq!(read(&svc, "cgroup.procs"), "", "svc holds no process");
+    assert_eq!(
+        read(&svc.join("zoned"), "cgroup.procs"),
+        zoned.id().to_string()
+    );
+    let ctl = read(&svc, "cgroup.subtree_control");
+    assert!(ctl.contains("pids") && ctl.contains("cpu"), "{ctl}");
+    let _ = zoned.kill();
+    let _ = zoned.wait();
 }

@@ -4,7 +4,8 @@
 # root read-only over 9p, gives it a private /tmp, /run, /proc, /sys, /dev
 # and *only* cgroup2 at /sys/fs/cgroup, chroots into it and runs the
 # ignored tests of tests/tests/v2_guest.rs (the cgroup module's v2 files,
-# and a real sparse zone booted by the Linux runtime under v2 controllers).
+# a real sparse zone booted by the Linux runtime under v2 controllers, and
+# zoned in a delegated cgroup autobooting a zone).
 #
 #   tests/v2/run.sh            # as root; needs qemu-system-x86 busybox-static
 #                              # linux-image-amd64 (apt-get install them)
@@ -22,7 +23,9 @@ BUSYBOX=$(command -v busybox) || { echo "run.sh: apt-get install busybox-static"
 file -L "$BUSYBOX" 2>/dev/null | grep -q static || ldd "$BUSYBOX" 2>&1 | grep -q "not a dynamic" \
   || { echo "run.sh: $BUSYBOX is not static (apt-get install busybox-static)" >&2; exit 1; }
 
-# The test binary (with zones-zsched, zenter beside it in target/debug).
+# The test binary (with zones-zsched, zenter beside it in target/debug),
+# and zoned.
+cargo build -p zoned
 TEST=$(cargo test -p zones-e2e --test v2_guest --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import sys,json
 for l in sys.stdin:

@@ -59,6 +59,35 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
+/// On a pure cgroup v2 host with a relative cgroup root (a systemd unit
+/// with `Delegate=yes`), zoned's own cgroup must hold no process to enable
+/// controllers for the zones beneath it: fix the root as the absolute path
+/// it means now, and move zoned into the leaf `<own cgroup>/zoned`. The
+/// root cgroup is exempt; v1 and hybrid hosts need nothing.
+fn delegated_v2(mut ep: Endpoint) -> Endpoint {
+    use zones::runtime::linux::cgroup::{self, Layout};
+    if ep.cgroup_root.starts_with('/') || !matches!(cgroup::detect(), Ok(Layout::V2)) {
+        return ep;
+    }
+    let Some(h) = cgroup::hierarchies()
+        .ok()
+        .and_then(|hs| hs.into_iter().find(|h| h.is_v2()))
+    else {
+        return ep;
+    };
+    ep.cgroup_root = h.own.join(&ep.cgroup_root).display().to_string();
+    if h.own != std::path::Path::new("/") {
+        let base = h.mount.join(h.own.strip_prefix("/").unwrap_or(&h.own));
+        match cgroup::move_self_to_leaf(&base, "zoned") {
+            Ok(leaf) => {
+                tracing::info!(leaf = %leaf.display(), cgroup_root = %ep.cgroup_root, "cgroup v2: zoned moved to a leaf of its delegated cgroup")
+            }
+            Err(e) => fail(format!("cgroup v2: {e}")),
+        }
+    }
+    ep
+}
+
 #[tokio::main]
 async fn main() {
     let args = match Args::try_parse() {
@@ -93,6 +122,7 @@ async fn main() {
         args.state_dir.clone(),
         args.cgroup_root.clone(),
     );
+    let ep = delegated_v2(ep);
     let listener = match bind_socket(&ep.socket).await {
         Ok(l) => l,
         Err(e) => fail(format!("{}: {e}", ep.socket.display())),
