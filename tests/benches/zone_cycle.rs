@@ -1,19 +1,67 @@
-//! `cargo bench -p zones-e2e --bench zone_cycle [-- N]`: the median time of
-//! N (default 50) cycles of install-less create → ready → boot a sparse
-//! zone whose command is /bin/true → wait for it to be empty → shutdown →
-//! down → destroy, through the runtime API; and the median of N runs of
-//! `unshare -fpmui --mount-proc chroot ROOT /bin/true` on the same root
-//! with the same bind mounts made by hand. Prints both and the ratio.
+//! `cargo bench -p zones-e2e --bench zone_cycle [-- N]`: medians of N
+//! (default 50) cycles of a sparse zone (installed once) running /bin/true:
+//!
+//! * **api (socket)**: through zoned's API — a client on a Unix socket
+//!   served by an engine in this process (the engine zoned runs: the Linux
+//!   runtime, a state directory with durable records): create with
+//!   `initname=/bin/true initnorestart`, boot, wait until the zone, empty
+//!   once init exits, has been halted and is gone;
+//! * **api (embedded)**: the same calls on the engine directly (what a tool
+//!   does when no zoned runs);
+//! * **api (no state dir)**: the same on an engine without durable state,
+//!   to show what the fsync'ed records cost;
+//! * **runtime**: the runtime seam alone — ready, boot with
+//!   `command=/bin/true`, wait for empty, shutdown, down, destroy;
+//! * **baseline**: `unshare -fpmui --mount-proc chroot ROOT /bin/true` on
+//!   the same root with /usr bound by hand, measured in the same run.
+//!
+//! Prints each median and its ratio to the baseline.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use zones::param::Value;
+use zones::api::{Client, Endpoint, Zones, bind_socket, serve, start_engine};
+use zones::engine::Caller;
+use zones::param::{Params, Value};
 use zones::runtime::{Runtime, RuntimeEvent};
-use zones_e2e::TestZone;
+use zones::zone::Status;
+use zones_e2e::{TestZone, bin};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
+}
+
+/// N cycles through the API: create, boot, and wait until the zone whose
+/// init (/bin/true, not restarted) exited is halted and gone.
+async fn api_cycles(zones: &Zones, root: &Path, name: &str, n: usize) -> Vec<Duration> {
+    let caller = Caller::ROOT;
+    let mut times = Vec::new();
+    for _ in 0..n {
+        let mut p = Params::new();
+        p.insert("name", Value::Str(name.to_string()));
+        p.insert("path", Value::Str(root.display().to_string()));
+        p.insert("brand", Value::Str("sparse".into()));
+        p.insert("initname", Value::Str("/bin/true".into()));
+        p.insert("initnorestart", Value::Bool(true));
+        let t = Instant::now();
+        let id = zones.create(&caller, p).await.expect("create");
+        zones.boot(&caller, id).await.expect("boot");
+        // Gone (dead, or no such zone any more) once the engine halted it.
+        let end = zones
+            .wait_status(id, Status::Dead, Some(Duration::from_secs(20)))
+            .await;
+        assert!(
+            !matches!(end, Err(zones::Error::Timeout { .. })),
+            "zone {name} was not halted after its init exited"
+        );
+        times.push(t.elapsed());
+        assert!(
+            zones.lookup(&caller, name).await.is_err(),
+            "{name} still there after {end:?}"
+        );
+    }
+    times
 }
 
 fn main() {
@@ -21,8 +69,54 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(50);
+    // The engine finds zsched through the environment (set before any
+    // thread starts).
+    unsafe { std::env::set_var("ZONES_ZSCHED", bin("zones-zsched")) };
     let mut zone_times = Vec::new();
     let mut z = TestZone::sparse("bench");
+    let (sock_times, emb_times, mem_times) = {
+        let tmp = tempfile::Builder::new()
+            .prefix("zones-bench-api-")
+            .tempdir()
+            .unwrap();
+        let cg = format!("{}-api", z.cgroup_root.display());
+        let ep = Endpoint::resolve(
+            Some(tmp.path().join("zoned.sock")),
+            Some(tmp.path().join("state")),
+            Some(cg.clone()),
+        );
+        let name = format!("bench-api-{}", std::process::id());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let times = rt.block_on(async {
+            let engine = start_engine(&ep, "bench").await.expect("engine");
+            let listener = bind_socket(&ep.socket).await.expect("socket");
+            tokio::spawn(serve(engine.clone(), listener));
+            let client = Client::connect(&ep.socket).await.expect("connect");
+            let daemon = Zones::Daemon(std::sync::Arc::new(client));
+            let sock = api_cycles(&daemon, &z.spec.root, &name, n).await;
+            let emb = api_cycles(&Zones::Embedded(engine), &z.spec.root, &name, n).await;
+            let rt = zones::runtime::linux::LinuxRuntime::new(tmp.path().join("run2"), &cg);
+            let mem = zones::engine::Engine::new(std::sync::Arc::new(rt), Default::default());
+            let mem = api_cycles(&Zones::Embedded(mem), &z.spec.root, &name, n).await;
+            (sock, emb, mem)
+        });
+        drop(rt);
+        let roots: Vec<_> = zones::runtime::linux::cgroup::hierarchies()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                h.mount
+                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
+                    .join(&cg)
+            })
+            .collect();
+        let _ = zones::runtime::linux::cgroup::remove(&roots);
+        times
+    };
     z.set("command", Value::List(vec!["/bin/true".into()]));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     z.rt.subscribe(tx);
@@ -71,8 +165,16 @@ fn main() {
         assert!(st.success(), "unshare baseline failed");
         base_times.push(t.elapsed());
     }
-    let (zm, bm) = (median(zone_times), median(base_times));
-    println!("zone cycle (ready+boot /bin/true+halt), median of {n}: {zm:?}");
-    println!("unshare -fpmui --mount-proc chroot ROOT /bin/true, median of {n}: {bm:?}");
-    println!("ratio: {:.2}", zm.as_secs_f64() / bm.as_secs_f64());
+    let bm = median(base_times);
+    let ratio = |d: Duration| d.as_secs_f64() / bm.as_secs_f64();
+    for (what, times) in [
+        ("api (socket): create+boot /bin/true+halt", sock_times),
+        ("api (embedded): create+boot /bin/true+halt", emb_times),
+        ("api (no state dir): create+boot /bin/true+halt", mem_times),
+        ("runtime: ready+boot /bin/true+halt", zone_times),
+    ] {
+        let m = median(times);
+        println!("{what}, median of {n}: {m:?}  ratio {:.2}", ratio(m));
+    }
+    println!("baseline: unshare -fpmui --mount-proc chroot ROOT /bin/true, median of {n}: {bm:?}");
 }

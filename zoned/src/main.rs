@@ -11,11 +11,20 @@
 //! It takes the state directory's lock (two engines never own one
 //! directory), re-adopts every zone an earlier engine left, and on
 //! SIGTERM / SIGINT exits leaving every zone running: the zones do not
-//! depend on it. SIGHUP rereads the configuration. Logs go to stderr
-//! (journald-friendly), at the level `RUST_LOG` sets (default `info`).
+//! depend on it. Logs go to stderr (journald-friendly), at the level
+//! `RUST_LOG` sets (default `info`).
+//!
+//! The configuration (`--config FILE`, else `$ZONES_CONFIG`, else
+//! /etc/jail.conf and /etc/jail.conf.d/*.conf) is read at start — a broken
+//! one is refused and zoned exits 1 — and the engine shows every configured
+//! zone ([`config`]). Zones with `autoboot` are created and booted at start
+//! unless they already run. SIGHUP rereads the configuration; a broken file
+//! is logged (file and line) and the configuration in force is kept.
 //!
 //! It is its own small crate, beside core/ and zonefs/, because it is the
 //! one program that puts them together in one process.
+
+mod config;
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -50,6 +59,35 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
+/// On a pure cgroup v2 host with a relative cgroup root (a systemd unit
+/// with `Delegate=yes`), zoned's own cgroup must hold no process to enable
+/// controllers for the zones beneath it: fix the root as the absolute path
+/// it means now, and move zoned into the leaf `<own cgroup>/zoned`. The
+/// root cgroup is exempt; v1 and hybrid hosts need nothing.
+fn delegated_v2(mut ep: Endpoint) -> Endpoint {
+    use zones::runtime::linux::cgroup::{self, Layout};
+    if ep.cgroup_root.starts_with('/') || !matches!(cgroup::detect(), Ok(Layout::V2)) {
+        return ep;
+    }
+    let Some(h) = cgroup::hierarchies()
+        .ok()
+        .and_then(|hs| hs.into_iter().find(|h| h.is_v2()))
+    else {
+        return ep;
+    };
+    ep.cgroup_root = h.own.join(&ep.cgroup_root).display().to_string();
+    if h.own != std::path::Path::new("/") {
+        let base = h.mount.join(h.own.strip_prefix("/").unwrap_or(&h.own));
+        match cgroup::move_self_to_leaf(&base, "zoned") {
+            Ok(leaf) => {
+                tracing::info!(leaf = %leaf.display(), cgroup_root = %ep.cgroup_root, "cgroup v2: zoned moved to a leaf of its delegated cgroup")
+            }
+            Err(e) => fail(format!("cgroup v2: {e}")),
+        }
+    }
+    ep
+}
+
 #[tokio::main]
 async fn main() {
     let args: Args = zones::tool::parse_args();
@@ -59,15 +97,25 @@ async fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if unsafe { libc::geteuid() } != 0 {
         fail("permission denied: zoned must run as root");
     }
+    let common = zones::tool::Common {
+        config: args.config.clone(),
+        ..Default::default()
+    };
+    let cfg = match common.load_config() {
+        Ok(c) => c,
+        Err(e) => fail(e.to_string().replace('\n', "\nzoned: ")),
+    };
     let ep = Endpoint::resolve(
         args.socket.clone(),
         args.state_dir.clone(),
         args.cgroup_root.clone(),
     );
+    let ep = delegated_v2(ep);
     let listener = match bind_socket(&ep.socket).await {
         Ok(l) => l,
         Err(e) => fail(format!("{}: {e}", ep.socket.display())),
@@ -80,6 +128,7 @@ async fn main() {
         }
     };
     engine.start_sampler();
+    config::apply(&engine, &cfg);
     tracing::info!(
         socket = %ep.socket.display(),
         state_dir = %ep.state_dir.display(),
@@ -87,6 +136,7 @@ async fn main() {
         "zoned ready"
     );
     tokio::spawn(serve(engine.clone(), listener));
+    tokio::spawn(config::autoboot(engine.clone(), cfg));
     if let Some(addr) = &args.metrics {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => {
@@ -119,6 +169,13 @@ async fn main() {
             _ = int.recv() => break,
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: rereading the configuration");
+                match common.load_config() {
+                    Ok(cfg) => config::apply(&engine, &cfg),
+                    Err(e) => tracing::error!(
+                        "configuration not changed: {}",
+                        e.to_string().replace('\n', "; ")
+                    ),
+                }
             }
         }
     }

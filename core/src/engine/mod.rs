@@ -231,8 +231,10 @@ impl Engine {
                 let halt = {
                     let reg = self.inner.reg.lock().unwrap();
                     reg.by_uniqid(uniqid).is_some_and(|z| {
+                        // Booting too: init may exit before boot returns;
+                        // the halt then waits for boot's operation lock.
                         z.id == id
-                            && z.status == Status::Running
+                            && matches!(z.status, Status::Booting | Status::Running)
                             && (!z.params.bool("persist").unwrap_or(false)
                                 || z.params.bool("initnorestart").unwrap_or(false))
                     })

@@ -1,0 +1,92 @@
+//! The configuration in the daemon: the configured zones the engine shows,
+//! and the zones that boot when zoned starts (`autoboot`).
+//!
+//! Autoboot is illumos' (`zonecfg set autoboot=true`): at start, every
+//! configured zone with `autoboot` that is not running is created with its
+//! configured parameters (`persist` unless the file says otherwise, as
+//! `zoneadm boot` does) and booted — dependencies (`depend`, a parent
+//! `a` of `a.b`) first. A zone an earlier engine left running is re-adopted,
+//! not booted again; one left ready is booted. A zone that cannot boot
+//! (not installed, a bad parameter) is logged and the others still boot.
+//! Rereading the configuration (SIGHUP) boots nothing: autoboot is about
+//! starting the host.
+
+use zones::engine::{Caller, Engine};
+use zones::jailconf::Config;
+use zones::param::Value;
+use zones::tool::{configured_all, is_installed, params_of};
+use zones::zone::Status;
+
+/// Tell the engine which zones are configured.
+pub fn apply(engine: &Engine, cfg: &Config) {
+    let zones = configured_all(cfg);
+    tracing::info!(configured = zones.len(), "configuration in force");
+    engine.set_configured(zones);
+}
+
+/// The names of the zones to boot at start, dependencies first.
+pub fn autoboot_order(cfg: &Config) -> Vec<String> {
+    let want: Vec<usize> = (0..cfg.jails.len())
+        .filter(|&i| cfg.jails[i].params.bool("autoboot").unwrap_or(false))
+        .collect();
+    cfg.create_order(&want)
+        .into_iter()
+        .filter(|i| want.contains(i))
+        .map(|i| cfg.jails[i].name.clone())
+        .collect()
+}
+
+/// Boot the `autoboot` zones that are not running.
+pub async fn autoboot(engine: Engine, cfg: Config) {
+    for name in autoboot_order(&cfg) {
+        if let Err(e) = boot_one(&engine, &cfg, &name).await {
+            tracing::error!(zone = %name, "autoboot: {e}");
+        }
+    }
+}
+
+async fn boot_one(engine: &Engine, cfg: &Config, name: &str) -> Result<(), String> {
+    let caller = Caller::ROOT;
+    let id = match engine.lookup(&caller, name) {
+        Ok(id) => {
+            let status = engine.snapshot().zone(id).map(|z| z.status);
+            if status != Some(Status::Ready) {
+                tracing::info!(zone = %name, "autoboot: already {}", status.map_or("gone".to_string(), |s| s.to_string()));
+                return Ok(());
+            }
+            id
+        }
+        Err(_) => {
+            let mut p = params_of(cfg, name).ok_or("not configured")?;
+            let root = std::path::PathBuf::from(p.str("path").unwrap_or("/"));
+            if root != std::path::Path::new("/") && !is_installed(&root) {
+                return Err(format!(
+                    "must be installed before boot ({} is empty or missing)",
+                    root.display()
+                ));
+            }
+            if p.get("persist").is_none() {
+                p.insert("persist", Value::Bool(true));
+            }
+            engine.create(&caller, p).await.map_err(|e| e.to_string())?
+        }
+    };
+    let b = engine.boot(&caller, id).await.map_err(|e| e.to_string())?;
+    tracing::info!(zone = %name, id = %id, init_pid = b.init_pid, "autoboot: booted");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autoboot_zones_boot_after_what_they_depend_on_and_only_they() {
+        let cfg = Config::parse_str(
+            "web { autoboot; depend = db; }\nidle { }\ndb { autoboot; }\nlb { autoboot = true; depend = idle; }\nx { noautoboot; }\n",
+            "t.conf",
+        )
+        .unwrap();
+        assert_eq!(autoboot_order(&cfg), ["db", "web", "lb"]);
+    }
+}
