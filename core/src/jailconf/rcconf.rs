@@ -321,6 +321,10 @@ pub fn import_rc(text: &str) -> String {
             None => line(format!("# jail_{j}_rootdir is not set: no path.")),
         }
         match own("hostname") {
+            // The UTS name's limit: a longer name could never be set.
+            Some(h) if h.len() > 64 => line(format!(
+                "# jail_{j}_hostname is longer than 64 bytes: left out."
+            )),
             Some(h) => line(format!("host.hostname = {};", q(h))),
             None => line(format!("# jail_{j}_hostname is not set: no hostname.")),
         }
