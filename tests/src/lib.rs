@@ -28,14 +28,49 @@ pub fn require_root() {
     );
 }
 
-/// A binary of this package (cargo builds them for its integration tests):
-/// target/debug/NAME, one directory above the test executable.
+/// A binary of the workspace: target/debug/NAME, one directory above the
+/// test executable (`cargo test --workspace` builds them all first). The
+/// end-to-end tests of zoned, zonefs and ztop use it too.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let p = dir.join(name);
-    assert!(p.is_file(), "{} is not built", p.display());
+    assert!(
+        p.is_file(),
+        "{} is not built (cargo build --workspace)",
+        p.display()
+    );
     p
+}
+
+/// Every cgroup directory named `root` under /sys/fs/cgroup (a test's
+/// private cgroup root, in each hierarchy), to check and clean leftovers.
+pub fn cgroup_dirs(root: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, needle: &str, out: &mut Vec<PathBuf>, depth: usize) {
+        if depth > 4 {
+            return;
+        }
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                let p = e.path();
+                if p.file_name().is_some_and(|n| n.to_string_lossy() == needle) {
+                    out.push(p);
+                } else {
+                    walk(&p, needle, out, depth + 1);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") {
+        for h in rd.flatten() {
+            walk(&h.path(), root, &mut out, 0);
+        }
+    }
+    out
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(1);

@@ -27,17 +27,7 @@ const UNSET: u64 = u64::MAX;
 /// One tick of the sampler and some slack for a loaded host.
 const TICK: Duration = Duration::from_millis(2500);
 
-fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "{} is not built (cargo build --workspace)",
-        p.display()
-    );
-    p
-}
+use zones_e2e::bin;
 
 struct Host {
     dir: tempfile::TempDir,

@@ -13,7 +13,7 @@
 
 mod tmux;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tmux::{Session, drive, row_of, wait_row};
@@ -32,14 +32,7 @@ fn bin(name: &str) -> PathBuf {
     if name == "ztop" {
         return PathBuf::from(env!("CARGO_BIN_EXE_ztop"));
     }
-    let exe = std::env::current_exe().unwrap();
-    let p = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(
-        p.exists(),
-        "{} is not built (cargo build --workspace)",
-        p.display()
-    );
-    p
+    zones_e2e::bin(name)
 }
 
 /// A private host: its zones are configured in its own jail.conf.
@@ -166,31 +159,8 @@ impl Drop for Host {
             self.env(&mut c);
             let _ = c.args(["-z", &z, "halt"]).output();
         }
-        let mut dirs = Vec::new();
-        for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-            walk(&h.path(), &self.cgroup_root, &mut dirs, 0);
-        }
-        for d in dirs {
+        for d in zones_e2e::cgroup_dirs(&self.cgroup_root) {
             let _ = std::fs::remove_dir(&d);
-        }
-    }
-}
-
-fn walk(dir: &Path, needle: &str, out: &mut Vec<PathBuf>, depth: usize) {
-    if depth > 4 {
-        return;
-    }
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            let p = e.path();
-            if p.file_name().is_some_and(|n| n.to_string_lossy() == needle) {
-                out.push(p);
-            } else {
-                walk(&p, needle, out, depth + 1);
-            }
         }
     }
 }

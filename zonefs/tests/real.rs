@@ -26,14 +26,7 @@ fn bin(name: &str) -> PathBuf {
     if name == "zonefs" {
         return PathBuf::from(ZONEFS);
     }
-    let exe = std::env::current_exe().unwrap();
-    let p = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(
-        p.exists(),
-        "{} is not built (cargo build --workspace)",
-        p.display()
-    );
-    p
+    zones_e2e::bin(name)
 }
 
 fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {

@@ -25,15 +25,7 @@ pub fn bin(name: &str) -> PathBuf {
     if name == "zoned" {
         return PathBuf::from(env!("CARGO_BIN_EXE_zoned"));
     }
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "{} is not built (cargo build --workspace)",
-        p.display()
-    );
-    p
+    zones_e2e::bin(name)
 }
 
 pub struct Host {
@@ -145,30 +137,7 @@ impl Host {
     }
 
     pub fn cgroup_dirs(&self) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-            walk(&h.path(), &self.cgroup_root, &mut out, 0);
-        }
-        out
-    }
-}
-
-fn walk(dir: &Path, needle: &str, out: &mut Vec<PathBuf>, depth: usize) {
-    if depth > 4 {
-        return;
-    }
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            let p = e.path();
-            if p.file_name().is_some_and(|n| n.to_string_lossy() == needle) {
-                out.push(p);
-            } else {
-                walk(&p, needle, out, depth + 1);
-            }
-        }
+        zones_e2e::cgroup_dirs(&self.cgroup_root)
     }
 }
 
