@@ -9,7 +9,8 @@
 //! * **api (embedded)**: the same calls on the engine directly (what a tool
 //!   does when no zoned runs);
 //! * **api (no state dir)**: the same on an engine without durable state,
-//!   to show what the fsync'ed records cost;
+//!   to show what the records cost (atomic renames, not synced: see
+//!   `zones::state`);
 //! * **runtime**: the runtime seam alone — ready, boot with
 //!   `command=/bin/true`, wait for empty, shutdown, down, destroy;
 //! * **baseline**: `unshare -fpmui --mount-proc chroot ROOT /bin/true` on

@@ -20,10 +20,12 @@
 //!    a `sparse` root that has no /etc yet is installed;
 //! 4. `exec.prestart` on the host;
 //! 5. jail_set(CREATE): `NAME: created`;
-//! 6. `exec.created` on the host; then each `vnet.interface` is moved
-//!    into the jail's network namespace (`ip link set dev IF netns PID`;
-//!    it leaves with the namespace). The engine is not given the
-//!    parameter (the runtime refuses it), so jls does not show it;
+//! 6. `exec.created` on the host. Each `vnet.interface` is already in the
+//!    jail's network namespace by then: the runtime moves it in as it
+//!    makes the namespace (`runtime::linux::vnet`), so an interface that
+//!    does not exist fails step 5 with nothing moved — jail(8) moves them
+//!    just after exec.created; an exec.created script that sets up the
+//!    host's end of an epair-like pair is unaffected;
 //! 7. `exec.start` lines (each `/bin/sh -c LINE`), then `command` (the
 //!    words after `command=` as they are) inside the jail, through the
 //!    runtime's enter path, waited for in the foreground like jail(8)
@@ -862,15 +864,8 @@ impl Runner {
             }
             install::sparse(&root, name).map_err(|e| format!("{name}: install: {e}"))?;
         }
-        let ifaces = spec.params.list("vnet.interface");
-        if !ifaces.is_empty() && spec.params.str("vnet") != Some("new") {
-            return Err(format!("{name}: vnet.interface needs vnet = new"));
-        }
         self.host(spec, None, name, "exec.prestart").await?;
-        // The interfaces are moved in below, as jail(8) does after
-        // exec.created; the runtime is not asked to.
         let mut params = spec.params.clone();
-        params.remove("vnet.interface");
         // As jail(8): persist while the commands run; dropped at the end
         // when the configuration does not ask for it.
         let persist = params.bool("persist") == Some(true);
@@ -902,16 +897,6 @@ impl Runner {
             .boot_with(&self.caller, id, false)
             .await
             .map_err(|e| prefixed(&name, &e))?;
-        if !ifaces.is_empty() {
-            let attach = self
-                .zones
-                .jail_attach(&self.caller, id)
-                .await
-                .map_err(|e| prefixed(&name, &e))?;
-            for i in &ifaces {
-                self.vnet_interface(&name, i, attach.handle.zsched_pid)?;
-            }
-        }
         let mut inside: Vec<(String, Vec<String>)> = spec
             .params
             .list("exec.start")
@@ -963,23 +948,6 @@ impl Runner {
                 }
             }
         }
-    }
-
-    /// Give a host interface to the jail's network namespace (it comes
-    /// back, or goes with its peer, when the namespace ends).
-    fn vnet_interface(&self, name: &str, iface: &str, pid: u32) -> Result<(), Failure> {
-        self.verbose(format!("{name}: vnet.interface {iface}"));
-        let out = Command::new("ip")
-            .args(["link", "set", "dev", iface, "netns", &pid.to_string()])
-            .output()
-            .map_err(|e| format!("{name}: ip link: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{name}: vnet.interface {iface}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(())
     }
 
     fn mount(&self, name: &str, path: &str, line: &str) -> Result<PathBuf, Failure> {

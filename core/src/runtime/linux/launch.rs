@@ -25,7 +25,8 @@
 //! descriptor — before anything else changes, so that the dynamic loader
 //! and libraries come from the host and the zone's root may be empty.
 //! zsched then ([`setup`]) unshares mount, UTS, IPC and cgroup namespaces
-//! (and net with `vnet=new`, bringing lo up), makes `/` private
+//! (and net with `vnet=new`, bringing lo up and moving each
+//! `vnet.interface` in: [`super::vnet`]), makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
 //! ([`super::mounts`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
@@ -36,7 +37,7 @@
 //! it; the runtime then removes the cgroups and the socket: nothing is
 //! left.
 
-use super::mounts;
+use super::{mounts, vnet};
 use crate::runtime::{RuntimeError, ZoneSpec};
 use serde::{Deserialize, Serialize};
 use std::ffi::CString;
@@ -405,12 +406,7 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 /// log file (a host path, opened before the pivot) for init's output.
 pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let vnet_new = spec.params.str("vnet") == Some("new");
-    if !spec.params.list("vnet.interface").is_empty() {
-        return Err(ChildError::new(
-            "vnet",
-            "vnet.interface: moving interfaces into a zone is not supported yet".into(),
-        ));
-    }
+    let vnet = vnet::plan(spec.params.list("vnet.interface"), vnet_new)?;
     let mut flags =
         libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWCGROUP;
     if vnet_new {
@@ -452,7 +448,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         .unwrap_or(spec.name.as_str());
     set_uts(hostname, spec.params.str("host.domainname"))?;
     if vnet_new {
-        loopback_up()?;
+        vnet.apply()?;
     }
     let proc_fd = detached_proc()?;
     let console = match spec.params.str("exec.consolelog") {
@@ -525,32 +521,6 @@ fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
 }
 
 /// Bring lo up in a new network namespace.
-fn loopback_up() -> Result<(), ChildError> {
-    unsafe {
-        let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if s < 0 {
-            return Err(ChildError::errno("vnet", "socket".into(), last_errno()));
-        }
-        let mut ifr: libc::ifreq = std::mem::zeroed();
-        for (i, b) in b"lo\0".iter().enumerate() {
-            ifr.ifr_name[i] = *b as libc::c_char;
-        }
-        if libc::ioctl(s, libc::SIOCGIFFLAGS, &mut ifr) != 0 {
-            let e = last_errno();
-            libc::close(s);
-            return Err(ChildError::errno("vnet", "SIOCGIFFLAGS lo".into(), e));
-        }
-        ifr.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-        if libc::ioctl(s, libc::SIOCSIFFLAGS, &ifr) != 0 {
-            let e = last_errno();
-            libc::close(s);
-            return Err(ChildError::errno("vnet", "SIOCSIFFLAGS lo up".into(), e));
-        }
-        libc::close(s);
-    }
-    Ok(())
-}
-
 /// A proc mount of the zone's pid namespace that is attached nowhere
 /// (fsopen + fsmount): zsched counts the zone's processes through it.
 fn detached_proc() -> Result<RawFd, ChildError> {
