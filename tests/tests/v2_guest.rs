@@ -15,7 +15,12 @@
 //!    zsched and init are in its v2 cgroup, the files hold the values, a
 //!    fork bomb inside stops at zone.max-processes, and a clean halt
 //!    removes the cgroup.
-//! 3. zoned started in a cgroup of its own (as systemd's `Delegate=yes`
+//! 3. The memory and CPU caps under load, in a real zone: a process that
+//!    touches 256 MiB under capped-memory.physical = 64M (and max-swap
+//!    96M: 32M of swap, none in the guest) is OOM-killed and counted in
+//!    memory.events; a busy loop under zone.cpu-cap = 50 gets about half a
+//!    CPU over 3 s of wall time and cpu.stat counts the throttling.
+//! 4. zoned started in a cgroup of its own (as systemd's `Delegate=yes`
 //!    leaves it) with a relative cgroup root: it moves itself to a leaf so
 //!    that its cgroup may enable controllers, and autoboots a zone whose
 //!    cgroup beneath it has the v2 rctls.
@@ -170,6 +175,65 @@ fn a_sparse_zone_boots_under_v2_controllers_and_halts_leaving_no_cgroup() {
     z.halt();
     std::thread::sleep(Duration::from_millis(100));
     assert!(!dir.exists(), "{} left", dir.display());
+}
+
+/// `key N` of a flat-keyed cgroup file.
+fn keyed(dir: &Path, file: &str, key: &str) -> u64 {
+    let text = read(dir, file);
+    zones::kstat::read::keyed(&text, key)
+        .unwrap_or_else(|| panic!("{}/{file} has no {key}: {text}", dir.display()))
+}
+
+#[test]
+#[ignore = "needs a pure cgroup v2 kernel: tests/v2/run.sh"]
+fn memory_max_and_cpu_max_hold_under_load_in_a_zone() {
+    v2();
+    // The load is the zone's init itself (zprobe in the zone's root).
+    let boot = |tag: &str, argv: &[&str]| {
+        let mut z = TestZone::sparse(tag);
+        for (k, v) in rctls().iter() {
+            z.set(k, v.clone());
+        }
+        z.set(
+            "command",
+            Value::List(argv.iter().map(|a| a.to_string()).collect()),
+        );
+        z.set("initnorestart", Value::Bool(true));
+        z.install_probe();
+        z.ready().expect("ready");
+        let dir = z.handle().cgroups[0].clone();
+        let init = z.boot().expect("boot");
+        (z, dir, init)
+    };
+    let gone = |pid: u32| !Path::new(&format!("/proc/{pid}")).exists();
+
+    // Memory: 256 MiB touched against a 64 MiB cap, no swap to spill to.
+    let (mut z, dir, init) = boot("v2mem", &["/zprobe", "hog", "256"]);
+    let t0 = std::time::Instant::now();
+    while !gone(init) && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(gone(init), "the hog still runs");
+    let events = read(&dir, "memory.events");
+    let oom = zones::kstat::read::keyed(&events, "oom_kill").unwrap_or(0);
+    assert!(oom >= 1, "memory.events counts no OOM kill:\n{events}");
+    let peak = read(&dir, "memory.peak").parse::<u64>().unwrap_or(0);
+    assert!(peak <= 64 << 20, "memory.peak {peak} above memory.max");
+    println!("capped-memory 64M: the 256M hog was OOM-killed (oom_kill {oom}, peak {peak})");
+    z.halt();
+
+    // CPU: a busy loop under cpu.max 50000 100000, 3 s of wall time.
+    let (mut z, dir, _init) = boot("v2cpu", &["/zprobe", "spin", "30"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let u0 = keyed(&dir, "cpu.stat", "usage_usec");
+    let t0 = std::time::Instant::now();
+    std::thread::sleep(Duration::from_secs(3));
+    let used = (keyed(&dir, "cpu.stat", "usage_usec") - u0) as f64;
+    let share = used / t0.elapsed().as_micros() as f64;
+    println!("cpu-cap 50: the busy loop got {share:.3} of a CPU over 3 s");
+    assert!((0.35..=0.60).contains(&share), "share {share:.3}");
+    assert!(keyed(&dir, "cpu.stat", "nr_throttled") > 0);
+    z.halt();
 }
 
 #[test]

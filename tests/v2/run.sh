@@ -4,7 +4,8 @@
 # root read-only over 9p, gives it a private /tmp, /run, /proc, /sys, /dev
 # and *only* cgroup2 at /sys/fs/cgroup, chroots into it and runs the
 # ignored tests of tests/tests/v2_guest.rs (the cgroup module's v2 files,
-# a real sparse zone booted by the Linux runtime under v2 controllers, and
+# a real sparse zone booted by the Linux runtime under v2 controllers, the
+# memory and CPU caps holding under load in a zone, and
 # zoned in a delegated cgroup autobooting a zone).
 #
 #   tests/v2/run.sh            # as root; needs qemu-system-x86 busybox-static
