@@ -5,7 +5,8 @@
 //! and their ratio to the same loop on /proc/loadavg measured in the same
 //! run (rounds interleave the three files, so they share the machine's
 //! noise); then the time to list the root (readdir in-process and the `ls`
-//! program, beside `ls` of an empty directory). One zone has a pid
+//! program, beside `ls` of an empty directory); then the kstat loop again
+//! while ticks change that file ten times a second. One zone has a pid
 //! namespace of its own, so every open pays the caller's namespace check
 //! as it would on a host running zones; set ZONEFS_BENCH_NO_NS=1 to leave
 //! it out.
@@ -187,11 +188,60 @@ fn main() {
         inval.len()
     );
     let t = Instant::now();
-    m.push(snapshot(2, next));
+    m.push(snapshot(2, next.clone()));
     println!(
         "a tick that changes every one of {} zones: served after {:.1} ms",
         ZONES,
         us(t.elapsed()) / 1000.0
+    );
+    // The same loop while ticks replace the file's bytes ten times a second
+    // (ten times the sampler's rate): the first open after each tick looks
+    // the new version up (one round trip), every other is the kernel's.
+    let base = snapshot(3, next);
+    let z500 = base
+        .zones
+        .iter()
+        .position(|z| z.name.as_str() == "z0500")
+        .expect("z0500");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut ticked: Vec<Vec<Duration>> = vec![Vec::new(); 2];
+    let mut ticks = 0u64;
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            let mut seq = 3;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                seq += 1;
+                let mut s = base.clone();
+                s.seq = seq;
+                let mut z = (*s.zones[z500]).clone();
+                z.kstat.nprocs = seq;
+                s.zones[z500] = std::sync::Arc::new(z);
+                m.push(s);
+            }
+        });
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(3) {
+            for (i, p) in [&targets[0].1, &targets[2].1].into_iter().enumerate() {
+                for _ in 0..PER_ROUND {
+                    ticked[i].push(open_read_close(p, &mut buf));
+                }
+            }
+        }
+        ticks = t0.elapsed().as_millis() as u64 / 100;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let (l50, l99) = (pct(&mut ticked[0], 0.5), pct(&mut ticked[0], 0.99));
+    let (k50, k99) = (pct(&mut ticked[1], 0.5), pct(&mut ticked[1], 0.99));
+    println!(
+        "under ~{ticks} ticks at 10 Hz, {} samples each: kstat/nprocs/usage p50 {:.2} µs ({:.2}×) p99 {:.2} µs ({:.2}×) vs /proc/loadavg p50 {:.2} p99 {:.2}",
+        ticked[1].len(),
+        us(k50),
+        us(k50) / us(l50),
+        us(k99),
+        us(k99) / us(l99),
+        us(l50),
+        us(l99),
     );
     drop(m);
     if let Some(mut c) = ns {

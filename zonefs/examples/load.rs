@@ -112,12 +112,12 @@ fn main() {
     while t0.elapsed() < Duration::from_secs(secs) {
         if t0.elapsed() >= next_report {
             println!(
-                "t={:>3}s reads={:>9} fds={:>3} rss={:>6} kB open={}",
+                "t={:>3}s reads={:>9} fds={:>3} rss={:>6} kB versions held by the kernel={}",
                 t0.elapsed().as_secs(),
                 reads.load(Ordering::Relaxed),
                 fds(),
                 rss_kb(),
-                m.handle().open_count()
+                m.handle().known_count()
             );
             next_report += Duration::from_secs(10);
         }
@@ -131,11 +131,11 @@ fn main() {
     }
     std::thread::sleep(Duration::from_millis(200));
     println!(
-        "end   reads={:>9} fds={:>3} rss={:>6} kB open={} ticks={}",
+        "end   reads={:>9} fds={:>3} rss={:>6} kB versions held by the kernel={} ticks={}",
         reads.load(Ordering::Relaxed),
         fds(),
         rss_kb(),
-        m.handle().open_count(),
+        m.handle().known_count(),
         seq
     );
     println!("errors: {:?}", errors.lock().unwrap());

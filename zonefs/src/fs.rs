@@ -7,41 +7,54 @@
 //! namespace that [`crate::viewer`] needs while zones with their own pid
 //! namespace exist.
 //!
-//! ## Open files
+//! ## Opens cost nothing
 //!
-//! `open` takes the file's bytes (an `Arc`) from the tree of that moment
-//! into a handle, and a hold on the zone ([`crate::Holds`]: zone_ref and
-//! MNTFS), released by `release`. Every `read` of the handle is a slice of
-//! those bytes, so one open sees one snapshot even if its zone is gone.
-//! Files are opened with `FOPEN_KEEP_CACHE` (the page cache survives
-//! between opens; the watcher invalidates exactly the inodes whose bytes
-//! changed) and `FOPEN_NOFLUSH` (no FLUSH round trip on close).
+//! zonefs answers OPEN and FLUSH with ENOSYS, once: the kernel then opens
+//! and closes zonefs files without asking (FUSE's `no_open`/`no_flush`),
+//! keeps their pages between opens, and sends no RELEASE. A warm
+//! open+read+close is then served by the kernel's caches alone, as a read
+//! of /proc is, with no round trip to this process (one round trip costs
+//! ten times a /proc read on a virtual machine).
 //!
-//! The page cache belongs to the inode, not to an open: a file of one page
-//! (nearly all of them) is filled whole from one open's bytes, so every
-//! read of it shows one tick, though an open that reads only after a tick
-//! may see the newer tick, as a read of /proc shows the time of the read.
-//! A file larger than a page is read in several calls; it is opened with
-//! `FOPEN_DIRECT_IO` so that every call is answered from the open's own
-//! bytes and a split read never mixes two ticks.
+//! What makes that correct is that a file inode is one *version* of a file
+//! ([`crate::tree`]): immutable bytes. LOOKUP hands out the current version
+//! and records it as known to the kernel (a lookup count, as the kernel
+//! keeps one); READ and GETATTR answer from that version, so an open reads
+//! the tick it looked up however many calls it takes; FORGET ends it. When
+//! a tick replaces a file's bytes, the watcher deletes the old version's
+//! dentry (FUSE_NOTIFY_DELETE): the next lookup finds the new version,
+//! while files still open on the old one keep reading it until closed.
 //!
-//! One window remains: between making a new tree current and the kernel
-//! applying its invalidation (microseconds), an open of a file whose size
-//! changed may pair the old cached page with the new size.
+//! LOOKUP records and replies under the one lock of the known versions,
+//! and the watcher reads them under it after making a new tree current: a
+//! lookup answered from the old tree is therefore seen (and deleted) by the
+//! watcher, and the kernel applies the delete only after the lookup that
+//! is waiting for the parent directory's lock has finished.
+//!
+//! ## Holds
+//!
+//! A version of a zone's file holds the zone (zone_ref and MNTFS,
+//! [`crate::Holds`]) from its first lookup until the kernel forgets it. When
+//! the zone starts dying, every version of its files is deleted: the kernel
+//! forgets at once those that nobody uses and the others when their last
+//! open closes, so a halting zone waits for exactly its open zonefs files,
+//! as an illumos zone waits for mntfs. A dying zone gets no new hold.
 //!
 //! ## Caches and callers in zones
 //!
 //! Entries and attributes are cached by the kernel for a long time
-//! (`Options::ttl`); the watcher drops them when zones go and when bytes
-//! change. The dentry cache is shared by every caller, so a zone reader is
-//! confined where zonefs is always asked: root lookups it makes itself,
-//! every `open`/`opendir` (refused with ENOENT for another zone's node) and
-//! every directory listing (the root's is made per caller and never
-//! cached). `.kstat` and `.json` hold only the caller's zone for a zone
-//! reader: it gets them with `FOPEN_DIRECT_IO`, so the shared page cache
-//! (the global view) is neither used nor polluted; their `st_size` is the
-//! global view's. Errors for a hidden name are replies, never negative
-//! entries, so a zone reader's ENOENT is never cached for the global zone.
+//! (`Options::ttl`). A caller inside a zone is decided from its pid at
+//! every request that reaches zonefs: its root lookups, its directory
+//! listings (never cached), its reads of pages not in cache and its
+//! attribute requests only ever find its own zone, and `.kstat`/`.json`
+//! (entries never cached, for any caller: their content depends on who
+//! asks) are versions of its zone alone. The dentry cache is shared by every caller
+//! of one mount, though: a process that shares the host's mount namespace
+//! but sits in a zone's pid namespace (only the host's root can make one,
+//! e.g. `nsenter -p`) can walk entries the global zone has cached. Real zone
+//! processes never meet the host's mount: the runtime detaches every zonefs
+//! mount from a zone's mount namespace. Errors for a hidden name are
+//! replies, never negative entries.
 //!
 //! ## Read-only
 //!
@@ -51,37 +64,63 @@
 use crate::Holds;
 use crate::render::IDX_BY_ID_LINK;
 use crate::tree::{
-    FileData, INO_BY_ID, INO_JSON, INO_KSTAT, INO_ROOT, Kind, Tree, Viewer, ZoneView, by_id_ino,
-    by_id_target, split,
+    FileData, INO_BY_ID, INO_ROOT, Kind, Tree, VERSION, Viewer, ZoneView, by_id_ino, by_id_target,
+    split,
 };
 use fuser::{
     AccessFlags, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
-    INodeNo, InitFlags, KernelConfig, LockOwner, OpenAccMode, OpenFlags, RenameFlags, ReplyAttr,
-    ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs,
-    ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
+    INodeNo, InitFlags, KernelConfig, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate,
+    ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite,
+    ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, SystemTime};
-use zones::zone::Status;
+use zones::zone::{Status, ZoneId};
 
-/// The largest file served through the page cache: one page, which the
-/// kernel fills from one READ (one open's bytes), so no read of it can mix
-/// two ticks. Larger files are opened with `FOPEN_DIRECT_IO`.
-const ONE_READ: usize = 4096;
+/// A directory's entries: (inode, type, name).
+type Listing = Vec<(u64, FileType, OsString)>;
 
-/// An open file or directory.
-enum Open {
-    File {
-        bytes: Arc<[u8]>,
-        attr: FileAttr,
-        hold: Option<u64>,
-    },
-    Dir(Arc<Vec<(u64, FileType, OsString)>>),
+/// Who may read a file version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    /// A file of this zone: the global zone and the zone itself.
+    Zone(ZoneId),
+    /// The global zone's `.kstat`/`.json`.
+    Global,
+    /// `.kstat`/`.json` as a reader in this zone sees them.
+    Alone(ZoneId),
+}
+
+impl Owner {
+    fn visible(self, who: Viewer) -> bool {
+        match (self, who) {
+            (Owner::Zone(_), Viewer::Global) | (Owner::Global, Viewer::Global) => true,
+            (Owner::Zone(z), Viewer::Zone(w)) | (Owner::Alone(z), Viewer::Zone(w)) => z == w,
+            _ => false,
+        }
+    }
+}
+
+/// A file version the kernel holds: it looked it up and has not forgotten
+/// it.
+struct Known {
+    data: FileData,
+    /// Where it was looked up (for the delete that retires it).
+    parent: u64,
+    name: OsString,
+    owner: Owner,
+    /// The inode base of its zone.
+    base: Option<u64>,
+    hold: Option<u64>,
+    nlookup: u64,
+    /// Deleted from the kernel's dentry cache: it forgets the version when
+    /// its last user lets go.
+    deleted: bool,
 }
 
 /// What the watcher and the request handlers share.
@@ -94,9 +133,16 @@ pub(crate) struct Shared {
     pub(crate) own_ns: u64,
     callers: crate::viewer::Callers,
     holds: Arc<dyn Holds>,
-    opens: Mutex<HashMap<u64, Open>>,
+    /// File versions the kernel holds, by inode.
+    known: Mutex<HashMap<u64, Known>>,
+    /// Open directories: their listing, made at opendir.
+    dirs: Mutex<HashMap<u64, Arc<Listing>>>,
     next_fh: AtomicU64,
     ttl: Duration,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Shared {
@@ -109,7 +155,8 @@ impl Shared {
             own_ns,
             callers: Default::default(),
             holds,
-            opens: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
             ttl,
         }
@@ -132,13 +179,13 @@ impl Shared {
     }
 
     pub(crate) fn set_applied(&self, seq: u64) {
-        *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = seq;
+        *lock(&self.applied) = seq;
         self.applied_cv.notify_all();
     }
 
     /// Wait until the snapshot `seq` (or a later one) is served.
     pub(crate) fn wait_applied(&self, seq: u64, timeout: Duration) -> bool {
-        let g = self.applied.lock().unwrap_or_else(|e| e.into_inner());
+        let g = lock(&self.applied);
         let (g, _) = self
             .applied_cv
             .wait_timeout_while(g, timeout, |s| *s < seq)
@@ -146,9 +193,60 @@ impl Shared {
         *g >= seq
     }
 
-    /// Open files and directories now (for tests and the load report).
+    /// Directories open now.
     pub(crate) fn open_count(&self) -> usize {
-        self.opens.lock().map(|o| o.len()).unwrap_or(0)
+        lock(&self.dirs).len()
+    }
+
+    /// File versions the kernel holds now.
+    pub(crate) fn known_count(&self) -> usize {
+        lock(&self.known).len()
+    }
+
+    /// Does the kernel hold this version?
+    pub(crate) fn is_known(&self, ino: u64) -> bool {
+        lock(&self.known).contains_key(&ino)
+    }
+
+    /// Every version of the zone with inode base `base` the kernel holds,
+    /// as (parent, inode, name) to delete.
+    pub(crate) fn known_of(&self, base: u64) -> Vec<(u64, u64, OsString)> {
+        lock(&self.known)
+            .iter()
+            .filter(|(_, k)| k.base == Some(base))
+            .map(|(ino, k)| (k.parent, *ino, k.name.clone()))
+            .collect()
+    }
+
+    /// Mark `ino` deleted; false if it was already (or is not known).
+    pub(crate) fn mark_deleted(&self, ino: u64) -> bool {
+        match lock(&self.known).get_mut(&ino) {
+            Some(k) if !k.deleted => {
+                k.deleted = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// No reader can reach `ino` any more: end its hold now (the kernel
+    /// forgets the inode itself when it evicts it).
+    pub(crate) fn release_unreachable(&self, ino: u64) {
+        let hold = lock(&self.known).get_mut(&ino).and_then(|k| k.hold.take());
+        if let Some(t) = hold {
+            self.holds.release(t);
+        }
+    }
+
+    /// The kernel forgot `n` lookups of `ino`: the hold it kept, if that was
+    /// the last.
+    fn forget(known: &mut HashMap<u64, Known>, ino: u64, n: u64) -> Option<u64> {
+        let k = known.get_mut(&ino)?;
+        k.nlookup = k.nlookup.saturating_sub(n);
+        if k.nlookup > 0 {
+            return None;
+        }
+        known.remove(&ino).and_then(|k| k.hold)
     }
 }
 
@@ -181,16 +279,14 @@ fn attr(ino: u64, kind: FileType, size: u64, mtime: SystemTime) -> FileAttr {
     }
 }
 
-fn file_attr(ino: u64, f: &FileData) -> FileAttr {
-    attr(ino, FileType::RegularFile, f.bytes.len() as u64, f.mtime)
+fn file_attr(f: &FileData) -> FileAttr {
+    attr(f.ino, FileType::RegularFile, f.bytes.len() as u64, f.mtime)
 }
 
-/// What an inode is in a tree.
+/// What a directory or link inode is in a tree.
 enum Found<'a> {
     Root,
     ById,
-    Kstat,
-    Json,
     Link(&'a Arc<ZoneView>),
     Zone(&'a Arc<ZoneView>, &'a crate::tree::Node),
 }
@@ -208,8 +304,6 @@ fn find(tree: &Tree, ino: u64) -> Option<Found<'_>> {
     match ino {
         INO_ROOT => Some(Found::Root),
         INO_BY_ID => Some(Found::ById),
-        INO_KSTAT => Some(Found::Kstat),
-        INO_JSON => Some(Found::Json),
         _ => {
             let (base, idx) = split(ino)?;
             let v = tree.zone_by_base(base)?;
@@ -221,11 +315,10 @@ fn find(tree: &Tree, ino: u64) -> Option<Found<'_>> {
     }
 }
 
-fn found_attr(tree: &Tree, ino: u64, f: &Found<'_>) -> FileAttr {
+/// Attributes of a directory or link.
+fn found_attr(ino: u64, tree: &Tree, f: &Found<'_>) -> FileAttr {
     match f {
         Found::Root | Found::ById => attr(ino, FileType::Directory, 0, tree.root_mtime),
-        Found::Kstat => file_attr(ino, &tree.kstat),
-        Found::Json => file_attr(ino, &tree.json),
         Found::Link(v) => attr(
             ino,
             FileType::Symlink,
@@ -234,9 +327,22 @@ fn found_attr(tree: &Tree, ino: u64, f: &Found<'_>) -> FileAttr {
         ),
         Found::Zone(v, n) => match &n.kind {
             Kind::Dir(_) => attr(ino, FileType::Directory, 0, v.dir_mtime),
-            Kind::File(fd) => file_attr(ino, fd),
+            Kind::File(fd) => file_attr(fd),
         },
     }
+}
+
+/// What a name resolves to.
+enum Entry<'a> {
+    /// A directory or a link (its inode lives as long as its zone).
+    Node(u64, Found<'a>),
+    /// A file version; `hold` names the zone life to hold.
+    File {
+        data: FileData,
+        owner: Owner,
+        base: Option<u64>,
+        hold: Option<(ZoneId, u64)>,
+    },
 }
 
 impl ZoneFs {
@@ -244,31 +350,95 @@ impl ZoneFs {
         crate::viewer::resolve(tree, &self.shared.callers, self.shared.own_ns, req.pid())
     }
 
-    /// May the caller see what `f` belongs to?
-    fn may_see(&self, tree: &Tree, req: &Request, f: &Found<'_>) -> bool {
-        match f.zone() {
-            None => true,
-            Some(v) => self
-                .viewer(tree, req)
-                .is_some_and(|who| Tree::visible(who, v)),
+    /// How long the kernel may keep an entry of this owner's files.
+    /// `.kstat` and `.json` differ by caller, so their entries are never
+    /// cached: every walk of the name asks again, and a zone reader meets
+    /// only its own version (and the global zone only its own).
+    fn ttl_of(&self, owner: Owner) -> Duration {
+        match owner {
+            Owner::Zone(_) => self.shared.ttl,
+            Owner::Global | Owner::Alone(_) => Duration::ZERO,
         }
     }
 
-    fn new_fh(&self, open: Open) -> u64 {
-        let fh = self.shared.next_fh.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut o) = self.shared.opens.lock() {
-            o.insert(fh, open);
+    /// `.kstat` or `.json` as `who` sees it.
+    fn root_file(tree: &Tree, who: Viewer, kstat: bool) -> (FileData, Owner) {
+        match who {
+            Viewer::Global => (
+                if kstat { &tree.kstat } else { &tree.json }.clone(),
+                Owner::Global,
+            ),
+            Viewer::Zone(id) => {
+                let data = match tree.zone_by_id(id.0) {
+                    Some(v) => {
+                        let (k, j) = v.alone(tree.time);
+                        if kstat { k } else { j }.clone()
+                    }
+                    None => FileData::new(if kstat { &b""[..] } else { b"[]\n" }.into(), tree.time),
+                };
+                (data, Owner::Alone(id))
+            }
         }
+    }
+
+    /// Resolve `name` in `parent` for `who`; `None` if it does not exist or
+    /// `who` may not see it.
+    fn resolve<'a>(tree: &'a Tree, who: Viewer, parent: u64, name: &[u8]) -> Option<Entry<'a>> {
+        let zone_node = |v: &'a Arc<ZoneView>, n: &'a crate::tree::Node| -> Option<Entry<'a>> {
+            if !Tree::visible(who, v) {
+                return None;
+            }
+            Some(match &n.kind {
+                Kind::Dir(_) => Entry::Node(v.ino(n.idx), Found::Zone(v, n)),
+                Kind::File(fd) => Entry::File {
+                    data: fd.clone(),
+                    owner: Owner::Zone(v.zone.id),
+                    base: Some(v.base),
+                    // No new hold on a dying zone (illumos refuses new
+                    // references to a zone being destroyed): readers that
+                    // keep opening its files would keep it from dying.
+                    hold: (v.zone.status < Status::Dying).then_some((v.zone.id, v.zone.uniqid)),
+                },
+            })
+        };
+        match parent {
+            INO_ROOT => match name {
+                b".by-id" => Some(Entry::Node(INO_BY_ID, Found::ById)),
+                b".kstat" | b".json" => {
+                    let (data, owner) = Self::root_file(tree, who, name == b".kstat");
+                    Some(Entry::File {
+                        data,
+                        owner,
+                        base: None,
+                        hold: None,
+                    })
+                }
+                _ => {
+                    let v = tree.zone_by_name(name)?;
+                    zone_node(v, v.node(0)?)
+                }
+            },
+            INO_BY_ID => {
+                let s = std::str::from_utf8(name).ok()?;
+                let id = s.parse::<u32>().ok().filter(|id| id.to_string() == s)?;
+                let v = tree.zone_by_id(id)?;
+                Tree::visible(who, v).then(|| Entry::Node(by_id_ino(v), Found::Link(v)))
+            }
+            p => {
+                let (base, idx) = split(p)?;
+                let v = tree.zone_by_base(base)?;
+                zone_node(v, v.child(idx, name)?)
+            }
+        }
+    }
+
+    fn new_fh(&self, entries: Listing) -> u64 {
+        let fh = self.shared.next_fh.fetch_add(1, Ordering::Relaxed);
+        lock(&self.shared.dirs).insert(fh, Arc::new(entries));
         fh
     }
 
-    fn dir_entries(
-        &self,
-        tree: &Tree,
-        who: Viewer,
-        f: &Found<'_>,
-        ino: u64,
-    ) -> Option<Vec<(u64, FileType, OsString)>> {
+    fn dir_entries(&self, tree: &Tree, who: Viewer, f: &Found<'_>, ino: u64) -> Option<Listing> {
         let mut out = vec![
             (ino, FileType::Directory, OsString::from(".")),
             (INO_ROOT, FileType::Directory, OsString::from("..")),
@@ -279,8 +449,10 @@ impl ZoneFs {
                     out.push((v.ino(0), FileType::Directory, v.zone.name.as_str().into()));
                 }
                 out.push((INO_BY_ID, FileType::Directory, ".by-id".into()));
-                out.push((INO_KSTAT, FileType::RegularFile, ".kstat".into()));
-                out.push((INO_JSON, FileType::RegularFile, ".json".into()));
+                let kstat = Self::root_file(tree, who, true).0.ino;
+                let json = Self::root_file(tree, who, false).0.ino;
+                out.push((kstat, FileType::RegularFile, ".kstat".into()));
+                out.push((json, FileType::RegularFile, ".json".into()));
             }
             Found::ById => {
                 for v in tree.visible_zones(who) {
@@ -299,14 +471,14 @@ impl ZoneFs {
                     out[1].0 = v.ino(n.parent);
                 }
                 for c in children.iter().filter_map(|c| v.node(*c)) {
-                    let kind = match c.kind {
-                        Kind::Dir(_) => FileType::Directory,
-                        Kind::File(_) => FileType::RegularFile,
+                    let (ino, kind) = match &c.kind {
+                        Kind::Dir(_) => (v.ino(c.idx), FileType::Directory),
+                        Kind::File(fd) => (fd.ino, FileType::RegularFile),
                     };
-                    out.push((v.ino(c.idx), kind, c.name.to_string().into()));
+                    out.push((ino, kind, c.name.to_string().into()));
                 }
             }
-            _ => return None,
+            Found::Link(_) => return None,
         }
         Some(out)
     }
@@ -318,65 +490,88 @@ impl Filesystem for ZoneFs {
         for cap in [
             InitFlags::FUSE_CACHE_SYMLINKS,
             InitFlags::FUSE_PARALLEL_DIROPS,
-            InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP,
         ] {
             let _ = config.add_capabilities(cap);
         }
-        // RELEASE is a background request: the kernel keeps at most
-        // max_background (12 by default) of them queued to us, while OPENs
-        // from every reader queue freely. Under many concurrent readers the
-        // RELEASEs (and so the holds they give back) then pile up in the
-        // kernel without bound, and a dying zone waits on them. Let them
-        // all through, in order with the OPENs.
-        let _ = config.set_max_background(u16::MAX);
-        let _ = config.set_congestion_threshold(u16::MAX / 4 * 3);
         Ok(())
     }
 
-    fn lookup(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        let tree = self.shared.tree();
-        let ttl = self.shared.ttl;
-        let name = name.as_bytes();
-        let found = match parent.0 {
-            INO_ROOT => match name {
-                b".by-id" => Some((INO_BY_ID, Found::ById)),
-                b".kstat" => Some((INO_KSTAT, Found::Kstat)),
-                b".json" => Some((INO_JSON, Found::Json)),
-                _ => tree
-                    .zone_by_name(name)
-                    .and_then(|v| Some((v.ino(0), Found::Zone(v, v.node(0)?)))),
-            },
-            INO_BY_ID => std::str::from_utf8(name)
-                .ok()
-                .and_then(|s| s.parse::<u32>().ok())
-                .filter(|id| std::str::from_utf8(name).ok() == Some(id.to_string().as_str()))
-                .and_then(|id| tree.zone_by_id(id))
-                .map(|v| (by_id_ino(v), Found::Link(v))),
-            p => split(p).and_then(|(base, idx)| {
-                let v = tree.zone_by_base(base)?;
-                let n = v.child(idx, name)?;
-                Some((v.ino(n.idx), Found::Zone(v, n)))
-            }),
-        };
-        match found {
-            Some((ino, f)) if self.may_see(&tree, req, &f) => {
-                reply.entry(&ttl, &found_attr(&tree, ino, &f), Generation(0))
-            }
-            _ => reply.error(Errno::ENOENT),
+    fn destroy(&mut self) {
+        let holds: Vec<u64> = lock(&self.shared.known)
+            .drain()
+            .filter_map(|(_, k)| k.hold)
+            .collect();
+        for t in holds {
+            self.shared.holds.release(t);
         }
     }
 
-    fn getattr(&self, req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
-        if let Some(fh) = fh
-            && let Ok(o) = self.shared.opens.lock()
-            && let Some(Open::File { attr, .. }) = o.get(&fh.0)
-        {
-            return reply.attr(&self.shared.ttl, attr);
-        }
+    fn lookup(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        // The tree is read, the version recorded and the reply sent under
+        // the lock of the known versions (see "Opens cost nothing").
+        let mut known = lock(&self.shared.known);
         let tree = self.shared.tree();
+        let Some(who) = self.viewer(&tree, req) else {
+            return reply.error(Errno::ENOENT);
+        };
+        match Self::resolve(&tree, who, parent.0, name.as_bytes()) {
+            None => reply.error(Errno::ENOENT),
+            Some(Entry::Node(ino, f)) => {
+                reply.entry(&self.shared.ttl, &found_attr(ino, &tree, &f), Generation(0))
+            }
+            Some(Entry::File {
+                data,
+                owner,
+                base,
+                hold,
+            }) => {
+                let attr = file_attr(&data);
+                let k = known.entry(data.ino).or_insert_with(|| Known {
+                    data,
+                    parent: parent.0,
+                    name: name.to_owned(),
+                    owner,
+                    base,
+                    hold: None,
+                    nlookup: 0,
+                    deleted: false,
+                });
+                if k.nlookup == 0
+                    && let Some((id, uniqid)) = hold
+                {
+                    k.hold = self.shared.holds.hold(id, uniqid);
+                }
+                k.nlookup += 1;
+                let ttl = self.ttl_of(owner);
+                reply.entry(&ttl, &attr, Generation(0))
+            }
+        }
+    }
+
+    fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        let hold = Shared::forget(&mut lock(&self.shared.known), ino.0, nlookup);
+        if let Some(t) = hold {
+            self.shared.holds.release(t);
+        }
+    }
+
+    fn getattr(&self, req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+        let tree = self.shared.tree();
+        let Some(who) = self.viewer(&tree, req) else {
+            return reply.error(Errno::ENOENT);
+        };
+        if ino.0 & VERSION != 0 {
+            let known = lock(&self.shared.known);
+            return match known.get(&ino.0) {
+                Some(k) if k.owner.visible(who) => {
+                    reply.attr(&self.ttl_of(k.owner), &file_attr(&k.data))
+                }
+                _ => reply.error(Errno::ENOENT),
+            };
+        }
         match find(&tree, ino.0) {
-            Some(f) if self.may_see(&tree, req, &f) => {
-                reply.attr(&self.shared.ttl, &found_attr(&tree, ino.0, &f))
+            Some(f) if f.zone().is_none_or(|v| Tree::visible(who, v)) => {
+                reply.attr(&self.shared.ttl, &found_attr(ino.0, &tree, &f))
             }
             _ => reply.error(Errno::ENOENT),
         }
@@ -384,107 +579,48 @@ impl Filesystem for ZoneFs {
 
     fn readlink(&self, req: &Request, ino: INodeNo, reply: ReplyData) {
         let tree = self.shared.tree();
+        let who = self.viewer(&tree, req);
         match find(&tree, ino.0) {
-            Some(f @ Found::Link(v)) if self.may_see(&tree, req, &f) => {
+            Some(Found::Link(v)) if who.is_some_and(|w| Tree::visible(w, v)) => {
                 reply.data(by_id_target(v).as_bytes())
             }
+            Some(Found::Link(_)) | None => reply.error(Errno::ENOENT),
             Some(_) => reply.error(Errno::EINVAL),
-            None => reply.error(Errno::ENOENT),
         }
     }
 
-    fn open(&self, req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        if flags.acc_mode() != OpenAccMode::O_RDONLY || flags.0 & libc::O_TRUNC != 0 {
-            return reply.error(Errno::EROFS);
-        }
-        let tree = self.shared.tree();
-        let Some(f) = find(&tree, ino.0) else {
-            return reply.error(Errno::ENOENT);
-        };
-        let Some(who) = self.viewer(&tree, req) else {
-            return reply.error(Errno::ENOENT);
-        };
-        let mut fopen = FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_NOFLUSH;
-        let (data, hold) = match &f {
-            Found::Kstat | Found::Json => match who {
-                Viewer::Global => (
-                    if matches!(f, Found::Kstat) {
-                        tree.kstat.clone()
-                    } else {
-                        tree.json.clone()
-                    },
-                    None,
-                ),
-                Viewer::Zone(id) => {
-                    // The caller's zone only, past the shared page cache.
-                    fopen |= FopenFlags::FOPEN_DIRECT_IO;
-                    let (k, j) = match tree.zone_by_id(id.0) {
-                        Some(v) => v.alone(tree.time).clone(),
-                        None => {
-                            let empty = |b: &[u8]| FileData {
-                                bytes: b.into(),
-                                mtime: tree.time,
-                            };
-                            (empty(b""), empty(b"[]\n"))
-                        }
-                    };
-                    (if matches!(f, Found::Kstat) { k } else { j }, None)
-                }
-            },
-            Found::Zone(v, n) if Tree::visible(who, v) => match &n.kind {
-                // No new hold on a dying zone (illumos refuses new
-                // references to a zone being destroyed): readers that keep
-                // opening its files would otherwise keep it from dying.
-                // The open still reads the zone's last bytes.
-                Kind::File(fd) if v.zone.status >= Status::Dying => (fd.clone(), None),
-                Kind::File(fd) => (fd.clone(), self.shared.holds.hold(v.zone.id, v.zone.uniqid)),
-                Kind::Dir(_) => return reply.error(Errno::EISDIR),
-            },
-            Found::Root | Found::ById => return reply.error(Errno::EISDIR),
-            _ => return reply.error(Errno::ENOENT),
-        };
-        if data.bytes.len() > ONE_READ {
-            // Read in several calls: each from this open's bytes, never from
-            // pages another open may have filled at a later tick.
-            fopen |= FopenFlags::FOPEN_DIRECT_IO;
-        }
-        let attr = file_attr(ino.0, &data);
-        let fh = self.new_fh(Open::File {
-            bytes: data.bytes,
-            attr,
-            hold,
-        });
-        reply.opened(FileHandle(fh), fopen);
+    /// ENOSYS: the kernel opens our files itself from now on (no_open).
+    fn open(&self, _req: &Request, _ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        reply.error(Errno::ENOSYS);
     }
 
     fn read(
         &self,
-        _req: &Request,
-        _ino: INodeNo,
-        fh: FileHandle,
+        req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
         offset: u64,
         size: u32,
         _flags: OpenFlags,
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
-        let bytes = match self
-            .shared
-            .opens
-            .lock()
-            .ok()
-            .and_then(|o| match o.get(&fh.0) {
-                Some(Open::File { bytes, .. }) => Some(bytes.clone()),
-                _ => None,
-            }) {
-            Some(b) => b,
-            None => return reply.error(Errno::EBADF),
+        let Some((bytes, owner)) = lock(&self.shared.known)
+            .get(&ino.0)
+            .map(|k| (k.data.bytes.clone(), k.owner))
+        else {
+            return reply.error(Errno::EBADF);
         };
+        let tree = self.shared.tree();
+        if !self.viewer(&tree, req).is_some_and(|w| owner.visible(w)) {
+            return reply.error(Errno::ENOENT);
+        }
         let start = (offset as usize).min(bytes.len());
         let end = start.saturating_add(size as usize).min(bytes.len());
         reply.data(&bytes[start..end]);
     }
 
+    /// ENOSYS: no FLUSH on close from now on (no_flush).
     fn flush(
         &self,
         _req: &Request,
@@ -493,32 +629,7 @@ impl Filesystem for ZoneFs {
         _lo: LockOwner,
         reply: ReplyEmpty,
     ) {
-        reply.ok();
-    }
-
-    fn release(
-        &self,
-        _req: &Request,
-        _ino: INodeNo,
-        fh: FileHandle,
-        _flags: OpenFlags,
-        _lock_owner: Option<LockOwner>,
-        _flush: bool,
-        reply: ReplyEmpty,
-    ) {
-        let open = self
-            .shared
-            .opens
-            .lock()
-            .ok()
-            .and_then(|mut o| o.remove(&fh.0));
-        if let Some(Open::File {
-            hold: Some(token), ..
-        }) = open
-        {
-            self.shared.holds.release(token);
-        }
-        reply.ok();
+        reply.error(Errno::ENOSYS);
     }
 
     fn opendir(&self, req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
@@ -535,10 +646,7 @@ impl Filesystem for ZoneFs {
             return reply.error(Errno::ENOENT);
         }
         match self.dir_entries(&tree, who, &f, ino.0) {
-            Some(entries) => {
-                let fh = self.new_fh(Open::Dir(Arc::new(entries)));
-                reply.opened(FileHandle(fh), FopenFlags::empty());
-            }
+            Some(entries) => reply.opened(FileHandle(self.new_fh(entries)), FopenFlags::empty()),
             None => reply.error(Errno::ENOTDIR),
         }
     }
@@ -551,17 +659,8 @@ impl Filesystem for ZoneFs {
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        let entries = match self
-            .shared
-            .opens
-            .lock()
-            .ok()
-            .and_then(|o| match o.get(&fh.0) {
-                Some(Open::Dir(e)) => Some(e.clone()),
-                _ => None,
-            }) {
-            Some(e) => e,
-            None => return reply.error(Errno::EBADF),
+        let Some(entries) = lock(&self.shared.dirs).get(&fh.0).cloned() else {
+            return reply.error(Errno::EBADF);
         };
         for (i, (ino, kind, name)) in entries.iter().enumerate().skip(offset as usize) {
             if reply.add(INodeNo(*ino), i as u64 + 1, *kind, name) {
@@ -579,9 +678,7 @@ impl Filesystem for ZoneFs {
         _flags: OpenFlags,
         reply: ReplyEmpty,
     ) {
-        if let Ok(mut o) = self.shared.opens.lock() {
-            o.remove(&fh.0);
-        }
+        lock(&self.shared.dirs).remove(&fh.0);
         reply.ok();
     }
 

@@ -10,18 +10,19 @@
 //! ```text
 //!   engine ──watch<Arc<Snapshot>>──▶ watcher thread ──Arc<Tree>──▶ FUSE threads
 //!                                      │ (render, diff)               (answer from the tree)
-//!                                      └── inval_entry / inval_inode ──▶ kernel
+//!                                      └── delete / inval_entry ──▶ kernel
 //! ```
 //!
 //! * The **watcher** ([`mount`] starts it) waits for each new snapshot,
 //!   builds its [`tree::Tree`] (rendering only the zones whose snapshot
 //!   changed), makes it current, then tells the kernel exactly which entries
-//!   went away and which files' bytes changed. Notifications are sent from
+//!   went away and which file versions it holds were replaced. Notifications are sent from
 //!   this thread only, never from a request handler (a handler that
 //!   invalidates a page it is being asked to fill deadlocks).
 //! * The **FUSE threads** ([`fs`]) answer from the current tree.
-//! * [`Holds`] is the seam through which open files hold their zone
-//!   (zone_ref and MNTFS), as an open file on illumos' mntfs holds a zone.
+//! * [`Holds`] is the seam through which the files the kernel holds (open
+//!   ones among them) hold their zone (zone_ref and MNTFS), as an open file
+//!   on illumos' mntfs holds a zone.
 //!
 //! ## The seams the engine implements
 //!
@@ -33,13 +34,14 @@
 
 pub mod fs;
 pub mod life;
+pub mod notify;
 pub mod render;
 pub mod testkit;
 pub mod tree;
 pub mod viewer;
 
 use fs::{Shared, ZoneFs};
-use fuser::{Config, MountOption, Notifier, Session, SessionACL};
+use fuser::{Config, Session, SessionACL};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -51,10 +53,12 @@ use zones::zone::ZoneId;
 
 pub use life::MountError;
 
-/// The holds an open zonefs file keeps on its zone. The engine implements
-/// it: `hold` takes a zone_ref and an MNTFS subsystem reference (so
-/// `refs/subsys/MNTFS` counts zonefs' open files, and a halting zone waits
-/// for them as illumos waits for mntfs), `release` gives both back.
+/// The holds a zone's files keep on it while the kernel holds them (from
+/// a file version's first lookup until the kernel forgets it; see
+/// [`fs`]). The engine implements it: `hold` takes a zone_ref and an MNTFS
+/// subsystem reference (so `refs/subsys/MNTFS` counts the zone's zonefs
+/// files in the kernel's hands, and a halting zone waits for the open ones
+/// as illumos waits for mntfs), `release` gives both back.
 pub trait Holds: Send + Sync + 'static {
     /// Hold the zone `id` whose life is `uniqid`; `None` if the engine no
     /// longer knows that life (the open still succeeds, unheld).
@@ -138,15 +142,6 @@ pub fn mount(
     let shared = Arc::new(Shared::new(tree, own_ns, holds, opts.ttl));
 
     let mut cfg = Config::default();
-    cfg.mount_options = vec![
-        MountOption::FSName(opts.fsname.clone()),
-        MountOption::RO,
-        MountOption::DefaultPermissions,
-        MountOption::NoSuid,
-        MountOption::NoDev,
-        MountOption::NoExec,
-        MountOption::NoAtime,
-    ];
     cfg.acl = SessionACL::All;
     cfg.n_threads = Some(opts.threads.max(1));
     cfg.clone_fd = true;
@@ -157,11 +152,11 @@ pub fn mount(
         path: mountpoint.to_path_buf(),
         source: e,
     };
+    let (dev, kernel) = mount_fuse(mountpoint, &opts.fsname).map_err(io)?;
     // The FUSE threads inherit the nice value of the thread that spawns
     // them: spawn them from a thread of their own that set it.
     let nice = opts.nice;
-    let mp = mountpoint.to_path_buf();
-    let (notifier, session) = std::thread::Builder::new()
+    let session = std::thread::Builder::new()
         .name("zonefs-mount".into())
         .spawn(move || {
             if let Some(n) = nice {
@@ -171,14 +166,19 @@ pub fn mount(
                     tracing::debug!("zonefs: nice {n}: {}", std::io::Error::last_os_error());
                 }
             }
-            let session = Session::new(fs, &mp, &cfg)?;
-            let notifier = session.notifier();
-            Ok::<_, std::io::Error>((notifier, session.spawn()?))
+            Session::from_fd(fs, dev, SessionACL::All, cfg)?.spawn()
         })
         .map_err(io)?
         .join()
-        .map_err(|_| io(std::io::Error::other("the mount thread panicked")))?
-        .map_err(io)?;
+        .map_err(|_| io(std::io::Error::other("the mount thread panicked")));
+    let session = match session {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) | Err(MountError::Mount { source: e, .. }) => {
+            let _ = life::unmount(mountpoint);
+            return Err(io(e));
+        }
+        Err(e) => return Err(e),
+    };
 
     let stop = Arc::new(Notify::new());
     let watcher = {
@@ -187,7 +187,7 @@ pub fn mount(
         let on_closed = opts.on_source_closed.take();
         std::thread::Builder::new()
             .name("zonefs-watch".into())
-            .spawn(move || watch_snapshots(source, shared, notifier, stop, on_closed))
+            .spawn(move || watch_snapshots(source, shared, kernel, stop, on_closed))
             .map_err(io)?
     };
     Ok(MountHandle {
@@ -203,7 +203,7 @@ pub fn mount(
 fn watch_snapshots(
     mut source: watch::Receiver<Arc<Snapshot>>,
     shared: Arc<Shared>,
-    notifier: Notifier,
+    kernel: notify::Kernel,
     stop: Arc<Notify>,
     on_closed: Option<Box<dyn FnOnce() + Send>>,
 ) {
@@ -224,10 +224,21 @@ fn watch_snapshots(
             let previous = shared.set_tree(Arc::new(tree));
             for i in invals {
                 let r = match &i {
-                    Inval::Entry(parent, name) => {
-                        notifier.inval_entry(fuser::INodeNo(*parent), name)
+                    Inval::Entry(parent, name) => kernel.inval_entry(*parent, name),
+                    Inval::Inode(ino) => kernel.inval_inode(*ino),
+                    // Only versions the kernel holds need a word.
+                    Inval::Replaced { parent, name, old } if shared.is_known(*old) => {
+                        retire(&kernel, &shared, *parent, *old, name)
                     }
-                    Inval::Inode(ino) => notifier.inval_inode(fuser::INodeNo(*ino), 0, 0),
+                    Inval::Replaced { .. } => Ok(()),
+                    Inval::Retire(base) => {
+                        for (parent, ino, name) in shared.known_of(*base) {
+                            if let Err(e) = retire(&kernel, &shared, parent, ino, &name) {
+                                tracing::debug!("zonefs: delete {name:?} of {parent}: {e}");
+                            }
+                        }
+                        Ok(())
+                    }
                 };
                 if let Err(e) = r {
                     tracing::debug!("zonefs: invalidation {i:?}: {e}");
@@ -242,6 +253,61 @@ fn watch_snapshots(
     }
 }
 
+/// Delete the version `ino` (`name` in `parent`) from the kernel's caches;
+/// if no reader can reach it any more, its hold ends now.
+fn retire(
+    kernel: &notify::Kernel,
+    shared: &Shared,
+    parent: u64,
+    ino: u64,
+    name: &std::ffi::OsStr,
+) -> std::io::Result<()> {
+    if !shared.mark_deleted(ino) {
+        return Ok(()); // deleted before: the kernel forgets it at its last close
+    }
+    if kernel.delete(parent, ino, name)? == notify::Deleted::Unreachable {
+        shared.release_unreachable(ino);
+    }
+    Ok(())
+}
+
+/// Mount a FUSE file system at `mp` on a new /dev/fuse descriptor; returns
+/// the descriptor for the session and a duplicate for notifications.
+fn mount_fuse(mp: &Path, fsname: &str) -> std::io::Result<(std::os::fd::OwnedFd, notify::Kernel)> {
+    use nix::mount::MsFlags;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(mp)?.permissions().mode();
+    let dev = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")?;
+    let kernel = notify::Kernel::new(dev.try_clone()?);
+    // Type `fuse.zonefs`: how the runtime finds (and detaches) zonefs
+    // mounts in a zone's namespace.
+    let data = format!(
+        "fd={},rootmode={mode:o},user_id={},group_id={},default_permissions,allow_other,subtype=zonefs",
+        dev.as_raw_fd(),
+        nix::unistd::getuid(),
+        nix::unistd::getgid(),
+    );
+    let flags = MsFlags::MS_RDONLY
+        | MsFlags::MS_NOSUID
+        | MsFlags::MS_NODEV
+        | MsFlags::MS_NOEXEC
+        | MsFlags::MS_NOATIME;
+    nix::mount::mount(Some(fsname), mp, Some("fuse"), flags, Some(data.as_str())).map_err(|e| {
+        match e {
+            nix::errno::Errno::EPERM => std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "mounting needs root (CAP_SYS_ADMIN)",
+            ),
+            e => std::io::Error::from(e),
+        }
+    })?;
+    Ok((dev.into(), kernel))
+}
+
 impl MountHandle {
     pub fn mountpoint(&self) -> &Path {
         &self.mountpoint
@@ -253,9 +319,14 @@ impl MountHandle {
         self.shared.wait_applied(seq, timeout)
     }
 
-    /// Files and directories open now.
+    /// Directories open now (files are opened by the kernel alone).
     pub fn open_count(&self) -> usize {
         self.shared.open_count()
+    }
+
+    /// File versions the kernel holds now (looked up and not forgotten).
+    pub fn known_count(&self) -> usize {
+        self.shared.known_count()
     }
 
     /// Unmount: stop watching, unmount (lazily when busy), end the session.

@@ -2,30 +2,35 @@
 //!
 //! A [`Tree`] is built from one [`Snapshot`] by the watcher thread, never by
 //! a FUSE request. Requests read the current tree (an `Arc` swapped under a
-//! short lock) and answer from it; an open file keeps the bytes it was
-//! opened on, so it never mixes two snapshots and survives its zone.
+//! short lock) and answer from it.
 //!
 //! ## Inode numbers
 //!
 //! | inode                         | node                                   |
 //! |-------------------------------|----------------------------------------|
-//! | 1                             | the root                               |
-//! | 2, 3, 4                       | `.by-id/`, `.kstat`, `.json`           |
-//! | `(uniqid + 1) << 16 \| index` | a node of a zone (index: [`crate::render`]) |
+//! | 1, 2                          | the root, `.by-id/`                    |
+//! | `(uniqid + 1) << 16 \| index` | a directory or link of a zone (index: [`crate::render`]) |
+//! | `1 << 63 \| n`                | one version of a file: its bytes at one tick |
 //!
-//! uniqid is never reused, so an inode names one node of one life of one
-//! zone; the kernel may cache it as long as it likes.
+//! Directories and links keep their inode for the life of their zone
+//! (uniqid is never reused). A *file* gets a new inode whenever its bytes
+//! change: an inode is one immutable sequence of bytes, so the kernel may
+//! keep its pages and attributes for as long as it likes, an open file (an
+//! open is bound to the inode it looked up) reads the tick it was opened in
+//! however many calls it takes, and two opens in one tick share one inode.
 //!
 //! ## What changes between two trees
 //!
 //! Building a tree from the previous one yields the [`Inval`]s the kernel
-//! must hear: a zone that is gone (its entry in the root and in `.by-id`), a
-//! node that is gone (its entry in its directory), and every file whose
-//! bytes changed (its inode: attributes and page cache). A zone whose
-//! `Arc<ZoneSnapshot>` the engine reused is not rendered again; a file whose
-//! bytes did not change keeps its bytes, its mtime and its page cache. The
-//! mtime of a file is therefore the time of the snapshot that produced its
-//! current bytes.
+//! must hear: a file whose bytes changed (its old version is deleted from
+//! the kernel's dentry cache so the next lookup finds the new one), a zone
+//! that starts dying or is gone (every version of its files the kernel
+//! holds is deleted, so their holds end as soon as nobody has them open),
+//! and a zone that is gone (its entries in the root and in `.by-id`). A zone
+//! whose `Arc<ZoneSnapshot>` the engine reused is not rendered again; a file
+//! whose bytes did not change keeps its version, its mtime and its page
+//! cache. The mtime of a file is therefore the time of the snapshot that
+//! produced its current bytes.
 //!
 //! ## Visible zones
 //!
@@ -36,6 +41,7 @@ use crate::render::{self, IDX_BY_ID_LINK, IDX_DIR};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 use zones::snapshot::{Snapshot, ZoneSnapshot};
@@ -43,8 +49,12 @@ use zones::zone::{Status, ZoneId};
 
 pub const INO_ROOT: u64 = 1;
 pub const INO_BY_ID: u64 = 2;
-pub const INO_KSTAT: u64 = 3;
-pub const INO_JSON: u64 = 4;
+/// The high bit marks the inode of a file version.
+pub const VERSION: u64 = 1 << 63;
+
+/// Version numbers, never reused while the process lives (a remount starts
+/// a new connection, with no inode of the old one).
+static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
 
 /// The inode base of a zone: the high bits of every inode of its nodes.
 pub fn zone_base(uniqid: u64) -> u64 {
@@ -53,14 +63,27 @@ pub fn zone_base(uniqid: u64) -> u64 {
 
 /// Split a zone inode into (base, index); `None` for the root-level nodes.
 pub fn split(ino: u64) -> Option<(u64, u16)> {
-    (ino >= 1 << 16).then_some((ino & !0xffff, (ino & 0xffff) as u16))
+    (ino >= 1 << 16 && ino & VERSION == 0).then_some((ino & !0xffff, (ino & 0xffff) as u16))
 }
 
-/// The bytes of one file and the time of the snapshot that made them.
+/// One version of a file: its bytes, the time of the snapshot that made
+/// them, and the inode that names exactly these bytes.
 #[derive(Clone, Debug)]
 pub struct FileData {
+    pub ino: u64,
     pub bytes: Arc<[u8]>,
     pub mtime: SystemTime,
+}
+
+impl FileData {
+    /// A new version (a new inode).
+    pub fn new(bytes: Arc<[u8]>, mtime: SystemTime) -> FileData {
+        FileData {
+            ino: VERSION | NEXT_VERSION.fetch_add(1, Ordering::Relaxed),
+            bytes,
+            mtime,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -100,10 +123,7 @@ impl Node {
             idx,
             parent,
             name: name.into(),
-            kind: Kind::File(FileData {
-                bytes: bytes.into(),
-                mtime: SystemTime::UNIX_EPOCH,
-            }),
+            kind: Kind::File(FileData::new(bytes.into(), SystemTime::UNIX_EPOCH)),
         }
     }
 
@@ -163,14 +183,8 @@ impl ZoneView {
             let kstat = format!("{}{}", self.kstat_caps, self.kstat_zones);
             let json = format!("[{}]\n", self.json);
             (
-                FileData {
-                    bytes: kstat.into_bytes().into(),
-                    mtime,
-                },
-                FileData {
-                    bytes: json.into_bytes().into(),
-                    mtime,
-                },
+                FileData::new(kstat.into_bytes().into(), mtime),
+                FileData::new(json.into_bytes().into(), mtime),
             )
         })
     }
@@ -191,8 +205,18 @@ pub enum Viewer {
 pub enum Inval {
     /// Drop the cached entry `name` of directory `parent`.
     Entry(u64, OsString),
-    /// Drop the cached attributes and pages of an inode.
+    /// Drop the cached attributes of a directory (its listing changed).
     Inode(u64),
+    /// The file `name` of directory `parent` has a new version: delete the
+    /// old one, `old`, from the kernel's caches if it holds it.
+    Replaced {
+        parent: u64,
+        name: OsString,
+        old: u64,
+    },
+    /// The zone with this inode base is dying or gone: delete every version
+    /// of its files the kernel holds.
+    Retire(u64),
 }
 
 /// /zones at one snapshot.
@@ -226,27 +250,26 @@ fn snapshot_time(s: &Snapshot) -> SystemTime {
     }
 }
 
-/// Keep the old bytes (and mtime) when they did not change.
+/// Keep the old version when its bytes did not change; else a new version,
+/// and the old one is deleted from the kernel (`name` in `parent`).
 fn carry(
     new: Arc<[u8]>,
     old: Option<&FileData>,
     time: SystemTime,
-    ino: u64,
+    (parent, name): (u64, &str),
     inval: &mut Vec<Inval>,
 ) -> FileData {
     match old {
         Some(o) if *o.bytes == *new => o.clone(),
-        Some(_) => {
-            inval.push(Inval::Inode(ino));
-            FileData {
-                bytes: new,
-                mtime: time,
-            }
+        Some(o) => {
+            inval.push(Inval::Replaced {
+                parent,
+                name: name.into(),
+                old: o.ino,
+            });
+            FileData::new(new, time)
         }
-        None => FileData {
-            bytes: new,
-            mtime: time,
-        },
+        None => FileData::new(new, time),
     }
 }
 
@@ -324,6 +347,7 @@ impl Tree {
             for v in &o.zones {
                 if !by_base.contains_key(&v.base) {
                     set_changed = true;
+                    inval.push(Inval::Retire(v.base));
                     inval.push(Inval::Entry(INO_ROOT, v.zone.name.as_str().into()));
                     inval.push(Inval::Entry(INO_BY_ID, v.zone.id.to_string().into()));
                 }
@@ -359,14 +383,14 @@ impl Tree {
             kstat.into_bytes().into(),
             old.map(|o| &o.kstat),
             time,
-            INO_KSTAT,
+            (INO_ROOT, ".kstat"),
             &mut inval,
         );
         let json = carry(
             json.into_bytes().into(),
             old.map(|o| &o.json),
             time,
-            INO_JSON,
+            (INO_ROOT, ".json"),
             &mut inval,
         );
 
@@ -414,26 +438,40 @@ impl Tree {
     ) -> ZoneView {
         let r = render::zone(z, hrtime);
         let mut nodes = r.nodes;
+        // A zone that starts dying retires every version of its files, and
+        // its files get new ones: versions that hold no one (a dying zone
+        // takes no new hold), never the retired ones again.
+        let dying_now =
+            prev.is_some_and(|p| p.zone.status < Status::Dying) && z.status >= Status::Dying;
+        if dying_now {
+            inval.push(Inval::Retire(base));
+        }
         for n in &mut nodes {
-            let ino = base | u64::from(n.idx);
+            let parent = base | u64::from(n.parent);
             if let Kind::File(f) = &mut n.kind {
                 let old = prev
+                    .filter(|_| !dying_now)
                     .and_then(|p| p.node(n.idx))
                     .and_then(|o| match &o.kind {
                         Kind::File(of) => Some(of),
                         Kind::Dir(_) => None,
                     });
                 let bytes = std::mem::replace(&mut f.bytes, Arc::from(&[][..]));
-                *f = carry(bytes, old, time, ino, inval);
+                *f = carry(bytes, old, time, (parent, &n.name), inval);
             }
         }
         if let Some(p) = prev {
             for o in &p.nodes {
                 if o.idx != IDX_DIR && nodes.binary_search_by_key(&o.idx, |n| n.idx).is_err() {
-                    inval.push(Inval::Entry(
-                        base | u64::from(o.parent),
-                        o.name.to_string().into(),
-                    ));
+                    let parent = base | u64::from(o.parent);
+                    inval.push(match &o.kind {
+                        Kind::File(f) => Inval::Replaced {
+                            parent,
+                            name: o.name.to_string().into(),
+                            old: f.ino,
+                        },
+                        Kind::Dir(_) => Inval::Entry(parent, o.name.to_string().into()),
+                    });
                 }
             }
         }
@@ -546,8 +584,15 @@ mod tests {
         assert!(inval.is_empty(), "{inval:?}");
     }
 
+    fn file_of(v: &ZoneView, idx: u16) -> &FileData {
+        match &v.node(idx).unwrap().kind {
+            Kind::File(f) => f,
+            Kind::Dir(_) => panic!("{idx:#x} is a directory"),
+        }
+    }
+
     #[test]
-    fn exactly_the_files_whose_bytes_changed_are_invalidated() {
+    fn exactly_the_files_whose_bytes_changed_get_a_new_version() {
         let (t1, _) = build(
             &snap(1, vec![zone(0, "global", 0, Status::Running, 5)]),
             None,
@@ -557,27 +602,63 @@ mod tests {
             Some(&t1),
         );
         let base = zone_base(0);
+        let (v1, v2) = (&t1.zones[0], &t2.zones[0]);
+        let replaced = |parent: u64, name: &str, old: u64| Inval::Replaced {
+            parent,
+            name: name.into(),
+            old,
+        };
+        let caps = base | u64::from(render::IDX_CAPS_DIR[0]);
+        let kstat_dir = base | u64::from(render::IDX_KSTAT);
         let mut expect: Vec<Inval> = vec![
-            Inval::Inode(base | 15),                               // json
-            Inval::Inode(base | 13),                               // loadavg (6/0)
-            Inval::Inode(base | u64::from(render::IDX_CAPS_FILE)), // kstat/nprocs/usage
-            Inval::Inode(base | u64::from(render::IDX_KSTAT_ALL)),
-            Inval::Inode(INO_KSTAT),
-            Inval::Inode(INO_JSON),
+            replaced(base, "json", file_of(v1, render::IDX_JSON).ino),
+            replaced(base, "loadavg", file_of(v1, 13).ino), // "6/0"
+            replaced(caps, "usage", file_of(v1, render::IDX_CAPS_FILE).ino),
+            replaced(kstat_dir, "all", file_of(v1, render::IDX_KSTAT_ALL).ino),
+            replaced(INO_ROOT, ".kstat", t1.kstat.ino),
+            replaced(INO_ROOT, ".json", t1.json.ino),
         ];
         let mut got = inval.clone();
         expect.sort_by_key(|i| format!("{i:?}"));
         got.sort_by_key(|i| format!("{i:?}"));
         assert_eq!(got, expect);
-        // An unchanged file keeps its bytes and its mtime.
-        let (a, b) = (t1.zones[0].node(1).unwrap(), t2.zones[0].node(1).unwrap());
-        match (&a.kind, &b.kind) {
-            (Kind::File(fa), Kind::File(fb)) => {
-                assert!(Arc::ptr_eq(&fa.bytes, &fb.bytes));
-                assert_eq!(fa.mtime, fb.mtime);
+        // A new version is a new inode; an unchanged file keeps its
+        // version: its inode, bytes and mtime.
+        let (a, b) = (file_of(v1, render::IDX_JSON), file_of(v2, render::IDX_JSON));
+        assert_ne!(a.ino, b.ino);
+        assert!(a.ino & VERSION != 0 && b.ino & VERSION != 0);
+        let (a, b) = (file_of(v1, 1), file_of(v2, 1));
+        assert_eq!(a.ino, b.ino);
+        assert!(Arc::ptr_eq(&a.bytes, &b.bytes));
+        assert_eq!(a.mtime, b.mtime);
+    }
+
+    #[test]
+    fn a_zone_that_starts_dying_retires_its_files_once() {
+        let (t1, _) = build(&snap(1, vec![zone(3, "web", 9, Status::Running, 1)]), None);
+        let (t2, inval) = build(
+            &snap(2, vec![zone(3, "web", 9, Status::Dying, 1)]),
+            Some(&t1),
+        );
+        assert!(inval.contains(&Inval::Retire(zone_base(9))), "{inval:?}");
+        // Every file has a new version, and the retired ones are not
+        // named again (Retire covers them).
+        for (a, b) in t1.zones[0].nodes.iter().zip(&t2.zones[0].nodes) {
+            if let (Kind::File(fa), Kind::File(fb)) = (&a.kind, &b.kind) {
+                assert_ne!(fa.ino, fb.ino, "{}", a.name);
             }
-            _ => panic!("status is a file"),
         }
+        assert!(
+            !inval
+                .iter()
+                .any(|i| matches!(i, Inval::Replaced { parent, .. } if split(*parent).is_some())),
+            "{inval:?}"
+        );
+        let (_, inval) = build(
+            &snap(3, vec![zone(3, "web", 9, Status::Dying, 2)]),
+            Some(&t2),
+        );
+        assert!(!inval.contains(&Inval::Retire(zone_base(9))), "{inval:?}");
     }
 
     #[test]
@@ -588,6 +669,7 @@ mod tests {
         assert!(t1.zone_by_name(b"web").is_some());
         let (t2, inval) = build(&snap(2, vec![g]), Some(&t1));
         assert!(t2.zone_by_name(b"web").is_none());
+        assert!(inval.contains(&Inval::Retire(zone_base(9))));
         assert!(inval.contains(&Inval::Entry(INO_ROOT, "web".into())));
         assert!(inval.contains(&Inval::Entry(INO_BY_ID, "4".into())));
         assert!(inval.contains(&Inval::Inode(INO_ROOT)));
@@ -615,7 +697,8 @@ mod tests {
     #[test]
     fn inode_numbers_derive_from_uniqid_and_index() {
         assert_eq!(split(zone_base(7) | 0x36), Some((zone_base(7), 0x36)));
-        assert_eq!(split(INO_JSON), None);
+        assert_eq!(split(INO_BY_ID), None);
+        assert_eq!(split(VERSION | 0x12345), None);
         assert_ne!(zone_base(0), zone_base(1));
     }
 

@@ -848,3 +848,35 @@ fn load_32_readers_while_zones_come_and_go() {
     );
     assert!(rss1 < rss0 + 16 * 1024, "zoned RSS {rss0} -> {rss1} kB");
 }
+
+#[test]
+fn a_zone_that_shares_the_hosts_tree_does_not_see_its_zonefs() {
+    let mut h = Host::new("zfs-shared", &["zfs1"]);
+    // A jail of `path = /` (FreeBSD's thin jail): its mount namespace starts
+    // as a copy of the host's, zonefs included, unless the runtime detaches it.
+    let conf = h.dir.path().join("jail.conf");
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str(
+        "zfs2 {\n  path = \"/\";\n  brand = whole;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n}\n",
+    );
+    std::fs::write(&conf, text).unwrap();
+    h.zones.push("zfs2".into());
+    let mnt = h.mountpoint("mnt");
+    h.start_zoned(Some(&mnt));
+    // (`/` is already installed: it is the host's tree.)
+    h.run("zoneadm", &["-z", "zfs2", "boot"]);
+    wait_for("zfs2 running", 20, || {
+        std::fs::read_to_string(mnt.join("zfs2/status")).is_ok_and(|s| s == "running\n")
+    });
+    let host_types = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(host_types.contains(" - fuse.zonefs "), "{host_types}");
+    let inside = h.run("zlogin", &["zfs2", "cat", "/proc/self/mountinfo"]);
+    assert!(!inside.contains("fuse.zonefs"), "{inside}");
+    let ls = h.run("zlogin", &["zfs2", "ls", "-A", mnt.to_str().unwrap()]);
+    assert_eq!(ls, "", "the mount point is an empty directory in the zone");
+    // The host's mount is untouched.
+    assert_eq!(
+        std::fs::read_to_string(mnt.join("zfs2/status")).unwrap(),
+        "running\n"
+    );
+}

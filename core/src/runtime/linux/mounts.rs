@@ -5,6 +5,9 @@
 //! is seen by the host and everything vanishes with the namespace.
 //!
 //! 1. The root is bind-mounted onto itself (pivot_root needs a mount point).
+//!    Every zonefs mount (type `fuse.zonefs`) that came with it — all of
+//!    them for a root of `/` — is detached: a zone never sees the host's
+//!    /zones (whose kernel caches are shared by every reader of the mount).
 //! 2. Sparse brand: the host's /usr, /bin, /sbin, /lib, /lib64 (and lib32,
 //!    libx32 when present) are bind-mounted read-only; where the host has a
 //!    symlink (Debian 12: /bin → usr/bin), the zone gets the same symlink.
@@ -34,7 +37,7 @@ use crate::param::Params;
 use crate::zone::Brand;
 use std::ffi::CString;
 use std::fs;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -110,6 +113,76 @@ fn mount_point(step: &str, p: &Path) -> R<()> {
     }
 }
 
+/// The file system type of a zonefs mount in /proc/self/mountinfo.
+pub const ZONEFS_TYPE: &str = "fuse.zonefs";
+
+/// Mount points of this type at or under `root`, from mountinfo text,
+/// deepest first.
+pub fn mounts_of_type(mountinfo: &str, fstype: &str, root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = mountinfo
+        .lines()
+        .filter_map(|l| {
+            // id parent major:minor root mount-point options [optional...] - type source super
+            let (left, right) = l.split_once(" - ")?;
+            (right.split(' ').next()? == fstype).then_some(())?;
+            let mp = unescape_mountinfo(left.split(' ').nth(4)?);
+            mp.starts_with(root).then_some(mp)
+        })
+        .collect();
+    out.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    out
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+fn unescape_mountinfo(s: &str) -> PathBuf {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let oct = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], oct) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
+/// Detach every zonefs mount at or under `root` in this (the zone's)
+/// namespace; the host's mounts stay.
+fn detach_zonefs(root: &Path) -> R<()> {
+    let info = fs::read_to_string("/proc/self/mountinfo").map_err(|e| {
+        ChildError::errno(
+            "root",
+            "read /proc/self/mountinfo".into(),
+            e.raw_os_error().unwrap_or(0),
+        )
+    })?;
+    for mp in mounts_of_type(&info, ZONEFS_TYPE, root) {
+        // SAFETY: umount2 with a NUL-terminated path that lives for the call.
+        if unsafe { libc::umount2(c(&mp).as_ptr(), libc::MNT_DETACH) } != 0 {
+            let e = last_errno();
+            // Already gone with a detached parent.
+            if e != libc::EINVAL && e != libc::ENOENT {
+                return Err(ChildError::errno(
+                    "root",
+                    format!("detach zonefs at {}", mp.display()),
+                    e,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The host directories a sparse zone shares.
 pub const SPARSE_DIRS: &[&str] = &["usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32"];
 
@@ -128,6 +201,7 @@ pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
             None,
         )?;
     }
+    detach_zonefs(root)?;
     let sparse = brand == Brand::Sparse;
     if sparse {
         for d in SPARSE_DIRS {
@@ -554,6 +628,26 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zonefs_mounts_at_or_under_the_root_are_found_deepest_first() {
+        let info = "\
+22 1 8:1 / / rw - ext4 /dev/vda rw
+30 22 0:40 / /zones rw,nosuid - fuse.zonefs zonefs ro,user_id=0
+31 22 0:41 / /srv/z1/zones rw - fuse.zonefs zonefs ro
+32 31 0:42 / /srv/z1/zones/in\\040deep rw - fuse.zonefs zonefs ro
+33 22 0:43 / /srv/z1/other rw - fuse.sshfs host: rw
+34 22 0:44 / /srv/z10/zones rw - fuse.zonefs zonefs ro
+";
+        assert_eq!(
+            mounts_of_type(info, ZONEFS_TYPE, Path::new("/srv/z1")),
+            [
+                PathBuf::from("/srv/z1/zones/in deep"),
+                PathBuf::from("/srv/z1/zones")
+            ]
+        );
+        assert_eq!(mounts_of_type(info, ZONEFS_TYPE, Path::new("/")).len(), 4);
+    }
 
     #[test]
     fn fstab_lines_turn_into_flags_binds_and_data() {
