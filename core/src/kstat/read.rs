@@ -22,6 +22,13 @@
 //! the cgroup2 mount has no controllers, yet its `cpu.stat` carries the
 //! base CPU statistics of every cgroup, at µs precision.
 //!
+//! The process and thread lists (`cgroup.procs`, `cgroup.threads`) come
+//! from the cgroup2 directory wherever the zone has one, hybrid hosts
+//! included: kept open and re-read with `pread`, each read walks the
+//! cgroup's tasks anew. v1's lists (pids, else another hierarchy) must be
+//! reopened every tick, and each open builds, sorts and caches a pid list
+//! in the kernel: with 50 zones that was a fifth of the sampler's CPU.
+//!
 //! **mem_usage** is the zone's working set: what its cgroup is charged
 //! minus the file cache nobody used lately (`inactive_file`), the figure
 //! `docker stats` and the kubelet show. The global zone's is the host's
@@ -46,6 +53,17 @@
 //! the value of its last sample is moved into the exited total, and the
 //! sum never goes back. A thread that lived less than one tick is never
 //! seen and its wait is lost.
+//!
+//! The threads are not re-read at all on a tick where the zone's thread
+//! list is the one of the last tick and its CPU clock
+//! ([`CgroupCounters::cpu_usage`]: v1 `cpuacct.usage` in ns plus cgroup2
+//! usage_usec, those it has) has not moved: a thread's run-queue wait
+//! grows only when it is put on a CPU, and then it is charged CPU time.
+//! An idle zone thus costs no per-thread read; a thread put on a CPU just
+//! before the clock is read and not yet charged has its wait counted one
+//! tick later ([`WaitrqTracker::update_if_ran`]). With only usage_usec
+//! (pure cgroup2), a zone whose threads ran less than 1 µs in all over a
+//! tick may also wait for a later tick.
 //!
 //! Every function here is synchronous, holds no lock and reads files only
 //! (`open`, `read`, `pread`, `getdents`); errors name the file.
@@ -91,12 +109,15 @@ impl CgroupSet {
                 set.cpuacct = Some(p.clone());
             }
         }
-        // Any hierarchy holds every process of the zone; prefer the one
-        // whose files we read anyway.
+        // Any hierarchy holds every process of the zone. Prefer cgroup2:
+        // its cgroup.procs and cgroup.threads walk the cgroup's tasks anew
+        // on each pread of a kept descriptor, where v1's must be reopened
+        // every tick and build, sort and cache a pid list on each open
+        // (see [`Kept`]); then the one whose files we read anyway.
         set.procs = set
-            .pids
+            .v2
             .clone()
-            .or_else(|| set.v2.clone())
+            .or_else(|| set.pids.clone())
             .or_else(|| set.memory.as_ref().map(|m| m.0.clone()))
             .or_else(|| set.cpuacct.clone())
             .or_else(|| paths.first().cloned());
@@ -117,6 +138,12 @@ pub struct CgroupCounters {
     pub unevictable: Option<u64>,
     pub nsec_user: u64,
     pub nsec_sys: u64,
+    /// The sum of the tree's cumulative CPU counters, ns: v1
+    /// `cpuacct.usage` (ns grain) and cgroup2 `cpu.stat` usage_usec × 1000,
+    /// those the zone has. Each only grows while a thread of the zone runs,
+    /// so while it and the thread list stay the same no thread of the zone
+    /// was on a CPU ([`WaitrqTracker::update_if_ran`]).
+    pub cpu_usage: Option<u64>,
     pub forkfail_cap: u64,
     pub psi: Option<Psi>,
 }
@@ -138,6 +165,29 @@ pub fn keyed(text: &str, key: &str) -> Option<u64> {
         let (k, v) = l.split_once(' ')?;
         (k == key).then(|| v.trim().parse().ok()).flatten()
     })
+}
+
+/// [`keyed`] for several keys in one pass over the text (memory.stat has
+/// some 40 lines and six of them are wanted every tick).
+pub fn keyed_all<const N: usize>(text: &str, keys: [&str; N]) -> [Option<u64>; N] {
+    let mut out = [None; N];
+    let mut left = N;
+    for l in text.lines() {
+        let Some((k, v)) = l.split_once(' ') else {
+            continue;
+        };
+        if let Some(i) = keys.iter().position(|key| *key == k)
+            && out[i].is_none()
+            && let Ok(n) = v.trim().parse()
+        {
+            out[i] = Some(n);
+            left -= 1;
+            if left == 0 {
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// A PSI file: (some avg10, full avg10).
@@ -347,6 +397,8 @@ pub struct CgroupReader {
     cpu_stat: Option<Kept>,
     cpuacct_user: Option<Kept>,
     cpuacct_sys: Option<Kept>,
+    /// v1 `cpuacct.usage` (ns, the whole tree).
+    cpuacct_usage: Option<Kept>,
     psi: [Option<Kept>; 3],
     bytes: Vec<u8>,
 }
@@ -402,6 +454,7 @@ impl CgroupReader {
             cpu_stat: at(&set.v2, "cpu.stat"),
             cpuacct_user: at(&set.cpuacct, "cpuacct.usage_user"),
             cpuacct_sys: at(&set.cpuacct, "cpuacct.usage_sys"),
+            cpuacct_usage: at(&set.cpuacct, "cpuacct.usage"),
             psi: [
                 at(&set.v2, "cpu.pressure"),
                 at(&set.v2, "memory.pressure"),
@@ -480,31 +533,57 @@ impl CgroupReader {
             .unwrap_or(0);
         let swap_file = self.memory_swap.as_ref().and_then(|k| k.u64(bytes));
         if let Some(Ok(stat)) = self.memory_stat.as_ref().map(|k| k.read(bytes)) {
-            let get = |k: &str| keyed(stat, k).unwrap_or(0);
             if v2_mem {
-                c.mem_usage = usage.saturating_sub(get("inactive_file"));
-                let (anon, shmem, swapcached) = (get("anon"), get("shmem"), get("swapcached"));
-                c.rss = anon + get("file_mapped");
-                c.unevictable = Some(get("unevictable"));
+                let [inactive, anon, shmem, swapcached, mapped, unevictable] = keyed_all(
+                    stat,
+                    [
+                        "inactive_file",
+                        "anon",
+                        "shmem",
+                        "swapcached",
+                        "file_mapped",
+                        "unevictable",
+                    ],
+                )
+                .map(|v| v.unwrap_or(0));
+                c.mem_usage = usage.saturating_sub(inactive);
+                c.rss = anon + mapped;
+                c.unevictable = Some(unevictable);
                 c.swapresv = (anon + shmem + swap_file.unwrap_or(0)).saturating_sub(swapcached);
             } else {
-                c.mem_usage = usage.saturating_sub(get("total_inactive_file"));
-                let (rss, shmem) = (get("total_rss"), get("total_shmem"));
-                c.rss = rss + get("total_mapped_file");
-                c.unevictable = Some(get("total_unevictable"));
-                let swap = keyed(stat, "total_swap")
+                let [inactive, rss, shmem, mapped, unevictable, total_swap] = keyed_all(
+                    stat,
+                    [
+                        "total_inactive_file",
+                        "total_rss",
+                        "total_shmem",
+                        "total_mapped_file",
+                        "total_unevictable",
+                        "total_swap",
+                    ],
+                );
+                let [rss, shmem] = [rss, shmem].map(|v| v.unwrap_or(0));
+                c.mem_usage = usage.saturating_sub(inactive.unwrap_or(0));
+                c.rss = rss + mapped.unwrap_or(0);
+                c.unevictable = Some(unevictable.unwrap_or(0));
+                let swap = total_swap
                     .unwrap_or_else(|| swap_file.map_or(0, |memsw| memsw.saturating_sub(usage)));
                 c.swapresv = rss + shmem + swap;
             }
         }
 
         let mut cpu_done = false;
-        if let Some(Ok(text)) = self.cpu_stat.as_ref().map(|k| k.read(bytes))
-            && let (Some(u), Some(s)) = (keyed(text, "user_usec"), keyed(text, "system_usec"))
-        {
-            c.nsec_user = u.saturating_mul(1000);
-            c.nsec_sys = s.saturating_mul(1000);
-            cpu_done = true;
+        if let Some(Ok(text)) = self.cpu_stat.as_ref().map(|k| k.read(bytes)) {
+            let [usage, user, system] = keyed_all(text, ["usage_usec", "user_usec", "system_usec"]);
+            c.cpu_usage = usage.map(|u| u.saturating_mul(1000));
+            if let (Some(u), Some(s)) = (user, system) {
+                c.nsec_user = u.saturating_mul(1000);
+                c.nsec_sys = s.saturating_mul(1000);
+                cpu_done = true;
+            }
+        }
+        if let Some(ns) = self.cpuacct_usage.as_ref().and_then(|k| k.u64(bytes)) {
+            c.cpu_usage = Some(c.cpu_usage.unwrap_or(0).wrapping_add(ns));
         }
         if !cpu_done {
             c.nsec_user = self
@@ -602,6 +681,10 @@ pub struct WaitrqTracker {
     /// What threads that have exited had accumulated at their last sample.
     exited: u64,
     generation: u64,
+    /// The CPU clock and thread list of the last [`Self::update_if_ran`]
+    /// that read the threads (`None` after any other update).
+    ran_clock: Option<u64>,
+    ran_tids: Vec<u32>,
 }
 
 impl WaitrqTracker {
@@ -612,6 +695,8 @@ impl WaitrqTracker {
             threads: HashMap::new(),
             exited: 0,
             generation: 0,
+            ran_clock: None,
+            ran_tids: Vec::new(),
         }
     }
 
@@ -657,9 +742,28 @@ impl WaitrqTracker {
         }
     }
 
+    /// [`Self::update`], unless no thread can have waited since the last
+    /// call: the threads are the same and `cpu_clock` (the zone's
+    /// [`CgroupCounters::cpu_usage`]) has not moved. A thread's run-queue
+    /// wait grows only when the scheduler puts it on a CPU, where it is
+    /// then charged CPU time; one that is put on a CPU just before the
+    /// clock is read and not yet charged is counted a tick later. Threads
+    /// that come, go or exit change the list. Returns the total wait, ns.
+    pub fn update_if_ran(&mut self, tids: &[u32], cpu_clock: Option<u64>) -> u64 {
+        if cpu_clock.is_some() && self.ran_clock == cpu_clock && self.ran_tids == tids {
+            return self.total();
+        }
+        let total = self.update(tids);
+        self.ran_clock = cpu_clock;
+        self.ran_tids.clear();
+        self.ran_tids.extend_from_slice(tids);
+        total
+    }
+
     /// The zone's threads are now `tids`: re-read the known ones, open the
     /// new ones, retire the dead ones. Returns the zone's total wait, ns.
     pub fn update(&mut self, tids: &[u32]) -> u64 {
+        self.ran_clock = None;
         self.generation += 1;
         let generation = self.generation;
         for &tid in tids {
@@ -711,6 +815,7 @@ impl WaitrqTracker {
     /// following `new_tids`, without a full list of the threads: for a set
     /// of threads too costly to list every tick (the global zone's).
     pub fn refresh(&mut self, new_tids: &[u32]) -> u64 {
+        self.ran_clock = None;
         let dead: Vec<u32> = self
             .threads
             .iter_mut()
@@ -758,6 +863,66 @@ pub fn list_pids(proc_root: &Path) -> io::Result<Vec<u32>> {
         .collect();
     pids.sort_unstable();
     Ok(pids)
+}
+
+/// The host's process list, kept between ticks and listed again (a
+/// `getdents` walk of /proc, the costliest read of the global zone) only
+/// when /proc/loadavg says that a task was made or reaped since the last
+/// listing: its last field is the pid allocated last and its threads count
+/// goes down with every task reaped, so while both stay the same no task
+/// came or went, and /proc lists the same pids. That holds in the initial
+/// pid namespace, where every task has a pid and is counted, and with
+/// /proc mounted for it; elsewhere every tick lists (see [`HostPids::new`]).
+#[derive(Debug)]
+pub struct HostPids {
+    proc_root: PathBuf,
+    /// May a listing be kept while the key stays the same?
+    keep: bool,
+    /// (last pid, threads) of /proc/loadavg read before the last listing.
+    key: Option<(u32, u32)>,
+    pids: Vec<u32>,
+    /// Listings done (tests).
+    listings: u64,
+}
+
+/// The inode of the initial pid namespace (PROC_PID_INIT_INO).
+const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
+
+impl HostPids {
+    /// The list of `proc_root`. The loadavg key is trusted only for the
+    /// real /proc of the initial pid namespace: our /proc/self/ns/pid is
+    /// that namespace and /proc/self names this process by its own pid.
+    pub fn new(proc_root: impl Into<PathBuf>) -> HostPids {
+        use std::os::unix::fs::MetadataExt;
+        let proc_root = proc_root.into();
+        let keep = proc_root == Path::new("/proc")
+            && std::fs::metadata("/proc/self/ns/pid").is_ok_and(|m| m.ino() == PROC_PID_INIT_INO)
+            && std::fs::read_link("/proc/self")
+                .is_ok_and(|l| l.as_os_str() == std::process::id().to_string().as_str());
+        HostPids::with_keep(proc_root, keep)
+    }
+
+    fn with_keep(proc_root: PathBuf, keep: bool) -> HostPids {
+        HostPids {
+            proc_root,
+            keep,
+            key: None,
+            pids: Vec::new(),
+            listings: 0,
+        }
+    }
+
+    /// Every pid, ascending. `key` is (last pid, threads) of /proc/loadavg,
+    /// read before this call.
+    pub fn get(&mut self, key: (u32, u32)) -> io::Result<&[u32]> {
+        if !(self.keep && self.key == Some(key)) {
+            self.key = None;
+            self.pids = list_pids(&self.proc_root)?;
+            self.listings += 1;
+            self.key = Some(key);
+        }
+        Ok(&self.pids)
+    }
 }
 
 /// The threads of `pids` (listing /proc/PID/task of each).
@@ -819,15 +984,22 @@ pub fn host_used(m: &procfs::Meminfo) -> u64 {
 }
 
 impl HostTotals {
-    /// Read /proc (procfs for the host-wide files, read once per tick).
+    /// Read /proc once (procfs for the host-wide files).
     pub fn read() -> io::Result<HostTotals> {
+        HostTotals::read_with(&mut HostPids::new("/proc"))
+    }
+
+    /// Read /proc (procfs for the host-wide files, read once per tick),
+    /// the process list through `pids`.
+    pub fn read_with(pids: &mut HostPids) -> io::Result<HostTotals> {
         use procfs::{Current, CurrentSI};
         let err = |e: procfs::ProcError| io::Error::other(e.to_string());
+        let la = procfs::LoadAverage::current().map_err(err)?;
         let mut h = HostTotals {
-            procs: list_pids(Path::new("/proc"))?,
+            procs: pids.get((la.latest_pid, la.max))?.to_vec(),
             ..Default::default()
         };
-        h.nlwps = u64::from(procfs::LoadAverage::current().map_err(err)?.max);
+        h.nlwps = u64::from(la.max);
         let stat = procfs::KernelStats::current().map_err(err)?;
         let tps = procfs::ticks_per_second().max(1);
         let t = &stat.total;
@@ -960,6 +1132,7 @@ pub(crate) mod tests {
         let uni = t.path().join("unified/zones/db");
         write(&uni, "cgroup.controllers", "");
         write(&uni, "cgroup.procs", "300\n");
+        write(&uni, "cgroup.threads", "300\n301\n");
         write(
             &uni,
             "cpu.stat",
@@ -976,9 +1149,12 @@ pub(crate) mod tests {
         assert_eq!(set.memory, Some((paths[1].clone(), false)));
         assert_eq!(set.cpuacct.as_ref(), Some(&paths[2]));
         assert_eq!(set.v2.as_ref(), Some(&paths[3]));
+        // The process lists of the cgroup2 directory (kept open).
+        assert_eq!(set.procs.as_ref(), Some(&paths[3]));
         let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
         let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
         assert_eq!(procs, [300]);
+        assert_eq!(tids, [300, 301]);
         assert_eq!(c.nlwps, 2);
         // total_rss + total_shmem + total_swap
         assert_eq!(c.swapresv, 1048576 + 65536 + 32768);
@@ -1245,26 +1421,180 @@ pub(crate) mod tests {
     #[test]
     fn a_process_that_joins_is_listed_at_the_next_read() {
         let zone = TestZoneCgroups::make(&format!("kstat-join-{}", std::process::id()));
-        let mut r = CgroupReader::new(CgroupSet::detect(&zone.0));
-        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
-        assert_eq!(r.read(&mut procs, &mut tids, &mut buf).unwrap().nprocs, 0);
-        let mut kids = vec![];
-        for n in 1..=3u64 {
-            let kid = std::process::Command::new("sleep")
-                .arg("30")
-                .spawn()
-                .unwrap();
-            zone.enter(kid.id());
-            kids.push(kid);
+        // The lists of the cgroup2 directory (kept open, what the sampler
+        // reads on a hybrid host), and of v1 pids without it (reopened).
+        let v2 = CgroupSet::detect(&zone.0);
+        assert_eq!(v2.procs.as_ref(), zone.0.last());
+        let v1 = CgroupSet::detect(&zone.0[..zone.0.len() - 1]);
+        assert_eq!(v1.procs.as_ref(), zone.0.first());
+        for set in [v2, v1] {
+            let mut r = CgroupReader::new(set);
+            let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+            assert_eq!(r.read(&mut procs, &mut tids, &mut buf).unwrap().nprocs, 0);
+            let mut kids = vec![];
+            for n in 1..=3u64 {
+                let kid = std::process::Command::new("sleep")
+                    .arg("30")
+                    .spawn()
+                    .unwrap();
+                zone.enter(kid.id());
+                kids.push(kid);
+                let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+                assert_eq!(c.nprocs, n, "{procs:?}");
+                assert_eq!(procs.last(), Some(&kids.last().unwrap().id()));
+                assert_eq!(tids, procs, "one thread each");
+            }
+            for mut k in kids {
+                let _ = k.kill();
+                let _ = k.wait();
+            }
             let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
-            assert_eq!(c.nprocs, n, "{procs:?}");
-            assert_eq!(procs.last(), Some(&kids.last().unwrap().id()));
+            assert_eq!((c.nprocs, tids.len()), (0, 0));
         }
-        for mut k in kids {
-            let _ = k.kill();
-            let _ = k.wait();
+    }
+
+    /// Waits for a line on stdin, then starts `n` threads that sleep, says
+    /// "up" and holds until stdin closes.
+    fn threaded_python(n: usize) -> std::process::Child {
+        let script = format!(
+            "import sys, threading, time\n\
+sys.stdin.readline()\n\
+for _ in range({n}):\n    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n\
+print('up', flush=True)\n\
+sys.stdin.read()\n"
+        );
+        std::process::Command::new("python3")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// cgroup2's cgroup.threads, kept open, lists threads started after
+    /// the descriptor was opened; and the CPU clock of a zone whose
+    /// threads all sleep stands still (the premise of
+    /// [`WaitrqTracker::update_if_ran`]), while one that runs moves it.
+    #[test]
+    fn kept_thread_list_and_cpu_clock_of_a_real_zone() {
+        use std::io::{BufRead, Write};
+        let zone = TestZoneCgroups::make(&format!("kstat-threads-{}", std::process::id()));
+        let set = CgroupSet::detect(&zone.0);
+        let mut r = CgroupReader::new(set);
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let mut child = threaded_python(3);
+        zone.enter(child.id());
+        let before = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!((before.nprocs, tids.len()), (1, 1));
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"go\n").unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "up");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        let mut want: Vec<u32> = fs::read_dir(format!("/proc/{}/task", child.id()))
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect();
+        want.sort_unstable();
+        assert_eq!(tids, want);
+        assert_eq!((c.nprocs, c.nlwps), (1, 4));
+        assert!(c.cpu_usage > before.cpu_usage, "{before:?} {c:?}");
+        // Everything sleeps: the clock stands still over 300 ms.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let still = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(still.cpu_usage, c.cpu_usage, "{c:?} {still:?}");
+        // Closing stdin wakes the main thread: it runs (and exits).
+        drop(stdin);
+        let _ = child.wait();
+        let after = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        assert!(after.cpu_usage > still.cpu_usage, "{still:?} {after:?}");
+        assert!(tids.is_empty());
+    }
+
+    #[test]
+    fn waitrq_is_not_reread_while_the_zone_did_not_run() {
+        let t = TempDir::new().unwrap();
+        let stat = |tid: u32, wait: u64| {
+            write(
+                &t.path().join(format!("{tid}/task/{tid}")),
+                "schedstat",
+                &format!("1 {wait} 1\n"),
+            )
+        };
+        stat(1, 10);
+        stat(2, 20);
+        let mut w = WaitrqTracker::new(t.path());
+        assert_eq!(w.update_if_ran(&[1, 2], Some(100)), 30);
+        // Rewritten in place: not read while the clock and threads stand.
+        fs::write(t.path().join("1/task/1/schedstat"), "1 15 1\n").unwrap();
+        assert_eq!(w.update_if_ran(&[1, 2], Some(100)), 30);
+        // The clock moved: read.
+        assert_eq!(w.update_if_ran(&[1, 2], Some(101)), 35);
+        fs::write(t.path().join("1/task/1/schedstat"), "1 17 1\n").unwrap();
+        // Another thread list with the same clock: read.
+        stat(3, 1);
+        assert_eq!(w.update_if_ran(&[1, 2, 3], Some(101)), 38);
+        // No clock (unknown): read every time.
+        fs::write(t.path().join("1/task/1/schedstat"), "1 19 1\n").unwrap();
+        assert_eq!(w.update_if_ran(&[1, 2, 3], None), 40);
+        fs::write(t.path().join("1/task/1/schedstat"), "1 21 1\n").unwrap();
+        assert_eq!(w.update_if_ran(&[1, 2, 3], None), 42);
+        // A plain update in between forgets the clock.
+        assert_eq!(w.update_if_ran(&[1, 2, 3], Some(7)), 42);
+        fs::write(t.path().join("1/task/1/schedstat"), "1 23 1\n").unwrap();
+        assert_eq!(w.update(&[1, 2, 3]), 44);
+        fs::write(t.path().join("1/task/1/schedstat"), "1 25 1\n").unwrap();
+        assert_eq!(w.update_if_ran(&[1, 2, 3], Some(7)), 46);
+    }
+
+    #[test]
+    fn host_pids_are_listed_again_only_when_loadavg_moves() {
+        let t = TempDir::new().unwrap();
+        for pid in [1, 20, 300] {
+            fs::create_dir(t.path().join(pid.to_string())).unwrap();
         }
-        assert_eq!(r.read(&mut procs, &mut tids, &mut buf).unwrap().nprocs, 0);
+        fs::create_dir(t.path().join("self")).unwrap();
+        let mut h = HostPids::with_keep(t.path().to_owned(), true);
+        assert_eq!(h.get((300, 3)).unwrap(), [1, 20, 300]);
+        fs::create_dir(t.path().join("301")).unwrap();
+        // Same last pid and thread count: the kept list.
+        assert_eq!(h.get((300, 3)).unwrap(), [1, 20, 300]);
+        assert_eq!(h.listings, 1);
+        assert_eq!(h.get((301, 4)).unwrap(), [1, 20, 300, 301]);
+        fs::remove_dir(t.path().join("20")).unwrap();
+        assert_eq!(h.get((301, 3)).unwrap(), [1, 300, 301]);
+        assert_eq!(h.listings, 3);
+        // Not trusted (another pid namespace): every call lists.
+        let mut h = HostPids::with_keep(t.path().to_owned(), false);
+        h.get((1, 1)).unwrap();
+        h.get((1, 1)).unwrap();
+        assert_eq!(h.listings, 2);
+    }
+
+    /// On this host (the initial pid namespace) the key is trusted, and a
+    /// process that starts or is reaped is seen at the next call.
+    #[test]
+    fn host_pids_follow_a_real_child() {
+        use procfs::Current;
+        let mut h = HostPids::new("/proc");
+        assert!(h.keep, "the tests run in the initial pid namespace");
+        let key = || {
+            let la = procfs::LoadAverage::current().unwrap();
+            (la.latest_pid, la.max)
+        };
+        let mut kid = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = kid.id();
+        assert!(h.get(key()).unwrap().binary_search(&pid).is_ok());
+        let _ = kid.kill();
+        let _ = kid.wait();
+        assert!(h.get(key()).unwrap().binary_search(&pid).is_err());
     }
 
     #[test]
@@ -1442,6 +1772,13 @@ sys.stdin.read()\n";
         );
         assert_eq!(keyed("max 3\n", "max"), Some(3));
         assert_eq!(keyed("maxx 3\n", "max"), None);
+        // One pass, the same answers as keyed: the first parsable line of
+        // each key, None for a missing one.
+        let text = "a 1\nb x\nb 2\nab 9\na 5\n";
+        assert_eq!(keyed_all(text, ["a", "b", "c"]), [Some(1), Some(2), None]);
+        for key in ["a", "b", "c", "ab"] {
+            assert_eq!(keyed_all(text, [key]), [keyed(text, key)]);
+        }
     }
 
     #[test]
