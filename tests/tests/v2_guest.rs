@@ -161,9 +161,12 @@ fn a_sparse_zone_boots_under_v2_controllers_and_halts_leaving_no_cgroup() {
     let members = cgroup::procs(&dir);
     assert!(members.contains(&z.handle().zsched_pid), "{members:?}");
     assert!(members.contains(&init), "{members:?}");
+    // Entering works (zenter: the zone's namespaces and v2 cgroup).
+    let out = z.run(&["/bin/true"]);
+    assert_eq!(out.status, 0, "enter: {out:?}");
     // Inside, forks stop at zone.max-processes.
     let out = z.sh("n=0; while [ $n -lt 40 ]; do sleep 3 & n=$((n+1)); done; wait");
-    let _ = out;
+    assert!(out.status != 125 && out.status != 126, "enter: {out:?}");
     let events = read(&dir, "pids.events");
     assert!(
         events
