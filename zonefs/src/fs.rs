@@ -203,11 +203,6 @@ impl Shared {
         lock(&self.known).len()
     }
 
-    /// Does the kernel hold this version?
-    pub(crate) fn is_known(&self, ino: u64) -> bool {
-        lock(&self.known).contains_key(&ino)
-    }
-
     /// Every version of the zone with inode base `base` the kernel holds,
     /// as (parent, inode, name) to delete.
     pub(crate) fn known_of(&self, base: u64) -> Vec<(u64, u64, OsString)> {
@@ -218,7 +213,8 @@ impl Shared {
             .collect()
     }
 
-    /// Mark `ino` deleted; false if it was already (or is not known).
+    /// Mark `ino` deleted; false if it was already, or the kernel does not
+    /// hold it.
     pub(crate) fn mark_deleted(&self, ino: u64) -> bool {
         match lock(&self.known).get_mut(&ino) {
             Some(k) if !k.deleted => {

@@ -226,11 +226,9 @@ fn watch_snapshots(
                 let r = match &i {
                     Inval::Entry(parent, name) => kernel.inval_entry(*parent, name),
                     Inval::Inode(ino) => kernel.inval_inode(*ino),
-                    // Only versions the kernel holds need a word.
-                    Inval::Replaced { parent, name, old } if shared.is_known(*old) => {
+                    Inval::Replaced { parent, name, old } => {
                         retire(&kernel, &shared, *parent, *old, name)
                     }
-                    Inval::Replaced { .. } => Ok(()),
                     Inval::Retire(base) => {
                         for (parent, ino, name) in shared.known_of(*base) {
                             if let Err(e) = retire(&kernel, &shared, parent, ino, &name) {
@@ -253,8 +251,9 @@ fn watch_snapshots(
     }
 }
 
-/// Delete the version `ino` (`name` in `parent`) from the kernel's caches;
-/// if no reader can reach it any more, its hold ends now.
+/// Delete the version `ino` (`name` in `parent`) from the kernel's caches
+/// if the kernel holds it (only those need a word); if no reader can reach
+/// it any more, its hold ends now.
 fn retire(
     kernel: &notify::Kernel,
     shared: &Shared,
@@ -263,7 +262,9 @@ fn retire(
     name: &std::ffi::OsStr,
 ) -> std::io::Result<()> {
     if !shared.mark_deleted(ino) {
-        return Ok(()); // deleted before: the kernel forgets it at its last close
+        // Unknown to the kernel, or deleted before (it forgets it at its
+        // last close).
+        return Ok(());
     }
     if kernel.delete(parent, ino, name)? == notify::Deleted::Unreachable {
         shared.release_unreachable(ino);

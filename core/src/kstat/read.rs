@@ -1029,6 +1029,15 @@ pub(crate) mod tests {
     use std::fs;
     use tempfile::TempDir;
 
+    /// /proc/TID/task/TID/schedstat under `root`: run ns, wait ns, slices.
+    fn schedstat(root: &Path, tid: u32, run: u64, wait: u64, slices: u64) {
+        write(
+            &root.join(format!("{tid}/task/{tid}")),
+            "schedstat",
+            &format!("{run} {wait} {slices}\n"),
+        )
+    }
+
     fn write(dir: &Path, name: &str, text: &str) {
         fs::create_dir_all(dir).unwrap();
         fs::write(dir.join(name), text).unwrap();
@@ -1223,13 +1232,7 @@ pub(crate) mod tests {
     #[test]
     fn waitrq_keeps_what_exited_threads_had() {
         let t = TempDir::new().unwrap();
-        let stat = |tid: u32, wait: u64| {
-            write(
-                &t.path().join(format!("{tid}/task/{tid}")),
-                "schedstat",
-                &format!("999 {wait} 3\n"),
-            )
-        };
+        let stat = |tid: u32, wait: u64| schedstat(t.path(), tid, 999, wait, 3);
         stat(1, 100);
         stat(2, 50);
         let mut w = WaitrqTracker::new(t.path());
@@ -1249,13 +1252,7 @@ pub(crate) mod tests {
     #[test]
     fn waitrq_refresh_follows_known_threads_and_adds_new_ones() {
         let t = TempDir::new().unwrap();
-        let stat = |tid: u32, wait: u64| {
-            write(
-                &t.path().join(format!("{tid}/task/{tid}")),
-                "schedstat",
-                &format!("1 {wait} 1\n"),
-            )
-        };
+        let stat = |tid: u32, wait: u64| schedstat(t.path(), tid, 1, wait, 1);
         stat(1, 10);
         stat(2, 20);
         let mut w = WaitrqTracker::new(t.path());
@@ -1518,13 +1515,7 @@ sys.stdin.read()\n"
     #[test]
     fn waitrq_is_not_reread_while_the_zone_did_not_run() {
         let t = TempDir::new().unwrap();
-        let stat = |tid: u32, wait: u64| {
-            write(
-                &t.path().join(format!("{tid}/task/{tid}")),
-                "schedstat",
-                &format!("1 {wait} 1\n"),
-            )
-        };
+        let stat = |tid: u32, wait: u64| schedstat(t.path(), tid, 1, wait, 1);
         stat(1, 10);
         stat(2, 20);
         let mut w = WaitrqTracker::new(t.path());

@@ -127,7 +127,7 @@ pub fn hierarchies_from(mountinfo: &str, self_cgroup: &str) -> Vec<Hierarchy> {
         if fields.len() < 5 || rfields.len() < 3 {
             continue;
         }
-        let mount = PathBuf::from(unescape(fields[4]));
+        let mount = super::mounts::unescape_mount_field(fields[4]);
         match rfields[0] {
             "cgroup2" => {
                 let own = self_cgroup
@@ -170,12 +170,6 @@ pub fn hierarchies_from(mountinfo: &str, self_cgroup: &str) -> Vec<Hierarchy> {
         }
     }
     out
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("\\040", " ")
-        .replace("\\011", "\t")
-        .replace("\\012", "\n")
 }
 
 /// The hierarchies of the running host.

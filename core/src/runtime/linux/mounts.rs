@@ -125,7 +125,7 @@ pub fn mounts_of_type(mountinfo: &str, fstype: &str, root: &Path) -> Vec<PathBuf
             // id parent major:minor root mount-point options [optional...] - type source super
             let (left, right) = l.split_once(" - ")?;
             (right.split(' ').next()? == fstype).then_some(())?;
-            let mp = unescape_mountinfo(left.split(' ').nth(4)?);
+            let mp = unescape_mount_field(left.split(' ').nth(4)?);
             mp.starts_with(root).then_some(mp)
         })
         .collect();
@@ -133,8 +133,9 @@ pub fn mounts_of_type(mountinfo: &str, fstype: &str, root: &Path) -> Vec<PathBuf
     out
 }
 
-/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
-fn unescape_mountinfo(s: &str) -> PathBuf {
+/// A path field of mountinfo or fstab (space, tab, newline and backslash
+/// written as `\ooo`, octal): the one decoder for both.
+pub(super) fn unescape_mount_field(s: &str) -> PathBuf {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -508,7 +509,6 @@ pub fn parse_fstab_line(line: &str) -> Option<Result<FstabEntry, String>> {
             "{line:?}: expected at least source, mount point and type"
         )));
     }
-    let unescape = |s: &str| s.replace("\\040", " ");
     let mut flags = 0;
     let mut bind = matches!(f[2], "nullfs" | "bind");
     let mut data = Vec::new();
@@ -532,8 +532,8 @@ pub fn parse_fstab_line(line: &str) -> Option<Result<FstabEntry, String>> {
         }
     }
     Some(Ok(FstabEntry {
-        source: unescape(f[0]),
-        target: PathBuf::from(unescape(f[1])),
+        source: unescape_mount_field(f[0]).to_string_lossy().into_owned(),
+        target: unescape_mount_field(f[1]),
         fstype: f[2].to_string(),
         flags,
         bind,

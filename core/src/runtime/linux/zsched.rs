@@ -529,15 +529,16 @@ impl Zsched {
         let Some(mi) = self.read_proc("self/mountinfo") else {
             return Err(("down".into(), "read mountinfo".into(), errno()));
         };
-        let mut points: Vec<String> = mi
+        let mut points: Vec<std::path::PathBuf> = mi
             .lines()
             .filter_map(|l| l.split(' ').nth(4))
-            .map(|s| s.replace("\\040", " "))
-            .filter(|p| p != "/")
+            .map(super::mounts::unescape_mount_field)
+            .filter(|p| p.as_os_str() != "/")
             .collect();
         points.reverse();
         let mut failed = Vec::new();
         for p in points {
+            let p = p.display().to_string();
             let c = CString::new(p.clone()).unwrap();
             if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } != 0 {
                 let e = errno();
