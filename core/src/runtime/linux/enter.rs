@@ -7,18 +7,52 @@
 //! zone's root with openat2(RESOLVE_IN_ROOT), so a symlink inside the zone
 //! cannot point it at a host file. Then it forks:
 //!
-//! * child A setns'es into zsched's mount, UTS, IPC, net and pid
+//! * child A makes itself not dumpable, closes every descriptor but those
+//!   it and B need (whatever else the caller had open without
+//!   close-on-exec goes here), and setns'es into zsched's mount, UTS, IPC, net and pid
 //!   namespaces in one call (setns on a pidfd; on kernels before 5.8, one
-//!   /proc/PID/ns file at a time); setns of a pid namespace
-//!   applies to children only, so A forks again and waits (A itself stays
-//!   in the host's pid namespace and cgroups, so it is not counted as a
-//!   process of the zone);
+//!   /proc/PID/ns file at a time), then closes the pidfd and the namespace
+//!   files. setns of a pid namespace applies to children only, so A forks
+//!   again and waits, holding nothing (A itself stays in the host's pid
+//!   namespace and cgroups, so it is not counted as a process of the zone
+//!   and no process of the zone can name it);
 //! * child B is inside the pid namespace: it joins the zone's cgroups
 //!   (writing 0 into each cgroup.procs through descriptors opened on the
-//!   host side) and then zsched's cgroup namespace; a new session (with the
-//!   pty as its controlling terminal), the zone's RLIMIT_MEMLOCK, the zone's
-//!   bounding set (zsched's CapBnd), the user's groups and ids, the zone's
-//!   capability set, chdir to the home directory (or /), then execve.
+//!   host side, each closed once written) and then zsched's cgroup
+//!   namespace (that descriptor closed too); a new session (with the pty
+//!   as its controlling terminal), zsched's resource limits (all of them,
+//!   0 included: RLIMIT_MEMLOCK is zone.max-locked-memory), then
+//!   [`before_zone_exec`] (stdio and the error pipe are all it keeps), the
+//!   zone's bounding set (zsched's CapBnd), the user's groups and ids, the
+//!   zone's capability set, not dumpable again, chdir to the home directory
+//!   (or /), then execve.
+//!
+//! ## No host descriptor, no host memory
+//!
+//! B is a process of the zone from the moment it is forked: the zone's
+//! root sees it in its /proc and could use /proc/B/fd, /proc/B/mem,
+//! ptrace or process_vm_readv on it — and B is a copy of the caller
+//! (zlogin, jexec, zoned): its memory and its descriptor table. What
+//! closes each way:
+//!
+//! * until B reduces its capabilities, its permitted set is the caller's
+//!   full one, and the kernel refuses a ptrace-mode access (the /proc/B
+//!   links and files, ptrace, process_vm_readv) by a process whose
+//!   permitted set is not a superset unless it has CAP_SYS_PTRACE;
+//! * B is not dumpable from its fork (A made itself so; fork keeps it;
+//!   set again after the change of ids, which resets it to
+//!   fs.suid_dumpable) until the exec, and a process that is not dumpable
+//!   is refused to every ptrace-mode access without CAP_SYS_PTRACE: this
+//!   covers the window after the capability drop;
+//! * the host descriptors it inherits (cgroup.procs files, the cgroup
+//!   namespace) are closed as soon as used, and [`before_zone_exec`]
+//!   closes everything else before the capabilities fall, so that the
+//!   command the zone runs starts with 0, 1 and 2 alone.
+//!
+//! A zone given CAP_SYS_PTRACE (`limitpriv`) passes the first two checks:
+//! it could read B's memory (the caller's, copied at fork) between fork and
+//! exec; it cannot get a host descriptor from it after [`before_zone_exec`].
+//! The default set has no CAP_SYS_PTRACE.
 //!
 //! Both children make only system calls (no allocation, no lock), so [`run`]
 //! may be called from a multithreaded process; it blocks the calling thread
@@ -30,7 +64,7 @@
 //! opened through the zone's root; the peer with TIOCGPTPEER), so the
 //! session's terminal is the zone's /dev/pts/N and vanishes with the zone.
 
-use super::{alive, caps};
+use super::{alive, caps, launch};
 use crate::runtime::{Handle, RuntimeError};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -215,6 +249,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         ));
     }
     let pid = handle.zsched_pid as i32;
+    ensure_stdio();
     // The namespace files too: the way in on kernels whose setns takes no
     // pidfd (before 5.8). Opened first, checked after: a reused pid fails
     // the check below.
@@ -244,11 +279,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         return Err(e("enter", format!("zsched (pid {pid}) is gone")));
     }
     let zone_caps = caps::bounding_of(handle.zsched_pid).map_err(|x| e("enter", x.to_string()))?;
-    let mut memlock = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    unsafe { libc::prlimit(pid, libc::RLIMIT_MEMLOCK, std::ptr::null(), &mut memlock) };
+    let limits = zone_limits(pid)?;
     let root_path = CString::new(format!("/proc/{pid}/root")).unwrap();
     let root_fd = unsafe {
         libc::open(
@@ -367,87 +398,79 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWNET
         | libc::CLONE_NEWPID;
+    // The children use raw numbers only: they close descriptors by number,
+    // and an OwnedFd dropped there would close (or check) one again.
+    let ns_raw: Vec<(RawFd, i32)> = ns_fds.iter().map(|(f, k)| (f.as_raw_fd(), *k)).collect();
+    let procs_raw: Vec<RawFd> = procs_fds.iter().map(|f| f.as_raw_fd()).collect();
+    let cgroup_ns_raw = cgroup_ns.as_raw_fd();
+    let slave_raw = slave.as_ref().map_or(-1, |s| s.as_raw_fd());
+    let err_raw = err_w.as_raw_fd();
+    // What child A keeps: the ways in, and what B needs.
+    let keep_a: Vec<RawFd> = [0, 1, 2, pidfd_raw, cgroup_ns_raw, slave_raw, err_raw]
+        .into_iter()
+        .chain(ns_raw.iter().map(|(fd, _)| *fd))
+        .chain(procs_raw.iter().copied())
+        .filter(|fd| *fd >= 0)
+        .collect();
+    let user_groups = user.groups.as_slice();
+    let (uid, gid) = (user.uid, user.gid);
+    // SAFETY: fork; the children below make system calls only (no
+    // allocation, no lock: the data they use was made before the fork)
+    // and end in execve or _exit, never returning into the caller.
     let a = unsafe { libc::fork() };
     if a < 0 {
         return Err(os("enter", "fork"));
     }
     if a == 0 {
-        // Child A: system calls only.
+        // Child A: in the host's pid namespace and cgroups, so invisible
+        // from the zone; not dumpable from here on (B inherits it).
+        // SAFETY: system calls on our own state and on descriptors
+        // inherited from the caller (module comment).
         unsafe {
-            let fail = |code: u8| -> ! {
-                let errno = *libc::__errno_location();
-                let msg = [code, (errno & 0xff) as u8, ((errno >> 8) & 0xff) as u8];
-                libc::write(err_w.as_raw_fd(), msg.as_ptr() as *const libc::c_void, 3);
-                libc::_exit(126)
-            };
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+            if let Err(errno) = launch::close_all_but(&keep_a) {
+                fail(err_raw, 9, errno);
+            }
             if pidfd_raw < 0 || libc::setns(pidfd_raw, ns_flags) != 0 {
-                for (fd, kind) in &ns_fds {
-                    if libc::setns(fd.as_raw_fd(), *kind) != 0 {
-                        fail(2);
+                for (fd, kind) in &ns_raw {
+                    if libc::setns(*fd, *kind) != 0 {
+                        fail(err_raw, 2, errno());
                     }
                 }
+            }
+            // In: the ways in are used up.
+            if pidfd_raw >= 0 {
+                libc::close(pidfd_raw);
+            }
+            for (fd, _) in &ns_raw {
+                libc::close(*fd);
             }
             let b = libc::fork();
             if b < 0 {
-                fail(3);
+                fail(err_raw, 3, errno());
             }
             if b == 0 {
-                // Child B: inside the zone. Start with no signal blocked
-                // or ignored, whatever the caller had.
-                let mut none: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut none);
-                libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
-                for sig in 1..32 {
-                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                        libc::signal(sig, libc::SIG_DFL);
-                    }
-                }
-                // Join the zone's cgroups (descriptors opened on the host),
-                // then its cgroup namespace.
-                for fd in &procs_fds {
-                    if libc::write(fd.as_raw_fd(), b"0".as_ptr() as *const libc::c_void, 1) != 1 {
-                        fail(1);
-                    }
-                }
-                if libc::setns(cgroup_ns.as_raw_fd(), libc::CLONE_NEWCGROUP) != 0 {
-                    fail(2);
-                }
-                libc::setsid();
-                if let Some(s) = &slave {
-                    let s = s.as_raw_fd();
-                    if libc::ioctl(s, libc::TIOCSCTTY, 0) != 0 {
-                        fail(4);
-                    }
-                    libc::dup2(s, 0);
-                    libc::dup2(s, 1);
-                    libc::dup2(s, 2);
-                }
-                if memlock.rlim_max != 0 || memlock.rlim_cur != 0 {
-                    libc::setrlimit(libc::RLIMIT_MEMLOCK, &memlock);
-                }
-                if caps::drop_bounding(zone_caps).is_err() {
-                    fail(5);
-                }
-                if libc::setgroups(user.groups.len(), user.groups.as_ptr()) != 0
-                    || libc::setgid(user.gid) != 0
-                    || libc::setuid(user.uid) != 0
-                {
-                    fail(6);
-                }
-                if user.uid == 0 && caps::clear_inheritable(Some(zone_caps)).is_err() {
-                    fail(5);
-                }
-                if libc::chdir(c_home.as_ptr()) != 0 {
-                    libc::chdir(c_slash.as_ptr());
-                }
-                libc::execve(c_prog.as_ptr(), argv.as_ptr(), envp.as_ptr());
-                fail(7);
+                child_b(&ChildB {
+                    procs: &procs_raw,
+                    cgroup_ns: cgroup_ns_raw,
+                    slave: slave_raw,
+                    err: err_raw,
+                    limits: &limits,
+                    caps: zone_caps,
+                    groups: user_groups,
+                    uid,
+                    gid,
+                    home: &c_home,
+                    slash: &c_slash,
+                    prog: &c_prog,
+                    argv: &argv,
+                    envp: &envp,
+                });
             }
-            drop(master);
-            drop(slave);
-            drop(procs_fds);
+            // A holds nothing of the host while it waits.
+            let _ = launch::close_range(0, 0);
             let mut st = 0;
-            while libc::waitpid(b, &mut st, 0) < 0 && *libc::__errno_location() == libc::EINTR {}
+            while libc::waitpid(b, &mut st, 0) < 0 && errno() == libc::EINTR {}
             if libc::WIFEXITED(st) {
                 libc::_exit(libc::WEXITSTATUS(st));
             }
@@ -469,13 +492,15 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     if n == 3 {
         let errno = buf[1] as i32 | ((buf[2] as i32) << 8);
         let what = match buf[0] {
-            1 => "join the zone's cgroups",
-            2 => "setns into the zone's namespaces",
-            3 => "fork in the zone",
-            4 => "make the pty the controlling terminal",
-            5 => "reduce to the zone's capabilities",
-            6 => format!("become user {}", user.name).leak(),
-            _ => format!("exec {prog}").leak(),
+            1 => "join the zone's cgroups".to_string(),
+            2 => "setns into the zone's namespaces".into(),
+            3 => "fork in the zone".into(),
+            4 => "make the pty the controlling terminal".into(),
+            5 => "reduce to the zone's capabilities".into(),
+            6 => format!("become user {}", user.name),
+            8 => "apply the zone's resource limits".into(),
+            9 => "close the caller's descriptors".into(),
+            _ => format!("exec {prog}"),
         };
         return Err(RuntimeError {
             step: "enter".into(),
@@ -488,6 +513,218 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     } else {
         128 + libc::WTERMSIG(st)
     })
+}
+
+fn errno() -> i32 {
+    // SAFETY: __errno_location returns the calling thread's errno slot.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Report a step that failed in a child (code, errno) on the error pipe and
+/// exit. Async-signal-safe.
+fn fail(err_fd: RawFd, code: u8, errno: i32) -> ! {
+    let msg = [code, (errno & 0xff) as u8, ((errno >> 8) & 0xff) as u8];
+    // SAFETY: write of a local buffer, then _exit.
+    unsafe {
+        libc::write(err_fd, msg.as_ptr() as *const libc::c_void, 3);
+        libc::_exit(126)
+    }
+}
+
+/// Open /dev/null on 0, 1 and 2 where the caller has them closed, so that
+/// none of the descriptors [`run`] opens takes a stdio number (and so would
+/// pass into the zone as stdio). Rust programs have them open from the
+/// start; a caller may have closed one since.
+fn ensure_stdio() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only tests the number; open of a static path
+        // takes the lowest free number, which is `fd` (lower ones are open).
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) < 0 && errno() == libc::EBADF {
+                libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+            }
+        }
+    }
+}
+
+/// Every resource limit (getrlimit(2)'s) a process of the zone has: those
+/// of zsched, which set RLIMIT_MEMLOCK to zone.max-locked-memory (0
+/// included) and passes all of them to init. An entered process gets the
+/// same, not the caller's.
+const LIMITS: [libc::__rlimit_resource_t; 16] = [
+    libc::RLIMIT_CPU,
+    libc::RLIMIT_FSIZE,
+    libc::RLIMIT_DATA,
+    libc::RLIMIT_STACK,
+    libc::RLIMIT_CORE,
+    libc::RLIMIT_RSS,
+    libc::RLIMIT_NPROC,
+    libc::RLIMIT_NOFILE,
+    libc::RLIMIT_MEMLOCK,
+    libc::RLIMIT_AS,
+    libc::RLIMIT_LOCKS,
+    libc::RLIMIT_SIGPENDING,
+    libc::RLIMIT_MSGQUEUE,
+    libc::RLIMIT_NICE,
+    libc::RLIMIT_RTPRIO,
+    libc::RLIMIT_RTTIME,
+];
+
+type Limits = [(libc::__rlimit_resource_t, libc::rlimit); LIMITS.len()];
+
+/// zsched's resource limits (see [`LIMITS`]).
+fn zone_limits(zsched: i32) -> Result<Limits, RuntimeError> {
+    let mut out = [(
+        0,
+        libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        },
+    ); LIMITS.len()];
+    for (slot, res) in out.iter_mut().zip(LIMITS) {
+        slot.0 = res;
+        // SAFETY: prlimit reads zsched's limit into a struct we own.
+        if unsafe { libc::prlimit(zsched, res, std::ptr::null(), &mut slot.1) } != 0 {
+            return Err(os(
+                "enter",
+                format!("read the resource limits of zsched (pid {zsched})"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Set the calling process's limits to `limits`. One the caller cannot
+/// raise (no CAP_SYS_RESOURCE) becomes the lower of the two, soft and hard
+/// alike: an entered process never has more than the zone. Limits of 0 are
+/// limits. Async-signal-safe.
+fn apply_limits(limits: &Limits) -> Result<(), i32> {
+    for (res, lim) in limits {
+        // SAFETY: setrlimit/getrlimit with structs we own.
+        unsafe {
+            if libc::setrlimit(*res, lim) == 0 {
+                continue;
+            }
+            let mut own = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::getrlimit(*res, &mut own) != 0 {
+                return Err(errno());
+            }
+            let lower = libc::rlimit {
+                rlim_cur: own.rlim_cur.min(lim.rlim_cur),
+                rlim_max: own.rlim_max.min(lim.rlim_max),
+            };
+            if libc::setrlimit(*res, &lower) != 0 {
+                return Err(errno());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What child B needs, made before the fork.
+struct ChildB<'a> {
+    procs: &'a [RawFd],
+    cgroup_ns: RawFd,
+    slave: RawFd,
+    err: RawFd,
+    limits: &'a Limits,
+    caps: u64,
+    groups: &'a [u32],
+    uid: u32,
+    gid: u32,
+    home: &'a CString,
+    slash: &'a CString,
+    prog: &'a CString,
+    argv: &'a [*const libc::c_char],
+    envp: &'a [*const libc::c_char],
+}
+
+/// Child B: inside the zone's pid namespace (module comment). Not
+/// dumpable (from A), it uses each host descriptor it inherited once and
+/// closes it at once; [`before_zone_exec`] then leaves it stdio and the
+/// error pipe. System calls only.
+fn child_b(c: &ChildB) -> ! {
+    // SAFETY: system calls on our own state and on descriptors made for
+    // this child before the fork; pointers into data that outlives the
+    // exec (the caller's copies, unchanged since the fork).
+    unsafe {
+        // Start with no signal blocked or ignored, whatever the caller had.
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        for sig in 1..32 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        // Join the zone's cgroups (descriptors opened on the host), then
+        // its cgroup namespace; each descriptor closed once used.
+        for fd in c.procs {
+            if libc::write(*fd, b"0".as_ptr() as *const libc::c_void, 1) != 1 {
+                fail(c.err, 1, errno());
+            }
+            libc::close(*fd);
+        }
+        if libc::setns(c.cgroup_ns, libc::CLONE_NEWCGROUP) != 0 {
+            fail(c.err, 2, errno());
+        }
+        libc::close(c.cgroup_ns);
+        libc::setsid();
+        if c.slave >= 0 && libc::ioctl(c.slave, libc::TIOCSCTTY, 0) != 0 {
+            fail(c.err, 4, errno());
+        }
+        if let Err(e) = apply_limits(c.limits) {
+            fail(c.err, 8, e);
+        }
+        let err = match before_zone_exec(c.slave, c.err) {
+            Ok(fd) => fd,
+            Err(e) => fail(c.err, 9, e),
+        };
+        if caps::drop_bounding(c.caps).is_err() {
+            fail(err, 5, errno());
+        }
+        if libc::setgroups(c.groups.len(), c.groups.as_ptr()) != 0
+            || libc::setgid(c.gid) != 0
+            || libc::setuid(c.uid) != 0
+        {
+            fail(err, 6, errno());
+        }
+        if c.uid == 0 && caps::clear_inheritable(Some(c.caps)).is_err() {
+            fail(err, 5, errno());
+        }
+        // A change of ids resets dumpability to fs.suid_dumpable, which
+        // may be 1: not dumpable until the exec, whatever it is.
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if libc::chdir(c.home.as_ptr()) != 0 {
+            libc::chdir(c.slash.as_ptr());
+        }
+        libc::execve(c.prog.as_ptr(), c.argv.as_ptr(), c.envp.as_ptr());
+        fail(err, 7, errno())
+    }
+}
+
+/// The entering process, about to run the zone's code: stdio is the
+/// zone's pty (`slave` ≥ 0) or the caller's stdio, the error pipe becomes
+/// descriptor 3 (close-on-exec: gone at the exec), and every other
+/// descriptor — the caller's, whatever it had open without close-on-exec,
+/// and ours — is closed with close_range. Returns the error pipe's new
+/// number. It runs with the caller's full capabilities (they are reduced
+/// right after), so a system call filter for the zone is installed here.
+/// Async-signal-safe.
+fn before_zone_exec(slave: RawFd, err: RawFd) -> Result<RawFd, i32> {
+    if slave >= 0 {
+        for fd in 0..3 {
+            // SAFETY: dup2 between numbers of our own table.
+            if unsafe { libc::dup2(slave, fd) } < 0 {
+                return Err(errno());
+            }
+        }
+    }
+    launch::keep_only(&[(err, true)], 3)?;
+    Ok(3)
 }
 
 /// Copy the caller's stdin to the pty and the pty to stdout until the pty
@@ -559,5 +796,133 @@ fn write_all(fd: RawFd, mut b: &[u8]) {
             return;
         }
         b = &b[n as usize..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run `f` in a forked child; its exit status (f's value).
+    fn in_child(f: impl FnOnce() -> i32) -> i32 {
+        // SAFETY: the child runs f (system calls only) and _exits.
+        unsafe {
+            let pid = libc::fork();
+            assert!(pid >= 0);
+            if pid == 0 {
+                libc::_exit(f());
+            }
+            let mut st = 0;
+            libc::waitpid(pid, &mut st, 0);
+            assert!(libc::WIFEXITED(st), "child killed: {st}");
+            libc::WEXITSTATUS(st)
+        }
+    }
+
+    fn own(res: libc::__rlimit_resource_t) -> libc::rlimit {
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit into a struct we own.
+        unsafe { libc::getrlimit(res, &mut l) };
+        l
+    }
+
+    #[test]
+    fn zone_limits_are_every_limit_of_the_process() {
+        // SAFETY: getpid has no preconditions.
+        let me = unsafe { libc::getpid() };
+        let l = zone_limits(me).unwrap();
+        assert_eq!(l.len(), 16);
+        for (res, lim) in l {
+            let o = own(res);
+            assert_eq!((lim.rlim_cur, lim.rlim_max), (o.rlim_cur, o.rlim_max));
+        }
+        let e = zone_limits(i32::MAX).unwrap_err();
+        assert!(e.message.contains("zsched (pid 2147483647)"), "{e}");
+    }
+
+    #[test]
+    fn a_limit_of_zero_is_applied_and_a_limit_is_never_raised_past_the_callers() {
+        // SAFETY: getpid has no preconditions.
+        let mut l = zone_limits(unsafe { libc::getpid() }).unwrap();
+        for (res, lim) in l.iter_mut() {
+            if *res == libc::RLIMIT_MEMLOCK {
+                *lim = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+            }
+        }
+        let nofile = own(libc::RLIMIT_NOFILE);
+        let status = in_child(|| {
+            // Without CAP_SYS_RESOURCE a hard limit cannot be raised.
+            let sys_resource = 1u64 << caps::cap("sys_resource").unwrap();
+            if caps::clear_inheritable(Some(!sys_resource)).is_err() {
+                return 10;
+            }
+            let mut l = l;
+            for (res, lim) in l.iter_mut() {
+                if *res == libc::RLIMIT_NOFILE && nofile.rlim_max != libc::RLIM_INFINITY {
+                    *lim = libc::rlimit {
+                        rlim_cur: nofile.rlim_cur + 1,
+                        rlim_max: nofile.rlim_max + 1,
+                    };
+                }
+            }
+            if apply_limits(&l).is_err() {
+                return 11;
+            }
+            let m = own(libc::RLIMIT_MEMLOCK);
+            if (m.rlim_cur, m.rlim_max) != (0, 0) {
+                return 12;
+            }
+            let n = own(libc::RLIMIT_NOFILE);
+            if (n.rlim_cur, n.rlim_max) != (nofile.rlim_cur, nofile.rlim_max) {
+                return 13;
+            }
+            0
+        });
+        assert_eq!(status, 0);
+    }
+
+    #[test]
+    fn before_zone_exec_leaves_stdio_and_the_error_pipe_as_3() {
+        let status = in_child(|| {
+            // SAFETY: descriptors of this child only.
+            unsafe {
+                let mut p = [0; 2];
+                if libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+                    return 10;
+                }
+                // A caller's descriptor without close-on-exec, and one at 3.
+                let leak = libc::open(c"/".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+                libc::dup2(leak, 3);
+                libc::dup2(leak, 40);
+                let err = match before_zone_exec(-1, p[1]) {
+                    Ok(fd) => fd,
+                    Err(_) => return 11,
+                };
+                if err != 3 || libc::fcntl(3, libc::F_GETFD) != libc::FD_CLOEXEC {
+                    return 12;
+                }
+                let open: Vec<i32> = (0..1024)
+                    .filter(|fd| libc::fcntl(*fd, libc::F_GETFD) >= 0)
+                    .collect();
+                if open != [0, 1, 2, 3] {
+                    return 13;
+                }
+                // 3 is the pipe: what is written there comes out of p[0]
+                // (closed in this child now, so check with fstat's type).
+                let mut st: libc::stat = std::mem::zeroed();
+                libc::fstat(3, &mut st);
+                if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+                    return 14;
+                }
+                0
+            }
+        });
+        assert_eq!(status, 0);
     }
 }

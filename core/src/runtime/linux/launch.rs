@@ -21,7 +21,11 @@
 //!    the nearest subreaper): a zone outlives the engine that made it.
 //!
 //! The child (the future zsched) joins the zone's cgroups (writing 0 to
-//! each cgroup.procs) and execveat(AT_EMPTY_PATH)s zsched from the
+//! each cgroup.procs), keeps only the descriptors zsched needs
+//! ([`before_zsched_exec`]: the config memfd, the control socket and the
+//! verdict pipe as 3, 4 and 5; stdin and stdout on /dev/null; everything
+//! else the engine or a tool had open is closed with close_range) and
+//! execveat(AT_EMPTY_PATH)s zsched from the
 //! descriptor — before anything else changes, so that the dynamic loader
 //! and libraries come from the host and the zone's root may be empty.
 //! zsched then ([`setup`]) unshares mount, UTS, IPC and cgroup namespaces
@@ -31,8 +35,19 @@
 //! ([`super::mounts`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
 //! its processes with even when the zone has no /proc, pivots, applies
-//! RLIMIT_MEMLOCK and points stdio at /dev/null; then it closes the verdict
-//! pipe. Every failure is reported on it with its step (`pivot_root: ...`)
+//! RLIMIT_MEMLOCK (`zone.max-locked-memory`, 0 included: every process of
+//! the zone inherits it from zsched, and an entered one copies zsched's
+//! limits, see [`super::enter`]) and points stdio at the zone's /dev/null;
+//! then it closes the verdict pipe.
+//!
+//! ## Descriptors
+//!
+//! No host descriptor crosses into a zone (security.md). Each place where
+//! the runtime hands control to code of a zone is one function that
+//! closes, with close_range(2), every descriptor that was not opened for
+//! the zone; the table is above [`close_range`]. A system call filter for
+//! the zone's processes belongs at the same points (before capabilities
+//! are reduced). Every failure is reported on it with its step (`pivot_root: ...`)
 //! and zsched exits, which ends the pid namespace and so every mount of
 //! it; the runtime then removes the cgroups and the socket: nothing is
 //! left.
@@ -281,14 +296,13 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
                 unsafe { libc::_exit(0) };
             }
         }
-        let e = child(
+        child(
             req,
             exe_fd.as_raw_fd(),
             cfg_file.as_raw_fd(),
             listener.as_raw_fd(),
             wr.as_raw_fd(),
-        );
-        fail(wr.as_raw_fd(), e)
+        )
     }
     drop(wr);
     let mut verdict = Vec::new();
@@ -344,25 +358,27 @@ fn write_file(step: &str, path: &Path, value: &str) -> Result<(), ChildError> {
 }
 
 /// The child: joins the cgroups and execs zsched, which builds the zone
-/// (see [`setup`]). Returns only on failure.
+/// (see [`setup`]); a failure is reported on the verdict pipe.
 fn child(
     req: &LaunchRequest,
     exe_fd: RawFd,
     cfg_fd: RawFd,
     listen_fd: RawFd,
     verdict_fd: RawFd,
-) -> ChildError {
+) -> ! {
     for d in &req.cgroups {
         if let Err(e) = write_file("cgroup", &d.join("cgroup.procs"), "0") {
-            return e;
+            fail(verdict_fd, e);
         }
     }
-    unsafe {
-        for fd in [cfg_fd, listen_fd, verdict_fd] {
-            let fl = libc::fcntl(fd, libc::F_GETFD);
-            libc::fcntl(fd, libc::F_SETFD, fl & !libc::FD_CLOEXEC);
-        }
-    }
+    let (cfg_fd, listen_fd, verdict_fd, exe_fd) =
+        match before_zsched_exec(cfg_fd, listen_fd, verdict_fd, exe_fd) {
+            Ok(fds) => fds,
+            Err(errno) => fail(
+                verdict_fd,
+                ChildError::errno("launch", "keep only zsched's descriptors".into(), errno),
+            ),
+        };
     let args: Vec<CString> = [
         "zsched".to_string(),
         "supervise".into(),
@@ -388,7 +404,209 @@ fn child(
             libc::AT_EMPTY_PATH,
         );
     }
-    ChildError::errno("exec zsched", "execveat".into(), last_errno())
+    fail(
+        verdict_fd,
+        ChildError::errno("exec zsched", "execveat".into(), last_errno()),
+    )
+}
+
+// ---- descriptors -------------------------------------------------------
+//
+// The rule (security.md): no host descriptor crosses into a zone. Whatever
+// process hands control to code of the zone first closes every descriptor
+// it did not open for the zone, at one named point each:
+//
+// | point | function | what passes |
+// |---|---|---|
+// | launcher child → zsched | [`before_zsched_exec`] | config memfd, control socket, verdict pipe (3, 4, 5); stderr until zsched's setup ends |
+// | zsched → init, exec.start, command | `zsched::before_init_exec` | stdio (the zone's /dev/null or exec.consolelog) |
+// | enter → the user's command | `enter::before_zone_exec` | stdio (the caller's or the zone's pty) |
+//
+// The primitives below make system calls only (no allocation, no lock), so
+// they may run between fork and exec of a multithreaded process.
+
+/// The highest descriptor number (close_range's "to the end").
+const FD_MAX: libc::c_uint = libc::c_uint::MAX;
+
+/// close_range(2), with a close(2) loop up to RLIMIT_NOFILE where the
+/// kernel lacks it (before 5.9; CLOSE_RANGE_CLOEXEC: before 5.11).
+/// Async-signal-safe.
+pub fn close_range(first: RawFd, flags: libc::c_uint) -> Result<(), i32> {
+    if first < 0 {
+        return Err(libc::EBADF);
+    }
+    // SAFETY: close_range takes plain integers and touches only the
+    // calling process's descriptor table.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first as libc::c_uint, FD_MAX, flags) };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = last_errno();
+    if e != libc::ENOSYS && e != libc::EINVAL {
+        return Err(e);
+    }
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the rlimit we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(last_errno());
+    }
+    let end = lim.rlim_cur.min(1 << 20) as RawFd;
+    for fd in first..end {
+        // SAFETY: fcntl and close on a descriptor number of our own table;
+        // one that is not open fails with EBADF, which is ignored.
+        unsafe {
+            if flags & libc::CLOSE_RANGE_CLOEXEC != 0 {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            } else {
+                libc::close(fd);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Close every descriptor of the calling process that is not in `keep`
+/// (any order, any number), with one close_range per gap.
+/// Async-signal-safe.
+pub fn close_all_but(keep: &[RawFd]) -> Result<(), i32> {
+    let mut lo: RawFd = 0;
+    loop {
+        // The smallest kept descriptor at or above lo.
+        let next = keep.iter().copied().filter(|k| *k >= lo).min();
+        match next {
+            None => return close_range(lo, 0),
+            Some(k) => {
+                if k > lo {
+                    // SAFETY: close_range on a span of our own table.
+                    let r = unsafe {
+                        libc::syscall(
+                            libc::SYS_close_range,
+                            lo as libc::c_uint,
+                            (k - 1) as libc::c_uint,
+                            0,
+                        )
+                    };
+                    if r != 0 {
+                        let e = last_errno();
+                        if e != libc::ENOSYS {
+                            return Err(e);
+                        }
+                        for fd in lo..k {
+                            // SAFETY: close of a number of our own table.
+                            unsafe { libc::close(fd) };
+                        }
+                    }
+                }
+                lo = k + 1;
+            }
+        }
+    }
+}
+
+/// The most descriptors [`keep_only`] renumbers.
+pub const KEEP_MAX: usize = 16;
+
+/// Keep `fds[i].0` as descriptor `first + i` (close-on-exec when
+/// `fds[i].1`) and close every descriptor from `first` up that is not one
+/// of them. Descriptors below `first` (stdio) are left as they are, also
+/// when one of `fds` was there (the caller points stdio elsewhere
+/// afterwards). Async-signal-safe.
+pub fn keep_only(fds: &[(RawFd, bool)], first: RawFd) -> Result<(), i32> {
+    if fds.len() > KEEP_MAX || first < 0 {
+        return Err(libc::EINVAL);
+    }
+    let end = first + fds.len() as RawFd;
+    let mut src = [-1 as RawFd; KEEP_MAX];
+    // 1. Out of the way of the target numbers: a source among them would
+    // be overwritten by the dup3 of another.
+    for (i, (fd, _)) in fds.iter().enumerate() {
+        src[i] = if (first..end).contains(fd) {
+            // SAFETY: F_DUPFD_CLOEXEC duplicates a descriptor of ours to
+            // the lowest free number >= end; nothing is borrowed.
+            let d = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, end) };
+            if d < 0 {
+                return Err(last_errno());
+            }
+            d
+        } else {
+            *fd
+        };
+    }
+    // 2. To the target numbers (no source is among them now).
+    for (i, (_, cloexec)) in fds.iter().enumerate() {
+        let flags = if *cloexec { libc::O_CLOEXEC } else { 0 };
+        // SAFETY: dup3 between two descriptor numbers of our own table.
+        if unsafe { libc::dup3(src[i], first + i as RawFd, flags) } < 0 {
+            return Err(last_errno());
+        }
+    }
+    // 3. Everything else, the copies of step 1 included.
+    close_range(end, 0)
+}
+
+/// Point each of `fds` (stdio numbers) at the host's /dev/null.
+/// Async-signal-safe.
+fn to_dev_null(fds: &[RawFd]) -> Result<(), i32> {
+    // SAFETY: open of a static NUL-terminated path; dup2/close on numbers
+    // of our own table.
+    unsafe {
+        let null = libc::open(
+            c"/dev/null".as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        if null < 0 {
+            return Err(last_errno());
+        }
+        for fd in fds {
+            if libc::dup2(null, *fd) < 0 {
+                let e = last_errno();
+                libc::close(null);
+                return Err(e);
+            }
+        }
+        if !fds.contains(&null) {
+            libc::close(null);
+        }
+    }
+    Ok(())
+}
+
+/// The launcher's child, about to exec zsched: it keeps the config memfd,
+/// the listening control socket and the verdict pipe as descriptors 3, 4
+/// and 5 (inherited by zsched) and its own executable as 6 (close-on-exec:
+/// execveat needs it until the exec itself); stdin and stdout (the engine's
+/// request and answer pipes) become /dev/null; stderr (the engine's) stays
+/// so that a crash of zsched's setup is seen, and zsched points it at the
+/// zone's /dev/null before anything of the zone runs ([`setup`]). Every
+/// other descriptor — whatever the engine or the tool that ran the
+/// launcher had open without close-on-exec — is closed. Returns the new
+/// numbers (config, control, verdict, exe). Async-signal-safe.
+///
+/// zsched is the runtime's own program, not the zone's, and it mounts
+/// after this point, so no system call filter is applied here: the zone's
+/// processes get it on the way out of zsched (`zsched::before_init_exec`).
+pub fn before_zsched_exec(
+    cfg_fd: RawFd,
+    listen_fd: RawFd,
+    verdict_fd: RawFd,
+    exe_fd: RawFd,
+) -> Result<(RawFd, RawFd, RawFd, RawFd), i32> {
+    // The launcher is a Rust program: std opened 0, 1 and 2 at its start
+    // if they were closed, so none of the four is among them.
+    to_dev_null(&[0, 1])?;
+    keep_only(
+        &[
+            (cfg_fd, false),
+            (listen_fd, false),
+            (verdict_fd, false),
+            (exe_fd, true),
+        ],
+        3,
+    )?;
+    Ok((3, 4, 5, 6))
 }
 
 /// Report a setup failure on the verdict descriptor and exit.
@@ -490,6 +708,12 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
             ));
         }
     }
+    let null_fd = zone_dev_null().map_or(null_fd, |zone_null| {
+        // SAFETY: null_fd is the host /dev/null opened above, ours alone.
+        unsafe { libc::close(null_fd) };
+        zone_null
+    });
+    // SAFETY: setsid and dup2/close on descriptors of our own table.
     unsafe {
         libc::setsid();
         for fd in 0..3 {
@@ -498,6 +722,35 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         libc::close(null_fd);
     }
     Ok((proc_fd, console))
+}
+
+/// The zone's own /dev/null (after the pivot), if it is one (a character
+/// device 1:3): zsched's stdio and so init's. A descriptor of the host's
+/// /dev/null would be one on a host mount in every zone process; the
+/// host's is the fallback for a root without a /dev.
+fn zone_dev_null() -> Option<RawFd> {
+    // SAFETY: open of a static path; fstat into a stat we own; close of
+    // the descriptor just opened.
+    unsafe {
+        let fd = libc::open(
+            c"/dev/null".as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return None;
+        }
+        let mut st: libc::stat = std::mem::zeroed();
+        let ok = libc::fstat(fd, &mut st) == 0
+            && (st.st_mode & libc::S_IFMT) == libc::S_IFCHR
+            && st.st_rdev == libc::makedev(1, 3);
+        if !ok {
+            libc::close(fd);
+            return None;
+        }
+        // Blocking again: init's stdio is the usual kind.
+        libc::fcntl(fd, libc::F_SETFL, 0);
+        Some(fd)
+    }
 }
 
 fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
@@ -557,5 +810,167 @@ fn detached_proc() -> Result<RawFd, ChildError> {
             return Err(ChildError::errno("proc", "fsmount".into(), e));
         }
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run `f` in a forked child; its exit status (f's value).
+    fn in_child(f: impl FnOnce() -> i32) -> i32 {
+        // SAFETY: the child runs f (system calls only) and _exits.
+        unsafe {
+            let pid = libc::fork();
+            assert!(pid >= 0);
+            if pid == 0 {
+                libc::_exit(f());
+            }
+            let mut st = 0;
+            libc::waitpid(pid, &mut st, 0);
+            assert!(libc::WIFEXITED(st), "child killed: {st}");
+            libc::WEXITSTATUS(st)
+        }
+    }
+
+    /// The open descriptors below 1024 (no allocation-free need here: the
+    /// tests' children may allocate, glibc's malloc is fork-safe).
+    fn open_fds() -> Vec<RawFd> {
+        // SAFETY: F_GETFD only tests a number.
+        (0..1024)
+            .filter(|fd| unsafe { libc::fcntl(*fd, libc::F_GETFD) } >= 0)
+            .collect()
+    }
+
+    /// (device, inode) of a descriptor, to tell which file it is.
+    fn id(fd: RawFd) -> (u64, u64) {
+        // SAFETY: fstat into a stat we own.
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            libc::fstat(fd, &mut st);
+            (st.st_dev, st.st_ino)
+        }
+    }
+
+    fn open_dir(path: &std::ffi::CStr) -> RawFd {
+        // SAFETY: open of a NUL-terminated path, no close-on-exec on purpose.
+        unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) }
+    }
+
+    #[test]
+    fn keep_only_renumbers_through_collisions_and_closes_the_rest() {
+        let status = in_child(|| {
+            // SAFETY: descriptors of this child only.
+            unsafe {
+                let a = open_dir(c"/");
+                let b = open_dir(c"/tmp");
+                let c = open_dir(c"/proc");
+                // Sources sitting on each other's targets: c at 3, a at 5.
+                let (a, c) = (libc::dup2(a, 5), libc::dup2(c, 3));
+                let b = libc::dup2(b, 77);
+                let want = [id(a), id(b), id(c)];
+                for fd in [100, 200, 900] {
+                    libc::dup2(a, fd);
+                }
+                if keep_only(&[(a, false), (b, true), (c, false)], 3).is_err() {
+                    return 10;
+                }
+                if open_fds() != [0, 1, 2, 3, 4, 5] {
+                    return 11;
+                }
+                if [id(3), id(4), id(5)] != want {
+                    return 12;
+                }
+                let flags: Vec<i32> = (3..6).map(|fd| libc::fcntl(fd, libc::F_GETFD)).collect();
+                if flags != [0, libc::FD_CLOEXEC, 0] {
+                    return 13;
+                }
+                0
+            }
+        });
+        assert_eq!(status, 0);
+    }
+
+    #[test]
+    fn close_all_but_keeps_exactly_the_list_in_any_order() {
+        let status = in_child(|| {
+            let d = open_dir(c"/");
+            // SAFETY: dup2 between numbers of this child's table.
+            for fd in [7, 8, 9, 30, 31, 500] {
+                unsafe { libc::dup2(d, fd) };
+            }
+            if close_all_but(&[31, 0, 8, 2, 500, 1]).is_err() {
+                return 10;
+            }
+            if open_fds() != [0, 1, 2, 8, 31, 500] {
+                return 11;
+            }
+            if close_all_but(&[]).is_err() || !open_fds().is_empty() {
+                return 12;
+            }
+            0
+        });
+        assert_eq!(status, 0);
+    }
+
+    #[test]
+    fn close_range_cloexec_marks_without_closing() {
+        let status = in_child(|| {
+            let d = open_dir(c"/");
+            // SAFETY: fcntl on numbers of this child's table.
+            unsafe {
+                libc::dup2(d, 12);
+                if close_range(3, libc::CLOSE_RANGE_CLOEXEC).is_err() {
+                    return 10;
+                }
+                for fd in [d, 12] {
+                    if libc::fcntl(fd, libc::F_GETFD) != libc::FD_CLOEXEC {
+                        return 11;
+                    }
+                }
+                if libc::fcntl(1, libc::F_GETFD) & libc::FD_CLOEXEC != 0 {
+                    return 12;
+                }
+            }
+            0
+        });
+        assert_eq!(status, 0);
+    }
+
+    #[test]
+    fn before_zsched_exec_keeps_four_and_nulls_stdin_and_stdout() {
+        let status = in_child(|| {
+            let fds: Vec<RawFd> = [c"/", c"/tmp", c"/proc", c"/sys"]
+                .iter()
+                .map(|p| open_dir(p))
+                .collect();
+            let want: Vec<(u64, u64)> = fds.iter().map(|fd| id(*fd)).collect();
+            let _extra = open_dir(c"/etc");
+            let Ok(new) = before_zsched_exec(fds[0], fds[1], fds[2], fds[3]) else {
+                return 10;
+            };
+            if new != (3, 4, 5, 6) || open_fds() != [0, 1, 2, 3, 4, 5, 6] {
+                return 11;
+            }
+            let got: Vec<(u64, u64)> = (3..7).map(id).collect();
+            if got != want {
+                return 12;
+            }
+            let null = {
+                // SAFETY: stat of a static path into a struct we own.
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                unsafe { libc::stat(c"/dev/null".as_ptr(), &mut st) };
+                (st.st_dev, st.st_ino)
+            };
+            if id(0) != null || id(1) != null {
+                return 13;
+            }
+            // SAFETY: F_GETFD only reads flags.
+            if unsafe { libc::fcntl(6, libc::F_GETFD) } != libc::FD_CLOEXEC {
+                return 14;
+            }
+            0
+        });
+        assert_eq!(status, 0);
     }
 }

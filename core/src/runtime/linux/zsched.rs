@@ -20,6 +20,13 @@
 //!   waits up to T seconds, then SIGKILLs until none is left. The runtime
 //!   backs this with the cgroup (cgroup.kill, or freeze/kill/thaw on v1).
 //!
+//! zsched holds only what it needs: the listening control socket and its
+//! connections, the detached proc mount, a signalfd, stdio on the zone's
+//! /dev/null and, with exec.consolelog, the log file (the launcher closed
+//! everything else before the exec: `launch::before_zsched_exec`; the
+//! config memfd is closed once read, the verdict pipe once set up). What it
+//! starts runs with stdio only ([`before_init_exec`]).
+//!
 //! It counts the zone's processes through a proc mount of its namespace
 //! that is attached nowhere (made by the launcher with fsmount), so it can
 //! also count in a zone whose root has no /proc.
@@ -393,6 +400,8 @@ impl Zsched {
                 .env("JNAME", spec.name.as_str())
                 .env("JPATH", spec.root.as_os_str());
         }
+        // SAFETY: the closure runs in the forked child before exec and
+        // makes system calls only (no allocation, no lock).
         unsafe {
             cmd.pre_exec(|| {
                 // zsched blocks the signals it reads from its signalfd; init
@@ -401,7 +410,8 @@ impl Zsched {
                 libc::sigemptyset(&mut none);
                 libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
                 libc::setsid();
-                caps::clear_inheritable(None).map_err(std::io::Error::from_raw_os_error)
+                caps::clear_inheritable(None).map_err(std::io::Error::from_raw_os_error)?;
+                before_init_exec().map_err(std::io::Error::from_raw_os_error)
             });
         }
         match cmd.spawn() {
@@ -562,6 +572,21 @@ impl Zsched {
             .map(|s| s.lines().skip(1).filter(|l| !l.trim().is_empty()).count())
             .sum()
     }
+}
+
+/// zsched's child, about to exec init (or a jail's exec.start or
+/// command): the last step before code of the zone runs. Only stdio passes
+/// (the zone's /dev/null, or exec.consolelog's file for stdout and
+/// stderr): every descriptor from 3 up is marked close-on-exec with
+/// close_range(CLOSE_RANGE_CLOEXEC), so that the exec drops them all
+/// (zsched's own are close-on-exec already; this makes it hold for any).
+/// Marked rather than closed: std's Command reports a failed exec on a
+/// close-on-exec pipe of its own that must live until the exec. The
+/// child still has every capability here (they fall to the bounding set
+/// at the exec), so a system call filter for the zone is installed here.
+/// Async-signal-safe.
+fn before_init_exec() -> Result<(), i32> {
+    launch::close_range(3, libc::CLOSE_RANGE_CLOEXEC)
 }
 
 fn errno() -> i32 {
