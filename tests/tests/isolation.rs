@@ -358,3 +358,235 @@ fn the_hosts_sysctls_and_sysrq_are_out_of_the_zones_reach() {
         "Linux"
     );
 }
+
+// ---- no host descriptor crosses into a zone ---------------------------
+
+mod tools;
+
+use std::io::BufRead;
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
+use tools::{Leak, World};
+
+/// A host directory with a secret in it and a host file, each opened in
+/// the test without close-on-exec (as a careless caller would have them).
+struct HostBait {
+    dir: std::path::PathBuf,
+    file: std::path::PathBuf,
+    leaks: Vec<Leak>,
+}
+
+const SECRET: &str = "host-secret-4b1d";
+
+impl HostBait {
+    fn new(tmp: &std::path::Path) -> HostBait {
+        let dir = tmp.join("host-dir");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("secret"), SECRET).unwrap();
+        let file = tmp.join("host-file");
+        std::fs::write(&file, "unchanged\n").unwrap();
+        let leaks = vec![Leak::open(&dir), Leak::open(&file)];
+        HostBait { dir, file, leaks }
+    }
+
+    /// The leaked descriptors as numbers 9 (the directory) and 10 (the file)
+    /// of the tool that enters.
+    fn at_9_and_10(&self) -> Vec<(RawFd, RawFd)> {
+        vec![(self.leaks[0].0, 9), (self.leaks[1].0, 10)]
+    }
+
+    /// What a zone process tries with them: list its own descriptors, read
+    /// the secret through the directory, write through the file.
+    const ATTACK: &'static str = "ls -1 /proc/$$/fd; cat /proc/$$/fd/9/secret; \
+         echo pwned >> /proc/$$/fd/10; cat /proc/$$/fd/9/../host-dir/secret; true";
+
+    /// The attack's output and effects: only 0, 1, 2; no secret; the host
+    /// file unchanged.
+    fn check(&self, what: &str, stdout: &str) {
+        let fds: Vec<&str> = stdout
+            .lines()
+            .take_while(|l| l.trim().parse::<u32>().is_ok())
+            .collect();
+        assert_eq!(fds, ["0", "1", "2"], "{what}: {stdout:?}");
+        assert!(
+            !stdout.contains(SECRET),
+            "{what} read the secret: {stdout:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(self.dir.join("secret")).unwrap(),
+            SECRET
+        );
+        assert_eq!(
+            std::fs::read_to_string(&self.file).unwrap(),
+            "unchanged\n",
+            "{what} wrote to the host file"
+        );
+    }
+}
+
+/// Run `cmd` in the zone through zenter, with `leak` open in zenter.
+fn zenter(z: &TestZone, leak: &[(RawFd, RawFd)], pty: bool, cmd: &[&str]) -> std::process::Command {
+    let hf = z.tmp.path().join("handle.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let mut c = std::process::Command::new(bin("zenter"));
+    c.arg(&hf);
+    if pty {
+        c.arg("--pty");
+    }
+    c.arg("--").args(cmd);
+    let leak = leak.to_vec();
+    // SAFETY: dup2 only, between fork and exec.
+    unsafe {
+        c.pre_exec(move || {
+            for (fd, at) in &leak {
+                if libc::dup2(*fd, *at) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    c
+}
+
+/// The descriptors of a host process and what each points at.
+fn fds_of(pid: u32) -> Vec<(u32, String)> {
+    let mut v: Vec<(u32, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let n = e.file_name().to_string_lossy().parse().unwrap();
+            let t = std::fs::read_link(e.path())
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            (n, t)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// (st_dev, st_rdev) of what descriptor `fd` of `pid` is.
+fn dev_of(pid: u32, fd: u32) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(format!("/proc/{pid}/fd/{fd}")).unwrap();
+    (m.dev(), m.rdev())
+}
+
+#[test]
+fn an_entered_command_holds_stdio_only_whatever_the_caller_leaked() {
+    let z = booted("fdleak", &[]);
+    let bait = HostBait::new(z.tmp.path());
+    for pty in [false, true] {
+        let o = zenter(
+            &z,
+            &bait.at_9_and_10(),
+            pty,
+            &["/bin/sh", "-c", HostBait::ATTACK],
+        )
+        .output()
+        .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).replace('\r', "");
+        assert_eq!(o.status.code(), Some(0), "pty {pty}: {out}");
+        bait.check(&format!("zenter (pty {pty})"), &out);
+    }
+    // From the host: the entered process (kept alive) holds 0, 1, 2 and
+    // has joined every cgroup of the zone.
+    let mut child = zenter(
+        &z,
+        &bait.at_9_and_10(),
+        false,
+        &["/bin/sh", "-c", "echo $$; exec /bin/sleep 60"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ns_pid: u32 = line.trim().parse().unwrap();
+    let pid = zones::runtime::linux::host_pid(z.handle(), ns_pid).expect("host pid");
+    // Once the shell has exec'd sleep.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n") {
+        assert!(std::time::Instant::now() < deadline, "no sleep");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let fds = fds_of(pid);
+    let nums: Vec<u32> = fds.iter().map(|f| f.0).collect();
+    assert_eq!(nums, [0, 1, 2], "{fds:?}");
+    assert!(
+        fds.iter()
+            .all(|(_, t)| !t.contains("host-dir") && !t.contains("host-file")),
+        "{fds:?}"
+    );
+    for d in &z.handle().cgroups {
+        let procs = zones::runtime::linux::cgroup::procs(d);
+        assert!(procs.contains(&pid), "{pid} not in {}", d.display());
+    }
+    child.kill().unwrap();
+    // SAFETY: kill of the sleeper's host pid, still ours to end.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    drop(bait);
+}
+
+#[test]
+fn zsched_and_init_hold_no_host_descriptor_whatever_the_engine_leaked() {
+    let mut z = TestZone::sparse("zschedfd");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+    let bait = HostBait::new(z.tmp.path());
+    // The engine (this test) holds the bait without close-on-exec while
+    // it readies and boots the zone: `zsched launch` inherits it.
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let zsched = z.handle().zsched_pid;
+    let init = z.handle().init_pid;
+    let fds = fds_of(zsched);
+    // Its control socket (listening, plus the engine's event connection),
+    // the detached proc mount, the signalfd, stdio on the zone's /dev/null.
+    for (n, t) in &fds {
+        assert!(
+            t.starts_with("socket:[") || t == "anon_inode:[signalfd]" || *n <= 2 || t == "/",
+            "zsched holds {n} -> {t}: {fds:?}"
+        );
+        assert!(!t.contains("host-"), "zsched holds the bait: {fds:?}");
+    }
+    let count = |want: &str| fds.iter().filter(|(_, t)| t == want).count();
+    assert_eq!(count("/"), 1, "the detached proc mount: {fds:?}");
+    assert_eq!(count("anon_inode:[signalfd]"), 1, "{fds:?}");
+    assert_eq!(count("/dev/null"), 3, "{fds:?}");
+    let init_fds = fds_of(init);
+    let nums: Vec<u32> = init_fds.iter().map(|f| f.0).collect();
+    assert_eq!(nums, [0, 1, 2], "init holds {init_fds:?}");
+    // Their stdio is the zone's /dev/null, a node of the zone's /dev (not
+    // the host's /dev/null, whose mount a handle could be opened through).
+    let host_null = {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata("/dev/null").unwrap();
+        (m.dev(), m.rdev())
+    };
+    for (pid, fd) in [(zsched, 0), (zsched, 2), (init, 0), (init, 1), (init, 2)] {
+        let (dev, rdev) = dev_of(pid, fd);
+        assert_eq!(rdev, host_null.1, "{pid}/{fd} is not a null device");
+        assert_ne!(dev, host_null.0, "{pid}/{fd} is the host's /dev/null");
+    }
+    drop(bait);
+}
+
+#[test]
+fn zlogin_and_jexec_pass_no_descriptor_of_theirs_into_the_zone() {
+    let w = World::jail("toolfd", &[]);
+    let bait = HostBait::new(w.dir.path());
+    for tool in ["zlogin", "jexec"] {
+        let o = w.run(
+            tool,
+            &[&w.name, "/bin/sh", "-c", HostBait::ATTACK],
+            &bait.at_9_and_10(),
+        );
+        assert_eq!(o.code, 0, "{tool}: {o:?}");
+        bait.check(tool, &o.out);
+    }
+}

@@ -160,3 +160,123 @@ fn max_locked_memory_is_the_rlimit_of_the_zones_processes() {
     let o = z.sh("ulimit -l");
     assert_eq!(o.stdout.trim(), "1024", "{o:?}");
 }
+
+// ---- limits on every entry path, 0 included ----------------------------
+
+mod tools;
+
+/// The (soft, hard) "Max locked memory" of /proc/PID/limits (or of a
+/// copy of that file's text).
+fn memlock_line(limits: &str) -> (String, String) {
+    let l = limits
+        .lines()
+        .find(|l| l.starts_with("Max locked memory"))
+        .unwrap_or_else(|| panic!("no Max locked memory in {limits:?}"));
+    let mut w = l["Max locked memory".len()..].split_whitespace();
+    (w.next().unwrap().into(), w.next().unwrap().into())
+}
+
+fn limit_line<'a>(limits: &'a str, name: &str) -> &'a str {
+    limits
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} in {limits:?}"))
+}
+
+#[test]
+fn max_locked_memory_0_holds_for_zsched_init_and_entered_processes() {
+    let z = booted("memlock0", &[("zone.max-locked-memory", 0)]);
+    for pid in [z.handle().zsched_pid, z.handle().init_pid] {
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+        assert_eq!(memlock_line(&limits), ("0".into(), "0".into()), "{pid}");
+    }
+    // An entered process, read from the host while it runs and from
+    // inside.
+    let o = z.sh("ulimit -l; cat /proc/self/limits");
+    assert_eq!(o.stdout.lines().next(), Some("0"), "{o:?}");
+    assert_eq!(memlock_line(&o.stdout), ("0".into(), "0".into()), "{o:?}");
+    // And it cannot lock a page (no CAP_IPC_LOCK either).
+    let o = z.probe(&["mlock", "1"]);
+    assert_eq!(o.status, 1, "mlock succeeded under a limit of 0: {o:?}");
+    assert!(!o.stdout.contains("locked"), "{o:?}");
+}
+
+#[test]
+fn an_entered_process_gets_the_zones_limits_not_the_callers() {
+    use std::os::unix::process::CommandExt;
+    let z = booted("rlimits", &[("zone.max-locked-memory", 1 << 20)]);
+    let zsched =
+        std::fs::read_to_string(format!("/proc/{}/limits", z.handle().zsched_pid)).unwrap();
+    let hf = z.tmp.path().join("handle.json");
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    // A caller with other soft limits than the zone's (lowering needs no
+    // privilege): the entered process has zsched's, not these.
+    let mut c = std::process::Command::new(bin("zenter"));
+    c.arg(&hf).args(["--", "/bin/cat", "/proc/self/limits"]);
+    // SAFETY: setrlimit only, between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            for (res, soft) in [(libc::RLIMIT_NOFILE, 64), (libc::RLIMIT_STACK, 1 << 20)] {
+                let mut l = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::getrlimit(res, &mut l);
+                l.rlim_cur = soft;
+                libc::setrlimit(res, &l);
+            }
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap();
+    let inside = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{inside}");
+    for name in ["Max open files", "Max stack size", "Max locked memory"] {
+        assert_eq!(
+            limit_line(&inside, name),
+            limit_line(&zsched, name),
+            "{name}"
+        );
+    }
+    assert_eq!(memlock_line(&inside), ("1048576".into(), "1048576".into()));
+}
+
+#[test]
+fn zlogin_and_jexec_processes_are_held_by_max_processes_and_max_locked_memory_0() {
+    let w = tools::World::jail(
+        "zlimits",
+        &["zone.max-processes=20", "zone.max-locked-memory=0"],
+    );
+    for tool in ["zlogin", "jexec"] {
+        let o = w.run(tool, &[&w.name, "/bin/sh", "-c", "ulimit -l"], &[]);
+        assert_eq!((o.code, o.out.as_str()), (0, "0\n"), "{tool}: {o:?}");
+        let o = w.run(tool, &[&w.name, "/zprobe", "mlock", "1"], &[]);
+        assert_eq!(o.code, 1, "{tool}: mlock under a limit of 0: {o:?}");
+    }
+    let o = w.run("zlogin", &[&w.name, "/zprobe", "forkbomb", "100"], &[]);
+    assert_eq!(o.code, 1, "all 100 forks succeeded: {o:?}");
+    let forked: u32 = o
+        .out
+        .trim()
+        .strip_prefix("forked ")
+        .unwrap_or_else(|| panic!("{o:?}"))
+        .parse()
+        .unwrap();
+    // zsched and the probe hold 2 of the 20 (no init: a persistent jail).
+    assert!((10..=18).contains(&forked), "forked {forked}");
+    let events = w
+        .zone_cgroups()
+        .iter()
+        .map(|d| d.join("pids.events"))
+        .find(|f| f.exists())
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .expect("the zone's pids cgroup");
+    let refused: u64 = events
+        .lines()
+        .find_map(|l| l.strip_prefix("max "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(refused >= 1, "pids.events: {events}");
+}

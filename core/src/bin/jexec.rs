@@ -94,6 +94,7 @@ async fn main() {
     };
     let command: Vec<String> = argv[i + 1..].to_vec();
     let caller = Caller {
+        // SAFETY: geteuid has no preconditions.
         uid: unsafe { libc::geteuid() },
         zone: ZoneId::GLOBAL,
     };

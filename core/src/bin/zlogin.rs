@@ -34,6 +34,7 @@ struct Args {
 async fn main() {
     let args: Args = zones::tool::parse_args();
     let caller = Caller {
+        // SAFETY: geteuid has no preconditions.
         uid: unsafe { libc::geteuid() },
         zone: ZoneId::GLOBAL,
     };

@@ -240,6 +240,7 @@ pub fn drop_bounding(set: u64) -> Result<(), i32> {
         if set & (1 << c) != 0 {
             continue;
         }
+        // SAFETY: prctl with integer arguments only.
         let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, c as libc::c_ulong, 0, 0, 0) };
         if r != 0 {
             let e = errno();
@@ -266,6 +267,7 @@ pub fn reduce_to(set: u64) -> Result<(), i32> {
 /// Clear ambient and inheritable; with `mask`, also mask permitted and
 /// effective. Async-signal safe.
 pub fn clear_inheritable(mask: Option<u64>) -> Result<(), i32> {
+    // SAFETY: prctl with integer arguments only.
     unsafe {
         libc::prctl(
             libc::PR_CAP_AMBIENT,
@@ -284,6 +286,7 @@ pub fn clear_inheritable(mask: Option<u64>) -> Result<(), i32> {
         permitted: 0,
         inheritable: 0,
     }; 2];
+    // SAFETY: the system call gets valid pointers to data we own.
     if unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) } != 0 {
         return Err(errno());
     }
@@ -295,6 +298,7 @@ pub fn clear_inheritable(mask: Option<u64>) -> Result<(), i32> {
             d.effective &= m;
         }
     }
+    // SAFETY: the system call gets valid pointers to data we own.
     if unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) } != 0 {
         return Err(errno());
     }

@@ -502,11 +502,13 @@ pub fn kill_all(dirs: &[PathBuf], except: Option<u32>) {
             // Frozen, the members cannot fork while we kill them.
             let _ = fs::write(&f, frozen);
             for p in &left {
+                // SAFETY: kill takes plain integers.
                 unsafe { libc::kill(*p as i32, libc::SIGKILL) };
             }
             let _ = fs::write(&f, thawed);
         } else {
             for p in &left {
+                // SAFETY: kill takes plain integers.
                 unsafe { libc::kill(*p as i32, libc::SIGKILL) };
             }
         }

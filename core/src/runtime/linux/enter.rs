@@ -113,6 +113,7 @@ pub fn open_in_root(root_fd: RawFd, path: &str, flags: i32) -> std::io::Result<O
         mode: 0,
         resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
+    // SAFETY: the system call gets valid pointers to data we own.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_openat2,
@@ -125,6 +126,7 @@ pub fn open_in_root(root_fd: RawFd, path: &str, flags: i32) -> std::io::Result<O
     if fd < 0 {
         return Err(std::io::Error::last_os_error());
     }
+    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
@@ -206,6 +208,7 @@ fn find_program(root_fd: RawFd, prog: &str) -> Result<String, RuntimeError> {
         let Ok(fd) = open_in_root(root_fd, p, libc::O_PATH) else {
             return false;
         };
+        // SAFETY: an all-zero bit pattern is a valid value of this C struct.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         let ok = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0;
         ok && (st.st_mode & libc::S_IFMT) == libc::S_IFREG && (st.st_mode & 0o111) != 0
@@ -270,6 +273,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let pidfd = if std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
         -1
     } else {
+        // SAFETY: the system call gets valid pointers to data we own.
         unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32 }
     };
     let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
@@ -281,6 +285,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let zone_caps = caps::bounding_of(handle.zsched_pid).map_err(|x| e("enter", x.to_string()))?;
     let limits = zone_limits(pid)?;
     let root_path = CString::new(format!("/proc/{pid}/root")).unwrap();
+    // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
     let root_fd = unsafe {
         libc::open(
             root_path.as_ptr(),
@@ -290,6 +295,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     if root_fd < 0 {
         return Err(os("enter", format!("open /proc/{pid}/root")));
     }
+    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
     let root_fd = unsafe { OwnedFd::from_raw_fd(root_fd) };
     let user = lookup_user(root_fd.as_raw_fd(), opts.user.as_deref())?;
     let (prog, argv0, args): (String, String, Vec<String>) = if opts.command.is_empty() {
@@ -361,9 +367,11 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         )
         .map_err(|x| e("pty", format!("open the zone's /dev/ptmx: {x}")))?;
         let zero: libc::c_int = 0;
+        // SAFETY: ioctl on a descriptor we own with a pointer to a struct we own.
         if unsafe { libc::ioctl(m.as_raw_fd(), libc::TIOCSPTLCK, &zero) } != 0 {
             return Err(os("pty", "unlockpt"));
         }
+        // SAFETY: ioctl on a descriptor we own with a pointer to a struct we own.
         let s = unsafe {
             libc::ioctl(
                 m.as_raw_fd(),
@@ -374,9 +382,11 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         if s < 0 {
             return Err(os("pty", "TIOCGPTPEER"));
         }
+        // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
         let s = unsafe { OwnedFd::from_raw_fd(s) };
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
         if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
+            // SAFETY: ioctl on a descriptor we own with a pointer to a struct we own.
             unsafe { libc::ioctl(s.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
         }
         (Some(m), Some(s))
@@ -384,9 +394,11 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         (None, None)
     };
     let mut errpipe = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array we own.
     if unsafe { libc::pipe2(errpipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(os("enter", "pipe"));
     }
+    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
     let (err_r, err_w) = unsafe {
         (
             OwnedFd::from_raw_fd(errpipe[0]),
@@ -484,10 +496,12 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         relay(m.as_raw_fd());
     }
     let mut st = 0;
+    // SAFETY: waitpid on our own child, with a status we own.
     while unsafe { libc::waitpid(a, &mut st, 0) } < 0
         && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
     {}
     let mut buf = [0u8; 3];
+    // SAFETY: read/write with a buffer we own and its length.
     let n = unsafe { libc::read(err_r.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, 3) };
     if n == 3 {
         let errno = buf[1] as i32 | ((buf[2] as i32) << 8);
@@ -730,10 +744,12 @@ fn before_zone_exec(slave: RawFd, err: RawFd) -> Result<RawFd, i32> {
 /// Copy the caller's stdin to the pty and the pty to stdout until the pty
 /// closes; the caller's tty is in raw mode meanwhile.
 fn relay(master: RawFd) {
+    // SAFETY: an all-zero bit pattern is a valid value of this C struct.
     let mut saved: libc::termios = unsafe { std::mem::zeroed() };
     let is_tty = unsafe { libc::isatty(0) } == 1 && unsafe { libc::tcgetattr(0, &mut saved) } == 0;
     if is_tty {
         let mut raw = saved;
+        // SAFETY: terminal calls on descriptor 0 with a termios we own.
         unsafe {
             libc::cfmakeraw(&mut raw);
             libc::tcsetattr(0, libc::TCSANOW, &raw);
@@ -754,6 +770,7 @@ fn relay(master: RawFd) {
                 revents: 0,
             },
         ];
+        // SAFETY: poll on an array of pollfd we own, with its length.
         let r = unsafe { libc::poll(pfds.as_mut_ptr(), 2, 1000) };
         if r < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
@@ -762,12 +779,14 @@ fn relay(master: RawFd) {
             break;
         }
         if is_tty {
+            // SAFETY: an all-zero bit pattern is a valid value of this C struct.
             let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
             if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
                 unsafe { libc::ioctl(master, libc::TIOCSWINSZ, &ws) };
             }
         }
         if pfds[0].revents != 0 {
+            // SAFETY: read/write with a buffer we own and its length.
             let n = unsafe { libc::read(master, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
             if n <= 0 {
                 break; // EIO: every slave descriptor is closed
@@ -775,6 +794,7 @@ fn relay(master: RawFd) {
             write_all(1, &buf[..n as usize]);
         }
         if pfds[1].revents != 0 {
+            // SAFETY: read/write with a buffer we own and its length.
             let n = unsafe { libc::read(0, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
             if n <= 0 {
                 stdin_open = false;
@@ -785,12 +805,14 @@ fn relay(master: RawFd) {
         }
     }
     if is_tty {
+        // SAFETY: terminal calls on descriptor 0 with a termios we own.
         unsafe { libc::tcsetattr(0, libc::TCSANOW, &saved) };
     }
 }
 
 fn write_all(fd: RawFd, mut b: &[u8]) {
     while !b.is_empty() {
+        // SAFETY: read/write with a buffer we own and its length.
         let n = unsafe { libc::write(fd, b.as_ptr() as *const libc::c_void, b.len()) };
         if n <= 0 {
             return;

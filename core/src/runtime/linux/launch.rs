@@ -214,10 +214,12 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     };
     // 2. Our own executable and zsched's configuration.
     let exe = CString::new("/proc/self/exe").unwrap();
+    // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
     let exe_fd = unsafe { libc::open(exe.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if exe_fd < 0 {
         return Err(unlink(os_err("launch", "open /proc/self/exe")));
     }
+    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
     let exe_fd = unsafe { OwnedFd::from_raw_fd(exe_fd) };
     let cfg = serde_json::to_vec(&Supervise {
         spec: req.spec.clone(),
@@ -225,10 +227,12 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     })
     .map_err(|e| unlink(RuntimeError::new("launch", e.to_string())))?;
     let name = CString::new("zsched-config").unwrap();
+    // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
     let cfg_fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
     if cfg_fd < 0 {
         return Err(unlink(os_err("launch", "memfd_create")));
     }
+    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
     let mut cfg_file = unsafe { std::fs::File::from_raw_fd(cfg_fd) };
     cfg_file
         .write_all(&cfg)
@@ -240,6 +244,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     let nested = req.spec.parent.as_ref().map(|p| p.zsched_pid);
     if let Some(ppid) = nested {
         let path = CString::new(format!("/proc/{ppid}/ns/pid")).unwrap();
+        // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
         let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         if fd < 0 {
             return Err(unlink(os_err(
@@ -247,6 +252,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
                 format!("parent zone: open /proc/{ppid}/ns/pid"),
             )));
         }
+        // SAFETY: namespace calls on this single-threaded process (or its forked child) with descriptors we own.
         let r = unsafe { libc::setns(fd, libc::CLONE_NEWPID) };
         unsafe { libc::close(fd) };
         if r != 0 {
@@ -255,13 +261,16 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
                 "enter the parent zone's pid namespace",
             )));
         }
+    // SAFETY: namespace calls on this single-threaded process (or its forked child) with descriptors we own.
     } else if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
         return Err(unlink(os_err("clone", "unshare(CLONE_NEWPID)")));
     }
     let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array we own.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(unlink(os_err("launch", "pipe")));
     }
+    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
     let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -271,6 +280,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
         drop(rd);
         if nested.is_some() {
             // X: make the nested namespace and zsched in it.
+            // SAFETY: namespace calls on this single-threaded process (or its forked child) with descriptors we own.
             if unsafe { libc::unshare(libc::CLONE_NEWPID) } != 0 {
                 fail(
                     wr.as_raw_fd(),
@@ -281,6 +291,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
                     ),
                 );
             }
+            // SAFETY: fork; the child makes system calls only and ends in exec or _exit.
             let y = unsafe { libc::fork() };
             if y < 0 {
                 fail(
@@ -293,6 +304,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
                 );
             }
             if y > 0 {
+                // SAFETY: _exit ends the process without running anything of the caller's.
                 unsafe { libc::_exit(0) };
             }
         }
@@ -310,6 +322,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     let _ = f.read_to_end(&mut verdict);
     if nested.is_some() || !verdict.is_empty() {
         let mut st = 0;
+        // SAFETY: waitpid on our own child, with a status we own.
         unsafe { libc::waitpid(pid, &mut st, 0) };
     }
     if !verdict.is_empty() {
@@ -394,6 +407,7 @@ fn child(
     let path = CString::new("PATH=/usr/sbin:/usr/bin:/sbin:/bin").unwrap();
     let envp = [path.as_ptr(), std::ptr::null()];
     let empty = CString::new("").unwrap();
+    // SAFETY: the system call gets valid pointers to data we own.
     unsafe {
         libc::syscall(
             libc::SYS_execveat,
@@ -612,6 +626,7 @@ pub fn before_zsched_exec(
 /// Report a setup failure on the verdict descriptor and exit.
 pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
     let msg = e.encode();
+    // SAFETY: _exit ends the process without running anything of the caller's.
     unsafe {
         libc::write(verdict_fd, msg.as_ptr() as *const libc::c_void, msg.len());
         libc::_exit(1)
@@ -630,6 +645,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
     if vnet_new {
         flags |= libc::CLONE_NEWNET;
     }
+    // SAFETY: namespace calls on this single-threaded process (or its forked child) with descriptors we own.
     if unsafe { libc::unshare(flags) } != 0 {
         return Err(ChildError::errno(
             "clone",
@@ -686,6 +702,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         None => None,
     };
     let null = CString::new("/dev/null").unwrap();
+    // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
     let null_fd = unsafe { libc::open(null.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
     if null_fd < 0 {
         return Err(ChildError::errno(
@@ -700,6 +717,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
             rlim_cur: n as u64,
             rlim_max: n as u64,
         };
+        // SAFETY: the rlimit structs are ours.
         if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) } != 0 {
             return Err(ChildError::errno(
                 "rlimit",
@@ -754,6 +772,7 @@ fn zone_dev_null() -> Option<RawFd> {
 }
 
 fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
+    // SAFETY: pointer and length of a string we own.
     if unsafe { libc::sethostname(host.as_ptr() as *const libc::c_char, host.len()) } != 0 {
         return Err(ChildError::errno(
             "hostname",
@@ -762,6 +781,7 @@ fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
         ));
     }
     if let Some(d) = domain
+        // SAFETY: pointer and length of a string we own.
         && unsafe { libc::setdomainname(d.as_ptr() as *const libc::c_char, d.len()) } != 0
     {
         return Err(ChildError::errno(
@@ -781,6 +801,7 @@ fn detached_proc() -> Result<RawFd, ChildError> {
     const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
     const FSMOUNT_CLOEXEC: libc::c_uint = 1;
     let name = CString::new("proc").unwrap();
+    // SAFETY: the system call gets valid pointers to data we own.
     unsafe {
         let fs = libc::syscall(libc::SYS_fsopen, name.as_ptr(), FSOPEN_CLOEXEC) as i32;
         if fs < 0 {

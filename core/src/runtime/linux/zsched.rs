@@ -90,11 +90,14 @@ pub fn main() -> ! {
     let args: Vec<String> = std::env::args().collect();
     let fd = |i: usize| -> RawFd { args.get(i).and_then(|s| s.parse().ok()).unwrap_or(-1) };
     let (cfg_fd, listen_fd, verdict_fd) = (fd(2), fd(3), fd(4));
+    // SAFETY: prctl with integer arguments only.
     unsafe {
         let name = CString::new("zsched").unwrap();
         libc::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong, 0, 0, 0);
     }
     let mut cfg = String::new();
+    // SAFETY: the config memfd, inherited from the launcher under the
+    // number named in argv; nothing else in this process owns it.
     let mut f = unsafe { std::fs::File::from_raw_fd(cfg_fd) };
     use std::io::Seek;
     let _ = f.seek(std::io::SeekFrom::Start(0));
@@ -120,15 +123,19 @@ pub fn main() -> ! {
         );
     }
     // Set up: the launcher reads EOF and reports success.
+    // SAFETY: close of a descriptor this code opened and no longer uses.
     unsafe { libc::close(verdict_fd) };
     unsafe {
         libc::fcntl(proc_fd, libc::F_SETFD, libc::FD_CLOEXEC);
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
+    // SAFETY: the listening socket, inherited from the launcher under the
+    // number named in argv; nothing else in this process owns it.
     let listener = unsafe { UnixListener::from_raw_fd(listen_fd) };
     let _ = listener.set_nonblocking(true);
     unsafe { libc::fcntl(listen_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     // SIGCHLD and the terminating signals arrive on a signalfd.
+    // SAFETY: signal-set calls on a sigset_t we own.
     let sfd = unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
@@ -184,9 +191,11 @@ impl Zsched {
                 });
             }
             let timeout = if self.shutdown.is_some() { 50 } else { 1000 };
+            // SAFETY: poll on an array of pollfd we own, with its length.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
             if pfds[0].revents != 0 {
                 let mut buf = [0u8; 128 * 8];
+                // SAFETY: read/write with a buffer we own and its length.
                 while unsafe { libc::read(sfd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) }
                     > 0
                 {}
@@ -283,6 +292,7 @@ impl Zsched {
             "shutdown" => {
                 let secs: u64 = arg.trim().parse().unwrap_or(10);
                 self.stopped = true;
+                // SAFETY: kill takes plain integers.
                 unsafe { libc::kill(-1, libc::SIGTERM) };
                 let deadline = Instant::now() + Duration::from_secs(secs);
                 match &mut self.shutdown {
@@ -298,6 +308,7 @@ impl Zsched {
                 self.sup.spec.root.display()
             )),
             "hostname" | "domainname" => {
+                // SAFETY: pointer and length of a string we own.
                 let r = unsafe {
                     if cmd == "hostname" {
                         libc::sethostname(arg.as_ptr() as *const libc::c_char, arg.len())
@@ -317,6 +328,7 @@ impl Zsched {
             }
             "exit" => {
                 self.conns[i].send("ok");
+                // SAFETY: kill takes plain integers.
                 unsafe { libc::kill(-1, libc::SIGKILL) };
                 std::process::exit(0);
             }
@@ -437,6 +449,7 @@ impl Zsched {
     fn reap(&mut self) {
         loop {
             let mut st = 0;
+            // SAFETY: waitpid on our own child, with a status we own.
             let pid = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
             if pid <= 0 {
                 break;
@@ -467,6 +480,7 @@ impl Zsched {
     /// Count the zone's processes other than zsched.
     fn user_procs(&self) -> usize {
         let dot = CString::new(".").unwrap();
+        // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
         unsafe {
             let fd = libc::openat(
                 self.proc_fd,
@@ -511,6 +525,7 @@ impl Zsched {
                     }
                 }
             } else if Instant::now() >= *deadline {
+                // SAFETY: kill takes plain integers.
                 unsafe { libc::kill(-1, libc::SIGKILL) };
             }
         }
@@ -523,10 +538,12 @@ impl Zsched {
     fn read_proc(&self, path: &str) -> Option<String> {
         let p = CString::new(path).unwrap();
         let fd =
+            // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
             unsafe { libc::openat(self.proc_fd, p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         if fd < 0 {
             return None;
         }
+        // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
         let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
         let mut s = String::new();
         f.read_to_string(&mut s).ok()?;
@@ -550,6 +567,7 @@ impl Zsched {
         for p in points {
             let p = p.display().to_string();
             let c = CString::new(p.clone()).unwrap();
+            // SAFETY: the path is a NUL-terminated string we own.
             if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } != 0 {
                 let e = errno();
                 if e != libc::EINVAL && e != libc::ENOENT {
