@@ -590,3 +590,24 @@ fn zlogin_and_jexec_pass_no_descriptor_of_theirs_into_the_zone() {
         bait.check(tool, &o.out);
     }
 }
+
+#[test]
+fn a_host_directory_on_stdin_is_refused_not_passed() {
+    let z = booted("dirstdin", &[]);
+    let bait = HostBait::new(z.tmp.path());
+    let dir = std::fs::File::open(&bait.dir).unwrap();
+    let o = zenter(
+        &z,
+        &[],
+        false,
+        &["/bin/sh", "-c", "cat /proc/$$/fd/0/secret"],
+    )
+    .stdin(dir)
+    .output()
+    .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{out} {err}");
+    assert!(!out.contains(SECRET), "{out}");
+    assert!(err.contains("stdin is a directory of the host"), "{err}");
+}

@@ -202,6 +202,21 @@ fn max_locked_memory_0_holds_for_zsched_init_and_entered_processes() {
 }
 
 #[test]
+fn an_update_of_max_locked_memory_reaches_processes_entered_afterwards() {
+    use zones::runtime::Runtime;
+    let z = booted("memlockupd", &[("zone.max-locked-memory", 1 << 20)]);
+    assert_eq!(z.sh("ulimit -l").stdout.trim(), "1024");
+    let mut changed = zones::param::Params::new();
+    changed.insert("zone.max-locked-memory", Value::Int(0));
+    z.rt.update(z.handle(), &changed).expect("update");
+    let o = z.sh("ulimit -l");
+    assert_eq!(o.stdout.trim(), "0", "{o:?}");
+    let limits =
+        std::fs::read_to_string(format!("/proc/{}/limits", z.handle().zsched_pid)).unwrap();
+    assert_eq!(memlock_line(&limits), ("0".into(), "0".into()));
+}
+
+#[test]
 fn an_entered_process_gets_the_zones_limits_not_the_callers() {
     use std::os::unix::process::CommandExt;
     let z = booted("rlimits", &[("zone.max-locked-memory", 1 << 20)]);

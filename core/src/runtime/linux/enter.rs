@@ -47,7 +47,10 @@
 //! * the host descriptors it inherits (cgroup.procs files, the cgroup
 //!   namespace) are closed as soon as used, and [`before_zone_exec`]
 //!   closes everything else before the capabilities fall, so that the
-//!   command the zone runs starts with 0, 1 and 2 alone.
+//!   command the zone runs starts with 0, 1 and 2 alone: the zone's pty,
+//!   or the caller's stdio (never a directory: refused). B is a session
+//!   leader without a controlling terminal, so a caller's terminal on its
+//!   stdio cannot take TIOCSTI input from it without CAP_SYS_ADMIN.
 //!
 //! A zone given CAP_SYS_PTRACE (`limitpriv`) passes the first two checks:
 //! it could read B's memory (the caller's, copied at fork) between fork and
@@ -253,6 +256,9 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     }
     let pid = handle.zsched_pid as i32;
     ensure_stdio();
+    if !opts.pty {
+        refuse_directory_stdio()?;
+    }
     // The namespace files too: the way in on kernels whose setns takes no
     // pidfd (before 5.8). Opened first, checked after: a reused pid fails
     // the check below.
@@ -559,6 +565,28 @@ fn ensure_stdio() {
             }
         }
     }
+}
+
+/// Without a pty, the caller's stdio passes into the zone: refuse a
+/// directory there (`zlogin z cmd < /etc` would hand the zone a way into
+/// the host's tree: `/proc/self/fd/0/..`).
+fn refuse_directory_stdio() -> Result<(), RuntimeError> {
+    for (fd, name) in [(0, "stdin"), (1, "stdout"), (2, "stderr")] {
+        // SAFETY: an all-zero stat is a valid value; fstat writes into it.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat of a descriptor number into a stat we own.
+        if unsafe { libc::fstat(fd, &mut st) } == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFDIR
+        {
+            return Err(RuntimeError {
+                step: "enter".into(),
+                message: format!(
+                    "{name} is a directory of the host; it is not passed into the zone"
+                ),
+                errno: Some(libc::EISDIR),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every resource limit (getrlimit(2)'s) a process of the zone has: those

@@ -278,6 +278,13 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     }
     if pid == 0 {
         drop(rd);
+        // Until zsched is exec'd (which makes it dumpable again, holding
+        // only its own descriptors), the child is a copy of the launcher
+        // in a pid namespace a zone can see (a nested zone's parent sees
+        // X and zsched): not dumpable, so no process of a zone may open
+        // its /proc files or ptrace it.
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
         if nested.is_some() {
             // X: make the nested namespace and zsched in it.
             // SAFETY: namespace calls on this single-threaded process (or its forked child) with descriptors we own.
@@ -769,6 +776,35 @@ fn zone_dev_null() -> Option<RawFd> {
         libc::fcntl(fd, libc::F_SETFL, 0);
         Some(fd)
     }
+}
+
+/// A changed zone.max-locked-memory on a live zone: zsched's
+/// RLIMIT_MEMLOCK, which every process entered from now on copies
+/// ([`super::enter`]); processes already running keep theirs, as they
+/// would after any change of a resource limit. Raising it past the
+/// engine's own hard limit needs CAP_SYS_RESOURCE.
+pub fn set_memlock(zsched: u32, bytes: i64) -> Result<(), RuntimeError> {
+    let n = bytes.max(0) as u64;
+    let lim = libc::rlimit {
+        rlim_cur: n,
+        rlim_max: n,
+    };
+    // SAFETY: prlimit reads the rlimit we own and writes nothing back.
+    if unsafe {
+        libc::prlimit(
+            zsched as i32,
+            libc::RLIMIT_MEMLOCK,
+            &lim,
+            std::ptr::null_mut(),
+        )
+    } != 0
+    {
+        return Err(os_err(
+            "rlimit",
+            format!("RLIMIT_MEMLOCK of zsched (pid {zsched}) to {n}"),
+        ));
+    }
+    Ok(())
 }
 
 fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {

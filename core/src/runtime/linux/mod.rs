@@ -13,9 +13,13 @@
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it unmounts everything but its root |
 //! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
-//! | update | rctls re-applied to the cgroups; host name through zsched |
+//! | update | rctls re-applied to the cgroups; zone.max-locked-memory to zsched (what entered processes copy); host name through zsched |
 //! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
 //! | adopt | zsched's pid and start time checked; `status` asked (the current init, which may have been restarted meanwhile, and whether user processes remain); events reconnected; else what is left (processes, cgroups, the socket) is removed |
+//!
+//! No host descriptor crosses into a zone: the launcher's child, zsched
+//! before init and an entering process each close what was not opened for
+//! the zone at one named point (see [`launch`]'s descriptor table).
 //!
 //! Events: a thread per zone reads zsched's event connection and forwards
 //! [`RuntimeEvent`]s (`InitExited.status` is the raw wait status); the
@@ -448,6 +452,9 @@ impl Runtime for LinuxRuntime {
             }
         }
         cgroup::apply(&ctl, changed, v2)?;
+        if let Some(n) = changed.int("zone.max-locked-memory") {
+            launch::set_memlock(handle.zsched_pid, n)?;
+        }
         if let Some(h) = changed.str("host.hostname") {
             request(
                 &handle.control,
