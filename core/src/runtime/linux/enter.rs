@@ -937,6 +937,106 @@ mod tests {
         assert_eq!(status, 0);
     }
 
+    fn pipe(flags: i32) -> (RawFd, RawFd) {
+        let mut p = [0; 2];
+        // SAFETY: pipe2 writes two descriptors into the array we own.
+        assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), flags) }, 0);
+        (p[0], p[1])
+    }
+
+    fn read_all(fd: RawFd) -> String {
+        // SAFETY: the read end is this test's, handed over to the File.
+        let f = unsafe { std::fs::File::from_raw_fd(fd) };
+        std::io::read_to_string(f).unwrap()
+    }
+
+    /// Child B's whole path on the host (no zone needed: the cgroup
+    /// namespace is our own, cgroup.procs a pipe): it writes "0" where it
+    /// joins, applies the limits (a memlock of 0), keeps stdio only,
+    /// reduces to the zone's set and execs.
+    #[test]
+    fn child_b_joins_applies_limits_keeps_stdio_only_and_reduces_caps() {
+        let (procs_r, procs_w) = pipe(libc::O_CLOEXEC);
+        let (out_r, out_w) = pipe(libc::O_CLOEXEC);
+        let (err_r, err_w) = pipe(libc::O_CLOEXEC);
+        let cgns = std::fs::File::open("/proc/self/ns/cgroup").unwrap();
+        // A descriptor of the caller's without close-on-exec.
+        let leak = std::fs::File::open("/").unwrap();
+        // SAFETY: dup of a descriptor we own; the copy is closed below.
+        let leak_fd = unsafe { libc::dup(leak.as_raw_fd()) };
+        // SAFETY: getpid has no preconditions.
+        let mut limits = zone_limits(unsafe { libc::getpid() }).unwrap();
+        for (res, lim) in limits.iter_mut() {
+            if *res == libc::RLIMIT_MEMLOCK {
+                *lim = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+            }
+        }
+        let zone_caps = caps::default_set();
+        let prog = CString::new("/bin/sh").unwrap();
+        let args = [
+            CString::new("sh").unwrap(),
+            CString::new("-c").unwrap(),
+            CString::new("ls -1 /proc/$$/fd; grep -E '^Cap(Bnd|Eff)' /proc/$$/status; ulimit -l")
+                .unwrap(),
+        ];
+        let mut argv: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        let envp = [std::ptr::null()];
+        let (home, slash) = (CString::new("/").unwrap(), CString::new("/").unwrap());
+        let procs = [procs_w];
+        let groups = [0u32];
+        // SAFETY: the child only makes system calls, then execs.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            // SAFETY: dup2 onto stdout in the child.
+            unsafe { libc::dup2(out_w, 1) };
+            child_b(&ChildB {
+                procs: &procs,
+                cgroup_ns: cgns.as_raw_fd(),
+                slave: -1,
+                err: err_w,
+                limits: &limits,
+                caps: zone_caps,
+                groups: &groups,
+                uid: 0,
+                gid: 0,
+                home: &home,
+                slash: &slash,
+                prog: &prog,
+                argv: &argv,
+                envp: &envp,
+            });
+        }
+        // SAFETY: the write ends and the leaked copy are ours to close.
+        unsafe {
+            libc::close(procs_w);
+            libc::close(out_w);
+            libc::close(err_w);
+            libc::close(leak_fd);
+        }
+        let out = read_all(out_r);
+        let mut st = 0;
+        // SAFETY: waitpid on our own child.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        assert_eq!(read_all(err_r), "", "child B failed: {out}");
+        assert!(
+            libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0,
+            "{st}: {out}"
+        );
+        assert_eq!(read_all(procs_r), "0");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[..3], ["0", "1", "2"], "{out}");
+        let set = format!("{zone_caps:016x}");
+        assert_eq!(lines[3], format!("CapEff:\t{set}"), "{out}");
+        assert_eq!(lines[4], format!("CapBnd:\t{set}"), "{out}");
+        assert_eq!(lines[5], "0", "memlock: {out}");
+        drop(leak);
+    }
+
     #[test]
     fn before_zone_exec_leaves_stdio_and_the_error_pipe_as_3() {
         let status = in_child(|| {
