@@ -4,6 +4,8 @@
 //! user of the jail; `-l` runs the command in a clean environment as a
 //! login would (the enter path always starts from one). Without a
 //! command, the user's shell. The exit status is the command's.
+//! As with zlogin, no descriptor of jexec's caller but stdio (or the pty)
+//! reaches the jail's process (zones::runtime::linux::enter).
 
 use std::io::IsTerminal;
 use zones::engine::{Caller, JailFlags, JailKey};

@@ -1,5 +1,10 @@
 //! zlogin(1): run a command, or a login shell on a new pty, in a zone
 //! (cli.md). The exit status is the command's.
+//!
+//! Whatever descriptors zlogin's own caller left open (without
+//! close-on-exec) stay on this side: the entered command gets stdio or the
+//! zone's pty only, the limits of the zone and every cgroup of it
+//! (zones::runtime::linux::enter).
 
 use clap::Parser;
 use std::io::IsTerminal;

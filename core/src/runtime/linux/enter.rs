@@ -22,7 +22,7 @@
 //!   namespace (that descriptor closed too); a new session (with the pty
 //!   as its controlling terminal), zsched's resource limits (all of them,
 //!   0 included: RLIMIT_MEMLOCK is zone.max-locked-memory), then
-//!   [`before_zone_exec`] (stdio and the error pipe are all it keeps), the
+//!   `before_zone_exec` (stdio and the error pipe are all it keeps), the
 //!   zone's bounding set (zsched's CapBnd), the user's groups and ids, the
 //!   zone's capability set, not dumpable again, chdir to the home directory
 //!   (or /), then execve.
@@ -45,7 +45,7 @@
 //!   is refused to every ptrace-mode access without CAP_SYS_PTRACE: this
 //!   covers the window after the capability drop;
 //! * the host descriptors it inherits (cgroup.procs files, the cgroup
-//!   namespace) are closed as soon as used, and [`before_zone_exec`]
+//!   namespace) are closed as soon as used, and `before_zone_exec`
 //!   closes everything else before the capabilities fall, so that the
 //!   command the zone runs starts with 0, 1 and 2 alone: the zone's pty,
 //!   or the caller's stdio (never a directory: refused). B is a session
@@ -54,7 +54,7 @@
 //!
 //! A zone given CAP_SYS_PTRACE (`limitpriv`) passes the first two checks:
 //! it could read B's memory (the caller's, copied at fork) between fork and
-//! exec; it cannot get a host descriptor from it after [`before_zone_exec`].
+//! exec; it cannot get a host descriptor from it after `before_zone_exec`.
 //! The default set has no CAP_SYS_PTRACE.
 //!
 //! Both children make only system calls (no allocation, no lock), so [`run`]

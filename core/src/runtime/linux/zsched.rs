@@ -25,7 +25,7 @@
 //! /dev/null and, with exec.consolelog, the log file (the launcher closed
 //! everything else before the exec: `launch::before_zsched_exec`; the
 //! config memfd is closed once read, the verdict pipe once set up). What it
-//! starts runs with stdio only ([`before_init_exec`]).
+//! starts runs with stdio only (`before_init_exec`).
 //!
 //! It counts the zone's processes through a proc mount of its namespace
 //! that is attached nowhere (made by the launcher with fsmount), so it can
