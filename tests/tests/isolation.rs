@@ -611,3 +611,47 @@ fn a_host_directory_on_stdin_is_refused_not_passed() {
     assert!(!out.contains(SECRET), "{out}");
     assert!(err.contains("stdin is a directory of the host"), "{err}");
 }
+
+#[test]
+fn exec_consolelog_reaches_init_as_a_pipe_not_as_the_hosts_file() {
+    let mut z = TestZone::sparse("consolefd");
+    let log = z.tmp.path().join("console.log");
+    z.set(
+        "command",
+        Value::List(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "echo hello-console; echo to-stderr >&2; exec /bin/sleep 1000".into(),
+        ]),
+    )
+    .set("exec.consolelog", Value::Str(log.display().to_string()));
+    z.ready().expect("ready");
+    let init = z.boot().expect("boot");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_to_string(&log).unwrap_or_default() != "hello-console\nto-stderr\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "log: {:?}",
+            std::fs::read_to_string(&log)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let fds = fds_of(init);
+    let nums: Vec<u32> = fds.iter().map(|f| f.0).collect();
+    assert_eq!(nums, [0, 1, 2], "{fds:?}");
+    for (n, t) in &fds[1..] {
+        assert!(t.starts_with("pipe:["), "init's {n} is {t}, not a pipe");
+    }
+    // What the zone's root could do with the host's file, it cannot do
+    // through the pipe: reopen it and truncate the log.
+    let o = z.sh(&format!(
+        ": > /proc/{}/fd/1; echo $?",
+        zones::runtime::linux::nspids(init).unwrap().last().unwrap()
+    ));
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "hello-console\nto-stderr\n",
+        "{o:?}"
+    );
+    z.halt();
+}

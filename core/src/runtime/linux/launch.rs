@@ -440,7 +440,7 @@ fn child(
 // | point | function | what passes |
 // |---|---|---|
 // | launcher child → zsched | [`before_zsched_exec`] | config memfd, control socket, verdict pipe (3, 4, 5); stderr until zsched's setup ends |
-// | zsched → init, exec.start, command | `zsched::before_init_exec` | stdio (the zone's /dev/null or exec.consolelog) |
+// | zsched → init, exec.start, command | `zsched::before_init_exec` | stdio (the zone's /dev/null, or a pipe zsched copies into exec.consolelog) |
 // | enter → the user's command | `enter::before_zone_exec` | stdio (the caller's or the zone's pty) |
 //
 // The primitives below make system calls only (no allocation, no lock), so
@@ -643,7 +643,8 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 /// Run by zsched (already exec'd, so its code and libraries are loaded and
 /// the root may hold nothing): the namespaces, the root, the pivot. Returns
 /// the detached proc mount's descriptor and, with `exec.consolelog`, the
-/// log file (a host path, opened before the pivot) for init's output.
+/// log file (a host path, opened before the pivot) that zsched copies
+/// init's output into (init gets a pipe, not this file).
 pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let vnet_new = spec.params.str("vnet") == Some("new");
     let vnet = vnet::plan(spec.params.list("vnet.interface"), vnet_new)?;

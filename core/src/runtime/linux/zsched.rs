@@ -22,7 +22,9 @@
 //!
 //! zsched holds only what it needs: the listening control socket and its
 //! connections, the detached proc mount, a signalfd, stdio on the zone's
-//! /dev/null and, with exec.consolelog, the log file (the launcher closed
+//! /dev/null and, with exec.consolelog, the log file and a pipe that init's
+//! stdout and stderr are (zsched copies it into the log: the zone never
+//! holds the host's file) (the launcher closed
 //! everything else before the exec: `launch::before_zsched_exec`; the
 //! config memfd is closed once read, the verdict pipe once set up). What it
 //! starts runs with stdio only (`before_init_exec`).
@@ -70,11 +72,41 @@ impl Conn {
     }
 }
 
+/// exec.consolelog, relayed (see [`Zsched::drain_console`]).
+struct Console {
+    log: std::fs::File,
+    read: std::fs::File,
+    write: std::fs::File,
+}
+
+impl Console {
+    /// A pipe for init's output into `log`.
+    fn new(log: std::fs::File) -> Option<Console> {
+        let mut p = [0; 2];
+        // SAFETY: pipe2 writes two descriptors into the array we own.
+        if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return None;
+        }
+        // SAFETY: both descriptors were just made by pipe2 and are owned
+        // by nothing else; O_NONBLOCK on the read end only.
+        unsafe {
+            libc::fcntl(p[0], libc::F_SETFL, libc::O_NONBLOCK);
+            Some(Console {
+                log,
+                read: std::fs::File::from_raw_fd(p[0]),
+                write: std::fs::File::from_raw_fd(p[1]),
+            })
+        }
+    }
+}
+
 struct Zsched {
     sup: Supervise,
     proc_fd: RawFd,
-    /// exec.consolelog, init's stdout and stderr.
-    console: Option<std::fs::File>,
+    /// exec.consolelog: the log file (a host file, zsched's alone) and the
+    /// pipe init writes its stdout and stderr to (read end nonblocking,
+    /// write end), which zsched copies into the log.
+    console: Option<Console>,
     conns: Vec<Conn>,
     init: Option<i32>,
     booted: bool,
@@ -156,7 +188,7 @@ pub fn main() -> ! {
     let mut z = Zsched {
         sup,
         proc_fd,
-        console,
+        console: console.and_then(Console::new),
         conns: Vec::new(),
         init: None,
         booted: false,
@@ -190,6 +222,13 @@ impl Zsched {
                     revents: 0,
                 });
             }
+            if let Some(c) = &self.console {
+                pfds.push(libc::pollfd {
+                    fd: c.read.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+            }
             let timeout = if self.shutdown.is_some() { 50 } else { 1000 };
             // SAFETY: poll on an array of pollfd we own, with its length.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
@@ -200,6 +239,9 @@ impl Zsched {
                     > 0
                 {}
             }
+            // What init wrote before it exited is in the log before its
+            // exit is told.
+            self.drain_console();
             self.reap();
             if pfds[1].revents != 0 {
                 while let Ok((s, _)) = listener.accept() {
@@ -402,8 +444,8 @@ impl Zsched {
             )
             .env("HOME", "/")
             .current_dir("/");
-        if let Some(log) = &self.console
-            && let (Ok(out), Ok(err)) = (log.try_clone(), log.try_clone())
+        if let Some(c) = &self.console
+            && let (Ok(out), Ok(err)) = (c.write.try_clone(), c.write.try_clone())
         {
             cmd.stdout(out).stderr(err);
         }
@@ -437,6 +479,26 @@ impl Zsched {
                 argv[0].clone(),
                 e.raw_os_error().unwrap_or(0),
             )),
+        }
+    }
+
+    /// Copy what the zone wrote to its console pipe into the
+    /// exec.consolelog file. The zone's processes get the pipe, never the
+    /// host's file: a descriptor of a host file would let root in the zone
+    /// reopen it read-write through /proc/self/fd, truncate it, or chown it.
+    fn drain_console(&mut self) {
+        let Some(c) = &mut self.console else {
+            return;
+        };
+        let mut buf = [0u8; 16 * 1024];
+        // At most 1 MiB a turn, so that a chatty zone cannot hold zsched.
+        for _ in 0..64 {
+            match c.read.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let _ = c.log.write_all(&buf[..n]);
+                }
+            }
         }
     }
 
@@ -594,7 +656,7 @@ impl Zsched {
 
 /// zsched's child, about to exec init (or a jail's exec.start or
 /// command): the last step before code of the zone runs. Only stdio passes
-/// (the zone's /dev/null, or exec.consolelog's file for stdout and
+/// (the zone's /dev/null, or exec.consolelog's pipe for stdout and
 /// stderr): every descriptor from 3 up is marked close-on-exec with
 /// close_range(CLOSE_RANGE_CLOEXEC), so that the exec drops them all
 /// (zsched's own are close-on-exec already; this makes it hold for any).
