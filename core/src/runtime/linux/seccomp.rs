@@ -18,9 +18,9 @@
 //! The filter allows by default and refuses a list. Zones run whole
 //! distributions with systemd as init; an allowlist must know every system
 //! call a libc or a daemon may pick up next year, and the reference
-//! profiles that tried broke real programs that way (Docker's profile
-//! refusing faccessat2 with EPERM broke glibc 2.33 images; clone3 had to be
-//! special-cased everywhere). What a zone must not reach is a short list of
+//! profiles broke real programs that way (glibc 2.33's faccessat2 and
+//! glibc 2.34's clone3 failed with EPERM under Docker's and Podman's
+//! profiles of the time, where they needed ENOSYS to fall back). What a zone must not reach is a short list of
 //! kernel facilities; we name them, and the capability set does the rest.
 //! The weakness of a denylist — a new system call is allowed the day it
 //! appears — is closed by refusing every number past the last one this
@@ -35,9 +35,9 @@
 //! x32 ABI (x86_64 numbers with bit 0x40000000 set). A denylist keyed on
 //! x86_64 numbers is bypassed through either, so the filter's prologue
 //! refuses both entirely with ENOSYS before any rule is read: to the zone
-//! this kernel has neither (32-bit binaries do not run in a zone; x32 ones
-//! never did on Debian). The i386-only calls (stime, vm86, vm86old, the
-//! i386 keyctl) are refused with them.
+//! this kernel has neither (32-bit binaries do not run in a zone; Debian's
+//! kernels leave x32 off by default). The i386-only calls (stime, vm86,
+//! vm86old) are refused with them.
 //!
 //! ## What is refused, and the errno
 //!
@@ -111,6 +111,12 @@
 //! CAP_SYS_ADMIN of the caller, so apply is called before the capability
 //! drop. A filtered process shows `Seccomp: 2` and `Seccomp_filters: N` in
 //! /proc/PID/status ([`status`]).
+//!
+//! zsched itself stays unfiltered: it mounts, unmounts and pivots for the
+//! zone; the filter goes on what it starts. A loaded filter cannot be
+//! loosened, so a change of an allow.* parameter on a live zone reaches
+//! its processes at the next boot (an entered process should get the
+//! filter the zone booted with).
 //!
 //! ## The crate: seccompiler
 //!
