@@ -43,6 +43,7 @@ pub mod install;
 pub mod launch;
 pub mod mounts;
 pub mod refs;
+pub mod seccomp;
 pub mod vnet;
 pub mod zsched;
 
