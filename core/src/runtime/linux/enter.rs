@@ -67,7 +67,7 @@
 //! opened through the zone's root; the peer with TIOCGPTPEER), so the
 //! session's terminal is the zone's /dev/pts/N and vanishes with the zone.
 
-use super::{alive, caps, launch};
+use super::{alive, caps, launch, seccomp};
 use crate::runtime::{Handle, RuntimeError};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -289,6 +289,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         return Err(e("enter", format!("zsched (pid {pid}) is gone")));
     }
     let zone_caps = caps::bounding_of(handle.zsched_pid).map_err(|x| e("enter", x.to_string()))?;
+    let filter = zone_filter(handle)?;
     let limits = zone_limits(pid)?;
     let root_path = CString::new(format!("/proc/{pid}/root")).unwrap();
     // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
@@ -483,6 +484,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                     prog: &c_prog,
                     argv: &argv,
                     envp: &envp,
+                    filter: &filter,
                 });
             }
             // A holds nothing of the host while it waits.
@@ -682,6 +684,22 @@ struct ChildB<'a> {
     prog: &'a CString,
     argv: &'a [*const libc::c_char],
     envp: &'a [*const libc::c_char],
+    filter: &'a seccomp::Filter,
+}
+
+/// The zone's system call filter, the one zsched loaded for init: built
+/// from the parameters zsched holds (its `params` request), before the
+/// fork, so that an entered process is filtered exactly as the zone's
+/// own processes are.
+fn zone_filter(handle: &Handle) -> Result<seccomp::Filter, RuntimeError> {
+    let json = super::request(
+        &handle.control,
+        "params",
+        Some(std::time::Duration::from_secs(10)),
+    )?;
+    let params: crate::param::Params = serde_json::from_str(&json)
+        .map_err(|x| e("enter", format!("the zone's parameters from zsched: {x}")))?;
+    seccomp::Filter::for_params(&params)
 }
 
 /// Child B: inside the zone's pid namespace (module comment). Not
@@ -721,7 +739,7 @@ fn child_b(c: &ChildB) -> ! {
         if let Err(e) = apply_limits(c.limits) {
             fail(c.err, 8, e);
         }
-        let err = match before_zone_exec(c.slave, c.err) {
+        let err = match before_zone_exec(c.slave, c.err, c.filter) {
             Ok(fd) => fd,
             Err(e) => fail(c.err, 9, e),
         };
@@ -754,9 +772,11 @@ fn child_b(c: &ChildB) -> ! {
 /// descriptor — the caller's, whatever it had open without close-on-exec,
 /// and ours — is closed with close_range. Returns the error pipe's new
 /// number. It runs with the caller's full capabilities (they are reduced
-/// right after), so a system call filter for the zone is installed here.
+/// right after), so the zone's system call filter ([`seccomp`]) is
+/// installed here: loading it needs CAP_SYS_ADMIN, and so no
+/// no_new_privs is set and setuid programs of the zone keep working.
 /// Async-signal-safe.
-fn before_zone_exec(slave: RawFd, err: RawFd) -> Result<RawFd, i32> {
+fn before_zone_exec(slave: RawFd, err: RawFd, filter: &seccomp::Filter) -> Result<RawFd, i32> {
     if slave >= 0 {
         for fd in 0..3 {
             // SAFETY: dup2 between numbers of our own table.
@@ -766,6 +786,7 @@ fn before_zone_exec(slave: RawFd, err: RawFd) -> Result<RawFd, i32> {
         }
     }
     launch::keep_only(&[(err, true)], 3)?;
+    filter.apply()?;
     Ok(3)
 }
 
@@ -975,6 +996,7 @@ mod tests {
             }
         }
         let zone_caps = caps::default_set();
+        let filter = seccomp::Filter::for_params(&crate::param::Params::new()).unwrap();
         let prog = CString::new("/bin/sh").unwrap();
         let args = [
             CString::new("sh").unwrap(),
@@ -1009,6 +1031,7 @@ mod tests {
                 prog: &prog,
                 argv: &argv,
                 envp: &envp,
+                filter: &filter,
             });
         }
         // SAFETY: the write ends and the leaked copy are ours to close.
@@ -1050,7 +1073,11 @@ mod tests {
                 let leak = libc::open(c"/".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
                 libc::dup2(leak, 3);
                 libc::dup2(leak, 40);
-                let err = match before_zone_exec(-1, p[1]) {
+                let err = match before_zone_exec(
+                    -1,
+                    p[1],
+                    &seccomp::Filter::for_params(&crate::param::Params::new()).unwrap(),
+                ) {
                     Ok(fd) => fd,
                     Err(_) => return 11,
                 };

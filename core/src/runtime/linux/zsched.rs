@@ -45,8 +45,8 @@
 //! (the raw wait status) and `empty` (no user process is left).
 //! Signals sent to zsched from inside the zone are read and ignored.
 
-use super::caps;
 use super::launch::{self, ChildError, Supervise};
+use super::{caps, seccomp};
 use std::collections::VecDeque;
 use std::ffi::CString;
 use std::io::{Read, Write};
@@ -307,6 +307,10 @@ impl Zsched {
         let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
         let reply = match cmd {
             "ping" => Ok(String::new()),
+            // The zone's parameters (JSON, one line): an entering process
+            // builds the zone's system call filter from them.
+            "params" => serde_json::to_string(&self.sup.spec.params)
+                .map_err(|e| ("params".into(), e.to_string(), libc::EINVAL)),
             "status" => Ok(format!("{} {}", self.init.unwrap_or(0), self.user_procs())),
             "boot" => {
                 // The parameters of boot time (initname, bootargs, ...)
@@ -435,6 +439,9 @@ impl Zsched {
     fn spawn_init(&mut self) -> Result<i32, (String, String, i32)> {
         let argv = self.init_argv();
         let spec = &self.sup.spec;
+        // Built here, loaded in the child (before_init_exec).
+        let filter = seccomp::Filter::for_params(&spec.params)
+            .map_err(|e| (e.step, e.message, e.errno.unwrap_or(libc::EINVAL)))?;
         let mut cmd = std::process::Command::new(&argv[0]);
         cmd.args(&argv[1..])
             .env_clear()
@@ -457,7 +464,7 @@ impl Zsched {
         // SAFETY: the closure runs in the forked child before exec and
         // makes system calls only (no allocation, no lock).
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 // zsched blocks the signals it reads from its signalfd; init
                 // must start with none blocked.
                 let mut none: libc::sigset_t = std::mem::zeroed();
@@ -465,7 +472,7 @@ impl Zsched {
                 libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
                 libc::setsid();
                 caps::clear_inheritable(None).map_err(std::io::Error::from_raw_os_error)?;
-                before_init_exec().map_err(std::io::Error::from_raw_os_error)
+                before_init_exec(&filter).map_err(std::io::Error::from_raw_os_error)
             });
         }
         match cmd.spawn() {
@@ -663,10 +670,13 @@ impl Zsched {
 /// Marked rather than closed: std's Command reports a failed exec on a
 /// close-on-exec pipe of its own that must live until the exec. The
 /// child still has every capability here (they fall to the bounding set
-/// at the exec), so a system call filter for the zone is installed here.
+/// at the exec), so the zone's system call filter ([`super::seccomp`]) is
+/// loaded here, with no no_new_privs: setuid programs of the zone keep
+/// working. zsched itself stays unfiltered (it mounts and unmounts).
 /// Async-signal-safe.
-fn before_init_exec() -> Result<(), i32> {
-    launch::close_range(3, libc::CLOSE_RANGE_CLOEXEC)
+fn before_init_exec(filter: &seccomp::Filter) -> Result<(), i32> {
+    launch::close_range(3, libc::CLOSE_RANGE_CLOEXEC)?;
+    filter.apply()
 }
 
 fn errno() -> i32 {
