@@ -132,7 +132,30 @@ async fn main() {
     }
     let fail = |msg: String| -> ! { die(TOOL, format!("zone '{name}': {msg}"), exit::FAILED) };
     let conf = params_of(&cfg, &name);
-    let root = |p: &zones::param::Params| PathBuf::from(p.str("path").unwrap_or("/"));
+    // A nested zone's root (`parent.child`) is resolved from its parent's
+    // root, as the engine does at create: a link the parent zone planted
+    // there cannot make install, clone or uninstall act outside it.
+    let root = |p: &zones::param::Params| {
+        let r = PathBuf::from(p.str("path").unwrap_or("/"));
+        let zone = p.str("name").unwrap_or(&name);
+        let Some((parent, _)) = zone.rsplit_once('.') else {
+            return r;
+        };
+        let Some(pp) = params_of(&cfg, parent) else {
+            return r;
+        };
+        let proot = PathBuf::from(pp.str("path").unwrap_or("/"));
+        if !r.starts_with(&proot) {
+            return r;
+        }
+        inroot::nested_root(&proot, &r).unwrap_or_else(|e| {
+            die(
+                TOOL,
+                format!("zone '{zone}': path {}: {e}", r.display()),
+                exit::FAILED,
+            )
+        })
+    };
     match args.cmd {
         Cmd::List { .. } => unreachable!(),
         Cmd::Verify => {

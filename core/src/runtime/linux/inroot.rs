@@ -722,6 +722,12 @@ pub fn prepare(zone: &str, root: &Path) -> Result<Root, String> {
         ));
     }
     relative(root).map_err(|e| format!("zone '{zone}': {e}"))?;
+    if std::fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "zone '{zone}': root {} is a symbolic link: name the directory itself",
+            root.display()
+        ));
+    }
     will_be_private(zone, root)?;
     let parent = root.parent().unwrap_or(Path::new("/"));
     std::fs::DirBuilder::new()
