@@ -314,11 +314,15 @@ fn a_root_other_users_can_reach_is_refused_at_boot_leaving_nothing() {
     std::fs::set_permissions(h.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     assert!(!o.ok, "booted a zone other users can reach");
     let want = format!(
-        "zone 'pop': root {} is reachable by other users through {} (mode 0755): make a parent directory of the root 0700 (illumos: zonepath 0700 with the root beneath it)",
+        "root: {} is reachable by other users through {} (mode 0755): make a parent directory of the root 0700 (illumos: zonepath 0700 with the root beneath it)",
         root.display(),
         h.path("open/pop").display()
     );
-    assert!(o.err.contains(&want), "{}\nwant: {want}", o.err);
+    assert!(
+        o.err.starts_with("zoneadm: zone 'pop': ") && o.err.contains(&want),
+        "{}\nwant: {want}",
+        o.err
+    );
     // Nothing left: no zone, no cgroup, no control socket, no process.
     assert_eq!(h.ok("zoneadm", &["list"]).trim(), "global");
     let cg: Vec<_> = cgroup_dirs(&h.cgroup_root)

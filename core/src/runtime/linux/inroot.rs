@@ -688,7 +688,13 @@ pub fn check_zone_root(
     spec: &crate::runtime::ZoneSpec,
 ) -> Result<(), crate::runtime::RuntimeError> {
     let zone = spec.name.as_str();
-    let bad = |m: String| crate::runtime::RuntimeError::new("root", m);
+    // The caller's error names the zone already, and the step says `root`.
+    let prefix = format!("zone '{zone}': ");
+    let bad = |m: String| {
+        let m = m.strip_prefix(&prefix).map(str::to_string).unwrap_or(m);
+        let m = m.strip_prefix("root ").map(str::to_string).unwrap_or(m);
+        crate::runtime::RuntimeError::new("root", m)
+    };
     check_private(zone, &spec.root).map_err(bad)?;
     if let Some(parent) = &spec.parent {
         let proot = std::fs::metadata(format!("/proc/{}/root", parent.zsched_pid))
