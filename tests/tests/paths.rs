@@ -108,6 +108,12 @@ impl Drop for Host {
         for z in self.zones.iter().rev() {
             let _ = self.tool("zoneadm", &["-z", z, "halt"]);
         }
+        // A mount an attack left on the host (only when a test failed).
+        for l in zones_e2e::host_mounts_under(self.dir.path()) {
+            if let Some(mp) = l.split(' ').nth(4) {
+                let _ = Command::new("umount").arg("-l").arg(mp).status();
+            }
+        }
         let dirs = cgroup_dirs(&self.cgroup_root);
         let _ = zones::runtime::linux::cgroup::remove(&dirs);
     }
@@ -292,6 +298,11 @@ fn a_nested_zones_root_is_resolved_inside_its_parents_root() {
     let o = h.tool("zoneadm", &["-z", "pnp.kid", "uninstall", "-F"]);
     assert!(!o.ok, "uninstalled through the parent's link");
     untouched(&hostdir);
+    // jail(8) installs the child itself before creating it: refused too.
+    let conf = h.path("jail.conf").display().to_string();
+    let o = h.tool("jail", &["-f", &conf, "-c", "pnp.kid"]);
+    assert!(!o.ok, "jail(8) created the child through its parent's link");
+    untouched(&hostdir);
     h.ok("zoneadm", &["-z", "pnp", "halt"]);
 }
 
@@ -371,4 +382,25 @@ fn walk(d: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn jail_8s_host_side_mount_never_follows_a_link_the_zone_made() {
+    let conf = "pjm {\n  path = \"@DIR@/zones/pjm/root\";\n  brand = sparse;\n  persist;\n  mount = \"tmpfs @DIR@/zones/pjm/root/mnt/x tmpfs rw,size=1m 0 0\";\n}\n";
+    let h = Host::new("jm", &["pjm"], conf);
+    let hostdir = h.host_dir();
+    let jconf = h.path("jail.conf").display().to_string();
+    h.ok("zoneadm", &["-z", "pjm", "install"]);
+    std::fs::create_dir(h.path("zones/pjm/root/mnt/x")).unwrap();
+    h.ok("jail", &["-f", &jconf, "-c", "pjm"]);
+    h.ok("jail", &["-f", &jconf, "-r", "pjm"]);
+    // What the zone's root user can do to its own tree: the mount point
+    // becomes a link to a host directory.
+    std::fs::remove_dir(h.path("zones/pjm/root/mnt/x")).unwrap();
+    std::os::unix::fs::symlink(&hostdir, h.path("zones/pjm/root/mnt/x")).unwrap();
+    let o = h.tool("jail", &["-f", &jconf, "-c", "pjm"]);
+    assert!(!o.ok, "jail(8) mounted through a link");
+    assert!(o.err.contains("symbolic link"), "{}", o.err);
+    untouched(&hostdir);
+    let _ = h.tool("jail", &["-f", &jconf, "-r", "pjm"]);
 }

@@ -735,24 +735,86 @@ pub fn prepare(zone: &str, root: &Path) -> Result<Root, String> {
         ));
     }
     will_be_private(zone, root)?;
-    let parent = root.parent().unwrap_or(Path::new("/"));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(parent)
-        .map_err(|e| format!("zone '{zone}': mkdir {}: {e}", parent.display()))?;
-    use std::os::unix::fs::DirBuilderExt;
-    if std::fs::symlink_metadata(root).is_err() {
-        std::fs::DirBuilder::new()
-            .mode(0o755)
-            .create(root)
-            .map_err(|e| format!("zone '{zone}': mkdir {}: {e}", root.display()))?;
-        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| format!("zone '{zone}': {}: {e}", root.display()))?;
+    let (base, rest) = split_at_private(root);
+    let b = Root::open(&base).map_err(|e| format!("zone '{zone}': {e}"))?;
+    if let Some(parent) = rest.parent().filter(|p| !p.as_os_str().is_empty()) {
+        b.mkdir_all(parent, 0o700, Policy::NoLinks)
+            .map_err(|e| format!("zone '{zone}': {e}"))?;
     }
-    let r = Root::open(root).map_err(|e| format!("zone '{zone}': {e}"))?;
+    let fd = b
+        .mkdir_all(&rest, 0o755, Policy::NoLinks)
+        .map_err(|e| format!("zone '{zone}': {e}"))?;
     check_private(zone, root)?;
-    Ok(r)
+    Ok(Root {
+        fd,
+        path: root.to_path_buf(),
+    })
+}
+
+/// `root` split where the host's administrator's part of the path ends:
+/// at the first directory, from the top, that is private (its real path
+/// root's and closed to others: no zone's root user can rename or link
+/// what lies above it, nor does one control it), or else at the deepest
+/// one that exists (everything below is made now). Links are the
+/// administrator's business above the split and refused below it.
+fn split_at_private(root: &Path) -> (PathBuf, PathBuf) {
+    let mut deepest = PathBuf::from("/");
+    let mut prefix = PathBuf::from("/");
+    for c in root.components().skip(1) {
+        prefix.push(c);
+        if prefix == root {
+            break;
+        }
+        let Ok(real) = std::fs::canonicalize(&prefix) else {
+            break;
+        };
+        deepest = prefix.clone();
+        if std::fs::metadata(&real)
+            .is_ok_and(|m| m.is_dir() && m.uid() == 0 && m.mode() & 0o011 == 0)
+        {
+            break;
+        }
+    }
+    let rest = root.strip_prefix(&deepest).unwrap_or(root).to_path_buf();
+    (deepest, rest)
+}
+
+/// Open an existing zone root the way [`prepare`] makes one: links refused
+/// beneath the first private directory above it (a parent zone's link
+/// cannot make the host read, copy or remove another tree).
+pub fn open_root(root: &Path) -> io::Result<Root> {
+    let (base, rest) = split_at_private(root);
+    let b = Root::open(&base)?;
+    let fd = b.open_at(&rest, libc::O_PATH | libc::O_DIRECTORY, Policy::NoLinks)?;
+    Ok(Root {
+        fd,
+        path: root.to_path_buf(),
+    })
+}
+
+/// A mount point the host mounts on itself (jail(8)'s `mount` lines, run
+/// by mount(8) in the host's namespace) resolved for zone root `root`: a
+/// point beneath the root is followed inside it ([`Policy::InRoot`]), must
+/// exist and not be a link, and is returned as its real path, which holds
+/// no link to follow. A point elsewhere (or a root of `/`) is the
+/// administrator's own and is returned as it is.
+pub fn host_mount_point(root: &Path, point: &Path) -> io::Result<PathBuf> {
+    let Ok(below) = point.strip_prefix(root) else {
+        return Ok(point.to_path_buf());
+    };
+    if root == Path::new("/") {
+        return Ok(point.to_path_buf());
+    }
+    let rel = relative(below)?;
+    let r = open_root(root)?;
+    let fd = r.open_at(&rel, libc::O_PATH | libc::O_NOFOLLOW, Policy::InRoot)?;
+    if fd.stat()?.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}: is a symbolic link", point.display()),
+        ));
+    }
+    fd.real_path()
 }
 
 /// A nested zone's root `child` resolved from its parent's root
@@ -1000,6 +1062,57 @@ mod tests {
         assert_eq!(
             nested_root(&t.root, &t.root.join("new/r")).unwrap(),
             t.root.join("new/r")
+        );
+    }
+
+    #[test]
+    fn prepare_refuses_a_link_beneath_the_private_directory() {
+        let t = tempfile::Builder::new()
+            .permissions(fs::Permissions::from_mode(0o700))
+            .tempdir()
+            .unwrap();
+        let (zp, host) = (t.path().join("zones"), t.path().join("hostdir"));
+        fs::create_dir_all(zp.join("parent/root")).unwrap();
+        fs::create_dir(&host).unwrap();
+        // The parent zone links a name in its root to a private host dir.
+        symlink(&host, zp.join("parent/root/sub")).unwrap();
+        let e = prepare("p.c", &zp.join("parent/root/sub/deeper/c")).unwrap_err();
+        assert!(e.contains("refused"), "{e}");
+        assert!(fs::read_dir(&host).unwrap().next().is_none());
+        assert!(open_root(&zp.join("parent/root/sub")).is_err());
+        // A link above the private directory is the administrator's own.
+        fs::set_permissions(t.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(&zp, fs::Permissions::from_mode(0o700)).unwrap();
+        symlink(&zp, t.path().join("alias")).unwrap();
+        let r = prepare("z", &t.path().join("alias/z/root")).unwrap();
+        assert_eq!(
+            r.fd.real_path().unwrap(),
+            fs::canonicalize(zp.join("z/root")).unwrap()
+        );
+        assert_eq!(fs::metadata(zp.join("z")).unwrap().mode() & 0o777, 0o700);
+        open_root(&t.path().join("alias/z/root")).unwrap();
+        fs::set_permissions(t.path(), fs::Permissions::from_mode(0o700)).unwrap();
+    }
+
+    #[test]
+    fn a_host_mount_point_beneath_a_root_is_resolved_inside_it() {
+        let t = setup();
+        fs::create_dir(t.root.join("mnt")).unwrap();
+        symlink(&t.host, t.root.join("mnt/out")).unwrap();
+        symlink("/etc", t.root.join("mnt/in")).unwrap();
+        assert!(host_mount_point(&t.root, &t.root.join("mnt/out")).is_err());
+        assert!(host_mount_point(&t.root, &t.root.join("mnt/out/x")).is_err());
+        // A final link is refused; one on the way is followed inside.
+        assert!(host_mount_point(&t.root, &t.root.join("mnt/in")).is_err());
+        fs::create_dir(t.root.join("etc/sub")).unwrap();
+        let real = fs::canonicalize(&t.root).unwrap();
+        assert_eq!(
+            host_mount_point(&t.root, &t.root.join("mnt/in/sub")).unwrap(),
+            real.join("etc/sub")
+        );
+        assert_eq!(
+            host_mount_point(&t.root, Path::new("/elsewhere")).unwrap(),
+            Path::new("/elsewhere")
         );
     }
 

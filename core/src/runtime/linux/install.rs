@@ -109,7 +109,7 @@ pub fn sparse(root: &Path, name: &str) -> io::Result<()> {
 /// through it). A root with no `etc` (a whole root not holding an OS yet)
 /// gets none.
 pub fn clone(from: &Path, to: &Path, name: &str) -> io::Result<()> {
-    let src = Root::open(from)?;
+    let src = inroot::open_root(from)?;
     let dst = inroot::prepare(name, to).map_err(io::Error::other)?;
     if fs::read_dir(to)
         .map_err(|e| with_path(to, e))?
@@ -169,6 +169,8 @@ pub fn uninstall(root: &Path) -> io::Result<()> {
             "refusing to uninstall /",
         ));
     }
+    // Links beneath the private directory above the root are refused.
+    inroot::open_root(&root)?;
     if let Err(m) = inroot::check_private("", &root) {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
