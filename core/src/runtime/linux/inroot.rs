@@ -37,6 +37,18 @@
 //! with the root beneath it): a root must not be reachable by an
 //! unprivileged host user, or a setuid or file-capability binary made by
 //! root in the zone is a way to root on the host.
+//!
+//! Where the host's part of a root's path ends: at the first private
+//! directory from the top. No zone controls a name above it (every zone
+//! root, a parent zone's included, lies beneath a private zonepath), so
+//! the administrator's own links there are followed; beneath it links are
+//! refused ([`prepare`] for install and clone, [`open_root`] for clone's
+//! source and uninstall). A nested zone's root is resolved inside its
+//! parent's root ([`nested_root`], by the engine at create and by
+//! zoneadm), and at ready [`check_zone_root`] checks it still lies beneath
+//! the parent's root as the parent's zsched holds it. jail(8)'s own
+//! host-side mounts resolve their mount point inside the root
+//! ([`host_mount_point`]).
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
@@ -71,9 +83,7 @@ fn cstr(p: &OsStr) -> io::Result<CString> {
 
 fn ctx(what: impl std::fmt::Display, e: io::Error) -> io::Error {
     let msg = if e.raw_os_error() == Some(libc::ELOOP) || e.raw_os_error() == Some(libc::EXDEV) {
-        format!(
-            "{what}: a symbolic link (or `..`) on the way leads out of the zone's root; refused"
-        )
+        format!("{what}: a symbolic link on the way (or `..` out of the root): refused")
     } else {
         format!("{what}: {e}")
     };

@@ -10,10 +10,19 @@
 //! `whole`: the root is used as it is; installing an OS into it is the
 //! administrator's (or debootstrap's) business.
 //!
+//! The root is made as illumos makes a zonepath: the directories above it
+//! that do not exist yet 0700, so no other host user reaches a setuid file
+//! made inside; a root other users could reach is refused
+//! ([`super::inroot::prepare`]). Everything beneath it is written through
+//! the root's descriptor with links refused ([`super::inroot`]): a zone
+//! that replaced `etc` with a link to a host directory gets an install
+//! that fails naming it, not the host's passwd rewritten. [`clone`] copies
+//! by descriptors the same way.
+//!
 //! [`uninstall`] removes a root, refusing while anything is mounted at or
 //! beneath it (it never crosses into a mount), and never follows symlinks.
 
-use super::inroot::{self, Policy, Root};
+use super::inroot::{self, Policy};
 use super::mounts::SPARSE_DIRS;
 use std::fs;
 use std::io;
@@ -28,7 +37,7 @@ fn with_path(p: &Path, e: io::Error) -> io::Error {
 ///
 /// The directories above the root that do not exist yet are made 0700
 /// and the root must come out private ([`inroot::prepare`]). Everything
-/// beneath the root is made through [`Root`], links refused: over a root
+/// beneath the root is made through [`inroot::Root`], links refused: over a root
 /// the zone already used (reinstall), an `etc` (or any name) the zone
 /// replaced with a link to a host directory makes install fail, naming it,
 /// with nothing written there; a file the zone replaced with a link is
