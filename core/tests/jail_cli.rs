@@ -36,7 +36,11 @@ impl World {
             "the jail end-to-end tests must run as root"
         );
         World {
-            dir: tempfile::tempdir().unwrap(),
+            // 0700: a jail's root must not be reachable by other users.
+            dir: tempfile::Builder::new()
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .tempdir()
+                .unwrap(),
             cgroup_root: format!("zones-test-jail-{tag}-{}", std::process::id()),
         }
     }
@@ -579,10 +583,21 @@ fn depend_orders_and_the_options_i_j_cm_r_and_c() {
     let o = w.jail(&["-f", &conf, "-cm", "job"]);
     assert_eq!((o.code, o.out.as_str()), (0, "job: updated\n"), "{}", o.err);
     // -cmr: a change that cannot be made on a running jail restarts it.
-    let o = w.jail(&["-cmr", "name=job", "path=/tmp", "persist"]);
+    // (Not /tmp: a root other users can reach is refused.)
+    let cmr = w.path("cmr");
+    std::fs::create_dir(&cmr).unwrap();
+    let o = w.jail(&[
+        "-cmr",
+        "name=job",
+        &format!("path={}", cmr.display()),
+        "persist",
+    ]);
     assert_eq!(o.code, 0, "{}", o.err);
     assert_eq!(o.out, "job: removed\njob: created\n");
-    assert_eq!(w.jls(&["-j", "job", "path"]).out, "/tmp\n");
+    assert_eq!(
+        w.jls(&["-j", "job", "path"]).out,
+        format!("{}\n", cmr.display())
+    );
     // -R: removed without the configuration's commands.
     std::fs::remove_file(&log).unwrap();
     let o = w.jail(&["-f", &conf, "-c", "joa"]);

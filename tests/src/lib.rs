@@ -106,8 +106,11 @@ impl TestZone {
         require_root();
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
         let pid = std::process::id();
+        // 0700: a zone root must not be reachable by other users (the
+        // runtime refuses it at ready).
         let tmp = tempfile::Builder::new()
             .prefix("zones-e2e-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
             .expect("tempdir");
         let name = format!("{tag}-{pid}-{n}");

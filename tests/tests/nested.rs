@@ -63,3 +63,58 @@ fn a_nested_jail_lives_inside_its_parents_cgroup_and_pid_namespace() {
     parent.halt();
     assert!(ph.cgroups.iter().all(|d| !d.exists()));
 }
+
+/// The parent zone's root user points the child's root at a host
+/// directory (a private one, so only the parent check can catch it): the
+/// child is refused at ready and nothing is made in that directory; a link
+/// that stays inside the parent's root is fine.
+#[test]
+fn a_nested_root_through_a_link_the_parent_planted_is_refused() {
+    let mut parent = TestZone::sparse("plink");
+    parent
+        .set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+    parent.ready().expect("parent ready");
+    parent.boot().expect("parent boot");
+    let hostdir = parent.tmp.path().join("hostdir");
+    std::fs::create_dir(&hostdir).unwrap();
+    std::fs::write(hostdir.join("passwd"), "host\n").unwrap();
+    let o = parent.sh(&format!("ln -s {} /child", hostdir.display()));
+    assert_eq!(o.status, 0, "{}", o.stderr);
+
+    let mut child =
+        TestZone::with_root("clink", Brand::Sparse, Some(parent.spec.root.join("child")));
+    child.spec.name = ZoneName::new(&format!("{}.child", parent.spec.name)).unwrap();
+    child.spec.parent = Some(parent.handle().clone());
+    let e = child
+        .ready()
+        .expect_err("a child rooted outside its parent");
+    assert!(
+        e.to_string().contains("outside its parent zone's root"),
+        "{e}"
+    );
+    let names: Vec<_> = std::fs::read_dir(&hostdir).unwrap().flatten().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        child
+            .cgroup_roots()
+            .iter()
+            .all(|d| !d.exists() || std::fs::read_dir(d).unwrap().next().is_none())
+    );
+    // The engine resolves the same path inside the parent's root: the link
+    // leads nowhere there, so it is refused, not followed.
+    assert!(
+        zones::runtime::linux::inroot::nested_root(&parent.spec.root, &child.spec.root).is_err()
+    );
+
+    // A link that stays inside the parent's root resolves there.
+    let o = parent.sh("mkdir -p /zones/inner && ln -s /zones/inner /child2");
+    assert_eq!(o.status, 0, "{}", o.stderr);
+    let got = zones::runtime::linux::inroot::nested_root(
+        &parent.spec.root,
+        &parent.spec.root.join("child2"),
+    )
+    .unwrap();
+    assert_eq!(got, parent.spec.root.join("zones/inner"));
+    parent.halt();
+}

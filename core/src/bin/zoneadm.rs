@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use zones::api::Zones;
 use zones::engine::Caller;
 use zones::param::Value;
-use zones::runtime::linux::install;
+use zones::runtime::linux::{inroot, install};
 use zones::tool::zoneadm::{ListFlags, list};
 use zones::tool::{Common, configured, die, exit, is_installed, params_of};
 use zones::zone::{Brand, Status, ZoneId};
@@ -132,7 +132,30 @@ async fn main() {
     }
     let fail = |msg: String| -> ! { die(TOOL, format!("zone '{name}': {msg}"), exit::FAILED) };
     let conf = params_of(&cfg, &name);
-    let root = |p: &zones::param::Params| PathBuf::from(p.str("path").unwrap_or("/"));
+    // A nested zone's root (`parent.child`) is resolved from its parent's
+    // root, as the engine does at create: a link the parent zone planted
+    // there cannot make install, clone or uninstall act outside it.
+    let root = |p: &zones::param::Params| {
+        let r = PathBuf::from(p.str("path").unwrap_or("/"));
+        let zone = p.str("name").unwrap_or(&name);
+        let Some((parent, _)) = zone.rsplit_once('.') else {
+            return r;
+        };
+        let Some(pp) = params_of(&cfg, parent) else {
+            return r;
+        };
+        let proot = PathBuf::from(pp.str("path").unwrap_or("/"));
+        if !r.starts_with(&proot) {
+            return r;
+        }
+        inroot::nested_root(&proot, &r).unwrap_or_else(|e| {
+            die(
+                TOOL,
+                format!("zone '{zone}': path {}: {e}", r.display()),
+                exit::FAILED,
+            )
+        })
+    };
     match args.cmd {
         Cmd::List { .. } => unreachable!(),
         Cmd::Verify => {
@@ -160,13 +183,13 @@ async fn main() {
             let brand = p.str("brand").and_then(Brand::parse).unwrap_or_default();
             match brand {
                 Brand::Sparse => install::sparse(&r, &name)
-                    .unwrap_or_else(|e| fail(format!("install: {}: {e}", r.display()))),
+                    .unwrap_or_else(|e| fail(format!("install: {}", unzone(&name, e)))),
                 Brand::Whole => {
                     if is_installed(&r) {
                         fail(format!("{} is already populated", r.display()))
                     }
-                    std::fs::create_dir_all(&r)
-                        .unwrap_or_else(|e| fail(format!("install: {}: {e}", r.display())));
+                    inroot::prepare(&name, &r)
+                        .unwrap_or_else(|e| fail(format!("install: {}", unzone(&name, e))));
                     eprintln!(
                         "{TOOL}: zone '{name}': whole brand: {} is used as it is; put an OS tree there (e.g. debootstrap bookworm {})",
                         r.display(),
@@ -214,19 +237,8 @@ async fn main() {
             if !is_installed(&from) {
                 fail(format!("source zone {src} is not installed"))
             }
-            std::fs::create_dir_all(&to).unwrap_or_else(|e| fail(format!("clone: {e}")));
-            let st = std::process::Command::new("cp")
-                .arg("-a")
-                .arg("--")
-                .arg(format!("{}/.", from.display()))
-                .arg(&to)
-                .status()
-                .unwrap_or_else(|e| fail(format!("clone: cp: {e}")));
-            if !st.success() {
-                fail(format!("clone: copying {} failed", from.display()))
-            }
-            // A sparse clone's /etc names its own zone.
-            let _ = std::fs::write(to.join("etc/hostname"), format!("{name}\n"));
+            install::clone(&from, &to, &name)
+                .unwrap_or_else(|e| fail(format!("clone: {}", unzone(&name, e))));
         }
         Cmd::Ready | Cmd::Boot { .. } => {
             let zones = open(&args.common).await;
@@ -303,6 +315,14 @@ async fn main() {
             }
         }
     }
+}
+
+/// An error's text without the `zone 'NAME': ` the caller already says.
+fn unzone(name: &str, e: impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    s.strip_prefix(&format!("zone '{name}': "))
+        .unwrap_or(&s)
+        .to_string()
 }
 
 async fn open(common: &Common) -> Zones {

@@ -672,7 +672,7 @@ fn admit(
         anc = a.parent;
     }
     // The root: absolute; a child's is its parent's by default and must lie
-    // under it.
+    // under it, resolved from it (links followed inside the parent's root).
     let parent_root = parent.map_or_else(|| Path::new("/").to_path_buf(), |p| p.root.clone());
     let root = params
         .str("path")
@@ -683,9 +683,22 @@ fn admit(
             message: format!("path {} is not absolute", root.display()),
         });
     }
-    if let Some(p) = parent {
-        check_restrictive(&name, &params, &root, p)?;
-    }
+    let root = match parent {
+        Some(p) => {
+            check_restrictive(&name, &params, &root, p)?;
+            // Beneath the parent's root every name is the parent zone's to
+            // change: resolve the child's root inside it, as the parent
+            // sees it, so a link there cannot carry the child (or its
+            // install) out of the parent's tree.
+            crate::runtime::linux::inroot::nested_root(&p.root, &root).map_err(|e| {
+                Error::BadRoot {
+                    zone: name.to_string(),
+                    message: format!("path {}: {e}", root.display()),
+                }
+            })?
+        }
+        None => root,
+    };
     params.insert("path", Value::Str(root.display().to_string()));
     params.insert("name", Value::Str(name.to_string()));
     params.insert("jid", Value::Int(id.0 as i64));

@@ -960,6 +960,9 @@ impl Runner {
         } else {
             Path::new(path).join(f[1])
         };
+        // Beneath the root: resolved inside it, never through a zone's link.
+        let point = crate::runtime::linux::inroot::host_mount_point(Path::new(path), &point)
+            .map_err(|e| format!("{name}: mount {} on {}: {e}", f[0], point.display()))?;
         let opts = f.get(3).copied().unwrap_or("rw");
         let mut cmd = Command::new("mount");
         if f[2] == "nullfs" || f[2] == "bind" {

@@ -10,13 +10,23 @@
 //! `whole`: the root is used as it is; installing an OS into it is the
 //! administrator's (or debootstrap's) business.
 //!
+//! The root is made as illumos makes a zonepath: the directories above it
+//! that do not exist yet 0700, so no other host user reaches a setuid file
+//! made inside; a root other users could reach is refused
+//! ([`super::inroot::prepare`]). Everything beneath it is written through
+//! the root's descriptor with links refused ([`super::inroot`]): a zone
+//! that replaced `etc` with a link to a host directory gets an install
+//! that fails naming it, not the host's passwd rewritten. [`clone`] copies
+//! by descriptors the same way.
+//!
 //! [`uninstall`] removes a root, refusing while anything is mounted at or
 //! beneath it (it never crosses into a mount), and never follows symlinks.
 
+use super::inroot::{self, Policy};
 use super::mounts::SPARSE_DIRS;
 use std::fs;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
 fn with_path(p: &Path, e: io::Error) -> io::Error {
@@ -24,23 +34,38 @@ fn with_path(p: &Path, e: io::Error) -> io::Error {
 }
 
 /// Make a sparse root skeleton at `root` for the zone named `name`.
+///
+/// The directories above the root that do not exist yet are made 0700
+/// and the root must come out private ([`inroot::prepare`]). Everything
+/// beneath the root is made through [`inroot::Root`], links refused: over a root
+/// the zone already used (reinstall), an `etc` (or any name) the zone
+/// replaced with a link to a host directory makes install fail, naming it,
+/// with nothing written there; a file the zone replaced with a link is
+/// replaced in turn, never written through.
 pub fn sparse(root: &Path, name: &str) -> io::Result<()> {
-    fs::create_dir_all(root).map_err(|e| with_path(root, e))?;
-    fs::set_permissions(root, fs::Permissions::from_mode(0o755)).map_err(|e| with_path(root, e))?;
+    let r = inroot::prepare(name, root).map_err(io::Error::other)?;
+    let top = r.open_at(
+        Path::new("."),
+        libc::O_RDONLY | libc::O_DIRECTORY,
+        Policy::NoLinks,
+    )?;
+    // SAFETY: a directory descriptor we own; a plain mode.
+    if unsafe { libc::fchmod(top.as_raw_fd(), 0o755) } != 0 {
+        return Err(with_path(root, io::Error::last_os_error()));
+    }
     for d in SPARSE_DIRS {
         let host = Path::new("/").join(d);
-        let zp = root.join(d);
         let Ok(meta) = fs::symlink_metadata(&host) else {
             continue;
         };
-        if fs::symlink_metadata(&zp).is_ok() {
+        if r.lstat(Path::new(d))?.is_some() {
             continue;
         }
         if meta.file_type().is_symlink() {
             let target = fs::read_link(&host).map_err(|e| with_path(&host, e))?;
-            std::os::unix::fs::symlink(target, &zp).map_err(|e| with_path(&zp, e))?;
+            r.symlink(Path::new(d), &target)?;
         } else {
-            fs::create_dir(&zp).map_err(|e| with_path(&zp, e))?;
+            r.mkdir_all(Path::new(d), 0o755, Policy::NoLinks)?;
         }
     }
     for (d, mode) in [
@@ -59,11 +84,8 @@ pub fn sparse(root: &Path, name: &str) -> io::Result<()> {
         ("opt", 0o755),
         ("srv", 0o755),
     ] {
-        let p = root.join(d);
-        if !p.exists() {
-            fs::create_dir(&p).map_err(|e| with_path(&p, e))?;
-            fs::set_permissions(&p, fs::Permissions::from_mode(mode))
-                .map_err(|e| with_path(&p, e))?;
+        if r.lstat(Path::new(d))?.is_none() {
+            r.mkdir_all(Path::new(d), mode, Policy::NoLinks)?;
         }
     }
     let resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -82,11 +104,41 @@ pub fn sparse(root: &Path, name: &str) -> io::Result<()> {
         ("etc/shells", "/bin/sh\n/bin/bash\n/usr/bin/sh\n/usr/bin/bash\n".into(), 0o644),
     ];
     for (f, text, mode) in files {
-        let p = root.join(f);
-        fs::write(&p, text).map_err(|e| with_path(&p, e))?;
-        fs::set_permissions(&p, fs::Permissions::from_mode(mode)).map_err(|e| with_path(&p, e))?;
+        r.write_file(Path::new(f), text.as_bytes(), mode)?;
     }
     Ok(())
+}
+
+/// Install zone `name` at `to` as a copy of the root `from` (`zoneadm
+/// clone`): `to` made as install makes it ([`inroot::prepare`]), must be
+/// empty; the tree copied descriptor by descriptor ([`inroot::copy_tree`]:
+/// links copied as links, never followed); then the clone's
+/// `etc/hostname` names it, written with links refused (a clone of a
+/// source whose `etc` is a link fails there, having written nothing
+/// through it). A root with no `etc` (a whole root not holding an OS yet)
+/// gets none.
+pub fn clone(from: &Path, to: &Path, name: &str) -> io::Result<()> {
+    let src = inroot::open_root(from)?;
+    let dst = inroot::prepare(name, to).map_err(io::Error::other)?;
+    if fs::read_dir(to)
+        .map_err(|e| with_path(to, e))?
+        .next()
+        .is_some()
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{}: is already populated", to.display()),
+        ));
+    }
+    inroot::copy_tree(&src, &dst)?;
+    match dst.lstat(Path::new("etc"))? {
+        None => Ok(()),
+        Some(_) => dst.write_file(
+            Path::new("etc/hostname"),
+            format!("{name}\n").as_bytes(),
+            0o644,
+        ),
+    }
 }
 
 /// The mount points of this process's namespace at or under `root`.
@@ -99,8 +151,22 @@ pub fn mounts_under(root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Remove a zone root. Refuses (EBUSY) while something is mounted there.
+/// Remove a zone root. Refuses (EBUSY) while something is mounted there,
+/// refuses a root that is itself a symbolic link (a nested zone's parent
+/// could have planted it: removing "through" it would remove a host
+/// tree), and a root whose real path is not private ([`inroot::check_private`]):
+/// a link above it led elsewhere. Removal itself never follows links
+/// (std's remove_dir_all works by descriptors).
 pub fn uninstall(root: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{}: is a symbolic link; refusing to remove what it points to",
+                root.display()
+            ),
+        ));
+    }
     let root = match fs::canonicalize(root) {
         Ok(r) => r,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -110,6 +176,17 @@ pub fn uninstall(root: &Path) -> io::Result<()> {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "refusing to uninstall /",
+        ));
+    }
+    // Links beneath the private directory above the root are refused.
+    inroot::open_root(&root)?;
+    if let Err(m) = inroot::check_private("", &root) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "refusing to uninstall: {}",
+                m.trim_start_matches("zone '': ")
+            ),
         ));
     }
     let busy = mounts_under(&root);
@@ -125,11 +202,112 @@ pub fn uninstall(root: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::{PermissionsExt, symlink};
+
+    /// A host directory with one file, to check nothing reached it.
+    fn host_dir(t: &tempfile::TempDir) -> std::path::PathBuf {
+        let h = t.path().join("hostetc");
+        fs::create_dir(&h).unwrap();
+        fs::write(h.join("passwd"), "host\n").unwrap();
+        h
+    }
+
+    fn untouched(h: &Path) {
+        let names: Vec<_> = fs::read_dir(h)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["passwd"], "{}", h.display());
+        assert_eq!(fs::read_to_string(h.join("passwd")).unwrap(), "host\n");
+    }
+
+    #[test]
+    fn reinstall_over_an_etc_link_to_a_host_dir_writes_nothing_there() {
+        let t = tempfile::tempdir().unwrap();
+        let h = host_dir(&t);
+        let root = t.path().join("zp/root");
+        sparse(&root, "web").unwrap();
+        fs::remove_dir_all(root.join("etc")).unwrap();
+        symlink(&h, root.join("etc")).unwrap();
+        let e = sparse(&root, "web").unwrap_err();
+        assert!(e.to_string().contains("/etc: a symbolic link"), "{e}");
+        untouched(&h);
+        // A link at a file (or an absolute one at var) is no way out either.
+        fs::remove_file(root.join("etc")).unwrap();
+        fs::create_dir(root.join("etc")).unwrap();
+        symlink(h.join("passwd"), root.join("etc/passwd")).unwrap();
+        symlink(&h, root.join("etc/hosts")).unwrap();
+        sparse(&root, "web").unwrap();
+        untouched(&h);
+        assert!(
+            fs::symlink_metadata(root.join("etc/passwd"))
+                .unwrap()
+                .is_file()
+        );
+        fs::remove_dir_all(root.join("var")).unwrap();
+        symlink(&h, root.join("var")).unwrap();
+        assert!(sparse(&root, "web").is_err());
+        untouched(&h);
+    }
+
+    #[test]
+    fn install_makes_the_zonepath_private_and_refuses_an_open_one() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("zones/web/root");
+        sparse(&root, "web").unwrap();
+        for (p, m) in [
+            ("zones", 0o700),
+            ("zones/web", 0o700),
+            ("zones/web/root", 0o755),
+        ] {
+            assert_eq!(
+                fs::metadata(t.path().join(p)).unwrap().permissions().mode() & 0o777,
+                m,
+                "{p}"
+            );
+        }
+        fs::set_permissions(t.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(t.path().join("zones"), fs::Permissions::from_mode(0o755)).unwrap();
+        let e = sparse(&t.path().join("zones/db"), "db").unwrap_err();
+        assert!(e.to_string().contains("reachable by other users"), "{e}");
+        assert!(!t.path().join("zones/db").exists());
+        fs::set_permissions(t.path(), fs::Permissions::from_mode(0o700)).unwrap();
+    }
+
+    #[test]
+    fn clone_copies_without_following_and_names_the_clone() {
+        let t = tempfile::tempdir().unwrap();
+        let h = host_dir(&t);
+        let from = t.path().join("a/root");
+        sparse(&from, "a").unwrap();
+        symlink(&h, from.join("srv/hostlink")).unwrap();
+        let to = t.path().join("b/root");
+        clone(&from, &to, "b").unwrap();
+        assert_eq!(fs::read_to_string(to.join("etc/hostname")).unwrap(), "b\n");
+        assert_eq!(
+            fs::read_to_string(from.join("etc/hostname")).unwrap(),
+            "a\n"
+        );
+        assert_eq!(fs::read_link(to.join("srv/hostlink")).unwrap(), h);
+        assert_eq!(
+            fs::read_to_string(to.join("etc/passwd")).unwrap(),
+            fs::read_to_string(from.join("etc/passwd")).unwrap()
+        );
+        // A source whose etc is a link to a host directory: the clone's
+        // etc/hostname is not written through it.
+        fs::remove_dir_all(from.join("etc")).unwrap();
+        symlink(&h, from.join("etc")).unwrap();
+        let e = clone(&from, &t.path().join("c/root"), "c").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        untouched(&h);
+        // Cloning into a populated root is refused.
+        assert!(clone(&from, &to, "b").is_err());
+    }
 
     #[test]
     fn sparse_install_makes_etc_and_the_hosts_symlinks_and_uninstall_removes_it() {
         let t = tempfile::tempdir().unwrap();
-        let root = t.path().join("z");
+        let root = t.path().join("zp/z");
         sparse(&root, "web").unwrap();
         assert_eq!(
             fs::read_to_string(root.join("etc/hostname")).unwrap(),

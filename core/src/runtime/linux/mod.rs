@@ -8,7 +8,7 @@
 //!
 //! | runtime call | what happens |
 //! |---|---|
-//! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
+//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it unmounts everything but its root |
@@ -39,6 +39,7 @@
 pub mod caps;
 pub mod cgroup;
 pub mod enter;
+pub mod inroot;
 pub mod install;
 pub mod launch;
 pub mod mounts;
@@ -325,6 +326,7 @@ pub fn alive(handle: &Handle) -> bool {
 
 impl Runtime for LinuxRuntime {
     fn ready(&self, spec: &ZoneSpec) -> Result<Handle, RuntimeError> {
+        inroot::check_zone_root(spec)?;
         let zsched = self.zsched_path()?;
         let caps = caps::zone_set(&spec.params)?;
         std::fs::create_dir_all(&self.run_dir).map_err(|e| {

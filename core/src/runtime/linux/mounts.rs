@@ -23,20 +23,37 @@
 //!    `bind` option is a bind mount), each mount point under the root. They
 //!    live in the zone's namespace only: nothing is mounted on the host, and
 //!    they go with the zone.
+//!    A mount point is resolved inside the root ([`inroot`], openat2
+//!    RESOLVE_IN_ROOT: a link the zone made is followed as the zone would
+//!    see it, never out to the host), a final link is refused, and the
+//!    mount goes onto the descriptor of what was checked
+//!    (`/proc/self/fd/N`). A target resolved the ordinary way could follow
+//!    a link the zone planted (`mnt/x → /etc`) and bind the admin's source
+//!    over — or a tmpfs onto — the host's /etc dentry in the zone's
+//!    namespace: the zone would then see, and write, the host's /etc.
 //! 5. pivot_root the way crun and youki do: `pivot_root(".", ".")` from the
 //!    new root, then the old root (stacked on the same place) is made a
 //!    slave and detached with MNT_DETACH.
+//!
+//! Everything mounted beneath the root in steps 1-4 is mounted onto a
+//! descriptor opened from the root's descriptor with links refused (steps
+//! 1-3) or resolved inside the root (step 4), and the root itself is
+//! opened with links refused (it is a real path): the zone's root user,
+//! or a parent zone racing the launcher, cannot plant a link that moves a
+//! mount (or a mkdir, mknod, symlink made here) onto the host's tree.
 //!
 //! Mount points are made as needed in a sparse root. In a whole root (which
 //! may be an empty directory, or hold a whole OS) /proc, /sys and /dev are
 //! mounted only where the directory exists, unless mount.procfs or
 //! mount.devfs is set to true, which makes it.
 
+use super::inroot::{Fd, Policy, Root};
 use super::launch::ChildError;
 use crate::param::Params;
 use crate::zone::Brand;
 use std::ffi::CString;
 use std::fs;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -77,12 +94,14 @@ pub fn mount(
     };
     if r != 0 {
         let e = last_errno();
+        // A descriptor's name: say what it names.
+        let shown = fs::read_link(target).unwrap_or_else(|_| target.to_path_buf());
         return Err(ChildError::errno(
             step,
             format!(
                 "mount {} on {}",
                 src.or(fstype).unwrap_or("-"),
-                target.display()
+                shown.display()
             ),
             e,
         ));
@@ -187,32 +206,77 @@ fn detach_zonefs(root: &Path) -> R<()> {
 /// The host directories a sparse zone shares.
 pub const SPARSE_DIRS: &[&str] = &["usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32"];
 
+fn io_err(step: &str, what: String) -> impl FnOnce(std::io::Error) -> ChildError + '_ {
+    move |e| ChildError::new(step, format!("{what}: {e}"))
+}
+
+/// Open the zone's root (a real path) again, with links refused, and check
+/// it is the directory `was` held: after a mount onto it, the new
+/// descriptor reaches the mount on top.
+fn reopen_root(root: &Path, was: &OwnedFd) -> R<Root> {
+    let r = Root::open_real(root).map_err(io_err("root", root.display().to_string()))?;
+    let (a, b) = (
+        r.fd.stat()
+            .map_err(io_err("root", root.display().to_string()))?,
+        was.stat()
+            .map_err(io_err("root", root.display().to_string()))?,
+    );
+    if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino) {
+        return Err(ChildError::new(
+            "root",
+            format!("{}: changed while the root was built", root.display()),
+        ));
+    }
+    Ok(r)
+}
+
+/// A directory beneath the root for a mount, made where missing; links
+/// refused. The descriptor (O_PATH) is what to mount onto.
+fn mount_point_in(step: &str, r: &Root, rel: &str) -> R<OwnedFd> {
+    r.mkdir_all(Path::new(rel), 0o755, Policy::NoLinks)
+        .map_err(io_err(
+            step,
+            format!("mount point {}", r.path.join(rel).display()),
+        ))
+}
+
+/// The mount now on top of `rel` (which was just mounted onto).
+fn reopen_in(step: &str, r: &Root, rel: &Path, policy: Policy) -> R<OwnedFd> {
+    r.open_at(rel, libc::O_PATH | libc::O_DIRECTORY, policy)
+        .map_err(io_err(step, r.path.join(rel).display().to_string()))
+}
+
 /// Build the zone's root under `root` (already canonical). Returns nothing;
 /// the caller pivots.
 pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
+    let first = Root::open_real(root).map_err(io_err("root", root.display().to_string()))?;
     // A root of `/` (a jail that shares the host's tree, as FreeBSD's own
     // tests do) is already the namespace's root: no bind, no pivot.
     if root != Path::new("/") {
+        let at = first.fd.proc_path();
         mount(
             "root",
-            Some(&root.to_string_lossy()),
-            root,
+            Some(&at.to_string_lossy()),
+            &at,
             None,
             libc::MS_BIND | libc::MS_REC,
             None,
         )?;
     }
     detach_zonefs(root)?;
+    let r = reopen_root(root, &first.fd)?;
     let sparse = brand == Brand::Sparse;
     if sparse {
         for d in SPARSE_DIRS {
             let host = Path::new("/").join(d);
-            let zp = root.join(d);
             let Ok(meta) = fs::symlink_metadata(&host) else {
                 continue;
             };
             if meta.file_type().is_symlink() {
-                if fs::symlink_metadata(&zp).is_err() {
+                let exists = r
+                    .lstat(Path::new(d))
+                    .map_err(io_err("sparse", r.path.join(d).display().to_string()))?;
+                if exists.is_none() {
                     let target = fs::read_link(&host).map_err(|e| {
                         ChildError::errno(
                             "sparse",
@@ -220,55 +284,67 @@ pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
                             e.raw_os_error().unwrap_or(0),
                         )
                     })?;
-                    std::os::unix::fs::symlink(&target, &zp).map_err(|e| {
-                        ChildError::errno(
-                            "sparse",
-                            format!("symlink {}", zp.display()),
-                            e.raw_os_error().unwrap_or(0),
-                        )
-                    })?;
+                    r.symlink(Path::new(d), &target).map_err(io_err(
+                        "sparse",
+                        format!("symlink {}", r.path.join(d).display()),
+                    ))?;
                 }
                 continue;
             }
-            mount_point("sparse", &zp)?;
+            let at = mount_point_in("sparse", &r, d)?;
             mount(
                 "sparse",
                 Some(&host.to_string_lossy()),
-                &zp,
+                &at.proc_path(),
                 None,
                 libc::MS_BIND | libc::MS_REC,
                 None,
             )?;
+            let top = reopen_in("sparse", &r, Path::new(d), Policy::NoLinks)?;
             mount(
                 "sparse",
                 None,
-                &zp,
+                &top.proc_path(),
                 None,
                 libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NODEV,
                 None,
             )?;
         }
     }
-    let wanted = |dir: &str, param: Option<&str>| -> Option<PathBuf> {
-        let p = root.join(dir);
+    let wanted = |dir: &str, param: Option<&str>| -> bool {
         let explicit = param.and_then(|n| params.bool(n));
         if explicit == Some(false) {
-            return None;
+            return false;
         }
-        (sparse || explicit == Some(true) || p.is_dir()).then_some(p)
+        sparse
+            || explicit == Some(true)
+            || r.open_at(
+                Path::new(dir),
+                libc::O_PATH | libc::O_DIRECTORY,
+                Policy::NoLinks,
+            )
+            .is_ok()
     };
     let nosuid = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
-    if let Some(p) = wanted("proc", Some("mount.procfs")) {
-        mount_point("proc", &p)?;
-        mount("proc", Some("proc"), &p, Some("proc"), nosuid, None)?;
-        guard_proc(&p)?;
+    if wanted("proc", Some("mount.procfs")) {
+        let at = mount_point_in("proc", &r, "proc")?;
+        mount(
+            "proc",
+            Some("proc"),
+            &at.proc_path(),
+            Some("proc"),
+            nosuid,
+            None,
+        )?;
+        let top = reopen_in("proc", &r, Path::new("proc"), Policy::NoLinks)?;
+        guard_proc(&top.proc_path())?;
     }
-    if let Some(p) = wanted("sys", None) {
-        mount_point("sys", &p)?;
+    if wanted("sys", None) {
+        let at = mount_point_in("sys", &r, "sys")?;
         match mount(
             "sys",
             Some("sysfs"),
-            &p,
+            &at.proc_path(),
             Some("sysfs"),
             nosuid | libc::MS_RDONLY,
             None,
@@ -278,7 +354,7 @@ pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
             Err(e) if e.errno == Some(libc::EBUSY) => mount(
                 "sys",
                 None,
-                &p,
+                &at.proc_path(),
                 None,
                 libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | nosuid,
                 None,
@@ -286,9 +362,20 @@ pub fn build(root: &Path, brand: Brand, params: &Params) -> R<()> {
             r => r?,
         }
     }
-    if let Some(p) = wanted("dev", Some("mount.devfs")) {
-        mount_point("dev", &p)?;
-        dev(&p)?;
+    if wanted("dev", Some("mount.devfs")) {
+        let at = mount_point_in("dev", &r, "dev")?;
+        mount(
+            "dev",
+            Some("tmpfs"),
+            &at.proc_path(),
+            Some("tmpfs"),
+            libc::MS_NOSUID | libc::MS_NOEXEC,
+            Some("mode=755,size=65536k"),
+        )?;
+        // The fresh tmpfs is this namespace's alone: paths beneath it
+        // (through its descriptor) reach nothing the zone made.
+        let top = reopen_in("dev", &r, Path::new("dev"), Policy::NoLinks)?;
+        dev(&top.proc_path())?;
     }
     Ok(())
 }
@@ -361,16 +448,8 @@ fn guard_proc(proc_dir: &Path) -> R<()> {
     Ok(())
 }
 
-/// The private /dev (ruleset 4).
+/// The private /dev (ruleset 4), filled in at `dev`: the fresh tmpfs.
 fn dev(dev: &Path) -> R<()> {
-    mount(
-        "dev",
-        Some("tmpfs"),
-        dev,
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NOEXEC,
-        Some("mode=755,size=65536k"),
-    )?;
     for (name, major, minor) in [
         ("null", 1, 3),
         ("zero", 1, 5),
@@ -572,25 +651,64 @@ pub fn fstab_entries(params: &Params) -> R<Vec<FstabEntry>> {
 }
 
 /// Mount the zone's fstab entries (in its mount namespace, before the
-/// pivot). A mount point must be under the zone's root: a mount anywhere
-/// else would be in no place the zone can see.
+/// pivot). A mount point must be under the zone's root (`root`, its real
+/// path, or `path` as configured): a mount anywhere else would be in no
+/// place the zone can see. It is resolved inside the root (module comment,
+/// step 4) and must not be a link itself.
 pub fn fstab(root: &Path, params: &Params) -> R<()> {
-    for e in fstab_entries(params)? {
-        // Resolved, so that a symlink cannot lead the mount out of the root.
-        let target = fs::canonicalize(&e.target).unwrap_or_else(|_| e.target.clone());
-        let target = if target.starts_with(root) {
-            target
-        } else {
-            return Err(ChildError::new(
-                "mount",
-                format!(
-                    "{}: not under the zone's root {}",
-                    e.target.display(),
-                    root.display()
-                ),
-            ));
+    let entries = fstab_entries(params)?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let r = Root::open_real(root).map_err(io_err("mount", root.display().to_string()))?;
+    let written = params.str("path").map(PathBuf::from);
+    for e in entries {
+        let below = e
+            .target
+            .strip_prefix(root)
+            .ok()
+            .or_else(|| {
+                written
+                    .as_deref()
+                    .and_then(|w| e.target.strip_prefix(w).ok())
+            })
+            .ok_or_else(|| {
+                ChildError::new(
+                    "mount",
+                    format!(
+                        "{}: not under the zone's root {}",
+                        e.target.display(),
+                        root.display()
+                    ),
+                )
+            })?;
+        let rel = super::inroot::relative(below)
+            .map_err(|err| ChildError::new("mount", err.to_string()))?;
+        let shown = e.target.display().to_string();
+        let at = match r.open_at(&rel, libc::O_PATH | libc::O_NOFOLLOW, Policy::InRoot) {
+            Ok(fd) => fd,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => r
+                .mkdir_all(&rel, 0o755, Policy::InRoot)
+                .map_err(io_err("mount", format!("mount point {shown}")))?,
+            Err(err) => return Err(ChildError::new("mount", format!("{shown}: {err}"))),
         };
-        mount_point("mount", &target)?;
+        let st = at.stat().map_err(io_err("mount", shown.clone()))?;
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => {}
+            libc::S_IFLNK => {
+                return Err(ChildError::new(
+                    "mount",
+                    format!("{shown}: is a symbolic link, not a directory"),
+                ));
+            }
+            _ => {
+                return Err(ChildError::new(
+                    "mount",
+                    format!("{shown}: not a directory"),
+                ));
+            }
+        }
+        let target = at.proc_path();
         if e.bind {
             mount(
                 "mount",
@@ -601,10 +719,11 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
                 None,
             )?;
             if e.flags & !libc::MS_REC != 0 {
+                let top = reopen_in("mount", &r, &rel, Policy::InRoot)?;
                 mount(
                     "mount",
                     None,
-                    &target,
+                    &top.proc_path(),
                     None,
                     libc::MS_BIND | libc::MS_REMOUNT | (e.flags & !libc::MS_REC),
                     None,
