@@ -1014,7 +1014,14 @@ fn listen(kind: &str, addr: &str, secs: u64, marker: &str) {
     };
     if kind == "tcp" {
         let port: u16 = addr.parse().unwrap_or(0);
-        let l = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
+        let l = match std::net::TcpListener::bind(("127.0.0.1", port)) {
+            Ok(l) => l,
+            Err(e) => {
+                // Nothing to reach (a zone without loopback): say so and end.
+                println!("listening\nbind 127.0.0.1:{port}: {e}");
+                return;
+            }
+        };
         l.set_nonblocking(true).unwrap();
         println!("listening");
         let _ = std::io::stdout().flush();
@@ -1027,7 +1034,13 @@ fn listen(kind: &str, addr: &str, secs: u64, marker: &str) {
     } else {
         use std::os::linux::net::SocketAddrExt;
         let sa = std::os::unix::net::SocketAddr::from_abstract_name(addr.as_bytes()).unwrap();
-        let l = UnixListener::bind_addr(&sa).expect("bind abstract");
+        let l = match UnixListener::bind_addr(&sa) {
+            Ok(l) => l,
+            Err(e) => {
+                println!("listening\nbind @{addr}: {e}");
+                return;
+            }
+        };
         l.set_nonblocking(true).unwrap();
         println!("listening");
         let _ = std::io::stdout().flush();
