@@ -65,7 +65,7 @@
 //! | k20 | kernel, host files | init itself (the boot path, not an enter) reads the host's key, makes a user namespace, io_uring, scans descriptors, writes a host path | payload not read, marker absent, all refused |
 //! | o01 | other zones/host (both) | kill and pidfd_send_signal a host process by its pid | still alive |
 //! | o02 | other zones/host (both) | the same to another zone's init | still alive |
-//! | o03 | other zones/host (both) | ptrace and process_vm_readv a host process | not traced |
+//! | o03 | other zones/host (both) | ptrace and process_vm_readv a host process and another zone's init | not traced |
 //! | o04 | other zones/host (both) | SysV shm/msg/sem of the host (its key) | secret not read |
 //! | o05 | other zones/host (both) | SysV shm of another zone | secret not read |
 //! | o06 | other zones/host (both) | connect to a host abstract Unix socket | not accepted |
@@ -78,6 +78,7 @@
 //! | l01 | limits | fork bomb from a zlogin'd process under zone.max-processes=20 | stops at the cap |
 //! | l02 | limits | mlock in a zenter'd process under zone.max-locked-memory=0 | refused |
 //! | l03 | limits | the same from a zlogin'd process | refused |
+//! | l07 | limits | touch 256 MiB from a zlogin'd process under capped-memory.physical = 64 MiB | killed before the end |
 //! | l04 | limits | System V objects left by the zone, then `zoneadm halt` | halt succeeds within 20 s, zone gone |
 //! | l05 | limits | a process that ignores signals and left its session, then halt | nothing of the zone runs after halt |
 //! | l06 | limits | (allow.mount) a busy tmpfs mount with a process in it, then halt | halt finishes, nothing left |
@@ -1089,15 +1090,23 @@ both!(o02_signal_another_zone, o02_signal_other);
 fn o03_ptrace(z: &TestZone) {
     let mut sleeper = Command::new("/bin/sleep").arg("30").spawn().unwrap();
     let pid = sleeper.id();
+    let init = other_zone().handle().init_pid;
     let o = z.attack(&["ptrace", &pid.to_string()]);
+    let o2 = z.attack(&["ptrace", &init.to_string()]);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let other = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap_or_default();
     let _ = sleeper.kill();
     let _ = sleeper.wait();
     assert!(
         status.contains("TracerPid:\t0\n"),
         "o03: traced: {status} {o:?}"
     );
-    assert_no_escape(&o, "o03 ptrace");
+    assert!(
+        other.contains("TracerPid:\t0\n"),
+        "o03: traced another zone's init: {other} {o2:?}"
+    );
+    assert_no_escape(&o, "o03 ptrace a host process");
+    assert_no_escape(&o2, "o03 ptrace another zone's init");
 }
 both!(o03_ptrace_a_host_process, o03_ptrace);
 
@@ -1304,6 +1313,18 @@ fn l03_locked_memory_zero_for_a_zlogin_process() {
     let o = w.run("zlogin", &[&name, "/zattack", "mlock", "4"]);
     assert!(o.stdout.contains("RLIMIT_MEMLOCK"), "{o:?}");
     assert_no_escape(&o, "l03 mlock under max-locked-memory=0 (zlogin)");
+}
+
+#[test]
+fn l07_memory_cap_holds_for_a_zlogin_process() {
+    let (w, name, _) = tool_zone(
+        "l07",
+        "capped-memory.physical = 67108864;\nzone.max-swap = 67108864;",
+    );
+    boot(&w, &name);
+    let o = w.run("zlogin", &[&name, "/zattack", "hog", "256"]);
+    assert!(o.stdout.contains("touched 0"), "the hog never ran: {o:?}");
+    assert_no_escape(&o, "l07 256 MiB under a 64 MiB cap (zlogin)");
 }
 
 #[test]

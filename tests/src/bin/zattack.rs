@@ -1243,6 +1243,18 @@ fn main() {
         "listen" => listen(&arg(1), &arg(2), num(3) as u64, &arg(4)),
         "netunix" => netunix(&arg(1)),
         "mlock" => mlock(num(1) as usize),
+        "hog" => {
+            let mb = num(1) as usize;
+            let mut v: Vec<Vec<u8>> = Vec::new();
+            for i in 0..mb {
+                v.push(vec![1u8; 1 << 20]);
+                if i % 16 == 0 {
+                    println!("touched {i}");
+                    let _ = std::io::stdout().flush();
+                }
+            }
+            escaped(format!("touched all {mb} MiB"));
+        }
         "forkbomb" => forkbomb(num(1) as usize),
         "linger" => linger(&arg(1)),
         "plant-suid" => plant_suid(&arg(1)),
