@@ -91,9 +91,14 @@
 //! | a07 | ip4 = inherit | shares the host's loopback (a host TCP service is reached) and nothing more (keyrings, raw sockets stay refused) | key not read |
 //! | p05 | privilege | jail(8) `jail -c path=ROOT` with ROOT in a directory host users traverse: a setuid-root binary planted inside, run by uid 65534 | refused, or no marker in a root-only directory |
 //!
-//! Not covered here because other tests already hold them: memory caps
-//! and cpu caps (limits.rs), /proc masks, sysrq and core_pattern
-//! (isolation.rs), kill -1 (isolation.rs).
+//! Not repeated here because other tests already hold them: the memory
+//! cap of a zenter'd process and the cpu cap (limits.rs), /proc masks,
+//! sysrq and core_pattern through the zone's own /proc, kill -1
+//! (isolation.rs).
+//!
+//! Two attacks hold trivially on a kernel built without what they use
+//! (this one has neither x32 nor loadable modules nor kexec): k04, k08
+//! and the kexec half of k12 then only show that the call is refused.
 
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
