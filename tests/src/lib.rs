@@ -239,3 +239,245 @@ pub fn host_mounts_under(path: &Path) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+// ---------------------------------------------------------------------
+// The escape suite's helpers (tests/tests/escape.rs): commands in a zone
+// that can run concurrently and carry extra descriptors, the attack
+// binary, zones that live for the whole test process, and a private
+// world for the admin tools (zoneadm, zlogin, jexec) on an embedded
+// engine.
+
+static CALL: AtomicU64 = AtomicU64::new(1);
+
+impl TestZone {
+    /// A zenter command for `cmd` in this zone, not started: the caller
+    /// sets its descriptors and standard streams. Each call writes its
+    /// own handle file, so that commands may run concurrently.
+    pub fn enter_command(&self, cmd: &[&str]) -> Command {
+        let n = CALL.fetch_add(1, Ordering::SeqCst);
+        let hf = self.tmp.path().join(format!("handle-{n}.json"));
+        std::fs::write(&hf, serde_json::to_string(self.handle()).unwrap()).unwrap();
+        let mut c = Command::new(bin("zenter"));
+        c.arg(&hf).arg("--").args(cmd);
+        c
+    }
+
+    /// Copy the zattack binary into the zone root as /zattack.
+    pub fn install_attack(&self) {
+        std::fs::copy(bin("zattack"), self.spec.root.join("zattack")).expect("copy zattack");
+    }
+
+    /// Run /zattack ARGS in the zone (concurrently with other calls).
+    pub fn attack(&self, args: &[&str]) -> Output {
+        let mut cmd = vec!["/zattack"];
+        cmd.extend_from_slice(args);
+        output_of(self.enter_command(&cmd))
+    }
+
+    /// What [`Drop`] does, for a zone that is never dropped (a fixture
+    /// shared by a whole test process, ended at exit).
+    pub fn cleanup(&mut self) {
+        if let Some(h) = self.handle.take() {
+            let _ = self.rt.destroy(&h);
+        }
+        let _ = cgroup::remove(&self.cgroup_roots());
+        let _ = std::fs::remove_dir_all(self.tmp.path());
+    }
+}
+
+/// Run a command to its end and collect what it did.
+pub fn output_of(mut c: Command) -> Output {
+    let out = c.output().expect("run command");
+    Output {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+/// Make `fd` (of this process) descriptor `at` of the command, without
+/// close-on-exec: a host descriptor the caller of a tool had open.
+pub fn pass_fd(c: &mut Command, fd: std::os::fd::RawFd, at: std::os::fd::RawFd) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: dup2 and fcntl are async-signal-safe, as pre_exec requires.
+    unsafe {
+        c.pre_exec(move || {
+            if fd == at {
+                let fl = libc::fcntl(at, libc::F_GETFD);
+                libc::fcntl(at, libc::F_SETFD, fl & !libc::FD_CLOEXEC);
+            } else if libc::dup2(fd, at) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// A booted sparse zone (init: sleep) with `params`, zattack installed,
+/// that lives until the test process exits (then it is destroyed and its
+/// cgroups and files removed): for suites that run many attacks against
+/// one zone. Later calls with the same `key` return the same zone.
+pub fn shared_zone(key: &'static str, params: &[(&str, Value)]) -> &'static TestZone {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static ZONES: OnceLock<Mutex<HashMap<&'static str, &'static TestZone>>> = OnceLock::new();
+    static LEAKED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    extern "C" fn at_exit() {
+        let all = std::mem::take(&mut *LEAKED.lock().unwrap_or_else(|e| e.into_inner()));
+        for p in all {
+            // SAFETY: p came from Box::leak below; the test harness has
+            // finished every test when exit handlers run, so nothing
+            // borrows the zone any more.
+            let z = unsafe { &mut *(p as *mut TestZone) };
+            z.cleanup();
+        }
+    }
+    let map = ZONES.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(z) = map.get(key) {
+        return z;
+    }
+    let mut z = TestZone::sparse(key);
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("100000".into()));
+    for (k, v) in params {
+        z.set(k, v.clone());
+    }
+    let z: &'static mut TestZone = Box::leak(Box::new(z));
+    {
+        let mut leaked = LEAKED.lock().unwrap_or_else(|e| e.into_inner());
+        if leaked.is_empty() {
+            // SAFETY: registering a plain extern "C" function.
+            unsafe { libc::atexit(at_exit) };
+        }
+        leaked.push(z as *mut TestZone as usize);
+    }
+    z.ready()
+        .unwrap_or_else(|e| panic!("ready shared zone {key}: {e}"));
+    z.boot()
+        .unwrap_or_else(|e| panic!("boot shared zone {key}: {e}"));
+    z.install_attack();
+    map.insert(key, z);
+    z
+}
+
+/// A private world for the admin tools: a jail.conf, an embedded engine's
+/// state directory, a relative cgroup root, no daemon. Every zone it
+/// configured is halted (and its cgroups removed) when it is dropped.
+pub struct ToolWorld {
+    pub dir: tempfile::TempDir,
+    pub cgroup_root: String,
+    pub names: Vec<String>,
+    conf: String,
+}
+
+impl ToolWorld {
+    pub fn new(tag: &str) -> ToolWorld {
+        require_root();
+        let n = SEQ.fetch_add(1, Ordering::SeqCst);
+        ToolWorld {
+            dir: tempfile::Builder::new()
+                .prefix("zones-e2e-tools-")
+                .tempdir()
+                .expect("tempdir"),
+            cgroup_root: format!("zones-e2e-{tag}-{}-{n}", std::process::id()),
+            names: Vec::new(),
+            conf: String::new(),
+        }
+    }
+
+    /// A unique zone name for `tag`.
+    pub fn name(&self, tag: &str) -> String {
+        format!(
+            "{tag}{}x{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::SeqCst)
+        )
+    }
+
+    /// Configure zone `name` (a jail.conf block body) and rewrite jail.conf.
+    pub fn configure(&mut self, name: &str, body: &str) {
+        self.conf.push_str(&format!("{name} {{\n{body}\n}}\n"));
+        self.names.push(name.to_string());
+        std::fs::write(self.dir.path().join("jail.conf"), &self.conf).unwrap();
+    }
+
+    /// A tool's command with the world's environment, not started.
+    pub fn command(&self, tool: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(bin(tool));
+        c.args(args)
+            .env("ZONES_STATE_DIR", self.dir.path().join("state"))
+            .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
+            .env("ZONED_SOCKET", self.dir.path().join("no-such.sock"))
+            .env("ZONES_ZSCHED", bin("zsched"))
+            .env("ZONES_CONFIG", self.dir.path().join("jail.conf"))
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    pub fn run(&self, tool: &str, args: &[&str]) -> Output {
+        output_of(self.command(tool, args))
+    }
+
+    /// The world's cgroup root in every hierarchy.
+    pub fn cgroup_roots(&self) -> Vec<PathBuf> {
+        cgroup::hierarchies()
+            .expect("cgroup hierarchies")
+            .iter()
+            .map(|h| {
+                h.mount
+                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
+                    .join(&self.cgroup_root)
+            })
+            .collect()
+    }
+
+    /// Host pids of every process in the world's zones.
+    pub fn pids(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        fn walk(d: &Path, out: &mut Vec<u32>) {
+            if let Ok(s) = std::fs::read_to_string(d.join("cgroup.procs")) {
+                out.extend(s.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+            }
+            if let Ok(rd) = std::fs::read_dir(d) {
+                for e in rd.flatten() {
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        walk(&e.path(), out);
+                    }
+                }
+            }
+        }
+        for r in self.cgroup_roots() {
+            walk(&r, &mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The root of a zone installed by `zoneadm install` at zone path `zp`:
+/// `<zonepath>/root` in the illumos layout, else the path itself.
+pub fn installed_root(zp: &Path) -> PathBuf {
+    let r = zp.join("root");
+    if r.join("etc").is_dir() {
+        r
+    } else {
+        zp.to_path_buf()
+    }
+}
+
+impl Drop for ToolWorld {
+    fn drop(&mut self) {
+        for n in self.names.clone() {
+            let _ = self.run("zoneadm", &["-z", &n, "halt"]);
+        }
+        // Whatever a failed halt left: kill it, then remove the cgroups.
+        for p in self.pids() {
+            // SAFETY: kill takes no pointer; p is a process of this world.
+            unsafe { libc::kill(p as i32, libc::SIGKILL) };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let _ = cgroup::remove(&self.cgroup_roots());
+    }
+}
