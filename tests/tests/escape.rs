@@ -562,6 +562,11 @@ fn w05_nested_boot_through_a_parent_symlink() {
     let d = Decoy::new();
     // Another root on the host: what the parent wants its child to be.
     let victim = d.host().join("victim");
+    // A private place, so that the victim itself is a root that may boot.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d.host(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     install::sparse(&victim, "victim").unwrap();
     std::fs::write(victim.join("secret"), &d.secret).unwrap();
     let before = std::fs::read_dir(&victim).unwrap().count();
@@ -630,9 +635,13 @@ fn w06_fstab_mount_through_a_planted_symlink() {
 
 // ------------------------------------------- plant privilege for host users
 
-/// A zone installed by zoneadm at a zone path whose parent any host user
-/// may traverse (as /zones is), booted; the zone plants `plant` at /bin2.
-fn planted(tag: &str, plant: &str) -> (ToolWorld, tempfile::TempDir, PathBuf, Output) {
+/// The rule of the zone path (zoneadm(8) THE ZONE PATH): a root host
+/// users can reach is refused at install and at boot. Here the zone is
+/// installed while its parent is private and booted after the parent was
+/// opened to every host user (as /zones would be): the boot must be
+/// refused; were it not, the zone plants `plant` at /bin2. None: refused
+/// (the attack held at its first step).
+fn planted(tag: &str, plant: &str) -> Option<(ToolWorld, tempfile::TempDir, PathBuf, Output)> {
     use std::os::unix::fs::PermissionsExt;
     let mut w = ToolWorld::new(tag);
     let name = w.name(tag);
@@ -649,13 +658,24 @@ fn planted(tag: &str, plant: &str) -> (ToolWorld, tempfile::TempDir, PathBuf, Ou
             zp.display()
         ),
     );
+    // Installing there is refused outright.
+    let o = w.run("zoneadm", &["-z", &name, "install"]);
+    assert_ne!(o.status, 0, "install under a public parent: {o:?}");
+    assert!(o.stderr.contains("reachable by other users"), "{o:?}");
+    // Installed while private, opened afterwards: boot is refused.
+    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let o = w.run("zoneadm", &["-z", &name, "install"]);
     assert_eq!(o.status, 0, "{o:?}");
     let root = installed_root(&zp);
     std::fs::copy(bin("zattack"), root.join("zattack")).unwrap();
-    boot(&w, &name);
+    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = w.run("zoneadm", &["-z", &name, "boot"]);
+    if o.status != 0 {
+        assert!(o.stderr.contains("reachable by other users"), "{o:?}");
+        return None;
+    }
     let o = w.run("zlogin", &[&name, "/zattack", plant, "/bin2"]);
-    (w, public, root.join("bin2"), o)
+    Some((w, public, root.join("bin2"), o))
 }
 
 /// Run `file` as uid/gid 65534 on the host; the payload creates a marker
@@ -682,7 +702,9 @@ fn run_as_nobody(file: &Path) -> (bool, String) {
 
 #[test]
 fn p01_setuid_binary_planted_for_host_users() {
-    let (_w, _public, file, o) = planted("p01", "plant-suid");
+    let Some((_w, _public, file, o)) = planted("p01", "plant-suid") else {
+        return;
+    };
     let (made, s) = run_as_nobody(&file);
     assert!(
         !made,
@@ -693,7 +715,9 @@ fn p01_setuid_binary_planted_for_host_users() {
 
 #[test]
 fn p02_file_capability_binary_planted_for_host_users() {
-    let (_w, _public, file, o) = planted("p02", "plant-fcap");
+    let Some((_w, _public, file, o)) = planted("p02", "plant-fcap") else {
+        return;
+    };
     let (made, s) = run_as_nobody(&file);
     assert!(
         !made,
@@ -733,9 +757,10 @@ fn p04_boot_refuses_a_root_host_users_can_reach() {
         .prefix("zones-e2e-public-")
         .tempdir()
         .unwrap();
-    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let root = public.path().join("root");
+    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     install::sparse(&root, "p04").unwrap();
+    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut z = TestZone::with_root("p04", Brand::Sparse, Some(root));
     z.set("initname", Value::Str("/bin/sleep".into()))
         .set("bootargs", Value::Str("1000".into()));
@@ -1544,10 +1569,11 @@ fn p05_jail_path_setuid_binary_for_host_users() {
         .prefix("zones-e2e-public-")
         .tempdir()
         .unwrap();
-    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let root = public.path().join("root");
+    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     install::sparse(&root, &name).unwrap();
     std::fs::copy(bin("zattack"), root.join("zattack")).unwrap();
+    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     w.names.push(name.clone());
     let o = w.run(
         "jail",
