@@ -45,7 +45,7 @@ mod parse;
 mod rcconf;
 mod select;
 
-pub use parse::MAX_INCLUDE_DEPTH;
+pub use parse::{MAX_BLOCK_DEPTH, MAX_INCLUDE_DEPTH};
 pub use rcconf::import_rc;
 pub use select::{Selection, is_wildcard, wild_match};
 
@@ -53,6 +53,32 @@ use crate::param::Params;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// A count of the parser's elementary steps (bytes scanned, name bytes
+/// built, statements merged, wildcard matches), so that tests assert that
+/// the work grows linearly with the file by counting, not by timing. It
+/// counts only in test builds; elsewhere it compiles to nothing.
+pub(crate) mod work {
+    #[cfg(test)]
+    thread_local! {
+        static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Count `n` steps.
+    #[inline(always)]
+    pub fn add(n: usize) {
+        #[cfg(test)]
+        STEPS.with(|s| s.set(s.get() + n as u64));
+        #[cfg(not(test))]
+        let _ = n;
+    }
+
+    /// The steps counted on this thread since the last call.
+    #[cfg(test)]
+    pub fn take() -> u64 {
+        STEPS.with(|s| s.replace(0))
+    }
+}
 
 /// Where something was written.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
