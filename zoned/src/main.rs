@@ -163,22 +163,21 @@ async fn main() {
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
     let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    // The reread runs off this loop (config::Reload), so SIGTERM is
+    // always answered at once.
+    let mut reload = config::Reload::default();
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: rereading the configuration");
-                match common.load_config() {
-                    Ok(cfg) => config::apply(&engine, &cfg),
-                    Err(e) => tracing::error!(
-                        "configuration not changed: {}",
-                        e.to_string().replace('\n', "; ")
-                    ),
-                }
+                reload.start(&common);
             }
+            r = reload.done() => config::finish(&engine, r),
         }
     }
+    reload.cancel();
     // Zones keep running: only the daemon (and its /zones tree) goes.
     if let Some(h) = _zonefs
         && let Err(e) = h.unmount()

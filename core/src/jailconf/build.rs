@@ -362,7 +362,10 @@ fn build_jail(
 /// work is linear in the file plus the statements each jail receives,
 /// except for files with many distinct wildcard names that begin with
 /// `*` (`*.x1`, `*.x2`, ...): those are tried against every jail.
-pub(crate) fn build(sections: &[Section]) -> Result<Vec<Jail>, Vec<Diag>> {
+pub(crate) fn build(
+    sections: &[Section],
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<Vec<Jail>, Vec<Diag>> {
     // Each jail's own sections, in file order; jails in first-block order.
     let mut own: HashMap<&str, usize> = HashMap::new();
     let mut names: Vec<(&str, &Pos, Vec<usize>)> = Vec::new();
@@ -400,7 +403,10 @@ pub(crate) fn build(sections: &[Section]) -> Result<Vec<Jail>, Vec<Diag>> {
     }
     let mut jails = Vec::new();
     let mut errors = Vec::new();
-    for (name, pos, mine) in names {
+    for (n, (name, pos, mine)) in names.into_iter().enumerate() {
+        if n % 256 == 255 && cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Err(vec![Diag::plain(super::parse::CANCELLED)]);
+        }
         let mut applies = mine;
         let same_first = by_first.get(&first(name)).map_or(&[][..], Vec::as_slice);
         super::work::add(1 + same_first.len() + star_first.len());

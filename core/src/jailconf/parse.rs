@@ -32,6 +32,7 @@
 use super::lex::{Lexer, Tok};
 use super::{Diag, Pos};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How deep `.include` may nest (FreeBSD's limit).
 pub const MAX_INCLUDE_DEPTH: usize = 32;
@@ -88,7 +89,15 @@ pub(crate) struct Parser<'s> {
     pub sections: Vec<Section>,
     pub errors: Vec<Diag>,
     pub source: &'s dyn super::IncludeSource,
+    /// Set by another thread to stop the parse (zoned's reload).
+    pub cancel: Option<&'s AtomicBool>,
 }
+
+/// The message of a cancelled parse.
+pub(crate) const CANCELLED: &str = "reading the configuration was cancelled";
+
+/// How many tokens pass between two looks at the cancel flag.
+const CANCEL_EVERY: u32 = 4096;
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -153,7 +162,16 @@ impl Parser<'_> {
     ) -> Result<(), Stop> {
         // The open blocks of this file (section indices).
         let mut stack: Vec<usize> = Vec::new();
+        let mut until_look = CANCEL_EVERY;
         loop {
+            until_look -= 1;
+            if until_look == 0 {
+                until_look = CANCEL_EVERY;
+                if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    self.errors.push(Diag::plain(CANCELLED));
+                    return Err(Stop);
+                }
+            }
             let t = lx.next_token();
             let current = stack.last().copied().or(base);
             match t.tok {
