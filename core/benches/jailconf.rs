@@ -27,7 +27,7 @@ fn nested(top: &str, levels: usize) -> String {
 }
 
 fn flat(jails: usize) -> String {
-    let mut s = String::from("* { persist; host.hostname = \"$name.example\"; }\n");
+    let mut s = String::from("* { persist; exec.consolelog = \"/var/log/jail_${name}.log\"; }\n");
     for i in 0..jails {
         s.push_str(&format!(
             "j{i} {{ path = \"/zones/j{i}\"; depend = j{}; exec.start = '/bin/sh /etc/rc'; }}\nj{i}.* {{ allow.mount; }}\n",
@@ -48,7 +48,10 @@ fn time(src: &str) -> (Duration, Result<usize, String>) {
         let t = Instant::now();
         let r = Config::parse_str(src, "bench.conf");
         best = best.min(t.elapsed());
-        out = r.map(|c| c.jails.len()).map_err(|e| e.to_string());
+        out = r.map(|c| c.jails.len()).map_err(|e| {
+            let e = e.to_string();
+            e.lines().next().unwrap_or("").to_string()
+        });
     }
     (best, out)
 }
