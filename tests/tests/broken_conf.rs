@@ -111,7 +111,8 @@ impl Host {
         pids.sort_unstable();
         pids.dedup();
         pids.retain(|p| {
-            std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"/bin/sleep\0100000\0")
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c == b"/bin/sleep\x00100000\x00")
         });
         pids
     }

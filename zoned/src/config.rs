@@ -29,13 +29,14 @@ use zones::param::Value;
 use zones::tool::{Common, configured_all, is_installed, params_of};
 use zones::zone::Status;
 
-/// The reread of the configuration in progress, if any.
+/// What a reread thread sends back.
+type Reread = oneshot::Receiver<Result<Config, ConfError>>;
+
+/// The reread of the configuration in progress, if any: its cancel flag
+/// and where its result comes.
 #[derive(Default)]
 pub struct Reload {
-    running: Option<(
-        Arc<AtomicBool>,
-        oneshot::Receiver<Result<Config, ConfError>>,
-    )>,
+    running: Option<(Arc<AtomicBool>, Reread)>,
 }
 
 impl Reload {
