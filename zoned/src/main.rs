@@ -18,8 +18,10 @@
 //! /etc/jail.conf and /etc/jail.conf.d/*.conf) is read at start — a broken
 //! one is refused and zoned exits 1 — and the engine shows every configured
 //! zone ([`config`]). Zones with `autoboot` are created and booted at start
-//! unless they already run. SIGHUP rereads the configuration; a broken file
-//! is logged (file and line) and the configuration in force is kept.
+//! unless they already run. SIGHUP rereads the configuration on a thread
+//! of its own, cancellable ([`config::Reload`]), so SIGTERM is answered
+//! during any reread; a broken file is logged (file and line) and the
+//! configuration in force is kept.
 //!
 //! It is its own small crate, beside core/ and zonefs/, because it is the
 //! one program that puts them together in one process.
