@@ -968,3 +968,25 @@ fn work_grows_linearly_with_the_file() {
         s
     });
 }
+
+#[test]
+fn a_cancelled_parse_stops_with_a_message_and_no_configuration() {
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.conf");
+    let text: String = (0..20_000)
+        .map(|i| format!("j{i} {{ persist; }}\n"))
+        .collect();
+    std::fs::write(&f, text).unwrap();
+    let go = AtomicBool::new(false);
+    work::take();
+    let c = Config::parse_files_cancellable(std::slice::from_ref(&f), Some(&go)).unwrap();
+    let whole = work::take();
+    assert_eq!(c.jails.len(), 20_000);
+    let stop = AtomicBool::new(true);
+    let e = Config::parse_files_cancellable(&[f], Some(&stop)).unwrap_err();
+    assert_eq!(e.to_string(), "reading the configuration was cancelled");
+    // It stopped near the start (a few thousand tokens), not at the end.
+    let cancelled = work::take();
+    assert!(cancelled * 10 < whole, "{cancelled} of {whole} steps");
+}
