@@ -207,8 +207,8 @@ impl Store {
         let earlier = self.records_of_earlier_boot();
         let mut out = Vec::new();
         let mut cleared = 0;
-        for ent in fs::read_dir(&zdir)? {
-            let path = ent?.path();
+        for ent in fs::read_dir(&zdir).map_err(|e| at(&zdir, e))? {
+            let path = ent.map_err(|e| at(&zdir, e))?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if earlier {
                 cleared += usize::from(name.ends_with(".json"));
@@ -222,7 +222,7 @@ impl Store {
             if !name.ends_with(".json") {
                 continue;
             }
-            let b = fs::read(&path)?;
+            let b = fs::read(&path).map_err(|e| at(&path, e))?;
             out.push(serde_json::from_slice(&b).map_err(|e| bad(&path, e))?);
         }
         if earlier {
@@ -235,6 +235,17 @@ impl Store {
         out.sort_by_key(|r: &ZoneRecord| r.uniqid);
         Ok(out)
     }
+}
+
+/// An I/O error that names its file (`FILE: Is a directory`).
+fn at(path: &Path, e: io::Error) -> io::Error {
+    let text = e.to_string();
+    let text = text
+        .split(" (os error ")
+        .next()
+        .unwrap_or(&text)
+        .to_string();
+    io::Error::new(e.kind(), format!("{}: {text}", path.display()))
 }
 
 fn bad(path: &Path, e: serde_json::Error) -> io::Error {

@@ -35,10 +35,17 @@ fn a_broken_configuration_names_file_and_line_and_exits_1() {
     let conf = dir.path().join("jail.conf");
     std::fs::write(&conf, "web {\n  path = \"/x;\n}\n").unwrap();
     let conf = conf.to_str().unwrap();
+    // list -c still lists the zones the engine knows (a private one).
+    let state = dir.path().join("state");
     let (code, _, err) = run(
         env!("CARGO_BIN_EXE_zoneadm"),
         &["list", "-c"],
-        &[("ZONES_CONFIG", conf)],
+        &[
+            ("ZONES_CONFIG", conf),
+            ("ZONES_STATE_DIR", state.to_str().unwrap()),
+            ("ZONED_SOCKET", "/nonexistent/zoned.sock"),
+            ("ZONES_CGROUP_ROOT", "zones-test-cli"),
+        ],
     );
     assert_eq!(code, 1, "{err}");
     assert!(err.starts_with("zoneadm: "), "{err}");

@@ -15,6 +15,9 @@ const JAIL: &str = env!("CARGO_BIN_EXE_jail");
 const JLS: &str = env!("CARGO_BIN_EXE_jls");
 const JEXEC: &str = env!("CARGO_BIN_EXE_jexec");
 const ZSCHED: &str = env!("CARGO_BIN_EXE_zsched");
+const KSTAT: &str = env!("CARGO_BIN_EXE_kstat");
+const ZONEADM: &str = env!("CARGO_BIN_EXE_zoneadm");
+const ZLOGIN: &str = env!("CARGO_BIN_EXE_zlogin");
 
 struct Out {
     code: i32,
@@ -896,4 +899,184 @@ fn p_limit_creates_independent_jails_together_and_dependents_after() {
     assert_eq!(o.code, 0, "{}", o.err);
     assert_eq!(o.out, "jpa: created\njpd: created\n");
     assert!(start.elapsed() >= std::time::Duration::from_secs(2));
+}
+
+/// The first line of what a tool printed on stderr.
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+#[test]
+fn usage_errors_start_with_the_tools_name_and_exit_2() {
+    let w = World::new("usage");
+    let cases: &[(&str, &str, &[&str], &str)] = &[
+        (
+            JAIL,
+            "jail",
+            &[],
+            "jail: no operation given (-c, -m, -r, -R or -e)",
+        ),
+        (JAIL, "jail", &["-X"], "jail: invalid option -- X"),
+        (
+            JAIL,
+            "jail",
+            &["--frob"],
+            "jail: unrecognized option '--frob'",
+        ),
+        (JLS, "jls", &["-x"], "jls: invalid option -- x"),
+        (JLS, "jls", &["--frob"], "jls: unrecognized option '--frob'"),
+        (JLS, "jls", &["-j"], "jls: option requires an argument: -j"),
+        (
+            KSTAT,
+            "kstat",
+            &["-1"],
+            "kstat: unexpected argument '-1' found",
+        ),
+        (
+            ZONEADM,
+            "zoneadm",
+            &["frob"],
+            "zoneadm: unrecognized subcommand 'frob'",
+        ),
+        (
+            ZONEADM,
+            "zoneadm",
+            &["list", "-x"],
+            "zoneadm: unexpected argument '-x' found",
+        ),
+        (
+            ZLOGIN,
+            "zlogin",
+            &[],
+            "zlogin: the following required arguments were not provided:",
+        ),
+    ];
+    for (bin, tool, args, want) in cases {
+        let o = w.run(bin, args);
+        assert_eq!(o.code, 2, "{tool} {args:?}: {}", o.err);
+        assert_eq!(first_line(&o.err), *want, "{tool} {args:?}");
+        assert!(!o.err.contains("error:"), "{tool} {args:?}: {}", o.err);
+        // Then the usage line, as the tool's own.
+        assert!(
+            o.err.to_lowercase().contains(&format!("usage: {tool}")),
+            "{tool} {args:?}: {}",
+            o.err
+        );
+        assert!(o.out.is_empty(), "{tool} {args:?}: {}", o.out);
+    }
+    // --help and --version still go to stdout with 0.
+    for (bin, tool) in [
+        (JAIL, "jail"),
+        (JLS, "jls"),
+        (KSTAT, "kstat"),
+        (ZONEADM, "zoneadm"),
+    ] {
+        for flag in ["--help", "--version"] {
+            let o = w.run(bin, &[flag]);
+            assert_eq!(o.code, 0, "{tool} {flag}: {}", o.err);
+            assert!(!o.out.is_empty() && o.err.is_empty(), "{tool} {flag}");
+        }
+    }
+}
+
+#[test]
+fn io_errors_name_their_file_without_rust_decorations() {
+    let w = World::new("iomsg");
+    let dir = w.path("adir");
+    std::fs::create_dir(&dir).unwrap();
+    let d = dir.display().to_string();
+    for args in [
+        vec!["-f", d.as_str(), "-c", "x"],
+        vec!["--import-rc", d.as_str()],
+    ] {
+        let o = w.jail(&args);
+        assert_eq!(o.code, 1, "{args:?}: {}", o.err);
+        assert_eq!(o.err, format!("jail: {d}: Is a directory\n"), "{args:?}");
+    }
+    let o = w.jail(&[
+        "-f",
+        &w.path("missing.conf").display().to_string(),
+        "-e",
+        "|",
+    ]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.err,
+        format!(
+            "jail: {}: No such file or directory\n",
+            w.path("missing.conf").display()
+        )
+    );
+    // An include that names a directory.
+    let conf = w.conf("inc.conf", &format!(".include \"{d}\";\n"));
+    let o = w.jail(&["-f", &conf, "-e", "|"]);
+    assert_eq!(o.code, 1);
+    assert!(!o.err.contains("os error"), "{}", o.err);
+    assert!(
+        o.err.starts_with(&format!("jail: {conf} line 1: ")),
+        "{}",
+        o.err
+    );
+    // A state directory whose zone record is a directory: the engine's
+    // message names it.
+    std::fs::create_dir_all(w.path("state/zones/7.json")).unwrap();
+    let o = w.jls(&[]);
+    assert_eq!(o.code, 1, "{}", o.err);
+    assert!(!o.err.contains("os error"), "{}", o.err);
+    assert!(
+        o.err.contains(&format!(
+            "{}: Is a directory",
+            w.path("state/zones/7.json").display()
+        )),
+        "{}",
+        o.err
+    );
+}
+
+#[test]
+fn a_broken_file_stops_what_needs_it_and_nothing_else() {
+    let w = World::new("broken");
+    let conf = w.conf("bad.conf", "ok { path = /; }\nbad { path = \"/x;\n}\n");
+    let c = conf.as_str();
+    let line = format!("{conf} line 2: unterminated string");
+    // zoneadm list does not read the file.
+    let o = w.run(ZONEADM, &["--config", c, "list"]);
+    assert_eq!(
+        (o.code, o.out.as_str(), o.err.as_str()),
+        (0, "global\n", "")
+    );
+    let o = w.run(ZONEADM, &["--config", c, "list", "-v"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    // list -c shows what the engine knows and says why it is not all.
+    let o = w.run(ZONEADM, &["--config", c, "list", "-c"]);
+    assert_eq!(o.code, 1, "{}", o.err);
+    assert_eq!(o.out, "global\n");
+    assert!(
+        o.err.starts_with(&format!("zoneadm: {line}\n")),
+        "{}",
+        o.err
+    );
+    assert!(
+        o.err.contains("configured zones are not shown"),
+        "{}",
+        o.err
+    );
+    // halt looks for the running zone, not for the file.
+    let o = w.run(ZONEADM, &["--config", c, "-z", "ok", "halt"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.err, "zoneadm: zone 'ok': not running or ready\n");
+    // What makes a zone from the file refuses, before doing anything.
+    for sub in ["boot", "ready", "install", "verify"] {
+        let o = w.run(ZONEADM, &["--config", c, "-z", "ok", sub]);
+        assert_eq!(o.code, 1, "{sub}");
+        assert!(
+            o.err.starts_with(&format!("zoneadm: {line}\n")),
+            "{sub}: {}",
+            o.err
+        );
+    }
+    let o = w.jail(&["-f", c, "-c", "ok"]);
+    assert_eq!(o.code, 1);
+    assert!(o.err.starts_with(&format!("jail: {line}")), "{}", o.err);
+    assert!(w.state_records().is_empty(), "nothing created");
 }

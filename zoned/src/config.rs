@@ -10,12 +10,91 @@
 //! (not installed, a bad parameter) is logged and the others still boot.
 //! Rereading the configuration (SIGHUP) boots nothing: autoboot is about
 //! starting the host.
+//!
+//! The reread ([`Reload`]) runs on a thread of its own, never on the
+//! signal loop: the loop goes on answering SIGTERM and SIGINT while a
+//! file is read and parsed, however large or slow (a FIFO, a file on a
+//! hung mount). Only the newest reread counts: a SIGHUP during a reread
+//! cancels it (the parser looks at a cancel flag every few thousand
+//! tokens and stops) and starts another, and SIGTERM cancels it and
+//! exits at once, the thread going with the process. The result is
+//! applied on the loop, so the engine sees one configuration at a time.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::oneshot;
 use zones::engine::{Caller, Engine};
-use zones::jailconf::Config;
+use zones::jailconf::{ConfError, Config};
 use zones::param::Value;
-use zones::tool::{configured_all, is_installed, params_of};
+use zones::tool::{Common, configured_all, is_installed, params_of};
 use zones::zone::Status;
+
+/// What a reread thread sends back.
+type Reread = oneshot::Receiver<Result<Config, ConfError>>;
+
+/// The reread of the configuration in progress, if any: its cancel flag
+/// and where its result comes.
+#[derive(Default)]
+pub struct Reload {
+    running: Option<(Arc<AtomicBool>, Reread)>,
+}
+
+impl Reload {
+    /// Start rereading the configuration, cancelling a reread still in
+    /// progress.
+    pub fn start(&mut self, common: &Common) {
+        self.cancel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = oneshot::channel();
+        let (c, common) = (cancel.clone(), common.clone());
+        let spawned = std::thread::Builder::new()
+            .name("zoned-reload".into())
+            .spawn(move || {
+                let _ = tx.send(common.load_config_cancellable(Some(&c)));
+            });
+        match spawned {
+            Ok(_) => self.running = Some((cancel, rx)),
+            Err(e) => tracing::error!("configuration not reread: no thread for it: {e}"),
+        }
+    }
+
+    /// Cancel the reread in progress (its result is never applied).
+    pub fn cancel(&mut self) {
+        if let Some((c, _)) = self.running.take() {
+            c.store(true, Ordering::Relaxed);
+            tracing::info!("the reread of the configuration in progress is cancelled");
+        }
+    }
+
+    /// The result of the reread in progress; pending while there is none.
+    /// Safe to use in `select!` (nothing is lost when another branch wins).
+    pub async fn done(&mut self) -> Result<Config, ConfError> {
+        let Some((_, rx)) = &mut self.running else {
+            return std::future::pending().await;
+        };
+        let r = rx.await;
+        self.running = None;
+        r.unwrap_or_else(|_| {
+            Err(ConfError::from(vec![zones::jailconf::Diag {
+                pos: None,
+                jail: None,
+                msg: "the reread ended without a result".into(),
+            }]))
+        })
+    }
+}
+
+/// Apply a reread's result: a new configuration, or the messages of a
+/// broken one (the configuration in force is kept).
+pub fn finish(engine: &Engine, r: Result<Config, ConfError>) {
+    match r {
+        Ok(cfg) => apply(engine, &cfg),
+        Err(e) => tracing::error!(
+            "configuration not changed: {}",
+            e.to_string().replace('\n', "; ")
+        ),
+    }
+}
 
 /// Tell the engine which zones are configured.
 pub fn apply(engine: &Engine, cfg: &Config) {

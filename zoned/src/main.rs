@@ -18,8 +18,10 @@
 //! /etc/jail.conf and /etc/jail.conf.d/*.conf) is read at start — a broken
 //! one is refused and zoned exits 1 — and the engine shows every configured
 //! zone ([`config`]). Zones with `autoboot` are created and booted at start
-//! unless they already run. SIGHUP rereads the configuration; a broken file
-//! is logged (file and line) and the configuration in force is kept.
+//! unless they already run. SIGHUP rereads the configuration on a thread
+//! of its own, cancellable ([`config::Reload`]), so SIGTERM is answered
+//! during any reread; a broken file is logged (file and line) and the
+//! configuration in force is kept.
 //!
 //! It is its own small crate, beside core/ and zonefs/, because it is the
 //! one program that puts them together in one process.
@@ -163,22 +165,21 @@ async fn main() {
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
     let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    // The reread runs off this loop (config::Reload), so SIGTERM is
+    // always answered at once.
+    let mut reload = config::Reload::default();
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: rereading the configuration");
-                match common.load_config() {
-                    Ok(cfg) => config::apply(&engine, &cfg),
-                    Err(e) => tracing::error!(
-                        "configuration not changed: {}",
-                        e.to_string().replace('\n', "; ")
-                    ),
-                }
+                reload.start(&common);
             }
+            r = reload.done() => config::finish(&engine, r),
         }
     }
+    reload.cancel();
     // Zones keep running: only the daemon (and its /zones tree) goes.
     if let Some(h) = _zonefs
         && let Err(e) = h.unmount()

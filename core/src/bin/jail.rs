@@ -9,17 +9,19 @@ use zones::engine::{JailFlags, JailKey};
 use zones::error::Error;
 use zones::jailconf::{self as select, import_rc};
 use zones::tool::jail::{Invocation, Runner, Spec, Targets, USAGE, parse_args, targets};
-use zones::tool::{die, exit};
+use zones::tool::{die, exit, os_msg, usage_error};
 use zones::zone::ZoneId;
 
 const TOOL: &str = "jail";
 
+/// A usage error: `jail: message`, then the usage lines; exit 2.
 fn usage(msg: &str) -> ! {
-    if !msg.is_empty() {
-        eprintln!("{TOOL}: {msg}");
-    }
-    eprintln!("{USAGE}");
-    std::process::exit(exit::USAGE)
+    let msg = if msg.is_empty() {
+        "no operation given (-c, -m, -r, -R or -e)"
+    } else {
+        msg
+    };
+    usage_error(TOOL, msg, USAGE)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -36,8 +38,13 @@ async fn main() {
         std::process::exit(exit::OK);
     }
     if let Some(f) = &o.import_rc {
-        let text = std::fs::read_to_string(f)
-            .unwrap_or_else(|e| die(TOOL, format!("{}: {e}", f.display()), exit::FAILED));
+        let text = std::fs::read_to_string(f).unwrap_or_else(|e| {
+            die(
+                TOOL,
+                format!("{}: {}", f.display(), os_msg(&e)),
+                exit::FAILED,
+            )
+        });
         print!("{}", import_rc(&text));
         std::process::exit(exit::OK);
     }
@@ -80,7 +87,11 @@ async fn main() {
     if let Some(f) = &o.jid_file
         && let Err(e) = runner.write_jid_file(f)
     {
-        die(TOOL, format!("{}: {e}", f.display()), exit::FAILED);
+        die(
+            TOOL,
+            format!("{}: {}", f.display(), os_msg(&e)),
+            exit::FAILED,
+        );
     }
     std::process::exit(if ok { exit::OK } else { exit::FAILED });
 }

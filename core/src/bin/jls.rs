@@ -6,15 +6,16 @@
 use zones::engine::{Caller, JailFlags, JailKey};
 use zones::param;
 use zones::tool::jls::{JlsFlags, render};
-use zones::tool::{Common, die, exit};
+use zones::tool::{Common, die, exit, usage_error};
 use zones::zone::ZoneId;
 
 const TOOL: &str = "jls";
 
 const USAGE: &str = "usage: jls [-dhNnqsv] [-j jail] [param ...]\n       jls --libxo json [-dhNnqsv] [-j jail] [param ...]";
 
-fn usage() -> ! {
-    die(TOOL, USAGE.trim_start_matches("usage: jls "), exit::USAGE)
+/// A usage error: `jls: message`, then the usage lines; exit 2.
+fn usage(msg: impl std::fmt::Display) -> ! {
+    usage_error(TOOL, msg, USAGE)
 }
 
 struct Args {
@@ -41,7 +42,9 @@ fn parse(argv: &[String]) -> Args {
             return v.to_string();
         }
         *i += 1;
-        argv.get(*i).cloned().unwrap_or_else(|| usage())
+        argv.get(*i)
+            .cloned()
+            .unwrap_or_else(|| usage(format!("option requires an argument: {}", argv[*i - 1])))
     };
     while i < argv.len() {
         let arg = &argv[i];
@@ -74,7 +77,7 @@ fn parse(argv: &[String]) -> Args {
                 "state-dir" => a.common.state_dir = Some(value(&mut i, inline).into()),
                 "cgroup-root" => a.common.cgroup_root = Some(value(&mut i, inline)),
                 "config" => a.common.config = Some(value(&mut i, inline).into()),
-                _ => usage(),
+                _ => usage(format!("unrecognized option '--{k}'")),
             }
             i += 1;
             continue;
@@ -91,7 +94,7 @@ fn parse(argv: &[String]) -> Args {
                     a.jail = Some(value(&mut i, (!rest.is_empty()).then_some(rest)));
                     break;
                 }
-                _ => usage(),
+                _ => usage(format!("invalid option -- {c}")),
             }
         }
         i += 1;

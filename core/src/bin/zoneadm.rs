@@ -13,7 +13,7 @@ use zones::engine::Caller;
 use zones::param::Value;
 use zones::runtime::linux::{inroot, install};
 use zones::tool::zoneadm::{ListFlags, list};
-use zones::tool::{Common, configured, die, exit, is_installed, params_of};
+use zones::tool::{Common, ConfNeed, configured, die, exit, is_installed, params_of};
 use zones::zone::{Brand, Status, ZoneId};
 
 const TOOL: &str = "zoneadm";
@@ -91,10 +91,23 @@ fn zone_arg(z: &Option<String>) -> String {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Args = zones::tool::parse_args();
-    let cfg = args
-        .common
-        .load_config()
-        .unwrap_or_else(|e| die(TOOL, e, exit::FAILED));
+    // Running zones are listed and halted from the engine's state: a
+    // broken jail.conf stops only what needs it (jailconf's "A broken file").
+    let need = match &args.cmd {
+        Cmd::List {
+            configured,
+            installed,
+            ..
+        } if *configured || *installed => ConfNeed::Optional,
+        Cmd::List { .. } | Cmd::Halt | Cmd::Reboot | Cmd::Shutdown { reboot: false } => {
+            ConfNeed::None
+        }
+        _ => ConfNeed::Required,
+    };
+    let (cfg, conf_ok) = match args.common.config_for(TOOL, need) {
+        Ok(c) => (c, true),
+        Err(c) => (c, false),
+    };
     if let Cmd::List {
         configured: c,
         installed,
@@ -116,6 +129,9 @@ async fn main() {
             verbose,
         };
         print!("{}", list(&snap, f));
+        if !conf_ok {
+            std::process::exit(exit::FAILED);
+        }
         return;
     }
     let name = zone_arg(&args.zone);

@@ -24,7 +24,7 @@
 use super::parse::{Op, PStr, Piece, RawParam, Section};
 use super::{Diag, Entry, Jail, Pos, select};
 use crate::param::{self, ParamError, Params, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The longest value a variable expansion may build (a guard against
 /// files that double a string at each step).
@@ -66,9 +66,26 @@ struct Merged {
     pos: Pos,
 }
 
-fn add_param(jail: &str, list: &mut Vec<Merged>, p: &RawParam) -> Result<(), Diag> {
+/// The merged parameters of one jail, with an index by key so that each
+/// statement finds the parameter it changes in constant time.
+#[derive(Default)]
+struct MergedList {
+    list: Vec<Merged>,
+    by_key: HashMap<String, usize>,
+}
+
+impl MergedList {
+    fn push(&mut self, m: Merged) {
+        self.by_key.insert(m.key.clone(), self.list.len());
+        self.list.push(m);
+    }
+}
+
+fn add_param(jail: &str, merged: &mut MergedList, p: &RawParam) -> Result<(), Diag> {
+    super::work::add(1);
     let key = param_key(&p.name);
-    if let Some(dp) = list.iter_mut().find(|m| m.key == key) {
+    if let Some(&i) = merged.by_key.get(&key) {
+        let dp = &mut merged.list[i];
         if dp.var != p.var {
             return Err(Diag::jail(
                 p.pos.clone(),
@@ -93,7 +110,7 @@ fn add_param(jail: &str, list: &mut Vec<Merged>, p: &RawParam) -> Result<(), Dia
         dp.values.extend(p.values.iter().cloned());
         dp.pos = p.pos.clone();
     } else {
-        list.push(Merged {
+        merged.push(Merged {
             name: p.name.clone(),
             key,
             var: p.var,
@@ -117,13 +134,13 @@ enum State {
 struct Expander<'a> {
     jail: &'a str,
     list: &'a [Merged],
+    by_key: &'a HashMap<String, usize>,
     state: Vec<State>,
 }
 
 impl Expander<'_> {
     fn find(&self, var: &str) -> Option<usize> {
-        let key = param_key(var);
-        self.list.iter().position(|m| m.key == key)
+        self.by_key.get(&param_key(var)).copied()
     }
 
     /// Expand entry `i`; on failure mark it failed. `Err(None)`: it
@@ -233,14 +250,20 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Build one jail from the sections.
-fn build_jail(name: &str, pos: &Pos, sections: &[Section]) -> Result<Jail, Vec<Diag>> {
-    let mut list: Vec<Merged> = Vec::new();
+/// Build one jail from the sections that apply to it (indices into
+/// `sections`, in file order).
+fn build_jail(
+    name: &str,
+    pos: &Pos,
+    sections: &[Section],
+    applies: &[usize],
+) -> Result<Jail, Vec<Diag>> {
+    let mut merged = MergedList::default();
     let numeric = !name.is_empty()
         && name.bytes().all(|b| b.is_ascii_digit())
         && name.bytes().any(|b| b != b'0');
     let implied = if numeric { "jid" } else { "name" };
-    list.push(Merged {
+    merged.push(Merged {
         name: implied.to_string(),
         key: implied.to_string(),
         var: false,
@@ -249,25 +272,23 @@ fn build_jail(name: &str, pos: &Pos, sections: &[Section]) -> Result<Jail, Vec<D
         pos: pos.clone(),
     });
     let mut errors = Vec::new();
-    for s in sections {
-        let applies =
-            s.name == name || (select::is_wildcard(&s.name) && select::wild_match(name, &s.name));
-        if applies {
-            for p in &s.params {
-                if let Err(e) = add_param(name, &mut list, p) {
-                    errors.push(e);
-                }
+    for &s in applies {
+        for p in &sections[s].params {
+            if let Err(e) = add_param(name, &mut merged, p) {
+                errors.push(e);
             }
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
+    let MergedList { list, by_key } = merged;
 
     // Expand every parameter and variable.
     let mut ex = Expander {
         jail: name,
         list: &list,
+        by_key: &by_key,
         state: vec![State::Todo; list.len()],
     };
     let mut expanded: Vec<Vec<Vec<u8>>> = Vec::with_capacity(list.len());
@@ -333,17 +354,71 @@ fn build_jail(name: &str, pos: &Pos, sections: &[Section]) -> Result<Jail, Vec<D
 }
 
 /// Build every jail of the parse, in the order their blocks first appear.
-pub(crate) fn build(sections: &[Section]) -> Result<Vec<Jail>, Vec<Diag>> {
-    let mut names: Vec<(&str, &Pos)> = Vec::new();
-    for s in sections {
-        if !select::is_wildcard(&s.name) && !names.iter().any(|(n, _)| *n == s.name) {
-            names.push((&s.name, &s.pos));
+///
+/// A jail's own sections are found through an index by name; the
+/// sections of one wildcard name are matched once per jail, not once per
+/// section, and only the wildcard names that could match it are tried:
+/// those whose first level is `*` or the jail's own first level. So the
+/// work is linear in the file plus the statements each jail receives,
+/// except for files with many distinct wildcard names that begin with
+/// `*` (`*.x1`, `*.x2`, ...): those are tried against every jail.
+pub(crate) fn build(
+    sections: &[Section],
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<Vec<Jail>, Vec<Diag>> {
+    // Each jail's own sections, in file order; jails in first-block order.
+    let mut own: HashMap<&str, usize> = HashMap::new();
+    let mut names: Vec<(&str, &Pos, Vec<usize>)> = Vec::new();
+    // Each distinct wildcard name and its sections, in first-seen order.
+    let mut wild_idx: HashMap<&str, usize> = HashMap::new();
+    let mut wilds: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, s) in sections.iter().enumerate() {
+        if select::is_wildcard(&s.name) {
+            // An empty wildcard block gives nothing to anyone.
+            if s.params.is_empty() {
+                continue;
+            }
+            let w = *wild_idx.entry(&s.name).or_insert_with(|| {
+                wilds.push((&s.name, Vec::new()));
+                wilds.len() - 1
+            });
+            wilds[w].1.push(i);
+        } else {
+            let j = *own.entry(&s.name).or_insert_with(|| {
+                names.push((&s.name, &s.pos, Vec::new()));
+                names.len() - 1
+            });
+            names[j].2.push(i);
+        }
+    }
+    // The wildcard names by their first level (`*` apart).
+    let first = |n: &'_ str| n.split_once('.').map_or(n, |(f, _)| f).to_string();
+    let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut star_first: Vec<usize> = Vec::new();
+    for (w, (wname, _)) in wilds.iter().enumerate() {
+        match first(wname) {
+            f if f == "*" => star_first.push(w),
+            f => by_first.entry(f).or_default().push(w),
         }
     }
     let mut jails = Vec::new();
     let mut errors = Vec::new();
-    for (name, pos) in names {
-        match build_jail(name, pos, sections) {
+    for (n, (name, pos, mine)) in names.into_iter().enumerate() {
+        if n % 256 == 255 && cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Err(vec![Diag::plain(super::parse::CANCELLED)]);
+        }
+        let mut applies = mine;
+        let same_first = by_first.get(&first(name)).map_or(&[][..], Vec::as_slice);
+        super::work::add(1 + same_first.len() + star_first.len());
+        for &w in same_first.iter().chain(&star_first) {
+            let (wname, idx) = &wilds[w];
+            if select::wild_match(name, wname) {
+                applies.extend_from_slice(idx);
+            }
+        }
+        applies.sort_unstable();
+        super::work::add(applies.len());
+        match build_jail(name, pos, sections, &applies) {
             Ok(j) => jails.push(j),
             Err(mut e) => errors.append(&mut e),
         }

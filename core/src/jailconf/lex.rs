@@ -201,17 +201,20 @@ impl<'a> Lexer<'a> {
     }
 
     /// Scan a quoted string that opens at `self.pos`; the index of the
-    /// closing quote, if there is one.
+    /// closing quote, if there is one. (A failed scan reaches the end of
+    /// the file, but it cannot repeat: no later opener of the same quote
+    /// can be reached unescaped, so the lexer stays linear.)
     fn find_close(&self, quote: u8) -> Option<usize> {
         let mut i = self.pos + 1;
         while i < self.src.len() {
             match self.src[i] {
                 b'\\' => i += 2,
-                b if b == quote => return Some(i),
+                b if b == quote => break,
                 _ => i += 1,
             }
         }
-        None
+        super::work::add(i - self.pos);
+        (i < self.src.len()).then_some(i)
     }
 
     /// An unterminated quote: report it and skip to the end of its line
@@ -251,6 +254,7 @@ impl<'a> Lexer<'a> {
 
     /// The next token.
     pub fn next_token(&mut self) -> Token {
+        super::work::add(1);
         loop {
             if let Some(t) = self.pending.pop_front() {
                 return t;

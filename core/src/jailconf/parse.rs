@@ -19,6 +19,10 @@
 //! Statements outside any block that follow a block start a new `*`
 //! section, so that file order decides which definition wins (see build).
 //!
+//! Blocks nest at most [`MAX_BLOCK_DEPTH`] deep (a deeper block is an
+//! error naming its file and line), which bounds the size of the full
+//! names and keeps the parse linear in the file's size.
+//!
 //! `.include` takes a literal string (no variables) that is a glob(3)
 //! pattern relative to the directory of the including file; the matches
 //! are read in sorted order, and their statements belong to the block the
@@ -28,9 +32,19 @@
 use super::lex::{Lexer, Tok};
 use super::{Diag, Pos};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How deep `.include` may nest (FreeBSD's limit).
 pub const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// How deep blocks may nest (`a { b { c { } } }` is 3 deep), counted
+/// across `.include`. A block's full name joins every level's name, so a
+/// file nested `d` deep holds names of up to `d` times its own size; the
+/// limit keeps the whole parse linear in the file's size. It costs
+/// nothing that could run: a zone name holds at most
+/// [`crate::zone::ZONENAME_MAX`] (64) bytes, so at most 32 levels
+/// (`a.b.c...`), and Linux nests pid namespaces at most 32 deep too.
+pub const MAX_BLOCK_DEPTH: usize = 32;
 
 /// A piece of a string before variable expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +79,9 @@ pub(crate) struct Section {
     pub name: String,
     pub pos: Pos,
     pub params: Vec<RawParam>,
+    /// How deep the block is (1 for a top-level block; 0 for `*`
+    /// statements outside any block).
+    pub level: usize,
 }
 
 /// The parse of one or more files.
@@ -72,7 +89,15 @@ pub(crate) struct Parser<'s> {
     pub sections: Vec<Section>,
     pub errors: Vec<Diag>,
     pub source: &'s dyn super::IncludeSource,
+    /// Set by another thread to stop the parse (zoned's reload).
+    pub cancel: Option<&'s AtomicBool>,
 }
+
+/// The message of a cancelled parse.
+pub(crate) const CANCELLED: &str = "reading the configuration was cancelled";
+
+/// How many tokens pass between two looks at the cancel flag.
+const CANCEL_EVERY: u32 = 4096;
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -122,6 +147,7 @@ impl Parser<'_> {
             name: "*".to_string(),
             pos: pos.clone(),
             params: Vec::new(),
+            level: 0,
         });
         self.sections.len() - 1
     }
@@ -136,7 +162,16 @@ impl Parser<'_> {
     ) -> Result<(), Stop> {
         // The open blocks of this file (section indices).
         let mut stack: Vec<usize> = Vec::new();
+        let mut until_look = CANCEL_EVERY;
         loop {
+            until_look -= 1;
+            if until_look == 0 {
+                until_look = CANCEL_EVERY;
+                if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    self.errors.push(Diag::plain(CANCELLED));
+                    return Err(Stop);
+                }
+            }
             let t = lx.next_token();
             let current = stack.last().copied().or(base);
             match t.tok {
@@ -178,14 +213,26 @@ impl Parser<'_> {
                     }
                     match after.tok {
                         Tok::LBrace if !var => {
+                            let level = current.map_or(0, |c| self.sections[c].level) + 1;
+                            if level > MAX_BLOCK_DEPTH {
+                                self.errors.push(Diag::at(
+                                    pos,
+                                    format!(
+                                        "blocks nested too deeply (at most {MAX_BLOCK_DEPTH} levels)"
+                                    ),
+                                ));
+                                return Err(Stop);
+                            }
                             let full = match current {
                                 Some(c) => format!("{}.{}", self.sections[c].name, name),
                                 None => name,
                             };
+                            super::work::add(full.len());
                             self.sections.push(Section {
                                 name: full,
                                 pos,
                                 params: Vec::new(),
+                                level,
                             });
                             stack.push(self.sections.len() - 1);
                             continue;
@@ -300,8 +347,10 @@ impl Parser<'_> {
         let paths = match self.source.glob(&full) {
             Ok(p) => p,
             Err(e) => {
-                self.errors
-                    .push(Diag::at(pos, format!("{}: {e}", full.display())));
+                self.errors.push(Diag::at(
+                    pos,
+                    format!("{}: {}", full.display(), super::io_msg(&e)),
+                ));
                 return Err(Stop);
             }
         };

@@ -12,6 +12,7 @@
 //! or a `depend` on a jail that is not configured is an error.
 
 use super::{Config, Diag};
+use std::collections::HashMap;
 
 /// Does this block name have a wildcard component?
 pub fn is_wildcard(name: &str) -> bool {
@@ -91,10 +92,18 @@ impl Config {
     /// The jails each jail depends on (indices), explicit `depend` first,
     /// then the parent.
     pub fn dependencies(&self, i: usize) -> Vec<usize> {
+        self.deps_in(&NameIndex::new(self), i)
+    }
+
+    /// [`Config::dependencies`] with a name index built once, so that the
+    /// dependencies of every jail cost time linear in the file, not the
+    /// square of its jails.
+    fn deps_in(&self, ix: &NameIndex, i: usize) -> Vec<usize> {
         let j = &self.jails[i];
+        super::work::add(1);
         let mut deps = Vec::new();
         for d in j.params.list("depend") {
-            if let Some(k) = self.find(&d)
+            if let Some(k) = ix.find(&d)
                 && k != i
                 && !deps.contains(&k)
             {
@@ -102,7 +111,7 @@ impl Config {
             }
         }
         if let Some((parent, _)) = j.name.rsplit_once('.')
-            && let Some(k) = self.jails.iter().position(|p| p.name == parent)
+            && let Some(&k) = ix.by_name.get(parent)
             && !deps.contains(&k)
         {
             deps.push(k);
@@ -110,13 +119,22 @@ impl Config {
         deps
     }
 
+    /// [`Config::dependencies`] of every jail, by index.
+    pub fn all_dependencies(&self) -> Vec<Vec<usize>> {
+        let ix = NameIndex::new(self);
+        (0..self.jails.len())
+            .map(|i| self.deps_in(&ix, i))
+            .collect()
+    }
+
     /// Check that every `depend` names a configured jail and that there is
     /// no cycle.
     pub(crate) fn check_dependencies(&self) -> Vec<Diag> {
         let mut errors = Vec::new();
+        let ix = NameIndex::new(self);
         for j in &self.jails {
             for d in j.params.list("depend") {
-                if self.find(&d).is_none() {
+                if ix.find(&d).is_none() {
                     let pos = j.positions.get("depend").unwrap_or(&j.pos).clone();
                     errors.push(Diag::jail(
                         pos,
@@ -131,7 +149,7 @@ impl Config {
         }
         // Depth-first search for a cycle (iterative: files may be large).
         let n = self.jails.len();
-        let deps: Vec<Vec<usize>> = (0..n).map(|i| self.dependencies(i)).collect();
+        let deps = self.all_dependencies();
         let mut color = vec![0u8; n]; // 0 white, 1 on the stack, 2 done
         for start in 0..n {
             if color[start] != 0 {
@@ -168,9 +186,7 @@ impl Config {
     /// (transitively), dependencies first, otherwise in configuration
     /// order. The caller skips jails that already run.
     pub fn create_order(&self, selected: &[usize]) -> Vec<usize> {
-        let n = self.jails.len();
-        let deps: Vec<Vec<usize>> = (0..n).map(|i| self.dependencies(i)).collect();
-        self.closure_order(selected, &deps)
+        self.closure_order(selected, &self.all_dependencies())
     }
 
     /// The order to remove `selected` in: with every jail that depends on
@@ -178,8 +194,8 @@ impl Config {
     pub fn remove_order(&self, selected: &[usize]) -> Vec<usize> {
         let n = self.jails.len();
         let mut rdeps: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for i in 0..n {
-            for d in self.dependencies(i) {
+        for (i, deps) in self.all_dependencies().into_iter().enumerate() {
+            for d in deps {
                 rdeps[d].push(i);
             }
         }
@@ -218,6 +234,36 @@ impl Config {
             }
         }
         out
+    }
+}
+
+/// The jails by name and by jid, as [`Config::find`] resolves them.
+struct NameIndex<'a> {
+    by_name: HashMap<&'a str, usize>,
+    by_jid: HashMap<i64, usize>,
+}
+
+impl<'a> NameIndex<'a> {
+    fn new(cfg: &'a Config) -> NameIndex<'a> {
+        let mut ix = NameIndex {
+            by_name: HashMap::with_capacity(cfg.jails.len()),
+            by_jid: HashMap::new(),
+        };
+        for (i, j) in cfg.jails.iter().enumerate() {
+            ix.by_name.entry(&j.name).or_insert(i);
+            if let Some(jid) = j.params.int("jid") {
+                ix.by_jid.entry(jid).or_insert(i);
+            }
+        }
+        ix
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        if let Some(&i) = self.by_name.get(name) {
+            return Some(i);
+        }
+        let jid: i64 = name.parse().ok().filter(|&n| n > 0)?;
+        self.by_jid.get(&jid).copied()
     }
 }
 

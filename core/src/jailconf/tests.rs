@@ -5,7 +5,7 @@
 use super::*;
 use crate::param::Value;
 use proptest::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn parse(src: &str) -> Config {
     Config::parse_str(src, "t.conf").unwrap_or_else(|e| panic!("{e}\n--- in ---\n{src}"))
@@ -837,4 +837,156 @@ vnetjail {
     );
     assert_eq!(v.list("exec.poststop").len(), 2);
     assert!(c.jails.iter().all(|j| j.unknown.is_empty()));
+}
+
+// ---- size: bounded nesting, work linear in the file ----------------------
+
+/// `levels` blocks, each inside the one before, the outermost named `top`.
+fn nested_named(top: &str, levels: usize) -> String {
+    let mut s = format!("{top} {{ ");
+    for _ in 1..levels {
+        s.push_str("a { ");
+    }
+    s.push_str("persist; ");
+    for _ in 0..levels {
+        s.push_str("} ");
+    }
+    s.push('\n');
+    s
+}
+
+/// The parser's steps for one parse of `src` (whatever its outcome).
+fn steps(src: &str) -> u64 {
+    work::take();
+    let _ = Config::parse_str(src, "t.conf");
+    work::take()
+}
+
+/// Parsing four times the input costs at most four times the work (with
+/// a little slack for what does not scale): a quadratic step would cost
+/// sixteen times, a cubic one sixty-four.
+fn assert_linear(what: &str, make: impl Fn(usize) -> String) {
+    let (small, big) = (make(1000), make(4000));
+    let (ws, wb) = (steps(&small), steps(&big));
+    let size = big.len() as f64 / small.len() as f64;
+    let work = wb as f64 / ws as f64;
+    assert!(
+        work <= size * 1.1,
+        "{what}: {}x the bytes took {work:.2}x the steps ({ws} -> {wb})",
+        size
+    );
+}
+
+#[test]
+fn a_20000_level_file_is_refused_at_its_first_level_too_deep() {
+    let src = nested_named("a", 20_000);
+    assert!(src.len() > 80_000);
+    assert_eq!(
+        err(&src),
+        format!("t.conf line 1: blocks nested too deeply (at most {MAX_BLOCK_DEPTH} levels)")
+    );
+    // The refusal costs what the first levels cost, whatever follows.
+    assert_eq!(steps(&src), steps(&nested_named("a", MAX_BLOCK_DEPTH + 1)));
+}
+
+#[test]
+fn blocks_nest_to_the_limit_and_the_limit_counts_across_includes() {
+    let c = parse(&nested_named("a", MAX_BLOCK_DEPTH));
+    let deepest = c.jails.last().unwrap();
+    assert_eq!(deepest.name.split('.').count(), MAX_BLOCK_DEPTH);
+    assert!(deepest.name.len() <= crate::zone::ZONENAME_MAX);
+    assert!(crate::zone::ZoneName::new(&deepest.name).is_ok());
+    assert_eq!(deepest.params.bool("persist"), Some(true));
+    assert!(err(&nested_named("a", MAX_BLOCK_DEPTH + 1)).contains("nested too deeply"));
+
+    // 31 levels here, two more in the included file: one too many, named
+    // where the 33rd block opens.
+    let mut files = BTreeMap::new();
+    files.insert(PathBuf::from("/m/in.conf"), b"b {\n c { }\n}\n".to_vec());
+    let outer = nested_named("a", MAX_BLOCK_DEPTH - 1).replace("persist;", ".include \"in.conf\";");
+    let e = Config::parse_with(
+        outer.as_bytes(),
+        "/m/top.conf",
+        Path::new("/m"),
+        &MemSource(files),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        format!("/m/in.conf line 2: blocks nested too deeply (at most {MAX_BLOCK_DEPTH} levels)")
+    );
+}
+
+#[test]
+fn work_grows_linearly_with_the_file() {
+    // Deep: nests of the greatest depth, one after another.
+    assert_linear("deep nests", |n| {
+        (0..n / 32)
+            .map(|k| nested_named(&format!("n{k}"), MAX_BLOCK_DEPTH))
+            .collect()
+    });
+    // Wide: sibling jails, each depending on the one before.
+    assert_linear("siblings with depend", |n| {
+        (0..n)
+            .map(|i| match i {
+                0 => "j0 { persist; }\n".to_string(),
+                _ => format!("j{i} {{ depend = j{}; }}\n", i - 1),
+            })
+            .collect()
+    });
+    // Long: one jail with many parameters, each set twice.
+    assert_linear("many parameters", |n| {
+        let mut s = "a {\n".to_string();
+        for _ in 0..2 {
+            for i in 0..n {
+                s.push_str(&format!("x{i} = {i};\n"));
+            }
+        }
+        s.push_str("}\n");
+        s
+    });
+    // Wildcards: a jail is tried only against the wildcard names that
+    // could match it, and empty wildcard blocks give nothing.
+    assert_linear("wildcard sections", |n| {
+        let mut s = "* { persist; }\n".to_string();
+        for i in 0..n {
+            s.push_str(&format!(
+                "w{i} {{ }}\n* {{ }}\nw{i}.* {{ x = {i}; }}\nw{i}.c {{ }}\n"
+            ));
+        }
+        s
+    });
+    // Strings: many quoted values, some spanning lines, and a file that
+    // ends inside an unterminated one.
+    assert_linear("quoted strings", |n| {
+        let mut s = "a {\n".to_string();
+        for i in 0..n {
+            s.push_str(&format!("x{i} = \"v ${{name}}\", 'w\n{i}';\n"));
+        }
+        s.push_str("}\n\"open\n");
+        s
+    });
+}
+
+#[test]
+fn a_cancelled_parse_stops_with_a_message_and_no_configuration() {
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.conf");
+    let text: String = (0..20_000)
+        .map(|i| format!("j{i} {{ persist; }}\n"))
+        .collect();
+    std::fs::write(&f, text).unwrap();
+    let go = AtomicBool::new(false);
+    work::take();
+    let c = Config::parse_files_cancellable(std::slice::from_ref(&f), Some(&go)).unwrap();
+    let whole = work::take();
+    assert_eq!(c.jails.len(), 20_000);
+    let stop = AtomicBool::new(true);
+    let e = Config::parse_files_cancellable(&[f], Some(&stop)).unwrap_err();
+    assert_eq!(e.to_string(), "reading the configuration was cancelled");
+    // It stopped near the start (a few thousand tokens), not at the end.
+    let cancelled = work::take();
+    assert!(cancelled * 10 < whole, "{cancelled} of {whole} steps");
 }

@@ -86,6 +86,7 @@ use crate::runtime::RuntimeError;
 use crate::runtime::linux::enter::{EnterOpts, run as enter_run};
 use crate::runtime::linux::install;
 use crate::tool::Common;
+use crate::tool::os_msg as io_msg;
 use crate::zone::{Brand, ZoneId};
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
@@ -431,15 +432,17 @@ pub fn targets(inv: &Invocation) -> Result<Targets, (String, i32)> {
             .check_known()
             .map_err(|e| failed(e.to_string()))?;
     }
+    let all_deps = config.all_dependencies();
+    let mut selected = vec![false; config.jails.len()];
+    sel.jails.iter().for_each(|&i| selected[i] = true);
     let mut specs: Vec<Spec> = order
         .iter()
         .map(|&i| {
             let mut s = Spec::from_jail(&config.jails[i]);
-            s.implied = !sel.jails.contains(&i);
-            s.deps = config
-                .dependencies(i)
-                .into_iter()
-                .map(|d| config.jails[d].name.clone())
+            s.implied = !selected[i];
+            s.deps = all_deps[i]
+                .iter()
+                .map(|&d| config.jails[d].name.clone())
                 .collect();
             s
         })
@@ -668,7 +671,7 @@ impl Cmds {
                 .append(true)
                 .open(f)
                 .map(Some)
-                .map_err(|e| format!("{}: {f}: {e}", spec.name)),
+                .map_err(|e| format!("{}: {f}: {}", spec.name, io_msg(&e))),
         }
     }
 
@@ -730,18 +733,22 @@ impl Cmds {
                 cmd.uid(pw.uid.as_raw()).gid(pw.gid.as_raw());
             }
             if let Some(log) = Self::consolelog(spec)? {
-                let err = log.try_clone().map_err(|e| format!("{name}: {e}"))?;
+                let err = log
+                    .try_clone()
+                    .map_err(|e| format!("{name}: exec.consolelog: {}", io_msg(&e)))?;
                 cmd.stdout(log).stderr(err);
             }
             // Its own process group, so a timeout kills all it started.
             cmd.process_group(0);
-            let mut child = cmd.spawn().map_err(|e| format!("{name}: {line}: {e}"))?;
+            let mut child = cmd
+                .spawn()
+                .map_err(|e| format!("{name}: {line}: {}", io_msg(&e)))?;
             let start = Instant::now();
             let status = loop {
                 match child.try_wait() {
                     Ok(Some(st)) => break st,
                     Ok(None) => {}
-                    Err(e) => return Err(format!("{name}: {line}: {e}")),
+                    Err(e) => return Err(format!("{name}: {line}: {}", io_msg(&e))),
                 }
                 if timeout.is_some_and(|t| start.elapsed() >= t) {
                     unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
@@ -1151,7 +1158,8 @@ fn check_status(name: &str, line: &str, st: std::process::ExitStatus) -> Result<
 fn fstab_lines(spec: &Spec) -> Result<Vec<String>, Failure> {
     let mut lines = spec.params.list("mount");
     for f in spec.params.list("mount.fstab") {
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {f}: {e}", spec.name))?;
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| format!("{}: {f}: {}", spec.name, io_msg(&e)))?;
         lines.extend(
             text.lines()
                 .map(str::trim)

@@ -67,9 +67,44 @@ impl Common {
 
     /// Read the configuration (nothing configured is an empty one).
     pub fn load_config(&self) -> Result<Config, ConfError> {
+        self.load_config_cancellable(None)
+    }
+
+    /// [`Common::load_config`] that gives up soon after `cancel` is set
+    /// (zoned's reload, when a newer one or SIGTERM comes).
+    pub fn load_config_cancellable(
+        &self,
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Result<Config, ConfError> {
         match self.config_path() {
-            Some(p) => Config::parse_file(&p),
-            None => Config::load_default(),
+            Some(p) => Config::parse_files_cancellable(&[p], cancel),
+            None => Config::load_from_cancellable(
+                Path::new(crate::jailconf::DEFAULT_CONF),
+                Path::new(crate::jailconf::DEFAULT_CONF_DIR),
+                cancel,
+            ),
+        }
+    }
+
+    /// The configuration as an operation needs it (see [`ConfNeed`] and
+    /// the jailconf module's "A broken file" section): `Required`, a file
+    /// that does not parse ends the tool (`TOOL: FILE line N: ...`, exit
+    /// 1); `Optional`, its messages are printed as warnings and the tool
+    /// goes on with no configured zones, told so by `Err`; `None`, the
+    /// file is not read at all.
+    pub fn config_for(&self, tool: &str, need: ConfNeed) -> Result<Config, Config> {
+        match need {
+            ConfNeed::None => Ok(Config::default()),
+            ConfNeed::Required => self
+                .load_config()
+                .map_err(|e| die(tool, conf_error_lines(tool, &e), exit::FAILED)),
+            ConfNeed::Optional => self.load_config().map_err(|e| {
+                eprintln!("{tool}: {}", conf_error_lines(tool, &e));
+                eprintln!(
+                    "{tool}: the configuration does not parse: configured zones are not shown"
+                );
+                Config::default()
+            }),
         }
     }
 
@@ -80,17 +115,65 @@ impl Common {
 }
 
 /// Parse the command line with clap as cli.md wants it: `--help` and
-/// `--version` exit 0, a usage error exits 2.
+/// `--version` exit 0; a usage error exits 2 with its message as
+/// `TOOL: message` (clap's own `error:` prefix replaced by the tool's
+/// name), then clap's usage line.
 pub fn parse_args<T: clap::Parser>() -> T {
     T::try_parse().unwrap_or_else(|e| {
-        let code = if e.use_stderr() {
-            exit::USAGE
-        } else {
-            exit::OK
-        };
-        let _ = e.print();
-        std::process::exit(code)
+        if !e.use_stderr() {
+            let _ = e.print();
+            std::process::exit(exit::OK)
+        }
+        let cmd = T::command();
+        eprint!("{}", usage_text(cmd.get_name(), &e));
+        std::process::exit(exit::USAGE)
     })
+}
+
+/// A clap usage error as cli.md prints it: `TOOL: message`, then the
+/// rest of clap's text (the usage line, the hint to `--help`).
+pub fn usage_text(tool: &str, e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let body = text.strip_prefix("error: ").unwrap_or(&text);
+    let mut out = format!("{tool}: {body}");
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Print a usage error as `TOOL: message`, then the tool's usage lines,
+/// and exit 2.
+pub fn usage_error(tool: &str, msg: impl std::fmt::Display, usage: &str) -> ! {
+    eprintln!("{tool}: {msg}");
+    eprintln!("{usage}");
+    std::process::exit(exit::USAGE)
+}
+
+/// What an operation needs of the configuration file. Operations on
+/// running zones use the engine's state, never the file, so a broken file
+/// cannot stop them; operations that make or change a zone from its
+/// configuration refuse a broken file, as jail(8) does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfNeed {
+    /// Not read (halt, reboot, a list of running zones).
+    None,
+    /// Read if it parses, else warned about (a list of configured zones).
+    Optional,
+    /// Must parse (boot, install, verify, clone, `jail -c`, ...).
+    Required,
+}
+
+/// A configuration error's messages, each line after the first also
+/// prefixed `TOOL: ` (the first gets its prefix from the caller).
+pub fn conf_error_lines(tool: &str, e: &ConfError) -> String {
+    e.to_string().replace('\n', &format!("\n{tool}: "))
+}
+
+/// An I/O error as err(3) prints it, without Rust's `(os error N)`: the
+/// caller puts the file's name before it.
+pub fn os_msg(e: &std::io::Error) -> String {
+    crate::jailconf::io_msg(e)
 }
 
 /// Print `TOOL: message` and exit with `code`.
