@@ -25,8 +25,9 @@
 //! descriptor — before anything else changes, so that the dynamic loader
 //! and libraries come from the host and the zone's root may be empty.
 //! zsched then ([`setup`]) unshares mount, UTS, IPC and cgroup namespaces
-//! (and net with `vnet=new`, bringing lo up and moving each
-//! `vnet.interface` in: [`super::vnet`]), makes `/` private
+//! and — unless the zone asked for `ip4 = inherit`
+//! ([`crate::runtime::NetMode`]) — net, bringing lo up and, with
+//! `vnet = new`, moving each `vnet.interface` in ([`super::vnet`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
 //! ([`super::mounts`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
@@ -405,11 +406,11 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 /// the detached proc mount's descriptor and, with `exec.consolelog`, the
 /// log file (a host path, opened before the pivot) for init's output.
 pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
-    let vnet_new = spec.params.str("vnet") == Some("new");
-    let vnet = vnet::plan(spec.params.list("vnet.interface"), vnet_new)?;
+    let net = crate::runtime::NetMode::of(&spec.params);
+    let vnet = vnet::plan(spec.params.list("vnet.interface"), net)?;
     let mut flags =
         libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWCGROUP;
-    if vnet_new {
+    if net.own_namespace() {
         flags |= libc::CLONE_NEWNET;
     }
     if unsafe { libc::unshare(flags) } != 0 {
@@ -447,7 +448,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         .str("host.hostname")
         .unwrap_or(spec.name.as_str());
     set_uts(hostname, spec.params.str("host.domainname"))?;
-    if vnet_new {
+    if net.own_namespace() {
         vnet.apply()?;
     }
     let proc_fd = detached_proc()?;
@@ -520,7 +521,6 @@ fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
     Ok(())
 }
 
-/// Bring lo up in a new network namespace.
 /// A proc mount of the zone's pid namespace that is attached nowhere
 /// (fsopen + fsmount): zsched counts the zone's processes through it.
 fn detached_proc() -> Result<RawFd, ChildError> {

@@ -11,7 +11,7 @@
 //! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
-//! | down | `down` to zsched: it unmounts everything but its root |
+//! | down | `down` to zsched: it removes the System V objects and POSIX queues of its IPC namespace ([`ipc`]) and unmounts everything but its root |
 //! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
 //! | update | rctls re-applied to the cgroups; host name through zsched |
 //! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
@@ -36,6 +36,7 @@ pub mod caps;
 pub mod cgroup;
 pub mod enter;
 pub mod install;
+pub mod ipc;
 pub mod launch;
 pub mod mounts;
 pub mod refs;
