@@ -2,7 +2,8 @@
 //! behind — System V shared memory (attached and not), a semaphore set, a
 //! message queue, a POSIX message queue, a process that ignores SIGTERM, a
 //! stopped one, a zombie storm, stacked mounts, a pid namespace of its own,
-//! a mount namespace of its own — the engine's halt returns well within its
+//! a mount namespace of its own, a child frozen in a freezer cgroup of its
+//! own — the engine's halt returns well within its
 //! timeout, and nothing of the zone is left: no process, no cgroup, no
 //! control socket, no record in the engine. Repeated, with the same name.
 //!
@@ -88,7 +89,9 @@ async fn boot_script(engine: &Engine, z: &TestZone, script: &str, extra: &[(&str
     for (k, v) in extra {
         p.insert(k, v.clone());
     }
-    let _ = std::fs::remove_file(z.spec.root.join("tmp/ready"));
+    for f in ["ready", "frozen"] {
+        let _ = std::fs::remove_file(z.spec.root.join("tmp").join(f));
+    }
     let id = engine.create(&Caller::ROOT, p).await.expect("create");
     engine.boot(&Caller::ROOT, id).await.expect("boot");
     id
@@ -198,6 +201,18 @@ mount -t tmpfs c /tmp/m/x
 mount -t tmpfs d /tmp/n
 unshare -fp --mount-proc sleep 1000 &
 unshare -m sh -c 'mount -t tmpfs e /tmp/n; exec sleep 1000' &
+# A child frozen in a freezer cgroup of the zone's own (v1 hosts: a
+# process frozen there does not die of SIGKILL until thawed).
+if [ -d /sys/fs/cgroup/freezer ] || grep -qw freezer /proc/cgroups; then
+  mkdir -p /tmp/fz
+  if mount -t cgroup -o freezer fz /tmp/fz 2>/dev/null; then
+    mkdir /tmp/fz/ice
+    sh -c 'echo $$ > /tmp/fz/ice/cgroup.procs; exec sleep 1000' &
+    sleep 0.2
+    echo FROZEN > /tmp/fz/ice/freezer.state
+    touch /tmp/frozen
+  fi
+fi
 grep -c tmpfs /proc/self/mountinfo > /tmp/ready.tmp
 mv /tmp/ready.tmp /tmp/ready
 exec sleep 1000
@@ -218,6 +233,12 @@ fn mounts_and_namespaces_a_zone_made_do_not_wedge_halt() {
                 .unwrap();
             // /dev, /dev/shm and the four above at least.
             assert!(n >= 6, "{n} tmpfs mounts");
+            if Path::new("/sys/fs/cgroup/freezer").is_dir() {
+                assert!(
+                    z.spec.root.join("tmp/frozen").exists(),
+                    "the zone could not freeze a child on this v1 host"
+                );
+            }
             halt_and_check(&engine, &z, id, zsched).await;
         }
     });

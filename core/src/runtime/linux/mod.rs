@@ -10,7 +10,7 @@
 //! |---|---|
 //! | ready | cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
-//! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
+//! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL), the zone's cgroup trees thawed meanwhile ([`thaw_tree`]: a process the zone froze would never die); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it removes the System V objects and POSIX queues of its IPC namespace ([`ipc`]) and unmounts everything but its root |
 //! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
 //! | update | rctls re-applied to the cgroups; host name through zsched |
@@ -51,6 +51,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
@@ -314,6 +315,35 @@ pub fn host_pid(handle: &Handle, ns_pid: u32) -> Option<u32> {
         .find(|p| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid)))
 }
 
+/// Thaw every cgroup of the zone's trees, parents before children (a v1
+/// child is frozen while its parent is, and stays frozen by its own
+/// state): `freezer.state` (v1) and `cgroup.freeze` (v2).
+pub fn thaw_tree(dirs: &[PathBuf]) {
+    fn walk(dir: &Path, depth: usize) {
+        let state = dir.join("freezer.state");
+        if std::fs::read_to_string(&state).is_ok_and(|s| s.trim() != "THAWED") {
+            let _ = std::fs::write(&state, "THAWED");
+        }
+        let freeze = dir.join("cgroup.freeze");
+        if std::fs::read_to_string(&freeze).is_ok_and(|s| s.trim() == "1") {
+            let _ = std::fs::write(&freeze, "0");
+        }
+        if depth >= 32 {
+            return;
+        }
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    walk(&e.path(), depth + 1);
+                }
+            }
+        }
+    }
+    for d in dirs {
+        walk(d, 0);
+    }
+}
+
 /// zsched of this handle is alive (pid and start time match).
 pub fn alive(handle: &Handle) -> bool {
     handle.zsched_pid != 0 && launch::start_time(handle.zsched_pid) == Some(handle.zsched_start)
@@ -405,11 +435,28 @@ impl Runtime for LinuxRuntime {
 
     fn shutdown(&self, handle: &Handle, timeout: Duration) -> Result<(), RuntimeError> {
         if alive(handle) {
-            request(
-                &handle.control,
-                &format!("shutdown {}", timeout.as_secs()),
-                Some(timeout + Duration::from_secs(10)),
-            )?;
+            // A zone allowed to mount may have frozen some of its own
+            // processes in a freezer cgroup of its own; on a v1 hierarchy
+            // they do not die of SIGKILL until thawed, and zsched would
+            // wait for them for ever. Thaw the zone's cgroup tree while
+            // zsched stops the zone (again and again: a zone process may
+            // freeze others until it is killed itself).
+            let done = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    while !done.load(Ordering::Relaxed) {
+                        thaw_tree(&handle.cgroups);
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                });
+                let r = request(
+                    &handle.control,
+                    &format!("shutdown {}", timeout.as_secs()),
+                    Some(timeout + Duration::from_secs(10)),
+                );
+                done.store(true, Ordering::Relaxed);
+                r
+            })?;
         }
         // Whatever is still in the cgroups (a process that left the pid
         // namespace's reach) is killed through them.
