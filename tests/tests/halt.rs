@@ -72,7 +72,12 @@ fn wait_file(z: &TestZone, p: &Path, secs: u64) -> String {
 
 /// Create and boot `script` (run by /bin/sh as the zone's command) in
 /// the zone of `z` through `engine`; wait for `ready` in the zone's /tmp.
-async fn boot_script(engine: &Engine, z: &TestZone, script: &str, extra: &[(&str, Value)]) -> ZoneId {
+async fn boot_script(
+    engine: &Engine,
+    z: &TestZone,
+    script: &str,
+    extra: &[(&str, Value)],
+) -> ZoneId {
     let mut p = Params::new();
     p.insert("name", Value::Str(z.spec.name.to_string()));
     p.insert("path", Value::Str(z.spec.root.display().to_string()));

@@ -129,8 +129,7 @@ impl Engine {
                         // keep the engine (and so every tool that embeds
                         // it) from starting: it stays dying, and a later
                         // halt or destroy retries.
-                        if let Err(e) = self.halt_uniqid(&super::Caller::ROOT, rec.uniqid).await
-                        {
+                        if let Err(e) = self.halt_uniqid(&super::Caller::ROOT, rec.uniqid).await {
                             tracing::warn!(zone = %rec.name, "finishing a recorded zone: {e}");
                             out.adopted.push(rec.id);
                             continue;

@@ -315,6 +315,9 @@ mod tests {
         let mut st = 0;
         // SAFETY: our child.
         unsafe { libc::waitpid(pid, &mut st, 0) };
-        assert_eq!(s, "4 4 1 0 true []", "before removed mqueues after gone failed");
+        assert_eq!(
+            s, "4 4 1 0 true []",
+            "before removed mqueues after gone failed"
+        );
     }
 }

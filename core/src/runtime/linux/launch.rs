@@ -408,6 +408,9 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let net = crate::runtime::NetMode::of(&spec.params);
     let vnet = vnet::plan(spec.params.list("vnet.interface"), net)?;
+    if net == crate::runtime::NetMode::Inherit {
+        join_parent_net(spec)?;
+    }
     let mut flags =
         libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWCGROUP;
     if net.own_namespace() {
@@ -499,6 +502,32 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         libc::close(null_fd);
     }
     Ok((proc_fd, console))
+}
+
+/// `ip4 = inherit` shares the network of the zone's parent: the host's for
+/// a top-level zone (the launcher's own, nothing to do), the parent zone's
+/// for a nested one — never the host's from inside a zone that has its own.
+fn join_parent_net(spec: &ZoneSpec) -> Result<(), ChildError> {
+    let Some(parent) = &spec.parent else {
+        return Ok(());
+    };
+    let path = format!("/proc/{}/ns/net", parent.zsched_pid);
+    let ns = std::fs::File::open(&path).map_err(|e| {
+        ChildError::errno(
+            "clone",
+            format!("parent zone's network: {path}"),
+            e.raw_os_error().unwrap_or(0),
+        )
+    })?;
+    // SAFETY: setns on a namespace descriptor we hold open.
+    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(ChildError::errno(
+            "clone",
+            format!("join the parent zone's network ({path})"),
+            last_errno(),
+        ));
+    }
+    Ok(())
 }
 
 fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
