@@ -248,3 +248,65 @@ fn mounts_and_namespaces_a_zone_made_do_not_wedge_halt() {
         }
     });
 }
+
+/// keyctl(2) on this thread: (operation, args) → result or -errno.
+fn keyctl(op: libc::c_long, a: libc::c_long, b: libc::c_long) -> libc::c_long {
+    // SAFETY: integer arguments only (the operations used take no buffer).
+    let r = unsafe { libc::syscall(libc::SYS_keyctl, op, a, b) };
+    if r < 0 {
+        -(std::io::Error::last_os_error().raw_os_error().unwrap_or(0) as libc::c_long)
+    } else {
+        r
+    }
+}
+
+#[test]
+fn a_zone_has_a_session_keyring_of_its_own_not_its_creators() {
+    const KEYCTL_GET_KEYRING_ID: libc::c_long = 0;
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
+    // This test thread gets a keyring of its own (creds are per thread),
+    // with a secret in it, and makes the zone from this thread.
+    assert!(keyctl(KEYCTL_JOIN_SESSION_KEYRING, 0, 0) > 0);
+    let (ty, desc, secret) = (c"user", c"zones-host-secret", b"do-not-read");
+    // SAFETY: add_key with NUL-terminated type and description and a
+    // payload valid for its length.
+    let key = unsafe {
+        libc::syscall(
+            libc::SYS_add_key,
+            ty.as_ptr(),
+            desc.as_ptr(),
+            secret.as_ptr(),
+            secret.len(),
+            KEY_SPEC_SESSION_KEYRING,
+        )
+    };
+    assert!(key > 0, "add_key: {}", std::io::Error::last_os_error());
+    let host_ring = keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+    // The zone's init reports its session keyring's id (keyctl 0) and a
+    // search for the host's key in it (keyctl 10, KEYCTL_SEARCH).
+    let mut z = TestZone::sparse("keyring");
+    z.set(
+        "command",
+        Value::List(vec![
+            "/usr/bin/perl".into(),
+            "-e".into(),
+            r#"my ($t, $d) = ("user", "zones-host-secret");
+               my $ring = syscall(250, 0, -3, 0);
+               my $found = syscall(250, 10, -3, $t, $d, 0);
+               open F, ">/tmp/keys.tmp"; print F "$ring $found\n"; close F;
+               rename "/tmp/keys.tmp", "/tmp/keys"; sleep 1000"#
+                .into(),
+        ]),
+    );
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let out = wait_file(&z, &z.spec.root.join("tmp/keys"), 10);
+    let v: Vec<i64> = out.split_whitespace().map(|x| x.parse().unwrap()).collect();
+    assert_ne!(
+        v[0], host_ring,
+        "the zone shares its creator's session keyring"
+    );
+    assert_eq!(v[1], -1, "the zone found the host's key {key}: {out}");
+    z.halt();
+}

@@ -28,6 +28,18 @@
 //! removal and goes with its last detach; at `down` no process of the zone
 //! is left, so it goes at once. Whatever is still there after this goes
 //! with the namespace when zsched exits.
+//!
+//! ## Keyrings
+//!
+//! Keyrings have no namespace of their own here (no user namespace). A
+//! process inherits its parent's session keyring, so without care every
+//! zone process would share the session keyring of whoever ran the engine
+//! (the administrator's login session, with whatever keys it holds).
+//! zsched therefore starts a new anonymous session keyring of its own
+//! before anything of the zone runs ([`new_session_keyring`]): the zone's
+//! processes inherit that one, and it is freed with the last of them, at
+//! halt. (The per-uid user keyring is shared with the host's uid 0 all the
+//! same: the zone's system call filter keeps keyctl and add_key away.)
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -211,6 +223,21 @@ fn remove_mqueues() -> Result<usize, String> {
     } else {
         Err(format!("mqueue: unlink {}", failed.join(", ")))
     }
+}
+
+/// Join a new anonymous session keyring (module comment). Err: the errno.
+pub fn new_session_keyring() -> Result<(), i32> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl(JOIN_SESSION_KEYRING, NULL) takes no buffer: a null
+    // name asks for a new anonymous keyring.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    if r < 0 { Err(errno()) } else { Ok(()) }
 }
 
 #[cfg(test)]

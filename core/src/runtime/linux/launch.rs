@@ -29,7 +29,7 @@
 //! ([`crate::runtime::NetMode`]) — net, bringing lo up and, with
 //! `vnet = new`, moving each `vnet.interface` in ([`super::vnet`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
-//! ([`super::mounts`]), sets the host and
+//! ([`super::mounts`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
 //! its processes with even when the zone has no /proc, pivots, applies
 //! RLIMIT_MEMLOCK and points stdio at /dev/null; then it closes the verdict
@@ -423,6 +423,8 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
             last_errno(),
         ));
     }
+    super::ipc::new_session_keyring()
+        .map_err(|e| ChildError::errno("keyring", "a session keyring of its own".into(), e))?;
     mounts::mount(
         "root",
         None,
