@@ -153,6 +153,7 @@ fn zsched_of(engine: &Engine, id: ZoneId) -> u32 {
 /// `ipcs` output to /tmp/ready once everything is in place.
 const LEFTOVERS: &str = r#"
 set -e
+rm -f /tmp/attached /tmp/zombies /tmp/mq
 ipcmk -M 4096 >/dev/null
 ipcmk -S 2 >/dev/null
 ipcmk -Q >/dev/null

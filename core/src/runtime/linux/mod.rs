@@ -51,7 +51,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
@@ -270,6 +269,11 @@ pub fn request(
             &e,
         )
     })?;
+    answer(control, line, &ans)
+}
+
+/// zsched's answer line to `line`: `ok [value]` or `err STEP\tMESSAGE\tERRNO`.
+fn answer(control: &Path, line: &str, ans: &str) -> Result<String, RuntimeError> {
     let ans = ans.trim_end_matches('\n');
     if let Some(v) = ans.strip_prefix("ok") {
         return Ok(v.trim().to_string());
@@ -292,6 +296,44 @@ pub fn request(
             control.display()
         ),
     ))
+}
+
+/// [`request`] that calls `tick` every 50 ms while it waits for the
+/// answer, up to `timeout`.
+fn request_with(
+    control: &Path,
+    line: &str,
+    timeout: Duration,
+    tick: impl Fn(),
+) -> Result<String, RuntimeError> {
+    let mut s = connect(control)?;
+    s.set_read_timeout(Some(Duration::from_millis(50))).ok();
+    s.write_all(format!("{line}\n").as_bytes())
+        .map_err(|e| err("control socket", format!("{}: {e}", control.display()), &e))?;
+    let deadline = std::time::Instant::now() + timeout;
+    let mut r = BufReader::new(s);
+    let mut ans = String::new();
+    loop {
+        match r.read_line(&mut ans) {
+            Ok(_) => break,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) && std::time::Instant::now() < deadline =>
+            {
+                tick()
+            }
+            Err(e) => {
+                return Err(err(
+                    "control socket",
+                    format!("{line}: {}: {e}", control.display()),
+                    &e,
+                ));
+            }
+        }
+    }
+    answer(control, line, &ans)
 }
 
 /// The NSpid line of a process: its pid in each namespace, host first.
@@ -436,27 +478,18 @@ impl Runtime for LinuxRuntime {
     fn shutdown(&self, handle: &Handle, timeout: Duration) -> Result<(), RuntimeError> {
         if alive(handle) {
             // A zone allowed to mount may have frozen some of its own
-            // processes in a freezer cgroup of its own; on a v1 hierarchy
-            // they do not die of SIGKILL until thawed, and zsched would
-            // wait for them for ever. Thaw the zone's cgroup tree while
-            // zsched stops the zone (again and again: a zone process may
-            // freeze others until it is killed itself).
-            let done = AtomicBool::new(false);
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    while !done.load(Ordering::Relaxed) {
-                        thaw_tree(&handle.cgroups);
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                });
-                let r = request(
-                    &handle.control,
-                    &format!("shutdown {}", timeout.as_secs()),
-                    Some(timeout + Duration::from_secs(10)),
-                );
-                done.store(true, Ordering::Relaxed);
-                r
-            })?;
+            // processes (or its whole cgroup) in a freezer of its own; on
+            // a v1 hierarchy they do not die of SIGKILL until thawed, and
+            // zsched would wait for them for ever. So the zone's cgroup
+            // trees are thawed every 50 ms while zsched stops the zone
+            // (again and again: a zone process may freeze others until it
+            // is killed itself); a zone that stops at once is not touched.
+            request_with(
+                &handle.control,
+                &format!("shutdown {}", timeout.as_secs()),
+                timeout + Duration::from_secs(10),
+                || thaw_tree(&handle.cgroups),
+            )?;
         }
         // Whatever is still in the cgroups (a process that left the pid
         // namespace's reach) is killed through them.
