@@ -195,8 +195,8 @@ fn ipc_objects_and_stubborn_processes_do_not_wedge_halt_and_nothing_is_left() {
 }
 
 /// A zone allowed to mount: stacked mounts, a mount beneath a mount, a
-/// mount point replaced by a symlink to the host's view of /, a process in
-/// a pid namespace of its own and one in a mount namespace of its own.
+/// process in a pid namespace of its own and one in a mount namespace of
+/// its own, a child frozen in a freezer cgroup of its own.
 const MOUNTS: &str = r#"
 set -e
 mkdir -p /tmp/m /tmp/n

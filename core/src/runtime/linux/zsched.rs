@@ -532,8 +532,10 @@ impl Zsched {
     fn down(&mut self) -> Result<String, (String, String, i32)> {
         let ipc = super::ipc::remove_all(|p| self.read_proc(p));
         let mut failed = ipc.failed;
-        let mut left = Vec::new();
-        for _round in 0..8 {
+        // The errors of the last round of unmounts: reported only if
+        // mounts are still there after 8 rounds.
+        let mut errors: Vec<String> = Vec::new();
+        for round in 0..=8 {
             let Some(mi) = self.read_proc("self/mountinfo") else {
                 return Err(("down".into(), "read mountinfo".into(), errno()));
             };
@@ -544,11 +546,19 @@ impl Zsched {
                 .filter(|p| p.as_os_str() != "/")
                 .collect();
             if points.is_empty() {
-                left.clear();
+                break;
+            }
+            if round == 8 {
+                let still: Vec<String> = points.iter().map(|p| p.display().to_string()).collect();
+                failed.push(format!(
+                    "umount: still mounted: {} ({})",
+                    still.join(" "),
+                    errors.join(", ")
+                ));
                 break;
             }
             points.reverse();
-            left.clear();
+            errors.clear();
             for p in points {
                 let c = CString::new(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()))
                     .unwrap_or_default();
@@ -557,7 +567,7 @@ impl Zsched {
                     != 0
                 {
                     let e = errno();
-                    left.push(format!(
+                    errors.push(format!(
                         "{}: {}",
                         p.display(),
                         std::io::Error::from_raw_os_error(e)
@@ -565,11 +575,10 @@ impl Zsched {
                 }
             }
         }
-        failed.extend(left);
         if failed.is_empty() {
             Ok(String::new())
         } else {
-            Err(("down".into(), failed.join(", "), 0))
+            Err(("down".into(), failed.join("; "), 0))
         }
     }
 
