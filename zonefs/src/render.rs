@@ -616,6 +616,30 @@ mod tests {
     }
 
     #[test]
+    fn a_zone_that_shares_the_hosts_network_says_inherit_in_params_and_json() {
+        let mut z = web();
+        z.params.set_arg("ip4=inherit").unwrap();
+        let r = zone(&z, 1);
+        let node = r
+            .nodes
+            .iter()
+            .find(|n| n.idx == param_index("ip4"))
+            .expect("params/ip4");
+        assert_eq!(node.name, "ip4");
+        assert_eq!(&node.bytes().unwrap()[..], b"inherit\n");
+        let ks = zone_kstats(&z, 1);
+        let j: serde_json::Value = serde_json::from_str(&json(&z, &ks)).unwrap();
+        assert_eq!(j["params"]["ip4"], "inherit", "{j}");
+        // A zone with its own network (the default) sets no ip4 at all.
+        assert!(
+            zone(&web(), 1)
+                .nodes
+                .iter()
+                .all(|n| n.idx != param_index("ip4"))
+        );
+    }
+
+    #[test]
     fn unknown_parameter_names_hash_into_their_own_range() {
         let i = param_index("not.in.the.table");
         assert!((IDX_PARAM_HASHED..IDX_BY_ID_LINK).contains(&i));

@@ -10,7 +10,8 @@
 //! [`Engine::restore`] is the other half: at start, every recorded zone is
 //! handed to the runtime to adopt. A zone whose supervisor still lives is
 //! re-entered in the registry with its id, uniqid, status and init pid; a
-//! zone that was on its way down is finished; a zone whose supervisor died
+//! zone that was on its way down is finished (when that fails, it is kept,
+//! dying, and the engine starts anyway); a zone whose supervisor died
 //! while no engine ran is cleaned by the runtime and its record removed.
 
 use super::Engine;
@@ -124,7 +125,15 @@ impl Engine {
                             && (!rec.params.bool("persist").unwrap_or(false)
                                 || rec.params.bool("initnorestart").unwrap_or(false)));
                     if finish {
-                        self.halt_uniqid(&super::Caller::ROOT, rec.uniqid).await?;
+                        // One zone that cannot be finished now must not
+                        // keep the engine (and so every tool that embeds
+                        // it) from starting: it stays dying, and a later
+                        // halt or destroy retries.
+                        if let Err(e) = self.halt_uniqid(&super::Caller::ROOT, rec.uniqid).await {
+                            tracing::warn!(zone = %rec.name, "finishing a recorded zone: {e}");
+                            out.adopted.push(rec.id);
+                            continue;
+                        }
                         out.finished.push(rec.id);
                     } else {
                         out.adopted.push(rec.id);

@@ -1054,6 +1054,39 @@ async fn a_new_engine_readopts_every_zone_with_the_same_identity() {
     );
 }
 
+#[tokio::test]
+async fn a_dying_zone_that_cannot_be_finished_does_not_keep_the_next_engine_from_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = Arc::new(NullRuntime::new());
+    let config = EngineConfig {
+        destroy_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let store = crate::state::Store::open(dir.path()).unwrap();
+    let e = Engine::with_store(rt.clone(), config.clone(), store);
+    let a = running(&e, "a").await;
+    let b = running(&e, "b").await;
+    // Something holds a in the kernel: its halt fails and it stays dying.
+    let mut held = KernelRefs::default();
+    held.subsys[Subsys::Ipc as usize] = 1;
+    rt.set_refs(a, held);
+    assert!(matches!(e.halt(&ROOT, a).await, Err(Error::Busy { .. })));
+    drop(e);
+    // The next engine (each zoneadm without a daemon is one) starts all
+    // the same, keeps a dying, and adopts b.
+    let store = crate::state::Store::open(dir.path()).unwrap();
+    let e = Engine::with_store(rt.clone(), config, store);
+    let restored = e.restore().await.expect("restore despite a stuck zone");
+    assert_eq!(restored.adopted, vec![a, b]);
+    assert_eq!(e.snapshot().zone(a).unwrap().status, Status::Dying);
+    assert_eq!(e.snapshot().zone(b).unwrap().status, Status::Running);
+    // Once nothing holds it, a later halt finishes it.
+    rt.set_refs(a, KernelRefs::default());
+    e.halt(&ROOT, a).await.unwrap();
+    e.halt(&ROOT, b).await.unwrap();
+    assert!(e.snapshot().zone(a).is_none());
+}
+
 // ---- concurrency ------------------------------------------------------------------------------
 
 /// Many tasks create, hold, boot, shut down, halt and destroy a small set

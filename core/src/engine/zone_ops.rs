@@ -277,11 +277,9 @@ impl Engine {
             "flags" => Value::Int(0),
             "jid" => Value::Int(z.id.0 as i64),
             "parent" => Value::Int(z.parent.0 as i64),
-            "network" | "vnet" => Value::Str(if z.params.str("vnet") == Some("new") {
-                "excl".into()
-            } else {
-                "shared".into()
-            }),
+            "network" | "vnet" => {
+                Value::Str(crate::runtime::NetMode::of(&z.params).ip_type().into())
+            }
             "initnorestart" => Value::Bool(z.params.bool("initnorestart").unwrap_or(false)),
             "initname" => Value::Str(z.params.str("initname").unwrap_or("/sbin/init").into()),
             "host.hostname" => Value::Str(

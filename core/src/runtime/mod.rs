@@ -21,6 +21,17 @@
 //! killed can re-adopt the zone. [`NullRuntime`] makes no kernel object at
 //! all: it is how the engine's own logic is tested, and it is not used to
 //! run zones.
+//!
+//! ## A zone's network, decided once
+//!
+//! [`NetMode::of`] reads a zone's parameters and says which network the
+//! zone gets (network.md "The models"). It is the only place that decides:
+//! the Linux launcher unshares a network namespace from it, and
+//! `zoneadm list`, `zone_getattr("network")` and zonefs show what it says.
+//! The default is safe: a zone that asks for nothing gets a namespace of
+//! its own with only `lo` in it (up), so the host's loopback services and
+//! abstract Unix sockets, and those of every other zone, are out of its
+//! reach. Sharing the host's stack is an explicit `ip4 = inherit`.
 
 pub mod linux;
 mod null;
@@ -102,6 +113,54 @@ pub enum Adopted {
     Gone,
 }
 
+/// Which network a zone gets (module comment, network.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetMode {
+    /// `ip4 = inherit` or `ip6 = inherit`: the host's network namespace,
+    /// unrestricted. Linux has one stack for both families, so asking to
+    /// inherit either shares both; it is never the default.
+    Inherit,
+    /// The default, and a zone with `ip4.addr`/`ip6.addr` but no `vnet`:
+    /// a namespace of its own with loopback only. The listed addresses are
+    /// kept and shown, not yet put on an interface (reported as not
+    /// enforced).
+    Own,
+    /// `vnet = new`: a namespace of its own, `vnet.interface` moved in.
+    /// It wins over `ip4 = inherit`, as a FreeBSD vnet jail has its own
+    /// stack whatever its ip4 says.
+    Vnet,
+}
+
+impl NetMode {
+    /// The network a zone with these parameters gets.
+    pub fn of(p: &Params) -> NetMode {
+        if p.str("vnet") == Some("new") {
+            NetMode::Vnet
+        } else if p.str("ip4") == Some("inherit") || p.str("ip6") == Some("inherit") {
+            NetMode::Inherit
+        } else {
+            NetMode::Own
+        }
+    }
+
+    /// Whether the zone gets a network namespace of its own.
+    pub fn own_namespace(self) -> bool {
+        self != NetMode::Inherit
+    }
+
+    /// What `zoneadm list` shows in its IP column (and
+    /// `zone_getattr("network")`): `excl` for a vnet zone, `inherit` for
+    /// one that shares the host's stack, `shared` for the default
+    /// (illumos' name for a zone without a stack of its own to manage).
+    pub fn ip_type(self) -> &'static str {
+        match self {
+            NetMode::Vnet => "excl",
+            NetMode::Inherit => "inherit",
+            NetMode::Own => "shared",
+        }
+    }
+}
+
 /// An error the runtime met, with the step it failed in.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{step}: {message}")]
@@ -161,4 +220,37 @@ pub trait Runtime: Send + Sync + 'static {
     /// The channel the runtime sends [`RuntimeEvent`]s on; called once by
     /// the engine at start.
     fn subscribe(&self, events: tokio::sync::mpsc::UnboundedSender<RuntimeEvent>);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(args: &[&str]) -> Params {
+        let mut p = Params::new();
+        for a in args {
+            p.set_arg(a).unwrap();
+        }
+        p
+    }
+
+    #[test]
+    fn a_zone_gets_its_own_network_unless_it_asks_to_inherit() {
+        for (args, mode, shown) in [
+            (&[][..], NetMode::Own, "shared"),
+            (&["ip4.addr=192.0.2.1"][..], NetMode::Own, "shared"),
+            (&["ip4=disable", "ip6=disable"][..], NetMode::Own, "shared"),
+            (&["ip4=new"][..], NetMode::Own, "shared"),
+            (&["vnet=inherit"][..], NetMode::Own, "shared"),
+            (&["ip4=inherit"][..], NetMode::Inherit, "inherit"),
+            (&["ip6=inherit"][..], NetMode::Inherit, "inherit"),
+            (&["vnet=new"][..], NetMode::Vnet, "excl"),
+            (&["vnet=new", "ip4=inherit"][..], NetMode::Vnet, "excl"),
+        ] {
+            let m = NetMode::of(&params(args));
+            assert_eq!(m, mode, "{args:?}");
+            assert_eq!(m.ip_type(), shown, "{args:?}");
+            assert_eq!(m.own_namespace(), mode != NetMode::Inherit, "{args:?}");
+        }
+    }
 }

@@ -7,6 +7,7 @@
 //! * `-p`: `zoneid:zonename:state:zonepath:uuid:brand:ip-type`, with `:`
 //!   in a path written `\:`.
 
+use crate::runtime::NetMode;
 use crate::snapshot::Snapshot;
 use crate::zone::{AdminState, ZoneId};
 use std::fmt::Write;
@@ -45,11 +46,7 @@ fn rows(snap: &Snapshot, f: ListFlags) -> Vec<Row> {
             } else {
                 z.brand.to_string()
             },
-            ip: if z.params.str("vnet") == Some("new") {
-                "excl"
-            } else {
-                "shared"
-            },
+            ip: NetMode::of(&z.params).ip_type(),
         })
         .filter(|r| {
             f.configured
@@ -73,11 +70,7 @@ fn rows(snap: &Snapshot, f: ListFlags) -> Vec<Row> {
                 path: c.root.display().to_string(),
                 uuid: c.params.str("host.hostuuid").unwrap_or("").to_string(),
                 brand: c.brand.to_string(),
-                ip: if c.params.str("vnet") == Some("new") {
-                    "excl"
-                } else {
-                    "shared"
-                },
+                ip: NetMode::of(&c.params).ip_type(),
             });
         }
     }

@@ -29,10 +29,11 @@
 //! descriptor — before anything else changes, so that the dynamic loader
 //! and libraries come from the host and the zone's root may be empty.
 //! zsched then ([`setup`]) unshares mount, UTS, IPC and cgroup namespaces
-//! (and net with `vnet=new`, bringing lo up and moving each
-//! `vnet.interface` in: [`super::vnet`]), makes `/` private
+//! and — unless the zone asked for `ip4 = inherit`
+//! ([`crate::runtime::NetMode`]) — net, bringing lo up and, with
+//! `vnet = new`, moving each `vnet.interface` in ([`super::vnet`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
-//! ([`super::mounts`]), sets the host and
+//! ([`super::mounts`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
 //! its processes with even when the zone has no /proc, pivots, applies
 //! RLIMIT_MEMLOCK (`zone.max-locked-memory`, 0 included: every process of
@@ -646,11 +647,14 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 /// log file (a host path, opened before the pivot) that zsched copies
 /// init's output into (init gets a pipe, not this file).
 pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
-    let vnet_new = spec.params.str("vnet") == Some("new");
-    let vnet = vnet::plan(spec.params.list("vnet.interface"), vnet_new)?;
+    let net = crate::runtime::NetMode::of(&spec.params);
+    let vnet = vnet::plan(spec.params.list("vnet.interface"), net)?;
+    if net == crate::runtime::NetMode::Inherit {
+        join_parent_net(spec)?;
+    }
     let mut flags =
         libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWCGROUP;
-    if vnet_new {
+    if net.own_namespace() {
         flags |= libc::CLONE_NEWNET;
     }
     // SAFETY: namespace calls on this single-threaded process (or its forked child) with descriptors we own.
@@ -661,6 +665,8 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
             last_errno(),
         ));
     }
+    super::ipc::new_session_keyring()
+        .map_err(|e| ChildError::errno("keyring", "a session keyring of its own".into(), e))?;
     mounts::mount(
         "root",
         None,
@@ -689,7 +695,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         .str("host.hostname")
         .unwrap_or(spec.name.as_str());
     set_uts(hostname, spec.params.str("host.domainname"))?;
-    if vnet_new {
+    if net.own_namespace() {
         vnet.apply()?;
     }
     let proc_fd = detached_proc()?;
@@ -808,6 +814,32 @@ pub fn set_memlock(zsched: u32, bytes: i64) -> Result<(), RuntimeError> {
     Ok(())
 }
 
+/// `ip4 = inherit` shares the network of the zone's parent: the host's for
+/// a top-level zone (the launcher's own, nothing to do), the parent zone's
+/// for a nested one — never the host's from inside a zone that has its own.
+fn join_parent_net(spec: &ZoneSpec) -> Result<(), ChildError> {
+    let Some(parent) = &spec.parent else {
+        return Ok(());
+    };
+    let path = format!("/proc/{}/ns/net", parent.zsched_pid);
+    let ns = std::fs::File::open(&path).map_err(|e| {
+        ChildError::errno(
+            "clone",
+            format!("parent zone's network: {path}"),
+            e.raw_os_error().unwrap_or(0),
+        )
+    })?;
+    // SAFETY: setns on a namespace descriptor we hold open.
+    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(ChildError::errno(
+            "clone",
+            format!("join the parent zone's network ({path})"),
+            last_errno(),
+        ));
+    }
+    Ok(())
+}
+
 fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
     // SAFETY: pointer and length of a string we own.
     if unsafe { libc::sethostname(host.as_ptr() as *const libc::c_char, host.len()) } != 0 {
@@ -830,7 +862,6 @@ fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
     Ok(())
 }
 
-/// Bring lo up in a new network namespace.
 /// A proc mount of the zone's pid namespace that is attached nowhere
 /// (fsopen + fsmount): zsched counts the zone's processes through it.
 fn detached_proc() -> Result<RawFd, ChildError> {

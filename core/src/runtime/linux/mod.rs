@@ -10,8 +10,8 @@
 //! |---|---|
 //! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
-//! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL); then whatever is still in the cgroups but zsched is killed through them |
-//! | down | `down` to zsched: it unmounts everything but its root |
+//! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL), the zone's cgroup trees thawed meanwhile ([`thaw_tree`]: a process the zone froze would never die); then whatever is still in the cgroups but zsched is killed through them |
+//! | down | `down` to zsched: it removes the System V objects and POSIX queues of its IPC namespace ([`ipc`]) and unmounts everything but its root |
 //! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
 //! | update | rctls re-applied to the cgroups; zone.max-locked-memory to zsched (what entered processes copy); host name through zsched |
 //! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
@@ -41,6 +41,7 @@ pub mod cgroup;
 pub mod enter;
 pub mod inroot;
 pub mod install;
+pub mod ipc;
 pub mod launch;
 pub mod mounts;
 pub mod refs;
@@ -274,6 +275,11 @@ pub fn request(
             &e,
         )
     })?;
+    answer(control, line, &ans)
+}
+
+/// zsched's answer line to `line`: `ok [value]` or `err STEP\tMESSAGE\tERRNO`.
+fn answer(control: &Path, line: &str, ans: &str) -> Result<String, RuntimeError> {
     let ans = ans.trim_end_matches('\n');
     if let Some(v) = ans.strip_prefix("ok") {
         return Ok(v.trim().to_string());
@@ -298,6 +304,44 @@ pub fn request(
     ))
 }
 
+/// [`request`] that calls `tick` every 50 ms while it waits for the
+/// answer, up to `timeout`.
+fn request_with(
+    control: &Path,
+    line: &str,
+    timeout: Duration,
+    tick: impl Fn(),
+) -> Result<String, RuntimeError> {
+    let mut s = connect(control)?;
+    s.set_read_timeout(Some(Duration::from_millis(50))).ok();
+    s.write_all(format!("{line}\n").as_bytes())
+        .map_err(|e| err("control socket", format!("{}: {e}", control.display()), &e))?;
+    let deadline = std::time::Instant::now() + timeout;
+    let mut r = BufReader::new(s);
+    let mut ans = String::new();
+    loop {
+        match r.read_line(&mut ans) {
+            Ok(_) => break,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) && std::time::Instant::now() < deadline =>
+            {
+                tick()
+            }
+            Err(e) => {
+                return Err(err(
+                    "control socket",
+                    format!("{line}: {}: {e}", control.display()),
+                    &e,
+                ));
+            }
+        }
+    }
+    answer(control, line, &ans)
+}
+
 /// The NSpid line of a process: its pid in each namespace, host first.
 pub fn nspids(pid: u32) -> Option<Vec<u32>> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -317,6 +361,35 @@ pub fn host_pid(handle: &Handle, ns_pid: u32) -> Option<u32> {
         .iter()
         .flat_map(|d| cgroup::procs(d))
         .find(|p| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid)))
+}
+
+/// Thaw every cgroup of the zone's trees, parents before children (a v1
+/// child is frozen while its parent is, and stays frozen by its own
+/// state): `freezer.state` (v1) and `cgroup.freeze` (v2).
+pub fn thaw_tree(dirs: &[PathBuf]) {
+    fn walk(dir: &Path, depth: usize) {
+        let state = dir.join("freezer.state");
+        if std::fs::read_to_string(&state).is_ok_and(|s| s.trim() != "THAWED") {
+            let _ = std::fs::write(&state, "THAWED");
+        }
+        let freeze = dir.join("cgroup.freeze");
+        if std::fs::read_to_string(&freeze).is_ok_and(|s| s.trim() == "1") {
+            let _ = std::fs::write(&freeze, "0");
+        }
+        if depth >= 32 {
+            return;
+        }
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    walk(&e.path(), depth + 1);
+                }
+            }
+        }
+    }
+    for d in dirs {
+        walk(d, 0);
+    }
 }
 
 /// zsched of this handle is alive (pid and start time match).
@@ -411,10 +484,18 @@ impl Runtime for LinuxRuntime {
 
     fn shutdown(&self, handle: &Handle, timeout: Duration) -> Result<(), RuntimeError> {
         if alive(handle) {
-            request(
+            // A zone allowed to mount may have frozen some of its own
+            // processes (or its whole cgroup) in a freezer of its own; on
+            // a v1 hierarchy they do not die of SIGKILL until thawed, and
+            // zsched would wait for them for ever. So the zone's cgroup
+            // trees are thawed every 50 ms while zsched stops the zone
+            // (again and again: a zone process may freeze others until it
+            // is killed itself); a zone that stops at once is not touched.
+            request_with(
                 &handle.control,
                 &format!("shutdown {}", timeout.as_secs()),
-                Some(timeout + Duration::from_secs(10)),
+                timeout + Duration::from_secs(10),
+                || thaw_tree(&handle.cgroups),
             )?;
         }
         // Whatever is still in the cgroups (a process that left the pid

@@ -9,7 +9,9 @@
 //!   but the zone's root itself, so that it drains to 0 after `down`;
 //!   NFS, NFSv4 and SMBFS: those of fstype nfs, nfs4, cifs/smb3/smbfs;
 //! * IPC: System V objects of the zone's IPC namespace, counted by zsched
-//!   (it lives in that namespace) from /proc/sysvipc;
+//!   (it lives in that namespace) from /proc/sysvipc; zsched's `down`
+//!   removes them all ([`super::ipc`]), so like VFS this drains to 0
+//!   before destroy whatever the zone left;
 //! * LOFI: loop devices whose backing file is under the zone's root
 //!   (/sys/block/loop*/loop/backing_file).
 

@@ -1,11 +1,16 @@
 //! # vnet: a zone's own network stack
 //!
-//! With `vnet = new` zsched unshares a network namespace of its own
-//! ([`super::launch::setup`]). This module then makes that stack usable as
-//! FreeBSD's VNET jails are:
+//! Every zone has a network namespace of its own unless it asked for
+//! `ip4 = inherit` ([`NetMode`], decided once from the parameters): zsched
+//! unshares it ([`super::launch::setup`]), so a zone cannot reach the
+//! host's loopback services, the host's abstract Unix sockets (those are
+//! per network namespace) nor another zone's, and /proc/net shows its own
+//! sockets only. This module then makes that stack usable as FreeBSD's
+//! VNET jails are:
 //!
-//! * `lo` is brought up (SIOCSIFFLAGS on a socket of the new namespace);
-//! * every `vnet.interface` is moved in, before the zone's init or command
+//! * `lo` is brought up (SIOCSIFFLAGS on a socket of the new namespace),
+//!   in every zone with its own namespace: loopback-only is the default;
+//! * with `vnet = new`, every `vnet.interface` is moved in, before the zone's init or command
 //!   runs. zsched does it itself, with no handshake with the engine: it
 //!   opens an rtnetlink socket *before* the unshare — a netlink socket
 //!   keeps the namespace it was made in — and after the unshare sends, on
@@ -23,6 +28,7 @@
 //! name is refused with the name in the message.
 
 use super::launch::ChildError;
+use crate::runtime::NetMode;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -47,14 +53,14 @@ pub struct Plan {
 
 /// Check the zone's `vnet.interface` list against the host's interfaces and
 /// open the host socket the moves are sent on. Run before the unshare.
-pub fn plan(interfaces: Vec<String>, vnet_new: bool) -> Result<Plan, ChildError> {
+pub fn plan(interfaces: Vec<String>, net: NetMode) -> Result<Plan, ChildError> {
     if interfaces.is_empty() {
         return Ok(Plan {
             host: None,
             interfaces,
         });
     }
-    if !vnet_new {
+    if net != NetMode::Vnet {
         return Err(ChildError::new(
             "vnet",
             "vnet.interface needs vnet = new".into(),
@@ -191,6 +197,8 @@ fn move_link(sock: RawFd, name: &str, ns_fd: RawFd, seq: u32) -> Result<(), i32>
 }
 
 fn loopback_up() -> Result<(), ChildError> {
+    // SAFETY: a socket we own, and an ifreq zeroed then filled with a
+    // NUL-terminated name, as SIOCGIFFLAGS/SIOCSIFFLAGS expect.
     unsafe {
         let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
         if s < 0 {
@@ -256,17 +264,23 @@ mod tests {
 
     #[test]
     fn bad_names_and_missing_vnet_are_refused_before_anything_moves() {
-        let e = plan(vec!["lo".into()], false).err().unwrap();
-        assert!(e.message.contains("needs vnet = new"), "{}", e.message);
-        let e = plan(vec!["a-name-of-16byte".into()], true).err().unwrap();
+        for net in [NetMode::Own, NetMode::Inherit] {
+            let e = plan(vec!["lo".into()], net).err().unwrap();
+            assert!(e.message.contains("needs vnet = new"), "{}", e.message);
+        }
+        let e = plan(vec!["a-name-of-16byte".into()], NetMode::Vnet)
+            .err()
+            .unwrap();
         assert!(e.message.contains("a-name-of-16byte"), "{}", e.message);
-        let e = plan(vec!["zz-no-such-if".into()], true).err().unwrap();
+        let e = plan(vec!["zz-no-such-if".into()], NetMode::Vnet)
+            .err()
+            .unwrap();
         assert!(
             e.message.contains("vnet.interface zz-no-such-if"),
             "{}",
             e.message
         );
         assert_eq!(e.errno, Some(libc::ENODEV));
-        assert!(plan(vec![], false).unwrap().host.is_none());
+        assert!(plan(vec![], NetMode::Own).unwrap().host.is_none());
     }
 }

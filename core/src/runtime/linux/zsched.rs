@@ -619,35 +619,62 @@ impl Zsched {
         Some(s)
     }
 
-    /// Unmount everything in the zone's mount namespace but its root,
-    /// deepest first.
+    /// Release what the zone holds in its namespaces (illumos'
+    /// zone_shutdown): every System V object and POSIX message queue of
+    /// its IPC namespace ([`super::ipc`]), then every mount but the root,
+    /// deepest first, again until none is left (a zone may have stacked
+    /// mounts, or mounted beneath one), `UMOUNT_NOFOLLOW` so that a
+    /// symlink the zone put where a mount point was is not followed.
     fn down(&mut self) -> Result<String, (String, String, i32)> {
-        let Some(mi) = self.read_proc("self/mountinfo") else {
-            return Err(("down".into(), "read mountinfo".into(), errno()));
-        };
-        let mut points: Vec<std::path::PathBuf> = mi
-            .lines()
-            .filter_map(|l| l.split(' ').nth(4))
-            .map(super::mounts::unescape_mount_field)
-            .filter(|p| p.as_os_str() != "/")
-            .collect();
-        points.reverse();
-        let mut failed = Vec::new();
-        for p in points {
-            let p = p.display().to_string();
-            let c = CString::new(p.clone()).unwrap();
-            // SAFETY: the path is a NUL-terminated string we own.
-            if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } != 0 {
-                let e = errno();
-                if e != libc::EINVAL && e != libc::ENOENT {
-                    failed.push(format!("{p}: {}", std::io::Error::from_raw_os_error(e)));
+        let ipc = super::ipc::remove_all(|p| self.read_proc(p));
+        let mut failed = ipc.failed;
+        // The errors of the last round of unmounts: reported only if
+        // mounts are still there after 8 rounds.
+        let mut errors: Vec<String> = Vec::new();
+        for round in 0..=8 {
+            let Some(mi) = self.read_proc("self/mountinfo") else {
+                return Err(("down".into(), "read mountinfo".into(), errno()));
+            };
+            let mut points: Vec<std::path::PathBuf> = mi
+                .lines()
+                .filter_map(|l| l.split(' ').nth(4))
+                .map(super::mounts::unescape_mount_field)
+                .filter(|p| p.as_os_str() != "/")
+                .collect();
+            if points.is_empty() {
+                break;
+            }
+            if round == 8 {
+                let still: Vec<String> = points.iter().map(|p| p.display().to_string()).collect();
+                failed.push(format!(
+                    "umount: still mounted: {} ({})",
+                    still.join(" "),
+                    errors.join(", ")
+                ));
+                break;
+            }
+            points.reverse();
+            errors.clear();
+            for p in points {
+                let c = CString::new(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()))
+                    .unwrap_or_default();
+                // SAFETY: umount2 of a NUL-terminated path.
+                if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) }
+                    != 0
+                {
+                    let e = errno();
+                    errors.push(format!(
+                        "{}: {}",
+                        p.display(),
+                        std::io::Error::from_raw_os_error(e)
+                    ));
                 }
             }
         }
         if failed.is_empty() {
             Ok(String::new())
         } else {
-            Err(("down".into(), format!("umount {}", failed.join(", ")), 0))
+            Err(("down".into(), failed.join("; "), 0))
         }
     }
 
