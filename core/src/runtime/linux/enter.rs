@@ -67,7 +67,7 @@
 //! opened through the zone's root; the peer with TIOCGPTPEER), so the
 //! session's terminal is the zone's /dev/pts/N and vanishes with the zone.
 
-use super::{alive, caps, launch, seccomp};
+use super::{alive, caps, inroot, launch, seccomp};
 use crate::runtime::{Handle, RuntimeError};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -99,38 +99,16 @@ fn os(step: &str, what: impl std::fmt::Display) -> RuntimeError {
     }
 }
 
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
-const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-const RESOLVE_IN_ROOT: u64 = 0x10;
-
-/// Open `path` inside the zone root `root_fd`, resolving as the zone would.
+/// Open `path` inside the zone root `root_fd`, resolving as the zone would
+/// (links followed inside the root only: [`inroot::openat2`]).
 pub fn open_in_root(root_fd: RawFd, path: &str, flags: i32) -> std::io::Result<OwnedFd> {
-    let p = CString::new(path.trim_start_matches('/')).map_err(std::io::Error::other)?;
-    let how = OpenHow {
-        flags: (flags | libc::O_CLOEXEC) as u64,
-        mode: 0,
-        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-    };
-    // SAFETY: the system call gets valid pointers to data we own.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root_fd,
-            p.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    } as i32;
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    inroot::openat2(
+        root_fd,
+        Path::new(path.trim_start_matches('/')),
+        flags,
+        0,
+        libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+    )
 }
 
 fn read_in_root(root_fd: RawFd, path: &str) -> Option<String> {
