@@ -1,6 +1,5 @@
 //! ztop: the console. See the crate documentation (lib.rs) for its layers.
 
-use clap::Parser;
 use std::io::IsTerminal;
 use std::time::Duration;
 use ztop::app::App;
@@ -11,7 +10,7 @@ use ztop::run::{Exit, run};
 use ztop::{source, term};
 
 fn main() -> std::process::ExitCode {
-    let args = Args::parse();
+    let args: Args = zones::tool::parse_args();
     match main_with(args) {
         Ok(code) => code,
         Err(e) => {

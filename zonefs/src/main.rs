@@ -11,7 +11,6 @@
 //! thread starts) and taken by `sigwait` in the main thread, so no handler
 //! runs inside the FUSE machinery.
 
-use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
@@ -117,7 +116,7 @@ fn detach() -> anyhow::Result<OwnedFd> {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = zones::tool::parse_args();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
