@@ -11,6 +11,7 @@
 //! thread starts) and taken by `sigwait` in the main thread, so no handler
 //! runs inside the FUSE machinery.
 
+use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
