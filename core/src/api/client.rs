@@ -17,6 +17,9 @@ use std::time::Duration;
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
+/// How long a client waits for the daemon's hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<WireResult>>>>;
 
 /// A connection to zoned.
@@ -78,10 +81,23 @@ impl Client {
             subscribed: Mutex::new(false),
             engine: String::new(),
         };
-        match c.call(Request::Hello { version: VERSION }).await {
-            Ok(Answer::Hello { engine, .. }) => c.engine = engine,
-            Ok(_) => return Err(std::io::Error::other("unexpected hello")),
-            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        // A daemon that accepts but never answers (wedged, or a socket
+        // some other process bound) must not hang the tool.
+        let hello =
+            tokio::time::timeout(HELLO_TIMEOUT, c.call(Request::Hello { version: VERSION }));
+        match hello.await {
+            Ok(Ok(Answer::Hello { engine, .. })) => c.engine = engine,
+            Ok(Ok(_)) => return Err(std::io::Error::other("unexpected hello")),
+            Ok(Err(e)) => return Err(std::io::Error::other(e.to_string())),
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "{}: no hello from the daemon within {HELLO_TIMEOUT:?}",
+                        socket.display()
+                    ),
+                ));
+            }
         }
         Ok(c)
     }
