@@ -105,8 +105,14 @@ impl Host {
     }
 
     pub fn start_zoned(&mut self) {
+        self.start_zoned_with(|_| {});
+    }
+
+    /// Start zoned with its command line or process changed by `f`.
+    pub fn start_zoned_with(&mut self, f: impl FnOnce(&mut Command)) {
         let mut c = Command::new(bin("zoned"));
         self.env(&mut c);
+        f(&mut c);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -127,6 +133,11 @@ impl Host {
             self.socket().display(),
             self.log()
         );
+    }
+
+    /// The pid of the zoned started last.
+    pub fn zoned_pid(&self) -> u32 {
+        self.daemons.last().expect("zoned started").id()
     }
 
     pub fn kill9_zoned(&mut self) {
