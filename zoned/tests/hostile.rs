@@ -3,7 +3,8 @@
 //! `nobody`, see [`hostile_user`]) while root uses it.
 //!
 //! * Thousands of connections, 64 MiB frame announcements before and after
-//!   the hello, and a churn of new ones: zoned's RSS grows by at most
+//!   the hello (24 of them followed by 4 MiB of the frame), and a churn of
+//!   new ones: zoned's RSS grows by at most
 //!   64 MiB, the user holds no more connections than its cap, and root's
 //!   `zoneadm list` answers within 1 s throughout.
 //! * A user's connection that does not say hello, or says it and then
@@ -83,21 +84,35 @@ fn time_to_close(s: &mut UnixStream, limit: Duration) -> Option<Duration> {
 }
 
 /// One hostile connection of kind `i % 3`: a 64 MiB announcement before
-/// the hello; a hello, then a 64 MiB announcement and 1 KiB of it; a
-/// hello, then nothing (a valid idle client).
+/// the hello; a hello, then a 64 MiB announcement; a hello, then nothing
+/// (a valid idle client). The first [`FILLED`] announcements are followed
+/// by 4 MiB of their frame, so that a server that reads them into a
+/// buffer sized from the length word grows by at least 96 MiB.
 fn hostile_connection(socket: &Path, i: usize) -> std::io::Result<UnixStream> {
     let mut s = UnixStream::connect(socket)?;
     let big = (64 * MIB as u32).to_be_bytes();
+    let fill = |s: &mut UnixStream| -> std::io::Result<()> {
+        if i < FILLED * 3 {
+            let chunk = vec![b'x'; MIB as usize];
+            for _ in 0..4 {
+                s.write_all(&chunk)?;
+            }
+        }
+        Ok(())
+    };
     let _ = match i % 3 {
-        0 => s.write_all(&big),
+        0 => s.write_all(&big).and_then(|()| fill(&mut s)),
         1 => s
             .write_all(&frame(HELLO))
             .and_then(|()| s.write_all(&big))
-            .and_then(|()| s.write_all(&[b'x'; 1024])),
+            .and_then(|()| fill(&mut s)),
         _ => s.write_all(&frame(HELLO)),
     };
     Ok(s)
 }
+
+/// Connections of each announcing kind that also send 4 MiB of the frame.
+const FILLED: usize = 12;
 
 /// The attacker, run by the tests below as uid 65534 (`ZONED_HOSTILE` =
 /// `flood` or `idle`, `ZONED_HOSTILE_SOCKET`); it reports on stdout.

@@ -51,7 +51,10 @@
 //!   which users filling the table would have taken. With the reserve,
 //!   accept does not fail for want of descriptors, and root's connection
 //!   queued behind a flood of users' ones is reached after an accept and a
-//!   close for each of those.
+//!   close for each of those. When the flood fills the listen queue
+//!   itself, a non-blocking connect fails with EAGAIN; the client then
+//!   waits in the kernel's queue of connectors (client.rs), so root still
+//!   gets in, among the flood's connections.
 
 use super::{
     Answer, Call, Frame, MAX_FRAME, Request, VERSION, WireError, WireResult, read_frame_body,

@@ -21,9 +21,11 @@ pub fn require_root() {
 }
 
 /// The workspace's target directory (beside this test's own binary).
+/// `$ZONES_TEST_ZONED` runs the tests against another zoned build.
 pub fn bin(name: &str) -> PathBuf {
     if name == "zoned" {
-        return PathBuf::from(env!("CARGO_BIN_EXE_zoned"));
+        return std::env::var_os("ZONES_TEST_ZONED")
+            .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_zoned")), PathBuf::from);
     }
     zones_e2e::bin(name)
 }
