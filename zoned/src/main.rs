@@ -4,7 +4,10 @@
 //! durable state) and offers it to every front-end:
 //!
 //! * the API on a Unix socket (`--socket`, default `/run/zones/zoned.sock`,
-//!   mode 0666: control for root only, read-only for every local user);
+//!   mode 0666: control for root only, read-only for every local user,
+//!   each of whom is capped — connections per uid, frame sizes, memory,
+//!   idle time — so that no local user can take zoned down or keep root
+//!   waiting, see `zones::api::Limits`);
 //! * the Prometheus/OpenMetrics text at `http://ADDR/metrics` (`--metrics`);
 //! * the /zones tree in the same process (`--zonefs MOUNTPOINT`).
 //!
@@ -23,6 +26,11 @@
 //! during any reread; a broken file is logged (file and line) and the
 //! configuration in force is kept.
 //!
+//! At start it raises its soft RLIMIT_NOFILE to the hard limit: the limits
+//! of the API (users' connections take at most a quarter of it) and of
+//! the sampler (its kept descriptors another quarter) are drawn from it,
+//! and the half left is root's and the engine's reserve.
+//!
 //! It is its own small crate, beside core/ and zonefs/, because it is the
 //! one program that puts them together in one process.
 
@@ -31,7 +39,7 @@ mod config;
 use clap::Parser;
 use std::path::PathBuf;
 use tokio::signal::unix::{SignalKind, signal};
-use zones::api::{Endpoint, bind_socket, serve, start_engine};
+use zones::api::{Endpoint, Limits, bind_socket, serve_with, start_engine};
 
 #[derive(Parser, Debug)]
 #[command(name = "zoned", version, about = "The zones daemon")]
@@ -54,6 +62,31 @@ struct Args {
     /// jail.conf to read (default $ZONES_CONFIG, else /etc/jail.conf and /etc/jail.conf.d).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Close a connection that has not said hello after this many ms (tests).
+    #[arg(long, hide = true, value_name = "MS")]
+    hello_timeout_ms: Option<u64>,
+    /// Close a non-root client idle for this many ms (tests).
+    #[arg(long, hide = true, value_name = "MS")]
+    idle_timeout_ms: Option<u64>,
+}
+
+/// Raise the soft RLIMIT_NOFILE to the hard limit; the soft limit in force.
+fn raise_nofile() -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => hard,
+            Err(e) => {
+                tracing::warn!("RLIMIT_NOFILE stays {soft}: raising it to {hard}: {e}");
+                soft
+            }
+        },
+        Ok((soft, _)) => soft,
+        Err(e) => {
+            tracing::warn!("RLIMIT_NOFILE: {e}");
+            1024
+        }
+    }
 }
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -104,6 +137,14 @@ async fn main() {
     if unsafe { libc::geteuid() } != 0 {
         fail("permission denied: zoned must run as root");
     }
+    let nofile = raise_nofile();
+    let mut limits = Limits::for_nofile(nofile);
+    if let Some(ms) = args.hello_timeout_ms {
+        limits.hello_timeout = std::time::Duration::from_millis(ms);
+    }
+    if let Some(ms) = args.idle_timeout_ms {
+        limits.idle_timeout = std::time::Duration::from_millis(ms);
+    }
     let common = zones::tool::Common {
         config: args.config.clone(),
         ..Default::default()
@@ -135,9 +176,12 @@ async fn main() {
         socket = %ep.socket.display(),
         state_dir = %ep.state_dir.display(),
         zones = engine.snapshot().zones.len() - 1,
+        nofile,
+        users_conns = limits.users_conns,
+        per_uid_conns = limits.per_uid_conns,
         "zoned ready"
     );
-    tokio::spawn(serve(engine.clone(), listener));
+    tokio::spawn(serve_with(engine.clone(), listener, limits));
     tokio::spawn(config::autoboot(engine.clone(), cfg));
     if let Some(addr) = &args.metrics {
         match tokio::net::TcpListener::bind(addr).await {

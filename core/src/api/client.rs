@@ -17,6 +17,59 @@ use std::time::Duration;
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
+/// How long a client waits for the daemon's hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a client waits for room in the daemon's listen queue.
+const CONNECT_WAIT: Duration = Duration::from_secs(5);
+
+/// Connect to the daemon's socket. When its listen queue is full (other
+/// users flooding it with connections the daemon accepts and closes), a
+/// non-blocking connect fails at once with EAGAIN; then wait in the
+/// kernel's queue of connectors, as a blocking connect does, for up to
+/// [`CONNECT_WAIT`], so root's tools are served after the flood's
+/// connections instead of falling back to an embedded engine.
+async fn connect_stream(socket: &Path) -> std::io::Result<UnixStream> {
+    match UnixStream::connect(socket).await {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        r => return r,
+    }
+    let path = socket.to_path_buf();
+    let std = tokio::task::spawn_blocking(move || blocking_connect(&path, CONNECT_WAIT))
+        .await
+        .map_err(std::io::Error::other)??;
+    std.set_nonblocking(true)?;
+    UnixStream::from_std(std)
+}
+
+fn blocking_connect(
+    path: &Path,
+    wait: Duration,
+) -> std::io::Result<std::os::unix::net::UnixStream> {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockType, UnixAddr, connect, setsockopt, socket, sockopt,
+    };
+    use std::os::fd::AsRawFd;
+    let named = |e: nix::Error| {
+        std::io::Error::new(
+            std::io::Error::from(e).kind(),
+            format!("{}: {e}", path.display()),
+        )
+    };
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(named)?;
+    // SO_SNDTIMEO bounds a Unix stream connect's wait for the queue.
+    let tv = nix::sys::time::TimeVal::new(wait.as_secs() as _, wait.subsec_micros() as _);
+    setsockopt(&fd, sockopt::SendTimeout, &tv).map_err(named)?;
+    connect(fd.as_raw_fd(), &UnixAddr::new(path).map_err(named)?).map_err(named)?;
+    Ok(std::os::unix::net::UnixStream::from(fd))
+}
+
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<WireResult>>>>;
 
 /// A connection to zoned.
@@ -41,7 +94,7 @@ fn remote(e: WireError) -> Error {
 impl Client {
     /// Connect and say hello. Fails when no daemon answers.
     pub async fn connect(socket: &Path) -> std::io::Result<Client> {
-        let stream = UnixStream::connect(socket).await?;
+        let stream = connect_stream(socket).await?;
         let (mut rd, mut wr) = stream.into_split();
         let (tx, mut rx) = mpsc::unbounded_channel::<Call>();
         tokio::spawn(async move {
@@ -78,10 +131,23 @@ impl Client {
             subscribed: Mutex::new(false),
             engine: String::new(),
         };
-        match c.call(Request::Hello { version: VERSION }).await {
-            Ok(Answer::Hello { engine, .. }) => c.engine = engine,
-            Ok(_) => return Err(std::io::Error::other("unexpected hello")),
-            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        // A daemon that accepts but never answers (wedged, or a socket
+        // some other process bound) must not hang the tool.
+        let hello =
+            tokio::time::timeout(HELLO_TIMEOUT, c.call(Request::Hello { version: VERSION }));
+        match hello.await {
+            Ok(Ok(Answer::Hello { engine, .. })) => c.engine = engine,
+            Ok(Ok(_)) => return Err(std::io::Error::other("unexpected hello")),
+            Ok(Err(e)) => return Err(std::io::Error::other(e.to_string())),
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "{}: no hello from the daemon within {HELLO_TIMEOUT:?}",
+                        socket.display()
+                    ),
+                ));
+            }
         }
         Ok(c)
     }

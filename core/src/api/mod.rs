@@ -23,6 +23,12 @@
 //! subscribe, list, lookup, getattr, jail_get, wait). A caller inside a
 //! non-global zone is that zone's caller ([`crate::engine::Caller`]): it
 //! sees only its own zone.
+//!
+//! Every local user can reach the socket, so every local user is treated
+//! as an attacker: nothing is allocated from a frame's length word, frames
+//! before the hello and from users are small, and users' connections are
+//! capped per uid, timed out when idle and kept clear of a reserve of
+//! descriptors that keeps root served (see the server's module comment).
 
 mod client;
 mod embed;
@@ -32,7 +38,7 @@ mod server;
 pub use client::{Client, ZoneHold, Zones, connect};
 pub use embed::{open, start_engine};
 pub use follow::{Follow, Port, bind_socket, follow};
-pub use server::{serve, zone_of_pid};
+pub use server::{Limits, serve, serve_with, zone_of_pid};
 
 use crate::engine::{Booted, JailFlags, JailKey};
 use crate::error::Error;
@@ -304,6 +310,18 @@ pub async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(
 pub async fn read_frame<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(
     r: &mut R,
 ) -> io::Result<Option<T>> {
+    match read_frame_len(r, MAX_FRAME).await? {
+        None => Ok(None),
+        Some(len) => read_frame_body(r, len).await.map(Some),
+    }
+}
+
+/// The length word of the next frame, refused (InvalidData) above `max`;
+/// `None` at a clean end of stream. Nothing is allocated for the body.
+pub async fn read_frame_len<R: AsyncRead + Unpin>(
+    r: &mut R,
+    max: usize,
+) -> io::Result<Option<usize>> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len).await {
         Ok(_) => {}
@@ -311,17 +329,28 @@ pub async fn read_frame<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(
         Err(e) => return Err(e),
     }
     let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_FRAME {
+    if len > max {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            "frame too large",
+            format!("frame of {len} bytes is larger than the {max} bytes allowed here"),
         ));
     }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body).await?;
-    serde_json::from_slice(&body)
-        .map(Some)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    Ok(Some(len))
+}
+
+/// The `len` bytes of a frame's body, decoded. The buffer grows as bytes
+/// arrive (a peer that announces a large frame and sends nothing costs
+/// nothing).
+pub async fn read_frame_body<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(
+    r: &mut R,
+    len: usize,
+) -> io::Result<T> {
+    let mut body = Vec::with_capacity(len.min(16 << 10));
+    (&mut *r).take(len as u64).read_to_end(&mut body).await?;
+    if body.len() != len {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    serde_json::from_slice(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// Where to find the engine and its state (cli.md: flags, then the

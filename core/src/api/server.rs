@@ -1,32 +1,270 @@
-//! The daemon's side of the API: one task per connection, one task per
-//! call (so a long halt does not hold up a snapshot), one writer task per
-//! connection that sends replies and pushed snapshots in order.
+//! # The daemon's side of the API, and why a local user cannot take it down
+//!
+//! One task per connection reads calls in stream order; each call that may
+//! take long runs in a task of its own (a halt does not hold up a
+//! snapshot); one writer task per connection sends replies and pushed
+//! snapshots in order.
+//!
+//! ## Local users are attackers too (security.md)
+//!
+//! The socket is open to every local user for what reads, so everything a
+//! connection can make zoned spend is bounded by who asks. Who asks is
+//! known at accept, before a byte is read: SO_PEERCRED is the kernel's
+//! record of the connecting process (uid, pid, and from the pid the zone).
+//! A connection from root in the global zone is *trusted*; every other one
+//! is a *user's*, counted under its (zone, uid) — root inside a zone is an
+//! attacker too.
+//!
+//! * **Nothing is allocated from a length word.** A frame's buffer grows
+//!   as its bytes arrive ([`super::read_frame_body`]): announcing 64 MiB
+//!   and sending nothing costs nothing, for root as for users.
+//! * **Before the hello, a small bound.** The first frames may be at most
+//!   [`Limits::hello_frame`] bytes (a hello is about 50); a larger length
+//!   word closes the connection, and the hello must come within
+//!   [`Limits::hello_timeout`] — for root as well.
+//! * **Users get a small frame cap** ([`Limits::user_frame`]) since they
+//!   may only read; root keeps [`super::MAX_FRAME`].
+//! * **Per-uid caps.** A (zone, uid) may hold [`Limits::per_uid_conns`]
+//!   connections and all users together [`Limits::users_conns`]; one over
+//!   the cap is closed at accept, before any task is made for it. A user's
+//!   connection runs at most [`Limits::user_in_flight`] calls at once and
+//!   one subscription; the frame bodies a uid has in memory are bounded by
+//!   [`Limits::per_uid_bytes`], and the replies being serialized for it by
+//!   [`Limits::per_uid_writers`]. A uid thus costs zoned at most about
+//!   `per_uid_conns` small tasks + `per_uid_bytes` + `per_uid_writers`
+//!   replies. Users may not take holds (EPERM): a hold keeps root's halt
+//!   waiting. When a user's connection ends, its calls are cancelled
+//!   (they only read).
+//! * **Idle users are closed.** A user's connection with no call running
+//!   that has read and written nothing for [`Limits::idle_timeout`] is
+//!   closed; a subscriber that reads gets a snapshot every tick and is
+//!   never idle, one that stops reading is.
+//! * **Root is always served: a reserve of descriptors, not a second
+//!   socket.** Users' connections together take at most a quarter of
+//!   zoned's RLIMIT_NOFILE, the sampler's kept descriptors at most another
+//!   quarter ([`crate::kstat::read`]); the half left is for root's
+//!   connections, the engine's own work (boot, halt, zonefs) and accept
+//!   itself. A root-only 0600 socket was the other choice. It was not
+//!   taken: every tool finds the engine by one path (cli.md) and would
+//!   have to learn a second, and a second socket does not remove the need
+//!   for a reserve, since accepting on it needs a free descriptor too,
+//!   which users filling the table would have taken. With the reserve,
+//!   accept does not fail for want of descriptors, and root's connection
+//!   queued behind a flood of users' ones is reached after an accept and a
+//!   close for each of those. When the flood fills the listen queue
+//!   itself, a non-blocking connect fails with EAGAIN; the client then
+//!   waits in the kernel's queue of connectors (client.rs), so root still
+//!   gets in, among the flood's connections.
 
 use super::{
-    Answer, Call, Frame, Request, VERSION, WireError, WireResult, read_frame, write_frame,
+    Answer, Call, Frame, MAX_FRAME, Request, VERSION, WireError, WireResult, read_frame_body,
+    read_frame_len, write_frame,
 };
 use crate::engine::{Caller, Engine, HoldKind};
 use crate::error::Error;
 use crate::snapshot::Snapshot;
 use crate::zone::ZoneId;
 use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::{JoinHandle, JoinSet};
 
 /// The holds a connection took, by the client's token.
 type Holds = Arc<Mutex<HashMap<u64, Vec<crate::engine::Hold>>>>;
-use std::time::Duration;
-use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::mpsc;
 
-/// Serve the engine on a listening socket until the task is dropped.
+/// Frames queued for a connection's writer.
+const OUT_QUEUE: usize = 64;
+
+/// What a connection may cost zoned (module comment).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Every connection says hello within this.
+    pub hello_timeout: Duration,
+    /// A user's connection with nothing running, read or written for this
+    /// long is closed.
+    pub idle_timeout: Duration,
+    /// The largest frame before the hello, bytes.
+    pub hello_frame: usize,
+    /// The largest frame a user may send after the hello, bytes.
+    pub user_frame: usize,
+    /// Connections one (zone, uid) other than global root may hold.
+    pub per_uid_conns: usize,
+    /// Connections all users together may hold.
+    pub users_conns: usize,
+    /// Frame bytes one user may have in memory at once.
+    pub per_uid_bytes: usize,
+    /// Replies serialized for one user at once.
+    pub per_uid_writers: usize,
+    /// Calls running at once on one user's connection.
+    pub user_in_flight: usize,
+}
+
+impl Limits {
+    /// The limits of a process whose soft RLIMIT_NOFILE is `nofile`:
+    /// users together get a quarter of it (module comment).
+    pub fn for_nofile(nofile: u64) -> Limits {
+        let users = (nofile / 4).clamp(4, 4096) as usize;
+        Limits {
+            hello_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
+            hello_frame: 1024,
+            user_frame: 64 << 10,
+            per_uid_conns: users.min(32),
+            users_conns: users,
+            per_uid_bytes: 1 << 20,
+            per_uid_writers: 4,
+            user_in_flight: 8,
+        }
+    }
+
+    /// The limits for this process's soft RLIMIT_NOFILE now.
+    pub fn for_this_process() -> Limits {
+        let nofile = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+            .map_or(1024, |(soft, _)| soft);
+        Limits::for_nofile(nofile)
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::for_this_process()
+    }
+}
+
+/// Who a user's connection is counted under.
+type UserKey = (ZoneId, u32);
+
+/// What one user shares between its connections.
+struct UserShare {
+    /// Frame bytes in memory, in KiB permits.
+    bytes: Arc<Semaphore>,
+    /// Replies being serialized and written.
+    writers: Arc<Semaphore>,
+}
+
+struct UserUse {
+    conns: usize,
+    share: Arc<UserShare>,
+}
+
+/// Users' connections, by (zone, uid) and in all.
+#[derive(Default)]
+struct Tally {
+    users: usize,
+    per: HashMap<UserKey, UserUse>,
+}
+
+/// One user connection's place in the [`Tally`], given back on drop.
+struct Slot {
+    tally: Arc<Mutex<Tally>>,
+    key: UserKey,
+    share: Arc<UserShare>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut t = self.tally.lock().unwrap();
+        t.users = t.users.saturating_sub(1);
+        if let Some(u) = t.per.get_mut(&self.key) {
+            u.conns -= 1;
+            if u.conns == 0 {
+                t.per.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// A place for one more connection of `key`, unless that user or all
+/// users are at their cap.
+fn admit(tally: &Arc<Mutex<Tally>>, limits: &Limits, key: UserKey) -> Option<Slot> {
+    let mut t = tally.lock().unwrap();
+    if t.users >= limits.users_conns {
+        return None;
+    }
+    let u = t.per.entry(key).or_insert_with(|| UserUse {
+        conns: 0,
+        share: Arc::new(UserShare {
+            bytes: Arc::new(Semaphore::new((limits.per_uid_bytes / 1024).max(1))),
+            writers: Arc::new(Semaphore::new(limits.per_uid_writers.max(1))),
+        }),
+    });
+    if u.conns >= limits.per_uid_conns {
+        if u.conns == 0 {
+            t.per.remove(&key);
+        }
+        return None;
+    }
+    u.conns += 1;
+    let share = u.share.clone();
+    t.users += 1;
+    Some(Slot {
+        tally: tally.clone(),
+        key,
+        share,
+    })
+}
+
+/// Serve the engine on a listening socket until the task is dropped, with
+/// the limits of this process's descriptor limit.
 pub async fn serve(engine: Engine, listener: UnixListener) {
+    serve_with(engine, listener, Limits::for_this_process()).await
+}
+
+/// [`serve`] with these limits.
+pub async fn serve_with(engine: Engine, listener: UnixListener, limits: Limits) {
+    let limits = Arc::new(limits);
+    let tally: Arc<Mutex<Tally>> = Default::default();
+    // Refused connections, logged at most every 10 s.
+    let mut refused = 0u64;
+    let mut last_warn: Option<Instant> = None;
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                let Ok(cred) = stream.peer_cred() else {
+                    continue;
+                };
+                let caller = Caller {
+                    uid: cred.uid(),
+                    zone: cred.pid().map_or(ZoneId::GLOBAL, |p| {
+                        zone_of_pid(&engine.snapshot(), p as u32)
+                    }),
+                };
+                let slot = if trusted(caller) {
+                    None
+                } else {
+                    match admit(&tally, &limits, (caller.zone, caller.uid)) {
+                        Some(s) => Some(s),
+                        None => {
+                            drop(stream);
+                            refused += 1;
+                            if last_warn.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+                                tracing::warn!(
+                                    uid = caller.uid,
+                                    zone = %caller.zone,
+                                    refused,
+                                    "api: connections of local users over their caps refused"
+                                );
+                                last_warn = Some(Instant::now());
+                                refused = 0;
+                            }
+                            continue;
+                        }
+                    }
+                };
                 let engine = engine.clone();
+                let limits = limits.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = connection(engine, stream).await {
-                        tracing::debug!("api connection ended: {e}");
+                    if let Err(e) = connection(engine, stream, caller, slot, limits).await {
+                        tracing::debug!(
+                            uid = caller.uid,
+                            zone = %caller.zone,
+                            "api connection ended: {e}"
+                        );
                     }
                 });
             }
@@ -38,135 +276,331 @@ pub async fn serve(engine: Engine, listener: UnixListener) {
     }
 }
 
+/// Root of the global zone: no caps, no idle timeout.
+fn trusted(caller: Caller) -> bool {
+    caller.uid == 0 && caller.zone.is_global()
+}
+
 /// The zone a host pid is in: the zone whose supervisor shares its pid
 /// namespace, else the global zone.
 pub fn zone_of_pid(snap: &Snapshot, pid: u32) -> ZoneId {
-    let ns = |p: u32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
-    let Some(mine) = ns(pid) else {
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    let Some(mine) = ns(&pid.to_string()) else {
         return ZoneId::GLOBAL;
     };
+    // The common case, and the one a flood of connections makes: a process
+    // of our own pid namespace, found without a look at every zone.
+    if ns("self").as_ref() == Some(&mine) {
+        return ZoneId::GLOBAL;
+    }
     snap.zones
         .iter()
         .filter(|z| z.zsched_pid != 0)
-        .find(|z| ns(z.zsched_pid).as_ref() == Some(&mine))
+        .find(|z| ns(&z.zsched_pid.to_string()).as_ref() == Some(&mine))
         .map_or(ZoneId::GLOBAL, |z| z.id)
 }
 
-async fn connection(engine: Engine, stream: UnixStream) -> std::io::Result<()> {
-    let cred = stream.peer_cred()?;
-    let caller = Caller {
-        uid: cred.uid(),
-        zone: cred.pid().map_or(ZoneId::GLOBAL, |p| {
-            zone_of_pid(&engine.snapshot(), p as u32)
-        }),
-    };
-    let (mut rd, mut wr) = stream.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Frame>();
-    let writer = tokio::spawn(async move {
-        while let Some(f) = rx.recv().await {
-            if write_frame(&mut wr, &f).await.is_err() {
-                break;
-            }
+/// When a connection last read or wrote a frame, and its calls running.
+struct Activity {
+    last: Mutex<Instant>,
+    in_flight: AtomicUsize,
+}
+
+impl Activity {
+    fn touch(&self) {
+        *self.last.lock().unwrap() = Instant::now();
+    }
+}
+
+/// Counts one running call on a connection until dropped.
+struct Running(Arc<Activity>);
+
+impl Running {
+    fn start(act: &Arc<Activity>) -> Running {
+        act.in_flight.fetch_add(1, Ordering::Relaxed);
+        Running(act.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
+    }
+}
+
+/// A task cancelled when its owner goes.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Resolves once the connection has been idle for `limit`.
+async fn idle(act: &Activity, limit: Duration) {
+    loop {
+        let quiet = act.last.lock().unwrap().elapsed();
+        if quiet >= limit && act.in_flight.load(Ordering::Relaxed) == 0 {
+            return;
         }
+        let wait = limit.checked_sub(quiet).unwrap_or(limit);
+        tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
+    }
+}
+
+async fn connection(
+    engine: Engine,
+    stream: UnixStream,
+    caller: Caller,
+    slot: Option<Slot>,
+    limits: Arc<Limits>,
+) -> io::Result<()> {
+    let user = slot.as_ref().map(|s| s.share.clone());
+    let (mut rd, wr) = stream.into_split();
+    let (tx, rx) = mpsc::channel::<Frame>(OUT_QUEUE);
+    let act = Arc::new(Activity {
+        last: Mutex::new(Instant::now()),
+        in_flight: AtomicUsize::new(0),
     });
-    let holds: Holds = Arc::new(Mutex::new(HashMap::new()));
-    let mut hello = false;
-    while let Some(call) = read_frame::<_, Call>(&mut rd).await? {
-        if !hello {
-            let result = match call.request {
-                Request::Hello { version } if version == VERSION => {
-                    hello = true;
-                    WireResult::Ok(Answer::Hello {
+    let mut writer = tokio::spawn(write_loop(wr, rx, act.clone(), user.clone()));
+    let reading = read_loop(&engine, &mut rd, tx, caller, &limits, user.as_ref(), &act);
+    let r = if user.is_some() {
+        tokio::select! {
+            r = reading => r,
+            () = idle(&act, limits.idle_timeout) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("idle for {:?}: closed", limits.idle_timeout),
+            )),
+        }
+    } else {
+        reading.await
+    };
+    // The reader is gone, and with it the subscription and a user's calls.
+    if user.is_some() {
+        // What is queued goes out if the peer reads it soon.
+        if r.is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), &mut writer).await;
+        }
+        writer.abort();
+    } else {
+        // Root's calls run to their end; their replies go out.
+        let _ = writer.await;
+    }
+    drop(slot);
+    r
+}
+
+/// Read one call of at most `max` bytes; a user's frame is counted
+/// against its memory cap while it is in memory.
+async fn read_call(
+    rd: &mut OwnedReadHalf,
+    max: usize,
+    user: Option<&Arc<UserShare>>,
+) -> io::Result<Option<Call>> {
+    let Some(len) = read_frame_len(rd, max).await? else {
+        return Ok(None);
+    };
+    let _budget = match user {
+        Some(u) => Some(
+            u.bytes
+                .clone()
+                .acquire_many_owned(len.div_ceil(1024).max(1) as u32)
+                .await
+                .map_err(|_| io::Error::other("closed"))?,
+        ),
+        None => None,
+    };
+    read_frame_body(rd, len).await.map(Some)
+}
+
+async fn write_loop(
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::Receiver<Frame>,
+    act: Arc<Activity>,
+    user: Option<Arc<UserShare>>,
+) {
+    while let Some(f) = rx.recv().await {
+        let _turn = match &user {
+            Some(u) => match u.writers.clone().acquire_owned().await {
+                Ok(p) => Some(p),
+                Err(_) => break,
+            },
+            None => None,
+        };
+        if write_frame(&mut wr, &f).await.is_err() {
+            break;
+        }
+        act.touch();
+    }
+}
+
+fn err_reply(id: u64, errno: i32, message: String) -> Frame {
+    Frame::Reply {
+        id,
+        result: WireResult::Err(WireError { errno, message }),
+    }
+}
+
+async fn read_loop(
+    engine: &Engine,
+    rd: &mut OwnedReadHalf,
+    tx: mpsc::Sender<Frame>,
+    caller: Caller,
+    limits: &Limits,
+    user: Option<&Arc<UserShare>>,
+    act: &Arc<Activity>,
+) -> io::Result<()> {
+    // The hello, within its time and its bound.
+    let deadline = tokio::time::Instant::now() + limits.hello_timeout;
+    loop {
+        let call = match tokio::time::timeout_at(deadline, read_call(rd, limits.hello_frame, user))
+            .await
+        {
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no hello within {:?}: closed", limits.hello_timeout),
+                ));
+            }
+            Ok(r) => match r? {
+                None => return Ok(()),
+                Some(c) => c,
+            },
+        };
+        act.touch();
+        let (done, frame) = match call.request {
+            Request::Hello { version } if version == VERSION => (
+                true,
+                Frame::Reply {
+                    id: call.id,
+                    result: WireResult::Ok(Answer::Hello {
                         version: VERSION,
                         engine: engine.snapshot().engine.clone(),
-                    })
-                }
-                Request::Hello { version } => WireResult::Err(WireError {
-                    errno: libc::EPROTO,
-                    message: format!("protocol version {version} is not {VERSION}"),
-                }),
-                _ => WireResult::Err(WireError {
-                    errno: libc::EPROTO,
-                    message: "say hello first".into(),
-                }),
-            };
-            let _ = tx.send(Frame::Reply {
-                id: call.id,
-                result,
-            });
-            continue;
+                    }),
+                },
+            ),
+            Request::Hello { version } => (
+                false,
+                err_reply(
+                    call.id,
+                    libc::EPROTO,
+                    format!("protocol version {version} is not {VERSION}"),
+                ),
+            ),
+            _ => (
+                false,
+                err_reply(call.id, libc::EPROTO, "say hello first".into()),
+            ),
+        };
+        let _ = tx.send(frame).await;
+        if done {
+            break;
         }
-        if let Request::Subscribe = call.request {
-            let mut snaps = engine.subscribe();
-            let tx = tx.clone();
-            let first = snaps.borrow_and_update().clone();
-            let _ = tx.send(Frame::Reply {
-                id: call.id,
-                result: WireResult::Ok(Answer::Unit),
-            });
-            let _ = tx.send(Frame::Snapshot {
-                snapshot: visible(&first, caller),
-            });
-            tokio::spawn(async move {
-                while snaps.changed().await.is_ok() {
-                    let s = snaps.borrow_and_update().clone();
-                    if tx
-                        .send(Frame::Snapshot {
-                            snapshot: visible(&s, caller),
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
-            continue;
-        }
-        // Holds and releases are applied in stream order, here, so a
-        // release always finds the hold it names.
+    }
+    let max = if user.is_some() {
+        limits.user_frame
+    } else {
+        MAX_FRAME
+    };
+    let holds: Holds = Arc::new(Mutex::new(HashMap::new()));
+    let mut subscription: Option<AbortOnDrop> = None;
+    // A user's calls, cancelled with the connection (dropping the set
+    // aborts them), at most `user_in_flight` at once.
+    let mut calls: JoinSet<()> = JoinSet::new();
+    while let Some(call) = read_call(rd, max, user).await? {
+        act.touch();
+        while calls.try_join_next().is_some() {}
         match call.request {
+            Request::Subscribe => {
+                let _ = tx
+                    .send(Frame::Reply {
+                        id: call.id,
+                        result: WireResult::Ok(Answer::Unit),
+                    })
+                    .await;
+                if subscription.is_none() {
+                    let mut snaps = engine.subscribe();
+                    let first = snaps.borrow_and_update().clone();
+                    let tx = tx.clone();
+                    subscription = Some(AbortOnDrop(tokio::spawn(async move {
+                        let mut s = first;
+                        loop {
+                            if tx
+                                .send(Frame::Snapshot {
+                                    snapshot: visible(&s, caller),
+                                })
+                                .await
+                                .is_err()
+                                || snaps.changed().await.is_err()
+                            {
+                                break;
+                            }
+                            s = snaps.borrow_and_update().clone();
+                        }
+                    })));
+                }
+            }
+            // Holds and releases are applied in stream order, here, so a
+            // release always finds the hold it names.
             Request::Hold {
                 id,
                 uniqid,
                 mntfs,
                 token,
             } => {
-                let r = hold(&engine, caller, id, uniqid, mntfs).map(|h| {
-                    holds.lock().unwrap().insert(token, h);
-                });
+                let r = if user.is_some() {
+                    Err(Error::NotRoot)
+                } else {
+                    hold(engine, caller, id, uniqid, mntfs).map(|h| {
+                        holds.lock().unwrap().insert(token, h);
+                    })
+                };
                 if call.id != 0 {
                     let result = match r {
                         Ok(()) => WireResult::Ok(Answer::Unit),
                         Err(e) => WireResult::Err(WireError::from(&e)),
                     };
-                    let _ = tx.send(Frame::Reply {
-                        id: call.id,
-                        result,
-                    });
+                    let _ = tx
+                        .send(Frame::Reply {
+                            id: call.id,
+                            result,
+                        })
+                        .await;
                 }
-                continue;
             }
             Request::Release { token } => {
                 holds.lock().unwrap().remove(&token);
-                continue;
             }
-            _ => {}
+            request => {
+                let engine = engine.clone();
+                let tx = tx.clone();
+                let running = Running::start(act);
+                let task = async move {
+                    let result = match handle(&engine, caller, request).await {
+                        Ok(a) => WireResult::Ok(a),
+                        Err(e) => WireResult::Err(WireError::from(&e)),
+                    };
+                    drop(running);
+                    let _ = tx
+                        .send(Frame::Reply {
+                            id: call.id,
+                            result,
+                        })
+                        .await;
+                };
+                if user.is_some() {
+                    while calls.len() >= limits.user_in_flight.max(1) {
+                        calls.join_next().await;
+                    }
+                    calls.spawn(task);
+                } else {
+                    tokio::spawn(task);
+                }
+            }
         }
-        let engine = engine.clone();
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let result = match handle(&engine, caller, call.request).await {
-                Ok(a) => WireResult::Ok(a),
-                Err(e) => WireResult::Err(WireError::from(&e)),
-            };
-            let _ = tx.send(Frame::Reply {
-                id: call.id,
-                result,
-            });
-        });
     }
-    drop(tx);
-    let _ = writer.await;
     Ok(())
 }
 
@@ -378,6 +812,219 @@ mod tests {
         assert_eq!(err.errno(), libc::EPERM);
         assert!(handle(&e, user, Request::Snapshot).await.is_ok());
         assert!(handle(&e, user, Request::List).await.is_ok());
+    }
+
+    fn quick() -> Limits {
+        Limits {
+            hello_timeout: Duration::from_millis(300),
+            idle_timeout: Duration::from_millis(300),
+            ..Limits::for_nofile(1024)
+        }
+    }
+
+    /// One end of a socket pair served as `caller` (a user when `slot`).
+    fn serve_pair(e: &Engine, caller: Caller, slot: Option<Slot>, limits: Limits) -> UnixStream {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        tokio::spawn(connection(
+            e.clone(),
+            theirs,
+            caller,
+            slot,
+            Arc::new(limits),
+        ));
+        ours
+    }
+
+    fn user_slot(limits: &Limits, uid: u32) -> Slot {
+        admit(&Default::default(), limits, (ZoneId::GLOBAL, uid)).unwrap()
+    }
+
+    async fn say(s: &mut UnixStream, id: u64, request: Request) {
+        crate::api::write_frame(s, &Call { id, request })
+            .await
+            .unwrap();
+    }
+
+    async fn answer(s: &mut UnixStream) -> Frame {
+        crate::api::read_frame(s).await.unwrap().expect("a frame")
+    }
+
+    /// The server closes the connection within `within` (EOF or reset).
+    async fn closed_within(s: &mut UnixStream, within: Duration) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut b = [0u8; 4096];
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, s.read(&mut b)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
+    async fn announce(s: &mut UnixStream, len: u32) {
+        use tokio::io::AsyncWriteExt;
+        s.write_all(&len.to_be_bytes()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_frame_over_the_hello_bound_before_the_hello_closes_even_roots_connection() {
+        let e = engine();
+        for (caller, slot) in [
+            (Caller::ROOT, None),
+            (Caller::user(1000), Some(user_slot(&quick(), 1000))),
+        ] {
+            let mut s = serve_pair(&e, caller, slot, quick());
+            announce(&mut s, 64 << 20).await;
+            assert!(closed_within(&mut s, Duration::from_millis(200)).await);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_does_not_say_hello_is_closed() {
+        let e = engine();
+        let mut s = serve_pair(&e, Caller::ROOT, None, quick());
+        assert!(!closed_within(&mut s, Duration::from_millis(100)).await);
+        assert!(closed_within(&mut s, Duration::from_millis(1000)).await);
+    }
+
+    #[tokio::test]
+    async fn a_user_gets_a_small_frame_cap_and_root_does_not() {
+        let e = engine();
+        let l = quick();
+        let mut u = serve_pair(&e, Caller::user(1000), Some(user_slot(&l, 1000)), l.clone());
+        say(&mut u, 1, Request::Hello { version: VERSION }).await;
+        assert!(matches!(
+            answer(&mut u).await,
+            Frame::Reply {
+                result: WireResult::Ok(_),
+                ..
+            }
+        ));
+        announce(&mut u, l.user_frame as u32 + 1).await;
+        assert!(closed_within(&mut u, Duration::from_millis(200)).await);
+        // Root may announce a large frame; nothing is allocated until its
+        // bytes come, and the connection waits for them.
+        let mut r = serve_pair(&e, Caller::ROOT, None, l);
+        say(&mut r, 1, Request::Hello { version: VERSION }).await;
+        answer(&mut r).await;
+        announce(&mut r, 32 << 20).await;
+        assert!(!closed_within(&mut r, Duration::from_millis(700)).await);
+    }
+
+    #[tokio::test]
+    async fn an_idle_user_is_closed_and_idle_root_and_reading_subscribers_are_not() {
+        let e = engine();
+        let l = quick();
+        let hello = async |s: &mut UnixStream| {
+            say(s, 1, Request::Hello { version: VERSION }).await;
+            answer(s).await;
+        };
+        let mut idle = serve_pair(&e, Caller::user(1000), Some(user_slot(&l, 1000)), l.clone());
+        hello(&mut idle).await;
+        let mut root = serve_pair(&e, Caller::ROOT, None, l.clone());
+        hello(&mut root).await;
+        let mut sub = serve_pair(&e, Caller::user(1001), Some(user_slot(&l, 1001)), l.clone());
+        hello(&mut sub).await;
+        say(&mut sub, 2, Request::Subscribe).await;
+        answer(&mut sub).await;
+        answer(&mut sub).await;
+        // The subscriber reads what the engine pushes (a change every 100 ms).
+        let churn = {
+            let e = e.clone();
+            tokio::spawn(async move {
+                for i in 0..30 {
+                    let name = format!("z{i}");
+                    let _ = e
+                        .create(
+                            &Caller::ROOT,
+                            params_from_args(&[&format!("name={name}")]).unwrap(),
+                        )
+                        .await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let reader = tokio::spawn(async move {
+            let mut n = 0;
+            while let Ok(Some(_)) = crate::api::read_frame::<_, Frame>(&mut sub).await {
+                n += 1;
+                if n >= 10 {
+                    return true;
+                }
+            }
+            false
+        });
+        assert!(closed_within(&mut idle, Duration::from_millis(1000)).await);
+        assert!(!closed_within(&mut root, Duration::from_millis(700)).await);
+        assert!(
+            reader.await.unwrap(),
+            "a reading subscriber is kept past the idle timeout"
+        );
+        churn.abort();
+    }
+
+    #[tokio::test]
+    async fn users_may_not_take_holds() {
+        let e = engine();
+        let root = Caller::ROOT;
+        let id = e
+            .create(&root, params_from_args(&["name=h"]).unwrap())
+            .await
+            .unwrap();
+        let l = quick();
+        let mut u = serve_pair(&e, Caller::user(1000), Some(user_slot(&l, 1000)), l);
+        say(&mut u, 1, Request::Hello { version: VERSION }).await;
+        answer(&mut u).await;
+        say(
+            &mut u,
+            2,
+            Request::Hold {
+                id,
+                uniqid: None,
+                mntfs: false,
+                token: 7,
+            },
+        )
+        .await;
+        match answer(&mut u).await {
+            Frame::Reply {
+                id: 2,
+                result: WireResult::Err(err),
+            } => assert_eq!(err.errno, libc::EPERM),
+            f => panic!("{f:?}"),
+        }
+    }
+
+    #[test]
+    fn users_are_capped_per_uid_and_in_all() {
+        let l = Limits {
+            per_uid_conns: 2,
+            users_conns: 3,
+            ..Limits::for_nofile(1024)
+        };
+        let t: Arc<Mutex<Tally>> = Default::default();
+        let key = |uid| (ZoneId::GLOBAL, uid);
+        let a1 = admit(&t, &l, key(1)).unwrap();
+        let _a2 = admit(&t, &l, key(1)).unwrap();
+        assert!(admit(&t, &l, key(1)).is_none(), "per uid");
+        let _b1 = admit(&t, &l, key(2)).unwrap();
+        assert!(admit(&t, &l, key(3)).is_none(), "in all");
+        drop(a1);
+        assert!(
+            admit(&t, &l, key(1)).is_some(),
+            "a closed connection gives its place back"
+        );
+        assert_eq!(t.lock().unwrap().per.len(), 2);
+    }
+
+    #[test]
+    fn limits_leave_root_three_quarters_of_the_descriptors() {
+        let l = Limits::for_nofile(512);
+        assert_eq!(l.users_conns, 128);
+        assert!(l.per_uid_conns <= l.users_conns);
+        assert_eq!(Limits::for_nofile(1 << 20).users_conns, 4096);
     }
 
     #[tokio::test]

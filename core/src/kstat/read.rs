@@ -54,6 +54,14 @@
 //! sum never goes back. A thread that lived less than one tick is never
 //! seen and its wait is lost.
 //!
+//! The descriptors kept are bounded ([`FdBudget`]): all the trackers of a
+//! process together keep at most a quarter of its soft RLIMIT_NOFILE (the
+//! daemon's API and engine need the rest, and a host can run more threads
+//! than any limit). A thread beyond the budget is read by path each time
+//! (open, read, close): it costs two more system calls per read, and a
+//! thread that exits between two reads loses its last tick's wait. A kept
+//! descriptor given back (its thread exited) goes to the next new thread.
+//!
 //! The threads are not re-read at all on a tick where the zone's thread
 //! list is the one of the last tick and its CPU clock
 //! ([`CgroupCounters::cpu_usage`]: v1 `cpuacct.usage` in ns plus cgroup2
@@ -74,6 +82,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Which of a zone's cgroup directories answers which question.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -666,9 +676,83 @@ pub fn schedstat_wait(bytes: &[u8]) -> Option<u64> {
     text.split_ascii_whitespace().nth(1)?.parse().ok()
 }
 
+/// How many descriptors the [`WaitrqTracker`]s sharing it may keep open.
+pub struct FdBudget {
+    cap: usize,
+    used: AtomicUsize,
+}
+
+impl FdBudget {
+    pub fn new(cap: usize) -> Arc<FdBudget> {
+        Arc::new(FdBudget {
+            cap,
+            used: AtomicUsize::new(0),
+        })
+    }
+
+    /// The budget of every tracker of this process: a quarter of the soft
+    /// RLIMIT_NOFILE when first asked (the sampler raises the limit first).
+    pub fn process() -> Arc<FdBudget> {
+        static PROCESS: OnceLock<Arc<FdBudget>> = OnceLock::new();
+        PROCESS
+            .get_or_init(|| {
+                let nofile =
+                    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+                        .map_or(1024, |(soft, _)| soft);
+                FdBudget::new(usize::try_from(nofile / 4).unwrap_or(usize::MAX))
+            })
+            .clone()
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Descriptors kept now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn take(self: &Arc<Self>) -> Option<Ticket> {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
+                (n < self.cap).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Ticket(self.clone()))
+    }
+}
+
+/// One descriptor's place in an [`FdBudget`], given back on drop.
+struct Ticket(Arc<FdBudget>);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.used.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A descriptor kept under a budget.
+struct KeptFd {
+    file: File,
+    _ticket: Ticket,
+}
+
+/// A thread's schedstat, by path (no descriptor kept).
+fn read_path(proc_root: &Path, tid: u32) -> Option<u64> {
+    std::fs::read(thread_path(proc_root, tid))
+        .ok()
+        .and_then(|b| schedstat_wait(&b))
+}
+
+fn thread_path(proc_root: &Path, tid: u32) -> PathBuf {
+    proc_root.join(format!("{tid}/task/{tid}/schedstat"))
+}
+
 struct ThreadStat {
-    /// `None` when no descriptor could be kept (EMFILE): reopened each tick.
-    file: Option<File>,
+    /// `None` beyond the budget or when no descriptor could be had
+    /// (EMFILE): read by path each time.
+    file: Option<KeptFd>,
     last: u64,
     seen: u64,
 }
@@ -677,6 +761,7 @@ struct ThreadStat {
 /// module comment).
 pub struct WaitrqTracker {
     proc_root: PathBuf,
+    budget: Arc<FdBudget>,
     threads: HashMap<u32, ThreadStat>,
     /// What threads that have exited had accumulated at their last sample.
     exited: u64,
@@ -688,10 +773,17 @@ pub struct WaitrqTracker {
 }
 
 impl WaitrqTracker {
-    /// `proc_root` is /proc, or a recorded tree in tests.
+    /// `proc_root` is /proc, or a recorded tree in tests; descriptors
+    /// under the process's budget ([`FdBudget::process`]).
     pub fn new(proc_root: impl Into<PathBuf>) -> WaitrqTracker {
+        WaitrqTracker::with_budget(proc_root, FdBudget::process())
+    }
+
+    /// A tracker keeping descriptors under `budget`.
+    pub fn with_budget(proc_root: impl Into<PathBuf>, budget: Arc<FdBudget>) -> WaitrqTracker {
         WaitrqTracker {
             proc_root: proc_root.into(),
+            budget,
             threads: HashMap::new(),
             exited: 0,
             generation: 0,
@@ -705,29 +797,33 @@ impl WaitrqTracker {
         self.threads.values().filter(|t| t.file.is_some()).count()
     }
 
-    fn path(&self, tid: u32) -> PathBuf {
-        self.proc_root.join(format!("{tid}/task/{tid}/schedstat"))
-    }
-
     fn read_fd(file: &File) -> Option<u64> {
         let mut b = [0u8; 96];
         let n = file.read_at(&mut b, 0).ok()?;
         schedstat_wait(&b[..n])
     }
 
-    fn open(&self, tid: u32) -> Option<(Option<File>, u64)> {
-        let path = self.path(tid);
-        match File::open(&path) {
-            Ok(f) => {
-                let v = Self::read_fd(&f)?;
-                Some((Some(f), v))
+    fn open(&self, tid: u32) -> Option<(Option<KeptFd>, u64)> {
+        let Some(ticket) = self.budget.take() else {
+            return read_path(&self.proc_root, tid).map(|v| (None, v));
+        };
+        match File::open(thread_path(&self.proc_root, tid)) {
+            Ok(file) => {
+                let v = Self::read_fd(&file)?;
+                Some((
+                    Some(KeptFd {
+                        file,
+                        _ticket: ticket,
+                    }),
+                    v,
+                ))
             }
             Err(e)
                 if e.raw_os_error() == Some(libc::EMFILE)
                     || e.raw_os_error() == Some(libc::ENFILE) =>
             {
-                let v = std::fs::read(&path).ok().and_then(|b| schedstat_wait(&b))?;
-                Some((None, v))
+                drop(ticket);
+                read_path(&self.proc_root, tid).map(|v| (None, v))
             }
             Err(_) => None,
         }
@@ -735,10 +831,8 @@ impl WaitrqTracker {
 
     fn reread(&self, tid: u32, t: &ThreadStat) -> Option<u64> {
         match &t.file {
-            Some(f) => Self::read_fd(f),
-            None => std::fs::read(self.path(tid))
-                .ok()
-                .and_then(|b| schedstat_wait(&b)),
+            Some(f) => Self::read_fd(&f.file),
+            None => read_path(&self.proc_root, tid),
         }
     }
 
@@ -816,13 +910,14 @@ impl WaitrqTracker {
     /// of threads too costly to list every tick (the global zone's).
     pub fn refresh(&mut self, new_tids: &[u32]) -> u64 {
         self.ran_clock = None;
+        let root = &self.proc_root;
         let dead: Vec<u32> = self
             .threads
             .iter_mut()
             .filter_map(|(tid, t)| {
                 let v = match &t.file {
-                    Some(f) => Self::read_fd(f),
-                    None => None,
+                    Some(f) => Self::read_fd(&f.file),
+                    None => read_path(root, *tid),
                 };
                 match v {
                     Some(v) => {
@@ -1309,6 +1404,53 @@ pub(crate) mod tests {
             after >= during,
             "the total never goes back: {after} < {during}"
         );
+    }
+
+    /// Beyond its budget a tracker reads threads by path: every thread is
+    /// still followed (its total equals that of an unbounded tracker's
+    /// reading at the same moment, and never goes back), only `cap`
+    /// descriptors stay open, and they are given back when the threads go.
+    #[test]
+    fn a_tracker_keeps_no_more_descriptors_than_its_budget() {
+        let mut py = threaded_python(40);
+        use std::io::{BufRead, Write};
+        let mut stdin = py.stdin.take().unwrap();
+        writeln!(stdin).unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(py.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "up");
+        let tids: Vec<u32> = std::fs::read_dir(format!("/proc/{}/task", py.id()))
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect();
+        assert!(tids.len() > 40, "{} threads", tids.len());
+        let budget = FdBudget::new(5);
+        let mut bounded = WaitrqTracker::with_budget("/proc", budget.clone());
+        let mut free = WaitrqTracker::with_budget("/proc", FdBudget::new(usize::MAX));
+        let a = bounded.update(&tids);
+        assert_eq!(bounded.open_descriptors(), 5);
+        assert_eq!(budget.used(), 5);
+        assert_eq!(free.update(&tids), a, "all threads are read, kept or not");
+        // A second tracker on the same budget gets none.
+        let mut other = WaitrqTracker::with_budget("/proc", budget.clone());
+        other.update(&tids);
+        assert_eq!(other.open_descriptors(), 0);
+        assert!(bounded.update(&tids) >= a);
+        assert!(
+            bounded.refresh(&[]) >= a,
+            "threads read by path are not retired"
+        );
+        drop(stdin);
+        py.kill().unwrap();
+        py.wait().unwrap();
+        let after = bounded.update(&[]);
+        assert!(after >= a, "the total never goes back: {after} < {a}");
+        assert_eq!(bounded.open_descriptors(), 0);
+        drop(other);
+        assert_eq!(budget.used(), 0, "descriptors given back");
     }
 
     #[test]

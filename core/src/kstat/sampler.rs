@@ -92,9 +92,13 @@
 //! ## Descriptors
 //!
 //! [`Sampler::new`] raises the soft RLIMIT_NOFILE of the process to the
-//! hard limit: one descriptor stays open per sampled thread. When the
-//! limit is reached anyway, the affected threads are read by path each
-//! tick (their wait time is lost if they exit between two ticks).
+//! hard limit. A descriptor stays open per sampled thread only up to the
+//! process's budget ([`super::read::FdBudget`], a quarter of that limit):
+//! a host can run more threads than any limit, and the sampler must never
+//! take the descriptors the daemon's API and engine need (zoned's socket
+//! keeps its own quarter for users and the rest for root). Threads beyond
+//! the budget, or met when the limit is reached anyway, are read by path
+//! each tick (their wait time is lost if they exit between two ticks).
 
 use super::avenrun::LoadAvg;
 use super::read::{

@@ -21,9 +21,11 @@ pub fn require_root() {
 }
 
 /// The workspace's target directory (beside this test's own binary).
+/// `$ZONES_TEST_ZONED` runs the tests against another zoned build.
 pub fn bin(name: &str) -> PathBuf {
     if name == "zoned" {
-        return PathBuf::from(env!("CARGO_BIN_EXE_zoned"));
+        return std::env::var_os("ZONES_TEST_ZONED")
+            .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_zoned")), PathBuf::from);
     }
     zones_e2e::bin(name)
 }
@@ -105,8 +107,14 @@ impl Host {
     }
 
     pub fn start_zoned(&mut self) {
+        self.start_zoned_with(|_| {});
+    }
+
+    /// Start zoned with its command line or process changed by `f`.
+    pub fn start_zoned_with(&mut self, f: impl FnOnce(&mut Command)) {
         let mut c = Command::new(bin("zoned"));
         self.env(&mut c);
+        f(&mut c);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -127,6 +135,11 @@ impl Host {
             self.socket().display(),
             self.log()
         );
+    }
+
+    /// The pid of the zoned started last.
+    pub fn zoned_pid(&self) -> u32 {
+        self.daemons.last().expect("zoned started").id()
     }
 
     pub fn kill9_zoned(&mut self) {
