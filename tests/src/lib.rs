@@ -75,6 +75,16 @@ pub fn cgroup_dirs(root: &str) -> Vec<PathBuf> {
 
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
+/// A temporary directory to hold zone roots: 0700, as a zone path must be
+/// (a root other host users can reach is refused at ready and install).
+pub fn zonepath(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .expect("tempdir")
+}
+
 /// A zone of a test and everything made for it.
 pub struct TestZone {
     pub rt: LinuxRuntime,
@@ -106,13 +116,7 @@ impl TestZone {
         require_root();
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
         let pid = std::process::id();
-        // 0700: a zone root must not be reachable by other users (the
-        // runtime refuses it at ready).
-        let tmp = tempfile::Builder::new()
-            .prefix("zones-e2e-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir()
-            .expect("tempdir");
+        let tmp = zonepath("zones-e2e-");
         let name = format!("{tag}-{pid}-{n}");
         let root = root.unwrap_or_else(|| {
             let r = tmp.path().join("root");

@@ -34,10 +34,7 @@ impl World {
     /// `jail -c` and these extra parameters (`zone.max-processes=20`).
     pub fn jail(tag: &str, params: &[&str]) -> World {
         zones_e2e::require_root();
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("zones-e2e-{tag}-"))
-            .tempdir()
-            .unwrap();
+        let dir = zones_e2e::zonepath(&format!("zones-e2e-{tag}-"));
         let name = format!("{tag}-{}", std::process::id());
         let w = World {
             cgroup_root: format!(
