@@ -827,3 +827,85 @@ impl Filesystem for ZoneFs {
         reply.error(Errno::EROFS);
     }
 }
+
+/// The lookups of the request handlers above as plain functions over a
+/// [`Tree`], for the `zonefs_lookup` fuzz target (core/fuzz) and tests:
+/// FUSE requests cannot be made outside a mount, so these call the same
+/// private pieces (`resolve`, `find`, `found_attr`, `dir_entries`) with the
+/// checks each handler makes before them. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// What an inode is, as a reply would say.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Ty {
+        Dir,
+        File,
+        Link,
+    }
+
+    fn ty(k: FileType) -> Ty {
+        match k {
+            FileType::Directory => Ty::Dir,
+            FileType::Symlink => Ty::Link,
+            _ => Ty::File,
+        }
+    }
+
+    /// LOOKUP of `name` in `parent` for `who`: (inode, type, size).
+    pub fn lookup(tree: &Tree, who: Viewer, parent: u64, name: &[u8]) -> Option<(u64, Ty, u64)> {
+        match ZoneFs::resolve(tree, who, parent, name)? {
+            Entry::Node(ino, f) => {
+                let a = found_attr(ino, tree, &f);
+                Some((ino, ty(a.kind), a.size))
+            }
+            Entry::File { data, .. } => Some((data.ino, Ty::File, data.bytes.len() as u64)),
+        }
+    }
+
+    /// GETATTR of a directory or link inode (file versions are answered
+    /// from the known versions, which only LOOKUP fills).
+    pub fn getattr(tree: &Tree, who: Viewer, ino: u64) -> Option<(Ty, u64)> {
+        match find(tree, ino) {
+            Some(f) if f.zone().is_none_or(|v| Tree::visible(who, v)) => {
+                let a = found_attr(ino, tree, &f);
+                Some((ty(a.kind), a.size))
+            }
+            _ => None,
+        }
+    }
+
+    /// OPENDIR + READDIR: the listing, or the errno the handler answers.
+    pub fn readdir(tree: &Tree, who: Viewer, ino: u64) -> Result<Vec<(u64, Ty, OsString)>, i32> {
+        let f = find(tree, ino).ok_or(libc::ENOENT)?;
+        if let Some(v) = f.zone()
+            && !Tree::visible(who, v)
+        {
+            return Err(libc::ENOENT);
+        }
+        thread_local! {
+            static FS: ZoneFs = ZoneFs {
+                shared: Arc::new(Shared::new(
+                    Tree::empty(),
+                    0,
+                    Arc::new(crate::testkit::CountingHolds::default()),
+                    Duration::ZERO,
+                )),
+            };
+        }
+        let entries = FS
+            .with(|fs| fs.dir_entries(tree, who, &f, ino))
+            .ok_or(libc::ENOTDIR)?;
+        Ok(entries.into_iter().map(|(i, k, n)| (i, ty(k), n)).collect())
+    }
+
+    /// READLINK: the target, or the errno the handler answers.
+    pub fn readlink(tree: &Tree, who: Viewer, ino: u64) -> Result<String, i32> {
+        match find(tree, ino) {
+            Some(Found::Link(v)) if Tree::visible(who, v) => Ok(by_id_target(v)),
+            Some(Found::Link(_)) | None => Err(libc::ENOENT),
+            Some(_) => Err(libc::EINVAL),
+        }
+    }
+}

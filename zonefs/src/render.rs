@@ -144,6 +144,18 @@ pub fn param_index(name: &str) -> u16 {
     IDX_PARAM_HASHED + (h % 0x7fff) as u16
 }
 
+/// Can `name` be one entry of a listing? The engine's create keeps
+/// parameter names it does not know (the API takes any map), and a name
+/// that is empty, `.`, `..`, longer than NAME_MAX or holds `/` or NUL would
+/// make the kernel fail the whole listing (EIO) or shadow `.`/`..`.
+pub fn file_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\0'])
+}
+
 /// One value, newline-terminated.
 fn line(s: impl std::fmt::Display) -> Vec<u8> {
     format!("{s}\n").into_bytes()
@@ -356,10 +368,11 @@ pub fn zone(z: &ZoneSnapshot, hrtime: u64) -> Rendered {
         n.push(Node::file(i as u16 + 1, IDX_DIR, *name, bytes));
     }
 
-    // params/ and rctl/
+    // params/ and rctl/ (a name that cannot be one file name is not shown)
     let mut params: Vec<(u16, &str, &Value)> = z
         .params
         .iter()
+        .filter(|(k, _)| file_name_ok(k))
         .map(|(k, v)| (param_index(k), k, v))
         .collect();
     let param_name = |idx: u16, k: &str| -> std::borrow::Cow<'static, str> {
@@ -637,6 +650,31 @@ mod tests {
                 .iter()
                 .all(|n| n.idx != param_index("ip4"))
         );
+    }
+
+    #[test]
+    fn parameter_names_that_are_no_file_name_are_not_shown() {
+        // Found by the zonefs_lookup fuzz target: params/ listed ".".
+        let mut z = web();
+        for k in [".", "..", "", "a/b", "/", "nul\0x", &"n".repeat(256), "x.y"] {
+            z.params.0.insert(k.to_string(), Value::Bool(true));
+        }
+        let r = zone(&z, 1);
+        let names: Vec<&str> = r
+            .nodes
+            .iter()
+            .filter(|n| n.parent == IDX_PARAMS)
+            .map(|n| n.name.as_ref())
+            .collect();
+        assert_eq!(names, vec!["exec.start", "zone.max-processes", "x.y"]);
+        let Some(crate::tree::Node {
+            kind: crate::tree::Kind::Dir(children),
+            ..
+        }) = r.nodes.iter().find(|n| n.idx == IDX_PARAMS)
+        else {
+            panic!("no params/");
+        };
+        assert_eq!(children.len(), 3);
     }
 
     #[test]

@@ -35,7 +35,8 @@
 //! ## Visible zones
 //!
 //! Every kernel zone from initialized to dying has a directory. Should a
-//! dying zone and a newer zone share a name, the newer one has it.
+//! dying zone and a newer zone share a name or an id, the newer one has
+//! it and the dying one is not shown (one `.by-id` entry per id).
 
 use crate::render::{self, IDX_BY_ID_LINK, IDX_DIR};
 use std::borrow::Cow;
@@ -242,12 +243,14 @@ pub struct Tree {
     pub viewer_cache: Mutex<HashMap<u64, Viewer>>,
 }
 
+/// The snapshot's wall clock; the epoch for a time no `SystemTime` holds
+/// (negative, NaN, infinite, or too far ahead: a snapshot read from the
+/// socket is not trusted to be sane, and a panic here stops the watcher).
 fn snapshot_time(s: &Snapshot) -> SystemTime {
-    if s.time.is_finite() && s.time > 0.0 {
-        SystemTime::UNIX_EPOCH + Duration::from_secs_f64(s.time)
-    } else {
-        SystemTime::UNIX_EPOCH
-    }
+    Duration::try_from_secs_f64(s.time)
+        .ok()
+        .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(d))
+        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 /// Keep the old version when its bytes did not change; else a new version,
@@ -290,22 +293,24 @@ impl Tree {
         let time = snapshot_time(snap);
         let mut inval = Vec::new();
 
-        // The zones that have a directory; a live zone wins a name over a dying one.
+        // The zones that have a directory. A name and an id each name one
+        // zone: a live zone wins either over a dying one (the engine lets a
+        // new zone take the name or id of a dying one), and of dying zones
+        // that share one, the first.
+        let mut shown: Vec<&Arc<ZoneSnapshot>> = snap
+            .zones
+            .iter()
+            .filter(|z| (Status::Initialized..=Status::Dying).contains(&z.status))
+            .collect();
+        shown.sort_by_key(|z| z.status == Status::Dying);
+        let mut names = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
         let mut chosen: Vec<&Arc<ZoneSnapshot>> = Vec::new();
-        let mut name_at: HashMap<&str, usize> = HashMap::new();
-        for z in &snap.zones {
-            if !(Status::Initialized..=Status::Dying).contains(&z.status) {
-                continue;
-            }
-            match name_at.get(z.name.as_str()) {
-                None => {
-                    name_at.insert(z.name.as_str(), chosen.len());
-                    chosen.push(z);
-                }
-                Some(&i) if chosen[i].status == Status::Dying && z.status < Status::Dying => {
-                    chosen[i] = z;
-                }
-                Some(_) => {}
+        for z in shown {
+            if !names.contains(z.name.as_str()) && !ids.contains(&z.id) {
+                names.insert(z.name.as_str());
+                ids.insert(z.id);
+                chosen.push(z);
             }
         }
         chosen.sort_by_key(|z| z.id);
@@ -692,6 +697,38 @@ mod tests {
             .map(|v| (v.zone.name.as_str(), v.zone.id.0))
             .collect();
         assert_eq!(names, vec![("global", 0), ("new", 2), ("old", 4)]);
+    }
+
+    #[test]
+    fn a_snapshot_time_out_of_range_is_the_epoch() {
+        // Found by the zonefs_lookup fuzz target: 1e30 s panicked in
+        // Duration::from_secs_f64 and stopped the watcher.
+        for t in [1e30, f64::MAX, f64::INFINITY, f64::NAN, -1.0, 0.0] {
+            let mut s = snap(1, vec![zone(0, "global", 0, Status::Running, 1)]);
+            s.time = t;
+            let (tree, _) = build(&s, None);
+            assert_eq!(tree.time, SystemTime::UNIX_EPOCH, "{t}");
+        }
+        let (tree, _) = build(&snap(1, vec![]), None);
+        assert_eq!(
+            tree.time,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1001)
+        );
+    }
+
+    #[test]
+    fn a_live_zone_wins_an_id_over_a_dying_one() {
+        // Found by the zonefs_lookup fuzz target: .by-id listed "3" twice
+        // and its lookup found only one of them.
+        let zs = vec![
+            zone(0, "global", 0, Status::Running, 1),
+            zone(3, "old", 1, Status::Dying, 0),
+            zone(3, "new", 2, Status::Running, 0),
+        ];
+        let (t, _) = build(&snap(1, zs), None);
+        let names: Vec<&str> = t.zones.iter().map(|v| v.zone.name.as_str()).collect();
+        assert_eq!(names, vec!["global", "new"]);
+        assert_eq!(t.zone_by_id(3).unwrap().zone.name.as_str(), "new");
     }
 
     #[test]

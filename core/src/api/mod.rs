@@ -390,3 +390,43 @@ impl Endpoint {
 pub fn flags(f: u32) -> JailFlags {
     JailFlags(f)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(body: &[u8]) -> Vec<u8> {
+        let mut f = (body.len() as u32).to_be_bytes().to_vec();
+        f.extend_from_slice(body);
+        f
+    }
+
+    #[tokio::test]
+    async fn frames_decode_in_order_and_a_clean_end_is_none() {
+        let mut bytes = frame(br#"{"id":1,"request":{"op":"hello","version":1}}"#);
+        bytes.extend(frame(br#"{"id":2,"request":{"op":"list"}}"#));
+        let mut rd = &bytes[..];
+        let a: Call = read_frame(&mut rd).await.unwrap().unwrap();
+        let b: Call = read_frame(&mut rd).await.unwrap().unwrap();
+        assert_eq!((a.id, b.id), (1, 2));
+        assert!(matches!(a.request, Request::Hello { version: 1 }));
+        assert!(matches!(b.request, Request::List));
+        assert!(read_frame::<_, Call>(&mut rd).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_frame_cut_short_or_too_large_is_an_error() {
+        // Announces MAX_FRAME, sends 10 bytes, ends.
+        let mut bytes = (MAX_FRAME as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(b"{\"id\":1234");
+        let err = read_frame::<_, Call>(&mut &bytes[..]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("10 of 67108864"), "{err}");
+        let bytes = ((MAX_FRAME + 1) as u32).to_be_bytes();
+        let err = read_frame::<_, Call>(&mut &bytes[..]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        let bytes = frame(b"{\"id\":1}");
+        let err = read_frame::<_, Call>(&mut &bytes[..]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    }
+}
