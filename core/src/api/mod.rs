@@ -348,7 +348,10 @@ pub async fn read_frame_body<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>
     let mut body = Vec::with_capacity(len.min(16 << 10));
     (&mut *r).take(len as u64).read_to_end(&mut body).await?;
     if body.len() != len {
-        return Err(io::ErrorKind::UnexpectedEof.into());
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("frame cut short: {} of {len} bytes", body.len()),
+        ));
     }
     serde_json::from_slice(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
