@@ -736,6 +736,12 @@ fn stop_timeout_exec_timeout_consolelog_and_vnet_interface() {
     let on_host = host_has(&a);
     let o = w.jail(&["-r", "jvn"]);
     assert_eq!(o.code, 0, "{}", o.err);
+    // The kernel dismantles a network namespace (and the veth in it) on
+    // a work queue after its last process is gone: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while host_has(&b) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let gone = !host_has(&b);
     let _ = Command::new("ip").args(["link", "del", &a]).output();
     let _ = Command::new("ip").args(["link", "del", &b]).output();
