@@ -850,23 +850,8 @@ fn write_all(fd: RawFd, mut b: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    use super::launch::tests::in_child;
     use super::*;
-
-    /// Run `f` in a forked child; its exit status (f's value).
-    fn in_child(f: impl FnOnce() -> i32) -> i32 {
-        // SAFETY: the child runs f (system calls only) and _exits.
-        unsafe {
-            let pid = libc::fork();
-            assert!(pid >= 0);
-            if pid == 0 {
-                libc::_exit(f());
-            }
-            let mut st = 0;
-            libc::waitpid(pid, &mut st, 0);
-            assert!(libc::WIFEXITED(st), "child killed: {st}");
-            libc::WEXITSTATUS(st)
-        }
-    }
 
     fn own(res: libc::__rlimit_resource_t) -> libc::rlimit {
         let mut l = libc::rlimit {

@@ -903,11 +903,12 @@ fn detached_proc() -> Result<RawFd, ChildError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// Run `f` in a forked child; its exit status (f's value).
-    fn in_child(f: impl FnOnce() -> i32) -> i32 {
+    /// Run `f` in a forked child; its exit status (f's value). The one
+    /// helper of the runtime's tests that run code meant for a forked child.
+    pub(crate) fn in_child(f: impl FnOnce() -> i32) -> i32 {
         // SAFETY: the child runs f (system calls only) and _exits.
         unsafe {
             let pid = libc::fork();
