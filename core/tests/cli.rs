@@ -27,6 +27,18 @@ fn a_usage_error_exits_2() {
     let (code, out, _) = run(env!("CARGO_BIN_EXE_zoneadm"), &["--version"], &[]);
     assert_eq!(code, 0);
     assert!(out.starts_with("zoneadm "), "{out}");
+    // jexec's own getopt: the tool's name and what was wrong, then usage.
+    for (args, what) in [
+        (&["-x"][..], "jexec: invalid option -- x\n"),
+        (&["-u"][..], "jexec: option requires an argument -- u\n"),
+        (&["--bogus"][..], "jexec: unrecognized option '--bogus'\n"),
+        (&[][..], "jexec: no jail given\n"),
+    ] {
+        let (code, _, err) = run(env!("CARGO_BIN_EXE_jexec"), args, &[]);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with(what), "{args:?}: {err}");
+        assert!(err.contains("usage: jexec"), "{args:?}: {err}");
+    }
 }
 
 #[test]

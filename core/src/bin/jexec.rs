@@ -16,9 +16,9 @@ use zones::zone::ZoneId;
 const TOOL: &str = "jexec";
 const USAGE: &str = "usage: jexec [-l] [-u username | -U username] jail [command ...]";
 
-fn usage() -> ! {
-    eprintln!("{USAGE}");
-    std::process::exit(exit::USAGE)
+/// A usage error: `jexec: what was wrong`, then the usage line, exit 2.
+fn usage(msg: &str) -> ! {
+    zones::tool::usage_error(TOOL, msg, USAGE)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -41,7 +41,9 @@ async fn main() {
             let mut val = || {
                 inline.clone().unwrap_or_else(|| {
                     i += 1;
-                    argv.get(i).cloned().unwrap_or_else(|| usage())
+                    argv.get(i)
+                        .cloned()
+                        .unwrap_or_else(|| usage(&format!("option '--{k}' requires an argument")))
                 })
             };
             match k {
@@ -57,7 +59,7 @@ async fn main() {
                 "state-dir" => common.state_dir = Some(val().into()),
                 "cgroup-root" => common.cgroup_root = Some(val()),
                 "config" => common.config = Some(val().into()),
-                _ => usage(),
+                _ => usage(&format!("unrecognized option '--{k}'")),
             }
             i += 1;
             continue;
@@ -72,7 +74,9 @@ async fn main() {
                     let rest = &cluster[at + 1..];
                     let v = if rest.is_empty() {
                         i += 1;
-                        argv.get(i).cloned().unwrap_or_else(|| usage())
+                        argv.get(i).cloned().unwrap_or_else(|| {
+                            usage(&format!("option requires an argument -- {c}"))
+                        })
                     } else {
                         rest.to_string()
                     };
@@ -83,16 +87,16 @@ async fn main() {
                     }
                     break;
                 }
-                _ => usage(),
+                _ => usage(&format!("invalid option -- {c}")),
             }
         }
         i += 1;
     }
     if host_user.is_some() && jail_user.is_some() {
-        usage();
+        usage("-u and -U cannot be given together");
     }
     let Some(jail) = argv.get(i).cloned() else {
-        usage()
+        usage("no jail given")
     };
     let command: Vec<String> = argv[i + 1..].to_vec();
     let caller = Caller {
