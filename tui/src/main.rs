@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::time::Duration;
-use ztop::app::App;
+use ztop::app::{App, Message};
 use ztop::batch;
 use ztop::cli::Args;
 use ztop::config::{Config, no_color_env};
@@ -42,6 +42,9 @@ async fn main_with(args: Args) -> anyhow::Result<std::process::ExitCode> {
             width: batch::columns_env(),
             clock: ztop::fmt::clock,
         };
+        if let Some(w) = &conn.warning {
+            eprintln!("ztop: {w}");
+        }
         batch::run(rx, args.count, config.interval, args.json, &opts).await?;
         conn.finish().await;
         return Ok(std::process::ExitCode::SUCCESS);
@@ -49,7 +52,12 @@ async fn main_with(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let mouse = config.mouse && !args.no_mouse;
     term::install_panic_hook();
     let mut terminal = term::enter(mouse)?;
-    let result = run(&mut terminal, App::new(config), rx, control).await;
+    let mut app = App::new(config);
+    app.message = conn
+        .warning
+        .clone()
+        .map(|text| Message { text, error: true });
+    let result = run(&mut terminal, app, rx, control).await;
     term::restore();
     conn.finish().await;
     match result? {

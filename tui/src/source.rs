@@ -183,6 +183,11 @@ where
 pub struct Connection {
     pub snapshots: SnapshotRx,
     pub control: Arc<dyn Control>,
+    /// Why the configuration file was not read (it does not parse): the
+    /// console still shows and administers the running zones, as
+    /// `zoneadm list` and `halt` do with a broken file (jailconf's module
+    /// comment), and says this on its message line.
+    pub warning: Option<String>,
     demo: Option<(Zones, Vec<String>)>,
 }
 
@@ -235,6 +240,7 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned()),
     );
+    let mut warning = None;
     let conf = if args.demo {
         demo_config(&ep.state_dir.join("demo")).map_err(anyhow::Error::msg)?
     } else {
@@ -247,7 +253,14 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
             Some(p) => JailConf::parse_file(&p),
             None => JailConf::load_default(),
         }
-        .map_err(|e| anyhow::anyhow!("ztop: {e}"))?
+        .unwrap_or_else(|e| {
+            let why: Vec<String> = e.to_string().lines().map(str::to_string).collect();
+            warning = Some(format!(
+                "{}; configured zones not shown until the file is fixed",
+                why.join("; ")
+            ));
+            JailConf::default()
+        })
     };
     let follow = zones::api::follow(&ep, "ztop", Duration::from_secs(30))
         .await
@@ -297,6 +310,7 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
         snapshots,
         control,
         demo,
+        warning,
     })
 }
 

@@ -326,3 +326,35 @@ fn batch_json_on_real_zones() {
         assert!(spare["id"].is_null(), "{l}");
     }
 }
+
+/// A jail.conf that does not parse does not keep ztop from the running
+/// zones (as `zoneadm list` and `halt`): it starts, shows them, and says
+/// why the configured ones are missing (stderr in batch mode, the message
+/// line on a terminal).
+#[test]
+fn a_broken_configuration_still_shows_the_running_zones() {
+    let mut host = Host::new("brk", &["ztb-web"], &["ztb-web"]);
+    host.start_zoned();
+    host.zoneadm_ok(&["-z", "ztb-web", "boot"]);
+    std::fs::write(
+        host.dir.path().join("jail.conf"),
+        "ztb-web {\n  path = \"/x;\n}\n",
+    )
+    .unwrap();
+    let out = host.ztop(&["--json", "-n", "1"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("ztop: ") && err.contains("jail.conf line 2: unterminated string"),
+        "{err}"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let web = v["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == "ztb-web")
+        .expect("the running zone is shown");
+    assert_eq!(web["status"], "running", "{text}");
+    host.zoneadm_ok(&["-z", "ztb-web", "halt"]);
+}
