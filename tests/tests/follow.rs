@@ -142,7 +142,10 @@ fn nothing_left(z: &TestZone, state: &Path, ns: &Path, what: &str) {
         .unwrap_or_default();
     assert!(socks.is_empty(), "{what}: control sockets left: {socks:?}");
     let left = procs_in_ns(ns);
-    assert!(left.is_empty(), "{what}: processes of the zone left: {left:?}");
+    assert!(
+        left.is_empty(),
+        "{what}: processes of the zone left: {left:?}"
+    );
     let recs: Vec<PathBuf> = std::fs::read_dir(state.join("zones"))
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -225,13 +228,21 @@ fn a_stopped_zsched_is_not_taken_for_dead_and_halt_still_finishes() {
     assert_eq!(unsafe { libc::kill(zsched as i32, libc::SIGSTOP) }, 0);
     std::thread::sleep(Duration::from_secs(3));
     let s = engine.snapshot().zone(id).map(|z| z.status);
-    assert_eq!(s, Some(Status::Running), "a stopped zsched was taken for dead");
+    assert_eq!(
+        s,
+        Some(Status::Running),
+        "a stopped zsched was taken for dead"
+    );
     assert!(alive(zsched));
     // The administrator's halt continues it and finishes the zone.
     let t = Instant::now();
     let r = rt.block_on(engine.halt(&Caller::ROOT, id));
     assert!(r.is_ok(), "halt of a zone with a stopped zsched: {r:?}");
-    assert!(t.elapsed() < Duration::from_secs(STOP_TIMEOUT), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(STOP_TIMEOUT),
+        "{:?}",
+        t.elapsed()
+    );
     assert!(!alive(zsched), "zsched {zsched} is still there");
     nothing_left(&z, &state, &ns, "stopped zsched");
 }
@@ -265,7 +276,12 @@ fn init_pids(engine: &Engine, id: ZoneId) -> [u32; 4] {
         .and_then(|n| n.bytes())
         .map(|b| String::from_utf8_lossy(b).trim().to_string())
         .expect("zonefs init_pid");
-    [z.init_pid, getattr, kstat, zfs.parse().expect("zonefs init_pid")]
+    [
+        z.init_pid,
+        getattr,
+        kstat,
+        zfs.parse().expect("zonefs init_pid"),
+    ]
 }
 
 #[test]
@@ -399,7 +415,7 @@ fn the_admin_tools_show_the_restarted_init() {
     })
     .expect("jls shows the restarted init");
     assert!(in_zone(second) && comm(second) == "sleep", "{second}");
-    let o = w.run("kstat", &["-p", &format!("zones:::init_pid")]);
+    let o = w.run("kstat", &["-p", "zones:::init_pid"]);
     assert_eq!(o.status, 0, "kstat: {o:?}");
     assert!(
         o.stdout

@@ -458,12 +458,55 @@ pub fn stopped(handle: &Handle) -> bool {
             .unwrap_or(false)
 }
 
+/// zsched of this handle is exiting or gone: its control socket refuses
+/// (zsched never closes its listener while it runs; a stopped or busy one
+/// still accepts, the kernel queues the connection). The connect does not
+/// block: a full backlog (EAGAIN) is a live zsched.
+pub fn exiting(handle: &Handle) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let path = handle.control.as_os_str().as_bytes();
+    // SAFETY: sockaddr_un is plain data; zeroed is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if path.is_empty() || path.len() >= addr.sun_path.len() {
+        return true;
+    }
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, b) in addr.sun_path.iter_mut().zip(path) {
+        *d = *b as libc::c_char;
+    }
+    // SAFETY: socket and connect with an address we own and its size; the
+    // descriptor is ours and closed before returning.
+    unsafe {
+        let fd = libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return false;
+        }
+        let r = libc::connect(
+            fd,
+            &addr as *const libc::sockaddr_un as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
+        );
+        let e = errno_now();
+        libc::close(fd);
+        r != 0 && matches!(e, libc::ECONNREFUSED | libc::ENOENT)
+    }
+}
+
+fn errno_now() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
 /// Wait up to `timeout` for zsched of this handle to have exited; true
-/// when it has (a zombie, reaped, or never there). Meanwhile the zone's
-/// cgroup trees are thawed and what is in them is killed: a pid
-/// namespace's init finishes exiting only once every process of its
-/// namespace has, and a frozen one would hold it for ever. A zsched that
-/// is merely stopped or slow is not dead: this returns false for it.
+/// when it has (a zombie, reaped, or never there). Meanwhile, once it is
+/// [`exiting`], the zone's cgroup trees are thawed and what is in them is
+/// killed: a pid namespace's init finishes exiting only once every
+/// process of its namespace has, and a frozen one would hold it for ever.
+/// A zsched that is merely stopped or slow is not dead: this returns
+/// false for it, and leaves its zone alone.
 pub fn wait_exit(handle: &Handle, timeout: Duration) -> bool {
     if !alive(handle) {
         return true;
@@ -496,7 +539,7 @@ pub fn wait_exit(handle: &Handle, timeout: Duration) -> bool {
             break false;
         }
         // Only an exiting zsched needs its zone emptied for it.
-        if !stopped(handle) {
+        if !stopped(handle) && exiting(handle) {
             thaw_tree(&handle.cgroups);
             for p in handle.cgroups.iter().flat_map(|d| cgroup::procs(d)) {
                 if p != handle.zsched_pid {
@@ -512,9 +555,13 @@ pub fn wait_exit(handle: &Handle, timeout: Duration) -> bool {
 }
 
 /// A request to zsched failed: it is an error only while zsched lives.
-/// A zsched that is exiting is given `grace` to finish (its connection
-/// closes before it has).
+/// One that still accepts connections is alive (slow, or stopped), and
+/// its error stands; one that is exiting is given `grace` to finish (its
+/// socket refuses before it has).
 fn unless_dead(handle: &Handle, e: RuntimeError, grace: Duration) -> Result<(), RuntimeError> {
+    if alive(handle) && !exiting(handle) {
+        return Err(e);
+    }
     if wait_exit(handle, grace) {
         Ok(())
     } else {
