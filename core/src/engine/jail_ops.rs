@@ -282,6 +282,9 @@ impl Engine {
             p.insert("persist", Value::Bool(false));
         }
         p.insert("dying", Value::Bool(z.status >= Status::Dying));
+        // The init running now (restarts followed), 0 when none: read-only,
+        // and left out of jls's "all".
+        p.insert("initpid", Value::Int(z.init_pid as i64));
         if p.get("host.hostname").is_none() {
             p.insert("host.hostname", Value::Str(z.name.to_string()));
         }

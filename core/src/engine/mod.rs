@@ -39,10 +39,15 @@
 //! ## Events from the kernel side
 //!
 //! The runtime tells the engine what happens inside a zone
-//! ([`RuntimeEvent`]): init exited, the zone is empty, the supervisor is
-//! gone. A jail that is not `persist` (and a zone with `initnorestart`)
-//! is halted when it becomes empty; a zone whose supervisor vanished is
-//! finished and destroyed.
+//! ([`RuntimeEvent`]): init started or exited, the zone is empty, the
+//! supervisor is gone. init_pid follows init exactly: the host pid of the
+//! init now running (a restarted one included), 0 once it exited and was
+//! not restarted; the pid of an init that exited is remembered
+//! (`init_gone`), so that boot's answer or a late event never brings a
+//! dead pid back. A jail that is not `persist` (and a zone with
+//! `initnorestart`) is halted when it becomes empty; a zone whose
+//! supervisor vanished (told only once it has exited) is finished and
+//! destroyed, retried with backoff while that fails.
 
 mod jail_ops;
 mod persist;
@@ -68,6 +73,10 @@ use registry::Registry;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+
+/// How many times the engine tries to finish a zone whose supervisor is
+/// gone before it gives up (and logs it).
+const FINISH_TRIES: u32 = 8;
 
 /// How an engine is set up.
 #[derive(Clone, Debug)]
@@ -224,8 +233,29 @@ impl Engine {
     /// this; tests of the engine call it to play the kernel's part).
     pub async fn runtime_event(&self, ev: RuntimeEvent) {
         match ev {
-            RuntimeEvent::InitExited { id, uniqid, status } => {
-                tracing::info!(zone = %id, uniqid, status, "init exited");
+            RuntimeEvent::InitStarted { id, uniqid, pid } => {
+                tracing::info!(zone = %id, uniqid, pid, "init started");
+                self.follow_init(id, uniqid, |z| {
+                    if pid != z.init_gone {
+                        z.init_pid = pid;
+                    }
+                });
+            }
+            RuntimeEvent::InitExited {
+                id,
+                uniqid,
+                pid,
+                status,
+            } => {
+                tracing::info!(zone = %id, uniqid, pid, status, "init exited");
+                self.follow_init(id, uniqid, |z| {
+                    if pid != 0 {
+                        z.init_gone = pid;
+                    }
+                    if pid == 0 || z.init_pid == pid {
+                        z.init_pid = 0;
+                    }
+                });
             }
             RuntimeEvent::Empty { id, uniqid } => {
                 let halt = {
@@ -252,16 +282,58 @@ impl Engine {
                 let live = {
                     let reg = self.inner.reg.lock().unwrap();
                     reg.by_uniqid(uniqid)
-                        .is_some_and(|z| z.id == id && z.status < Status::Dying)
+                        .is_some_and(|z| z.id == id && z.status < Status::Dead)
                 };
                 if live {
                     tracing::warn!(zone = %id, "supervisor gone; finishing the zone");
                     let engine = self.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = engine.halt_uniqid(&Caller::ROOT, uniqid).await {
-                            tracing::warn!(zone = %id, "finishing a zone failed: {e}");
-                        }
-                    });
+                    tokio::spawn(async move { engine.finish_gone(id, uniqid).await });
+                }
+            }
+        }
+    }
+
+    /// Change what the engine knows of a zone's init (the zone of `id` and
+    /// `uniqid`, while it is booting or running), then record and publish
+    /// it: the snapshot, zoneadm, jls, kstat and zonefs all read init_pid
+    /// from here.
+    fn follow_init(&self, id: ZoneId, uniqid: u64, f: impl FnOnce(&mut registry::Zone)) {
+        let changed = self
+            .with_zone(uniqid, |z| {
+                if z.id != id || !matches!(z.status, Status::Booting | Status::Running) {
+                    return false;
+                }
+                let before = (z.init_pid, z.init_gone);
+                f(z);
+                if let Some(h) = &mut z.handle {
+                    h.init_pid = z.init_pid;
+                }
+                z.snap = None;
+                before != (z.init_pid, z.init_gone)
+            })
+            .unwrap_or(false);
+        if changed {
+            self.persist(uniqid);
+            self.publish();
+        }
+    }
+
+    /// Finish a zone whose supervisor is gone: halt it (the runtime kills
+    /// what is left through the cgroups and removes them and the socket),
+    /// retried while it fails, so that a zone is never left half-finished
+    /// in shutting_down. A dying zone is destroyed again the same way.
+    async fn finish_gone(&self, id: ZoneId, uniqid: u64) {
+        let mut delay = Duration::from_millis(200);
+        for attempt in 1..=FINISH_TRIES {
+            match self.halt_uniqid(&Caller::ROOT, uniqid).await {
+                Ok(()) => return,
+                Err(e) if attempt == FINISH_TRIES => {
+                    tracing::error!(zone = %id, "finishing a zone failed {attempt} times: {e}");
+                }
+                Err(e) => {
+                    tracing::warn!(zone = %id, attempt, "finishing a zone failed (retrying): {e}");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
                 }
             }
         }

@@ -115,6 +115,9 @@ impl Engine {
                         let mut reg = self.inner.reg.lock().unwrap();
                         reg.next_uniqid = reg.next_uniqid.max(rec.uniqid + 1);
                         let mut z = Zone::from_record(&rec);
+                        // The init running now (restarted, or exited,
+                        // while no engine ran), not the recorded one.
+                        z.init_pid = handle.init_pid;
                         z.handle = Some(handle);
                         reg.insert(z);
                     }

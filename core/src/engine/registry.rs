@@ -35,6 +35,9 @@ pub(super) struct Zone {
     pub parent: ZoneId,
     pub handle: Option<Handle>,
     pub init_pid: u32,
+    /// Host pid of the last init that exited (not persisted): a late
+    /// answer naming it does not bring it back as init_pid.
+    pub init_gone: u32,
     pub boot_time: u64,
     pub crtime: u64,
     /// Holds the engine gave out (zone_ref and the subsystem slots).
@@ -79,6 +82,7 @@ impl Zone {
             parent,
             handle: None,
             init_pid: 0,
+            init_gone: 0,
             boot_time: 0,
             crtime,
             holds: Refs::default(),

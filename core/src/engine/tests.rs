@@ -591,6 +591,88 @@ async fn a_zone_whose_supervisor_is_gone_is_finished() {
     assert_eq!(s, Status::Dead);
 }
 
+#[tokio::test]
+async fn finishing_a_zone_whose_supervisor_is_gone_is_retried_until_it_succeeds() {
+    let (e, rt) = engine();
+    let id = running(&e, "a").await;
+    let uniqid = e.snapshot().zone(id).unwrap().uniqid;
+    rt.fail_shutdowns(2);
+    e.runtime_event(RuntimeEvent::Gone { id, uniqid }).await;
+    let s = e
+        .wait_status(id, Status::Dead, Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(s, Status::Dead);
+    assert!(e.snapshot().zone(id).is_none());
+}
+
+#[tokio::test]
+async fn init_pid_follows_restarts_and_reads_0_once_init_exited() {
+    let (e, _) = engine();
+    let id = running(&e, "a").await;
+    let z = e.snapshot().zone(id).unwrap().clone();
+    let (uniqid, first) = (z.uniqid, z.init_pid);
+    assert_ne!(first, 0);
+    let ev_exit = |pid| RuntimeEvent::InitExited {
+        id,
+        uniqid,
+        pid,
+        status: 9,
+    };
+    let init = |e: &Engine| e.snapshot().zone(id).unwrap().init_pid;
+    // Restarted: exited, then started again under a new pid.
+    e.runtime_event(ev_exit(first)).await;
+    assert_eq!(init(&e), 0);
+    e.runtime_event(RuntimeEvent::InitStarted {
+        id,
+        uniqid,
+        pid: 7777,
+    })
+    .await;
+    assert_eq!(init(&e), 7777);
+    assert_eq!(
+        e.getattr(&ROOT, id, "initpid").unwrap(),
+        crate::param::Value::Int(7777)
+    );
+    // An exit of an init that is not the current one changes nothing.
+    e.runtime_event(ev_exit(first)).await;
+    assert_eq!(init(&e), 7777);
+    // Exited for good (initnorestart): 0.
+    e.runtime_event(ev_exit(7777)).await;
+    assert_eq!(init(&e), 0);
+    // A late start of an init that already exited does not bring it back.
+    e.runtime_event(RuntimeEvent::InitStarted {
+        id,
+        uniqid,
+        pid: 7777,
+    })
+    .await;
+    assert_eq!(init(&e), 0);
+    // Events of another zone's uniqid are not this zone's.
+    e.runtime_event(RuntimeEvent::InitStarted {
+        id,
+        uniqid: uniqid + 100,
+        pid: 5,
+    })
+    .await;
+    assert_eq!(init(&e), 0);
+}
+
+#[tokio::test]
+async fn boots_answer_does_not_bring_back_an_init_the_events_said_exited() {
+    let (e, _) = engine();
+    let id = e.create(&ROOT, args(&["name=a"])).await.unwrap();
+    let uniqid = e.snapshot().zone(id).unwrap().uniqid;
+    // NullRuntime's boot answers the next pid; the events tell first that
+    // this pid exited (init died at once) — the answer must not stand.
+    let next = e.snapshot().zone(id).unwrap().zsched_pid + 1;
+    e.with_zone(uniqid, |z| z.init_gone = next);
+    let b = e.boot(&ROOT, id).await.unwrap();
+    assert_eq!(b.init_pid, 0);
+    assert_eq!(e.snapshot().zone(id).unwrap().init_pid, 0);
+    assert_eq!(e.snapshot().zone(id).unwrap().status, Status::Running);
+}
+
 // ---- status transitions -----------------------------------------------------------
 
 #[tokio::test]

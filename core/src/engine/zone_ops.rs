@@ -147,14 +147,22 @@ impl Engine {
                     .duration_since(UNIX_EPOCH)
                     .unwrap_or_default()
                     .as_secs();
-                self.with_zone(uniqid, |z| {
-                    z.init_pid = init_pid;
-                    z.boot_time = now;
-                    if let Some(h) = &mut z.handle {
-                        h.init_pid = init_pid;
-                    }
-                    z.set_status(Status::Running);
-                });
+                let init_pid = self
+                    .with_zone(uniqid, |z| {
+                        // The runtime's events may have told of this init
+                        // already, or of its exit and a restart (they come
+                        // on their own channel): what they said stands.
+                        if z.init_pid == 0 && z.init_gone != init_pid {
+                            z.init_pid = init_pid;
+                        }
+                        z.boot_time = now;
+                        if let Some(h) = &mut z.handle {
+                            h.init_pid = z.init_pid;
+                        }
+                        z.set_status(Status::Running);
+                        z.init_pid
+                    })
+                    .unwrap_or(init_pid);
                 self.persist(uniqid);
                 self.publish();
                 Ok(Booted {

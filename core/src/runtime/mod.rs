@@ -92,15 +92,22 @@ pub struct KernelRefs {
 /// Something that happened inside a zone, told by its supervisor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RuntimeEvent {
-    /// The zone's init exited with this wait status.
+    /// The zone's init started (at boot, or restarted by the supervisor
+    /// after it exited): `pid` is its host pid.
+    InitStarted { id: ZoneId, uniqid: u64, pid: u32 },
+    /// The zone's init exited with this wait status; `pid` is the host pid
+    /// it had (0 when the runtime never learnt it).
     InitExited {
         id: ZoneId,
         uniqid: u64,
+        pid: u32,
         status: i32,
     },
     /// No user process is left in the zone (only zsched).
     Empty { id: ZoneId, uniqid: u64 },
-    /// The supervisor itself is gone (killed, or the zone died meanwhile).
+    /// The supervisor itself is gone (killed, or the zone died meanwhile):
+    /// told only once it has exited, never for one that is merely stopped
+    /// or slow.
     Gone { id: ZoneId, uniqid: u64 },
 }
 

@@ -16,6 +16,8 @@ pub struct NullRuntime {
     fail_ready: Mutex<Vec<String>>,
     /// Zones whose supervisor "died" while no engine ran.
     gone: Mutex<Vec<ZoneId>>,
+    /// How many of the next `shutdown` calls fail (to test retries).
+    fail_shutdowns: AtomicU32,
 }
 
 impl NullRuntime {
@@ -39,6 +41,11 @@ impl NullRuntime {
     /// Pretend the zone's supervisor died: adoption finds it gone.
     pub fn mark_gone(&self, id: ZoneId) {
         self.gone.lock().unwrap().push(id);
+    }
+
+    /// Make the next `n` shutdowns fail.
+    pub fn fail_shutdowns(&self, n: u32) {
+        self.fail_shutdowns.store(n, Ordering::SeqCst);
     }
 
     fn pid(&self) -> u32 {
@@ -71,6 +78,11 @@ impl Runtime for NullRuntime {
         Ok(if start_init { self.pid() } else { 0 })
     }
     fn shutdown(&self, _handle: &Handle, _timeout: Duration) -> Result<(), RuntimeError> {
+        let left = self.fail_shutdowns.load(Ordering::SeqCst);
+        if left > 0 {
+            self.fail_shutdowns.store(left - 1, Ordering::SeqCst);
+            return Err(RuntimeError::new("shutdown", "refused by the test"));
+        }
         Ok(())
     }
     fn down(&self, _handle: &Handle) -> Result<(), RuntimeError> {

@@ -22,9 +22,22 @@
 //! the zone at one named point (see [`launch`]'s descriptor table).
 //!
 //! Events: a thread per zone reads zsched's event connection and forwards
-//! [`RuntimeEvent`]s (`InitExited.status` is the raw wait status); the
-//! connection closing (zsched gone) is [`RuntimeEvent::Gone`] unless the
-//! runtime ended zsched itself.
+//! [`RuntimeEvent`]s, zone pids turned into host pids: `InitStarted` at
+//! boot and at every restart, `InitExited` (the raw wait status, and the
+//! host pid the exited init had). The connection closing is
+//! [`RuntimeEvent::Gone`] unless the runtime ended zsched itself, told
+//! only once zsched has exited ([`wait_exit`]: a pidfd), never for one
+//! that is stopped or slow.
+//!
+//! ## A zsched that died
+//!
+//! zsched killed from the host takes its pid namespace with it, but its
+//! control socket refuses at once, while the kernel is still killing the
+//! zone's processes. So a failed request is an error only while zsched
+//! lives ([`unless_dead`]): shutdown, down and destroy of a zone whose
+//! zsched is gone kill what is left through the cgroups, remove them and
+//! the socket file, and never wait on the dead socket. A stopped zsched is
+//! continued (SIGCONT) by shutdown and destroy, never taken for dead.
 //!
 //! zsched is not the engine's child: the launcher exits, so zsched is
 //! re-parented to the host's init (or to the nearest subreaper — a daemon
@@ -214,6 +227,7 @@ impl LinuxRuntime {
         let control = handle.control.clone();
         let events = self.events.clone();
         let ended = self.ended.clone();
+        let handle = handle.clone();
         std::thread::Builder::new()
             .name(format!("zsched-events-{id}"))
             .spawn(move || {
@@ -222,6 +236,9 @@ impl LinuxRuntime {
                         let _ = tx.send(ev);
                     }
                 };
+                // The host pid of the current init, to name the one that
+                // exits (it cannot be looked up once it has).
+                let mut init = handle.init_pid;
                 let mut line = String::new();
                 loop {
                     line.clear();
@@ -230,11 +247,41 @@ impl LinuxRuntime {
                         Ok(_) => {}
                     }
                     let l = line.trim();
-                    if let Some(st) = l.strip_prefix("init-exited ") {
+                    if let Some(p) = l.strip_prefix("init-started ") {
+                        // 0 when it is gone already: its init-exited follows.
+                        init = p
+                            .parse()
+                            .ok()
+                            .and_then(|ns| host_pid(&handle, ns))
+                            .unwrap_or(0);
+                        if init != 0 {
+                            send(RuntimeEvent::InitStarted {
+                                id,
+                                uniqid,
+                                pid: init,
+                            });
+                        }
+                    } else if let Some(st) = l.strip_prefix("init-exited ") {
                         let status = st.parse().unwrap_or(0);
-                        send(RuntimeEvent::InitExited { id, uniqid, status });
+                        let pid = std::mem::take(&mut init);
+                        send(RuntimeEvent::InitExited {
+                            id,
+                            uniqid,
+                            pid,
+                            status,
+                        });
                     } else if l == "empty" {
                         send(RuntimeEvent::Empty { id, uniqid });
+                    }
+                }
+                // The connection closes as zsched exits, before it has
+                // finished exiting (a pid namespace's init waits for every
+                // process of the namespace first): Gone is told once it
+                // has, so that whoever finishes the zone finds it dead. A
+                // zsched the runtime is ending itself is not waited for.
+                while !ended.lock().unwrap().contains(&control) {
+                    if wait_exit(&handle, Duration::from_secs(1)) {
+                        break;
                     }
                 }
                 if !ended.lock().unwrap().remove(&control) {
@@ -392,9 +439,134 @@ pub fn thaw_tree(dirs: &[PathBuf]) {
     }
 }
 
-/// zsched of this handle is alive (pid and start time match).
+/// zsched of this handle is alive (pid and start time match, not a
+/// zombie). A zsched that is exiting is alive until it has exited.
 pub fn alive(handle: &Handle) -> bool {
     handle.zsched_pid != 0 && launch::start_time(handle.zsched_pid) == Some(handle.zsched_start)
+}
+
+/// zsched of this handle is stopped (SIGSTOP from the host, or traced):
+/// alive, but it answers nothing until continued.
+pub fn stopped(handle: &Handle) -> bool {
+    alive(handle)
+        && std::fs::read_to_string(format!("/proc/{}/stat", handle.zsched_pid))
+            .ok()
+            .and_then(|s| {
+                let after = &s[s.rfind(')')? + 2..];
+                after.split(' ').next().map(|st| matches!(st, "T" | "t"))
+            })
+            .unwrap_or(false)
+}
+
+/// zsched of this handle is exiting or gone: its control socket refuses
+/// (zsched never closes its listener while it runs; a stopped or busy one
+/// still accepts, the kernel queues the connection). The connect does not
+/// block: a full backlog (EAGAIN) is a live zsched.
+pub fn exiting(handle: &Handle) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let path = handle.control.as_os_str().as_bytes();
+    // SAFETY: sockaddr_un is plain data; zeroed is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    if path.is_empty() || path.len() >= addr.sun_path.len() {
+        return true;
+    }
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (d, b) in addr.sun_path.iter_mut().zip(path) {
+        *d = *b as libc::c_char;
+    }
+    // SAFETY: socket and connect with an address we own and its size; the
+    // descriptor is ours and closed before returning.
+    unsafe {
+        let fd = libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return false;
+        }
+        let r = libc::connect(
+            fd,
+            &addr as *const libc::sockaddr_un as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
+        );
+        let e = errno_now();
+        libc::close(fd);
+        r != 0 && matches!(e, libc::ECONNREFUSED | libc::ENOENT)
+    }
+}
+
+fn errno_now() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Wait up to `timeout` for zsched of this handle to have exited; true
+/// when it has (a zombie, reaped, or never there). Meanwhile, once it is
+/// [`exiting`], the zone's cgroup trees are thawed and what is in them is
+/// killed: a pid namespace's init finishes exiting only once every
+/// process of its namespace has, and a frozen one would hold it for ever.
+/// A zsched that is merely stopped or slow is not dead: this returns
+/// false for it, and leaves its zone alone.
+pub fn wait_exit(handle: &Handle, timeout: Duration) -> bool {
+    if !alive(handle) {
+        return true;
+    }
+    // SAFETY: pidfd_open takes plain integers; the descriptor it returns is
+    // ours and closed below.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, handle.zsched_pid as i32, 0) } as i32;
+    if pidfd < 0 {
+        return !alive(handle);
+    }
+    // The pid may have been reused between the check and the open.
+    if !alive(handle) {
+        // SAFETY: the descriptor was opened above and is not used again.
+        unsafe { libc::close(pidfd) };
+        return true;
+    }
+    let deadline = std::time::Instant::now() + timeout;
+    let exited = loop {
+        let mut pfd = libc::pollfd {
+            fd: pidfd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one pollfd we own. A pidfd is readable once the
+        // process has exited.
+        if unsafe { libc::poll(&mut pfd, 1, 50) } > 0 {
+            break true;
+        }
+        if std::time::Instant::now() >= deadline {
+            break false;
+        }
+        // Only an exiting zsched needs its zone emptied for it.
+        if !stopped(handle) && exiting(handle) {
+            thaw_tree(&handle.cgroups);
+            for p in handle.cgroups.iter().flat_map(|d| cgroup::procs(d)) {
+                if p != handle.zsched_pid {
+                    // SAFETY: kill takes plain integers.
+                    unsafe { libc::kill(p as i32, libc::SIGKILL) };
+                }
+            }
+        }
+    };
+    // SAFETY: the descriptor was opened above and is not used again.
+    unsafe { libc::close(pidfd) };
+    exited
+}
+
+/// A request to zsched failed: it is an error only while zsched lives.
+/// One that still accepts connections is alive (slow, or stopped), and
+/// its error stands; one that is exiting is given `grace` to finish (its
+/// socket refuses before it has).
+fn unless_dead(handle: &Handle, e: RuntimeError, grace: Duration) -> Result<(), RuntimeError> {
+    if alive(handle) && !exiting(handle) {
+        return Err(e);
+    }
+    if wait_exit(handle, grace) {
+        Ok(())
+    } else {
+        Err(e)
+    }
 }
 
 impl Runtime for LinuxRuntime {
@@ -483,6 +655,12 @@ impl Runtime for LinuxRuntime {
     }
 
     fn shutdown(&self, handle: &Handle, timeout: Duration) -> Result<(), RuntimeError> {
+        if stopped(handle) {
+            // Stopped from the host: the administrator's halt continues it
+            // (a zone process cannot stop its pid 1).
+            // SAFETY: kill takes plain integers.
+            unsafe { libc::kill(handle.zsched_pid as i32, libc::SIGCONT) };
+        }
         if alive(handle) {
             // A zone allowed to mount may have frozen some of its own
             // processes (or its whole cgroup) in a freezer of its own; on
@@ -491,12 +669,16 @@ impl Runtime for LinuxRuntime {
             // trees are thawed every 50 ms while zsched stops the zone
             // (again and again: a zone process may freeze others until it
             // is killed itself); a zone that stops at once is not touched.
-            request_with(
+            // zsched killed meanwhile (or before: its socket refuses) is
+            // no error: the zone is stopped through its cgroups below.
+            if let Err(e) = request_with(
                 &handle.control,
                 &format!("shutdown {}", timeout.as_secs()),
                 timeout + Duration::from_secs(10),
                 || thaw_tree(&handle.cgroups),
-            )?;
+            ) {
+                unless_dead(handle, e, Duration::from_secs(5))?;
+            }
         }
         // Whatever is still in the cgroups (a process that left the pid
         // namespace's reach) is killed through them.
@@ -509,7 +691,11 @@ impl Runtime for LinuxRuntime {
         if !alive(handle) {
             return Ok(());
         }
-        request(&handle.control, "down", Some(Duration::from_secs(30))).map(|_| ())
+        match request(&handle.control, "down", Some(Duration::from_secs(30))) {
+            Ok(_) => Ok(()),
+            // A dead zsched's namespaces went with it: nothing to release.
+            Err(e) => unless_dead(handle, e, Duration::from_secs(5)),
+        }
     }
 
     fn destroy(&self, handle: &Handle) -> Result<(), RuntimeError> {
@@ -563,7 +749,6 @@ impl Runtime for LinuxRuntime {
     fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted {
         if alive(handle)
             && let Ok(status) = request(&handle.control, "status", Some(Duration::from_secs(5)))
-            && self.watch(spec, handle).is_ok()
         {
             // init may have been restarted while no engine ran.
             let mut it = status
@@ -576,11 +761,15 @@ impl Runtime for LinuxRuntime {
             } else {
                 host_pid(handle, ns_init).unwrap_or(0)
             };
-            return Adopted::Alive {
-                handle: h,
-                user_procs: users > 0,
-            };
+            if self.watch(spec, &h).is_ok() {
+                return Adopted::Alive {
+                    handle: h,
+                    user_procs: users > 0,
+                };
+            }
         }
+        cgroup::kill_all(&handle.cgroups, None);
+        wait_exit(handle, Duration::from_secs(5));
         let _ = cgroup::remove(&handle.cgroups);
         let _ = std::fs::remove_file(&handle.control);
         Adopted::Gone
@@ -592,28 +781,25 @@ impl Runtime for LinuxRuntime {
 }
 
 impl LinuxRuntime {
-    /// End zsched, empty and remove the cgroups, remove the socket.
+    /// End zsched, empty and remove the cgroups, remove the socket. A
+    /// zsched that is gone already (its socket refuses) is not asked: its
+    /// zone is emptied through the cgroups; one that is stopped is
+    /// continued first, so that it can exit.
     fn end(&self, handle: &Handle) -> Result<(), RuntimeError> {
         self.ended.lock().unwrap().insert(handle.control.clone());
+        if stopped(handle) {
+            // SAFETY: kill takes plain integers.
+            unsafe { libc::kill(handle.zsched_pid as i32, libc::SIGCONT) };
+        }
         if alive(handle) {
-            // zsched is not our child: watch its exit through a pidfd
-            // (readable once it has exited).
-            let pidfd =
-                unsafe { libc::syscall(libc::SYS_pidfd_open, handle.zsched_pid as i32, 0) } as i32;
+            // zsched is not our child: wait_exit watches its exit through
+            // a pidfd.
             let _ = request(&handle.control, "exit", Some(Duration::from_secs(5)));
-            if pidfd >= 0 {
-                let mut pfd = libc::pollfd {
-                    fd: pidfd,
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                unsafe {
-                    libc::poll(&mut pfd, 1, 5000);
-                    libc::close(pidfd);
-                }
-            }
+            wait_exit(handle, Duration::from_secs(5));
             if alive(handle) {
+                // SAFETY: kill takes plain integers.
                 unsafe { libc::kill(handle.zsched_pid as i32, libc::SIGKILL) };
+                wait_exit(handle, Duration::from_secs(5));
             }
         }
         let r = cgroup::remove(&handle.cgroups);

@@ -41,8 +41,10 @@
 //! initname, bootargs, command, ... replace those of ready),
 //! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path), `hostname NAME`, `domainname NAME`,
 //! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
-//! After `events` the connection carries events: `init-exited STATUS`
-//! (the raw wait status) and `empty` (no user process is left).
+//! After `events` the connection carries events: `init-started PID` (init's
+//! pid in the zone, at boot and at every restart), `init-exited STATUS`
+//! (the raw wait status) and `empty` (no user process is left). Each
+//! restart is told as `init-exited` then `init-started`, in that order.
 //! Signals sent to zsched from inside the zone are read and ignored.
 
 use super::launch::{self, ChildError, Supervise};
@@ -479,6 +481,7 @@ impl Zsched {
             Ok(child) => {
                 let pid = child.id() as i32;
                 self.init = Some(pid);
+                self.tell(&format!("init-started {pid}"));
                 Ok(pid)
             }
             Err(e) => Err((
