@@ -485,3 +485,22 @@ impl Drop for ToolWorld {
         let _ = cgroup::remove(&self.cgroup_roots());
     }
 }
+
+/// The pid namespace of a process (the link's text: `pid:[INODE]`).
+pub fn pid_ns(pid: u32) -> Option<PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok()
+}
+
+/// Host pids of the processes in pid namespace `ns` (a zone's); a zombie
+/// its reaper has not collected yet is not a process left.
+pub fn procs_in_ns(ns: &Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            pid_ns(*pid).as_deref() == Some(ns)
+                && zones::runtime::linux::launch::start_time(*pid).is_some()
+        })
+        .collect()
+}

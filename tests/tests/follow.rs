@@ -46,22 +46,6 @@ fn engine_for(z: &TestZone, store: Store) -> Engine {
     )
 }
 
-/// The pid namespace of a process (the link's text: `pid:[INODE]`).
-fn pid_ns(pid: u32) -> Option<PathBuf> {
-    std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok()
-}
-
-/// Host pids of the processes in pid namespace `ns` (a zone's); a zombie
-/// its reaper has not collected yet is not a process left.
-fn procs_in_ns(ns: &Path) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| pid_ns(*pid).as_deref() == Some(ns) && alive(*pid))
-        .collect()
-}
-
 /// Host pids of every process in the cgroups beneath `roots`.
 fn cgroup_pids(roots: &[PathBuf]) -> Vec<u32> {
     fn walk(d: &Path, out: &mut Vec<u32>) {

@@ -46,17 +46,6 @@ fn tokio() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Processes whose root is `root` (the zone's), by host pid.
-fn procs_rooted_at(root: &Path) -> Vec<u32> {
-    let root = std::fs::canonicalize(root).unwrap();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/root")).ok() == Some(root.clone()))
-        .collect()
-}
-
 /// Wait for a file the zone writes; on failure show the zone's console.
 fn wait_file(z: &TestZone, p: &Path, secs: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -104,6 +93,13 @@ async fn boot_script(
 
 /// Halt and check that nothing of the zone is left.
 async fn halt_and_check(engine: &Engine, z: &TestZone, id: ZoneId, zsched: u32) {
+    // The zone's pid namespace, to find what is left of it afterwards.
+    let ns = zones_e2e::pid_ns(zsched).expect("zsched's pid namespace");
+    // The check below sees the zone's processes (it would see any left).
+    assert!(
+        zones_e2e::procs_in_ns(&ns).contains(&zsched),
+        "zsched {zsched} not found in its own pid namespace"
+    );
     let t = Instant::now();
     let r = engine.halt(&Caller::ROOT, id).await;
     let took = t.elapsed();
@@ -115,7 +111,7 @@ async fn halt_and_check(engine: &Engine, z: &TestZone, id: ZoneId, zsched: u32) 
         zones::runtime::linux::launch::start_time(zsched).is_none(),
         "zsched {zsched} is still there"
     );
-    let left = procs_rooted_at(&z.spec.root);
+    let left = zones_e2e::procs_in_ns(&ns);
     assert!(left.is_empty(), "processes of the zone left: {left:?}");
     for d in z.cgroup_roots() {
         let kids: Vec<PathBuf> = std::fs::read_dir(&d)
