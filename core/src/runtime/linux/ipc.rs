@@ -265,14 +265,15 @@ mod tests {
     /// In a fresh IPC namespace of a forked child (so the test's own
     /// namespace is never touched): one object of each kind and a POSIX
     /// queue are made, removed, and gone. Needs root (CAP_SYS_ADMIN for
-    /// unshare); skipped otherwise.
+    /// unshare): fails, never skips, without it.
     #[test]
     fn every_object_of_the_namespace_is_removed() {
         // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            eprintln!("skipped: needs root to unshare an IPC namespace");
-            return;
-        }
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "run as root: the test unshares an IPC namespace"
+        );
         let mut fds = [0; 2];
         // SAFETY: pipe2 fills the two-element array.
         assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
