@@ -199,6 +199,32 @@ impl TestZone {
         self.run(&cmd)
     }
 
+    /// Nothing of this zone is left on the host: no cgroup beneath its
+    /// cgroup roots, no control socket in its run directory, no process
+    /// in its pid namespace `ns` (read from zsched before the halt).
+    pub fn assert_gone(&self, ns: &Path, what: &str) {
+        for d in self.cgroup_roots() {
+            let kids: Vec<PathBuf> = std::fs::read_dir(&d)
+                .map(|rd| {
+                    rd.flatten()
+                        .filter(|e| e.path().is_dir())
+                        .map(|e| e.path())
+                        .collect()
+                })
+                .unwrap_or_default();
+            assert!(kids.is_empty(), "{what}: cgroups left: {kids:?}");
+        }
+        let socks: Vec<PathBuf> = std::fs::read_dir(self.tmp.path().join("run"))
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(socks.is_empty(), "{what}: control sockets left: {socks:?}");
+        let left = procs_in_ns(ns);
+        assert!(
+            left.is_empty(),
+            "{what}: processes of the zone left: {left:?}"
+        );
+    }
+
     /// The test's cgroup root in every hierarchy.
     pub fn cgroup_roots(&self) -> Vec<PathBuf> {
         cgroup::hierarchies()

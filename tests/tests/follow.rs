@@ -110,26 +110,7 @@ fn until<T>(within: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
 /// Nothing of the zone is left: cgroups, sockets, processes (of its pid
 /// namespace `ns`), records.
 fn nothing_left(z: &TestZone, state: &Path, ns: &Path, what: &str) {
-    for d in z.cgroup_roots() {
-        let kids: Vec<PathBuf> = std::fs::read_dir(&d)
-            .map(|rd| {
-                rd.flatten()
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.path())
-                    .collect()
-            })
-            .unwrap_or_default();
-        assert!(kids.is_empty(), "{what}: cgroups left: {kids:?}");
-    }
-    let socks: Vec<PathBuf> = std::fs::read_dir(z.tmp.path().join("run"))
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(socks.is_empty(), "{what}: control sockets left: {socks:?}");
-    let left = procs_in_ns(ns);
-    assert!(
-        left.is_empty(),
-        "{what}: processes of the zone left: {left:?}"
-    );
+    z.assert_gone(ns, what);
     let recs: Vec<PathBuf> = std::fs::read_dir(state.join("zones"))
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();

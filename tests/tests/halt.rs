@@ -11,7 +11,7 @@
 //! wedge was there: destroy waits for the zone's references to drain, and
 //! an IPC object nobody removed held them until EBUSY.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zones::engine::{Caller, Engine, EngineConfig};
@@ -111,23 +111,7 @@ async fn halt_and_check(engine: &Engine, z: &TestZone, id: ZoneId, zsched: u32) 
         zones::runtime::linux::launch::start_time(zsched).is_none(),
         "zsched {zsched} is still there"
     );
-    let left = zones_e2e::procs_in_ns(&ns);
-    assert!(left.is_empty(), "processes of the zone left: {left:?}");
-    for d in z.cgroup_roots() {
-        let kids: Vec<PathBuf> = std::fs::read_dir(&d)
-            .map(|rd| {
-                rd.flatten()
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.path())
-                    .collect()
-            })
-            .unwrap_or_default();
-        assert!(kids.is_empty(), "cgroups left: {kids:?}");
-    }
-    let socks: Vec<PathBuf> = std::fs::read_dir(z.tmp.path().join("run"))
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(socks.is_empty(), "control sockets left: {socks:?}");
+    z.assert_gone(&ns, "halt");
     assert!(
         host_mounts_under(&z.spec.root).is_empty(),
         "{:?}",
