@@ -50,7 +50,7 @@
 //! host-side mounts resolve their mount point inside the root
 //! ([`host_mount_point`]).
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -379,6 +379,22 @@ impl Root {
 }
 
 /// openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC): one name, never a link.
+/// Give `name` in `dir` the owner of `st`, acting on a link itself
+/// (AT_SYMLINK_NOFOLLOW), never on what it names.
+fn chown_nofollow(dir: &OwnedFd, name: &CStr, st: &libc::stat) -> io::Result<()> {
+    // SAFETY: name lives for the call; plain integer arguments.
+    cvt(unsafe {
+        libc::fchownat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            st.st_uid,
+            st.st_gid,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    })
+    .map(|_| ())
+}
+
 fn openat_nofollow(dir: &OwnedFd, name: &OsStr, flags: i32) -> io::Result<OwnedFd> {
     let n = cstr(name)?;
     // SAFETY: dir is a directory descriptor and n lives for the call.
@@ -590,17 +606,7 @@ fn copy_dir(s: &OwnedFd, d: &OwnedFd, spath: &Path, dpath: &Path) -> io::Result<
                 // SAFETY: t and n live for the call.
                 cvt(unsafe { libc::symlinkat(t.as_ptr(), d.as_raw_fd(), n.as_ptr()) })
                     .map_err(|e| ctx(dp.display(), e))?;
-                // SAFETY: as above; AT_SYMLINK_NOFOLLOW acts on the link itself.
-                cvt(unsafe {
-                    libc::fchownat(
-                        d.as_raw_fd(),
-                        n.as_ptr(),
-                        st.st_uid,
-                        st.st_gid,
-                        libc::AT_SYMLINK_NOFOLLOW,
-                    )
-                })
-                .map_err(|e| ctx(dp.display(), e))?;
+                chown_nofollow(d, &n, &st).map_err(|e| ctx(dp.display(), e))?;
             }
             _ => {
                 // Devices, fifos, sockets: made anew (mode without the
@@ -609,17 +615,7 @@ fn copy_dir(s: &OwnedFd, d: &OwnedFd, spath: &Path, dpath: &Path) -> io::Result<
                 // SAFETY: n lives for the call; plain integer arguments.
                 cvt(unsafe { libc::mknodat(d.as_raw_fd(), n.as_ptr(), st.st_mode, st.st_rdev) })
                     .map_err(|e| ctx(dp.display(), e))?;
-                // SAFETY: as above.
-                cvt(unsafe {
-                    libc::fchownat(
-                        d.as_raw_fd(),
-                        n.as_ptr(),
-                        st.st_uid,
-                        st.st_gid,
-                        libc::AT_SYMLINK_NOFOLLOW,
-                    )
-                })
-                .map_err(|e| ctx(dp.display(), e))?;
+                chown_nofollow(d, &n, &st).map_err(|e| ctx(dp.display(), e))?;
                 let p =
                     openat_nofollow(d, &name, libc::O_PATH).map_err(|e| ctx(dp.display(), e))?;
                 std::fs::set_permissions(
