@@ -34,6 +34,7 @@ struct Input {
     cpu_cap: Option<u64>,
     status: Status,
     handle: Option<crate::runtime::Handle>,
+    params: crate::param::Params,
 }
 
 /// Host totals for headers, through sysinfo.
@@ -61,6 +62,27 @@ pub(super) fn host(sys: Option<&mut sysinfo::System>) -> Host {
         swap_total,
         swap_used,
     }
+}
+
+/// What [`crate::runtime::Runtime::view`] gets of a tick: each sampled zone
+/// with a handle, its parameters and the counters just computed.
+fn view_ticks<'a>(
+    inputs: &'a [Input],
+    sample: &'a crate::kstat::Sample,
+) -> Vec<crate::runtime::ViewTick<'a>> {
+    inputs
+        .iter()
+        .zip(&sample.zones)
+        .filter(|(_, zs)| zs.error.is_none())
+        .filter_map(|(i, zs)| {
+            Some(crate::runtime::ViewTick {
+                handle: i.handle.as_ref()?,
+                params: &i.params,
+                kstat: &zs.kstat,
+                procs: &zs.procs,
+            })
+        })
+        .collect()
 }
 
 impl Engine {
@@ -106,6 +128,7 @@ impl Engine {
                             cpu_cap: z.params.int("zone.cpu-cap").map(|c| c.max(0) as u64),
                             status: z.status,
                             handle: z.handle.clone(),
+                            params: z.params.clone(),
                         })
                         .collect()
                 };
@@ -130,6 +153,8 @@ impl Engine {
                         .map(|i| (i.uniqid, s.loadavg(i.id).cloned()))
                         .collect();
                     drop(s);
+                    // The zones' own /proc files, from these counters.
+                    rt.view(&view_ticks(&inputs, &sample));
                     let refs: Vec<Option<KernelRefs>> = inputs
                         .iter()
                         .map(|i| match (&i.handle, full_refs) {

@@ -14,6 +14,7 @@
 //! | [`sampler`]    | the once-a-second sampler and its tick loop                     |
 //! | [`format`]     | the kstat list of a snapshot and its `-p`, `-j` and human forms |
 //! | [`metrics`]    | the OpenMetrics text of a snapshot                              |
+//! | [`view`]       | the text of a zone's own /proc files (view.md)                    |
 //!
 //! Data flows one way: the engine's tick calls [`sampler::Sampler::sample`],
 //! folds the [`crate::snapshot::Kstat`] values it returns into the next
@@ -25,6 +26,7 @@ pub mod format;
 pub mod metrics;
 pub mod read;
 pub mod sampler;
+pub mod view;
 
 pub use avenrun::LoadAvg;
 pub use sampler::{Sample, Sampler, Ticker, ZoneInput, ZoneSample};

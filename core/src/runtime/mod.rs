@@ -227,6 +227,20 @@ pub trait Runtime: Send + Sync + 'static {
     /// The channel the runtime sends [`RuntimeEvent`]s on; called once by
     /// the engine at start.
     fn subscribe(&self, events: tokio::sync::mpsc::UnboundedSender<RuntimeEvent>);
+
+    /// Show each zone its own load, uptime, memory and CPUs (view.md) from
+    /// this tick's counters; called by the sampler once a tick, after the
+    /// counters are computed. The default shows nothing.
+    fn view(&self, _zones: &[ViewTick]) {}
+}
+
+/// One zone's counters at a tick, for [`Runtime::view`].
+pub struct ViewTick<'a> {
+    pub handle: &'a Handle,
+    pub params: &'a Params,
+    pub kstat: &'a crate::snapshot::Kstat,
+    /// Host pids of the zone's processes.
+    pub procs: &'a [u32],
 }
 
 #[cfg(test)]

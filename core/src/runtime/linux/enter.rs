@@ -11,8 +11,9 @@
 //!   it and B need (whatever else the caller had open without
 //!   close-on-exec goes here), and setns'es into zsched's mount, UTS, IPC, net and pid
 //!   namespaces in one call (setns on a pidfd; on kernels before 5.8, one
-//!   /proc/PID/ns file at a time), then closes the pidfd and the namespace
-//!   files. setns of a pid namespace applies to children only, so A forks
+//!   /proc/PID/ns file at a time) and into the zone's time namespace
+//!   (zsched's `time_for_children`, [`super::timens`]), then closes the
+//!   pidfd and the namespace files. setns of a pid namespace applies to children only, so A forks
 //!   again and waits, holding nothing (A itself stays in the host's pid
 //!   namespace and cgroups, so it is not counted as a process of the zone
 //!   and no process of the zone can name it);
@@ -253,6 +254,10 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         (ns_fd("mnt")?, libc::CLONE_NEWNS),
     ];
     let cgroup_ns = ns_fd("cgroup")?;
+    // The zone's time namespace is zsched's children's ([`super::timens`]);
+    // none on a kernel without time namespaces.
+    let time_ns = ns_fd("time_for_children").ok();
+    let time_ns_raw = time_ns.as_ref().map_or(-1, |f| f.as_raw_fd());
     // ZONES_ENTER_NO_PIDFD forces the old way (it is how it is tested).
     let pidfd = if std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
         -1
@@ -403,12 +408,21 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let slave_raw = slave.as_ref().map_or(-1, |s| s.as_raw_fd());
     let err_raw = err_w.as_raw_fd();
     // What child A keeps: the ways in, and what B needs.
-    let keep_a: Vec<RawFd> = [0, 1, 2, pidfd_raw, cgroup_ns_raw, slave_raw, err_raw]
-        .into_iter()
-        .chain(ns_raw.iter().map(|(fd, _)| *fd))
-        .chain(procs_raw.iter().copied())
-        .filter(|fd| *fd >= 0)
-        .collect();
+    let keep_a: Vec<RawFd> = [
+        0,
+        1,
+        2,
+        pidfd_raw,
+        cgroup_ns_raw,
+        slave_raw,
+        err_raw,
+        time_ns_raw,
+    ]
+    .into_iter()
+    .chain(ns_raw.iter().map(|(fd, _)| *fd))
+    .chain(procs_raw.iter().copied())
+    .filter(|fd| *fd >= 0)
+    .collect();
     let user_groups = user.groups.as_slice();
     let (uid, gid) = (user.uid, user.gid);
     // SAFETY: fork; the children below make system calls only (no
@@ -434,6 +448,12 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                         fail(err_raw, 2, errno());
                     }
                 }
+            }
+            if time_ns_raw >= 0 {
+                if libc::setns(time_ns_raw, libc::CLONE_NEWTIME) != 0 {
+                    fail(err_raw, 2, errno());
+                }
+                libc::close(time_ns_raw);
             }
             // In: the ways in are used up.
             if pidfd_raw >= 0 {

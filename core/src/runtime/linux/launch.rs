@@ -78,6 +78,10 @@ pub struct LaunchRequest {
 pub struct Supervise {
     pub spec: ZoneSpec,
     pub caps: u64,
+    /// The zone's view directory ([`super::view`]), bound over its /proc
+    /// files before the pivot.
+    #[serde(default)]
+    pub view: Option<PathBuf>,
 }
 
 /// The launcher's answer.
@@ -211,8 +215,11 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     );
     let unlink = |e: RuntimeError| {
         let _ = std::fs::remove_file(&req.control);
+        super::view::remove(&req.control);
         e
     };
+    let view =
+        super::view::prepare(&req.control, &req.cgroups, &req.spec.params).map_err(unlink)?;
     // 2. Our own executable and zsched's configuration.
     let exe = CString::new("/proc/self/exe").unwrap();
     // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
@@ -225,6 +232,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     let cfg = serde_json::to_vec(&Supervise {
         spec: req.spec.clone(),
         caps: req.caps,
+        view: Some(view),
     })
     .map_err(|e| unlink(RuntimeError::new("launch", e.to_string())))?;
     let name = CString::new("zsched-config").unwrap();
@@ -362,6 +370,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
             format!("zsched (pid {pid}) died at start"),
         ))
     })?;
+    super::view::started(&req.control, &req.cgroups, &req.spec.params, start);
     Ok(Launched {
         pid: pid as u32,
         start,
@@ -646,7 +655,10 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 /// the detached proc mount's descriptor and, with `exec.consolelog`, the
 /// log file (a host path, opened before the pivot) that zsched copies
 /// init's output into (init gets a pipe, not this file).
-pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
+pub fn setup(
+    spec: &ZoneSpec,
+    view: Option<&Path>,
+) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let net = crate::runtime::NetMode::of(&spec.params);
     let vnet = vnet::plan(spec.params.list("vnet.interface"), net)?;
     if net == crate::runtime::NetMode::Inherit {
@@ -689,6 +701,9 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         ));
     }
     mounts::build(&root, spec.brand, &spec.params)?;
+    if let Some(dir) = view {
+        super::view::bind(&root, dir)?;
+    }
     mounts::fstab(&root, &spec.params)?;
     let hostname = spec
         .params
@@ -699,6 +714,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         vnet.apply()?;
     }
     let proc_fd = detached_proc()?;
+    super::timens::setup()?;
     let console = match spec.params.str("exec.consolelog") {
         Some(path) => Some(
             std::fs::OpenOptions::new()

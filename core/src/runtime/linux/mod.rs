@@ -59,6 +59,8 @@ pub mod launch;
 pub mod mounts;
 pub mod refs;
 pub mod seccomp;
+pub mod timens;
+pub mod view;
 pub mod vnet;
 pub mod zsched;
 
@@ -746,6 +748,10 @@ impl Runtime for LinuxRuntime {
         refs::kernel_refs(handle)
     }
 
+    fn view(&self, zones: &[crate::runtime::ViewTick]) {
+        view::refresh_all(zones);
+    }
+
     fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted {
         if alive(handle)
             && let Ok(status) = request(&handle.control, "status", Some(Duration::from_secs(5)))
@@ -804,6 +810,7 @@ impl LinuxRuntime {
         }
         let r = cgroup::remove(&handle.cgroups);
         let _ = std::fs::remove_file(&handle.control);
+        view::remove(&handle.control);
         r
     }
 }

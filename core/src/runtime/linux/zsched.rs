@@ -146,7 +146,7 @@ pub fn main() -> ! {
             ChildError::new("launch", format!("zsched config: {e}")),
         ),
     };
-    let (proc_fd, console) = match launch::setup(&sup.spec) {
+    let (proc_fd, console) = match launch::setup(&sup.spec, sup.view.as_deref()) {
         Ok(fd) => fd,
         Err(e) => launch::fail(verdict_fd, e),
     };

@@ -1,0 +1,545 @@
+//! # The view from inside: files that need no server
+//!
+//! A zone's /proc/loadavg, /proc/uptime, /proc/stat, /proc/meminfo,
+//! /proc/swaps, /proc/cpuinfo, /proc/diskstats and
+//! /sys/devices/system/cpu/online show the zone's own values (view.md).
+//! lxcfs serves such files from a FUSE daemon: every read is a round trip
+//! to it (about 20× a native read), and when it dies every read fails with
+//! ENOTCONN. Here nothing serves them:
+//!
+//! * each zone has a directory of small regular files on the host,
+//!   `<run_dir>/<id>-<uniqid>.view/` beside its control socket (0700, the
+//!   files 0444, root's), made and filled by the launcher before the zone's
+//!   pid 1 exists ([`prepare`]);
+//! * zsched, in the zone's mount namespace before the pivot, bind-mounts
+//!   each file read-only (nosuid, nodev, noexec) over its place in the
+//!   zone's fresh /proc and /sys ([`bind`]) — only onto a procfs and a
+//!   sysfs it checked with fstatfs, reached without following a link, so a
+//!   root without /proc gets none of them and a link planted in the root
+//!   moves nothing onto the host's tree;
+//! * the engine's sampler, once a tick, renders the zone's text from the
+//!   counters it just computed ([`crate::kstat::view`]: the same avenrun
+//!   that `kstat`, /zones/Z/loadavg and ztop show at that tick) and writes
+//!   each file in place ([`refresh`]).
+//!
+//! A read inside the zone is then an ordinary read of a page-cache file:
+//! faster than the kernel's own /proc files, and it needs nothing alive to
+//! answer. With no engine (zoned killed, or not started yet) the files keep
+//! their last contents — values one tick old, or the launcher's first ones
+//! — and a restarted engine finds the same files by the same path (the
+//! handle's control socket path with `.view` for `.sock`) and writes on.
+//! The files go with the zone: the mounts with its mount namespace, the
+//! directory with the socket ([`remove`]).
+//!
+//! ## Writing in place
+//!
+//! A bind mount pins the inode, so the files are never replaced: the writer
+//! opens the file (O_NOFOLLOW, in a directory only root of the host
+//! reaches), writes the whole text at offset 0 with one pwrite and
+//! truncates only when the text got shorter; it writes nothing when the
+//! text is unchanged. A reader racing a write can see, for that one read,
+//! the bytes of two consecutive ticks mixed (each file is far smaller than
+//! a page; the copy of one write is not atomic against a concurrent read),
+//! or, when the text just got shorter, the old tail for the instant between
+//! the write and the truncate. It never sees an error or an empty file and
+//! never waits: neither side takes a lock the other holds for long. The
+//! renderers keep the kernel's field widths (meminfo's `%8lu kB`) so that
+//! the size rarely changes.
+
+use super::launch::ChildError;
+use super::timens;
+use crate::kstat::read::keyed;
+use crate::kstat::view::{self as render, DiskIo, MemView, StatView};
+use crate::param::Params;
+use crate::runtime::{Handle, RuntimeError};
+use crate::snapshot::Kstat;
+use std::ffi::CString;
+use std::fs;
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The served files: (name in the view directory, where it goes in the
+/// zone, below the file system checked with fstatfs: (directory, magic)).
+pub const FILES: &[(&str, &str, &str)] = &[
+    ("loadavg", "proc", "loadavg"),
+    ("uptime", "proc", "uptime"),
+    ("stat", "proc", "stat"),
+    ("meminfo", "proc", "meminfo"),
+    ("swaps", "proc", "swaps"),
+    ("cpuinfo", "proc", "cpuinfo"),
+    ("diskstats", "proc", "diskstats"),
+    ("cpu-online", "sys/devices/system/cpu", "online"),
+];
+
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+const SYSFS_MAGIC: i64 = 0x6265_6572;
+
+/// A zone's view directory, from its control socket's path.
+pub fn dir_for(control: &Path) -> PathBuf {
+    control.with_extension("view")
+}
+
+/// Remove a zone's view directory (the zone is gone; its mounts went with
+/// its mount namespace).
+pub fn remove(control: &Path) {
+    let _ = fs::remove_dir_all(dir_for(control));
+}
+
+/// What the host shows, read once per tick for every zone.
+#[derive(Clone, Debug, Default)]
+pub struct HostView {
+    pub meminfo: String,
+    pub cpuinfo: String,
+    pub diskstats: String,
+    pub online: Vec<u32>,
+    /// /proc/stat btime.
+    pub btime: u64,
+    /// CLOCK_BOOTTIME now, ns.
+    pub boottime_ns: u64,
+    pub mem_total: u64,
+    pub swap_total: u64,
+}
+
+impl HostView {
+    pub fn read() -> HostView {
+        let rd = |p: &str| fs::read_to_string(p).unwrap_or_default();
+        let meminfo = rd("/proc/meminfo");
+        let kb = |k: &str| {
+            meminfo
+                .lines()
+                .find_map(|l| {
+                    let (key, v) = l.split_once(':')?;
+                    (key == k).then(|| v.trim().trim_end_matches(" kB").parse::<u64>().ok())?
+                })
+                .unwrap_or(0)
+                * 1024
+        };
+        let (mem_total, swap_total) = (kb("MemTotal"), kb("SwapTotal"));
+        let btime = rd("/proc/stat")
+            .lines()
+            .find_map(|l| l.strip_prefix("btime ")?.trim().parse().ok())
+            .unwrap_or(0);
+        let online = render::parse_cpu_list(&rd("/sys/devices/system/cpu/online"))
+            .ok()
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| {
+                let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+                (0..n as u32).collect()
+            });
+        HostView {
+            cpuinfo: rd("/proc/cpuinfo"),
+            diskstats: rd("/proc/diskstats"),
+            online,
+            btime,
+            boottime_ns: timens::clock_ns(libc::CLOCK_BOOTTIME),
+            mem_total,
+            swap_total,
+            meminfo,
+        }
+    }
+}
+
+/// The zone's cpuset, from the cgroup that has one (v1 cpuset.cpus, v2
+/// cpuset.cpus.effective); None when no cgroup of the zone restricts it.
+pub fn zone_cpuset(cgroups: &[PathBuf]) -> Option<Vec<u32>> {
+    for d in cgroups {
+        for f in ["cpuset.cpus.effective", "cpuset.cpus"] {
+            if let Ok(t) = fs::read_to_string(d.join(f))
+                && let Ok(cpus) = render::parse_cpu_list(&t)
+                && !cpus.is_empty()
+            {
+                return Some(cpus);
+            }
+        }
+    }
+    None
+}
+
+/// The memory cap a zone's MemTotal shows: capped-memory.physical, else
+/// zone.max-swap (which caps memory too, config.md), at most the host's.
+fn mem_cap(params: &Params, host_total: u64) -> u64 {
+    let cap = params
+        .int("capped-memory.physical")
+        .or_else(|| params.int("zone.max-swap"))
+        .map(|c| c.max(0) as u64);
+    match cap {
+        Some(c) if host_total > 0 => c.min(host_total),
+        Some(c) => c,
+        None => host_total,
+    }
+}
+
+/// The zone's memory from its cgroup (v2 memory.current and memory.stat,
+/// else v1 memory.usage_in_bytes and memory.stat's total_* lines).
+pub fn zone_memory(cgroups: &[PathBuf], params: &Params, host: &HostView) -> MemView {
+    let total = mem_cap(params, host.mem_total);
+    let mut m = MemView {
+        total,
+        ..MemView::default()
+    };
+    let rd = |p: PathBuf| fs::read_to_string(p).ok();
+    let num = |p: PathBuf| rd(p).and_then(|t| t.trim().parse::<u64>().ok());
+    let mut swap_used = 0;
+    if let Some(d) = cgroups.iter().find(|d| d.join("memory.current").exists()) {
+        let st = rd(d.join("memory.stat")).unwrap_or_default();
+        let k = |n: &str| keyed(&st, n).unwrap_or(0);
+        m.usage = num(d.join("memory.current")).unwrap_or(0);
+        m.anon = k("anon");
+        m.file = k("file");
+        m.shmem = k("shmem");
+        m.active_anon = k("active_anon");
+        m.inactive_anon = k("inactive_anon");
+        m.active_file = k("active_file");
+        m.inactive_file = k("inactive_file");
+        m.unevictable = k("unevictable");
+        m.mapped = k("file_mapped");
+        m.dirty = k("file_dirty");
+        m.writeback = k("file_writeback");
+        m.slab_reclaimable = k("slab_reclaimable");
+        m.slab_unreclaimable = k("slab_unreclaimable");
+        m.kernel_stack = k("kernel_stack");
+        m.pagetables = k("pagetables");
+        swap_used = num(d.join("memory.swap.current")).unwrap_or(0);
+    } else if let Some(d) = cgroups
+        .iter()
+        .find(|d| d.join("memory.usage_in_bytes").exists())
+    {
+        let st = rd(d.join("memory.stat")).unwrap_or_default();
+        let k = |n: &str| keyed(&st, n).unwrap_or(0);
+        m.usage = num(d.join("memory.usage_in_bytes")).unwrap_or(0);
+        m.anon = k("total_rss");
+        m.file = k("total_cache");
+        m.shmem = k("total_shmem");
+        m.active_anon = k("total_active_anon");
+        m.inactive_anon = k("total_inactive_anon");
+        m.active_file = k("total_active_file");
+        m.inactive_file = k("total_inactive_file");
+        m.unevictable = k("total_unevictable");
+        m.mapped = k("total_mapped_file");
+        m.dirty = k("total_dirty");
+        m.writeback = k("total_writeback");
+        swap_used = k("total_swap");
+    }
+    m.mlocked = m.unevictable;
+    m.swap_total = match params.int("zone.max-swap") {
+        Some(t) => (t.max(0) as u64).saturating_sub(total),
+        None => host.swap_total,
+    };
+    m.swap_used = swap_used;
+    m
+}
+
+/// The zone's I/O per device (v2 io.stat, else v1 blkio).
+pub fn zone_io(cgroups: &[PathBuf]) -> Vec<DiskIo> {
+    for d in cgroups {
+        if let Ok(t) = fs::read_to_string(d.join("io.stat")) {
+            return render::parse_io_stat(&t);
+        }
+    }
+    for d in cgroups {
+        for (b, i) in [
+            (
+                "blkio.throttle.io_service_bytes_recursive",
+                "blkio.throttle.io_serviced_recursive",
+            ),
+            (
+                "blkio.throttle.io_service_bytes",
+                "blkio.throttle.io_serviced",
+            ),
+        ] {
+            if let (Ok(b), Ok(i)) = (fs::read_to_string(d.join(b)), fs::read_to_string(d.join(i))) {
+                return render::parse_blkio(&b, &i);
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// The highest pid, in the zone's pid namespace, of the zone's processes
+/// (the last NSpid of the one with the highest host pid).
+fn last_pid(procs: &[u32]) -> u32 {
+    let Some(p) = procs.iter().max() else {
+        return 1;
+    };
+    fs::read_to_string(format!("/proc/{p}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .and_then(|v| v.split_whitespace().last()?.parse().ok())
+        })
+        .unwrap_or(1)
+}
+
+/// One zone at one tick, as the files show it.
+pub struct ZoneTick<'a> {
+    pub cgroups: &'a [PathBuf],
+    pub params: &'a Params,
+    pub kstat: &'a Kstat,
+    /// Host pids of the zone's processes.
+    pub procs: &'a [u32],
+    /// zsched's start time (clock ticks); None before it exists.
+    pub zsched_start: Option<u64>,
+}
+
+/// The text of every file of [`FILES`], in that order.
+pub fn render_all(host: &HostView, z: &ZoneTick) -> Vec<String> {
+    let cpuset = zone_cpuset(z.cgroups);
+    let cap = z.params.int("zone.cpu-cap").map(|c| c.max(0) as u64);
+    let cpus = render::visible_cpus(&host.online, cpuset.as_deref(), cap);
+    let off = z
+        .zsched_start
+        .map_or(host.boottime_ns / 1_000_000_000, timens::offset_secs);
+    let uptime_ns = host.boottime_ns.saturating_sub(off * 1_000_000_000);
+    let k = z.kstat;
+    let cpu_ns = k.nsec_user + k.nsec_sys;
+    let mem = zone_memory(z.cgroups, z.params, host);
+    let running = render::runnable(k.cpu_pct, k.nlwps);
+    let last = last_pid(z.procs);
+    vec![
+        render::loadavg(k.avenrun, running, k.nlwps, last),
+        render::uptime(uptime_ns, render::idle_ns(cpus.len(), uptime_ns, cpu_ns)),
+        render::stat(&StatView {
+            cpus: &cpus,
+            user_ns: k.nsec_user,
+            sys_ns: k.nsec_sys,
+            uptime_ns,
+            btime: host.btime + off,
+            processes: last as u64,
+            procs_running: running,
+        }),
+        render::meminfo(&host.meminfo, &mem),
+        render::swaps(&mem),
+        render::cpuinfo(&host.cpuinfo, &cpus),
+        render::diskstats(&host.diskstats, &zone_io(z.cgroups)),
+        render::cpu_online(&cpus),
+    ]
+}
+
+/// The launcher, before the zone's pid 1 exists: the view directory with
+/// every file at its first value (no load, nothing used). A stale
+/// directory of the same name (a zone that died with no runtime to clean
+/// up) is replaced.
+pub fn prepare(
+    control: &Path,
+    cgroups: &[PathBuf],
+    params: &Params,
+) -> Result<PathBuf, RuntimeError> {
+    let dir = dir_for(control);
+    let io = |what: String| move |e: std::io::Error| super::err("view", format!("{what}: {e}"), &e);
+    let _ = fs::remove_dir_all(&dir);
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(io(format!("mkdir {}", dir.display())))?;
+    let host = HostView::read();
+    let texts = render_all(
+        &host,
+        &ZoneTick {
+            cgroups,
+            params,
+            kstat: &Kstat::default(),
+            procs: &[],
+            zsched_start: None,
+        },
+    );
+    for ((name, _, _), text) in FILES.iter().zip(texts) {
+        let p = dir.join(name);
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o444)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&p)
+            .map_err(io(format!("create {}", p.display())))?;
+        f.write_all(text.as_bytes())
+            .map_err(io(format!("write {}", p.display())))?;
+        let _ = f.set_permissions(fs::Permissions::from_mode(0o444));
+    }
+    Ok(dir)
+}
+
+/// Write `text` into the file in place (module comment); nothing when it
+/// is unchanged. A missing file (a zone made before views existed) is no
+/// error.
+fn write_in_place(path: &Path, text: &str, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    let f = match fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let old_len = f.metadata()?.len();
+    if old_len == text.len() as u64 {
+        buf.resize(text.len(), 0);
+        if f.read_exact_at(buf, 0).is_ok() && buf.as_slice() == text.as_bytes() {
+            return Ok(());
+        }
+    }
+    f.write_all_at(text.as_bytes(), 0)?;
+    if old_len > text.len() as u64 {
+        f.set_len(text.len() as u64)?;
+    }
+    Ok(())
+}
+
+/// The launcher, once zsched runs: the first values again, now with the
+/// zone's clock (zsched's start time is the zone's zero), so that uptime,
+/// btime and start times agree even before any engine samples the zone.
+pub fn started(control: &Path, cgroups: &[PathBuf], params: &Params, zsched_start: u64) {
+    let host = HostView::read();
+    let handle = Handle {
+        control: control.to_path_buf(),
+        ..Handle::default()
+    };
+    let _ = refresh(
+        &host,
+        &handle,
+        &ZoneTick {
+            cgroups,
+            params,
+            kstat: &Kstat::default(),
+            procs: &[],
+            zsched_start: Some(zsched_start),
+        },
+    );
+}
+
+/// The engine's tick: write a zone's files from this tick's counters.
+/// Errors name the file; a zone without a view directory is skipped.
+pub fn refresh(host: &HostView, handle: &Handle, z: &ZoneTick) -> Result<(), RuntimeError> {
+    let dir = dir_for(&handle.control);
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let texts = render_all(host, z);
+    let mut buf = Vec::new();
+    for ((name, _, _), text) in FILES.iter().zip(texts) {
+        let p = dir.join(name);
+        write_in_place(&p, &text, &mut buf)
+            .map_err(|e| super::err("view", format!("write {}: {e}", p.display()), &e))?;
+    }
+    Ok(())
+}
+
+/// [`refresh`] for every zone of a tick, the host's files read once. A
+/// file that cannot be written keeps its last text (a reader inside never
+/// sees the failure); the next tick tries again.
+pub fn refresh_all(zones: &[crate::runtime::ViewTick]) {
+    if zones.is_empty() {
+        return;
+    }
+    let host = HostView::read();
+    for z in zones {
+        let _ = refresh(
+            &host,
+            z.handle,
+            &ZoneTick {
+                cgroups: &z.handle.cgroups,
+                params: z.params,
+                kstat: z.kstat,
+                procs: z.procs,
+                zsched_start: Some(z.handle.zsched_start),
+            },
+        );
+    }
+}
+
+fn cerr(what: String, e: std::io::Error) -> ChildError {
+    ChildError::errno("view", what, e.raw_os_error().unwrap_or(0))
+}
+
+/// openat with a plain name (no slash), links refused.
+fn open_under(dir: &OwnedFd, name: &str, flags: i32) -> std::io::Result<OwnedFd> {
+    let c = CString::new(name).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: openat with a descriptor we hold and a NUL-terminated name;
+    // the new descriptor is ours.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            flags | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the descriptor was just returned by the kernel.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn fs_magic(fd: &OwnedFd) -> std::io::Result<i64> {
+    // SAFETY: fstatfs writes into a statfs we own.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(st.f_type as i64)
+}
+
+/// zsched, in the zone's mount namespace, after the root is built and
+/// before the pivot: each file of `dir` bind-mounted read-only over its
+/// place under `root` (module comment). A place whose file system is not
+/// the expected one (no /proc or /sys in the root) is left alone.
+pub fn bind(root: &Path, dir: &Path) -> Result<(), ChildError> {
+    use super::inroot::{Fd, Policy, Root};
+    let r = Root::open_real(root).map_err(|e| cerr(root.display().to_string(), e))?;
+    let host_dir = fs::File::open(dir).map_err(|e| cerr(format!("open {}", dir.display()), e))?;
+    let host_dir = OwnedFd::from(host_dir);
+    let ro = libc::MS_BIND
+        | libc::MS_REMOUNT
+        | libc::MS_RDONLY
+        | libc::MS_NOSUID
+        | libc::MS_NODEV
+        | libc::MS_NOEXEC;
+    for (name, under, target) in FILES {
+        let magic = if *under == "proc" {
+            PROC_SUPER_MAGIC
+        } else {
+            SYSFS_MAGIC
+        };
+        let Ok(parent) = r.open_at(
+            Path::new(under),
+            libc::O_PATH | libc::O_DIRECTORY,
+            Policy::NoLinks,
+        ) else {
+            continue;
+        };
+        if fs_magic(&parent).ok() != Some(magic) {
+            continue;
+        }
+        let Ok(at) = open_under(&parent, target, libc::O_PATH) else {
+            continue;
+        };
+        let src = open_under(&host_dir, name, libc::O_PATH)
+            .map_err(|e| cerr(format!("open {}", dir.join(name).display()), e))?;
+        let shown = root.join(under).join(target);
+        super::mounts::mount(
+            "view",
+            Some(&src.proc_path().to_string_lossy()),
+            &at.proc_path(),
+            None,
+            libc::MS_BIND,
+            None,
+        )
+        .map_err(|e| ChildError {
+            message: format!(
+                "{} on {}: {}",
+                dir.join(name).display(),
+                shown.display(),
+                e.message
+            ),
+            ..e
+        })?;
+        let top = open_under(&parent, target, libc::O_PATH)
+            .map_err(|e| cerr(format!("reopen {}", shown.display()), e))?;
+        super::mounts::mount("view", None, &top.proc_path(), None, ro, None)?;
+    }
+    Ok(())
+}
