@@ -117,3 +117,348 @@ fn memory_cap_cpus_and_clock_seen_inside_without_an_engine() {
         );
     }
 }
+
+/// A private zoned with its own state, socket, jail.conf and relative
+/// cgroup root; the guard kills zoned and halts the zones (through the
+/// embedded engine of zoneadm) even when the test fails.
+struct Host {
+    dir: tempfile::TempDir,
+    cgroup_root: String,
+    zoned: Option<Child>,
+    zones: Vec<String>,
+}
+
+impl Host {
+    fn new(tag: &str, zones: &[(&str, &str)]) -> Host {
+        zones_e2e::require_root();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("view-{tag}-"))
+            .tempdir()
+            .unwrap();
+        let mut conf = String::new();
+        for (z, extra) in zones {
+            conf.push_str(&format!(
+                "{z} {{\n  path = \"{}/roots/{z}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n{extra}}}\n",
+                dir.path().display()
+            ));
+        }
+        std::fs::write(dir.path().join("jail.conf"), conf).unwrap();
+        let cgroup_root = format!(
+            "zones-test-{tag}-{}",
+            dir.path().file_name().unwrap().to_string_lossy()
+        );
+        let mut host = Host {
+            dir,
+            cgroup_root,
+            zoned: None,
+            zones: zones.iter().map(|z| z.0.to_string()).collect(),
+        };
+        host.start_zoned();
+        for z in host.zones.clone() {
+            host.tool_ok("zoneadm", &["-z", &z, "install"]);
+            host.tool_ok("zoneadm", &["-z", &z, "boot"]);
+            let root = host.dir.path().join("roots").join(&z);
+            std::fs::copy(bin("zprobe"), root.join("zprobe")).unwrap();
+        }
+        host
+    }
+
+    fn start_zoned(&mut self) {
+        let _ = std::fs::remove_file(self.socket());
+        let mut c = Command::new(bin("zoned"));
+        self.env(&mut c);
+        c.stdout(Stdio::null()).stderr(Stdio::null());
+        self.zoned = Some(c.spawn().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
+            assert!(Instant::now() < deadline, "zoned does not answer");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill_zoned(&mut self) {
+        if let Some(mut d) = self.zoned.take() {
+            let _ = d.kill(); // SIGKILL
+            let _ = d.wait();
+        }
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("zoned.sock")
+    }
+
+    fn env(&self, c: &mut Command) {
+        c.env("ZONES_STATE_DIR", self.dir.path().join("state"))
+            .env("ZONED_SOCKET", self.socket())
+            .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
+            .env("ZONES_CONFIG", self.dir.path().join("jail.conf"))
+            .env("ZONES_ZSCHED", bin("zsched"));
+    }
+
+    fn tool_ok(&self, tool: &str, args: &[&str]) -> String {
+        let mut c = Command::new(bin(tool));
+        self.env(&mut c);
+        let out = c.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{tool} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A shell line in a zone (zlogin), its output.
+    fn sh(&self, zone: &str, line: &str) -> String {
+        self.tool_ok("zlogin", &[zone, "/bin/sh", "-c", line])
+    }
+
+    /// A shell line in a zone, running on (stdout kept for `wait`).
+    fn spawn(&self, zone: &str, line: &str) -> Child {
+        let mut c = Command::new(bin("zlogin"));
+        self.env(&mut c);
+        c.args([zone, "/bin/sh", "-c", line])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let c = zones::api::Client::connect(&self.socket()).await.unwrap();
+            match c.call(zones::api::Request::Snapshot).await.unwrap() {
+                zones::api::Answer::Snapshot { snapshot } => snapshot,
+                a => panic!("{a:?}"),
+            }
+        })
+    }
+
+    fn zone(&self, name: &str) -> ZoneSnapshot {
+        (**self.snapshot().zone_by_name(name).unwrap()).clone()
+    }
+
+    /// Wait for the next tick: the first snapshot whose hrtime moved.
+    fn next_tick(&self) -> Arc<Snapshot> {
+        let first = self.snapshot().hrtime;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let s = self.snapshot();
+            if s.hrtime != first {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "no tick for 10 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.kill_zoned();
+        for z in self.zones.clone() {
+            let mut c = Command::new(bin("zoneadm"));
+            self.env(&mut c);
+            let _ = c.args(["-z", &z, "halt"]).output();
+        }
+        for d in zones_e2e::cgroup_dirs(&self.cgroup_root) {
+            let mut all = vec![];
+            collect(&d, &mut all);
+            all.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+            for p in all {
+                let _ = std::fs::remove_dir(&p);
+            }
+        }
+    }
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    out.push(dir.to_path_buf());
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            collect(&e.path(), out);
+        }
+    }
+}
+
+/// The first field of a /proc/loadavg text.
+fn load1(text: &str) -> f64 {
+    text.split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("a load average: {text:?}"))
+}
+
+/// Reads /proc/loadavg and /proc/meminfo (open, read, close) in a loop for
+/// SECONDS; prints the reads, the failed ones and the slowest in µs.
+const READER: &str = r#"
+import sys, time
+end = time.monotonic() + float(sys.argv[1])
+n = fails = 0
+worst = 0.0
+print("ready", flush=True)
+while time.monotonic() < end:
+    for p in ("/proc/loadavg", "/proc/meminfo"):
+        t = time.monotonic()
+        try:
+            with open(p) as f:
+                if not f.read():
+                    fails += 1
+        except OSError:
+            fails += 1
+        worst = max(worst, time.monotonic() - t)
+        n += 1
+    time.sleep(0.002)
+print(n, fails, int(worst * 1e6), flush=True)
+"#;
+
+#[test]
+fn loadavg_uptime_and_memory_from_the_engine_and_across_kill_9_of_zoned() {
+    let mut host = Host::new(
+        "load",
+        &[
+            ("vbusy", "  zone.cpu-cap = 300;\n"),
+            ("vidle", ""),
+            ("vmem", "  capped-memory.physical = 256M;\n  zone.max-swap = 320M;\n"),
+        ],
+    );
+    let booted = Instant::now();
+    let busy = host.spawn(
+        "vbusy",
+        "/zprobe spin 100 & /zprobe spin 100 & echo ready; wait",
+    );
+
+    // /proc/uptime inside: the zone's age ± 1 s (from an engine's tick).
+    host.next_tick();
+    let up = host.sh("vidle", "cat /proc/uptime");
+    let up: f64 = up.split_whitespace().next().unwrap().parse().unwrap();
+    let age = booted.elapsed().as_secs_f64();
+    assert!(up <= age + 1.0 && up > 0.0, "uptime {up}, zone age ≥ {age:.2}");
+
+    // free -b under a 256M cap, then with 100 MiB more in use.
+    let (total, used0) = free_mem(&host.sh("vmem", "free -b"));
+    assert_eq!(total, 268_435_456);
+    let mut hog = host.spawn(
+        "vmem",
+        "/usr/bin/python3 -c 'import time; b = b\"x\" * (100 << 20); print(\"ready\", flush=True); time.sleep(1000)'",
+    );
+    {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(hog.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
+    }
+    host.next_tick();
+    host.next_tick();
+    let (_, used1) = free_mem(&host.sh("vmem", "free -b"));
+    let grown = used1 as f64 - used0 as f64;
+    let want = (100 * MIB) as f64;
+    assert!(
+        (grown - want).abs() <= want * 0.1,
+        "used grew by {grown} bytes, not 100 MiB ± 10 % ({used0} → {used1})"
+    );
+    let _ = hog.kill();
+    let _ = hog.wait();
+
+    // After 60 s of two busy threads: the zone's load inside is kstat's
+    // avenrun_1min / 256 of the same tick; the host's differs; the idle
+    // zone shows about 0.
+    while booted.elapsed() < Duration::from_secs(62) {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (id_busy, id_idle) = (host.zone("vbusy").id.0, host.zone("vidle").id.0);
+    let mut checked = false;
+    for _ in 0..10 {
+        let s1 = host.next_tick();
+        let kstat = host.tool_ok(
+            "kstat",
+            &["-p", &format!("zones:{id_busy}:vbusy:avenrun_1min")],
+        );
+        let inside = host.sh("vbusy", "cat /proc/loadavg; uptime");
+        let idle = host.sh("vidle", "cat /proc/loadavg");
+        let hosts = std::fs::read_to_string("/proc/loadavg").unwrap();
+        let s2 = host.snapshot();
+        if s1.hrtime != s2.hrtime {
+            continue; // a tick in between: try the next one
+        }
+        let av: u64 = num(kstat.split('\t').nth(1).unwrap());
+        let snap = s1.zone_by_name("vbusy").unwrap().kstat.avenrun[0] as u64;
+        assert_eq!(av, snap, "kstat and the snapshot of one tick");
+        let got = load1(&inside);
+        assert!(
+            (got - av as f64 / 256.0).abs() <= 0.01,
+            "inside {got}, kstat {av}/256 (at one tick)\n{inside}"
+        );
+        let up_line = inside.lines().nth(1).unwrap();
+        assert!(
+            up_line.contains(&format!("load average: {got:.2}")),
+            "uptime shows the zone's load: {up_line}"
+        );
+        assert!(got > 0.5, "two busy threads for 60 s: {got}");
+        assert_ne!(
+            hosts.split_whitespace().next(),
+            inside.split_whitespace().next(),
+            "the host's load is not the zone's"
+        );
+        let idle_now = s1.zone_by_name("vidle").unwrap().kstat.avenrun[0];
+        assert!(load1(&idle) <= 0.05, "idle zone (id {id_idle}): {idle} ({idle_now})");
+        checked = true;
+        break;
+    }
+    assert!(checked, "no quiet tick in 10 tries");
+
+    // kill -9 of zoned while a reader loops inside: no read fails, none
+    // takes 100 ms; a new zoned moves the load averages again.
+    std::fs::write(
+        host.dir.path().join("roots/vbusy/reader.py"),
+        READER,
+    )
+    .unwrap();
+    let mut reader = host.spawn("vbusy", "/usr/bin/python3 /reader.py 9");
+    let mut out = std::io::BufReader::new(reader.stdout.take().unwrap());
+    {
+        use std::io::BufRead;
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    host.kill_zoned();
+    let frozen = host.sh("vbusy", "cat /proc/loadavg");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        host.sh("vbusy", "cat /proc/loadavg"),
+        frozen,
+        "no engine, no new values"
+    );
+    host.start_zoned();
+    let mut last = String::new();
+    {
+        use std::io::Read;
+        out.read_to_string(&mut last).unwrap();
+    }
+    let _ = reader.wait();
+    let f: Vec<u64> = last.split_whitespace().map(num).collect();
+    assert_eq!(f.len(), 3, "reader printed {last:?}");
+    let (reads, fails, worst_us) = (f[0], f[1], f[2]);
+    assert!(reads > 100, "{reads} reads");
+    assert_eq!(fails, 0, "{fails} of {reads} reads failed");
+    assert!(worst_us < 100_000, "slowest read {worst_us} µs");
+    host.next_tick();
+    host.next_tick();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = host.sh("vbusy", "cat /proc/loadavg");
+        if now.split_whitespace().take(3).ne(frozen.split_whitespace().take(3)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "load averages frozen after zoned restarted: {now}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    drop(busy);
+}
