@@ -160,6 +160,8 @@ pub const PARAMS: &[ParamSpec] = &[
     p("zone.cpu-shares", Int, Changeable, true),
     p("zone.cpu-cap", Int, Changeable, true),
     p("capped-memory.physical", Size, Changeable, true),
+    p("dedicated-cpu.ncpus", Int, CreateOnly, true),
+    p("zone.cpuset", Str, CreateOnly, true),
     p("limitpriv", List, CreateOnly, true),
     p("brand", Str, CreateOnly, true),
     p("autoboot", Bool, Changeable, true),
@@ -427,9 +429,18 @@ fn check_range(spec: &ParamSpec, name: &str, v: &Value) -> Result<(), ParamError
         ("enforce_statfs", Value::Int(i)) if !(0..=2).contains(i) => Err(out()),
         ("securelevel", Value::Int(i)) if !(-1..=3).contains(i) => Err(out()),
         (
-            "zone.cpu-cap" | "zone.cpu-shares" | "zone.max-processes" | "zone.max-lwps",
+            "zone.cpu-cap"
+            | "zone.cpu-shares"
+            | "zone.max-processes"
+            | "zone.max-lwps"
+            | "dedicated-cpu.ncpus",
             Value::Int(i),
         ) if *i <= 0 => Err(out()),
+        ("zone.cpuset", Value::Str(s))
+            if crate::kstat::view::parse_cpu_list(s).is_err() || s.trim().is_empty() =>
+        {
+            Err(out())
+        }
         ("host" | "vnet", Value::Str(s)) if s != "inherit" && s != "new" => Err(out()),
         ("brand", Value::Str(s)) if crate::zone::Brand::parse(s).is_none() => Err(out()),
         _ => Ok(()),

@@ -322,7 +322,10 @@ fn loadavg_uptime_and_memory_from_the_engine_and_across_kill_9_of_zoned() {
         &[
             ("vbusy", "  zone.cpu-cap = 300;\n"),
             ("vidle", ""),
-            ("vmem", "  capped-memory.physical = 256M;\n  zone.max-swap = 320M;\n"),
+            (
+                "vmem",
+                "  capped-memory.physical = 256M;\n  zone.max-swap = 320M;\n",
+            ),
         ],
     );
     let booted = Instant::now();
@@ -336,7 +339,10 @@ fn loadavg_uptime_and_memory_from_the_engine_and_across_kill_9_of_zoned() {
     let up = host.sh("vidle", "cat /proc/uptime");
     let up: f64 = up.split_whitespace().next().unwrap().parse().unwrap();
     let age = booted.elapsed().as_secs_f64();
-    assert!(up <= age + 1.0 && up > 0.0, "uptime {up}, zone age ≥ {age:.2}");
+    assert!(
+        up <= age + 1.0 && up > 0.0,
+        "uptime {up}, zone age ≥ {age:.2}"
+    );
 
     // free -b under a 256M cap, then with 100 MiB more in use.
     let (total, used0) = free_mem(&host.sh("vmem", "free -b"));
@@ -406,7 +412,10 @@ fn loadavg_uptime_and_memory_from_the_engine_and_across_kill_9_of_zoned() {
             "the host's load is not the zone's"
         );
         let idle_now = s1.zone_by_name("vidle").unwrap().kstat.avenrun[0];
-        assert!(load1(&idle) <= 0.05, "idle zone (id {id_idle}): {idle} ({idle_now})");
+        assert!(
+            load1(&idle) <= 0.05,
+            "idle zone (id {id_idle}): {idle} ({idle_now})"
+        );
         checked = true;
         break;
     }
@@ -414,11 +423,7 @@ fn loadavg_uptime_and_memory_from_the_engine_and_across_kill_9_of_zoned() {
 
     // kill -9 of zoned while a reader loops inside: no read fails, none
     // takes 100 ms; a new zoned moves the load averages again.
-    std::fs::write(
-        host.dir.path().join("roots/vbusy/reader.py"),
-        READER,
-    )
-    .unwrap();
+    std::fs::write(host.dir.path().join("roots/vbusy/reader.py"), READER).unwrap();
     let mut reader = host.spawn("vbusy", "/usr/bin/python3 /reader.py 9");
     let mut out = std::io::BufReader::new(reader.stdout.take().unwrap());
     {
@@ -454,11 +459,97 @@ fn loadavg_uptime_and_memory_from_the_engine_and_across_kill_9_of_zoned() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now = host.sh("vbusy", "cat /proc/loadavg");
-        if now.split_whitespace().take(3).ne(frozen.split_whitespace().take(3)) {
+        if now
+            .split_whitespace()
+            .take(3)
+            .ne(frozen.split_whitespace().take(3))
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "load averages frozen after zoned restarted: {now}");
+        assert!(
+            Instant::now() < deadline,
+            "load averages frozen after zoned restarted: {now}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
     drop(busy);
+}
+
+/// A zone's visible CPUs as `nproc`, /proc/stat, /proc/cpuinfo and
+/// cpu/online show them: (nproc, cpuN lines of stat, processors of
+/// cpuinfo, online).
+fn cpus_seen(z: &TestZone) -> (u64, u64, u64, String) {
+    (
+        num(&ok(z, "nproc")),
+        num(&ok(z, "grep -c '^cpu[0-9]' /proc/stat")),
+        num(&ok(z, "grep -c ^processor /proc/cpuinfo")),
+        ok(z, "cat /sys/devices/system/cpu/online")
+            .trim()
+            .to_string(),
+    )
+}
+
+#[test]
+fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
+    let mut a = TestZone::sparse("viewded");
+    a.set("dedicated-cpu.ncpus", Value::Int(1));
+    a.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("100000".into()));
+    a.ready().unwrap();
+    a.boot().unwrap();
+    let (nproc, stat, cpuinfo, online) = cpus_seen(&a);
+    assert_eq!((nproc, stat, cpuinfo), (1, 1, 1), "online {online}");
+    assert_eq!(online, "0");
+    let lscpu = ok(&a, "lscpu");
+    let field = |name: &str| {
+        lscpu
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("{name} in {lscpu}"))
+            .to_string()
+    };
+    assert_eq!(field("CPU(s):"), "1", "{lscpu}");
+    assert_eq!(field("On-line CPU(s) list:"), "0", "{lscpu}");
+    assert!(!lscpu.contains("Off-line"), "{lscpu}");
+    // sched_getaffinity of a process entered later agrees too.
+    assert_eq!(
+        ok(&a, "grep Cpus_allowed_list /proc/self/status")
+            .split_whitespace()
+            .last(),
+        Some("0")
+    );
+
+    // A second dedicated zone of the same runtime gets the other CPU; a
+    // third finds none left and is refused, naming the holders.
+    let run = a.tmp.path().join("run");
+    let mut b = TestZone::sparse("viewded");
+    b.rt = zones::runtime::linux::LinuxRuntime::new(&run, &b.cgroup_root)
+        .with_zsched(bin("zones-zsched"));
+    b.set("dedicated-cpu.ncpus", Value::Int(1));
+    b.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("100000".into()));
+    b.ready().unwrap();
+    b.boot().unwrap();
+    assert_eq!(ok(&b, "cat /sys/devices/system/cpu/online").trim(), "1");
+    assert_eq!(num(&ok(&b, "nproc")), 1);
+    let mut c = TestZone::sparse("viewded");
+    c.rt = zones::runtime::linux::LinuxRuntime::new(&run, &c.cgroup_root)
+        .with_zsched(bin("zones-zsched"));
+    c.set("dedicated-cpu.ncpus", Value::Int(1));
+    let e = c.ready().map(|_| ()).unwrap_err();
+    assert!(
+        e.message.contains(a.spec.name.as_str()) && e.message.contains(b.spec.name.as_str()),
+        "{e}"
+    );
+    c.handle = None;
+
+    // zone.cpuset names the CPUs outright.
+    let mut d = TestZone::sparse("viewset");
+    d.set("zone.cpuset", Value::Str("1".into()));
+    d.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("100000".into()));
+    d.ready().unwrap();
+    d.boot().unwrap();
+    assert_eq!(cpus_seen(&d), (1, 1, 1, "1".to_string()));
 }

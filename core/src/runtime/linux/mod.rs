@@ -51,6 +51,7 @@
 
 pub mod caps;
 pub mod cgroup;
+pub mod cpuset;
 pub mod enter;
 pub mod inroot;
 pub mod install;
@@ -182,6 +183,13 @@ impl LinuxRuntime {
                 if h.controllers.iter().any(|c| c == "devices") {
                     cgroup::restrict_devices(d)?;
                 }
+            }
+            let control = self
+                .run_dir
+                .join(format!("{}-{}.sock", spec.id, spec.uniqid));
+            if let Some(d) = cpuset::make(&self.run_dir, &self.cgroup_root, spec, &dirs, &control)?
+            {
+                made.push(d);
             }
             let v2 = dirs.iter().all(|(h, _)| h.is_v2());
             let ctl: Vec<PathBuf> = dirs
@@ -811,6 +819,7 @@ impl LinuxRuntime {
         let r = cgroup::remove(&handle.cgroups);
         let _ = std::fs::remove_file(&handle.control);
         view::remove(&handle.control);
+        let _ = std::fs::remove_file(cpuset::marker(&handle.control));
         r
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A zone's /proc/loadavg, /proc/uptime, /proc/stat, /proc/meminfo,
 //! /proc/swaps, /proc/cpuinfo, /proc/diskstats and
-//! /sys/devices/system/cpu/online show the zone's own values (view.md).
+//! /sys/devices/system/cpu/online (and `present`, which lscpu counts) show
+//! the zone's own values (view.md).
 //! lxcfs serves such files from a FUSE daemon: every read is a round trip
 //! to it (about 20× a native read), and when it dies every read fails with
 //! ENOTCONN. Here nothing serves them:
@@ -71,6 +72,9 @@ pub const FILES: &[(&str, &str, &str)] = &[
     ("cpuinfo", "proc", "cpuinfo"),
     ("diskstats", "proc", "diskstats"),
     ("cpu-online", "sys/devices/system/cpu", "online"),
+    // lscpu counts "CPU(s)" from the present mask, "Off-line" as present
+    // but not online: the zone's CPUs are all it has.
+    ("cpu-present", "sys/devices/system/cpu", "present"),
 ];
 
 const PROC_SUPER_MAGIC: i64 = 0x9fa0;
@@ -314,6 +318,7 @@ pub fn render_all(host: &HostView, z: &ZoneTick) -> Vec<String> {
         render::swaps(&mem),
         render::cpuinfo(&host.cpuinfo, &cpus),
         render::diskstats(&host.diskstats, &zone_io(z.cgroups)),
+        render::cpu_online(&cpus),
         render::cpu_online(&cpus),
     ]
 }
