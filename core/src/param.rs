@@ -160,8 +160,6 @@ pub const PARAMS: &[ParamSpec] = &[
     p("zone.cpu-shares", Int, Changeable, true),
     p("zone.cpu-cap", Int, Changeable, true),
     p("capped-memory.physical", Size, Changeable, true),
-    p("dedicated-cpu.ncpus", Int, CreateOnly, true),
-    p("zone.cpuset", Str, CreateOnly, true),
     p("limitpriv", List, CreateOnly, true),
     p("brand", Str, CreateOnly, true),
     p("autoboot", Bool, Changeable, true),
@@ -179,6 +177,10 @@ pub const PARAMS: &[ParamSpec] = &[
     p("flags", Int, ReadOnly, true),
     p("network", Str, ReadOnly, true),
     p("lastjid", Int, ReadOnly, true),
+    // The zone's CPUs (config.md, view.md); last, so that the zonefs
+    // inodes of the parameters above (their table order) do not move.
+    p("dedicated-cpu.ncpus", Int, CreateOnly, true),
+    p("zone.cpuset", Str, CreateOnly, true),
 ];
 
 /// Zone attribute names that are another name for a jail parameter.
@@ -603,5 +605,26 @@ mod tests {
         p.set_arg("ip4.addr=10.0.0.1,10.0.0.2").unwrap();
         assert_eq!(p.list("ip4.addr"), s(&["10.0.0.1", "10.0.0.2"]));
         assert_eq!(p.not_enforced(), vec!["ip4.addr"]);
+    }
+
+    #[test]
+    fn cpuset_parameters_take_a_cpu_list_and_a_positive_count() {
+        let mut p = Params::new();
+        p.set_arg("zone.cpuset=0-1,3").unwrap();
+        p.set_arg("dedicated-cpu.ncpus=2").unwrap();
+        assert_eq!(p.str("zone.cpuset"), Some("0-1,3"));
+        assert_eq!(p.int("dedicated-cpu.ncpus"), Some(2));
+        for bad in [
+            "zone.cpuset=x",
+            "zone.cpuset=3-1",
+            "zone.cpuset=",
+            "dedicated-cpu.ncpus=0",
+        ] {
+            assert!(Params::new().set_arg(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            lookup("dedicated-cpu.ncpus").unwrap().mutability,
+            Mutability::CreateOnly
+        );
     }
 }

@@ -71,6 +71,10 @@ fn memory_cap_cpus_and_clock_seen_inside_without_an_engine() {
         .split_whitespace()
         .collect();
     assert_eq!(num(swap[1]), 64 * MIB, "{free}");
+    assert_eq!(
+        meminfo_kb(&ok(&z, "cat /proc/meminfo"), "MemTotal"),
+        262_144
+    );
     let swaps = ok(&z, "cat /proc/swaps");
     assert_eq!(swaps.lines().count(), 2, "{swaps}");
 
@@ -552,4 +556,67 @@ fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
     d.ready().unwrap();
     d.boot().unwrap();
     assert_eq!(cpus_seen(&d), (1, 1, 1, "1".to_string()));
+}
+
+#[test]
+fn the_zone_cannot_write_remount_unmount_or_reach_its_view_files() {
+    let mut z = TestZone::sparse("viewsec");
+    z.set("capped-memory.physical", Value::Int(256 * MIB as i64));
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("100000".into()));
+    z.ready().unwrap();
+    z.boot().unwrap();
+    let view = z.handle().control.with_extension("view");
+    let meta = std::fs::metadata(&view).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+        0o700
+    );
+    let served = std::fs::read_to_string(view.join("meminfo")).unwrap();
+    assert_eq!(ok(&z, "cat /proc/meminfo"), served);
+    let files = [
+        "/proc/loadavg",
+        "/proc/uptime",
+        "/proc/stat",
+        "/proc/meminfo",
+        "/proc/swaps",
+        "/proc/cpuinfo",
+        "/proc/diskstats",
+        "/sys/devices/system/cpu/online",
+        "/sys/devices/system/cpu/present",
+    ];
+    for f in files {
+        for attempt in [
+            format!("echo 9 > {f}"),
+            format!("echo 9 >> {f}"),
+            format!("mount -o remount,bind,rw {f}"),
+            format!("umount {f}"),
+            format!("umount -l {f}"),
+            format!("mount --bind /etc/hostname {f}"),
+        ] {
+            let out = z.sh(&format!("{attempt} 2>/dev/null"));
+            assert_ne!(out.status, 0, "{attempt} succeeded in the zone");
+        }
+    }
+    // Nothing changed: the zone still reads the served text.
+    assert_eq!(ok(&z, "cat /proc/meminfo"), served);
+    assert_eq!(
+        std::fs::read_to_string(view.join("meminfo")).unwrap(),
+        served,
+        "the host's file is untouched"
+    );
+    // mountinfo names the host's directory; the zone cannot reach it.
+    let mi = ok(&z, "cat /proc/self/mountinfo");
+    let line = mi
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some("/proc/meminfo"))
+        .unwrap_or_else(|| panic!("/proc/meminfo is a mount: {mi}"));
+    assert!(line.split(' ').nth(5).unwrap().contains("ro"), "{line}");
+    let host_path = line.split(' ').nth(3).unwrap();
+    assert!(host_path.ends_with(".view/meminfo"), "{line}");
+    let out = z.sh(&format!("cat {host_path} || ls {}", view.display()));
+    assert_ne!(out.status, 0, "the zone reached {host_path}: {out:?}");
+    // No process of the zone holds a descriptor of the view directory.
+    let fds = ok(&z, "ls -l /proc/[0-9]*/fd/ 2>/dev/null || true");
+    assert!(!fds.contains(".view"), "{fds}");
 }

@@ -178,7 +178,7 @@ fn attributes(d: &DetailData, z: &ZoneSnapshot, t: &Theme, w: usize) -> Vec<Line
     } else {
         "-".into()
     };
-    vec![
+    let mut lines = vec![
         kv("root", v(z.root.display().to_string()), t),
         kv("brand", z.brand.to_string(), t),
         kv("hostname", v(z.hostname.clone()), t),
@@ -186,8 +186,25 @@ fn attributes(d: &DetailData, z: &ZoneSnapshot, t: &Theme, w: usize) -> Vec<Line
         kv("uniqid", z.uniqid.to_string(), t),
         kv("parent", v(parent), t),
         kv("uptime", up, t),
-        refs_line(z, t),
-    ]
+    ];
+    if let Some(c) = cpuset(z) {
+        lines.push(kv("cpuset", v(c), t));
+    }
+    lines.push(refs_line(z, t));
+    lines
+}
+
+/// The zone's CPUs (zone.cpuset, dedicated-cpu.ncpus), for zones that
+/// have any.
+fn cpuset(z: &ZoneSnapshot) -> Option<String> {
+    if let Some(list) = z.params.str("zone.cpuset") {
+        return Some(list.to_string());
+    }
+    let n = z.params.int("dedicated-cpu.ncpus")?;
+    Some(format!(
+        "{n} dedicated CPU{}",
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// Every rctl as a meter: (label, usage, value, is bytes).
@@ -454,5 +471,22 @@ pub fn draw(f: &mut Frame, area: Rect, d: &DetailData, t: &Theme) {
         }
         Subject::Configured(c) => configured(f, &parts, c, t),
         Subject::Nothing => {}
+    }
+}
+
+#[cfg(test)]
+mod cpuset_tests {
+    use super::cpuset;
+    use crate::testdata;
+    use zones::param::Value;
+
+    #[test]
+    fn the_detail_pane_names_a_zones_cpus_only_when_it_has_some() {
+        let mut z = testdata::zone(3, "web", 4, 0.5, 10.0, 1 << 20, 60);
+        assert_eq!(cpuset(&z), None);
+        z.params.insert("dedicated-cpu.ncpus", Value::Int(2));
+        assert_eq!(cpuset(&z).as_deref(), Some("2 dedicated CPUs"));
+        z.params.insert("zone.cpuset", Value::Str("0-1,3".into()));
+        assert_eq!(cpuset(&z).as_deref(), Some("0-1,3"));
     }
 }
