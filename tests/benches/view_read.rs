@@ -103,7 +103,10 @@ fn lxcfs(dir: &Path) -> Option<std::process::Child> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if args.first().map(String::as_str) == Some("--measure") {
         let n = args[1].parse().expect("N");
         measure(n, &args[2..]);
@@ -128,7 +131,11 @@ fn main() {
     for _ in 0..3 {
         let cmd: Vec<&str> = margs.iter().map(String::as_str).collect();
         let out = z.enter_command(&cmd).output().expect("zenter");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for (i, (_, t)) in parse(&String::from_utf8_lossy(&out.stdout))
             .into_iter()
             .enumerate()

@@ -78,6 +78,14 @@ fn memory_cap_cpus_and_clock_seen_inside_without_an_engine() {
     let swaps = ok(&z, "cat /proc/swaps");
     assert_eq!(swaps.lines().count(), 2, "{swaps}");
 
+    // top and vmstat parse every file.
+    let top = ok(&z, "top -bn1 | head -5");
+    assert!(top.contains("256.0 total"), "{top}");
+    assert!(top.contains("%Cpu(s):"), "{top}");
+    let vmstat = ok(&z, "vmstat 1 2");
+    assert_eq!(vmstat.lines().count(), 4, "{vmstat}");
+    ok(&z, "uptime && w >/dev/null");
+
     // cpu-cap 150: two CPUs in cpuinfo and cpu/online.
     let cpuinfo = ok(&z, "grep -c ^processor /proc/cpuinfo");
     assert_eq!(num(&cpuinfo), 2);

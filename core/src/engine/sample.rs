@@ -7,7 +7,10 @@
 //!    running with their cgroups and caps (owned copies: nothing is read
 //!    from the kernel under the lock);
 //! 2. reads the kernel on a blocking thread (the sampler's files; the
-//!    host totals through sysinfo);
+//!    host totals through sysinfo) and, from the counters just computed,
+//!    has the runtime rewrite each zone's own /proc files
+//!    ([`crate::runtime::Runtime::view`], view.md): the load average a zone
+//!    reads is the one this tick publishes;
 //! 3. folds the counters, the process lists and `cred_ref` (the zone's
 //!    processes) into the registry and publishes one snapshot.
 //!

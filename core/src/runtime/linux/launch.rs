@@ -11,7 +11,9 @@
 //! 1. binds the zone's control socket (the listening descriptor is
 //!    inherited by zsched, so it works after the pivot; the path stays in
 //!    the host's run directory, out of the zone's reach);
-//! 2. opens its own executable (/proc/self/exe) and writes zsched's
+//! 2. makes the zone's view directory ([`super::view::prepare`]: the files
+//!    the zone will read as its /proc/loadavg, meminfo, ...), opens its own
+//!    executable (/proc/self/exe) and writes zsched's
 //!    configuration into a memfd, so that zsched can be exec'd from a
 //!    descriptor and the zone root needs no file at all;
 //! 3. unshare(CLONE_NEWPID) and fork: the child is pid 1 of the new pid
@@ -33,13 +35,16 @@
 //! ([`crate::runtime::NetMode`]) — net, bringing lo up and, with
 //! `vnet = new`, moving each `vnet.interface` in ([`super::vnet`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
-//! ([`super::mounts`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
+//! ([`super::mounts`]), binds the view's files over the zone's /proc ones
+//! ([`super::view::bind`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
-//! its processes with even when the zone has no /proc, pivots, applies
+//! its processes with even when the zone has no /proc, makes its children's
+//! time namespace, whose zero is the zone's boot ([`super::timens`]), pivots, applies
 //! RLIMIT_MEMLOCK (`zone.max-locked-memory`, 0 included: every process of
 //! the zone inherits it from zsched, and an entered one copies zsched's
 //! limits, see [`super::enter`]) and points stdio at the zone's /dev/null;
-//! then it closes the verdict pipe.
+//! then it closes the verdict pipe. Once zsched runs, the launcher writes
+//! the view's files again with the zone's clock ([`super::view::started`]).
 //!
 //! ## Descriptors
 //!

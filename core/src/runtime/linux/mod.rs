@@ -8,13 +8,14 @@
 //!
 //! | runtime call | what happens |
 //! |---|---|
-//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces and the root ([`mounts`]) and pivots; the runtime pings it and subscribes to its events |
+//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime pings it and subscribes to its events |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL), the zone's cgroup trees thawed meanwhile ([`thaw_tree`]: a process the zone froze would never die); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it removes the System V objects and POSIX queues of its IPC namespace ([`ipc`]) and unmounts everything but its root |
-//! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
+//! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file, the view directory and the dedicated-CPU marker are removed |
 //! | update | rctls re-applied to the cgroups; zone.max-locked-memory to zsched (what entered processes copy); host name through zsched |
 //! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
+//! | view | once a tick, from the sampler: each zone's view files rewritten in place from its counters ([`view::refresh_all`]) |
 //! | adopt | zsched's pid and start time checked; `status` asked (the current init, which may have been restarted meanwhile, and whether user processes remain); events reconnected; else what is left (processes, cgroups, the socket) is removed |
 //!
 //! No host descriptor crosses into a zone: the launcher's child, zsched
