@@ -548,3 +548,159 @@ pub fn bind(root: &Path, dir: &Path) -> Result<(), ChildError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn tmp() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    #[test]
+    fn writing_in_place_keeps_the_inode_and_follows_the_length() {
+        let d = tmp();
+        let p = d.path().join("loadavg");
+        fs::write(&p, "0.00 0.00 0.00 1/1 1\n").unwrap();
+        let ino = fs::metadata(&p).unwrap().ino();
+        let mut buf = Vec::new();
+        for text in [
+            "12.50 3.00 1.00 2/40 1234\n",
+            "0.10 0.00 0.00 1/3 7\n",
+            "0.10 0.00 0.00 1/3 7\n",
+        ] {
+            write_in_place(&p, text, &mut buf).unwrap();
+            assert_eq!(fs::read_to_string(&p).unwrap(), text);
+            assert_eq!(
+                fs::metadata(&p).unwrap().ino(),
+                ino,
+                "the bound inode stays"
+            );
+        }
+        // Missing: no error (a zone made before views existed).
+        write_in_place(&d.path().join("gone"), "x", &mut buf).unwrap();
+        // A link planted in place of a file is not followed.
+        std::os::unix::fs::symlink(&p, d.path().join("link")).unwrap();
+        assert!(write_in_place(&d.path().join("link"), "x", &mut buf).is_err());
+    }
+
+    #[test]
+    fn memory_comes_from_the_v2_or_v1_cgroup_files() {
+        let host = HostView {
+            mem_total: 8 << 30,
+            swap_total: 1 << 30,
+            ..HostView::default()
+        };
+        let v2 = tmp();
+        fs::write(v2.path().join("memory.current"), "104857600\n").unwrap();
+        fs::write(
+            v2.path().join("memory.stat"),
+            "anon 83886080\nfile 20971520\nshmem 1048576\nactive_anon 73400320\ninactive_anon 10485760\nactive_file 10485760\ninactive_file 9437184\nslab_reclaimable 2097152\n",
+        )
+        .unwrap();
+        fs::write(v2.path().join("memory.swap.current"), "4096\n").unwrap();
+        let mut params = Params::new();
+        params.set_arg("capped-memory.physical=256M").unwrap();
+        params.set_arg("zone.max-swap=320M").unwrap();
+        let m = zone_memory(&[v2.path().to_path_buf()], &params, &host);
+        assert_eq!(m.total, 256 << 20);
+        assert_eq!(m.usage, 100 << 20);
+        assert_eq!(m.free(), 156 << 20);
+        assert_eq!(
+            m.available(),
+            (156 << 20) + (10 << 20) + (9 << 20) + (2 << 20)
+        );
+        assert_eq!((m.swap_total, m.swap_used), (64 << 20, 4096));
+
+        let v1 = tmp();
+        fs::write(v1.path().join("memory.usage_in_bytes"), "52428800\n").unwrap();
+        fs::write(
+            v1.path().join("memory.stat"),
+            "cache 1\nrss 2\ntotal_cache 20971520\ntotal_rss 31457280\ntotal_swap 0\ntotal_inactive_file 20971520\n",
+        )
+        .unwrap();
+        // Uncapped: the host's memory and swap.
+        let m = zone_memory(&[v1.path().to_path_buf()], &Params::new(), &host);
+        assert_eq!(
+            (m.total, m.usage, m.anon, m.file),
+            (8 << 30, 50 << 20, 30 << 20, 20 << 20)
+        );
+        assert_eq!(m.swap_total, 1 << 30);
+        // A cap above the host's memory shows the host's.
+        let mut big = Params::new();
+        big.set_arg("capped-memory.physical=1T").unwrap();
+        assert_eq!(mem_cap(&big, host.mem_total), 8 << 30);
+    }
+
+    #[test]
+    fn every_file_renders_for_a_zone_and_prepare_makes_a_private_directory() {
+        let d = tmp();
+        let control = d.path().join("7-42.sock");
+        let mut params = Params::new();
+        params.set_arg("zone.cpu-cap=50").unwrap();
+        let dir = prepare(&control, &[], &params).unwrap();
+        assert_eq!(dir, d.path().join("7-42.view"));
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        for (name, _, _) in FILES {
+            let m = fs::metadata(dir.join(name)).unwrap();
+            assert_eq!(m.mode() & 0o777, 0o444, "{name}");
+        }
+        // cpu-cap 50: one CPU; a fresh zone: no load.
+        assert_eq!(
+            fs::read_to_string(dir.join("cpu-online")).unwrap().trim(),
+            "0"
+        );
+        assert!(
+            fs::read_to_string(dir.join("loadavg"))
+                .unwrap()
+                .starts_with("0.00 0.00 0.00 ")
+        );
+        // A tick with a load of 1.50 and a zone born 10 s ago.
+        let host = HostView::read();
+        let start = (host.boottime_ns / 1_000_000_000 - 10) * timens::clk_tck();
+        let kstat = Kstat {
+            avenrun: [384, 256, 128],
+            nlwps: 5,
+            cpu_pct: 150.0,
+            ..Kstat::default()
+        };
+        let handle = Handle {
+            control: control.clone(),
+            zsched_start: start,
+            ..Handle::default()
+        };
+        refresh(
+            &host,
+            &handle,
+            &ZoneTick {
+                cgroups: &[],
+                params: &params,
+                kstat: &kstat,
+                procs: &[],
+                zsched_start: Some(start),
+            },
+        )
+        .unwrap();
+        let la = fs::read_to_string(dir.join("loadavg")).unwrap();
+        assert!(la.starts_with("1.50 1.00 0.50 2/5 "), "{la}");
+        let up: f64 = fs::read_to_string(dir.join("uptime"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((10.0..11.0).contains(&up), "{up}");
+        let stat = fs::read_to_string(dir.join("stat")).unwrap();
+        let btime: u64 = stat
+            .lines()
+            .find_map(|l| l.strip_prefix("btime "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(btime, host.btime + start / timens::clk_tck());
+        remove(&control);
+        assert!(!dir.exists());
+    }
+}
