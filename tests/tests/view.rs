@@ -501,9 +501,32 @@ fn cpus_seen(z: &TestZone) -> (u64, u64, u64, String) {
     )
 }
 
+/// The cgroup roots of zones in the cpuset hierarchy (which TestZone's
+/// guard does not know), removed when dropped — after the zones, which
+/// are declared later.
+#[derive(Default)]
+struct CpusetRoots(Vec<PathBuf>);
+
+impl Drop for CpusetRoots {
+    fn drop(&mut self) {
+        for root in &self.0 {
+            for d in zones_e2e::cgroup_dirs(&root.to_string_lossy()) {
+                let mut all = vec![];
+                collect(&d, &mut all);
+                all.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+                for p in all {
+                    let _ = std::fs::remove_dir(&p);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
+    let mut roots = CpusetRoots::default();
     let mut a = TestZone::sparse("viewded");
+    roots.0.push(a.cgroup_root.clone());
     a.set("dedicated-cpu.ncpus", Value::Int(1));
     a.set("initname", Value::Str("/bin/sleep".into()))
         .set("bootargs", Value::Str("100000".into()));
@@ -536,6 +559,7 @@ fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
     // third finds none left and is refused, naming the holders.
     let run = a.tmp.path().join("run");
     let mut b = TestZone::sparse("viewded");
+    roots.0.push(b.cgroup_root.clone());
     b.rt = zones::runtime::linux::LinuxRuntime::new(&run, &b.cgroup_root)
         .with_zsched(bin("zones-zsched"));
     b.set("dedicated-cpu.ncpus", Value::Int(1));
@@ -546,6 +570,7 @@ fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
     assert_eq!(ok(&b, "cat /sys/devices/system/cpu/online").trim(), "1");
     assert_eq!(num(&ok(&b, "nproc")), 1);
     let mut c = TestZone::sparse("viewded");
+    roots.0.push(c.cgroup_root.clone());
     c.rt = zones::runtime::linux::LinuxRuntime::new(&run, &c.cgroup_root)
         .with_zsched(bin("zones-zsched"));
     c.set("dedicated-cpu.ncpus", Value::Int(1));
@@ -558,6 +583,7 @@ fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
 
     // zone.cpuset names the CPUs outright.
     let mut d = TestZone::sparse("viewset");
+    roots.0.push(d.cgroup_root.clone());
     d.set("zone.cpuset", Value::Str("1".into()));
     d.set("initname", Value::Str("/bin/sleep".into()))
         .set("bootargs", Value::Str("100000".into()));
