@@ -17,6 +17,8 @@ const JAIL: &str = env!("CARGO_BIN_EXE_jail");
 const ZLOGIN: &str = env!("CARGO_BIN_EXE_zlogin");
 const ZSCHED: &str = env!("CARGO_BIN_EXE_zsched");
 
+static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 struct Out {
     code: i32,
     out: String,
@@ -27,6 +29,26 @@ struct Out {
 struct World {
     dir: tempfile::TempDir,
     cgroup_root: String,
+}
+
+impl Drop for World {
+    /// Remove every jail of this world and its cgroups, also on failure.
+    fn drop(&mut self) {
+        if self.dir.path().join("state").exists() {
+            let _ = self.cmd(JAIL, &["-q", "-r", "*"]).output();
+        }
+        if let Ok(hs) = zones::runtime::linux::cgroup::hierarchies() {
+            let dirs: Vec<std::path::PathBuf> = hs
+                .iter()
+                .map(|h| {
+                    h.mount
+                        .join(h.own.strip_prefix("/").unwrap_or(&h.own))
+                        .join(&self.cgroup_root)
+                })
+                .collect();
+            let _ = zones::runtime::linux::cgroup::remove(&dirs);
+        }
+    }
 }
 
 impl World {
@@ -47,7 +69,10 @@ impl World {
             0,
             "these tests start an engine: run them as root"
         );
-        World::new("root")
+        World::new(&format!(
+            "root{}",
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ))
     }
 
     fn conf(&self, text: &str) {
@@ -94,7 +119,10 @@ kstat [ -Cjlpq ] [ -T d|u ] [ -c class ]
 fn kstat_usage_errors_print_the_usage_block_and_exit_2() {
     let w = World::new("kstat-usage");
     for (args, msg) in [
-        (&["-q", "-p"][..], "kstat: -q and -lpj are mutually exclusive\n"),
+        (
+            &["-q", "-p"][..],
+            "kstat: -q and -lpj are mutually exclusive\n",
+        ),
         (&["-qj"][..], "kstat: -q and -lpj are mutually exclusive\n"),
         (&["-x"][..], "kstat: illegal option -- x\n"),
         (&["0"][..], "kstat: Interval must be an integer >= 1\n"),
@@ -136,7 +164,10 @@ fn kstat_ends_quietly_when_its_reader_goes() {
 #[test]
 fn kstat_interval_reports_are_separated_by_a_blank_line_and_timestamped() {
     let w = World::root();
-    let o = w.run(KSTAT, &["-T", "u", "-C", "zones:0:global:init_pid", "1", "2"]);
+    let o = w.run(
+        KSTAT,
+        &["-T", "u", "-C", "zones:0:global:init_pid", "1", "2"],
+    );
     assert_eq!(o.code, 0, "{}", o.err);
     let lines: Vec<&str> = o.out.lines().collect();
     assert_eq!(lines.len(), 5, "{}", o.out);
@@ -147,4 +178,205 @@ fn kstat_interval_reports_are_separated_by_a_blank_line_and_timestamped() {
     assert_eq!(lines[4], lines[1]);
     let o = w.run(KSTAT, &["-l", "zones:0:global:/^(init_pid|class)$/"]);
     assert_eq!(o.out, "zones:0:global:class\nzones:0:global:init_pid\n");
+}
+
+const ZONEADM_USAGE: &str = "\
+usage:\tzoneadm help
+\tzoneadm [-z <zone>] [-u <uuid-match>] list
+\tzoneadm {-z <zone>|-u <uuid-match>} <subcommand>
+
+Subcommands:
+
+boot [-- boot_arguments]
+shutdown [-r]
+halt
+ready
+reboot
+list [-cipv] [--json]
+verify
+install
+uninstall [-F]
+clone zonename
+";
+
+#[test]
+fn zoneadm_speaks_as_illumos_zoneadm() {
+    let w = World::root();
+    w.conf(&format!(
+        "web {{ path = \"{}/web/root\"; host.hostuuid = \"12345678-1234-1234-1234-123456789abc\"; }}\n",
+        w.dir.path().display()
+    ));
+    // Usage errors: the message, then illumos' block; exit 2.
+    let o = w.run(ZONEADM, &["bogus"]);
+    assert_eq!(o.code, 2);
+    assert_eq!(
+        o.err,
+        format!("zoneadm: unrecognized subcommand 'bogus'\n{ZONEADM_USAGE}")
+    );
+    let o = w.run(ZONEADM, &["list", "-x"]);
+    assert_eq!(o.code, 2);
+    assert!(o.err.ends_with(ZONEADM_USAGE), "{}", o.err);
+    // -p and -v.
+    let o = w.run(ZONEADM, &["list", "-p", "-v"]);
+    assert_eq!(
+        (o.code, o.err.as_str()),
+        (1, "zoneadm: list -p and -v are mutually exclusive.\n")
+    );
+    let o = w.run(ZONEADM, &["-z", "web", "list", "-pv"]);
+    assert_eq!(
+        (o.code, o.err.as_str()),
+        (
+            1,
+            "zoneadm: zone 'web': list -p and -v are mutually exclusive.\n"
+        )
+    );
+    // An unknown zone, for list and for an operation.
+    for args in [
+        &["-z", "nope", "list"][..],
+        &["-z", "nope", "halt"],
+        &["-z", "nope", "boot"],
+    ] {
+        let o = w.run(ZONEADM, args);
+        assert_eq!(
+            (o.code, o.err.as_str()),
+            (1, "zoneadm: nope: No such zone configured\n"),
+            "{args:?}"
+        );
+    }
+    // -z NAME list: that zone whatever its state; -c/-i refused there.
+    let root = format!("{}/web/root", w.dir.path().display());
+    let o = w.run(ZONEADM, &["-z", "web", "list", "-p"]);
+    assert_eq!(
+        o.out,
+        format!("-:web:configured:{root}:12345678-1234-1234-1234-123456789abc:whole:shared\n")
+    );
+    let o = w.run(ZONEADM, &["-z", "web", "list", "-c"]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.err.starts_with("usage:\tlist [-cipv] [--json]\n"),
+        "{}",
+        o.err
+    );
+    // -u: the zone by its uuid; every zone has one.
+    let o = w.run(
+        ZONEADM,
+        &["-u", "12345678-1234-1234-1234-123456789ABC", "list"],
+    );
+    assert_eq!(o.out, "web\n");
+    let o = w.run(ZONEADM, &["-u", "nonsense", "list"]);
+    assert_eq!(
+        (o.code, o.err.as_str()),
+        (1, "zoneadm: illegal UUID value specified\n")
+    );
+    let o = w.run(ZONEADM, &["list", "-p"]);
+    let f: Vec<&str> = o.out.trim_end().split(':').collect();
+    assert_eq!(&f[..3], ["0", "global", "running"], "{}", o.out);
+    assert_eq!(f[4].len(), 36, "the global zone has a uuid: {}", o.out);
+    // JSON.
+    let o = w.run(ZONEADM, &["list", "-c", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&o.out).unwrap();
+    assert_eq!(v[1]["zonename"], "web");
+    assert_eq!(v[1]["uuid"], "12345678-1234-1234-1234-123456789abc");
+    assert_eq!(v[1]["zoneid"], serde_json::Value::Null);
+}
+
+#[test]
+fn jls_jexec_and_jail_speak_as_freebsd_does() {
+    let w = World::root();
+    // Usage errors: getopt's message, the usage line, exit 1.
+    let o = w.run(JLS, &["-x"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.err,
+        "jls: illegal option -- x\njls: usage: jls [-dhNnqv] [-j jail] [param ...]\n"
+    );
+    let o = w.run(JAIL, &["-X"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.err.starts_with("jail: illegal option -- X\nusage: jail "),
+        "{}",
+        o.err
+    );
+    for bin in [JLS, JEXEC, JAIL, KSTAT, ZONEADM, ZLOGIN] {
+        let o = w.run(bin, &["--version"]);
+        assert_eq!(o.code, 0, "{bin}: {}", o.err);
+    }
+    // One jail on the host's root (path "/" is exempt from the private
+    // parent rule), without a name-less twist first.
+    let name = format!("jt{}", std::process::id());
+    let o = w.run(
+        JAIL,
+        &[
+            "-c",
+            &format!("name={name}"),
+            "path=/",
+            "persist",
+            "host.hostname=jt",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.err);
+    let jid = w.run(JLS, &["-j", &name, "jid"]).out.trim().to_string();
+    // -a is -d; a missing jid is named without quotes, a name with.
+    let o = w.run(JLS, &["-a", "-j", &name, "name"]);
+    assert_eq!((o.code, o.out.trim()), (0, name.as_str()), "{}", o.err);
+    let o = w.run(JLS, &["-j", "99999"]);
+    assert_eq!((o.code, o.err.as_str()), (1, "jls: jail 99999 not found\n"));
+    let o = w.run(JEXEC, &["99999", "true"]);
+    assert_eq!(
+        (o.code, o.err.as_str()),
+        (1, "jexec: jail 99999 not found\n")
+    );
+    // The default table: no address is a blank column; JSON in libxo's order.
+    let o = w.run(JLS, &["-j", &name]);
+    assert_eq!(
+        o.out,
+        format!(
+            "   JID  IP Address      Hostname                      Path\n{jid:>6}                  jt                            /\n"
+        )
+    );
+    let o = w.run(JLS, &["--libxo", "json", "-j", &name]);
+    assert_eq!(
+        o.out,
+        format!(
+            "{{\"__version\": \"2\", \"jail-information\": {{\"jail\": [{{\"jid\":{jid},\"ipv4\":\"\",\"hostname\":\"jt\",\"path\":\"/\"}}]}}\n}}\n"
+        )
+    );
+    // jexec keeps the caller's environment and starts in /; -l is a login.
+    let o = w.run(
+        JEXEC,
+        &[
+            "-n",
+            &name,
+            "/bin/sh",
+            "-c",
+            "echo \"$ZONES_TEST_VAR\"; pwd",
+        ],
+    );
+    let o = if o.code == 0 { o } else { panic!("{}", o.err) };
+    assert_eq!(o.out, "\n/\n", "ZONES_TEST_VAR is not set by the harness");
+    let out = w
+        .cmd(
+            JEXEC,
+            &[&name, "/bin/sh", "-c", "echo \"$ZONES_TEST_VAR\"; pwd"],
+        )
+        .env("ZONES_TEST_VAR", "kept")
+        .current_dir("/tmp")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "kept\n/\n");
+    let out = w
+        .cmd(
+            JEXEC,
+            &[
+                "-l",
+                &name,
+                "/bin/sh",
+                "-c",
+                "echo \"[$ZONES_TEST_VAR]\"; pwd; echo $USER",
+            ],
+        )
+        .env("ZONES_TEST_VAR", "kept")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[]\n/root\nroot\n");
 }

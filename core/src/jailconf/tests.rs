@@ -375,10 +375,17 @@ fn a_variable_named_like_a_legacy_alias_is_a_variable() {
     assert_eq!(c.jails[0].params.list("exec.start"), ["ls /z"]);
     // Every alias that can be a variable's name (`-` cannot), as a
     // variable beside its parameter.
-    for (alias, canonical) in crate::param::ALIASES.iter().filter(|(a, _)| !a.contains('-')) {
+    for (alias, canonical) in crate::param::ALIASES
+        .iter()
+        .filter(|(a, _)| !a.contains('-'))
+    {
         let src = format!("${alias} = \"v\";\na {{ exec.start = \"x ${alias}\"; }}\n");
         let c = parse(&src);
-        assert_eq!(c.jails[0].params.list("exec.start"), ["x v"], "{alias} ({canonical})");
+        assert_eq!(
+            c.jails[0].params.list("exec.start"),
+            ["x v"],
+            "{alias} ({canonical})"
+        );
     }
 }
 

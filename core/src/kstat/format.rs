@@ -857,7 +857,11 @@ name:   web                             class:    zone_misc\n\
         let (out, _) = run(&["/^zo/:/3/:/^w.b$/:/^avenrun_1m/"], "*", Style::Parseable);
         assert_eq!(out, "zones:3:web:avenrun_1min\t128\n");
         let (out, _) = run(&["caps::/^nprocs_/:usage"], "/_caps$/", Style::List);
-        assert!(out.lines().all(|l| l.starts_with("caps:") && l.contains(":nprocs_zone_")), "{out}");
+        assert!(
+            out.lines()
+                .all(|l| l.starts_with("caps:") && l.contains(":nprocs_zone_")),
+            "{out}"
+        );
         assert!(pattern_match("/a|b/", "xbx"));
         assert!(!pattern_match("/^a$/", "ab"));
         // A lone `/` is a glob, and a bad expression is refused at parse.

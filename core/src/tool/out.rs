@@ -29,7 +29,10 @@ pub fn print(text: &str) {
             .next()
             .and_then(|a| a.rsplit('/').next().map(str::to_string))
             .unwrap_or_else(|| "zones".into());
-        eprintln!("{tool}: write error on standard output: {}", super::os_msg(&e));
+        eprintln!(
+            "{tool}: write error on standard output: {}",
+            super::os_msg(&e)
+        );
         std::process::exit(super::exit::FAILED);
     }
 }
