@@ -380,3 +380,79 @@ fn jls_jexec_and_jail_speak_as_freebsd_does() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "[]\n/root\nroot\n");
 }
+
+/// The completions of assets/completions, run by the shells against these
+/// tools (target/debug on PATH): `zoneadm -z <TAB>` offers the configured
+/// zones and every kernel zone.
+#[test]
+fn shell_completion_of_zoneadm_z_offers_zone_names() {
+    let w = World::root();
+    w.conf("web { path = \"/nonexistent/web\"; }\ndb { path = \"/nonexistent/db\"; }\n");
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/completions");
+    let bindir = std::path::Path::new(ZONEADM)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bindir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = format!(
+        "source {}; COMP_WORDS=(zoneadm -z ''); COMP_CWORD=2; _zones_zoneadm; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        assets.join("bash/zones").display()
+    );
+    let out = w
+        .cmd("bash", &["-c", &script])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let mut got: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ["db", "global", "web"],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The other two shells, where they are installed (CI installs both).
+    for (shell, args) in [
+        (
+            "fish",
+            vec![
+                "-c".to_string(),
+                format!(
+                    "set -p fish_complete_path {}; complete -C 'zoneadm -z '",
+                    assets.join("fish").display()
+                ),
+            ],
+        ),
+        (
+            "zsh",
+            vec![
+                "-n".to_string(),
+                assets.join("zsh/_zones").display().to_string(),
+            ],
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = w
+            .cmd(shell, &args)
+            .env("PATH", &path)
+            .output()
+            .unwrap_or_else(|e| panic!("{shell}: {e} (CI installs zsh and fish)"));
+        assert!(out.status.success(), "{shell}: {out:?}");
+        if shell == "fish" {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut names: Vec<&str> = text
+                .lines()
+                .map(|l| l.split('\t').next().unwrap())
+                .collect();
+            names.sort();
+            assert_eq!(names, ["db", "global", "web"], "{text}");
+        }
+    }
+}
