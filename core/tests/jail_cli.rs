@@ -164,7 +164,7 @@ fn jails_from_a_file_and_the_command_line_jls_jexec_modify_restart_and_remove_al
     assert_eq!(o.code, 0, "{}", o.err);
     let mut rows = [
         (j1, row(j1, "10.9.9.9", "h1", "/")),
-        (j2, row(j2, "-", "h two", "/")),
+        (j2, row(j2, "", "h two", "/")),
     ];
     rows.sort();
     let body: String = rows.iter().map(|(_, r)| r.as_str()).collect();
@@ -460,12 +460,12 @@ fn a_file_with_an_error_creates_nothing_and_exits_1() {
         o.err
     );
     assert_eq!(w.jls(&["-j", "jok"]).code, 1);
-    // Usage errors exit 2.
-    assert_eq!(w.jail(&["-x"]).code, 2);
-    assert_eq!(w.jail(&[]).code, 2);
-    assert_eq!(w.jail(&["-r"]).code, 2);
-    assert_eq!(w.run(JEXEC, &[]).code, 2);
-    assert_eq!(w.jls(&["-z"]).code, 2);
+    // Usage errors exit 1, as FreeBSD's jail, jexec and jls do.
+    assert_eq!(w.jail(&["-x"]).code, 1);
+    assert_eq!(w.jail(&[]).code, 1);
+    assert_eq!(w.jail(&["-r"]).code, 1);
+    assert_eq!(w.run(JEXEC, &[]).code, 1);
+    assert_eq!(w.jls(&["-z"]).code, 1);
     assert_eq!(w.jail(&["--version"]).code, 0);
 }
 
@@ -922,22 +922,17 @@ fn usage_errors_start_with_the_tools_name_and_exit_2() {
             &[],
             "jail: no operation given (-c, -m, -r, -R or -e)",
         ),
-        (JAIL, "jail", &["-X"], "jail: invalid option -- X"),
+        (JAIL, "jail", &["-X"], "jail: illegal option -- X"),
         (
             JAIL,
             "jail",
             &["--frob"],
             "jail: unrecognized option '--frob'",
         ),
-        (JLS, "jls", &["-x"], "jls: invalid option -- x"),
+        (JLS, "jls", &["-x"], "jls: illegal option -- x"),
         (JLS, "jls", &["--frob"], "jls: unrecognized option '--frob'"),
-        (JLS, "jls", &["-j"], "jls: option requires an argument: -j"),
-        (
-            KSTAT,
-            "kstat",
-            &["-1"],
-            "kstat: unexpected argument '-1' found",
-        ),
+        (JLS, "jls", &["-j"], "jls: option requires an argument -- j"),
+        (KSTAT, "kstat", &["-1"], "kstat: illegal option -- 1"),
         (
             ZONEADM,
             "zoneadm",
@@ -959,12 +954,21 @@ fn usage_errors_start_with_the_tools_name_and_exit_2() {
     ];
     for (bin, tool, args, want) in cases {
         let o = w.run(bin, args);
-        assert_eq!(o.code, 2, "{tool} {args:?}: {}", o.err);
+        // FreeBSD's tools exit 1 on a usage error; illumos' and ours 2.
+        let code = if matches!(*tool, "jail" | "jls" | "jexec") {
+            1
+        } else {
+            2
+        };
+        assert_eq!(o.code, code, "{tool} {args:?}: {}", o.err);
         assert_eq!(first_line(&o.err), *want, "{tool} {args:?}");
         assert!(!o.err.contains("error:"), "{tool} {args:?}: {}", o.err);
-        // Then the usage line, as the tool's own.
+        // Then the usage line (or block), as the tool's own.
+        let lower = o.err.to_lowercase();
         assert!(
-            o.err.to_lowercase().contains(&format!("usage: {tool}")),
+            lower.contains(&format!("usage: {tool}"))
+                || lower.contains(&format!("usage:\n{tool} "))
+                || lower.contains(&format!("usage:\t{tool} ")),
             "{tool} {args:?}: {}",
             o.err
         );

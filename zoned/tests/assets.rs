@@ -95,6 +95,12 @@ fn the_man_pages_format_without_warnings_and_zoned_8_names_every_option() {
         ("zoneadm.8", "ZONEADM", "8"),
         ("zlogin.1", "ZLOGIN", "1"),
         ("zonefs.8", "ZONEFS", "8"),
+        ("jail.8", "JAIL", "8"),
+        ("jls.8", "JLS", "8"),
+        ("jexec.8", "JEXEC", "8"),
+        ("kstat.1", "KSTAT", "1"),
+        ("ztop.1", "ZTOP", "1"),
+        ("jail.conf.5", "JAIL.CONF", "5"),
     ] {
         let p = assets().join("man").join(page);
         let text = std::fs::read_to_string(&p).unwrap();

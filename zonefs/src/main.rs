@@ -26,6 +26,7 @@ use zones::snapshot::Snapshot;
 #[derive(Parser, Debug)]
 #[command(
     name = "zonefs",
+    version,
     about = "Mount the read-only /zones tree of every zone"
 )]
 pub struct Args {

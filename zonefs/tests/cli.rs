@@ -152,3 +152,22 @@ fn a_non_empty_mount_point_is_refused_with_a_reason() {
         assert!(err.contains("is not empty"), "{err}");
     }
 }
+
+#[test]
+fn version_and_help_answer_with_0() {
+    for flag in ["--version", "--help"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_zonefs"))
+            .arg(flag)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{flag}: {o:?}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_zonefs"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("zonefs "),
+        "{o:?}"
+    );
+}

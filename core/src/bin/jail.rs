@@ -1,7 +1,8 @@
 //! jail(8): create, modify and remove jails (cli.md, the seed page). The
 //! logic is [`zones::tool::jail`]; this reads the command line, chooses
 //! the operation and reports: `NAME: created` / `updated` / `removed`,
-//! errors as `jail: message`, exit 0, 1 (something failed) or 2 (usage).
+//! errors as `jail: message`, exit 0 or 1 (something failed, or a usage
+//! error: FreeBSD's jail exits 1 for both).
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -9,19 +10,22 @@ use zones::engine::{JailFlags, JailKey};
 use zones::error::Error;
 use zones::jailconf::{self as select, import_rc};
 use zones::tool::jail::{Invocation, Runner, Spec, Targets, USAGE, parse_args, targets};
-use zones::tool::{die, exit, os_msg, usage_error};
+use zones::tool::{die, exit, os_msg};
 use zones::zone::ZoneId;
 
 const TOOL: &str = "jail";
 
-/// A usage error: `jail: message`, then the usage lines; exit 2.
+/// A usage error: `jail: message`, then the usage lines; exit 1, as
+/// FreeBSD's jail.
 fn usage(msg: &str) -> ! {
     let msg = if msg.is_empty() {
         "no operation given (-c, -m, -r, -R or -e)"
     } else {
         msg
     };
-    usage_error(TOOL, msg, USAGE)
+    eprintln!("{TOOL}: {msg}");
+    eprintln!("{USAGE}");
+    std::process::exit(exit::FAILED)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -30,11 +34,11 @@ async fn main() {
     let inv = parse_args(&argv).unwrap_or_else(|m| usage(&m));
     let o = &inv.opts;
     if o.help {
-        println!("{USAGE}");
+        zones::outln!("{USAGE}");
         std::process::exit(exit::OK);
     }
     if o.version {
-        println!("jail {}", env!("CARGO_PKG_VERSION"));
+        zones::outln!("jail {}", env!("CARGO_PKG_VERSION"));
         std::process::exit(exit::OK);
     }
     if let Some(f) = &o.import_rc {
@@ -45,7 +49,7 @@ async fn main() {
                 exit::FAILED,
             )
         });
-        print!("{}", import_rc(&text));
+        zones::out!("{}", import_rc(&text));
         std::process::exit(exit::OK);
     }
     let any_op = o.create || o.modify || o.remove || o.remove_plain || o.cleanup;
@@ -59,7 +63,7 @@ async fn main() {
         die(TOOL, m, code)
     });
     if let (Some(sep), Targets::Configured { config, .. }) = (&o.exhibit, &t) {
-        print!("{}", config.exhibit(sep));
+        zones::out!("{}", config.exhibit(sep));
         if !any_op {
             std::process::exit(exit::OK);
         }

@@ -1,9 +1,14 @@
 //! jexec(8): run a command in a jail (cli.md).
 //! `jexec [-l] [-u USER | -U USER] JAIL COMMAND ...`: JAIL is a jid or a
 //! name. `-u` names a user of the host (its uid is used inside), `-U` a
-//! user of the jail; `-l` runs the command in a clean environment as a
-//! login would (the enter path always starts from one). Without a
-//! command, the user's shell. The exit status is the command's.
+//! user of the jail; `-n` is accepted and ignored, as FreeBSD does. As
+//! FreeBSD's jexec: without `-l` the command keeps the caller's
+//! environment (USER, HOME and SHELL set when a user is named) and starts
+//! in the jail's `/`; `-l` gives it a login's clean environment and starts
+//! it in the user's home. Without a command, `$SHELL -i` (else `/bin/sh
+//! -i`), or with `-l` the user's login shell. The exit status is the
+//! command's. Usage errors print getopt's message (if any) and the usage
+//! line and exit 1, as FreeBSD's does.
 //! As with zlogin, no descriptor of jexec's caller but stdio (or the pty)
 //! reaches the jail's process (zones::runtime::linux::enter).
 
@@ -16,9 +21,14 @@ use zones::zone::ZoneId;
 const TOOL: &str = "jexec";
 const USAGE: &str = "usage: jexec [-l] [-u username | -U username] jail [command ...]";
 
-/// A usage error: `jexec: what was wrong`, then the usage line, exit 2.
+/// A usage error: `jexec: what was wrong` (getopt's message; none for a
+/// missing jail), then the usage line, exit 1 as FreeBSD's jexec.
 fn usage(msg: &str) -> ! {
-    zones::tool::usage_error(TOOL, msg, USAGE)
+    if !msg.is_empty() {
+        eprintln!("{TOOL}: {msg}");
+    }
+    eprintln!("{USAGE}");
+    std::process::exit(exit::FAILED)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -26,6 +36,7 @@ async fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut common = Common::default();
     let (mut host_user, mut jail_user) = (None::<String>, None::<String>);
+    let mut login = false;
     let mut i = 0;
     while i < argv.len() {
         let arg = &argv[i];
@@ -48,11 +59,11 @@ async fn main() {
             };
             match k {
                 "help" => {
-                    println!("{USAGE}");
+                    zones::outln!("{USAGE}");
                     std::process::exit(exit::OK);
                 }
                 "version" => {
-                    println!("jexec {}", env!("CARGO_PKG_VERSION"));
+                    zones::outln!("jexec {}", env!("CARGO_PKG_VERSION"));
                     std::process::exit(exit::OK);
                 }
                 "socket" => common.socket = Some(val().into()),
@@ -69,7 +80,9 @@ async fn main() {
         };
         for (at, c) in cluster.char_indices() {
             match c {
-                'l' => {}
+                'l' => login = true,
+                // "Specified name, now unused" in FreeBSD's jexec.
+                'n' => {}
                 'u' | 'U' => {
                     let rest = &cluster[at + 1..];
                     let v = if rest.is_empty() {
@@ -87,18 +100,25 @@ async fn main() {
                     }
                     break;
                 }
-                _ => usage(&format!("invalid option -- {c}")),
+                _ => usage(&format!("illegal option -- {c}")),
             }
         }
         i += 1;
     }
     if host_user.is_some() && jail_user.is_some() {
-        usage("-u and -U cannot be given together");
+        usage("");
     }
     let Some(jail) = argv.get(i).cloned() else {
-        usage("no jail given")
+        usage("")
     };
-    let command: Vec<String> = argv[i + 1..].to_vec();
+    let mut command: Vec<String> = argv[i + 1..].to_vec();
+    if command.is_empty() && !login {
+        let shell = std::env::var("SHELL")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "/bin/sh".into());
+        command = vec![shell, "-i".into()];
+    }
     let caller = Caller {
         // SAFETY: geteuid has no preconditions.
         uid: unsafe { libc::geteuid() },
@@ -126,18 +146,21 @@ async fn main() {
     let (id, _) = zones
         .jail_get(&caller, &key, JailFlags::default())
         .await
-        .unwrap_or_else(|_| die(TOOL, format!("jail \"{jail}\" not found"), exit::FAILED));
+        .unwrap_or_else(|_| die(TOOL, zones::tool::jls::not_found(&jail), exit::FAILED));
     let attach = zones
         .jail_attach(&caller, id)
         .await
         .unwrap_or_else(|e| die(TOOL, format!("jail_attach({}): {e}", id.0), exit::FAILED));
     let _hold = zones.hold(id).await.ok();
-    let pty = command.is_empty() && std::io::stdin().is_terminal();
+    let interactive = argv.len() == i + 1;
+    let pty = interactive && std::io::stdin().is_terminal();
     let opts = EnterOpts {
         command,
         user,
         pty,
         env: Vec::new(),
+        keep_env: !login,
+        in_root_dir: !login,
     };
     let handle = attach.handle.clone();
     let status = tokio::task::spawn_blocking(move || run(&handle, &opts))

@@ -1,21 +1,25 @@
-//! jls(8): list the jails (cli.md). `jls [-dhNnqsv] [-j JAIL] [PARAM ...]`,
-//! `--libxo json` (also `--json`). The formats are [`zones::tool::jls`];
+//! jls(8): list the jails (cli.md). `jls [-adhNnqsv] [-j JAIL] [PARAM ...]`,
+//! `--libxo json` (also `--json`); `-a` is `-d`, as in FreeBSD. A usage
+//! error prints getopt's message and `jls: usage: ...`, exit 1, as
+//! FreeBSD's xo_errx does. The formats are [`zones::tool::jls`];
 //! this walks the jails with jail_get's `lastjid` (DYING with `-d`), or
 //! asks for the one `-j` names, and prints them.
 
 use zones::engine::{Caller, JailFlags, JailKey};
 use zones::param;
 use zones::tool::jls::{JlsFlags, render};
-use zones::tool::{Common, die, exit, usage_error};
+use zones::tool::{Common, die, exit};
 use zones::zone::ZoneId;
 
 const TOOL: &str = "jls";
 
-const USAGE: &str = "usage: jls [-dhNnqsv] [-j jail] [param ...]\n       jls --libxo json [-dhNnqsv] [-j jail] [param ...]";
+const USAGE: &str = "usage: jls [-dhNnqv] [-j jail] [param ...]";
 
-/// A usage error: `jls: message`, then the usage lines; exit 2.
+/// A usage error: `jls: message`, then `jls: usage: ...`; exit 1.
 fn usage(msg: impl std::fmt::Display) -> ! {
-    usage_error(TOOL, msg, USAGE)
+    eprintln!("{TOOL}: {msg}");
+    eprintln!("{TOOL}: {USAGE}");
+    std::process::exit(exit::FAILED)
 }
 
 struct Args {
@@ -42,9 +46,13 @@ fn parse(argv: &[String]) -> Args {
             return v.to_string();
         }
         *i += 1;
-        argv.get(*i)
-            .cloned()
-            .unwrap_or_else(|| usage(format!("option requires an argument: {}", argv[*i - 1])))
+        argv.get(*i).cloned().unwrap_or_else(|| {
+            let opt = &argv[*i - 1];
+            match opt.strip_prefix("--") {
+                Some(long) => usage(format!("option '--{long}' requires an argument")),
+                None => usage("option requires an argument -- j"),
+            }
+        })
     };
     while i < argv.len() {
         let arg = &argv[i];
@@ -59,11 +67,13 @@ fn parse(argv: &[String]) -> Args {
             };
             match k {
                 "help" => {
-                    println!("{USAGE}");
+                    zones::outln!(
+                        "{USAGE}\n       jls --libxo json [-dhNnqv] [-j jail] [param ...]"
+                    );
                     std::process::exit(exit::OK);
                 }
                 "version" => {
-                    println!("jls {}", env!("CARGO_PKG_VERSION"));
+                    zones::outln!("jls {}", env!("CARGO_PKG_VERSION"));
                     std::process::exit(exit::OK);
                 }
                 "json" => a.flags.json = true,
@@ -87,14 +97,14 @@ fn parse(argv: &[String]) -> Args {
         };
         for (at, c) in cluster.char_indices() {
             match c {
-                'd' => a.dying = true,
+                'a' | 'd' => a.dying = true,
                 'h' | 'N' | 'n' | 'q' | 's' | 'v' => a.flags.apply(c),
                 'j' => {
                     let rest = &cluster[at + 1..];
                     a.jail = Some(value(&mut i, (!rest.is_empty()).then_some(rest)));
                     break;
                 }
-                _ => usage(format!("invalid option -- {c}")),
+                _ => usage(format!("illegal option -- {c}")),
             }
         }
         i += 1;
@@ -137,7 +147,7 @@ async fn main() {
         };
         match zones.jail_get(&caller, &key, flags).await {
             Ok(found) => jails.push(found),
-            Err(_) => die(TOOL, format!("jail \"{j}\" not found"), exit::FAILED),
+            Err(_) => die(TOOL, zones::tool::jls::not_found(j), exit::FAILED),
         }
     } else {
         let mut last = 0;
@@ -149,5 +159,5 @@ async fn main() {
             jails.push((id, p));
         }
     }
-    print!("{}", render(&jails, &names, &args.flags));
+    zones::out!("{}", render(&jails, &names, &args.flags));
 }

@@ -1,50 +1,37 @@
 //! kstat(1M): print the counters of every zone (cli.md, kstat.md).
 //!
-//! `kstat [-pjq] [-c CLASS] [-m MODULE] [-i INSTANCE] [-n NAME]
-//! [-s STATISTIC] [MODULE:INSTANCE:NAME:STATISTIC ...] [INTERVAL [COUNT]]`.
+//! `kstat [-Cjlpq] [-T d|u] [-c CLASS] [-m MODULE] [-i INSTANCE] [-n NAME]
+//! [-s STATISTIC] [MODULE:INSTANCE:NAME:STATISTIC ...] [INTERVAL [COUNT]]`
+//! (the command line: [`zones::tool::kstat`]). Between interval reports a
+//! blank line, as illumos prints it; output goes through
+//! [`zones::tool::out`], so a closed pipe ends kstat quietly.
 //! The counters are the engine's snapshot: zoned's when it runs, else an
 //! embedded engine's, which samples once before the first report (its
 //! load averages resume from the state an earlier engine saved).
 
-use clap::Parser;
 use std::time::Duration;
 use zones::api::Zones;
-use zones::kstat::format::{Options, Request, Style};
-use zones::tool::{Common, die, exit};
+use zones::kstat::format::{Options, Request};
+use zones::tool::kstat::{Parsed, USAGE, parse, timestamp};
+use zones::tool::{die, exit, usage_error};
 
 const TOOL: &str = "kstat";
 
-#[derive(Parser)]
-#[command(name = "kstat", version, about = "Print zone counters")]
-struct Args {
-    /// Parsable output: module:instance:name:statistic<TAB>value.
-    #[arg(short = 'p')]
-    parsable: bool,
-    /// JSON output.
-    #[arg(short = 'j')]
-    json: bool,
-    /// Print nothing; exit 0 when some statistic matched, 1 otherwise.
-    #[arg(short = 'q')]
-    quiet: bool,
-    #[arg(short = 'c', value_name = "CLASS")]
-    class: Option<String>,
-    #[arg(short = 'm', value_name = "MODULE")]
-    module: Option<String>,
-    #[arg(short = 'i', value_name = "INSTANCE")]
-    instance: Option<String>,
-    #[arg(short = 'n', value_name = "NAME")]
-    name: Option<String>,
-    #[arg(short = 's', value_name = "STATISTIC")]
-    statistic: Option<String>,
-    #[command(flatten)]
-    common: Common,
-    /// module:instance:name:statistic selectors, then INTERVAL and COUNT.
-    operands: Vec<String>,
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Args = zones::tool::parse_args();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse(&argv) {
+        Ok(Parsed::Run(a)) => a,
+        Ok(Parsed::Help) => {
+            zones::outln!("{USAGE}");
+            std::process::exit(exit::OK)
+        }
+        Ok(Parsed::Version) => {
+            zones::outln!("kstat {}", env!("CARGO_PKG_VERSION"));
+            std::process::exit(exit::OK)
+        }
+        Err(e) => usage_error(TOOL, e, USAGE),
+    };
     let opts = Options {
         class: args.class.as_deref(),
         module: args.module.as_deref(),
@@ -52,14 +39,8 @@ async fn main() {
         name: args.name.as_deref(),
         statistic: args.statistic.as_deref(),
     };
-    let req = Request::parse(&opts, &args.operands).unwrap_or_else(|e| die(TOOL, e, exit::USAGE));
-    let style = if args.json {
-        Style::Json
-    } else if args.parsable {
-        Style::Parseable
-    } else {
-        Style::Human
-    };
+    let req = Request::parse(&opts, &args.operands).unwrap_or_else(|e| usage_error(TOOL, e, USAGE));
+    let style = args.style();
     let zones = args
         .common
         .open()
@@ -102,7 +83,10 @@ async fn main() {
         let (text, matched) = req.render(&snap, style);
         any |= matched;
         if !args.quiet {
-            print!("{text}");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            zones::out!("{}{text}", timestamp(args.timestamp, now));
         }
         printed += 1;
         let Some(interval) = req.interval else { break };
@@ -111,6 +95,10 @@ async fn main() {
         }
         next += Duration::from_secs(interval);
         tokio::time::sleep_until(next).await;
+        // illumos prints a blank line between reports.
+        if !args.quiet {
+            zones::outln!();
+        }
         // Wait for a snapshot newer than the one printed.
         let seq = snap.seq;
         while snaps.borrow().as_ref().is_none_or(|s| s.seq == seq) {

@@ -78,6 +78,7 @@ async fn main() {
         user: args.user.clone(),
         pty,
         env: Vec::new(),
+        ..Default::default()
     };
     let handle = attach.handle.clone();
     let status = tokio::task::spawn_blocking(move || run(&handle, &opts))

@@ -12,7 +12,7 @@ use zones::api::Zones;
 use zones::engine::Caller;
 use zones::param::Value;
 use zones::runtime::linux::{inroot, install};
-use zones::tool::zoneadm::{ListFlags, list};
+use zones::tool::zoneadm::ListFlags;
 use zones::tool::{Common, ConfNeed, configured, die, exit, is_installed, params_of};
 use zones::zone::{Brand, Status, ZoneId};
 
@@ -24,6 +24,9 @@ struct Args {
     /// The zone to act on.
     #[arg(short = 'z', value_name = "NAME")]
     zone: Option<String>,
+    /// The zone whose uuid this is (see `zoneadm list -p`).
+    #[arg(short = 'u', value_name = "UUID")]
+    uuid: Option<String>,
     #[command(flatten)]
     common: Common,
     #[command(subcommand)]
@@ -46,6 +49,9 @@ enum Cmd {
         /// Verbose output.
         #[arg(short = 'v')]
         verbose: bool,
+        /// The -p fields as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Make the zone ready and boot it; ARGS after `--` are its bootargs.
     Boot {
@@ -80,17 +86,13 @@ enum Cmd {
 
 fn zone_arg(z: &Option<String>) -> String {
     z.clone().unwrap_or_else(|| {
-        die(
-            TOOL,
-            "a zone name is required: zoneadm -z NAME ...",
-            exit::USAGE,
-        )
+        zones::tool::zoneadm::usage_exit("no zone specified: zoneadm -z NAME ...")
     })
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Args = zones::tool::parse_args();
+    let mut args: Args = zones::tool::zoneadm::parse_args();
     // Running zones are listed and halted from the engine's state: a
     // broken jail.conf stops only what needs it (jailconf's "A broken file").
     let need = match &args.cmd {
@@ -98,7 +100,9 @@ async fn main() {
             configured,
             installed,
             ..
-        } if *configured || *installed => ConfNeed::Optional,
+        } if *configured || *installed || args.zone.is_some() || args.uuid.is_some() => {
+            ConfNeed::Optional
+        }
         Cmd::List { .. } | Cmd::Halt | Cmd::Reboot | Cmd::Shutdown { reboot: false } => {
             ConfNeed::None
         }
@@ -113,6 +117,7 @@ async fn main() {
         installed,
         parsable,
         verbose,
+        json,
     } = args.cmd
     {
         let zones = open(&args.common).await;
@@ -127,14 +132,17 @@ async fn main() {
             installed,
             parsable,
             verbose,
+            json,
         };
-        print!("{}", list(&snap, f));
-        if !conf_ok {
-            std::process::exit(exit::FAILED);
-        }
-        return;
+        let code = zones::tool::zoneadm::list_command(&snap, &args.zone, &args.uuid, f);
+        std::process::exit(if conf_ok { code } else { exit::FAILED });
+    }
+    if let Some(u) = &args.uuid {
+        args.zone = zones::tool::zoneadm::resolve_uuid(&cfg, u).or(args.zone);
     }
     let name = zone_arg(&args.zone);
+    let configured_here = zones::tool::zoneadm::is_configured(&args.common, &cfg, &name);
+    TARGET_CONFIGURED.get_or_init(|| configured_here);
     let caller = Caller {
         uid: unsafe { libc::geteuid() },
         zone: ZoneId::GLOBAL,
@@ -146,7 +154,10 @@ async fn main() {
             exit::FAILED,
         );
     }
-    let fail = |msg: String| -> ! { die(TOOL, format!("zone '{name}': {msg}"), exit::FAILED) };
+    let fail = |msg: String| -> ! {
+        eprintln!("{}", zones::tool::zoneadm::error_text(&name, &msg));
+        std::process::exit(exit::FAILED)
+    };
     let conf = params_of(&cfg, &name);
     // A nested zone's root (`parent.child`) is resolved from its parent's
     // root, as the engine does at create: a link the parent zone planted
@@ -348,13 +359,20 @@ async fn open(common: &Common) -> Zones {
         .unwrap_or_else(|e| die(TOOL, e, exit::FAILED))
 }
 
+/// Whether the zone `-z` names is configured (set once in main): a zone
+/// the engine does not know is "not running" when configured, else
+/// illumos' "No such zone configured".
+static TARGET_CONFIGURED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
 async fn live(zones: &Zones, caller: &Caller, name: &str) -> ZoneId {
     zones.lookup(caller, name).await.unwrap_or_else(|_| {
-        die(
-            TOOL,
-            format!("zone '{name}': not running or ready"),
-            exit::FAILED,
-        )
+        let msg = if TARGET_CONFIGURED.get().copied().unwrap_or(true) {
+            "not running or ready"
+        } else {
+            zones::tool::zoneadm::NO_SUCH_ZONE
+        };
+        eprintln!("{}", zones::tool::zoneadm::error_text(name, msg));
+        std::process::exit(exit::FAILED)
     })
 }
 

@@ -83,7 +83,15 @@ impl MergedList {
 
 fn add_param(jail: &str, merged: &mut MergedList, p: &RawParam) -> Result<(), Diag> {
     super::work::add(1);
-    let key = param_key(&p.name);
+    // A variable is keyed by its name as written, as jail(8) compares
+    // them: `$root` is a variable of its own even though `root` is a
+    // legacy alias of `path`. A parameter is keyed by its canonical name,
+    // so `$path` and `path` still collide.
+    let key = if p.var {
+        p.name.clone()
+    } else {
+        param_key(&p.name)
+    };
     if let Some(&i) = merged.by_key.get(&key) {
         let dp = &mut merged.list[i];
         if dp.var != p.var {
@@ -139,8 +147,13 @@ struct Expander<'a> {
 }
 
 impl Expander<'_> {
+    /// `${var}`: a variable or parameter of exactly that name, else the
+    /// parameter the name is an alias of.
     fn find(&self, var: &str) -> Option<usize> {
-        self.by_key.get(&param_key(var)).copied()
+        self.by_key
+            .get(var)
+            .or_else(|| self.by_key.get(&param_key(var)))
+            .copied()
     }
 
     /// Expand entry `i`; on failure mark it failed. `Err(None)`: it

@@ -363,6 +363,33 @@ fn message_cannot_redefine_the_name() {
 }
 
 #[test]
+fn a_variable_named_like_a_legacy_alias_is_a_variable() {
+    // `root` is a legacy alias of `path`; jail(8) compares variable names
+    // literally, so `$root` is a variable of its own.
+    let c = parse("$root = \"/srv\";\na { path = \"$root/${name}\"; }\n");
+    assert_eq!(c.jails[0].params.str("path"), Some("/srv/a"));
+    let c = parse("a { $ip = \"10.0.0.1\"; $hostname = h; host.hostname = \"$hostname.x\"; }");
+    assert_eq!(c.jails[0].params.str("host.hostname"), Some("h.x"));
+    // An alias used as a reference still names its parameter.
+    let c = parse("a { path = /z; exec.start = \"ls ${root}\"; }");
+    assert_eq!(c.jails[0].params.list("exec.start"), ["ls /z"]);
+    // Every alias that can be a variable's name (`-` cannot), as a
+    // variable beside its parameter.
+    for (alias, canonical) in crate::param::ALIASES
+        .iter()
+        .filter(|(a, _)| !a.contains('-'))
+    {
+        let src = format!("${alias} = \"v\";\na {{ exec.start = \"x ${alias}\"; }}\n");
+        let c = parse(&src);
+        assert_eq!(
+            c.jails[0].params.list("exec.start"),
+            ["x v"],
+            "{alias} ({canonical})"
+        );
+    }
+}
+
+#[test]
 fn message_dependencies() {
     assert_eq!(
         err("a {\n depend = b;\n}\nb { depend = a; }"),

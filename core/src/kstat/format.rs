@@ -22,10 +22,12 @@
 //! name, case-insensitively; selectors are shell globs over module,
 //! instance, name and statistic (`-m -i -n -s` or one
 //! `module:instance:name:statistic` argument each, empty fields matching
-//! everything) and over the class (`-c`). Three styles: the human one
-//! (`module: ...  instance: ...` blocks), `-p` (`m:i:n:s<TAB>value`) and
-//! `-j` (illumos' JSON array of `{module, instance, name, class, type,
-//! snaptime, data}`). Pure functions: no I/O, no clock.
+//! everything) and over the class (`-c`); a field written `/RE/` is an
+//! extended regular expression instead ([`pattern_match`]). Five styles:
+//! the human one (`module: ...  instance: ...` blocks), `-p`
+//! (`m:i:n:s<TAB>value`), `-C` (`m:i:n:s:value`), `-l` (`m:i:n:s`, the
+//! names only) and `-j` (illumos' JSON array of `{module, instance, name,
+//! class, type, snaptime, data}`). Pure functions: no I/O, no clock.
 
 use crate::snapshot::{Snapshot, ZoneSnapshot};
 use std::fmt::Write;
@@ -221,6 +223,33 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
+/// Is `pattern` written `/RE/` (a regular expression, as kstat(1M)
+/// takes them) rather than a glob?
+fn regex_body(pattern: &str) -> Option<&str> {
+    pattern
+        .strip_prefix('/')
+        .and_then(|p| p.strip_suffix('/'))
+        .filter(|_| pattern.len() >= 2)
+}
+
+/// Check a selector field: a `/RE/` that does not compile is kstat's
+/// usage error (the regex library's message).
+pub fn check_pattern(pattern: &str) -> Result<(), String> {
+    match regex_body(pattern) {
+        Some(re) => regex::Regex::new(re).map(|_| ()).map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// Does `text` match a selector field: `/RE/` an (unanchored) extended
+/// regular expression, anything else a shell glob ([`glob_match`]).
+pub fn pattern_match(pattern: &str, text: &str) -> bool {
+    match regex_body(pattern) {
+        Some(re) => regex::Regex::new(re).is_ok_and(|r| r.is_match(text)),
+        None => glob_match(pattern, text),
+    }
+}
+
 /// Match `c` against the bracket expression at `p[start]` (`[`); the
 /// index after the expression if it matches. An unclosed `[` is literal.
 fn class_match(p: &[char], start: usize, c: char) -> Option<usize> {
@@ -289,6 +318,7 @@ impl Selector {
         ];
         for (slot, f) in slots.into_iter().zip(fields) {
             if !f.is_empty() {
+                check_pattern(f)?;
                 *slot = f.to_string();
             }
         }
@@ -296,9 +326,9 @@ impl Selector {
     }
 
     fn matches_kstat(&self, k: &Kstat) -> bool {
-        glob_match(&self.module, k.module)
-            && glob_match(&self.instance, &k.instance.to_string())
-            && glob_match(&self.name, &k.name)
+        pattern_match(&self.module, k.module)
+            && pattern_match(&self.instance, &k.instance.to_string())
+            && pattern_match(&self.name, &k.name)
     }
 }
 
@@ -309,6 +339,10 @@ pub enum Style {
     Human,
     /// `-p`: `module:instance:name:statistic<TAB>value`.
     Parseable,
+    /// `-C`: `module:instance:name:statistic:value`.
+    Colon,
+    /// `-l`: `module:instance:name:statistic`, the names only.
+    List,
     /// `-j`: illumos' kstat JSON.
     Json,
 }
@@ -363,13 +397,14 @@ pub fn render(kstats: &[Kstat], query: &Query, style: Style) -> (String, bool) {
     };
     for sel in selectors {
         for k in kstats {
-            if !sel.matches_kstat(k) || !glob_match(&query.class, k.class) {
+            if !sel.matches_kstat(k) || !pattern_match(&query.class, k.class) {
                 continue;
             }
+            let parseable = matches!(style, Style::Parseable | Style::Colon | Style::List);
             let stats: Vec<_> = k
-                .all_stats(style == Style::Parseable)
+                .all_stats(parseable)
                 .into_iter()
-                .filter(|(n, _)| glob_match(&sel.statistic, n))
+                .filter(|(n, _)| pattern_match(&sel.statistic, n))
                 .collect();
             if stats.is_empty() {
                 continue;
@@ -390,11 +425,17 @@ pub fn render(kstats: &[Kstat], query: &Query, style: Style) -> (String, bool) {
                     }
                     out.push('\n');
                 }
-                Style::Parseable => {
+                Style::Parseable | Style::Colon => {
+                    let sep = if style == Style::Colon { ':' } else { '\t' };
                     for (n, v) in &stats {
-                        let _ = write!(out, "{}:{}:{}:{n}\t", k.module, k.instance, k.name);
+                        let _ = write!(out, "{}:{}:{}:{n}{sep}", k.module, k.instance, k.name);
                         v.write(&mut out);
                         out.push('\n');
+                    }
+                }
+                Style::List => {
+                    for (n, _) in &stats {
+                        let _ = writeln!(out, "{}:{}:{}:{n}", k.module, k.instance, k.name);
                     }
                 }
                 Style::Json => {
@@ -479,6 +520,18 @@ impl Request {
                 }
                 Err(_) => selectors.push(Selector::parse(op)?),
             }
+        }
+        for f in [
+            opts.class,
+            opts.module,
+            opts.instance,
+            opts.name,
+            opts.statistic,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            check_pattern(f)?;
         }
         let named = opts.module.is_some()
             || opts.instance.is_some()
@@ -788,5 +841,31 @@ name:   web                             class:    zone_misc\n\
         );
         assert!(Request::parse(&Options::default(), &ops(&["0"])).is_err());
         assert!(Request::parse(&Options::default(), &ops(&["1", "2", "3"])).is_err());
+    }
+
+    #[test]
+    fn colon_and_list_styles_as_kstat_c_and_l_print_them() {
+        let (out, matched) = run(&["zones:*:web:avenrun_1min"], "*", Style::Colon);
+        assert!(matched);
+        assert_eq!(out, "zones:3:web:avenrun_1min:128\n");
+        let (out, _) = run(&["zones:*:web:/^(class|crtime)$/"], "*", Style::List);
+        assert_eq!(out, "zones:3:web:class\nzones:3:web:crtime\n");
+    }
+
+    #[test]
+    fn a_field_between_slashes_is_a_regular_expression() {
+        let (out, _) = run(&["/^zo/:/3/:/^w.b$/:/^avenrun_1m/"], "*", Style::Parseable);
+        assert_eq!(out, "zones:3:web:avenrun_1min\t128\n");
+        let (out, _) = run(&["caps::/^nprocs_/:usage"], "/_caps$/", Style::List);
+        assert!(
+            out.lines()
+                .all(|l| l.starts_with("caps:") && l.contains(":nprocs_zone_")),
+            "{out}"
+        );
+        assert!(pattern_match("/a|b/", "xbx"));
+        assert!(!pattern_match("/^a$/", "ab"));
+        // A lone `/` is a glob, and a bad expression is refused at parse.
+        assert!(pattern_match("/", "/"));
+        assert!(Selector::parse("zones:/(/").is_err());
     }
 }

@@ -96,7 +96,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The usage text (printed with a usage error, exit 2).
+/// The usage text (printed with a usage error, exit 1 as FreeBSD).
 pub const USAGE: &str = "\
 usage: jail [-dhilqv] [-J jid_file] [-u username] [-U username]
             -[cmr] param=value ... [command=command ...]
@@ -227,7 +227,7 @@ pub fn parse_args(argv: &[String]) -> Result<Invocation, String> {
                         .parse::<usize>()
                         .map_err(|_| format!("invalid process limit: \"{v}\""))?;
                 }
-                _ => return Err(format!("invalid option -- {c}")),
+                _ => return Err(format!("illegal option -- {c}")),
             }
             if takes {
                 break;
@@ -566,14 +566,14 @@ impl Runner {
 
     fn note(&self, msg: String) {
         if !self.opts.quiet {
-            println!("{msg}");
+            crate::outln!("{msg}");
             let _ = std::io::stdout().flush();
         }
     }
 
     fn verbose(&self, msg: String) {
         if self.opts.verbose {
-            println!("{msg}");
+            crate::outln!("{msg}");
             let _ = std::io::stdout().flush();
         }
     }
@@ -644,7 +644,7 @@ impl Runner {
 impl Cmds {
     fn verbose(&self, msg: String) {
         if self.verbose {
-            println!("{msg}");
+            crate::outln!("{msg}");
             let _ = std::io::stdout().flush();
         }
     }
@@ -804,6 +804,7 @@ impl Cmds {
                 user: user.clone(),
                 pty,
                 env: Self::env(spec, Some(jid), name),
+                ..Default::default()
             };
             let _ = std::io::stdout().flush();
             let status = with_output_to(log.as_ref(), || enter_timed(handle, opts, timeout))
@@ -894,7 +895,7 @@ impl Runner {
         };
         self.note(format!("{name}: created"));
         if self.opts.print_jid {
-            println!("{}", id.0);
+            crate::outln!("{}", id.0);
         }
         self.created.lock().unwrap().push((id, spec.clone()));
         self.host(spec, Some(id), &name, "exec.created").await?;

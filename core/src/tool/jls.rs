@@ -13,10 +13,21 @@
 //!
 //! Without parameter names, `-h`, `-n` and `-s` show every parameter:
 //! top-level names first, then the dotted ones, each group sorted.
+//!
+//! Empty values as jls prints them: an empty string is `""` (always); a
+//! list with nothing in it (no addresses) is `-` in a table, nothing
+//! after `name=`, `""` with `-q`; the default table's address column is
+//! blank when the jail has none. `-N` shows a jail's name, or its jid
+//! when it has none (a FreeBSD jail is always named; ours may not be).
+//!
+//! JSON is libxo's: fields in the order jls emits them (not sorted),
+//! `"__version": "2"` first, numbers as numbers in the tables but every
+//! value a string with `-n` (jailparam_export's text), booleans `true` /
+//! `false`.
 
 use crate::param::{self, Kind, Mutability, PARAMS, Params, Value};
 use crate::zone::ZoneId;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 use std::fmt::Write;
 
 /// What `jls` was asked to print.
@@ -154,10 +165,15 @@ fn trunc(s: &str, n: usize) -> &str {
 }
 
 fn first_ip4(p: &Params) -> String {
-    p.list("ip4.addr")
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "-".to_string())
+    p.list("ip4.addr").first().cloned().unwrap_or_default()
+}
+
+/// The name `-N` shows: the jail's, else its jid.
+fn name_or_jid(id: ZoneId, p: &Params) -> String {
+    match p.str("name") {
+        Some(n) if !n.is_empty() => n.to_string(),
+        _ => id.0.to_string(),
+    }
 }
 
 /// The text (or JSON) jls prints for these jails.
@@ -215,7 +231,7 @@ pub fn render(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> Str
         }
         for (id, p) in jails {
             if f.jail_name {
-                let _ = write!(out, " {:<15} ", p.str("name").unwrap_or(""));
+                let _ = write!(out, " {:<15} ", name_or_jid(*id, p));
             } else {
                 let _ = write!(out, "{:>6}  ", id.0);
             }
@@ -256,7 +272,9 @@ pub fn render(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> Str
                 continue;
             }
             let text = v.to_string();
-            let shown = if text.is_empty() {
+            let shown = if text.is_empty() && kind == Kind::Str {
+                "\"\"".to_string()
+            } else if text.is_empty() {
                 if f.quoted {
                     "\"\"".to_string()
                 } else if f.nameval {
@@ -278,12 +296,32 @@ pub fn render(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> Str
     out
 }
 
-fn json_value(kind: Kind, v: &Value) -> Json {
-    match (kind, v) {
-        (_, Value::Bool(b)) => json!(b),
-        (_, Value::Int(i)) => json!(i),
-        (_, Value::List(l)) => json!(l.join(",")),
-        (_, Value::Str(s)) => json!(s),
+/// The message of a jail that is not there, as FreeBSD's kernel words
+/// it: `jail 5 not found` for a jid, `jail "web" not found` for a name.
+pub fn not_found(key: &str) -> String {
+    match key.parse::<u32>() {
+        Ok(jid) if jid != 0 => format!("jail {jid} not found"),
+        _ => format!("jail \"{key}\" not found"),
+    }
+}
+
+/// A JSON object whose fields keep the order they were added in, as
+/// libxo emits them.
+#[derive(Default)]
+struct Obj(Vec<(String, String)>);
+
+impl Obj {
+    fn put(&mut self, k: &str, v: Json) {
+        self.0.push((k.to_string(), v.to_string()));
+    }
+
+    fn text(&self) -> String {
+        let fields: Vec<String> = self
+            .0
+            .iter()
+            .map(|(k, v)| format!("{}:{v}", Json::from(k.as_str())))
+            .collect();
+        format!("{{{}}}", fields.join(","))
     }
 }
 
@@ -298,35 +336,26 @@ fn render_json(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> St
     };
     let mut list = Vec::new();
     for (id, p) in jails {
-        let mut o = Map::new();
+        let mut o = Obj::default();
         if verbose {
-            o.insert("jid".into(), json!(id.0));
-            o.insert(
-                "hostname".into(),
-                json!(p.str("host.hostname").unwrap_or("")),
-            );
-            o.insert("path".into(), json!(p.str("path").unwrap_or("")));
-            o.insert("name".into(), json!(p.str("name").unwrap_or("")));
+            o.put("jid", json!(id.0));
+            o.put("hostname", json!(p.str("host.hostname").unwrap_or("")));
+            o.put("path", json!(p.str("path").unwrap_or("")));
+            o.put("name", json!(p.str("name").unwrap_or("")));
             let dying = p.bool("dying") == Some(true);
-            o.insert(
-                "state".into(),
-                json!(if dying { "DYING" } else { "ACTIVE" }),
-            );
-            o.insert("cpusetid".into(), json!(p.int("cpuset.id").unwrap_or(0)));
-            o.insert("ipv4_addrs".into(), json!(p.list("ip4.addr")));
-            o.insert("ipv6_addrs".into(), json!(p.list("ip6.addr")));
+            o.put("state", json!(if dying { "DYING" } else { "ACTIVE" }));
+            o.put("cpusetid", json!(p.int("cpuset.id").unwrap_or(0)));
+            o.put("ipv4_addrs", json!(p.list("ip4.addr")));
+            o.put("ipv6_addrs", json!(p.list("ip6.addr")));
         } else if default {
             if f.jail_name {
-                o.insert("name".into(), json!(p.str("name").unwrap_or("")));
+                o.put("name", json!(name_or_jid(*id, p)));
             } else {
-                o.insert("jid".into(), json!(id.0));
+                o.put("jid", json!(id.0));
             }
-            o.insert("ipv4".into(), json!(first_ip4(p)));
-            o.insert(
-                "hostname".into(),
-                json!(p.str("host.hostname").unwrap_or("")),
-            );
-            o.insert("path".into(), json!(p.str("path").unwrap_or("")));
+            o.put("ipv4", json!(first_ip4(p)));
+            o.put("hostname", json!(p.str("host.hostname").unwrap_or("")));
+            o.put("path", json!(p.str("path").unwrap_or("")));
         } else {
             let p = &with_jid(*id, p);
             for n in &all {
@@ -334,17 +363,24 @@ fn render_json(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> St
                     continue;
                 }
                 let (kind, v) = value_of(p, n);
-                if matches!(n.as_str(), "ip4.addr" | "ip6.addr") {
-                    o.insert(n.clone(), json!(v.as_list()));
-                } else {
-                    o.insert(n.clone(), json_value(kind, &v));
-                }
+                let j = match (kind, &v) {
+                    _ if matches!(n.as_str(), "ip4.addr" | "ip6.addr") => json!(v.as_list()),
+                    (_, Value::Bool(b)) => json!(b),
+                    // -n: every value as jailparam_export writes it.
+                    (_, Value::Int(i)) if f.nameval => json!(i.to_string()),
+                    (_, Value::Int(i)) => json!(i),
+                    (_, Value::List(l)) => json!(l.join(",")),
+                    (_, Value::Str(s)) => json!(s),
+                };
+                o.put(n, j);
             }
         }
-        list.push(Json::Object(o));
+        list.push(o.text());
     }
-    let doc = json!({"__version": "2", "jail-information": {"jail": list}});
-    format!("{doc}\n")
+    format!(
+        "{{\"__version\": \"2\", \"jail-information\": {{\"jail\": [{}]}}\n}}\n",
+        list.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -386,7 +422,7 @@ mod tests {
     fn default_format_matches_jls() {
         assert_eq!(
             render(&jails(), &[], &flags("")),
-            "   JID  IP Address      Hostname                      Path\n     1  10.0.0.5        www                           /zones/www\n     2  -               db.example.org                /zones/db\n"
+            "   JID  IP Address      Hostname                      Path\n     1  10.0.0.5        www                           /zones/www\n     2                  db.example.org                /zones/db\n"
         );
     }
 
@@ -394,7 +430,7 @@ mod tests {
     fn name_column_with_capital_n() {
         assert_eq!(
             render(&jails(), &[], &flags("N")),
-            " JID             IP Address      Hostname                      Path\n www             10.0.0.5        www                           /zones/www\n db              -               db.example.org                /zones/db\n"
+            " JID             IP Address      Hostname                      Path\n www             10.0.0.5        www                           /zones/www\n db                              db.example.org                /zones/db\n"
         );
     }
 
@@ -476,5 +512,59 @@ mod tests {
         let jail = &j["jail-information"]["jail"][0];
         assert_eq!(jail["persist"], true);
         assert_eq!(jail["ip4.addr"], json!(["10.0.0.5", "10.0.0.6"]));
+    }
+
+    #[test]
+    fn capital_n_without_a_name_shows_the_jid() {
+        let mut j = jails();
+        j[1].1.insert("name", Value::Str(String::new()));
+        let out = render(&j, &[], &flags("N"));
+        assert!(
+            out.ends_with(
+                "\n 2                               db.example.org                /zones/db\n"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn an_empty_string_is_two_quotes() {
+        let mut j = jails();
+        j[0].1.insert("host.domainname", Value::Str(String::new()));
+        let names: Vec<String> = ["host.domainname", "ip6.addr"].map(String::from).to_vec();
+        assert_eq!(
+            render(&j[..1], &names, &flags("h")),
+            "host.domainname ip6.addr\n\"\" -\n"
+        );
+        assert_eq!(
+            render(&j[..1], &names, &flags("n")),
+            "host.domainname=\"\" ip6.addr=\n"
+        );
+    }
+
+    #[test]
+    fn json_fields_in_emission_order_as_libxo_writes_them() {
+        let mut f = flags("");
+        f.json = true;
+        assert_eq!(
+            render(&jails(), &[], &f),
+            "{\"__version\": \"2\", \"jail-information\": {\"jail\": [{\"jid\":1,\"ipv4\":\"10.0.0.5\",\"hostname\":\"www\",\"path\":\"/zones/www\"}, {\"jid\":2,\"ipv4\":\"\",\"hostname\":\"db.example.org\",\"path\":\"/zones/db\"}]}\n}\n"
+        );
+        let names: Vec<String> = ["name", "jid", "persist", "children.max"]
+            .map(String::from)
+            .to_vec();
+        let mut f = flags("n");
+        f.json = true;
+        assert_eq!(
+            render(&jails()[..1], &names, &f),
+            "{\"__version\": \"2\", \"jail-information\": {\"jail\": [{\"name\":\"www\",\"jid\":\"1\",\"persist\":true,\"children.max\":\"0\"}]}\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_missing_jail_is_named_as_freebsd_names_it() {
+        assert_eq!(not_found("5"), "jail 5 not found");
+        assert_eq!(not_found("web"), "jail \"web\" not found");
+        assert_eq!(not_found("0"), "jail \"0\" not found");
     }
 }

@@ -11,9 +11,15 @@
 //! `--socket`, `--state-dir`, `--cgroup-root`, `--config`, each falling
 //! back to its environment variable and then its default; when no daemon
 //! answers, the engine runs in-process ([`crate::api::open`]).
+//!
+//! Every tool writes its output through [`out`], so a reader that goes
+//! away (`kstat -p 1 3 | head -1`) ends it quietly, as SIGPIPE ends a C
+//! tool.
 
 pub mod jail;
 pub mod jls;
+pub mod kstat;
+pub mod out;
 pub mod zoneadm;
 
 use crate::api::{Endpoint, Zones};

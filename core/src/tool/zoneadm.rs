@@ -1,24 +1,145 @@
-//! `zoneadm list` formats (cli.md, illumos zoneadm(8)).
+//! `zoneadm list` formats and zoneadm's illumos messages (cli.md,
+//! illumos zoneadm(8)).
 //!
-//! * no flag: the names of running zones, global first;
-//! * `-c`: every configured zone; `-i`: installed ones too;
+//! * no flag: every kernel zone (running, ready, shutting down: what the
+//!   kernel knows), global first; `-i` adds installed zones, `-c` every
+//!   configured one;
+//! * `-z NAME list` (or `-u UUID list`): that zone alone, whatever its
+//!   state (`-c`/`-i` refused there);
 //! * `-v`: `%*s %-16s %-10s %-30s %-8s %-6s` (ID width 4, `-` for a zone
 //!   with no kernel zone), padded exactly as printf pads, trailing blanks too;
 //! * `-p`: `zoneid:zonename:state:zonepath:uuid:brand:ip-type`, with `:`
-//!   in a path written `\:`.
+//!   in a path written `\:`; `-p` and `-v` are mutually exclusive;
+//! * `--json`: the `-p` fields as a JSON array of objects (ours: cli.md
+//!   promises a JSON form of every list).
+//!
+//! Every zone has a uuid, as illumos gives each one at configuration:
+//! `host.hostuuid` when the zone sets it, else one derived from the host's
+//! machine id and the zone's name ([`zone_uuid`]), so it is the same for
+//! the configured zone and its kernel zone, across boots and tools.
+//!
+//! Errors follow illumos' zerror: `zoneadm: zone 'NAME': message`, but an
+//! unknown zone is `zoneadm: NAME: No such zone configured` ([`NO_SUCH_ZONE`]),
+//! and a usage error prints illumos' `usage:` block ([`USAGE`]), exit 2.
 
 use crate::runtime::NetMode;
 use crate::snapshot::Snapshot;
 use crate::zone::{AdminState, ZoneId};
 use std::fmt::Write;
 
-/// Which zones `zoneadm list` shows.
+/// Which zones `zoneadm list` shows, and how.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ListFlags {
     pub configured: bool,
     pub installed: bool,
     pub parsable: bool,
     pub verbose: bool,
+    pub json: bool,
+}
+
+/// The message of a zone neither configured nor known to the kernel; the
+/// tool prints it as illumos' zperror does: `zoneadm: NAME: No such zone
+/// configured`.
+pub const NO_SUCH_ZONE: &str = "no such zone configured";
+
+/// illumos' usage block (what `zoneadm` prints on a usage error, after
+/// the message).
+pub const USAGE: &str = "\
+usage:\tzoneadm help
+\tzoneadm [-z <zone>] [-u <uuid-match>] list
+\tzoneadm {-z <zone>|-u <uuid-match>} <subcommand>
+
+Subcommands:
+
+boot [-- boot_arguments]
+shutdown [-r]
+halt
+ready
+reboot
+list [-cipv] [--json]
+verify
+install
+uninstall [-F]
+clone zonename
+";
+
+/// Parse zoneadm's command line with clap, but answer a usage error as
+/// illumos does: `zoneadm: what was wrong`, then the `usage:` block, exit 2.
+pub fn parse_args<T: clap::Parser>() -> T {
+    T::try_parse().unwrap_or_else(|e| {
+        if !e.use_stderr() {
+            crate::tool::out::print(&e.render().to_string());
+            std::process::exit(super::exit::OK)
+        }
+        usage_exit(&clap_message(&e))
+    })
+}
+
+/// `zoneadm: MSG`, the usage block, exit 2.
+pub fn usage_exit(msg: &str) -> ! {
+    eprintln!("zoneadm: {msg}");
+    eprint!("{USAGE}");
+    std::process::exit(super::exit::USAGE)
+}
+
+/// The first line of clap's error, without its `error: ` prefix.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or("");
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
+/// An error of zoneadm about zone `name`, as illumos prints it: the
+/// unknown zone as zperror does, anything else as zerror does.
+pub fn error_text(name: &str, msg: &str) -> String {
+    if msg == NO_SUCH_ZONE {
+        format!("zoneadm: {name}: No such zone configured")
+    } else {
+        format!("zoneadm: zone '{name}': {msg}")
+    }
+}
+
+/// A zone's uuid: `host.hostuuid` when set, else a name-based one (see
+/// the module comment).
+pub fn zone_uuid(name: &str, params: &crate::param::Params) -> String {
+    if let Some(u) = params.str("host.hostuuid").filter(|u| !u.is_empty()) {
+        return u.to_string();
+    }
+    let host = std::fs::read_to_string("/etc/machine-id").unwrap_or_default();
+    derived_uuid(host.trim(), name)
+}
+
+/// A UUID (version 8, RFC 9562's vendor form) from 128 bits of FNV-1a
+/// over the host's id and the zone name: stable and distinct per zone.
+pub fn derived_uuid(host: &str, name: &str) -> String {
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for b in host.bytes().chain([0]).chain(name.bytes()) {
+        h ^= u128::from(b);
+        h = h.wrapping_mul(PRIME);
+    }
+    let mut b = h.to_be_bytes();
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Is `s` a uuid as `-u` takes it (8-4-4-4-12 hex digits)?
+pub fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 struct Row {
@@ -31,7 +152,9 @@ struct Row {
     ip: &'static str,
 }
 
-fn rows(snap: &Snapshot, f: ListFlags) -> Vec<Row> {
+/// Every zone `snap` knows: the kernel zones, then the configured ones
+/// that have none.
+fn all_rows(snap: &Snapshot) -> Vec<Row> {
     let mut rows: Vec<Row> = snap
         .zones
         .iter()
@@ -40,7 +163,7 @@ fn rows(snap: &Snapshot, f: ListFlags) -> Vec<Row> {
             name: z.name.to_string(),
             state: z.status.admin(),
             path: z.root.display().to_string(),
-            uuid: z.params.str("host.hostuuid").unwrap_or("").to_string(),
+            uuid: zone_uuid(z.name.as_str(), &z.params),
             brand: if z.id.is_global() {
                 "linux".to_string()
             } else {
@@ -48,40 +171,82 @@ fn rows(snap: &Snapshot, f: ListFlags) -> Vec<Row> {
             },
             ip: NetMode::of(&z.params).ip_type(),
         })
-        .filter(|r| {
-            f.configured
-                || f.installed
-                || r.id == Some(ZoneId::GLOBAL)
-                || r.state == AdminState::Running
-        })
         .collect();
-    if f.configured || f.installed {
-        for c in &snap.configured {
-            if !f.configured && c.state == AdminState::Configured {
-                continue;
-            }
-            if rows.iter().any(|r| r.name == c.name.as_str()) {
-                continue;
-            }
-            rows.push(Row {
-                id: None,
-                name: c.name.to_string(),
-                state: c.state,
-                path: c.root.display().to_string(),
-                uuid: c.params.str("host.hostuuid").unwrap_or("").to_string(),
-                brand: c.brand.to_string(),
-                ip: NetMode::of(&c.params).ip_type(),
-            });
+    for c in &snap.configured {
+        if rows.iter().any(|r| r.name == c.name.as_str()) {
+            continue;
         }
+        rows.push(Row {
+            id: None,
+            name: c.name.to_string(),
+            state: c.state,
+            path: c.root.display().to_string(),
+            uuid: zone_uuid(c.name.as_str(), &c.params),
+            brand: c.brand.to_string(),
+            ip: NetMode::of(&c.params).ip_type(),
+        });
     }
     rows
 }
 
+fn rows(snap: &Snapshot, f: ListFlags) -> Vec<Row> {
+    all_rows(snap)
+        .into_iter()
+        .filter(|r| {
+            r.id.is_some() || f.configured || (f.installed && r.state != AdminState::Configured)
+        })
+        .collect()
+}
+
+/// The name of the zone whose uuid is `uuid`, among those `snap` knows.
+pub fn zone_by_uuid(snap: &Snapshot, uuid: &str) -> Option<String> {
+    all_rows(snap)
+        .into_iter()
+        .find(|r| r.uuid.eq_ignore_ascii_case(uuid))
+        .map(|r| r.name)
+}
+
 /// The text `zoneadm list` prints for these flags.
 pub fn list(snap: &Snapshot, f: ListFlags) -> String {
+    render(rows(snap, f), f)
+}
+
+/// `zoneadm -z NAME list`: that zone whatever its state, or `None` when
+/// `snap` does not know it.
+pub fn list_one(snap: &Snapshot, name: &str, f: ListFlags) -> Option<String> {
+    let rows: Vec<Row> = all_rows(snap)
+        .into_iter()
+        .filter(|r| r.name == name)
+        .collect();
+    (!rows.is_empty()).then(|| render(rows, f))
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+fn render(rows: Vec<Row>, f: ListFlags) -> String {
     let mut out = String::new();
-    let rows = rows(snap, f);
-    if f.parsable {
+    if f.json {
+        out.push('[');
+        for (i, r) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let id = r.id.map_or("null".to_string(), |i| i.to_string());
+            let _ = write!(
+                out,
+                "\n  {{\"zoneid\": {id}, \"zonename\": {}, \"state\": {}, \"zonepath\": {}, \"uuid\": {}, \"brand\": {}, \"ip-type\": {}}}",
+                json_str(&r.name),
+                json_str(r.state.as_str()),
+                json_str(&r.path),
+                json_str(&r.uuid),
+                json_str(&r.brand),
+                json_str(r.ip)
+            );
+        }
+        out.push_str(if rows.is_empty() { "]\n" } else { "\n]\n" });
+    } else if f.parsable {
         for r in rows {
             let id = r.id.map_or("-".to_string(), |i| i.to_string());
             let _ = writeln!(
@@ -121,6 +286,97 @@ pub fn list(snap: &Snapshot, f: ListFlags) -> String {
     out
 }
 
+/// The usage of `list` alone, as illumos' sub_usage prints it.
+pub const LIST_USAGE: &str = "\
+usage:\tlist [-cipv] [--json]
+\tLists the current zones, or a specific zone if indicated.  By default,
+\tevery zone the kernel knows is listed (running, ready, shutting down);
+\t-i adds installed zones and -c every configured zone.  With -z <zone>
+\tor -u <uuid-match>, only that zone is listed, whatever its state, and
+\t-i and -c are refused.  -v shows the zone's id, state, path, brand and
+\tIP type; -p the same as colon-separated fields; --json as JSON.  -v and
+\t-p are mutually exclusive.
+";
+
+/// `zoneadm [-z NAME | -u UUID] list [-cipv] [--json]` over `snap` (the
+/// configured zones filled in): prints the list, or the error, and gives
+/// the exit status.
+pub fn list_command(
+    snap: &Snapshot,
+    zone: &Option<String>,
+    uuid: &Option<String>,
+    f: ListFlags,
+) -> i32 {
+    let mut target = zone.clone();
+    if let Some(u) = uuid {
+        if !is_uuid(u) {
+            eprintln!("zoneadm: illegal UUID value specified");
+            return super::exit::FAILED;
+        }
+        target = zone_by_uuid(snap, u).or(target);
+    }
+    let Some(name) = target else {
+        if let Some(e) = exclusive(f) {
+            eprintln!("zoneadm: {e}");
+            return super::exit::FAILED;
+        }
+        super::out::print(&list(snap, f));
+        return super::exit::OK;
+    };
+    let Some(text) = list_one(snap, &name, f) else {
+        eprintln!("{}", error_text(&name, NO_SUCH_ZONE));
+        return super::exit::FAILED;
+    };
+    if f.configured || f.installed {
+        eprint!("{LIST_USAGE}");
+        return super::exit::USAGE;
+    }
+    if let Some(e) = exclusive(f) {
+        eprintln!("{}", error_text(&name, &e));
+        return super::exit::FAILED;
+    }
+    super::out::print(&text);
+    super::exit::OK
+}
+
+/// illumos' "list -p and -v are mutually exclusive." (and ours for --json).
+fn exclusive(f: ListFlags) -> Option<String> {
+    let given: Vec<&str> = [(f.parsable, "-p"), (f.verbose, "-v"), (f.json, "--json")]
+        .into_iter()
+        .filter_map(|(on, o)| on.then_some(o))
+        .collect();
+    (given.len() > 1).then(|| format!("list {} are mutually exclusive.", given.join(" and ")))
+}
+
+/// The configured zone whose uuid is `uuid` (`-u`); an ill-formed uuid
+/// ends zoneadm as illumos does.
+pub fn resolve_uuid(cfg: &crate::jailconf::Config, uuid: &str) -> Option<String> {
+    if !is_uuid(uuid) {
+        super::die(
+            "zoneadm",
+            "illegal UUID value specified",
+            super::exit::FAILED,
+        );
+    }
+    super::configured_all(cfg)
+        .into_iter()
+        .find(|c| zone_uuid(c.name.as_str(), &c.params).eq_ignore_ascii_case(uuid))
+        .map(|c| c.name.to_string())
+}
+
+/// Is `name` configured? `cfg` when it has the zone, else the
+/// configuration read again quietly (operations that do not need it were
+/// given an empty one). A file that does not parse cannot say no: the
+/// zone counts as configured (zoneadm then says "not running", not "No
+/// such zone configured").
+pub fn is_configured(common: &super::Common, cfg: &crate::jailconf::Config, name: &str) -> bool {
+    cfg.get(name).is_some()
+        || common
+            .load_config()
+            .ok()
+            .is_none_or(|c| c.get(name).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +387,10 @@ mod tests {
 
     fn zone(id: u32, name: &str, status: Status, root: &str, vnet: bool) -> Arc<ZoneSnapshot> {
         let mut params = Params::new();
+        params.insert(
+            "host.hostuuid",
+            crate::param::Value::Str(format!("00000000-0000-0000-0000-00000000000{id}")),
+        );
         if vnet {
             params.insert("vnet", crate::param::Value::Str("new".into()));
         }
@@ -178,8 +438,81 @@ mod tests {
     }
 
     #[test]
-    fn plain_list_names_running_zones_global_first() {
-        assert_eq!(list(&snap(), ListFlags::default()), "global\nweb\n");
+    fn plain_list_names_every_kernel_zone_global_first() {
+        // db is ready, not running: illumos lists every kernel zone.
+        assert_eq!(list(&snap(), ListFlags::default()), "global\nweb\ndb\n");
+        let f = ListFlags {
+            installed: true,
+            ..Default::default()
+        };
+        assert_eq!(list(&snap(), f), "global\nweb\ndb\n");
+        let f = ListFlags {
+            configured: true,
+            ..Default::default()
+        };
+        assert_eq!(list(&snap(), f), "global\nweb\ndb\ncfg\n");
+    }
+
+    #[test]
+    fn one_zone_whatever_its_state() {
+        let f = ListFlags {
+            parsable: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            list_one(&snap(), "web", ListFlags::default()).unwrap(),
+            "web\n"
+        );
+        let cfg = list_one(&snap(), "cfg", f).unwrap();
+        assert!(cfg.starts_with("-:cfg:configured:/zones/cfg:"), "{cfg}");
+        assert_eq!(list_one(&snap(), "nope", f), None);
+        assert_eq!(
+            zone_by_uuid(&snap(), "00000000-0000-0000-0000-000000000003").as_deref(),
+            Some("web")
+        );
+    }
+
+    #[test]
+    fn every_zone_has_a_uuid() {
+        let a = derived_uuid("3d1219c7c4c5404aaa1f6d2a48adfda4", "web");
+        assert_eq!(a, derived_uuid("3d1219c7c4c5404aaa1f6d2a48adfda4", "web"));
+        assert_ne!(a, derived_uuid("3d1219c7c4c5404aaa1f6d2a48adfda4", "db"));
+        assert_ne!(a, derived_uuid("another-host", "web"));
+        assert!(is_uuid(&a), "{a}");
+        assert_eq!(&a[14..15], "8", "version 8: {a}");
+        assert!("89ab".contains(&a[19..20]), "variant: {a}");
+        assert!(is_uuid(&zone_uuid("cfg", &Params::new())));
+        assert!(!is_uuid("xyz") && !is_uuid("0000000-0000-0000-0000-000000000000"));
+    }
+
+    #[test]
+    fn json_list_has_the_parsable_fields() {
+        let f = ListFlags {
+            configured: true,
+            json: true,
+            ..Default::default()
+        };
+        let text = list(&snap(), f);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 4);
+        assert_eq!(v[1]["zonename"], "web");
+        assert_eq!(v[1]["zoneid"], 3);
+        assert_eq!(v[3]["zoneid"], serde_json::Value::Null);
+        assert_eq!(v[2]["zonepath"], "/zones/d:b");
+        assert!(
+            text.starts_with(
+                "[\n  {\"zoneid\": 0, \"zonename\": \"global\", \"state\": \"running\""
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            error_text("x", NO_SUCH_ZONE),
+            "zoneadm: x: No such zone configured"
+        );
+        assert_eq!(
+            error_text("x", "not running"),
+            "zoneadm: zone 'x': not running"
+        );
     }
 
     #[test]
@@ -190,7 +523,7 @@ mod tests {
         };
         assert_eq!(
             list(&snap(), f),
-            "  ID NAME             STATUS     PATH                           BRAND    IP    \n   0 global           running    /                              linux    shared\n   3 web              running    /zones/web                     sparse   excl  \n"
+            "  ID NAME             STATUS     PATH                           BRAND    IP    \n   0 global           running    /                              linux    shared\n   3 web              running    /zones/web                     sparse   excl  \n   4 db               ready      /zones/d:b                     sparse   shared\n"
         );
     }
 
@@ -203,7 +536,10 @@ mod tests {
         };
         assert_eq!(
             list(&snap(), f),
-            "0:global:running:/::linux:shared\n3:web:running:/zones/web::sparse:excl\n4:db:ready:/zones/d\\:b::sparse:shared\n-:cfg:configured:/zones/cfg::whole:shared\n"
+            format!(
+                "0:global:running:/:00000000-0000-0000-0000-000000000000:linux:shared\n3:web:running:/zones/web:00000000-0000-0000-0000-000000000003:sparse:excl\n4:db:ready:/zones/d\\:b:00000000-0000-0000-0000-000000000004:sparse:shared\n-:cfg:configured:/zones/cfg:{}:whole:shared\n",
+                zone_uuid("cfg", &Params::new())
+            )
         );
     }
 }

@@ -26,7 +26,9 @@
 //!   `before_zone_exec` (stdio and the error pipe are all it keeps), the
 //!   zone's bounding set (zsched's CapBnd), the user's groups and ids, the
 //!   zone's capability set, not dumpable again, chdir to the home directory
-//!   (or /), then execve.
+//!   (or /; always / for jexec without `-l`), then execve. The environment
+//!   is a login's (PATH, HOME, USER, LOGNAME, SHELL, TERM on a pty), or,
+//!   for jexec without `-l` (`keep_env`), the caller's own.
 //!
 //! ## No host descriptor, no host memory
 //!
@@ -85,6 +87,13 @@ pub struct EnterOpts {
     pub pty: bool,
     /// Extra environment (after PATH, HOME, USER, LOGNAME, SHELL, TERM).
     pub env: Vec<(String, String)>,
+    /// jexec(8) without `-l`: the caller's environment as it is (USER,
+    /// HOME and SHELL replaced only when `user` names someone) instead of
+    /// a login's.
+    pub keep_env: bool,
+    /// jexec(8) without `-l`: start in the zone's `/`, not in the user's
+    /// home directory.
+    pub in_root_dir: bool,
 }
 
 fn e(step: &str, msg: String) -> RuntimeError {
@@ -305,14 +314,28 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
             opts.command[1..].to_vec(),
         )
     };
-    let mut env: Vec<(String, String)> = vec![
-        ("PATH".into(), PATH.into()),
-        ("HOME".into(), user.home.clone()),
-        ("USER".into(), user.name.clone()),
-        ("LOGNAME".into(), user.name.clone()),
-        ("SHELL".into(), user.shell.clone()),
-    ];
-    if opts.pty {
+    let mut env: Vec<(String, String)> = if opts.keep_env {
+        // The caller's variables (any that are not UTF-8 are left out).
+        let mut env: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        if opts.user.is_some() {
+            env.retain(|(k, _)| !matches!(k.as_str(), "USER" | "HOME" | "SHELL"));
+            env.push(("USER".into(), user.name.clone()));
+            env.push(("HOME".into(), user.home.clone()));
+            env.push(("SHELL".into(), user.shell.clone()));
+        }
+        env
+    } else {
+        vec![
+            ("PATH".into(), PATH.into()),
+            ("HOME".into(), user.home.clone()),
+            ("USER".into(), user.name.clone()),
+            ("LOGNAME".into(), user.name.clone()),
+            ("SHELL".into(), user.shell.clone()),
+        ]
+    };
+    if opts.pty && !opts.keep_env {
         env.push((
             "TERM".into(),
             std::env::var("TERM").unwrap_or("xterm".into()),
@@ -347,7 +370,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                 .map_err(|x| e("enter", format!("open {}: {x}", p.display())))
         })
         .collect::<Result<_, _>>()?;
-    let c_home = cstr(&user.home)?;
+    let c_home = cstr(if opts.in_root_dir { "/" } else { &user.home })?;
     let c_slash = cstr("/")?;
     let (master, slave) = if opts.pty {
         let m = open_in_root(

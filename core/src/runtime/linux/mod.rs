@@ -48,7 +48,10 @@
 //!
 //! [`LinuxRuntime::with_zsched`] names it; else `$ZONES_ZSCHED`; else
 //! `zsched` next to the current executable, or one directory up (a test
-//! binary in target/debug/deps finds target/debug/zsched).
+//! binary in target/debug/deps finds target/debug/zsched); else where
+//! `make install` and the Debian package put it, `../lib/zones/zsched`
+//! from the executable's directory (`/usr/lib/zones/zsched` for the tools
+//! in /usr/bin and /usr/sbin).
 
 pub mod caps;
 pub mod cgroup;
@@ -128,7 +131,11 @@ impl LinuxRuntime {
         let exe = std::env::current_exe()
             .map_err(|e| err("launch", format!("current executable: {e}"), &e))?;
         let dir = exe.parent().unwrap_or(Path::new("/"));
-        for cand in [dir.join("zsched"), dir.join("../zsched")] {
+        for cand in [
+            dir.join("zsched"),
+            dir.join("../zsched"),
+            dir.join("../lib/zones/zsched"),
+        ] {
             if cand.is_file() {
                 return Ok(cand);
             }
