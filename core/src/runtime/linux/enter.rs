@@ -253,6 +253,9 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         (ns_fd("mnt")?, libc::CLONE_NEWNS),
     ];
     let cgroup_ns = ns_fd("cgroup")?;
+    // A zone of its own user namespace (super::userns): joined last, by B.
+    let user_ns = super::userns::enter_fd(pid).map_err(|x| e("enter", x.to_string()))?;
+    let user_ns_raw = user_ns.as_ref().map_or(-1, |f| f.as_raw_fd());
     // ZONES_ENTER_NO_PIDFD forces the old way (it is how it is tested).
     let pidfd = if std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
         -1
@@ -403,12 +406,21 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let slave_raw = slave.as_ref().map_or(-1, |s| s.as_raw_fd());
     let err_raw = err_w.as_raw_fd();
     // What child A keeps: the ways in, and what B needs.
-    let keep_a: Vec<RawFd> = [0, 1, 2, pidfd_raw, cgroup_ns_raw, slave_raw, err_raw]
-        .into_iter()
-        .chain(ns_raw.iter().map(|(fd, _)| *fd))
-        .chain(procs_raw.iter().copied())
-        .filter(|fd| *fd >= 0)
-        .collect();
+    let keep_a: Vec<RawFd> = [
+        0,
+        1,
+        2,
+        pidfd_raw,
+        cgroup_ns_raw,
+        user_ns_raw,
+        slave_raw,
+        err_raw,
+    ]
+    .into_iter()
+    .chain(ns_raw.iter().map(|(fd, _)| *fd))
+    .chain(procs_raw.iter().copied())
+    .filter(|fd| *fd >= 0)
+    .collect();
     let user_groups = user.groups.as_slice();
     let (uid, gid) = (user.uid, user.gid);
     // SAFETY: fork; the children below make system calls only (no
@@ -450,6 +462,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                 child_b(&ChildB {
                     procs: &procs_raw,
                     cgroup_ns: cgroup_ns_raw,
+                    user_ns: user_ns_raw,
                     slave: slave_raw,
                     err: err_raw,
                     limits: &limits,
@@ -500,6 +513,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
             6 => format!("become user {}", user.name),
             8 => "apply the zone's resource limits".into(),
             9 => "close the caller's descriptors".into(),
+            10 => "join the zone's user namespace".into(),
             _ => format!("exec {prog}"),
         };
         return Err(RuntimeError {
@@ -650,6 +664,8 @@ fn apply_limits(limits: &Limits) -> Result<(), i32> {
 struct ChildB<'a> {
     procs: &'a [RawFd],
     cgroup_ns: RawFd,
+    /// The zone's user namespace, or -1 (the host's).
+    user_ns: RawFd,
     slave: RawFd,
     err: RawFd,
     limits: &'a Limits,
@@ -716,6 +732,14 @@ fn child_b(c: &ChildB) -> ! {
         }
         if let Err(e) = apply_limits(c.limits) {
             fail(c.err, 8, e);
+        }
+        // Last of the namespaces (super::userns): the ids and the
+        // capabilities set from here on are the zone's user namespace's.
+        if c.user_ns >= 0 {
+            if let Err(e) = super::userns::join(c.user_ns) {
+                fail(c.err, 10, e);
+            }
+            libc::close(c.user_ns);
         }
         let err = match before_zone_exec(c.slave, c.err, c.filter) {
             Ok(fd) => fd,
@@ -982,6 +1006,7 @@ mod tests {
             child_b(&ChildB {
                 procs: &procs,
                 cgroup_ns: cgns.as_raw_fd(),
+                user_ns: -1,
                 slave: -1,
                 err: err_w,
                 limits: &limits,

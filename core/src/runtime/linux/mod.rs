@@ -59,6 +59,7 @@ pub mod launch;
 pub mod mounts;
 pub mod refs;
 pub mod seccomp;
+pub mod userns;
 pub mod vnet;
 pub mod zsched;
 
