@@ -15,14 +15,19 @@
 //!   files. setns of a pid namespace applies to children only, so A forks
 //!   again and waits, holding nothing (A itself stays in the host's pid
 //!   namespace and cgroups, so it is not counted as a process of the zone
-//!   and no process of the zone can name it);
+//!   and no process of the zone can name it). These joins are made as the
+//!   host's root, which is privileged over every namespace, the zone's
+//!   user namespace's included;
 //! * child B is inside the pid namespace: it joins the zone's cgroups
 //!   (writing 0 into each cgroup.procs through descriptors opened on the
 //!   host side, each closed once written) and then zsched's cgroup
 //!   namespace (that descriptor closed too); a new session (with the pty
 //!   as its controlling terminal), zsched's resource limits (all of them,
-//!   0 included: RLIMIT_MEMLOCK is zone.max-locked-memory), then
-//!   `before_zone_exec` (stdio and the error pipe are all it keeps), the
+//!   0 included: RLIMIT_MEMLOCK is zone.max-locked-memory), then — for a
+//!   zone of its own user namespace ([`super::userns`]) — that user
+//!   namespace, last (joined first, the host's pid namespace of the zone
+//!   would be out of reach), so that the filter, the ids and the
+//!   capabilities below are the zone's; then `before_zone_exec` (stdio and the error pipe are all it keeps), the
 //!   zone's bounding set (zsched's CapBnd), the user's groups and ids, the
 //!   zone's capability set, not dumpable again, chdir to the home directory
 //!   (or /), then execve.

@@ -39,7 +39,9 @@
 //! RLIMIT_MEMLOCK (`zone.max-locked-memory`, 0 included: every process of
 //! the zone inherits it from zsched, and an entered one copies zsched's
 //! limits, see [`super::enter`]) and points stdio at the zone's /dev/null;
-//! then it closes the verdict pipe.
+//! then it closes the verdict pipe. A zone whose capability set keeps
+//! CAP_SYS_ADMIN is set up by [`super::userns::setup`] instead: the same
+//! steps around a user namespace of its own (its module comment).
 //!
 //! ## Descriptors
 //!

@@ -247,6 +247,7 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
             last_errno(),
         ));
     }
+    remember_locked(proc_fd);
     super::ipc::new_session_keyring()
         .map_err(|e| ChildError::errno("keyring", "a session keyring of its own".into(), e))?;
     if let Some(n) = spec.params.int("zone.max-locked-memory") {
@@ -287,6 +288,40 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
         libc::close(null_fd);
     }
     Ok((proc_fd, console))
+}
+
+/// The mounts of the zone's namespace made before it joined its user
+/// namespace: locked, so zsched's `down` cannot unmount them either (they
+/// go with the namespace, when zsched ends). Mount ids, from zsched's own
+/// mountinfo at the end of [`setup`].
+static LOCKED: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+
+fn mount_id(mountinfo_line: &str) -> Option<u64> {
+    mountinfo_line.split(' ').next()?.parse().ok()
+}
+
+fn remember_locked(proc_fd: RawFd) {
+    let p = c"self/mountinfo";
+    // SAFETY: a NUL-terminated path relative to a descriptor we hold.
+    let fd = unsafe { libc::openat(proc_fd, p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: just opened, owned by nothing else.
+    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+    let mut s = String::new();
+    if std::io::Read::read_to_string(&mut f, &mut s).is_ok() {
+        let _ = LOCKED.set(s.lines().filter_map(mount_id).collect());
+    }
+}
+
+/// Is this line of zsched's mountinfo a mount the host made (locked)?
+/// Always false in a zone of the host's user namespace.
+pub fn host_made(mountinfo_line: &str) -> bool {
+    match (LOCKED.get(), mount_id(mountinfo_line)) {
+        (Some(ids), Some(id)) => ids.contains(&id),
+        _ => false,
+    }
 }
 
 /// The zone's user namespace and the namespaces it owns.
@@ -686,6 +721,16 @@ mod tests {
         let e = base(ZoneId(MAX_ZONEID + 1)).unwrap_err();
         assert!(e.contains(&(MAX_ZONEID + 1).to_string()), "{e}");
         assert_eq!(map_line(0x4001_0000), "0 1073807360 65536\n");
+    }
+
+    #[test]
+    fn mountinfo_line_is_known_by_its_mount_id() {
+        let l = "92 49 254:0 /tmp/z/root / rw,relatime,idmapped - ext4 /dev/vda rw";
+        assert_eq!(mount_id(l), Some(92));
+        assert_eq!(mount_id("x y"), None);
+        // Nothing recorded (a zone of the host's user namespace): nothing
+        // is host-made, zsched unmounts all.
+        assert!(!host_made(l));
     }
 
     #[test]

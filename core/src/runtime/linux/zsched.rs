@@ -627,7 +627,9 @@ impl Zsched {
     /// its IPC namespace ([`super::ipc`]), then every mount but the root,
     /// deepest first, again until none is left (a zone may have stacked
     /// mounts, or mounted beneath one), `UMOUNT_NOFOLLOW` so that a
-    /// symlink the zone put where a mount point was is not followed.
+    /// symlink the zone put where a mount point was is not followed. In a
+    /// zone of its own user namespace the mounts the host made are locked
+    /// and left to the namespace's end ([`super::userns::host_made`]).
     fn down(&mut self) -> Result<String, (String, String, i32)> {
         let ipc = super::ipc::remove_all(|p| self.read_proc(p));
         let mut failed = ipc.failed;
@@ -640,6 +642,7 @@ impl Zsched {
             };
             let mut points: Vec<std::path::PathBuf> = mi
                 .lines()
+                .filter(|l| !super::userns::host_made(l))
                 .filter_map(|l| l.split(' ').nth(4))
                 .map(super::mounts::unescape_mount_field)
                 .filter(|p| p.as_os_str() != "/")
