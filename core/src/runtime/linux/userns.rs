@@ -156,6 +156,7 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
     // helper's maps are written, and zsched's count of its processes.
     let proc_fd = launch::detached_proc()?;
     let ns = make(base, proc_fd, net.own_namespace())?;
+    delegate_cgroups(base)?;
     // SAFETY: namespace calls on this single-threaded process with
     // descriptors we own.
     if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
@@ -290,6 +291,47 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
     Ok((proc_fd, console))
 }
 
+/// The files of a cgroup that a delegation hands over (systemd's
+/// `Delegate=`): making child cgroups and moving the zone's processes
+/// among them. The limit files of the zone's own cgroup stay the host's.
+pub const DELEGATED: &[&str] = &[
+    "cgroup.procs",
+    "tasks",
+    "cgroup.subtree_control",
+    "cgroup.threads",
+];
+
+/// The zone's cgroups (zsched's, in every hierarchy, read before it
+/// joins its cgroup namespace) delegated to the zone's root: the
+/// directory and [`DELEGATED`], as a zone of the host's user namespace
+/// could make and use child cgroups (a freezer of its own) as root.
+fn delegate_cgroups(base: u32) -> Result<(), ChildError> {
+    let hs = super::cgroup::hierarchies()
+        .map_err(|e| ChildError::new("cgroup", format!("delegate: {}", e.message)))?;
+    for h in hs {
+        let dir = h.mount.join(h.own.strip_prefix("/").unwrap_or(&h.own));
+        for name in std::iter::once("").chain(DELEGATED.iter().copied()) {
+            let p = if name.is_empty() {
+                dir.clone()
+            } else {
+                dir.join(name)
+            };
+            match std::os::unix::fs::lchown(&p, Some(base), Some(base)) {
+                Ok(()) => {}
+                Err(e) if !name.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ChildError::errno(
+                        "cgroup",
+                        format!("delegate {} to the zone's root", p.display()),
+                        e.raw_os_error().unwrap_or(0),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The mounts of the zone's namespace made before it joined its user
 /// namespace: locked, so zsched's `down` cannot unmount them either (they
 /// go with the namespace, when zsched ends). Mount ids, from zsched's own
@@ -322,6 +364,16 @@ pub fn host_made(mountinfo_line: &str) -> bool {
         (Some(ids), Some(id)) => ids.contains(&id),
         _ => false,
     }
+}
+
+/// How many mounts of this mountinfo (zsched's) the host made, the root
+/// left out: `down` leaves them, so the zone's VFS references
+/// ([`super::refs`]) do not count them.
+pub fn host_made_mounts(mountinfo: &str) -> u64 {
+    mountinfo
+        .lines()
+        .filter(|l| host_made(l) && l.split(' ').nth(4) != Some("/"))
+        .count() as u64
 }
 
 /// The zone's user namespace and the namespaces it owns.

@@ -39,7 +39,9 @@
 //! (answer: init's pid in the zone or 0, then the number of user
 //! processes), `boot [PARAMS-JSON]` (the zone's parameters at boot time:
 //! initname, bootargs, command, ... replace those of ready),
-//! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path), `hostname NAME`, `domainname NAME`,
+//! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path),
+//! `locked` (answer: the mounts the host made that a zone of its own user
+//! namespace holds locked, see [`super::userns`]), `hostname NAME`, `domainname NAME`,
 //! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
 //! After `events` the connection carries events: `init-started PID` (init's
 //! pid in the zone, at boot and at every restart), `init-exited STATUS`
@@ -350,6 +352,10 @@ impl Zsched {
                 return;
             }
             "down" => self.down(),
+            "locked" => Ok(self
+                .read_proc("self/mountinfo")
+                .map_or(0, |mi| super::userns::host_made_mounts(&mi))
+                .to_string()),
             "refs" => Ok(format!(
                 "{} {}",
                 self.ipc_objects(),
