@@ -103,8 +103,9 @@
 //! | a04 | allow.sysvipc | makes SysV objects in its own namespace (the host's stay out: o04) | — |
 //! | a05 | allow.mlock | locks memory | — |
 //! | a06 | (no regression) | a setuid-root program made in the zone still gives a user of the zone euid 0 (no no_new_privs, su/passwd/ping keep working), in the default and the allow.mount zone (idmapped root) | — |
-//! | a08 | allow.mount | its own user namespace: `id` 0 inside, uid_map `0 BASE 65536`, zsched host uid BASE; `ls -ln` of /, /etc, /usr, /dev … shows 0; files it makes are stored with its ids; host setuid programs keep owner and bit; a host-made mount (a /proc mask, read-only /usr) cannot be unmounted or remounted | ids on disk |
 //! | a07 | ip4 = inherit | shares the host's loopback (a host TCP service is reached) and nothing more (keyrings, raw sockets stay refused) | key not read |
+//! | a08 | allow.mount | its own user namespace: `id` 0 inside, uid_map `0 BASE 65536`, zsched host uid BASE; `ls -ln` of /, /etc, /usr, /dev … shows 0; files it makes are stored with its ids; host setuid programs keep owner and bit; a host-made mount (a /proc mask, read-only /usr) cannot be unmounted or remounted | ids on disk |
+//! | a09 | allow.mount | counted (the host-made mounts are not its references, one it makes is), adopted by a new runtime, entered as a user, drained by down, halted leaving nothing | refs, cgroups, processes, mounts |
 //! | p05 | privilege | jail(8) `jail -c path=ROOT` with ROOT in a directory host users traverse: a setuid-root binary planted inside, run by uid 65534 | refused, or no marker in a root-only directory |
 //!
 //! Not repeated here because other tests already hold them: the memory
@@ -1647,6 +1648,53 @@ fn a08_an_allow_mount_zone_is_root_over_its_own_user_namespace_only() {
         ["1", "ro"],
         "a08: a host mount was undone: {o:?}"
     );
+}
+
+#[test]
+fn a09_an_allow_mount_zone_is_counted_adopted_and_halted_leaving_nothing() {
+    use zones::runtime::linux::LinuxRuntime;
+    use zones::runtime::{Adopted, Runtime};
+    use zones::snapshot::Subsys;
+    let mut z = TestZone::sparse("a09");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("allow.mount", Value::Bool(true));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let id = z.spec.id;
+    // The host-made mounts are not the zone's references; one it makes is.
+    let before = z.rt.refs(id, z.handle()).subsys[Subsys::Vfs as usize];
+    let o = z.sh("mkdir -p /tmp/a09 && mount -t tmpfs a09 /tmp/a09");
+    assert_eq!(o.status, 0, "{o:?}");
+    let r = z.rt.refs(id, z.handle());
+    assert_eq!(r.subsys[Subsys::Vfs as usize], before + 1, "{r:?}");
+    assert_eq!(r.cred, 1, "init only: {r:?}");
+    // A second runtime (the engine restarted after kill -9) adopts it,
+    // and enters it as a user of the zone.
+    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    match rt2.adopt(&z.spec, z.handle()) {
+        Adopted::Alive { handle, .. } => assert_eq!(&handle, z.handle()),
+        Adopted::Gone => panic!("a live allow.mount zone was not adopted"),
+    }
+    let hf = z.tmp.path().join(format!("{}.json", uniq("a09h")));
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let mut c = Command::new(bin("zenter"));
+    c.arg(&hf)
+        .args(["--user", "nobody", "--", "/bin/sh", "-c", "id -u; id -g"]);
+    let o = output_of(c);
+    assert_eq!(o.stdout.lines().next(), Some("65534"), "{o:?}");
+    // shutdown + down drain every reference of the zone, the mount it
+    // made included; destroy leaves nothing.
+    let h = z.handle().clone();
+    z.rt.shutdown(&h, Duration::from_secs(5)).unwrap();
+    z.rt.down(&h).unwrap();
+    let r = z.rt.refs(id, &h);
+    assert_eq!(r.subsys[Subsys::Vfs as usize], 0, "{r:?}");
+    assert_eq!(r.cred, 0, "{r:?}");
+    let ns = pid_ns(h.zsched_pid).expect("zsched's pid namespace");
+    z.halt();
+    z.assert_gone(&ns, "a09");
+    assert!(host_mounts_under(&z.spec.root).is_empty());
 }
 
 #[test]
