@@ -106,6 +106,7 @@
 //! | a07 | ip4 = inherit | shares the host's loopback (a host TCP service is reached) and nothing more (keyrings, raw sockets stay refused) | key not read |
 //! | a08 | allow.mount | its own user namespace: `id` 0 inside, uid_map `0 BASE 65536`, zsched host uid BASE; `ls -ln` of /, /etc, /usr, /dev … shows 0; files it makes are stored with its ids; host setuid programs keep owner and bit; a host-made mount (a /proc mask, read-only /usr) cannot be unmounted or remounted | ids on disk |
 //! | a09 | allow.mount | counted (the host-made mounts are not its references, one it makes is), adopted by a new runtime, entered as a user, drained by down, halted leaving nothing | refs, cgroups, processes, mounts |
+//! | a10 | allow.mount | its network and UTS namespaces are its user namespace's: a vnet interface moved in, allow.set_hostname and allow.raw_sockets work in it | host name unchanged |
 //! | p05 | privilege | jail(8) `jail -c path=ROOT` with ROOT in a directory host users traverse: a setuid-root binary planted inside, run by uid 65534 | refused, or no marker in a root-only directory |
 //!
 //! Not repeated here because other tests already hold them: the memory
@@ -1695,6 +1696,49 @@ fn a09_an_allow_mount_zone_is_counted_adopted_and_halted_leaving_nothing() {
     z.halt();
     z.assert_gone(&ns, "a09");
     assert!(host_mounts_under(&z.spec.root).is_empty());
+}
+
+#[test]
+fn a10_an_allow_mount_zone_owns_its_network_and_host_name() {
+    // Its network and UTS namespaces belong to its user namespace: a
+    // vnet interface is moved in, and what allow.* keeps works there.
+    let n = std::process::id() % 100_000;
+    let (a, b) = (format!("zm{n}a"), format!("zm{n}b"));
+    let ok = Command::new("ip")
+        .args(["link", "add", &a, "type", "veth", "peer", "name", &b])
+        .status()
+        .expect("ip link add");
+    assert!(ok.success(), "ip link add {a}");
+    struct Del(String);
+    impl Drop for Del {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", &self.0]).output();
+        }
+    }
+    let _del = Del(b.clone());
+    let mut z = TestZone::sparse("a10");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("allow.mount", Value::Bool(true))
+        .set("allow.set_hostname", Value::Bool(true))
+        .set("allow.raw_sockets", Value::Bool(true))
+        .set("vnet", Value::Str("new".into()))
+        .set("vnet.interface", Value::List(vec![a.clone()]));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    z.install_attack();
+    let o = z.sh(&format!(
+        "grep -c '{a}:' /proc/net/dev; cat /sys/class/net/lo/operstate /proc/self/uid_map >/dev/null && hostname fine && hostname"
+    ));
+    assert_eq!(o.stdout.lines().collect::<Vec<_>>(), ["1", "fine"], "{o:?}");
+    let o = z.attack(&["raw-socket"]);
+    assert!(o.stdout.contains("ESCAPED: raw socket"), "{o:?}");
+    // The host's name is not the zone's.
+    let mut host = [0u8; 65];
+    // SAFETY: gethostname into a buffer we own, of the length given.
+    unsafe { libc::gethostname(host.as_mut_ptr() as *mut libc::c_char, host.len()) };
+    assert!(!host.starts_with(b"fine\0"));
+    z.halt();
 }
 
 #[test]

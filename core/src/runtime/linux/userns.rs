@@ -539,10 +539,13 @@ fn write_at(dir: RawFd, rel: &str, value: &str) -> Result<(), ChildError> {
 }
 
 /// Join the user namespace `fd` as its root (ids 0, no supplementary
-/// group): every capability there, none over the host. System calls only
-/// (an entering process calls it between fork and exec).
+/// group): every capability there, none over the host. The change of ids
+/// resets dumpability to fs.suid_dumpable: made not dumpable again (an
+/// entering process stays so until its exec; zsched for good). System
+/// calls only (an entering process calls it between fork and exec).
 pub fn join(fd: RawFd) -> Result<(), i32> {
-    // SAFETY: setns/setgroups/setres[ug]id with no pointer but a null list.
+    // SAFETY: setns/setgroups/setres[ug]id/prctl with no pointer but a
+    // null list.
     unsafe {
         if libc::setns(fd, libc::CLONE_NEWUSER) != 0
             || libc::setgroups(0, std::ptr::null()) != 0
@@ -551,6 +554,7 @@ pub fn join(fd: RawFd) -> Result<(), i32> {
         {
             return Err(last_errno());
         }
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
     Ok(())
 }
