@@ -107,6 +107,7 @@
 //! | a08 | allow.mount | its own user namespace: `id` 0 inside, uid_map `0 BASE 65536`, zsched host uid BASE; `ls -ln` of /, /etc, /usr, /dev … shows 0; files it makes are stored with its ids; host setuid programs keep owner and bit; a host-made mount (a /proc mask, read-only /usr) cannot be unmounted or remounted | ids on disk |
 //! | a09 | allow.mount | counted (the host-made mounts are not its references, one it makes is), adopted by a new runtime, entered as a user, drained by down, halted leaving nothing | refs, cgroups, processes, mounts |
 //! | a10 | allow.mount | its network and UTS namespaces are its user namespace's: a vnet interface moved in, allow.set_hostname and allow.raw_sockets work in it | host name unchanged |
+//! | a11 | allow.mount | whole roots: an empty one boots as far as exec init; a jail rooted at / runs in its own user namespace, the host's files nobody's to it | /etc not written |
 //! | p05 | privilege | jail(8) `jail -c path=ROOT` with ROOT in a directory host users traverse: a setuid-root binary planted inside, run by uid 65534 | refused, or no marker in a root-only directory |
 //!
 //! Not repeated here because other tests already hold them: the memory
@@ -1738,6 +1739,55 @@ fn a10_an_allow_mount_zone_owns_its_network_and_host_name() {
     // SAFETY: gethostname into a buffer we own, of the length given.
     unsafe { libc::gethostname(host.as_mut_ptr() as *mut libc::c_char, host.len()) };
     assert!(!host.starts_with(b"fine\0"));
+    z.halt();
+}
+
+#[test]
+fn a11_allow_mount_whole_roots_an_empty_one_and_slash() {
+    // An empty root (no /dev: zsched's stdio is the host's /dev/null, as
+    // for any zone) gets as far as exec init.
+    let mut z = TestZone::with_root("a11e", Brand::Whole, None);
+    z.set("command", Value::List(vec!["/bin/true".into()]))
+        .set("allow.mount", Value::Bool(true));
+    z.ready().expect("ready with an empty root");
+    let e = z.boot().unwrap_err();
+    assert_eq!(
+        (e.step.as_str(), e.errno),
+        ("exec init", Some(libc::ENOENT)),
+        "{e}"
+    );
+    z.halt();
+    // A jail rooted at / (not idmapped: the host's files are nobody's to
+    // its root) runs its command in its own user namespace.
+    let mut z = TestZone::with_root("a11s", Brand::Whole, Some("/".into()));
+    // (Its output reaches the host through exec.consolelog: it may not
+    // write a host directory itself.)
+    let log = z.tmp.path().join("a11.log");
+    z.set(
+        "command",
+        Value::List(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "cat /proc/self/uid_map; touch /etc/zones-a11 || echo refused".into(),
+        ]),
+    )
+    .set("exec.consolelog", Value::Str(log.display().to_string()))
+    .set("allow.mount", Value::Bool(true));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut s = String::new();
+    while !s.contains("refused") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        s = std::fs::read_to_string(&log).unwrap_or_default();
+    }
+    let base = userns::base(z.spec.id).unwrap();
+    let words: Vec<&str> = s.split_whitespace().take(3).collect();
+    assert_eq!(words, ["0", &base.to_string(), "65536"], "{s:?}");
+    assert!(
+        !Path::new("/etc/zones-a11").exists(),
+        "a11: wrote the host's /etc"
+    );
     z.halt();
 }
 

@@ -234,6 +234,17 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
         ),
         None => None,
     };
+    // The host's /dev/null, the fallback for a root without a /dev (as in
+    // launch::setup).
+    // SAFETY: a static NUL-terminated path; the descriptor is ours.
+    let host_null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+    if host_null < 0 {
+        return Err(ChildError::errno(
+            "launch",
+            "open /dev/null".into(),
+            last_errno(),
+        ));
+    }
     mounts::pivot(&root)?;
     // Into the zone's user namespace, then the mount namespace the zone
     // lives in: a copy of the one just built, its mounts locked.
@@ -265,21 +276,11 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
             ));
         }
     }
-    let null_fd = match launch::zone_dev_null() {
-        Some(fd) => fd,
-        None => {
-            // SAFETY: a static NUL-terminated path; the descriptor is ours.
-            let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
-            if fd < 0 {
-                return Err(ChildError::errno(
-                    "launch",
-                    "open /dev/null".into(),
-                    last_errno(),
-                ));
-            }
-            fd
-        }
-    };
+    let null_fd = launch::zone_dev_null().map_or(host_null, |zone_null| {
+        // SAFETY: host_null is the host's /dev/null opened above, ours alone.
+        unsafe { libc::close(host_null) };
+        zone_null
+    });
     // SAFETY: setsid and dup2/close on descriptors of our own table.
     unsafe {
         libc::setsid();
