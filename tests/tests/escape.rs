@@ -108,6 +108,7 @@
 //! | a09 | allow.mount | counted (the host-made mounts are not its references, one it makes is), adopted by a new runtime, entered as a user, drained by down, halted leaving nothing | refs, cgroups, processes, mounts |
 //! | a10 | allow.mount | its network and UTS namespaces are its user namespace's: a vnet interface moved in, allow.set_hostname and allow.raw_sockets work in it | host name unchanged |
 //! | a11 | allow.mount | whole roots: an empty one boots as far as exec init; a jail rooted at / runs in its own user namespace, the host's files nobody's to it | /etc not written |
+//! | a12 | allow.mount | `mount` lines (a host directory bound read-write, a tmpfs) are idmapped as the root: host ids are the zone's, what it writes is stored with its ids; locked | ids on disk |
 //! | p05 | privilege | jail(8) `jail -c path=ROOT` with ROOT in a directory host users traverse: a setuid-root binary planted inside, run by uid 65534 | refused, or no marker in a root-only directory |
 //!
 //! Not repeated here because other tests already hold them: the memory
@@ -1630,6 +1631,19 @@ fn a08_an_allow_mount_zone_is_root_over_its_own_user_namespace_only() {
     let m1 = std::fs::metadata(z.spec.root.join(format!("tmp/{name}.1000"))).unwrap();
     assert_eq!((m0.uid(), m0.gid()), (0, 0));
     assert_eq!((m1.uid(), m1.gid()), (1000, 1000));
+    // A session on a pty of the zone's own devpts (mounted by the host's
+    // root, the pty the zone root's).
+    let hf = z.tmp.path().join(format!("{}.json", uniq("a08h")));
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let mut c = Command::new(bin("zenter"));
+    c.arg(&hf)
+        .args(["--pty", "--", "/bin/sh", "-c", "tty; stat -c %u \"$(tty)\""]);
+    let o = output_of(c);
+    let lines: Vec<&str> = o.stdout.lines().map(str::trim).collect();
+    assert!(
+        lines.len() == 2 && lines[0].starts_with("/dev/pts/") && lines[1] == "0",
+        "a08: {o:?}"
+    );
     // The host's setuid programs keep their owner and bit inside (a06
     // runs one the zone made).
     let o = z.sh("stat -c '%u %g %a' /usr/bin/su /usr/bin/passwd");
@@ -1789,6 +1803,47 @@ fn a11_allow_mount_whole_roots_an_empty_one_and_slash() {
         "a11: wrote the host's /etc"
     );
     z.halt();
+}
+
+#[test]
+fn a12_allow_mount_zone_mount_lines_are_idmapped_as_its_root() {
+    use std::os::unix::fs::MetadataExt;
+    // A host directory bound in (read-write) and a tmpfs: the host's ids
+    // are the zone's, as they were to a zone of the host's user namespace.
+    let mut z = TestZone::sparse("a12");
+    let shared = z.tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("f"), "from the host").unwrap();
+    std::os::unix::fs::chown(shared.join("f"), Some(1000), Some(1000)).unwrap();
+    let root = z.spec.root.display().to_string();
+    std::fs::create_dir_all(z.spec.root.join("mnt/data")).unwrap();
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("allow.mount", Value::Bool(true))
+        .set(
+            "mount",
+            Value::List(vec![
+                format!("{} {root}/mnt/data nullfs rw 0 0", shared.display()),
+                format!("tmpfs {root}/srv tmpfs rw,size=1m,mode=0755 0 0"),
+            ]),
+        );
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let o = z.sh(
+        "stat -c '%u %g' /mnt/data /mnt/data/f /srv && echo x > /mnt/data/g && echo y > /srv/g && cat /srv/g",
+    );
+    assert_eq!(
+        o.stdout.lines().collect::<Vec<_>>(),
+        ["0 0", "1000 1000", "0 0", "y"],
+        "{o:?}"
+    );
+    let m = std::fs::metadata(shared.join("g")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 0), "stored with the zone's ids");
+    // The mount lines, made by the host, are locked like the rest.
+    let o = z.sh("umount /mnt/data; umount -l /mnt/data; cat /mnt/data/f");
+    assert!(o.stdout.contains("from the host"), "{o:?}");
+    z.halt();
+    assert!(host_mounts_under(&z.spec.root).is_empty());
 }
 
 #[test]

@@ -377,6 +377,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         }
         // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
         let s = unsafe { OwnedFd::from_raw_fd(s) };
+        super::userns::own_pty(pid, s.as_raw_fd()).map_err(|x| e("pty", x))?;
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
         if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
             // SAFETY: ioctl on a descriptor we own with a pointer to a struct we own.

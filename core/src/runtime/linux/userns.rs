@@ -43,6 +43,11 @@
 //!    (unless `ip4 = inherit`) net namespaces, which are so owned by the
 //!    zone's user namespace. zsched opens the helper's namespaces and ends
 //!    it.
+//!    zsched then delegates the zone's cgroups to the zone's root (the
+//!    directory, cgroup.procs, tasks, cgroup.subtree_control,
+//!    cgroup.threads: systemd's `Delegate=`), so that it may make child
+//!    cgroups of its own as a zone of the host's user namespace could;
+//!    the zone's own limit files stay the host root's (escape k15).
 //! 2. zsched joins those namespaces (still as the host's root, which is
 //!    privileged over every descendant namespace), unshares a mount
 //!    namespace — the host's user namespace owns it — and builds the root
@@ -65,6 +70,10 @@
 //!    session keyring is made after this, so it belongs to the zone's root
 //!    (a user keyring of its own: host uid `BASE`'s).
 //!
+//! zsched's `down` (halt) leaves the locked mounts to the namespace's end
+//! ([`host_made`]), and the zone's VFS references leave them out
+//! (zsched's `locked` request, [`super::refs`]).
+//!
 //! Idmapped mounts need a file system that supports them (ext4, xfs,
 //! btrfs, tmpfs, overlay, …, Linux ≥ 5.12; overlay 5.19). When the root or
 //! a host tree cannot be idmapped the boot fails, naming the path. A root
@@ -85,8 +94,12 @@
 //!
 //! What Linux checks against the initial user namespace: CAP_SYS_TIME
 //! (allow.settime), CAP_IPC_LOCK beyond RLIMIT_MEMLOCK (allow.mlock),
-//! CAP_MKNOD of real devices. Its /proc and /sys (owned by the host's
-//! root) and the host's ids in /dev/pts (group tty) show as nobody.
+//! CAP_MKNOD of real devices. A fresh proc mount (`unshare
+//! --mount-proc`): the pid namespace is the host's user namespace's. The
+//! host's ids show as nobody: its /proc and /sys, the group tty of
+//! /dev/pts, the files of a `mount` line's host directory (not
+//! idmapped). A nested jail's processes (in the host's user namespace)
+//! cannot be signalled by a parent zone of its own user namespace.
 
 use super::launch::{self, ChildError};
 use super::{caps, mounts, vnet};
@@ -210,6 +223,9 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
         give_dev(&root, base)?;
     }
     mounts::fstab(&root, &spec.params)?;
+    if root != Path::new("/") {
+        idmap_fstab(&root, &spec.params, ns.user.as_raw_fd())?;
+    }
     let hostname = spec
         .params
         .str("host.hostname")
@@ -575,6 +591,41 @@ pub fn enter_fd(pid: i32) -> std::io::Result<Option<OwnedFd>> {
     Ok(Some(OwnedFd::from(f)))
 }
 
+/// The host id that is 0 of zsched's (`pid`) user namespace, when that is
+/// not the host's (its uid_map's first line), else None.
+pub fn base_of(pid: i32) -> Option<u32> {
+    let m = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).ok()?;
+    let f: Vec<u32> = m
+        .lines()
+        .next()?
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match f.as_slice() {
+        [0, 0, _] => None,
+        [0, base, _] => Some(*base),
+        _ => None,
+    }
+}
+
+/// A pty an entering process opened (as the host's root) for a zone of
+/// its own user namespace: given to the zone's root and group tty (5),
+/// as the zone's devpts gives it in a zone of the host's user namespace
+/// — else it would be nobody's inside.
+pub fn own_pty(pid: i32, slave: RawFd) -> Result<(), String> {
+    let Some(base) = base_of(pid) else {
+        return Ok(());
+    };
+    // SAFETY: fchown of a descriptor we hold.
+    if unsafe { libc::fchown(slave, base, base + 5) } != 0 {
+        return Err(format!(
+            "give the pty to the zone's root: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
+}
+
 /// An O_PATH descriptor of `rel` beneath `dir` (or of the real path
 /// `rel`), links refused.
 fn open_path(dir: Option<RawFd>, rel: &Path) -> Result<OwnedFd, ChildError> {
@@ -700,6 +751,53 @@ fn idmap_trees(root: &Path, userns: RawFd) -> Result<(), ChildError> {
         }
         let at = open_path(Some(r.as_raw_fd()), Path::new(d))?;
         idmap_over(&at, &root.join(d), userns, true)?;
+    }
+    Ok(())
+}
+
+/// The zone's `mount` / `mount.fstab` lines, each idmapped as the root
+/// is (a bind of a host directory shows the host's ids as the zone's, as
+/// it did to a zone of the host's user namespace; a tmpfs is the zone
+/// root's). A file system that cannot be idmapped (EINVAL: nfs, a
+/// network or FUSE file system, …) stays as it is: its files are the
+/// host ids' (nobody inside), the zone gets what "others" may do.
+fn idmap_fstab(
+    root: &Path,
+    params: &crate::param::Params,
+    userns: RawFd,
+) -> Result<(), ChildError> {
+    use super::inroot::{Policy, Root};
+    let entries = mounts::fstab_entries(params)?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let r = Root::open_real(root)
+        .map_err(|e| ChildError::new("mount", format!("{}: {e}", root.display())))?;
+    let written = params.str("path").map(std::path::PathBuf::from);
+    for e in entries {
+        // Resolved as mounts::fstab resolved it (inside the root).
+        let Some(below) = e.target.strip_prefix(root).ok().or_else(|| {
+            written
+                .as_deref()
+                .and_then(|w| e.target.strip_prefix(w).ok())
+        }) else {
+            continue;
+        };
+        let rel = super::inroot::relative(below)
+            .map_err(|err| ChildError::new("mount", err.to_string()))?;
+        let at = r
+            .open_at(&rel, libc::O_PATH | libc::O_NOFOLLOW, Policy::InRoot)
+            .map_err(|err| ChildError::new("mount", format!("{}: {err}", e.target.display())))?;
+        match idmap_over(
+            &at,
+            &e.target,
+            userns,
+            e.bind && e.flags & libc::MS_REC != 0,
+        ) {
+            Err(err)
+                if err.errno == Some(libc::EINVAL) && err.message.contains("mount_setattr") => {}
+            other => other?,
+        }
     }
     Ok(())
 }
