@@ -19,8 +19,8 @@
 //! ## Ids
 //!
 //! Zone ids 0..65535 are host ids `BASE..BASE+65535`, with
-//! `BASE = 1073741824 + zoneid × 65536` (0x4000_0000, zone ids below
-//! 49151): the same zone id always gets the same range, two live zones
+//! `BASE = 1073741824 + zoneid × 65536` (0x4000_0000; zone ids 0 to
+//! 49150, [`MAX_ZONEID`]): the same zone id always gets the same range, two live zones
 //! never share one (zone ids are unique among live zones), and the ranges
 //! lie above the ids /etc/subuid ranges and systemd's dynamic users
 //! normally take (up to 0x3fffffff is left to them). Ids outside the map
@@ -36,10 +36,10 @@
 //!
 //! 1. A helper child of zsched unshares a user namespace and waits;
 //!    zsched, still the host's root, writes its `uid_map` and `gid_map`
-//!    (a map is written by a process of the parent namespace holding
-//!    CAP_SETUID/CAP_SETGID there: the order crun, youki and LXC use,
-//!    through the zone's proc mount, where the helper's pid is the one
-//!    fork returned) and lets it go on: it unshares UTS, IPC, cgroup and
+//!    from outside — a map is written by a process of the parent
+//!    namespace holding CAP_SETUID/CAP_SETGID there, the order crun,
+//!    youki and LXC use — through the zone's detached proc mount (where
+//!    the helper's pid is the one fork returned), and lets it go on: it unshares UTS, IPC, cgroup and
 //!    (unless `ip4 = inherit`) net namespaces, which are so owned by the
 //!    zone's user namespace. zsched opens the helper's namespaces and ends
 //!    it.
@@ -52,8 +52,8 @@
 //!    privileged over every descendant namespace), unshares a mount
 //!    namespace — the host's user namespace owns it — and builds the root
 //!    there as every zone's is built ([`super::mounts`]), with two
-//!    differences: the root, and for a sparse zone each host tree bound
-//!    into it, is an **idmapped mount** (open_tree(OPEN_TREE_CLONE) +
+//!    differences: the root, for a sparse zone each host tree bound into
+//!    it, and each `mount` line, is an **idmapped mount** (open_tree(OPEN_TREE_CLONE) +
 //!    mount_setattr(MOUNT_ATTR_IDMAP) with the zone's user namespace, then
 //!    move_mount over the same place), so a file the disk says uid 0 owns
 //!    is owned by the zone's root inside (setuid-root programs such as su
@@ -88,7 +88,9 @@
 //! host's root as before, then, last, its user namespace ([`enter_fd`],
 //! [`join`]) — before the filter, the bounding set and the user's ids,
 //! which then are ids of the zone. Joining the user namespace first would
-//! make the pid namespace (the host's) unreachable.
+//! make the pid namespace (the host's) unreachable. The pty a session
+//! gets (opened by the host's root) is given to the zone's root and
+//! group tty ([`own_pty`]).
 //!
 //! ## What a zone of its own user namespace loses
 //!
@@ -96,9 +98,9 @@
 //! (allow.settime), CAP_IPC_LOCK beyond RLIMIT_MEMLOCK (allow.mlock),
 //! CAP_MKNOD of real devices. A fresh proc mount (`unshare
 //! --mount-proc`): the pid namespace is the host's user namespace's. The
-//! host's ids show as nobody: its /proc and /sys, the group tty of
-//! /dev/pts, the files of a `mount` line's host directory (not
-//! idmapped). A nested jail's processes (in the host's user namespace)
+//! host's ids show as nobody: its /proc and /sys, the files of a `mount`
+//! line whose file system cannot be idmapped (nfs, FUSE, …: left as it
+//! is rather than refused). A nested jail's processes (in the host's user namespace)
 //! cannot be signalled by a parent zone of its own user namespace.
 
 use super::launch::{self, ChildError};
