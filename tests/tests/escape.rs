@@ -1644,6 +1644,9 @@ fn a08_an_allow_mount_zone_is_root_over_its_own_user_namespace_only() {
         lines.len() == 2 && lines[0].starts_with("/dev/pts/") && lines[1] == "0",
         "a08: {o:?}"
     );
+    // A pty the zone opens itself: its owner and group tty are the zone's.
+    let o = z.sh("exec 3<>/dev/ptmx; stat -c '%u %g' $(ls -d /dev/pts/[0-9]* | tail -1)");
+    assert_eq!(o.stdout.trim(), "0 5", "a08: {o:?}");
     // The host's setuid programs keep their owner and bit inside (a06
     // runs one the zone made).
     let o = z.sh("stat -c '%u %g %a' /usr/bin/su /usr/bin/passwd");

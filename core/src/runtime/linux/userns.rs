@@ -61,7 +61,8 @@
 //!    is stored as N: the tree is never chowned and the host sees its own
 //!    ids. The zone's /dev tmpfs (made by the host's root, so its device
 //!    nodes work: mknod is not possible from inside a user namespace) is
-//!    given to the zone's root. Host name, vnet and the pivot happen here
+//!    given to the zone's root, and its devpts gives new ptys the zone's
+//!    group tty. Host name, vnet and the pivot happen here
 //!    too, while zsched is still privileged on the host.
 //! 3. zsched then joins the zone's user namespace (setns; its ids become
 //!    the zone's 0, host `BASE`, with every capability *in that namespace*)
@@ -837,6 +838,18 @@ fn give_dev(root: &Path, base: u32) -> Result<(), ChildError> {
     };
     // O_PATH descriptors take fchownat(AT_EMPTY_PATH).
     chown(dev.as_raw_fd(), c"", root.join("dev").display().to_string())?;
+    // The ptys the zone opens: group tty of the zone (the gid option is
+    // read in the host's user namespace, where the zone's 5 is base + 5).
+    if let Ok(pts) = open_path(Some(dev.as_raw_fd()), Path::new("pts")) {
+        mounts::mount(
+            "dev",
+            None,
+            Path::new(&format!("/proc/self/fd/{}", pts.as_raw_fd())),
+            None,
+            libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NOEXEC,
+            Some(&format!("gid={},mode=0620,ptmxmode=0666", base + 5)),
+        )?;
+    }
     for name in [
         "null", "zero", "full", "random", "urandom", "tty", "console", "ptmx", "fd", "stdin",
         "stdout", "stderr", "shm",
