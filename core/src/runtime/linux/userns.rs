@@ -903,6 +903,124 @@ mod tests {
         assert!(!host_made(l));
     }
 
+    use super::super::launch::tests::in_child;
+    use std::os::unix::fs::MetadataExt;
+
+    /// A user namespace made as zsched makes one: its maps are the zone's
+    /// range, a process that joins it is its root (host uid BASE), and the
+    /// namespaces the helper made belong to it.
+    #[test]
+    fn the_helper_makes_a_mapped_user_namespace_that_owns_the_others() {
+        let base = base(ZoneId(7)).unwrap();
+        let code = in_child(|| {
+            let Ok(proc_fd) = launch::detached_proc() else {
+                return 2;
+            };
+            let Ok(ns) = make(base, proc_fd, true) else {
+                return 3;
+            };
+            // The net namespace's owner is the user namespace made.
+            const NS_GET_USERNS: libc::c_ulong = 0xb701;
+            let net = ns.others.iter().find(|o| o.2 == "net").unwrap();
+            // SAFETY: ioctl on a namespace descriptor we hold; the answer
+            // is a new descriptor of ours.
+            let owner = unsafe { libc::ioctl(net.0.as_raw_fd(), NS_GET_USERNS) };
+            let (mut a, mut b): (libc::stat, libc::stat) =
+                // SAFETY: plain old data.
+                unsafe { (std::mem::zeroed(), std::mem::zeroed()) };
+            // SAFETY: fstat into structs we own.
+            unsafe {
+                libc::fstat(owner, &mut a);
+                libc::fstat(ns.user.as_raw_fd(), &mut b);
+            }
+            if owner < 0 || (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino) {
+                return 4;
+            }
+            if join(ns.user.as_raw_fd()).is_err() {
+                return 5;
+            }
+            let map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            // SAFETY: getters.
+            let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+            let words: Vec<&str> = map.split_whitespace().collect();
+            if (uid, gid) != (0, 0) || words != ["0", &base.to_string(), "65536"] {
+                return 6;
+            }
+            // /proc/self/status shows ids as the reader's namespace does:
+            // the same reader, so 0; the map above says what it is outside.
+            if !status.lines().any(|l| l.starts_with("Uid:\t0\t")) {
+                return 7;
+            }
+            0
+        });
+        assert_eq!(code, 0);
+    }
+
+    /// An idmapped clone over a directory shows on-disk uid N as host
+    /// uid BASE + N, and a file made through it as its creator's id is
+    /// stored on disk as that id less BASE.
+    #[test]
+    fn idmap_over_shifts_what_it_shows_not_what_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_path_buf();
+        std::fs::write(d.join("root-file"), "x").unwrap();
+        std::fs::write(d.join("user-file"), "x").unwrap();
+        std::os::unix::fs::chown(d.join("user-file"), Some(1000), Some(1000)).unwrap();
+        // Writable by the uid below once it has dropped root's capabilities.
+        std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        let base = base(ZoneId(9)).unwrap();
+        let code = in_child(|| {
+            // SAFETY: namespace calls in this forked child.
+            if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
+                return 2;
+            }
+            if mounts::mount(
+                "t",
+                None,
+                Path::new("/"),
+                None,
+                libc::MS_REC | libc::MS_PRIVATE,
+                None,
+            )
+            .is_err()
+            {
+                return 3;
+            }
+            let Ok(proc_fd) = launch::detached_proc() else {
+                return 4;
+            };
+            let Ok(ns) = make(base, proc_fd, false) else {
+                return 5;
+            };
+            let Ok(at) = open_path(None, &d) else {
+                return 6;
+            };
+            if idmap_over(&at, &d, ns.user.as_raw_fd(), false).is_err() {
+                return 7;
+            }
+            let uid = |n: &str| std::fs::metadata(d.join(n)).map(|m| m.uid()).unwrap_or(0);
+            if uid("root-file") != base || uid("user-file") != base + 1000 {
+                return 8;
+            }
+            // Made through the mount by host uid BASE + 1000: stored as 1000.
+            // SAFETY: setfsuid/setfsgid take plain integers.
+            unsafe {
+                libc::setfsgid(base + 1000);
+                libc::setfsuid(base + 1000);
+            }
+            if std::fs::write(d.join("made"), "y").is_err() {
+                return 9;
+            }
+            0
+        });
+        assert_eq!(code, 0);
+        // The host (outside the child's mount namespace) sees the disk.
+        let m = std::fs::metadata(d.join("made")).unwrap();
+        assert_eq!((m.uid(), m.gid()), (1000, 1000));
+        assert_eq!(std::fs::metadata(d.join("root-file")).unwrap().uid(), 0);
+    }
+
     #[test]
     fn only_a_zone_keeping_cap_sys_admin_gets_a_user_namespace() {
         assert!(!wanted(caps::default_set()));
