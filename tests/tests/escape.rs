@@ -1677,9 +1677,12 @@ fn a09_an_allow_mount_zone_is_counted_adopted_and_halted_leaving_nothing() {
     let mut z = TestZone::sparse("a09");
     z.set("initname", Value::Str("/bin/sleep".into()))
         .set("bootargs", Value::Str("1000".into()))
-        .set("allow.mount", Value::Bool(true));
+        .set("allow.mount", Value::Bool(true))
+        .set("zone.max-locked-memory", Value::Int(4 << 20));
     z.ready().expect("ready");
     z.boot().expect("boot");
+    let o = z.sh("ulimit -l");
+    assert_eq!(o.stdout.trim(), "4096", "{o:?}");
     let id = z.spec.id;
     // The host-made mounts are not the zone's references; one it makes is.
     let before = z.rt.refs(id, z.handle()).subsys[Subsys::Vfs as usize];

@@ -265,6 +265,22 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
         ));
     }
     mounts::pivot(&root)?;
+    // Before the user namespace: raising a hard limit takes CAP_SYS_RESOURCE
+    // over the host's.
+    if let Some(n) = spec.params.int("zone.max-locked-memory") {
+        let lim = libc::rlimit {
+            rlim_cur: n as u64,
+            rlim_max: n as u64,
+        };
+        // SAFETY: the rlimit struct is ours.
+        if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) } != 0 {
+            return Err(ChildError::errno(
+                "rlimit",
+                "RLIMIT_MEMLOCK".into(),
+                last_errno(),
+            ));
+        }
+    }
     // Into the zone's user namespace, then the mount namespace the zone
     // lives in: a copy of the one just built, its mounts locked.
     join(ns.user.as_raw_fd())
@@ -281,20 +297,6 @@ pub fn setup(spec: &ZoneSpec, base: u32) -> Result<(RawFd, Option<std::fs::File>
     remember_locked(proc_fd);
     super::ipc::new_session_keyring()
         .map_err(|e| ChildError::errno("keyring", "a session keyring of its own".into(), e))?;
-    if let Some(n) = spec.params.int("zone.max-locked-memory") {
-        let lim = libc::rlimit {
-            rlim_cur: n as u64,
-            rlim_max: n as u64,
-        };
-        // SAFETY: the rlimit struct is ours.
-        if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) } != 0 {
-            return Err(ChildError::errno(
-                "rlimit",
-                "RLIMIT_MEMLOCK".into(),
-                last_errno(),
-            ));
-        }
-    }
     let null_fd = launch::zone_dev_null().map_or(host_null, |zone_null| {
         // SAFETY: host_null is the host's /dev/null opened above, ours alone.
         unsafe { libc::close(host_null) };
