@@ -27,7 +27,8 @@
 //!   zone of its own user namespace ([`super::userns`]) — that user
 //!   namespace, last (joined first, the host's pid namespace of the zone
 //!   would be out of reach), so that the filter, the ids and the
-//!   capabilities below are the zone's; then `before_zone_exec` (stdio and the error pipe are all it keeps), the
+//!   capabilities below are the zone's; then `before_zone_exec` (stdio
+//!   and the error pipe are all it keeps), the
 //!   zone's bounding set (zsched's CapBnd), the user's groups and ids, the
 //!   zone's capability set, not dumpable again, chdir to the home directory
 //!   (or /), then execve.
@@ -412,21 +413,13 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let slave_raw = slave.as_ref().map_or(-1, |s| s.as_raw_fd());
     let err_raw = err_w.as_raw_fd();
     // What child A keeps: the ways in, and what B needs.
-    let keep_a: Vec<RawFd> = [
-        0,
-        1,
-        2,
-        pidfd_raw,
-        cgroup_ns_raw,
-        user_ns_raw,
-        slave_raw,
-        err_raw,
-    ]
-    .into_iter()
-    .chain(ns_raw.iter().map(|(fd, _)| *fd))
-    .chain(procs_raw.iter().copied())
-    .filter(|fd| *fd >= 0)
-    .collect();
+    let keep_a: Vec<RawFd> = [0, 1, 2, pidfd_raw, cgroup_ns_raw, slave_raw, err_raw]
+        .into_iter()
+        .chain(ns_raw.iter().map(|(fd, _)| *fd))
+        .chain(procs_raw.iter().copied())
+        .chain(std::iter::once(user_ns_raw))
+        .filter(|fd| *fd >= 0)
+        .collect();
     let user_groups = user.groups.as_slice();
     let (uid, gid) = (user.uid, user.gid);
     // SAFETY: fork; the children below make system calls only (no
