@@ -20,13 +20,17 @@
 //! zones). A fourth shared zone is the "other zone" the attacks try to
 //! reach.
 //!
-//! **allow.mount is not a boundary for what proc and cgroupfs
-//! expose.** It keeps CAP_SYS_ADMIN (config.md), and without a user
-//! namespace Linux lets that capability mount a fresh proc (the host's
-//! sysctls: k05), the new mount API (k14) and a cgroup file system (the
-//! zone's own limits: k15); these three run against the default and the
-//! allow zone only (`both_but_mount!`). Every other attack, the system
-//! call filter's rows included, holds in the allow.mount zone too.
+//! **allow.mount keeps CAP_SYS_ADMIN (config.md), over the zone's own
+//! user namespace** (`zones::runtime::linux::userns`): the zone's root is
+//! host uid BASE, its root and host trees are idmapped, the mounts the
+//! host made are locked. So the kernel itself refuses what that
+//! capability would open on the host's user namespace — a fresh proc and
+//! the host's sysctls (k05), the new mount API's ways around a read-only
+//! mount (k14, whose calls the filter lets through for allow.mount), a
+//! cgroup file system's view of the zone's own limits (k15) — and every
+//! attack of the table marked "both", the filter's rows included, holds
+//! in the allow.mount zone too. a08 shows what the zone sees of its ids
+//! and its mounts.
 //!
 //! Attacks that change a zone
 //! or need the admin tools get their own zone, or a private [`ToolWorld`]
@@ -67,7 +71,7 @@
 //! | k11 | kernel (both) | userfaultfd (with and without UFFD_USER_MODE_ONLY) | refused |
 //! | k12 | kernel (both) | kexec_load, kexec_file_load, reboot(CAD_OFF) | refused; kernel.ctrl-alt-del unchanged |
 //! | k13 | kernel (default) | clock_settime, adjtimex | refused (allow.settime opens it: a03) |
-//! | k14 | kernel (both) | the new mount API: fsopen, open_tree(OPEN_TREE_CLONE), fspick | refused |
+//! | k14 | kernel (both) | the new mount API: fsopen, open_tree(OPEN_TREE_CLONE), fspick (refused by the filter without allow.mount); a fresh proc through fsmount, fspick(/proc) + reconfigure, a clone of /proc/sys made read-write with mount_setattr, cgroup2 through fsmount | host sysctl unchanged, none got through |
 //! | k15 | kernel (both) | mount cgroup v1/v2 and raise the zone's own pids.max | host pids.max unchanged |
 //! | k16 | kernel (both) | unshare(CLONE_NEWUSER) regaining a full set, clone3(CLONE_NEWUSER) | refused |
 //! | k17 | kernel (both) | io_uring_setup (system calls past a filter) | refused |
@@ -94,12 +98,17 @@
 //! | l05 | limits | a process that ignores signals and left its session, then halt | nothing of the zone runs after halt |
 //! | l06 | limits | (allow.mount) a busy tmpfs mount with a process in it, then halt | halt finishes, nothing left |
 //! | a01 | allow.raw_sockets | opens a raw socket (keyrings etc. stay refused: k01..) | — |
-//! | a02 | allow.mount | mounts a tmpfs (every other attack holds in the allow.mount zone but k05, k14, k15: module comment) | — |
+//! | a02 | allow.mount | mounts a tmpfs (every attack marked "both" holds in the allow.mount zone too: module comment) | — |
 //! | a03 | allow.settime | sets the clock (kexec, modules, bpf stay refused) | — |
 //! | a04 | allow.sysvipc | makes SysV objects in its own namespace (the host's stay out: o04) | — |
 //! | a05 | allow.mlock | locks memory | — |
-//! | a06 | (no regression) | a setuid-root program made in the zone still gives a user of the zone euid 0 (no no_new_privs, su/passwd/ping keep working) | — |
+//! | a06 | (no regression) | a setuid-root program made in the zone still gives a user of the zone euid 0 (no no_new_privs, su/passwd/ping keep working), in the default and the allow.mount zone (idmapped root) | — |
 //! | a07 | ip4 = inherit | shares the host's loopback (a host TCP service is reached) and nothing more (keyrings, raw sockets stay refused) | key not read |
+//! | a08 | allow.mount | its own user namespace: `id` 0 inside, uid_map `0 BASE 65536`, zsched host uid BASE; `ls -ln` of /, /etc, /usr, /dev … shows 0; files it makes are stored with its ids; host setuid programs keep owner and bit; a host-made mount (a /proc mask, read-only /usr) cannot be unmounted or remounted | ids on disk |
+//! | a09 | allow.mount | counted (the host-made mounts are not its references, one it makes is), adopted by a new runtime, entered as a user, drained by down, halted leaving nothing | refs, cgroups, processes, mounts |
+//! | a10 | allow.mount | its network and UTS namespaces are its user namespace's: a vnet interface moved in, allow.set_hostname and allow.raw_sockets work in it | host name unchanged |
+//! | a11 | allow.mount | whole roots: an empty one boots as far as exec init; a jail rooted at / runs in its own user namespace, the host's files nobody's to it | /etc not written |
+//! | a12 | allow.mount | `mount` lines (a host directory bound read-write, a tmpfs) are idmapped as the root: host ids are the zone's, what it writes is stored with its ids; locked | ids on disk |
 //! | p05 | privilege | jail(8) `jail -c path=ROOT` with ROOT in a directory host users traverse: a setuid-root binary planted inside, run by uid 65534 | refused, or no marker in a root-only directory |
 //!
 //! Not repeated here because other tests already hold them: the memory
@@ -118,7 +127,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zones::param::Value;
-use zones::runtime::linux::{install, launch};
+use zones::runtime::linux::{install, launch, userns};
 use zones::zone::{Brand, ZoneName};
 use zones_e2e::*;
 
@@ -285,24 +294,6 @@ macro_rules! both {
             #[test]
             fn mount_zone() {
                 super::$f(super::mount_zone())
-            }
-        }
-    };
-}
-
-/// Runs `$f(zone)` against the default and the allow zone, not the
-/// allow.mount zone: what CAP_SYS_ADMIN opens on Linux without a user
-/// namespace (module comment).
-macro_rules! both_but_mount {
-    ($name:ident, $f:ident) => {
-        mod $name {
-            #[test]
-            fn default_zone() {
-                super::$f(super::default_zone())
-            }
-            #[test]
-            fn allow_zone() {
-                super::$f(super::allow_zone())
             }
         }
     };
@@ -938,7 +929,7 @@ fn k05_sysctl(z: &TestZone) {
         "k05: the zone changed a host sysctl: {o:?}"
     );
 }
-both_but_mount!(k05_host_sysctl_through_proc, k05_sysctl);
+both!(k05_host_sysctl_through_proc, k05_sysctl);
 
 fn k06_sysfs(z: &TestZone) {
     let _g = host_state();
@@ -1034,9 +1025,30 @@ fn k13_clock_setting() {
 }
 
 fn k14_newmount(z: &TestZone) {
-    assert_no_escape(&z.attack(&["newmount"]), "k14 new mount API");
+    let _g = host_state();
+    let f = PathBuf::from("/proc/sys/kernel/printk_ratelimit_burst");
+    let before = std::fs::read_to_string(&f).unwrap();
+    let _r = Restore(f.clone(), before.clone());
+    let evil = (before.trim().parse::<u64>().unwrap() + 7).to_string();
+    let o = z.attack(&["newmount", "kernel/printk_ratelimit_burst", &evil]);
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        before,
+        "k14: the zone changed a host sysctl through the new mount API: {o:?}"
+    );
+    assert_no_escape(&o, "k14 new mount API");
+    // The calls themselves: refused by the filter without allow.mount,
+    // let through with it (the zone's user namespace bounds them).
+    if z.spec.params.bool("allow.mount") == Some(true) {
+        assert!(o.stdout.contains("open: fsopen(tmpfs)"), "k14: {o:?}");
+    } else {
+        assert!(
+            !o.stdout.contains("open:"),
+            "k14: a mount call got through the filter: {o:?}"
+        );
+    }
 }
-both_but_mount!(k14_new_mount_api, k14_newmount);
+both!(k14_new_mount_api, k14_newmount);
 
 fn k15_cgroup(z: &TestZone) {
     let f = z
@@ -1060,7 +1072,7 @@ fn k15_cgroup(z: &TestZone) {
         "k15: the zone raised its own pids.max: {o:?}"
     );
 }
-both_but_mount!(k15_mount_cgroupfs_and_raise_limits, k15_cgroup);
+both!(k15_mount_cgroupfs_and_raise_limits, k15_cgroup);
 
 fn k16_userns(z: &TestZone) {
     assert_no_escape(&z.attack(&["userns"]), "k16 new user namespace");
@@ -1533,12 +1545,11 @@ fn a05_allow_mlock_locks_memory() {
     assert!(o.stdout.contains("ESCAPED: mlock"), "{o:?}");
 }
 
-#[test]
-fn a06_setuid_programs_inside_keep_working() {
+fn a06_setuid(z: &TestZone) {
     // What su, passwd and ping need: a setuid-root file made by the
     // zone's root runs with euid 0 for a user of the zone (no
-    // no_new_privs on zone processes, no nosuid on the zone's own root).
-    let z = default_zone();
+    // no_new_privs on zone processes, no nosuid on the zone's own root;
+    // in the allow.mount zone, through the idmapped root).
     let f = format!("/tmp/{}", uniq("a06"));
     let o = z.attack(&["plant-suid", &f]);
     assert!(o.stdout.contains("ESCAPED: plant"), "{o:?}");
@@ -1564,6 +1575,281 @@ fn a06_setuid_programs_inside_keep_working() {
             .exists(),
         "a06: {o:?}"
     );
+}
+
+#[test]
+fn a06_setuid_programs_inside_keep_working() {
+    a06_setuid(default_zone());
+}
+
+#[test]
+fn a06_setuid_programs_inside_an_allow_mount_zone_keep_working() {
+    a06_setuid(mount_zone());
+}
+
+#[test]
+fn a08_an_allow_mount_zone_is_root_over_its_own_user_namespace_only() {
+    let z = mount_zone();
+    // Its root is 0 inside, a range of its own outside.
+    let o = z.sh("id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map");
+    assert_eq!(o.status, 0, "{o:?}");
+    let base = userns::base(z.spec.id).unwrap();
+    let map = format!("0 {base} 65536");
+    let lines: Vec<String> = o
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(lines, ["0", "0", map.as_str(), map.as_str()], "{o:?}");
+    // zsched, seen from the host: the zone's root is host uid BASE.
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", z.handle().zsched_pid)).unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert_eq!(
+        uid.split_whitespace().nth(1),
+        Some(base.to_string().as_str()),
+        "zsched's uid on the host: {uid}"
+    );
+    // The root and the host's trees (idmapped) are the zone root's; the
+    // zone's /dev too. /proc and /sys belong to the host's root (nobody).
+    let o = z.sh("ls -lnd / /etc /root /tmp /usr /usr/bin /lib /dev /dev/null /dev/shm /zattack");
+    assert_eq!(o.status, 0, "{o:?}");
+    for l in o.stdout.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!((f[2], f[3]), ("0", "0"), "not the zone root's: {l}\n{o:?}");
+    }
+    // A file the zone's root makes is stored as uid 0 and one of its
+    // user 1000 as 1000: the host sees its own ids, nothing is shifted
+    // on disk.
+    let name = uniq("a08");
+    let o = z.sh(&format!(
+        "touch /tmp/{name}.0 && touch /tmp/{name}.1000 && chown 1000:1000 /tmp/{name}.1000"
+    ));
+    assert_eq!(o.status, 0, "{o:?}");
+    use std::os::unix::fs::MetadataExt;
+    let m0 = std::fs::metadata(z.spec.root.join(format!("tmp/{name}.0"))).unwrap();
+    let m1 = std::fs::metadata(z.spec.root.join(format!("tmp/{name}.1000"))).unwrap();
+    assert_eq!((m0.uid(), m0.gid()), (0, 0));
+    assert_eq!((m1.uid(), m1.gid()), (1000, 1000));
+    // A session on a pty of the zone's own devpts (mounted by the host's
+    // root, the pty the zone root's).
+    let hf = z.tmp.path().join(format!("{}.json", uniq("a08h")));
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let mut c = Command::new(bin("zenter"));
+    c.arg(&hf)
+        .args(["--pty", "--", "/bin/sh", "-c", "tty; stat -c %u \"$(tty)\""]);
+    let o = output_of(c);
+    let lines: Vec<&str> = o.stdout.lines().map(str::trim).collect();
+    assert!(
+        lines.len() == 2 && lines[0].starts_with("/dev/pts/") && lines[1] == "0",
+        "a08: {o:?}"
+    );
+    // A pty the zone opens itself: its owner and group tty are the zone's.
+    let o = z.sh("exec 3<>/dev/ptmx; stat -c '%u %g' $(ls -d /dev/pts/[0-9]* | tail -1)");
+    assert_eq!(o.stdout.trim(), "0 5", "a08: {o:?}");
+    // The host's setuid programs keep their owner and bit inside (a06
+    // runs one the zone made).
+    let o = z.sh("stat -c '%u %g %a' /usr/bin/su /usr/bin/passwd");
+    assert_eq!(
+        o.stdout.lines().collect::<Vec<_>>(),
+        ["0 0 4755", "0 0 4755"],
+        "{o:?}"
+    );
+    // A mount of the zone's own is possible (a02), but one the host made
+    // is locked: not unmounted to uncover what lies beneath (a /proc
+    // mask), not remounted read-write.
+    let o = z.sh(
+        "umount /proc/keys; umount -l /proc/keys; mount -o remount,bind,rw /usr; \
+         grep -c ' /proc/keys ' /proc/self/mountinfo; touch /usr/zones-a08 || echo ro",
+    );
+    assert_eq!(
+        o.stdout.lines().collect::<Vec<_>>(),
+        ["1", "ro"],
+        "a08: a host mount was undone: {o:?}"
+    );
+}
+
+#[test]
+fn a09_an_allow_mount_zone_is_counted_adopted_and_halted_leaving_nothing() {
+    use zones::runtime::linux::LinuxRuntime;
+    use zones::runtime::{Adopted, Runtime};
+    use zones::snapshot::Subsys;
+    let mut z = TestZone::sparse("a09");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("allow.mount", Value::Bool(true))
+        .set("zone.max-locked-memory", Value::Int(4 << 20));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let o = z.sh("ulimit -l");
+    assert_eq!(o.stdout.trim(), "4096", "{o:?}");
+    let id = z.spec.id;
+    // The host-made mounts are not the zone's references; one it makes is.
+    let before = z.rt.refs(id, z.handle()).subsys[Subsys::Vfs as usize];
+    let o = z.sh("mkdir -p /tmp/a09 && mount -t tmpfs a09 /tmp/a09");
+    assert_eq!(o.status, 0, "{o:?}");
+    let r = z.rt.refs(id, z.handle());
+    assert_eq!(r.subsys[Subsys::Vfs as usize], before + 1, "{r:?}");
+    assert_eq!(r.cred, 1, "init only: {r:?}");
+    // A second runtime (the engine restarted after kill -9) adopts it,
+    // and enters it as a user of the zone.
+    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    match rt2.adopt(&z.spec, z.handle()) {
+        Adopted::Alive { handle, .. } => assert_eq!(&handle, z.handle()),
+        Adopted::Gone => panic!("a live allow.mount zone was not adopted"),
+    }
+    let hf = z.tmp.path().join(format!("{}.json", uniq("a09h")));
+    std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
+    let mut c = Command::new(bin("zenter"));
+    c.arg(&hf)
+        .args(["--user", "nobody", "--", "/bin/sh", "-c", "id -u; id -g"]);
+    let o = output_of(c);
+    assert_eq!(o.stdout.lines().next(), Some("65534"), "{o:?}");
+    // shutdown + down drain every reference of the zone, the mount it
+    // made included; destroy leaves nothing.
+    let h = z.handle().clone();
+    z.rt.shutdown(&h, Duration::from_secs(5)).unwrap();
+    z.rt.down(&h).unwrap();
+    let r = z.rt.refs(id, &h);
+    assert_eq!(r.subsys[Subsys::Vfs as usize], 0, "{r:?}");
+    assert_eq!(r.cred, 0, "{r:?}");
+    let ns = pid_ns(h.zsched_pid).expect("zsched's pid namespace");
+    z.halt();
+    z.assert_gone(&ns, "a09");
+    assert!(host_mounts_under(&z.spec.root).is_empty());
+}
+
+#[test]
+fn a10_an_allow_mount_zone_owns_its_network_and_host_name() {
+    // Its network and UTS namespaces belong to its user namespace: a
+    // vnet interface is moved in, and what allow.* keeps works there.
+    let n = std::process::id() % 100_000;
+    let (a, b) = (format!("zm{n}a"), format!("zm{n}b"));
+    let ok = Command::new("ip")
+        .args(["link", "add", &a, "type", "veth", "peer", "name", &b])
+        .status()
+        .expect("ip link add");
+    assert!(ok.success(), "ip link add {a}");
+    struct Del(String);
+    impl Drop for Del {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", &self.0]).output();
+        }
+    }
+    let _del = Del(b.clone());
+    let mut z = TestZone::sparse("a10");
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("allow.mount", Value::Bool(true))
+        .set("allow.set_hostname", Value::Bool(true))
+        .set("allow.raw_sockets", Value::Bool(true))
+        .set("vnet", Value::Str("new".into()))
+        .set("vnet.interface", Value::List(vec![a.clone()]));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    z.install_attack();
+    let o = z.sh(&format!(
+        "grep -c '{a}:' /proc/net/dev; cat /sys/class/net/lo/operstate /proc/self/uid_map >/dev/null && hostname fine && hostname"
+    ));
+    assert_eq!(o.stdout.lines().collect::<Vec<_>>(), ["1", "fine"], "{o:?}");
+    let o = z.attack(&["raw-socket"]);
+    assert!(o.stdout.contains("ESCAPED: raw socket"), "{o:?}");
+    // The host's name is not the zone's.
+    let mut host = [0u8; 65];
+    // SAFETY: gethostname into a buffer we own, of the length given.
+    unsafe { libc::gethostname(host.as_mut_ptr() as *mut libc::c_char, host.len()) };
+    assert!(!host.starts_with(b"fine\0"));
+    z.halt();
+}
+
+#[test]
+fn a11_allow_mount_whole_roots_an_empty_one_and_slash() {
+    // An empty root (no /dev: zsched's stdio is the host's /dev/null, as
+    // for any zone) gets as far as exec init.
+    let mut z = TestZone::with_root("a11e", Brand::Whole, None);
+    z.set("command", Value::List(vec!["/bin/true".into()]))
+        .set("allow.mount", Value::Bool(true));
+    z.ready().expect("ready with an empty root");
+    let e = z.boot().unwrap_err();
+    assert_eq!(
+        (e.step.as_str(), e.errno),
+        ("exec init", Some(libc::ENOENT)),
+        "{e}"
+    );
+    z.halt();
+    // A jail rooted at / (not idmapped: the host's files are nobody's to
+    // its root) runs its command in its own user namespace.
+    let mut z = TestZone::with_root("a11s", Brand::Whole, Some("/".into()));
+    // (Its output reaches the host through exec.consolelog: it may not
+    // write a host directory itself.)
+    let log = z.tmp.path().join("a11.log");
+    z.set(
+        "command",
+        Value::List(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "cat /proc/self/uid_map; touch /etc/zones-a11 || echo refused".into(),
+        ]),
+    )
+    .set("exec.consolelog", Value::Str(log.display().to_string()))
+    .set("allow.mount", Value::Bool(true));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut s = String::new();
+    while !s.contains("refused") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        s = std::fs::read_to_string(&log).unwrap_or_default();
+    }
+    let base = userns::base(z.spec.id).unwrap();
+    let words: Vec<&str> = s.split_whitespace().take(3).collect();
+    assert_eq!(words, ["0", &base.to_string(), "65536"], "{s:?}");
+    assert!(
+        !Path::new("/etc/zones-a11").exists(),
+        "a11: wrote the host's /etc"
+    );
+    z.halt();
+}
+
+#[test]
+fn a12_allow_mount_zone_mount_lines_are_idmapped_as_its_root() {
+    use std::os::unix::fs::MetadataExt;
+    // A host directory bound in (read-write) and a tmpfs: the host's ids
+    // are the zone's, as they were to a zone of the host's user namespace.
+    let mut z = TestZone::sparse("a12");
+    let shared = z.tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("f"), "from the host").unwrap();
+    std::os::unix::fs::chown(shared.join("f"), Some(1000), Some(1000)).unwrap();
+    let root = z.spec.root.display().to_string();
+    std::fs::create_dir_all(z.spec.root.join("mnt/data")).unwrap();
+    z.set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()))
+        .set("allow.mount", Value::Bool(true))
+        .set(
+            "mount",
+            Value::List(vec![
+                format!("{} {root}/mnt/data nullfs rw 0 0", shared.display()),
+                format!("tmpfs {root}/srv tmpfs rw,size=1m,mode=0755 0 0"),
+            ]),
+        );
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let o = z.sh(
+        "stat -c '%u %g' /mnt/data /mnt/data/f /srv && echo x > /mnt/data/g && echo y > /srv/g && cat /srv/g",
+    );
+    assert_eq!(
+        o.stdout.lines().collect::<Vec<_>>(),
+        ["0 0", "1000 1000", "0 0", "y"],
+        "{o:?}"
+    );
+    let m = std::fs::metadata(shared.join("g")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 0), "stored with the zone's ids");
+    // The mount lines, made by the host, are locked like the rest.
+    let o = z.sh("umount /mnt/data; umount -l /mnt/data; cat /mnt/data/f");
+    assert!(o.stdout.contains("from the host"), "{o:?}");
+    z.halt();
+    assert!(host_mounts_under(&z.spec.root).is_empty());
 }
 
 #[test]

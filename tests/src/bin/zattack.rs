@@ -461,6 +461,163 @@ fn fsmount_fd(fstype: &str) -> Option<i32> {
     Some(m)
 }
 
+const OPEN_TREE_CLONE: u32 = 1;
+const FSCONFIG_CMD_RECONFIGURE: u32 = 7;
+const MOUNT_ATTR_RDONLY: u64 = 1;
+
+/// The new mount API (fsopen, fsmount, fspick, open_tree, mount_setattr).
+/// Its calls themselves are `open:` (allow.mount lets them through the
+/// filter) or held; what they must not reach is ESCAPED: the host sysctl
+/// `rel` (raised to `value`) through a fresh proc or through a clone of
+/// /proc/sys made writable, a reconfigured proc superblock, the zone's
+/// own pids.max through a cgroup2 superblock.
+fn newmount(rel: &str, value: &str) {
+    let open = |ok: bool, what: &str| {
+        if ok {
+            println!("open: {what}");
+        } else {
+            held(what);
+        }
+    };
+    let (t, root) = (c("tmpfs"), c("/"));
+    // SAFETY: NUL-terminated strings; descriptors are leaked to the exit.
+    unsafe {
+        open(
+            libc::syscall(libc::SYS_fsopen, t.as_ptr(), 0) >= 0,
+            "fsopen(tmpfs)",
+        );
+        open(
+            libc::syscall(
+                libc::SYS_open_tree,
+                libc::AT_FDCWD,
+                root.as_ptr(),
+                OPEN_TREE_CLONE,
+            ) >= 0,
+            "open_tree(/, OPEN_TREE_CLONE)",
+        );
+        open(
+            libc::syscall(libc::SYS_fspick, libc::AT_FDCWD, root.as_ptr(), 0) >= 0,
+            "fspick(/)",
+        );
+    }
+    // A fresh proc, attached nowhere, and the host sysctl through it.
+    if let Some(m) = fsmount_quiet("proc") {
+        let p = c(&format!("sys/{rel}"));
+        // SAFETY: p is NUL-terminated; m is a mount fd.
+        let fd = unsafe { libc::openat(m, p.as_ptr(), libc::O_WRONLY) };
+        verdict(
+            // SAFETY: fd is open; value is live.
+            fd >= 0 && unsafe { libc::write(fd, value.as_ptr() as *const _, value.len()) } > 0,
+            format!("write sys/{rel} through an fsmount'ed proc"),
+        );
+    }
+    // The zone's proc superblock (the host's pid namespace owns it):
+    // fspick + reconfigure, which changes nothing if it is let through.
+    let pr = c("/proc");
+    // SAFETY: pr is NUL-terminated.
+    let fc = unsafe { libc::syscall(libc::SYS_fspick, libc::AT_FDCWD, pr.as_ptr(), 0) } as i32;
+    if fc >= 0 {
+        // SAFETY: no pointer arguments are used by CMD_RECONFIGURE.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                fc,
+                FSCONFIG_CMD_RECONFIGURE,
+                0usize,
+                0usize,
+                0,
+            )
+        };
+        verdict(r == 0, "fspick(/proc) + reconfigure");
+    } else {
+        held("fspick(/proc)");
+    }
+    // A clone of the read-only /proc/sys made writable, the sysctl through it.
+    let ps = c("/proc/sys");
+    // SAFETY: ps is NUL-terminated.
+    let t = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            ps.as_ptr(),
+            OPEN_TREE_CLONE | libc::AT_RECURSIVE as u32,
+        )
+    } as i32;
+    if t >= 0 {
+        let attr: [u64; 4] = [0, MOUNT_ATTR_RDONLY, 0, 0];
+        let empty = c("");
+        // SAFETY: attr is a struct mount_attr of the size given.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_mount_setattr,
+                t,
+                empty.as_ptr(),
+                libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+                attr.as_ptr(),
+                32usize,
+            )
+        };
+        verdict(
+            r == 0,
+            "mount_setattr: clear read-only on a clone of /proc/sys",
+        );
+        let p = c(rel);
+        // SAFETY: p is NUL-terminated; t is a mount fd.
+        let fd = unsafe { libc::openat(t, p.as_ptr(), libc::O_WRONLY) };
+        verdict(
+            // SAFETY: fd is open; value is live.
+            fd >= 0 && unsafe { libc::write(fd, value.as_ptr() as *const _, value.len()) } > 0,
+            format!("write {rel} through a clone of /proc/sys"),
+        );
+    } else {
+        held("open_tree(/proc/sys, OPEN_TREE_CLONE | AT_RECURSIVE)");
+    }
+    // cgroup2 of the zone's cgroup namespace: its own pids.max.
+    if let Some(m) = fsmount_quiet("cgroup2") {
+        let p = c("pids.max");
+        // SAFETY: p is NUL-terminated; m is a mount fd.
+        let fd = unsafe { libc::openat(m, p.as_ptr(), libc::O_WRONLY) };
+        verdict(
+            // SAFETY: fd is open; the buffer is static.
+            fd >= 0 && unsafe { libc::write(fd, b"max".as_ptr() as *const _, 3) } > 0,
+            "raise pids.max through an fsmount'ed cgroup2",
+        );
+    }
+}
+
+/// fsopen + fsconfig create + fsmount of `fstype` (the calls themselves
+/// are `open:`, see [`newmount`]): the mount's fd, or None (held).
+fn fsmount_quiet(fstype: &str) -> Option<i32> {
+    let f = c(fstype);
+    // SAFETY: f is NUL-terminated; no pointer argument for CMD_CREATE.
+    unsafe {
+        let fs = libc::syscall(libc::SYS_fsopen, f.as_ptr(), 0) as i32;
+        if fs < 0 {
+            held(format!("fsopen({fstype})"));
+            return None;
+        }
+        if libc::syscall(
+            libc::SYS_fsconfig,
+            fs,
+            FSCONFIG_CMD_CREATE,
+            0usize,
+            0usize,
+            0,
+        ) < 0
+        {
+            held(format!("fsconfig create {fstype}"));
+            return None;
+        }
+        let m = libc::syscall(libc::SYS_fsmount, fs, 0, 0) as i32;
+        if m < 0 {
+            held(format!("fsmount {fstype}"));
+            return None;
+        }
+        println!("open: fsmount {fstype}");
+        Some(m)
+    }
+}
+
 /// Write a sysfs attribute of the host: directly, after a remount, and
 /// through a new sysfs mount.
 fn sysfs_write(rel: &str, value: &str) {
@@ -668,16 +825,6 @@ fn kernel_calls(which: &str) {
             tx.tick = 10000;
             let r = libc::adjtimex(&mut tx);
             verdict(r >= 0, "adjtimex(ADJ_TICK)");
-        },
-        "newmount" => unsafe {
-            let t = c("tmpfs");
-            let r = libc::syscall(libc::SYS_fsopen, t.as_ptr(), 0);
-            verdict(r >= 0, "fsopen(tmpfs)");
-            let s = c("/");
-            let r = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, s.as_ptr(), 1); // OPEN_TREE_CLONE
-            verdict(r >= 0, "open_tree(/, OPEN_TREE_CLONE)");
-            let r = libc::syscall(libc::SYS_fspick, libc::AT_FDCWD, s.as_ptr(), 0);
-            verdict(r >= 0, "fspick(/)");
         },
         "iouring" => unsafe {
             let mut p = [0u8; 120];
@@ -1212,8 +1359,9 @@ fn main() {
         "sysfs-write" => sysfs_write(&arg(1), &arg(2)),
         "cgroup-raise" => cgroup_raise(),
         "kmsg" => kmsg(&arg(1), &arg(2)),
-        "module" | "bpf" | "perf" | "userfaultfd" | "kexec" | "settime" | "newmount"
-        | "iouring" | "personality" | "x32" => kernel_calls(&arg(0)),
+        "module" | "bpf" | "perf" | "userfaultfd" | "kexec" | "settime" | "iouring"
+        | "personality" | "x32" => kernel_calls(&arg(0)),
+        "newmount" => newmount(&arg(1), &arg(2)),
         #[cfg(target_arch = "x86_64")]
         "int80" => int80_attack(&arg(1)),
         "userns" => userns(),

@@ -1,12 +1,15 @@
 //! # The zone's privilege set
 //!
-//! A zone runs as root without a user namespace, so what its root may do is
-//! the capability set the runtime leaves it. zsched (pid 1) keeps its own
-//! full permitted set (it must unmount, set the host name, and a process of
-//! the zone must not be able to ptrace it) but drops every capability that
-//! is not the zone's from the *bounding* set at start; every process it or
-//! an enter starts then execs with inheritable and ambient cleared, so its
-//! permitted and effective sets are the bounding set.
+//! A zone runs as root of the host's user namespace, so what its root may
+//! do is the capability set the runtime leaves it — except a zone whose
+//! set keeps CAP_SYS_ADMIN, which gets a user namespace of its own
+//! ([`super::userns`]): there this set is over the zone's namespaces only.
+//! zsched (pid 1) keeps its own full permitted set (it must unmount, set
+//! the host name, and a process of the zone must not be able to ptrace
+//! it) but drops every capability that is not the zone's from the
+//! *bounding* set at start; every process it or an enter starts then
+//! execs with inheritable and ambient cleared, so its permitted and
+//! effective sets are the bounding set.
 //!
 //! The set is computed from `limitpriv` (`default`, `all`, or a list of
 //! names to add or remove: `default,-net_raw,+sys_time`; names are Linux
@@ -26,10 +29,11 @@
 //! | allow.reserved_ports | CAP_NET_BIND_SERVICE |
 //!
 //! **allow.set_hostname.** Linux checks CAP_SYS_ADMIN for sethostname(2)
-//! (in the user namespace that owns the UTS namespace, which for a zone is
-//! the host's). There is no narrower capability, so allow.set_hostname
-//! keeps CAP_SYS_ADMIN — and with it mount and much else. Without it (the
-//! default) `hostname x` fails with EPERM. The engine changes a zone's host
+//! (in the user namespace that owns the UTS namespace). There is no
+//! narrower capability, so allow.set_hostname keeps CAP_SYS_ADMIN — and
+//! with it mount and much else, which is why such a zone runs in a user
+//! namespace of its own ([`super::userns`]) that owns its UTS namespace.
+//! Without it (the default) `hostname x` fails with EPERM. The engine changes a zone's host
 //! name itself (update → zsched), which needs no capability of the zone.
 //!
 //! zone.max-locked-memory removes CAP_IPC_LOCK (which would bypass

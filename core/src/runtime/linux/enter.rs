@@ -16,14 +16,20 @@
 //!   pidfd and the namespace files. setns of a pid namespace applies to children only, so A forks
 //!   again and waits, holding nothing (A itself stays in the host's pid
 //!   namespace and cgroups, so it is not counted as a process of the zone
-//!   and no process of the zone can name it);
+//!   and no process of the zone can name it). These joins are made as the
+//!   host's root, which is privileged over every namespace, the zone's
+//!   user namespace's included;
 //! * child B is inside the pid namespace: it joins the zone's cgroups
 //!   (writing 0 into each cgroup.procs through descriptors opened on the
 //!   host side, each closed once written) and then zsched's cgroup
 //!   namespace (that descriptor closed too); a new session (with the pty
 //!   as its controlling terminal), zsched's resource limits (all of them,
-//!   0 included: RLIMIT_MEMLOCK is zone.max-locked-memory), then
-//!   `before_zone_exec` (stdio and the error pipe are all it keeps), the
+//!   0 included: RLIMIT_MEMLOCK is zone.max-locked-memory), then — for a
+//!   zone of its own user namespace ([`super::userns`]) — that user
+//!   namespace, last (joined first, the host's pid namespace of the zone
+//!   would be out of reach), so that the filter, the ids and the
+//!   capabilities below are the zone's; then `before_zone_exec` (stdio
+//!   and the error pipe are all it keeps), the
 //!   zone's bounding set (zsched's CapBnd), the user's groups and ids, the
 //!   zone's capability set, not dumpable again, chdir to the home directory
 //!   (or /; always / for jexec without `-l`), then execve. The environment
@@ -267,6 +273,9 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     // none on a kernel without time namespaces.
     let time_ns = ns_fd("time_for_children").ok();
     let time_ns_raw = time_ns.as_ref().map_or(-1, |f| f.as_raw_fd());
+    // A zone of its own user namespace (super::userns): joined last, by B.
+    let user_ns = super::userns::enter_fd(pid).map_err(|x| e("enter", x.to_string()))?;
+    let user_ns_raw = user_ns.as_ref().map_or(-1, |f| f.as_raw_fd());
     // ZONES_ENTER_NO_PIDFD forces the old way (it is how it is tested).
     let pidfd = if std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
         -1
@@ -397,6 +406,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         }
         // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
         let s = unsafe { OwnedFd::from_raw_fd(s) };
+        super::userns::own_pty(pid, s.as_raw_fd()).map_err(|x| e("pty", x))?;
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
         if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
             // SAFETY: ioctl on a descriptor we own with a pointer to a struct we own.
@@ -436,6 +446,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         .chain(ns_raw.iter().map(|(fd, _)| *fd))
         .chain(procs_raw.iter().copied())
         .chain(std::iter::once(time_ns_raw))
+        .chain(std::iter::once(user_ns_raw))
         .filter(|fd| *fd >= 0)
         .collect();
     let user_groups = user.groups.as_slice();
@@ -485,6 +496,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                 child_b(&ChildB {
                     procs: &procs_raw,
                     cgroup_ns: cgroup_ns_raw,
+                    user_ns: user_ns_raw,
                     slave: slave_raw,
                     err: err_raw,
                     limits: &limits,
@@ -535,6 +547,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
             6 => format!("become user {}", user.name),
             8 => "apply the zone's resource limits".into(),
             9 => "close the caller's descriptors".into(),
+            10 => "join the zone's user namespace".into(),
             _ => format!("exec {prog}"),
         };
         return Err(RuntimeError {
@@ -685,6 +698,8 @@ fn apply_limits(limits: &Limits) -> Result<(), i32> {
 struct ChildB<'a> {
     procs: &'a [RawFd],
     cgroup_ns: RawFd,
+    /// The zone's user namespace, or -1 (the host's).
+    user_ns: RawFd,
     slave: RawFd,
     err: RawFd,
     limits: &'a Limits,
@@ -751,6 +766,14 @@ fn child_b(c: &ChildB) -> ! {
         }
         if let Err(e) = apply_limits(c.limits) {
             fail(c.err, 8, e);
+        }
+        // Last of the namespaces (super::userns): the ids and the
+        // capabilities set from here on are the zone's user namespace's.
+        if c.user_ns >= 0 {
+            if let Err(e) = super::userns::join(c.user_ns) {
+                fail(c.err, 10, e);
+            }
+            libc::close(c.user_ns);
         }
         let err = match before_zone_exec(c.slave, c.err, c.filter) {
             Ok(fd) => fd,
@@ -1017,6 +1040,7 @@ mod tests {
             child_b(&ChildB {
                 procs: &procs,
                 cgroup_ns: cgns.as_raw_fd(),
+                user_ns: -1,
                 slave: -1,
                 err: err_w,
                 limits: &limits,

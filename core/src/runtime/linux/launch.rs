@@ -45,6 +45,9 @@
 //! limits, see [`super::enter`]) and points stdio at the zone's /dev/null;
 //! then it closes the verdict pipe. Once zsched runs, the launcher writes
 //! the view's files again with the zone's clock ([`super::view::started`]).
+//! A zone whose capability set keeps
+//! CAP_SYS_ADMIN is set up by [`super::userns::setup`] instead: the same
+//! steps around a user namespace of its own (its module comment).
 //!
 //! ## Descriptors
 //!
@@ -664,6 +667,9 @@ pub fn setup(
     spec: &ZoneSpec,
     view: Option<&Path>,
 ) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
+    if let Some(base) = super::userns::base_for(spec)? {
+        return super::userns::setup(spec, view, base);
+    }
     let net = crate::runtime::NetMode::of(&spec.params);
     let vnet = vnet::plan(spec.params.list("vnet.interface"), net)?;
     if net == crate::runtime::NetMode::Inherit {
@@ -781,7 +787,7 @@ pub fn setup(
 /// device 1:3): zsched's stdio and so init's. A descriptor of the host's
 /// /dev/null would be one on a host mount in every zone process; the
 /// host's is the fallback for a root without a /dev.
-fn zone_dev_null() -> Option<RawFd> {
+pub(super) fn zone_dev_null() -> Option<RawFd> {
     // SAFETY: open of a static path; fstat into a stat we own; close of
     // the descriptor just opened.
     unsafe {
@@ -838,7 +844,7 @@ pub fn set_memlock(zsched: u32, bytes: i64) -> Result<(), RuntimeError> {
 /// `ip4 = inherit` shares the network of the zone's parent: the host's for
 /// a top-level zone (the launcher's own, nothing to do), the parent zone's
 /// for a nested one — never the host's from inside a zone that has its own.
-fn join_parent_net(spec: &ZoneSpec) -> Result<(), ChildError> {
+pub(super) fn join_parent_net(spec: &ZoneSpec) -> Result<(), ChildError> {
     let Some(parent) = &spec.parent else {
         return Ok(());
     };
@@ -861,7 +867,7 @@ fn join_parent_net(spec: &ZoneSpec) -> Result<(), ChildError> {
     Ok(())
 }
 
-fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
+pub(super) fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
     // SAFETY: pointer and length of a string we own.
     if unsafe { libc::sethostname(host.as_ptr() as *const libc::c_char, host.len()) } != 0 {
         return Err(ChildError::errno(
@@ -885,7 +891,7 @@ fn set_uts(host: &str, domain: Option<&str>) -> Result<(), ChildError> {
 
 /// A proc mount of the zone's pid namespace that is attached nowhere
 /// (fsopen + fsmount): zsched counts the zone's processes through it.
-fn detached_proc() -> Result<RawFd, ChildError> {
+pub(super) fn detached_proc() -> Result<RawFd, ChildError> {
     const FSOPEN_CLOEXEC: libc::c_uint = 1;
     const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
     const FSMOUNT_CLOEXEC: libc::c_uint = 1;

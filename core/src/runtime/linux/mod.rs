@@ -66,6 +66,7 @@ pub mod refs;
 pub mod seccomp;
 pub mod timens;
 pub mod view;
+pub mod userns;
 pub mod vnet;
 pub mod zsched;
 

@@ -6,7 +6,9 @@
 //!   hierarchy, each pid once), zsched itself not counted — it is the
 //!   zone, and destroy ends it;
 //! * VFS: every mount in the zone's mount namespace (/proc/ZSCHED/mountinfo)
-//!   but the zone's root itself, so that it drains to 0 after `down`;
+//!   but the zone's root itself and, in a zone of its own user namespace,
+//!   the mounts the host made (locked there: zsched's `locked`), so that
+//!   it drains to 0 after `down`;
 //!   NFS, NFSv4 and SMBFS: those of fstype nfs, nfs4, cifs/smb3/smbfs;
 //! * IPC: System V objects of the zone's IPC namespace, counted by zsched
 //!   (it lives in that namespace) from /proc/sysvipc; zsched's `down`
@@ -43,6 +45,19 @@ pub fn mount_counts(mountinfo: &str) -> (u64, u64, u64, u64) {
     (vfs, nfs, nfs4, smb)
 }
 
+/// A zone of its own user namespace ([`super::userns`]): the mounts the
+/// host made, locked in its namespace, which `down` leaves to the
+/// namespace's end — not references the zone holds. 0 for other zones.
+fn locked_mounts(handle: &Handle) -> u64 {
+    match super::userns::enter_fd(handle.zsched_pid as i32) {
+        Ok(Some(_)) => request(&handle.control, "locked", Some(Duration::from_secs(5)))
+            .ok()
+            .and_then(|a| a.trim().parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// Loop devices backed by a file under `root`.
 pub fn loop_devices_under(root: &Path) -> u64 {
     let Ok(rd) = std::fs::read_dir("/sys/block") else {
@@ -69,7 +84,7 @@ pub fn kernel_refs(handle: &Handle) -> KernelRefs {
     }
     if let Ok(mi) = std::fs::read_to_string(format!("/proc/{}/mountinfo", handle.zsched_pid)) {
         let (vfs, nfs, nfs4, smb) = mount_counts(&mi);
-        r.subsys[Subsys::Vfs as usize] = vfs;
+        r.subsys[Subsys::Vfs as usize] = vfs.saturating_sub(locked_mounts(handle));
         r.subsys[Subsys::Nfs as usize] = nfs;
         r.subsys[Subsys::Nfsv4 as usize] = nfs4;
         r.subsys[Subsys::Smbfs as usize] = smb;

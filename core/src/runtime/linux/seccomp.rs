@@ -96,6 +96,14 @@
 //! exception opens only the calls of its own row. allow.mount.* (per file
 //! system) need allow.mount as in FreeBSD and open nothing alone: the file
 //! system type is a string in user memory, which a filter cannot read.
+//! allow.mount opens the whole mounts row, the new mount API included: a
+//! zone that keeps CAP_SYS_ADMIN runs in a user namespace of its own
+//! ([`super::userns`]), so the kernel bounds those calls as it bounds
+//! mount(2) — no fresh proc (the host's user namespace owns the pid
+//! namespace), no reconfigure of a superblock the host made, no clearing
+//! the locked read-only flag of a host-made mount on a clone (escape
+//! suite k05, k14, k15) — and refusing fsopen/fsmount/move_mount would
+//! only break the programs that mount the new way.
 //! allow.set_hostname, allow.raw_sockets, allow.chflags, allow.mlock,
 //! allow.sysvipc, allow.routing and allow.reserved_ports are capability
 //! matters only: no row of the filter stands in their way.

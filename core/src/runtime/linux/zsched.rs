@@ -39,7 +39,9 @@
 //! (answer: init's pid in the zone or 0, then the number of user
 //! processes), `boot [PARAMS-JSON]` (the zone's parameters at boot time:
 //! initname, bootargs, command, ... replace those of ready),
-//! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path), `hostname NAME`, `domainname NAME`,
+//! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path),
+//! `locked` (answer: the mounts the host made that a zone of its own user
+//! namespace holds locked, see [`super::userns`]), `hostname NAME`, `domainname NAME`,
 //! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
 //! After `events` the connection carries events: `init-started PID` (init's
 //! pid in the zone, at boot and at every restart), `init-exited STATUS`
@@ -350,6 +352,10 @@ impl Zsched {
                 return;
             }
             "down" => self.down(),
+            "locked" => Ok(self
+                .read_proc("self/mountinfo")
+                .map_or(0, |mi| super::userns::host_made_mounts(&mi))
+                .to_string()),
             "refs" => Ok(format!(
                 "{} {}",
                 self.ipc_objects(),
@@ -627,7 +633,9 @@ impl Zsched {
     /// its IPC namespace ([`super::ipc`]), then every mount but the root,
     /// deepest first, again until none is left (a zone may have stacked
     /// mounts, or mounted beneath one), `UMOUNT_NOFOLLOW` so that a
-    /// symlink the zone put where a mount point was is not followed.
+    /// symlink the zone put where a mount point was is not followed. In a
+    /// zone of its own user namespace the mounts the host made are locked
+    /// and left to the namespace's end ([`super::userns::host_made`]).
     fn down(&mut self) -> Result<String, (String, String, i32)> {
         let ipc = super::ipc::remove_all(|p| self.read_proc(p));
         let mut failed = ipc.failed;
@@ -640,6 +648,7 @@ impl Zsched {
             };
             let mut points: Vec<std::path::PathBuf> = mi
                 .lines()
+                .filter(|l| !super::userns::host_made(l))
                 .filter_map(|l| l.split(' ').nth(4))
                 .map(super::mounts::unescape_mount_field)
                 .filter(|p| p.as_os_str() != "/")
