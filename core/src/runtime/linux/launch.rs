@@ -30,8 +30,9 @@
 //! and libraries come from the host and the zone's root may be empty.
 //! zsched then ([`setup`]) unshares mount, UTS, IPC and cgroup namespaces
 //! and — unless the zone asked for `ip4 = inherit`
-//! ([`crate::runtime::NetMode`]) — net, bringing lo up and, with
-//! `vnet = new`, moving each `vnet.interface` in ([`super::vnet`]); it makes `/` private
+//! ([`crate::runtime::NetMode`]) — net, and gives it its links right away
+//! (lo up, shared-IP macvlans, `vnet.bridge` veth, `vnet.interface` moved
+//! in, addresses and routes: [`super::vnet`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
 //! ([`super::mounts`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
@@ -648,7 +649,7 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 /// init's output into (init gets a pipe, not this file).
 pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let net = crate::runtime::NetMode::of(&spec.params);
-    let vnet = vnet::plan(spec.params.list("vnet.interface"), net)?;
+    let vnet = vnet::plan(&spec.params, net)?;
     if net == crate::runtime::NetMode::Inherit {
         join_parent_net(spec)?;
     }
@@ -665,6 +666,8 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
             last_errno(),
         ));
     }
+    // The zone's links, while the host's /proc is still there.
+    vnet.apply()?;
     super::ipc::new_session_keyring()
         .map_err(|e| ChildError::errno("keyring", "a session keyring of its own".into(), e))?;
     mounts::mount(
@@ -695,9 +698,6 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         .str("host.hostname")
         .unwrap_or(spec.name.as_str());
     set_uts(hostname, spec.params.str("host.domainname"))?;
-    if net.own_namespace() {
-        vnet.apply()?;
-    }
     let proc_fd = detached_proc()?;
     let console = match spec.params.str("exec.consolelog") {
         Some(path) => Some(
