@@ -16,6 +16,7 @@
 //! | 0x20..=0x28      | directories params rctl kstat kstat/{nprocs,lockedmem,swapresv,zone_misc} refs refs/subsys |
 //! | 0x30..=0x35      | kstat/{nprocs,lockedmem,swapresv}/{usage,value}           |
 //! | 0x36             | kstat/all                                                 |
+//! | 0x37, 0x90..0xff | kstat/link, kstat/link/IFNAME/… ([`crate::link`])         |
 //! | 0x40..           | kstat/zone_misc/<stat>, in [`ZONE_MISC`] order            |
 //! | 0x60, 0x61       | refs/zone_ref, refs/cred_ref                              |
 //! | 0x68..           | refs/subsys/<NAME>, in [`Subsys::ALL`] order              |
@@ -407,8 +408,9 @@ pub fn zone(z: &ZoneSnapshot, hrtime: u64) -> Rendered {
 
     // kstat/
     let mut kstat_children = IDX_CAPS_DIR.to_vec();
-    kstat_children.extend([IDX_ZONE_MISC, IDX_KSTAT_ALL]);
+    kstat_children.extend([IDX_ZONE_MISC, IDX_KSTAT_ALL, crate::link::IDX_LINK]);
     n.push(Node::dir(IDX_KSTAT, IDX_DIR, "kstat", kstat_children));
+    n.extend(crate::link::nodes(z, IDX_KSTAT));
     for (c, cap) in CAPS.iter().enumerate() {
         let usage = IDX_CAPS_FILE + 2 * c as u16;
         n.push(Node::dir(

@@ -9,7 +9,8 @@
 //! 2. reads the kernel on a blocking thread (the sampler's files; the
 //!    host totals through sysinfo);
 //! 3. folds the counters, the process lists and `cred_ref` (the zone's
-//!    processes) into the registry and publishes one snapshot.
+//!    processes) into the registry and publishes one snapshot. A zone's
+//!    link counters ([`crate::kstat::link`]) are read with the rest.
 //!
 //! Every fifth tick the runtime's full reference counts (mounts, IPC
 //! objects, loop devices) are read as well; destroy reads them itself
@@ -34,6 +35,9 @@ struct Input {
     cpu_cap: Option<u64>,
     status: Status,
     handle: Option<crate::runtime::Handle>,
+    /// zsched's pid when the zone has a network namespace of its own (its
+    /// link counters are read there), else 0.
+    net_pid: u32,
 }
 
 /// Host totals for headers, through sysinfo.
@@ -106,6 +110,11 @@ impl Engine {
                             cpu_cap: z.params.int("zone.cpu-cap").map(|c| c.max(0) as u64),
                             status: z.status,
                             handle: z.handle.clone(),
+                            net_pid: z
+                                .handle
+                                .as_ref()
+                                .filter(|_| crate::runtime::NetMode::of(&z.params).own_namespace())
+                                .map_or(0, |h| h.zsched_pid),
                         })
                         .collect()
                 };
@@ -124,7 +133,10 @@ impl Engine {
                         })
                         .collect();
                     let mut s = sampler.lock().unwrap();
-                    let sample = s.sample(&zi);
+                    let mut sample = s.sample(&zi);
+                    for (zs, i) in sample.zones.iter_mut().zip(&inputs) {
+                        zs.kstat.links = crate::kstat::link::read(i.net_pid);
+                    }
                     let loadavgs: Vec<(u64, Option<LoadAvg>)> = inputs
                         .iter()
                         .map(|i| (i.uniqid, s.loadavg(i.id).cloned()))

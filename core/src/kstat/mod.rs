@@ -14,6 +14,7 @@
 //! | [`sampler`]    | the once-a-second sampler and its tick loop                     |
 //! | [`format`]     | the kstat list of a snapshot and its `-p`, `-j` and human forms |
 //! | [`metrics`]    | the OpenMetrics text of a snapshot                              |
+//! | [`link`]       | a zone's interface counters (`link:ZONEID:IFNAME`)              |
 //!
 //! Data flows one way: the engine's tick calls [`sampler::Sampler::sample`],
 //! folds the [`crate::snapshot::Kstat`] values it returns into the next
@@ -22,6 +23,7 @@
 
 pub mod avenrun;
 pub mod format;
+pub mod link;
 pub mod metrics;
 pub mod read;
 pub mod sampler;
