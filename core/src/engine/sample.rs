@@ -166,7 +166,9 @@ impl Engine {
                     }
                     for ((input, zs), kr) in inputs.iter().zip(&sample.zones).zip(refs) {
                         if let Some(z) = reg.by_uniqid_mut(input.uniqid) {
-                            z.kstat = zs.kstat.clone();
+                            let mut k = zs.kstat.clone();
+                            crate::kstat::link::rates(&z.kstat, &mut k);
+                            z.kstat = k;
                             z.procs = zs.procs.clone();
                             match kr {
                                 Some(k) => z.kernel = k,

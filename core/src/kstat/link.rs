@@ -33,6 +33,12 @@ pub struct LinkStat {
     pub opackets64: u64,
     pub ierrors: u64,
     pub oerrors: u64,
+    /// Bytes per second received and sent over the last tick (ztop's NET
+    /// column), from the previous sample of the same interface ([`rates`]).
+    #[serde(default)]
+    pub rbytes_rate: u64,
+    #[serde(default)]
+    pub obytes_rate: u64,
 }
 
 impl LinkStat {
@@ -76,11 +82,31 @@ pub fn parse_net_dev(text: &str) -> Vec<LinkStat> {
                 obytes64: f[8],
                 opackets64: f[9],
                 oerrors: f[10],
+                ..LinkStat::default()
             })
         })
         .collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
     v
+}
+
+/// Fill the per-second rates of `new` from the previous sample `old` of
+/// the same zone (interfaces matched by name; a counter that went back,
+/// or an interface not seen before, gives 0).
+pub fn rates(old: &crate::snapshot::Kstat, new: &mut crate::snapshot::Kstat) {
+    let dt = new.snaptime.saturating_sub(old.snaptime);
+    if dt == 0 {
+        return;
+    }
+    let per_sec = |now: u64, then: u64| -> u64 {
+        (u128::from(now.saturating_sub(then)) * 1_000_000_000 / u128::from(dt)) as u64
+    };
+    for l in &mut new.links {
+        if let Some(o) = old.links.iter().find(|o| o.name == l.name) {
+            l.rbytes_rate = per_sec(l.rbytes64, o.rbytes64);
+            l.obytes_rate = per_sec(l.obytes64, o.obytes64);
+        }
+    }
 }
 
 /// The links of the network namespace of process `pid` (zsched).
@@ -149,9 +175,36 @@ mod tests {
                 opackets64: 31,
                 ierrors: 2,
                 oerrors: 1,
+                ..Default::default()
             }
         );
         assert!(parse_net_dev("").is_empty());
+    }
+
+    #[test]
+    fn rates_are_per_second_since_the_previous_tick() {
+        let link = |name: &str, r: u64, o: u64| LinkStat {
+            name: name.into(),
+            rbytes64: r,
+            obytes64: o,
+            ..Default::default()
+        };
+        let old = crate::snapshot::Kstat {
+            snaptime: 1_000_000_000,
+            links: vec![link("eth0", 1000, 5000)],
+            ..Default::default()
+        };
+        let mut new = crate::snapshot::Kstat {
+            snaptime: 3_000_000_000,
+            links: vec![link("eth0", 3000, 4000), link("em1", 9, 9)],
+            ..Default::default()
+        };
+        rates(&old, &mut new);
+        assert_eq!(
+            (new.links[0].rbytes_rate, new.links[0].obytes_rate),
+            (1000, 0)
+        );
+        assert_eq!((new.links[1].rbytes_rate, new.links[1].obytes_rate), (0, 0));
     }
 
     #[test]
