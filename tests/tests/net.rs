@@ -500,3 +500,150 @@ fn two_live_zones_may_not_hold_one_address_and_the_engine_names_both() {
         }
     });
 }
+
+#[test]
+fn ten_mib_sent_from_a_zone_show_in_its_link_kstats_and_metrics_only() {
+    const TEN_MIB: u64 = 10 * 1024 * 1024;
+    let mut lan = Lan::new(false);
+    let sink = lan.peer_sink(7021);
+    let z = TestZone::sparse("netctr");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let lrt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
+            .with_zsched(bin("zones-zsched"));
+        let engine = Engine::new(Arc::new(lrt), Default::default());
+        engine.start_sampler();
+        let make = |suffix: &str, h: u8, command: &str| {
+            let mut p = Params::new();
+            p.insert("name", Value::Str(format!("{}-{suffix}", z.spec.name)));
+            p.insert("path", Value::Str(z.spec.root.display().to_string()));
+            p.insert("brand", Value::Str("sparse".into()));
+            p.insert(
+                "ip4.addr",
+                l(&[&format!("{}|{}/24", lan.host_if, lan.addr4(h))]),
+            );
+            p.insert("command", l(&["/bin/bash", "-c", command]));
+            p
+        };
+        let quiet = engine
+            .create(&Caller::ROOT, make("quiet", 6, "exec sleep 100000"))
+            .await
+            .expect("create quiet");
+        engine.boot(&Caller::ROOT, quiet).await.expect("boot quiet");
+        // The sender waits for the go file, so that a sample before the
+        // transfer exists.
+        let go = z.spec.root.join("tmp/go-netctr");
+        let _ = std::fs::remove_file(&go);
+        let sender = engine
+            .create(
+                &Caller::ROOT,
+                make(
+                    "send",
+                    5,
+                    &format!(
+                        "while [ ! -e /tmp/go-netctr ]; do sleep 0.1; done; \
+                         head -c {TEN_MIB} /dev/zero > /dev/tcp/{}/7021; exec sleep 100000",
+                        lan.addr4(1)
+                    ),
+                ),
+            )
+            .await
+            .expect("create sender");
+        engine
+            .boot(&Caller::ROOT, sender)
+            .await
+            .expect("boot sender");
+        let link_of = |id| {
+            let snap = engine.snapshot();
+            let z = snap.zones.iter().find(|s| s.id == id).cloned().unwrap();
+            z.kstat
+                .links
+                .iter()
+                .find(|l| l.name == lan.host_if)
+                .cloned()
+        };
+        // Wait for a first sample of both.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (before, quiet_before) = loop {
+            if let (Some(a), Some(b)) = (link_of(sender), link_of(quiet)) {
+                break (a, b);
+            }
+            assert!(Instant::now() < deadline, "no link kstats sampled");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        std::fs::write(&go, "").unwrap();
+        let got = sink_lines(&sink, 1);
+        assert_eq!(got, [format!("{} {TEN_MIB}", lan.addr4(5))]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let after = loop {
+            let a = link_of(sender).unwrap();
+            if a.obytes64 >= before.obytes64 + TEN_MIB {
+                break a;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "obytes64 {} → {}",
+                before.obytes64,
+                a.obytes64
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert!(after.opackets64 > before.opackets64 + 100, "{after:?}");
+        // The acknowledgements came back: received bytes and packets grew.
+        assert!(after.ipackets64 > before.ipackets64, "{after:?}");
+        assert!(after.rbytes64 > before.rbytes64, "{after:?}");
+        // The quiet zone on the same host link saw none of it.
+        let q = link_of(quiet).unwrap();
+        assert!(
+            q.obytes64 - quiet_before.obytes64 < TEN_MIB / 10
+                && q.rbytes64 - quiet_before.rbytes64 < TEN_MIB / 10,
+            "{quiet_before:?} → {q:?}"
+        );
+        // kstat, /metrics and zonefs show the same counters.
+        let snap = engine.snapshot();
+        let ks = zones::kstat::format::kstats(&snap);
+        let k = ks
+            .iter()
+            .find(|k| k.module == "link" && k.instance == sender.0 && k.name == lan.host_if)
+            .expect("link kstat");
+        assert_eq!(k.class, "net");
+        assert!(k.stats.iter().any(|(n, v)| *n == "zonename"
+            && *v == zones::kstat::format::Value::Str(format!("{}-send", z.spec.name))));
+        let text = zones::kstat::metrics::encode(&snap);
+        let series = format!(
+            "zone_network_transmit_bytes_total{{zone=\"{}-send\",zoneid=\"{}\",interface=\"{}\"}} ",
+            z.spec.name, sender.0, lan.host_if
+        );
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&series))
+            .unwrap_or_else(|| panic!("{series} not in\n{text}"));
+        let v: u64 = line[series.len()..].trim().parse().unwrap();
+        assert!(v >= before.obytes64 + TEN_MIB, "{line}");
+        assert!(text.contains("zone_network_receive_bytes_total{"), "{text}");
+        let zs = snap.zones.iter().find(|s| s.id == sender).unwrap();
+        let r = zonefs::render::zone(zs, snap.hrtime);
+        let link_dir = r
+            .nodes
+            .iter()
+            .find(|n| n.name == lan.host_if.as_str())
+            .expect("kstat/link/IFNAME");
+        let obytes = r
+            .nodes
+            .iter()
+            .find(|n| n.parent == link_dir.idx && n.name == "obytes64")
+            .unwrap();
+        let shown: u64 = String::from_utf8_lossy(&obytes.bytes().unwrap())
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(shown >= before.obytes64 + TEN_MIB);
+        for id in [sender, quiet] {
+            engine.halt(&Caller::ROOT, id).await.expect("halt");
+        }
+    });
+}
