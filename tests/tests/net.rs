@@ -637,7 +637,7 @@ fn ten_mib_sent_from_a_zone_show_in_its_link_kstats_and_metrics_only() {
             .iter()
             .find(|n| n.parent == link_dir.idx && n.name == "obytes64")
             .unwrap();
-        let shown: u64 = String::from_utf8_lossy(&obytes.bytes().unwrap())
+        let shown: u64 = String::from_utf8_lossy(obytes.bytes().unwrap())
             .trim()
             .parse()
             .unwrap();

@@ -136,7 +136,14 @@ fn network(
     zones: &[Arc<ZoneSnapshot>],
 ) -> Result<(), std::fmt::Error> {
     use super::link::LinkStat;
-    let families: [(&str, &str, Option<Unit>, fn(&LinkStat) -> u64); 6] = [
+    /// Name, help, unit, and the counter of a link.
+    type Family = (
+        &'static str,
+        &'static str,
+        Option<Unit>,
+        fn(&LinkStat) -> u64,
+    );
+    let families: [Family; 6] = [
         (
             "zone_network_receive",
             "Bytes received on the zone's interface.",
