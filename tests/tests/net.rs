@@ -647,3 +647,72 @@ fn ten_mib_sent_from_a_zone_show_in_its_link_kstats_and_metrics_only() {
         }
     });
 }
+
+#[test]
+fn the_demo_web_zone_serves_http_at_its_own_address_on_the_demos_bridge() {
+    let before = host_network();
+    let z = TestZone::sparse("netdemo");
+    let conf = ztop::source::demo_config(&z.tmp.path().join("demo")).expect("demo config");
+    let web = conf
+        .jails
+        .iter()
+        .find(|j| j.name == "web")
+        .expect("the demo has a web zone");
+    let bridge = web.params.str("vnet.bridge").expect("web is on a bridge");
+    let addr = zones::runtime::netcfg::ZoneAddr::parse(&web.params.list("ip4.addr")[0])
+        .unwrap()
+        .addr;
+    let made = ztop::source::demo_bridges(&conf).expect("demo bridges");
+    assert_eq!(made, [bridge], "the demo's bridge was already there");
+    struct Remove(String);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = zones::runtime::linux::vnet::remove_host_bridge(&self.0);
+        }
+    }
+    let _bridge = Remove(bridge.to_string());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut ends = Vec::new();
+    rt.block_on(async {
+        let lrt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
+            .with_zsched(bin("zones-zsched"));
+        let engine = Engine::new(Arc::new(lrt), Default::default());
+        let mut p = web.params.clone();
+        p.insert("name", Value::Str(format!("{}-web", z.spec.name)));
+        p.insert("path", Value::Str(z.spec.root.display().to_string()));
+        let id = engine.create(&Caller::ROOT, p).await.expect("create web");
+        engine.boot(&Caller::ROOT, id).await.expect("boot web");
+        let zs = engine.snapshot();
+        ends.push(format!(
+            "vz{}",
+            zs.zones.iter().find(|s| s.id == id).unwrap().zsched_pid
+        ));
+        // The host reaches the zone's http server at the zone's address.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let body = loop {
+            let o = Command::new("curl")
+                .args(["-sS", "--max-time", "2", &format!("http://{addr}/")])
+                .output()
+                .expect("curl");
+            if o.status.success() {
+                break String::from_utf8_lossy(&o.stdout).to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no answer from http://{addr}/: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(body, "hello from web.demo\n");
+        engine.halt(&Caller::ROOT, id).await.expect("halt web");
+    });
+    zones::runtime::linux::vnet::remove_host_bridge(bridge).expect("remove the bridge");
+    let mut ours = vec![bridge.to_string(), addr.to_string()];
+    ours.extend(ends);
+    assert_network_back(&before, &ours);
+}

@@ -153,6 +153,17 @@ impl Rtnl {
         )
     }
 
+    /// Make a bridge named `name` in this socket's namespace.
+    pub fn bridge(&mut self, name: &str) -> Result<(), i32> {
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(name.into()));
+        m.attributes
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::Bridge,
+            )]));
+        self.request(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL)
+    }
+
     /// Add an address to link `index`.
     pub fn addr_add(&mut self, index: u32, addr: IpAddr, prefix: u8) -> Result<(), i32> {
         self.request(

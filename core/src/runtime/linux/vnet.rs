@@ -299,6 +299,57 @@ impl Plan {
     }
 }
 
+/// A bridge on the host (the caller's namespace) holding the host's
+/// address `addr/prefix`: the LAN of `vnet.bridge` zones that the host
+/// itself reaches (`ztop --demo` makes one for its web zone). Made when
+/// missing, and then `Ok(true)`: the caller removes it with
+/// [`remove_host_bridge`] when done; `Ok(false)` when a bridge of that name
+/// was already there (it is left as it is, the address added if missing).
+pub fn host_bridge(name: &str, addr: std::net::IpAddr, prefix: u8) -> Result<bool, String> {
+    netcfg::check_ifname(name).map_err(|e| format!("bridge {e}"))?;
+    let mut rt = Rtnl::open().map_err(|e| format!("rtnetlink: {}", os(e)))?;
+    let made = match rt.bridge(name) {
+        Ok(()) => true,
+        Err(libc::EEXIST) => {
+            if !std::path::Path::new(&format!("/sys/class/net/{name}/bridge")).exists() {
+                return Err(format!("{name}: exists and is not a bridge"));
+            }
+            false
+        }
+        Err(e) => return Err(format!("bridge {name}: {}", os(e))),
+    };
+    let undo = |rt: &mut Rtnl, m: String| {
+        if made {
+            let _ = rt.link_del(name);
+        }
+        m
+    };
+    if let Err(e) = rt.link_up(name, None) {
+        return Err(undo(&mut rt, format!("bridge {name} up: {}", os(e))));
+    }
+    match rt.addr_add(ifindex(name), addr, prefix) {
+        Ok(()) | Err(libc::EEXIST) => Ok(made),
+        Err(e) => Err(undo(
+            &mut rt,
+            format!("bridge {name}: address {addr}/{prefix}: {}", os(e)),
+        )),
+    }
+}
+
+/// Remove a bridge [`host_bridge`] made (its ports leave it; its address
+/// and routes go with it).
+pub fn remove_host_bridge(name: &str) -> Result<(), String> {
+    let mut rt = Rtnl::open().map_err(|e| format!("rtnetlink: {}", os(e)))?;
+    match rt.link_del(name) {
+        Ok(()) | Err(libc::ENODEV) => Ok(()),
+        Err(e) => Err(format!("remove bridge {name}: {}", os(e))),
+    }
+}
+
+fn os(e: i32) -> std::io::Error {
+    std::io::Error::from_raw_os_error(e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
