@@ -716,3 +716,108 @@ fn the_demo_web_zone_serves_http_at_its_own_address_on_the_demos_bridge() {
     ours.extend(ends);
     assert_network_back(&before, &ours);
 }
+
+#[test]
+fn an_engine_that_adopts_a_running_zone_finds_its_network_as_it_was() {
+    let mut lan = Lan::new(false);
+    let sink = lan.peer_sink(7031);
+    let z = sleeper(
+        "netadopt",
+        &[(
+            "ip4.addr",
+            l(&[&format!("{}|{}/24", lan.host_if, lan.addr4(5))]),
+        )],
+    );
+    let links = zone_links(&z);
+    let addrs = zone_addrs(&z);
+    // What a new engine does after `kill -9` of the old one: a new runtime
+    // on the same run directory and cgroup root adopts the zone by its
+    // handle; nothing of the network is made again.
+    let rt2 = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
+        .with_zsched(bin("zones-zsched"));
+    let adopted = zones::runtime::Runtime::adopt(&rt2, &z.spec, z.handle());
+    assert!(
+        matches!(adopted, zones::runtime::Adopted::Alive { .. }),
+        "{adopted:?}"
+    );
+    assert_eq!(zone_links(&z), links);
+    assert_eq!(zone_addrs(&z), addrs);
+    assert_eq!(zone_connect(&z, &lan.addr4(1), 7031, 0).status, 0);
+    assert_eq!(sink_lines(&sink, 1), [format!("{} 0", lan.addr4(5))]);
+}
+
+#[test]
+fn ip6_disable_leaves_a_zone_no_ipv6_address_at_all() {
+    let mut lan = Lan::new(false);
+    let sink = lan.peer_sink(7041);
+    let z = sleeper(
+        "netno6",
+        &[
+            ("ip6", s("disable")),
+            (
+                "ip4.addr",
+                l(&[&format!("{}|{}/24", lan.host_if, lan.addr4(5))]),
+            ),
+        ],
+    );
+    let addrs = zone_addrs(&z);
+    assert!(
+        addrs.iter().all(|(_, a)| !a.contains(':')),
+        "IPv6 addresses in an ip6 = disable zone: {addrs:?}"
+    );
+    assert!(addrs.contains(&(lan.host_if.clone(), format!("{}/24", lan.addr4(5)))));
+    let o = z.run(&["/bin/cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6"]);
+    assert_eq!(o.stdout.trim(), "1", "{o:?}");
+    // IPv4 works.
+    assert_eq!(zone_connect(&z, &lan.addr4(1), 7041, 0).status, 0);
+    assert_eq!(sink_lines(&sink, 1).len(), 1);
+    // And ip4 = disable with an IPv4 address is refused, naming both.
+    let mut bad = TestZone::sparse("netno4");
+    bad.set("ip4", s("disable")).set(
+        "ip4.addr",
+        l(&[&format!("{}|{}/24", lan.host_if, lan.addr4(6))]),
+    );
+    let e = bad.ready().unwrap_err();
+    assert!(
+        e.message.contains("ip4.addr") && e.message.contains("ip4 = disable"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_nested_zone_gets_its_links_on_its_parents() {
+    let mut lan = Lan::new(false);
+    let sink = lan.peer_sink(7051);
+    let parent = sleeper(
+        "netnp",
+        &[(
+            "ip4.addr",
+            l(&[&format!("{}|{}/24", lan.host_if, lan.addr4(5))]),
+        )],
+    );
+    let mut child = TestZone::with_root(
+        "netnc",
+        zones::zone::Brand::Sparse,
+        Some(parent.spec.root.join("netnc")),
+    );
+    zones::runtime::linux::install::sparse(&child.spec.root, "netnc").unwrap();
+    child.spec.name = zones::zone::ZoneName::new(&format!("{}.netnc", parent.spec.name)).unwrap();
+    child.spec.parent = Some(parent.handle().clone());
+    // The parent's interface is named after the host link: the child's
+    // "host link" is that interface of the parent's namespace.
+    child
+        .set(
+            "ip4.addr",
+            l(&[&format!("{}|{}/24", lan.host_if, lan.addr4(7))]),
+        )
+        .set("initname", s("/bin/sleep"))
+        .set("bootargs", s("100000"));
+    child.ready().expect("child ready");
+    child.boot().expect("child boot");
+    assert_eq!(zone_links(&child), ["lo", lan.host_if.as_str()]);
+    assert_eq!(zone_connect(&child, &lan.addr4(1), 7051, 0).status, 0);
+    assert_eq!(sink_lines(&sink, 1), [format!("{} 0", lan.addr4(7))]);
+    // The parent still has exactly its own interface and address.
+    assert_eq!(zone_links(&parent), ["lo", lan.host_if.as_str()]);
+    child.halt();
+}

@@ -776,5 +776,10 @@ pub(super) fn check_restrictive(
             return refuse(k);
         }
     }
+    // A child's links are made on its parent's (network.md): it may hold
+    // only addresses its parent holds.
+    if let Some(k) = crate::runtime::netcfg::beyond_parent(params, &parent.params) {
+        return refuse(k);
+    }
     Ok(())
 }

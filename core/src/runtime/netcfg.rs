@@ -282,6 +282,31 @@ pub fn held_addresses(p: &Params) -> Vec<IpAddr> {
     v
 }
 
+/// A nested zone's links are made on its parent's links (its "host" is
+/// the parent's network namespace), so it may hold only addresses within
+/// the parent's subnets (loopback ones aside: those are its own lo's), as
+/// a FreeBSD child jail's ip4.addr must be within its parent's. The child
+/// cannot hold the very address of its parent (no two live zones hold one
+/// address: [`address_conflict`]), so a parent that means to have
+/// children gets a prefix, not a host address. Returns the parameter
+/// (`ip4.addr`, `ip6.addr`) of the first address outside the parent's
+/// subnets; none when the parent shares its own parent's stack
+/// (`ip4 = inherit`, unrestricted).
+pub fn beyond_parent(child: &Params, parent: &Params) -> Option<&'static str> {
+    if NetMode::of(parent) == NetMode::Inherit {
+        return None;
+    }
+    let subnets: Vec<ZoneAddr> = ["ip4.addr", "ip6.addr"]
+        .iter()
+        .flat_map(|p| parent.list(p))
+        .filter_map(|s| ZoneAddr::parse(&s).ok())
+        .collect();
+    held_addresses(child)
+        .into_iter()
+        .find(|a| !a.is_loopback() && !subnets.iter().any(|s| s.contains(*a)))
+        .map(|a| if a.is_ipv4() { "ip4.addr" } else { "ip6.addr" })
+}
+
 /// The message refusing zone `name` with parameters `p` because one of
 /// `others` (name, parameters; the live zones) holds one of its addresses.
 pub fn address_conflict<'a>(
@@ -433,6 +458,22 @@ mod tests {
                 .addrs
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_child_holds_only_addresses_of_its_parent() {
+        let parent = params(&["ip4.addr=em0|10.0.0.5/24,em1|10.0.1.5/32"]);
+        let ok = params(&["ip4.addr=em0|10.0.0.6/24", "ip6.addr=lo|::1"]);
+        assert_eq!(beyond_parent(&ok, &parent), None);
+        let bad = params(&["ip4.addr=em0|10.0.2.7/24"]);
+        assert_eq!(beyond_parent(&bad, &parent), Some("ip4.addr"));
+        let bad = params(&["ip4.addr=em1|10.0.1.6/24"]);
+        assert_eq!(beyond_parent(&bad, &parent), Some("ip4.addr"));
+        let bad6 = params(&["ip6.addr=em0|fd00::7/64"]);
+        assert_eq!(beyond_parent(&bad6, &parent), Some("ip6.addr"));
+        assert_eq!(beyond_parent(&bad, &params(&["ip4=inherit"])), None);
+        assert_eq!(beyond_parent(&bad, &params(&[])), Some("ip4.addr"));
+        assert_eq!(beyond_parent(&params(&["ip4=inherit"]), &parent), None);
     }
 
     #[test]

@@ -649,10 +649,10 @@ pub fn fail(verdict_fd: RawFd, e: ChildError) -> ! {
 /// init's output into (init gets a pipe, not this file).
 pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let net = crate::runtime::NetMode::of(&spec.params);
+    // A nested zone's "host" network is its parent zone's: inherit shares
+    // it, and the links of the others are made on the parent's.
+    join_parent_net(spec)?;
     let vnet = vnet::plan(&spec.params, net)?;
-    if net == crate::runtime::NetMode::Inherit {
-        join_parent_net(spec)?;
-    }
     let mut flags =
         libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWCGROUP;
     if net.own_namespace() {
@@ -814,9 +814,12 @@ pub fn set_memlock(zsched: u32, bytes: i64) -> Result<(), RuntimeError> {
     Ok(())
 }
 
-/// `ip4 = inherit` shares the network of the zone's parent: the host's for
-/// a top-level zone (the launcher's own, nothing to do), the parent zone's
-/// for a nested one — never the host's from inside a zone that has its own.
+/// A zone starts from the network of its parent: the host's for a
+/// top-level zone (the launcher's own, nothing to do), the parent zone's
+/// for a nested one — never the host's from inside a zone that has its
+/// own. `ip4 = inherit` stays there; the other zones unshare from there,
+/// and their links (macvlans, veths, moved interfaces) are made on the
+/// parent's.
 fn join_parent_net(spec: &ZoneSpec) -> Result<(), ChildError> {
     let Some(parent) = &spec.parent else {
         return Ok(());

@@ -55,6 +55,14 @@
 //! that re-adopts a zone after a `kill -9` to redo: the links live as long
 //! as zsched, not as the engine.
 //!
+//! A nested zone starts from its parent zone's network namespace
+//! ([`super::launch::setup`] joins it before [`plan`]): its "host links"
+//! are the parent's interfaces, and the engine lets it hold only
+//! addresses within the parent's subnets
+//! ([`crate::runtime::netcfg::beyond_parent`]). (`vnet.bridge` is checked
+//! to be a bridge through /sys/class/net, which shows the host's links: a
+//! bridge of a parent zone is refused, not mistaken.)
+//!
 //! What the zone itself can do to its addresses: without CAP_NET_ADMIN
 //! (not in the default set, [`super::caps`]) it can neither add an address
 //! nor change a route, so it can bind and send only from its own
