@@ -10,6 +10,9 @@
 //! directory, then its 7 files), so at most [`MAX_LINKS`] interfaces are
 //! shown. A file keeps its inode while the zone's set of interfaces does
 //! not change (interfaces are made at ready and stay until halt).
+//!
+//! The zone's IP type is `params/network` ([`ip_type`]); its addresses are
+//! `params/ip4.addr` and `params/ip6.addr`.
 
 use crate::tree::Node;
 use zones::snapshot::ZoneSnapshot;
@@ -30,6 +33,12 @@ pub const LINK_FILES: [&str; 7] = [
     "oerrors",
     "zonename",
 ];
+
+/// The zone's IP type as params/network shows it: `shared`, `excl` or
+/// `inherit` ([`zones::runtime::NetMode::ip_type`]).
+pub fn ip_type(z: &ZoneSnapshot) -> zones::param::Value {
+    zones::param::Value::Str(zones::runtime::NetMode::of(&z.params).ip_type().to_string())
+}
 
 /// The nodes of kstat/link (the directory included; its parent is
 /// `kstat_dir`).
@@ -111,6 +120,18 @@ mod tests {
         assert_eq!(&find(IDX_LINK_FIRST + 2).bytes().unwrap()[..], b"77\n");
         assert_eq!(&find(IDX_LINK_FIRST + 7).bytes().unwrap()[..], b"web\n");
         assert_eq!(find(IDX_LINK_FIRST + 8).name, "em1");
+        // params/network says the IP type.
+        let net = r
+            .nodes
+            .iter()
+            .find(|n| n.name == "network" && n.parent == crate::render::IDX_PARAMS)
+            .expect("params/network");
+        assert_eq!(&net.bytes().unwrap()[..], b"shared\n");
+        let mut x = crate::testkit::zone(5, "x", 105);
+        x.params.set_arg("vnet=new").unwrap();
+        let r = crate::render::zone(&x, 1);
+        let net = r.nodes.iter().find(|n| n.name == "network").unwrap();
+        assert_eq!(&net.bytes().unwrap()[..], b"excl\n");
         // No links: an empty directory.
         let r = crate::render::zone(&crate::testkit::zone(4, "db", 104), 1);
         assert!(r.nodes.iter().any(|n| n.idx == IDX_LINK));

@@ -376,6 +376,12 @@ pub fn zone(z: &ZoneSnapshot, hrtime: u64) -> Rendered {
         .filter(|(k, _)| file_name_ok(k))
         .map(|(k, v)| (param_index(k), k, v))
         .collect();
+    // params/network: the IP type (shared, excl, inherit), as
+    // zone_getattr("network") and zoneadm's IP column say it.
+    let network = crate::link::ip_type(z);
+    if z.params.get("network").is_none() {
+        params.push((param_index("network"), "network", &network));
+    }
     let param_name = |idx: u16, k: &str| -> std::borrow::Cow<'static, str> {
         match PARAMS.get(usize::from(idx.wrapping_sub(IDX_PARAM_FILE))) {
             Some(p) if idx < IDX_PARAM_HASHED && p.name == k => p.name.into(),
@@ -668,7 +674,11 @@ mod tests {
             .filter(|n| n.parent == IDX_PARAMS)
             .map(|n| n.name.as_ref())
             .collect();
-        assert_eq!(names, vec!["exec.start", "zone.max-processes", "x.y"]);
+        // (params/network, the IP type, is always there.)
+        assert_eq!(
+            names,
+            vec!["exec.start", "zone.max-processes", "network", "x.y"]
+        );
         let Some(crate::tree::Node {
             kind: crate::tree::Kind::Dir(children),
             ..
@@ -676,7 +686,7 @@ mod tests {
         else {
             panic!("no params/");
         };
-        assert_eq!(children.len(), 3);
+        assert_eq!(children.len(), 4);
     }
 
     #[test]
