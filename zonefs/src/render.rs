@@ -379,7 +379,7 @@ pub fn zone(z: &ZoneSnapshot, hrtime: u64) -> Rendered {
     // params/network: the IP type (shared, excl, inherit), as
     // zone_getattr("network") and zoneadm's IP column say it.
     let network = crate::link::ip_type(z);
-    if z.params.get("network").is_none() {
+    if !z.id.is_global() && z.params.get("network").is_none() {
         params.push((param_index("network"), "network", &network));
     }
     let param_name = |idx: u16, k: &str| -> std::borrow::Cow<'static, str> {
