@@ -319,24 +319,41 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
         anyhow::ensure!(caller.uid == 0, "ztop: --demo boots zones and needs root");
         let mut booted = Vec::new();
         let bridges = demo_bridges(&conf).map_err(|e| anyhow::anyhow!("ztop: --demo: {e}"))?;
-        for j in &conf.jails {
-            if zones.lookup(&caller, &j.name).await.is_ok() {
-                continue;
+        let started = async {
+            for j in &conf.jails {
+                if zones.lookup(&caller, &j.name).await.is_ok() {
+                    continue;
+                }
+                let root = std::path::PathBuf::from(j.params.str("path").unwrap_or("/"));
+                if !zones::tool::is_installed(&root) {
+                    zones::runtime::linux::install::sparse(&root, &j.name)
+                        .map_err(|e| anyhow::anyhow!("ztop: {}: install: {e}", j.name))?;
+                }
+                let id = zones
+                    .create(&caller, params_of(j))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
+                booted.push(j.name.clone());
+                zones
+                    .boot(&caller, id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
             }
-            let root = std::path::PathBuf::from(j.params.str("path").unwrap_or("/"));
-            if !zones::tool::is_installed(&root) {
-                zones::runtime::linux::install::sparse(&root, &j.name)
-                    .map_err(|e| anyhow::anyhow!("ztop: {}: install: {e}", j.name))?;
+            Ok::<(), anyhow::Error>(())
+        }
+        .await;
+        if let Err(e) = started {
+            // Leave nothing of a demo that did not start: its zones, then
+            // the bridges made for them.
+            Connection {
+                snapshots,
+                control,
+                warning: None,
+                demo: Some((zones, booted, bridges)),
             }
-            let id = zones
-                .create(&caller, params_of(j))
-                .await
-                .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
-            zones
-                .boot(&caller, id)
-                .await
-                .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
-            booted.push(j.name.clone());
+            .finish()
+            .await;
+            return Err(e);
         }
         Some((zones, booted, bridges))
     } else {
