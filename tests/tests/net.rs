@@ -579,10 +579,17 @@ fn ten_mib_sent_from_a_zone_show_in_its_link_kstats_and_metrics_only() {
         let got = sink_lines(&sink, 1);
         assert_eq!(got, [format!("{} {TEN_MIB}", lan.addr4(5))]);
         let deadline = Instant::now() + Duration::from_secs(10);
-        let after = loop {
-            let a = link_of(sender).unwrap();
+        let (after, at) = loop {
+            let snap = engine.snapshot();
+            let a = snap
+                .zones
+                .iter()
+                .find(|s| s.id == sender)
+                .and_then(|z| z.kstat.links.iter().find(|l| l.name == lan.host_if))
+                .cloned()
+                .unwrap();
             if a.obytes64 >= before.obytes64 + TEN_MIB {
-                break a;
+                break (a, snap);
             }
             assert!(
                 Instant::now() < deadline,
@@ -596,6 +603,15 @@ fn ten_mib_sent_from_a_zone_show_in_its_link_kstats_and_metrics_only() {
         // The acknowledgements came back: received bytes and packets grew.
         assert!(after.ipackets64 > before.ipackets64, "{after:?}");
         assert!(after.rbytes64 > before.rbytes64, "{after:?}");
+        // ztop's NET column: the sample that saw the bytes go shows a rate.
+        let rows = ztop::model::rows(&at);
+        let row = rows
+            .iter()
+            .find(|r| r.id == Some(sender.0))
+            .expect("the sender's row");
+        assert!(row.net_tx > 0, "{row:?}");
+        let (cell, _) = row.cell(ztop::model::Column::Net);
+        assert_ne!(cell, "0/0", "{row:?}");
         // The quiet zone on the same host link saw none of it.
         let q = link_of(quiet).unwrap();
         assert!(
