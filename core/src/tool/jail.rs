@@ -72,7 +72,9 @@
 //! command writes to its `exec.consolelog`, the output of commands of
 //! other jails running at that moment inside their jails lands there
 //! too (the enter path gives a command our own stdout and stderr).
-//! Addresses are kept and shown, not enforced.
+//! Addresses are the zone's own (network.md); `ip_hostname` resolves the
+//! host name's addresses without an interface, so they need
+//! `interface = IFACE` to be made.
 //! The tool holds the (embedded) engine for its whole run, so while a
 //! foreground `command` runs, other tools on the same state directory
 //! need zoned.
