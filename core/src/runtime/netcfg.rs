@@ -180,6 +180,11 @@ impl NetConfig {
                 if a.iface.is_none() {
                     a.iface = default_if.clone();
                 }
+                // A loopback address is the zone's lo's, whatever the link
+                // (jail(8) -h adds 127.0.0.1 for a host named localhost).
+                if a.addr.is_loopback() && mode == NetMode::Own {
+                    a.iface = Some("lo".into());
+                }
                 if mode == NetMode::Vnet {
                     a.iface = Some(c.vnet_iface(param, &s, a.iface.take())?);
                 }
@@ -265,8 +270,9 @@ impl NetConfig {
     }
 }
 
-/// The addresses a zone holds (none for an inherit zone: it holds the
-/// host's, which are nobody's to claim).
+/// The addresses a zone holds on a link others share (none for an
+/// inherit zone: it holds the host's, which are nobody's to claim; none
+/// on its own loopback, which no other zone sees).
 pub fn held_addresses(p: &Params) -> Vec<IpAddr> {
     if NetMode::of(p) == NetMode::Inherit {
         return Vec::new();
@@ -274,7 +280,10 @@ pub fn held_addresses(p: &Params) -> Vec<IpAddr> {
     let mut v = Vec::new();
     for param in ["ip4.addr", "ip6.addr"] {
         for s in p.list(param) {
-            if let Ok(a) = ZoneAddr::parse(&s) {
+            if let Ok(a) = ZoneAddr::parse(&s)
+                && !a.addr.is_loopback()
+                && !a.iface.as_deref().is_some_and(is_loopback_name)
+            {
                 v.push(a.addr);
             }
         }
@@ -490,5 +499,10 @@ mod tests {
         assert_eq!(address_conflict("c", &c, [("a", &a)]), None);
         assert_eq!(address_conflict("i", &inh, [("a", &a)]), None);
         assert_eq!(address_conflict("b", &b, [("i", &inh)]), None);
+        // Loopback addresses are each zone's own.
+        let l1 = params(&["ip4.addr=127.0.0.1,lo1|10.9.9.9"]);
+        assert_eq!(address_conflict("l2", &l1, [("l1", &l1)]), None);
+        let c = NetConfig::of(&l1).unwrap();
+        assert!(c.host_links().is_empty(), "{c:?}");
     }
 }
