@@ -29,6 +29,11 @@
 //!   host pid of zsched: unique on the host for the zone's life) joins
 //!   bridge BR, up, and whose zone end is made directly in the zone as
 //!   `eth0`, with the zone's addresses and default route;
+//! * IPv6 addresses get the kernel's duplicate address detection, as on
+//!   any host: usable about a second after boot (marked `tentative` until
+//!   then). Skipping it (IFA_F_NODAD) would save that second but let a zone
+//!   take an address another machine on the LAN holds, which the engine's
+//!   check (between zones only) cannot see;
 //! * `ip6 = disable`: IPv6 is switched off in the zone's namespace
 //!   (net.ipv6.conf.{all,default}.disable_ipv6, so no link-local address
 //!   either); `ip4 = disable`: no IPv4 address is given (Linux cannot
