@@ -83,13 +83,17 @@ pub const PARAMS: &[ParamSpec] = &[
     // network
     p("vnet", Str, CreateOnly, true),
     p("vnet.interface", List, CreateOnly, true),
-    p("ip4", Str, Changeable, false),
-    p("ip6", Str, Changeable, false),
-    p("ip4.addr", List, Changeable, false),
-    p("ip6.addr", List, Changeable, false),
+    // network.md: made at ready (the zone's links and addresses), so fixed
+    // from then on.
+    p("vnet.bridge", Str, CreateOnly, true),
+    p("ip4", Str, CreateOnly, true),
+    p("ip6", Str, CreateOnly, true),
+    p("ip4.addr", List, CreateOnly, true),
+    p("ip6.addr", List, CreateOnly, true),
     p("ip4.saddrsel", Bool, Changeable, false),
     p("ip6.saddrsel", Bool, Changeable, false),
-    p("interface", Str, Changeable, false),
+    p("interface", Str, CreateOnly, true),
+    p("zone.defrouter", List, CreateOnly, true),
     // file systems
     p("mount", List, CreateOnly, true),
     p("mount.fstab", List, CreateOnly, true),
@@ -604,7 +608,9 @@ mod tests {
         let mut p = Params::new();
         p.set_arg("ip4.addr=10.0.0.1,10.0.0.2").unwrap();
         assert_eq!(p.list("ip4.addr"), s(&["10.0.0.1", "10.0.0.2"]));
-        assert_eq!(p.not_enforced(), vec!["ip4.addr"]);
+        assert!(p.not_enforced().is_empty());
+        p.set_arg("ip4.saddrsel").unwrap();
+        assert_eq!(p.not_enforced(), vec!["ip4.saddrsel"]);
     }
 
     #[test]

@@ -230,6 +230,9 @@ pub struct Kstat {
     pub psi: Option<Psi>,
     /// Monotonic ns of the sample (kstat `snaptime`).
     pub snaptime: u64,
+    /// The zone's interfaces and their counters ([`crate::kstat::link`]).
+    #[serde(default)]
+    pub links: Vec<crate::kstat::link::LinkStat>,
 }
 
 /// Pressure stall information (avg10, percent).

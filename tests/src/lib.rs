@@ -11,6 +11,8 @@
 //! harness is possible but a separate process keeps the test's own state
 //! out of the zone's cgroups).
 
+pub mod lan;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};

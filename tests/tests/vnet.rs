@@ -6,7 +6,8 @@
 //!   /proc/net/unix shows none of the host's sockets, and two default zones
 //!   cannot reach each other's loopback listeners (the listener's marker is
 //!   not written). `ip4 = inherit` shares the host's stack, and says so
-//!   (`inherit` in zoneadm's IP column and zone_getattr `network`).
+//!   (`inherit` in zoneadm's IP column and zone_getattr `network`) and
+//!   sees the host's interfaces. More models on LANs of their own: net.rs.
 //! * `vnet = new` with `vnet.interface`: the runtime moves host interfaces
 //!   into the zone's own network namespace before init runs, and an unknown
 //!   interface fails ready with nothing moved and nothing left.
@@ -285,6 +286,28 @@ fn a_default_zone_reaches_none_of_the_hosts_loopback_services() {
 fn an_inherit_zone_shares_the_hosts_network_and_says_so() {
     let host = HostServices::new();
     let mut z = booted_sleeper("netinh", &[("ip4", Value::Str("inherit".into()))]);
+    // It sees the host's interfaces (eth0 and the rest), not lo alone.
+    let names = |dev: &str| -> Vec<String> {
+        let mut v: Vec<String> = dev
+            .lines()
+            .skip(2)
+            .filter_map(|l| l.split(':').next())
+            .map(|n| n.trim().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let o = z.run(&["/bin/cat", "/proc/net/dev"]);
+    assert_eq!(o.status, 0, "{o:?}");
+    let host_ifs = names(&std::fs::read_to_string("/proc/net/dev").unwrap());
+    let seen = names(&o.stdout);
+    assert!(seen.len() > 1, "{seen:?}");
+    // Other tests make and remove links meanwhile: the host's stable ones
+    // (those of the host at both reads) are what must be seen.
+    let again = names(&std::fs::read_to_string("/proc/net/dev").unwrap());
+    for n in host_ifs.iter().filter(|n| again.contains(n)) {
+        assert!(seen.contains(n), "{n} missing from the zone's {seen:?}");
+    }
     let o = zone_tcp_connect(&z, host.port);
     assert_eq!(o.status, 0, "{o:?}");
     let deadline = Instant::now() + Duration::from_secs(5);

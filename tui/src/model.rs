@@ -45,6 +45,10 @@ pub struct Row {
     pub mem_max: u64,
     /// Seconds since boot, when booted.
     pub uptime: Option<u64>,
+    /// Bytes per second received and sent over the zone's own interfaces
+    /// in the last tick (kstat `link`; 0 for a zone with none).
+    pub net_rx: u64,
+    pub net_tx: u64,
 }
 
 /// An rctl value in JSON: `null` when unlimited.
@@ -81,6 +85,8 @@ impl Row {
             mem_max: z.rctl("capped-memory.physical"),
             uptime: (z.boot_time > 0 && z.status.is_sampled())
                 .then(|| (now as u64).saturating_sub(z.boot_time)),
+            net_rx: k.links.iter().map(|l| l.rbytes_rate).sum(),
+            net_tx: k.links.iter().map(|l| l.obytes_rate).sum(),
         }
     }
 
@@ -122,6 +128,10 @@ impl Row {
             Column::Swap if kernel => (fmt::bytes(self.swap), near_limit(self.swap, self.swap_max)),
             Column::Mem if kernel => (fmt::bytes(self.mem), near_limit(self.mem, self.mem_max)),
             Column::Uptime => self.uptime.map_or_else(dash, |u| (fmt::duration(u), false)),
+            Column::Net if kernel => (
+                format!("{}/{}", fmt::bytes(self.net_rx), fmt::bytes(self.net_tx)),
+                false,
+            ),
             _ => dash(),
         }
     }
@@ -161,6 +171,8 @@ pub fn rows(snap: &Snapshot) -> Vec<Row> {
             mem: 0,
             mem_max: UNLIMITED,
             uptime: None,
+            net_rx: 0,
+            net_tx: 0,
         })
         .collect();
     conf.sort_by(|a, b| a.name.cmp(&b.name));
@@ -236,10 +248,12 @@ pub enum Column {
     Swap,
     Mem,
     Uptime,
+    /// Bytes per second in/out over the zone's interfaces.
+    Net,
 }
 
 impl Column {
-    pub const ALL: [Column; 10] = [
+    pub const ALL: [Column; 11] = [
         Column::Id,
         Column::Name,
         Column::Status,
@@ -250,6 +264,7 @@ impl Column {
         Column::Swap,
         Column::Mem,
         Column::Uptime,
+        Column::Net,
     ];
 
     pub fn heading(self) -> &'static str {
@@ -264,6 +279,7 @@ impl Column {
             Column::Swap => "SWAP",
             Column::Mem => "MEM",
             Column::Uptime => "UPTIME",
+            Column::Net => "NET IN/OUT",
         }
     }
 
@@ -280,6 +296,7 @@ impl Column {
             Column::Swap => "swap",
             Column::Mem => "mem",
             Column::Uptime => "uptime",
+            Column::Net => "net",
         }
     }
 
@@ -303,6 +320,7 @@ impl Column {
             Column::Swap => 6,
             Column::Mem => 6,
             Column::Uptime => 9,
+            Column::Net => 13,
         }
     }
 
@@ -324,6 +342,7 @@ impl Column {
             Column::Uptime => 30,
             Column::Swap => 20,
             Column::Locked => 10,
+            Column::Net => 25,
         }
     }
 }
@@ -436,6 +455,8 @@ mod tests {
             mem: 0,
             mem_max: UNLIMITED,
             uptime: None,
+            net_rx: 0,
+            net_tx: 0,
         }
     }
 
@@ -470,7 +491,7 @@ mod tests {
     fn narrow_widths_drop_least_important_columns_first() {
         let rows = vec![row(Some(0), "global", 0.0)];
         let all = fit(&Column::ALL, &rows, 200);
-        assert_eq!(all.len(), 10);
+        assert_eq!(all.len(), Column::ALL.len());
         let w80: Vec<Column> = fit(&Column::ALL, &rows, 80).iter().map(|c| c.0).collect();
         assert!(!w80.contains(&Column::Locked));
         assert!(w80.contains(&Column::Name) && w80.contains(&Column::Cpu));

@@ -188,18 +188,23 @@ pub struct Connection {
     /// `zoneadm list` and `halt` do with a broken file (jailconf's module
     /// comment), and says this on its message line.
     pub warning: Option<String>,
-    demo: Option<(Zones, Vec<String>)>,
+    /// The demo zones this console booted, and the bridges it made for
+    /// them ([`demo_bridges`]).
+    demo: Option<(Zones, Vec<String>, Vec<String>)>,
 }
 
 impl Connection {
     /// Halt the demo zones this console booted (nothing otherwise).
     pub async fn finish(self) {
-        if let Some((zones, names)) = self.demo {
+        if let Some((zones, names, bridges)) = self.demo {
             let caller = root_caller();
             for n in names.iter().rev() {
                 if let Ok(id) = zones.lookup(&caller, n).await {
                     let _ = zones.halt(&caller, id).await;
                 }
+            }
+            for b in bridges {
+                let _ = zones::runtime::linux::vnet::remove_host_bridge(&b);
             }
         }
     }
@@ -215,6 +220,36 @@ fn root_caller() -> Caller {
 fn nix_uid() -> u32 {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() }
+}
+
+/// Make the host bridges the demo's `vnet.bridge` zones join, each with
+/// the host's address on it: the zone's `zone.defrouter`, with the prefix
+/// of its first address (the web zone's LAN, reachable from the host).
+/// Returns the bridges made here (to remove at the end).
+pub fn demo_bridges(conf: &JailConf) -> Result<Vec<String>, String> {
+    let mut made = Vec::new();
+    for j in &conf.jails {
+        let Some(br) = j.params.str("vnet.bridge") else {
+            continue;
+        };
+        let gw = j.params.list("zone.defrouter");
+        let prefix = j
+            .params
+            .list("ip4.addr")
+            .first()
+            .and_then(|a| zones::runtime::netcfg::ZoneAddr::parse(a).ok())
+            .map(|a| a.prefix);
+        let (Some(gw), Some(prefix)) = (gw.first(), prefix) else {
+            continue;
+        };
+        let gw: std::net::IpAddr = gw
+            .parse()
+            .map_err(|_| format!("{}: zone.defrouter {gw}: not an address", j.name))?;
+        if zones::runtime::linux::vnet::host_bridge(br, gw, prefix)? {
+            made.push(br.to_string());
+        }
+    }
+    Ok(made)
 }
 
 /// The demo configuration, with its roots beneath `root`.
@@ -283,26 +318,44 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
         let caller = root_caller();
         anyhow::ensure!(caller.uid == 0, "ztop: --demo boots zones and needs root");
         let mut booted = Vec::new();
-        for j in &conf.jails {
-            if zones.lookup(&caller, &j.name).await.is_ok() {
-                continue;
+        let bridges = demo_bridges(&conf).map_err(|e| anyhow::anyhow!("ztop: --demo: {e}"))?;
+        let started = async {
+            for j in &conf.jails {
+                if zones.lookup(&caller, &j.name).await.is_ok() {
+                    continue;
+                }
+                let root = std::path::PathBuf::from(j.params.str("path").unwrap_or("/"));
+                if !zones::tool::is_installed(&root) {
+                    zones::runtime::linux::install::sparse(&root, &j.name)
+                        .map_err(|e| anyhow::anyhow!("ztop: {}: install: {e}", j.name))?;
+                }
+                let id = zones
+                    .create(&caller, params_of(j))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
+                booted.push(j.name.clone());
+                zones
+                    .boot(&caller, id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
             }
-            let root = std::path::PathBuf::from(j.params.str("path").unwrap_or("/"));
-            if !zones::tool::is_installed(&root) {
-                zones::runtime::linux::install::sparse(&root, &j.name)
-                    .map_err(|e| anyhow::anyhow!("ztop: {}: install: {e}", j.name))?;
-            }
-            let id = zones
-                .create(&caller, params_of(j))
-                .await
-                .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
-            zones
-                .boot(&caller, id)
-                .await
-                .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
-            booted.push(j.name.clone());
+            Ok::<(), anyhow::Error>(())
         }
-        Some((zones, booted))
+        .await;
+        if let Err(e) = started {
+            // Leave nothing of a demo that did not start: its zones, then
+            // the bridges made for them.
+            Connection {
+                snapshots,
+                control,
+                warning: None,
+                demo: Some((zones, booted, bridges)),
+            }
+            .finish()
+            .await;
+            return Err(e);
+        }
+        Some((zones, booted, bridges))
     } else {
         None
     };

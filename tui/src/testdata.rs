@@ -155,6 +155,13 @@ pub fn few_zones() -> Snapshot {
     let mut web = zone(1, "web", 14, 0.42, 3.2, 180 * MIB, 41 * 60 + 7);
     set(&mut web, "zone.max-processes", 100);
     set(&mut web, "capped-memory.physical", (512 * MIB) as i64);
+    // Its own address on a host link: 1.2 MiB/s in, 40 KiB/s out.
+    web.kstat.links = vec![zones::kstat::link::LinkStat {
+        name: "eth0".into(),
+        rbytes_rate: 1_258_291,
+        obytes_rate: 40_960,
+        ..Default::default()
+    }];
     let db = near_limit_zone();
     let mut batch = zone(3, "batch", 9, 3.9, 187.0, 1200 * MIB, 3 * 86400 + 600);
     set(&mut batch, "zone.cpu-cap", 400);

@@ -34,6 +34,7 @@
 
 pub mod fs;
 pub mod life;
+pub mod link;
 pub mod notify;
 pub mod render;
 pub mod testkit;

@@ -16,6 +16,7 @@
 //! | 0x20..=0x28      | directories params rctl kstat kstat/{nprocs,lockedmem,swapresv,zone_misc} refs refs/subsys |
 //! | 0x30..=0x35      | kstat/{nprocs,lockedmem,swapresv}/{usage,value}           |
 //! | 0x36             | kstat/all                                                 |
+//! | 0x37, 0x90..0xff | kstat/link, kstat/link/IFNAME/… ([`crate::link`])         |
 //! | 0x40..           | kstat/zone_misc/<stat>, in [`ZONE_MISC`] order            |
 //! | 0x60, 0x61       | refs/zone_ref, refs/cred_ref                              |
 //! | 0x68..           | refs/subsys/<NAME>, in [`Subsys::ALL`] order              |
@@ -375,6 +376,12 @@ pub fn zone(z: &ZoneSnapshot, hrtime: u64) -> Rendered {
         .filter(|(k, _)| file_name_ok(k))
         .map(|(k, v)| (param_index(k), k, v))
         .collect();
+    // params/network: the IP type (shared, excl, inherit), as
+    // zone_getattr("network") and zoneadm's IP column say it.
+    let network = crate::link::ip_type(z);
+    if !z.id.is_global() && z.params.get("network").is_none() {
+        params.push((param_index("network"), "network", &network));
+    }
     let param_name = |idx: u16, k: &str| -> std::borrow::Cow<'static, str> {
         match PARAMS.get(usize::from(idx.wrapping_sub(IDX_PARAM_FILE))) {
             Some(p) if idx < IDX_PARAM_HASHED && p.name == k => p.name.into(),
@@ -407,8 +414,9 @@ pub fn zone(z: &ZoneSnapshot, hrtime: u64) -> Rendered {
 
     // kstat/
     let mut kstat_children = IDX_CAPS_DIR.to_vec();
-    kstat_children.extend([IDX_ZONE_MISC, IDX_KSTAT_ALL]);
+    kstat_children.extend([IDX_ZONE_MISC, IDX_KSTAT_ALL, crate::link::IDX_LINK]);
     n.push(Node::dir(IDX_KSTAT, IDX_DIR, "kstat", kstat_children));
+    n.extend(crate::link::nodes(z, IDX_KSTAT));
     for (c, cap) in CAPS.iter().enumerate() {
         let usage = IDX_CAPS_FILE + 2 * c as u16;
         n.push(Node::dir(
@@ -666,7 +674,11 @@ mod tests {
             .filter(|n| n.parent == IDX_PARAMS)
             .map(|n| n.name.as_ref())
             .collect();
-        assert_eq!(names, vec!["exec.start", "zone.max-processes", "x.y"]);
+        // (params/network, the IP type, is always there.)
+        assert_eq!(
+            names,
+            vec!["exec.start", "zone.max-processes", "network", "x.y"]
+        );
         let Some(crate::tree::Node {
             kind: crate::tree::Kind::Dir(children),
             ..
@@ -674,7 +686,7 @@ mod tests {
         else {
             panic!("no params/");
         };
-        assert_eq!(children.len(), 3);
+        assert_eq!(children.len(), 4);
     }
 
     #[test]

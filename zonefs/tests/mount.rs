@@ -71,8 +71,9 @@ fn every_path_reads_alike_with_every_reader_and_matches_the_snapshot() {
     let mut all = Vec::new();
     files(m.root(), &mut all);
     all.sort();
-    // 45 files per zone, 2 rctls and 5 params of web, .kstat and .json.
-    assert_eq!(all.len(), 45 + 45 + 2 + 5 + 2, "{all:?}");
+    // 45 files per zone, 2 rctls and 6 params of web (params/network, its
+    // IP type, among them), .kstat and .json.
+    assert_eq!(all.len(), 45 + 45 + 2 + 6 + 2, "{all:?}");
 
     let by_std: Vec<Vec<u8>> = all.iter().map(|p| std::fs::read(p).unwrap()).collect();
     for (p, b) in all.iter().zip(&by_std) {

@@ -12,7 +12,8 @@
 //!    ([`crate::runtime::Runtime::view`], view.md): the load average a zone
 //!    reads is the one this tick publishes;
 //! 3. folds the counters, the process lists and `cred_ref` (the zone's
-//!    processes) into the registry and publishes one snapshot.
+//!    processes) into the registry and publishes one snapshot. A zone's
+//!    link counters ([`crate::kstat::link`]) are read with the rest.
 //!
 //! Every fifth tick the runtime's full reference counts (mounts, IPC
 //! objects, loop devices) are read as well; destroy reads them itself
@@ -38,6 +39,9 @@ struct Input {
     status: Status,
     handle: Option<crate::runtime::Handle>,
     params: crate::param::Params,
+    /// zsched's pid when the zone has a network namespace of its own (its
+    /// link counters are read there), else 0.
+    net_pid: u32,
 }
 
 /// Host totals for headers, through sysinfo.
@@ -132,6 +136,11 @@ impl Engine {
                             status: z.status,
                             handle: z.handle.clone(),
                             params: z.params.clone(),
+                            net_pid: z
+                                .handle
+                                .as_ref()
+                                .filter(|_| crate::runtime::NetMode::of(&z.params).own_namespace())
+                                .map_or(0, |h| h.zsched_pid),
                         })
                         .collect()
                 };
@@ -150,7 +159,10 @@ impl Engine {
                         })
                         .collect();
                     let mut s = sampler.lock().unwrap();
-                    let sample = s.sample(&zi);
+                    let mut sample = s.sample(&zi);
+                    for (zs, i) in sample.zones.iter_mut().zip(&inputs) {
+                        zs.kstat.links = crate::kstat::link::read(i.net_pid);
+                    }
                     let loadavgs: Vec<(u64, Option<LoadAvg>)> = inputs
                         .iter()
                         .map(|i| (i.uniqid, s.loadavg(i.id).cloned()))
@@ -182,7 +194,9 @@ impl Engine {
                     }
                     for ((input, zs), kr) in inputs.iter().zip(&sample.zones).zip(refs) {
                         if let Some(z) = reg.by_uniqid_mut(input.uniqid) {
-                            z.kstat = zs.kstat.clone();
+                            let mut k = zs.kstat.clone();
+                            crate::kstat::link::rates(&z.kstat, &mut k);
+                            z.kstat = k;
                             z.procs = zs.procs.clone();
                             match kr {
                                 Some(k) => z.kernel = k,

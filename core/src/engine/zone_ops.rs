@@ -708,6 +708,24 @@ fn admit(
     params.insert("path", Value::Str(root.display().to_string()));
     params.insert("name", Value::Str(name.to_string()));
     params.insert("jid", Value::Int(id.0 as i64));
+    // network.md: no two live zones hold one address.
+    let live = reg
+        .zones()
+        .filter(|z| z.status < Status::Dying && !replace.contains(&z.uniqid));
+    if let Some(m) = crate::runtime::netcfg::address_conflict(
+        name.as_str(),
+        &params,
+        live.map(|z| (z.name.as_str(), &z.params)),
+    ) {
+        return Err(Error::Runtime {
+            zone: name.to_string(),
+            source: RuntimeError {
+                step: "net".into(),
+                message: m,
+                errno: Some(libc::EADDRINUSE),
+            },
+        });
+    }
     // Every check passed: only now take over from the dying zones.
     for u in &replace {
         if let Some(z) = reg.by_uniqid_mut(*u) {
@@ -757,6 +775,11 @@ pub(super) fn check_restrictive(
         {
             return refuse(k);
         }
+    }
+    // A child's links are made on its parent's (network.md): it may hold
+    // only addresses its parent holds.
+    if let Some(k) = crate::runtime::netcfg::beyond_parent(params, &parent.params) {
+        return refuse(k);
     }
     Ok(())
 }

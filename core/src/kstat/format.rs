@@ -10,6 +10,7 @@
 //! caps:ID:nprocs_zone_ID      class zone_caps  usage value zonename
 //! caps:ID:swapresv_zone_ID    class zone_caps  usage value zonename
 //! zones:ID:NAME               class zone_misc  avenrun_1min ... zonename
+//! link:ID:IFNAME              class net        rbytes64 obytes64 ... zonename
 //! ```
 //!
 //! NAME is the zone name cut to 30 bytes (the kstat name field is short;
@@ -168,6 +169,7 @@ pub fn kstats(snap: &Snapshot) -> Vec<Kstat> {
     let mut out = Vec::with_capacity(snap.zones.len() * 4);
     for z in &snap.zones {
         out.extend(zone_kstats(z, snap.hrtime));
+        out.extend(super::link::kstats(z, snap.hrtime));
     }
     out.sort_by(|a, b| {
         (

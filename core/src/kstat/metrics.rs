@@ -20,6 +20,8 @@
 //! | zone_limit{rctl}                        | gauge   | each rctl that is set                 |
 //! | zone_state{state}                       | gauge   | 1 for the zone's status, 0 for others |
 //! | zone_info{brand,root,hostname,uniqid}   | gauge   | 1                                     |
+//! | zone_network_{receive,transmit}_bytes_total{interface} | counter | link rbytes64, obytes64 |
+//! | zone_network_{receive,transmit}_{packets,errors}_total{interface} | counter | link ipackets64, opackets64, ierrors, oerrors |
 //!
 //! ## Why a collector
 //!
@@ -126,6 +128,77 @@ fn family<M: EncodeMetric>(
 
 fn seconds(ns: u64) -> f64 {
     ns as f64 / 1e9
+}
+
+/// The link counters ([`super::link`]): one sample per zone and interface.
+fn network(
+    enc: &mut DescriptorEncoder,
+    zones: &[Arc<ZoneSnapshot>],
+) -> Result<(), std::fmt::Error> {
+    use super::link::LinkStat;
+    /// Name, help, unit, and the counter of a link.
+    type Family = (
+        &'static str,
+        &'static str,
+        Option<Unit>,
+        fn(&LinkStat) -> u64,
+    );
+    let families: [Family; 6] = [
+        (
+            "zone_network_receive",
+            "Bytes received on the zone's interface.",
+            Some(Unit::Bytes),
+            |l| l.rbytes64,
+        ),
+        (
+            "zone_network_transmit",
+            "Bytes sent from the zone's interface.",
+            Some(Unit::Bytes),
+            |l| l.obytes64,
+        ),
+        (
+            "zone_network_receive_packets",
+            "Packets received on the zone's interface.",
+            None,
+            |l| l.ipackets64,
+        ),
+        (
+            "zone_network_transmit_packets",
+            "Packets sent from the zone's interface.",
+            None,
+            |l| l.opackets64,
+        ),
+        (
+            "zone_network_receive_errors",
+            "Receive errors on the zone's interface.",
+            None,
+            |l| l.ierrors,
+        ),
+        (
+            "zone_network_transmit_errors",
+            "Transmit errors on the zone's interface.",
+            None,
+            |l| l.oerrors,
+        ),
+    ];
+    for (name, help, unit, f) in families {
+        family(
+            enc,
+            name,
+            help,
+            unit,
+            MetricType::Counter,
+            zones.iter().flat_map(|z| {
+                z.kstat.links.iter().map(move |l| {
+                    (
+                        with(z, &[("interface", l.name.clone())]),
+                        ConstCounter::new(f(l)),
+                    )
+                })
+            }),
+        )?;
+    }
+    Ok(())
 }
 
 impl Collector for SnapshotCollector {
@@ -303,6 +376,7 @@ impl Collector for SnapshotCollector {
                 )
             }),
         )?;
+        network(&mut enc, zones)?;
         Ok(())
     }
 }
@@ -523,6 +597,12 @@ mod tests {
                         avenrun: [128, 64, 32],
                         nsec_user: 2_500_000_000,
                         forkfail_cap: 4,
+                        links: vec![crate::kstat::link::LinkStat {
+                            name: "eth0".into(),
+                            rbytes64: 10_485_760,
+                            obytes64: 2048,
+                            ..Default::default()
+                        }],
                         ..Kstat::default()
                     },
                     &["zone.max-processes=100"],
@@ -600,6 +680,23 @@ mod tests {
             ),
             Some(1.0)
         );
+    }
+
+    #[test]
+    fn each_interface_of_a_zone_has_its_network_counters() {
+        let text = encode(&snapshot());
+        parse_openmetrics(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        for line in [
+            "# TYPE zone_network_receive_bytes counter",
+            "zone_network_receive_bytes_total{zone=\"web\",zoneid=\"3\",interface=\"eth0\"} 10485760",
+            "zone_network_transmit_bytes_total{zone=\"web\",zoneid=\"3\",interface=\"eth0\"} 2048",
+            "zone_network_receive_packets_total{zone=\"web\",zoneid=\"3\",interface=\"eth0\"} 0",
+            "zone_network_transmit_errors_total{zone=\"web\",zoneid=\"3\",interface=\"eth0\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+        }
+        // The global zone has no link of its own here: no sample.
+        assert!(!text.contains("zone_network_receive_bytes_total{zone=\"global\""));
     }
 
     #[test]

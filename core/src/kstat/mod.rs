@@ -15,6 +15,7 @@
 //! | [`format`]     | the kstat list of a snapshot and its `-p`, `-j` and human forms |
 //! | [`metrics`]    | the OpenMetrics text of a snapshot                              |
 //! | [`view`]       | the text of a zone's own /proc files (view.md)                    |
+//! | [`link`]       | a zone's interface counters (`link:ZONEID:IFNAME`)              |
 //!
 //! Data flows one way: the engine's tick calls [`sampler::Sampler::sample`],
 //! folds the [`crate::snapshot::Kstat`] values it returns into the next
@@ -23,6 +24,7 @@
 
 pub mod avenrun;
 pub mod format;
+pub mod link;
 pub mod metrics;
 pub mod read;
 pub mod sampler;

@@ -467,6 +467,7 @@ impl Sampler {
                 .map(|cap| pct * 100.0 / cap as f64),
             psi: counters.psi,
             snaptime: now,
+            links: Vec::new(),
         };
         state.last = kstat.clone();
         ZoneSample {
@@ -558,6 +559,7 @@ impl Sampler {
             cpu_cap_pct: None,
             psi: host.psi,
             snaptime: now,
+            links: Vec::new(),
         };
         self.global_last = kstat.clone();
         ZoneSample {

@@ -31,9 +31,12 @@
 //! The default is safe: a zone that asks for nothing gets a namespace of
 //! its own with only `lo` in it (up), so the host's loopback services and
 //! abstract Unix sockets, and those of every other zone, are out of its
-//! reach. Sharing the host's stack is an explicit `ip4 = inherit`.
+//! reach. Sharing the host's stack is an explicit `ip4 = inherit`. Which
+//! addresses go on which interface is read from the same parameters by
+//! [`netcfg::NetConfig::of`].
 
 pub mod linux;
+pub mod netcfg;
 mod null;
 
 pub use null::NullRuntime;
@@ -127,12 +130,14 @@ pub enum NetMode {
     /// unrestricted. Linux has one stack for both families, so asking to
     /// inherit either shares both; it is never the default.
     Inherit,
-    /// The default, and a zone with `ip4.addr`/`ip6.addr` but no `vnet`:
-    /// a namespace of its own with loopback only. The listed addresses are
-    /// kept and shown, not yet put on an interface (reported as not
-    /// enforced).
+    /// The default, and a zone with `ip4.addr`/`ip6.addr` but no `vnet`
+    /// (illumos shared-IP): a namespace of its own with loopback, and with
+    /// addresses one interface per host link named in them (a macvlan of
+    /// that link) carrying exactly those addresses.
     Own,
-    /// `vnet = new`: a namespace of its own, `vnet.interface` moved in.
+    /// `vnet = new` (illumos exclusive-IP): a namespace of its own,
+    /// `vnet.interface` moved in, `vnet.bridge` a veth pair whose zone end
+    /// is `eth0`.
     /// It wins over `ip4 = inherit`, as a FreeBSD vnet jail has its own
     /// stack whatever its ip4 says.
     Vnet,

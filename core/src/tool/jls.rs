@@ -164,8 +164,22 @@ fn trunc(s: &str, n: usize) -> &str {
     }
 }
 
+/// The addresses of `param` (ip4.addr, ip6.addr) as FreeBSD's jls shows
+/// them: the address alone, without the `IFACE|` and `/PREFIX` jail.conf
+/// gives it with (those are how the zone's interface is made).
+fn bare_addrs(p: &Params, param: &str) -> Vec<String> {
+    p.list(param)
+        .into_iter()
+        .map(|a| {
+            crate::runtime::netcfg::ZoneAddr::parse(&a)
+                .map(|z| z.addr.to_string())
+                .unwrap_or(a)
+        })
+        .collect()
+}
+
 fn first_ip4(p: &Params) -> String {
-    p.list("ip4.addr").first().cloned().unwrap_or_default()
+    bare_addrs(p, "ip4.addr").first().cloned().unwrap_or_default()
 }
 
 /// The name `-N` shows: the jail's, else its jid.
@@ -213,7 +227,10 @@ pub fn render(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> Str
             );
             let _ = writeln!(out, "        {:<29} {}", trunc(name, 29), state);
             let _ = writeln!(out, "        {}", p.int("cpuset.id").unwrap_or(0));
-            for a in p.list("ip4.addr").iter().chain(p.list("ip6.addr").iter()) {
+            for a in bare_addrs(p, "ip4.addr")
+                .iter()
+                .chain(bare_addrs(p, "ip6.addr").iter())
+            {
                 let _ = writeln!(out, "        {a}");
             }
         }
@@ -345,8 +362,8 @@ fn render_json(jails: &[(ZoneId, Params)], names: &[String], f: &JlsFlags) -> St
             let dying = p.bool("dying") == Some(true);
             o.put("state", json!(if dying { "DYING" } else { "ACTIVE" }));
             o.put("cpusetid", json!(p.int("cpuset.id").unwrap_or(0)));
-            o.put("ipv4_addrs", json!(p.list("ip4.addr")));
-            o.put("ipv6_addrs", json!(p.list("ip6.addr")));
+            o.put("ipv4_addrs", json!(bare_addrs(p, "ip4.addr")));
+            o.put("ipv6_addrs", json!(bare_addrs(p, "ip6.addr")));
         } else if default {
             if f.jail_name {
                 o.put("name", json!(name_or_jid(*id, p)));
@@ -432,6 +449,39 @@ mod tests {
             render(&jails(), &[], &flags("N")),
             " JID             IP Address      Hostname                      Path\n www             10.0.0.5        www                           /zones/www\n db                              db.example.org                /zones/db\n"
         );
+    }
+
+    #[test]
+    fn addresses_show_without_interface_or_prefix() {
+        let mut p = params_from_args(&[
+            "name=web",
+            "path=/zones/web",
+            "ip4.addr=em0|192.168.1.10/24,10.0.0.7",
+            "ip6.addr=em0|fd00::10/64",
+        ])
+        .unwrap();
+        p.insert("dying", Value::Bool(false));
+        let j = vec![(ZoneId(4), p)];
+        let text = render(&j, &[], &flags(""));
+        assert!(text.contains(" 192.168.1.10 "), "{text}");
+        let text = render(&j, &[], &flags("v"));
+        for a in [
+            "        192.168.1.10\n",
+            "        10.0.0.7\n",
+            "        fd00::10\n",
+        ] {
+            assert!(text.contains(a), "{a:?} in {text}");
+        }
+        let mut f = flags("v");
+        f.json = true;
+        let v: serde_json::Value = serde_json::from_str(&render(&j, &[], &f)).unwrap();
+        let jail = &v["jail-information"]["jail"][0];
+        assert_eq!(
+            jail["ipv4_addrs"],
+            json!(["192.168.1.10", "10.0.0.7"]),
+            "{v}"
+        );
+        assert_eq!(jail["ipv6_addrs"], json!(["fd00::10"]), "{v}");
     }
 
     #[test]

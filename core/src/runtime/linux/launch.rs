@@ -32,8 +32,9 @@
 //! and libraries come from the host and the zone's root may be empty.
 //! zsched then ([`setup`]) unshares mount, UTS, IPC and cgroup namespaces
 //! and — unless the zone asked for `ip4 = inherit`
-//! ([`crate::runtime::NetMode`]) — net, bringing lo up and, with
-//! `vnet = new`, moving each `vnet.interface` in ([`super::vnet`]); it makes `/` private
+//! ([`crate::runtime::NetMode`]) — net, and gives it its links right away
+//! (lo up, shared-IP macvlans, `vnet.bridge` veth, `vnet.interface` moved
+//! in, addresses and routes: [`super::vnet`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
 //! ([`super::mounts`]), binds the view's files over the zone's /proc ones
 //! ([`super::view::bind`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
@@ -671,10 +672,10 @@ pub fn setup(
         return super::userns::setup(spec, view, base);
     }
     let net = crate::runtime::NetMode::of(&spec.params);
-    let vnet = vnet::plan(spec.params.list("vnet.interface"), net)?;
-    if net == crate::runtime::NetMode::Inherit {
-        join_parent_net(spec)?;
-    }
+    // A nested zone's "host" network is its parent zone's: inherit shares
+    // it, and the links of the others are made on the parent's.
+    join_parent_net(spec)?;
+    let vnet = vnet::plan(&spec.params, net)?;
     let mut flags =
         libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWCGROUP;
     if net.own_namespace() {
@@ -688,6 +689,8 @@ pub fn setup(
             last_errno(),
         ));
     }
+    // The zone's links, while the host's /proc is still there.
+    vnet.apply()?;
     super::ipc::new_session_keyring()
         .map_err(|e| ChildError::errno("keyring", "a session keyring of its own".into(), e))?;
     mounts::mount(
@@ -721,9 +724,6 @@ pub fn setup(
         .str("host.hostname")
         .unwrap_or(spec.name.as_str());
     set_uts(hostname, spec.params.str("host.domainname"))?;
-    if net.own_namespace() {
-        vnet.apply()?;
-    }
     let proc_fd = detached_proc()?;
     super::timens::setup()?;
     let console = match spec.params.str("exec.consolelog") {
@@ -841,9 +841,12 @@ pub fn set_memlock(zsched: u32, bytes: i64) -> Result<(), RuntimeError> {
     Ok(())
 }
 
-/// `ip4 = inherit` shares the network of the zone's parent: the host's for
-/// a top-level zone (the launcher's own, nothing to do), the parent zone's
-/// for a nested one — never the host's from inside a zone that has its own.
+/// A zone starts from the network of its parent: the host's for a
+/// top-level zone (the launcher's own, nothing to do), the parent zone's
+/// for a nested one — never the host's from inside a zone that has its
+/// own. `ip4 = inherit` stays there; the other zones unshare from there,
+/// and their links (macvlans, veths, moved interfaces) are made on the
+/// parent's.
 pub(super) fn join_parent_net(spec: &ZoneSpec) -> Result<(), ChildError> {
     let Some(parent) = &spec.parent else {
         return Ok(());

@@ -62,6 +62,7 @@ pub mod install;
 pub mod ipc;
 pub mod launch;
 pub mod mounts;
+pub mod netlink;
 pub mod refs;
 pub mod seccomp;
 pub mod timens;

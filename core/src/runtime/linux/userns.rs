@@ -168,10 +168,10 @@ pub fn setup(
     base: u32,
 ) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
     let net = NetMode::of(&spec.params);
-    let vnet = vnet::plan(spec.params.list("vnet.interface"), net)?;
-    if net == NetMode::Inherit {
-        launch::join_parent_net(spec)?;
-    }
+    // As in launch::setup: a nested zone starts from its parent's network,
+    // and every host name is checked before anything is made.
+    launch::join_parent_net(spec)?;
+    let vnet = vnet::plan(&spec.params, net)?;
     // The zone's pid namespace, seen from the host's side: where the
     // helper's maps are written, and zsched's count of its processes.
     let proc_fd = launch::detached_proc()?;
@@ -197,6 +197,9 @@ pub fn setup(
         }
     }
     drop(ns.others);
+    // The zone's links, in its (now joined) network namespace, while the
+    // host's /proc is still there.
+    vnet.apply()?;
     mounts::mount(
         "root",
         None,
@@ -241,9 +244,6 @@ pub fn setup(
         .str("host.hostname")
         .unwrap_or(spec.name.as_str());
     launch::set_uts(hostname, spec.params.str("host.domainname"))?;
-    if net.own_namespace() {
-        vnet.apply()?;
-    }
     super::timens::setup()?;
     let console = match spec.params.str("exec.consolelog") {
         Some(path) => Some(
