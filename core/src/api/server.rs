@@ -436,10 +436,10 @@ async fn write_loop(
     }
 }
 
-fn err_reply(id: u64, errno: i32, message: String) -> Frame {
+fn err_reply(id: u64, e: Error) -> Frame {
     Frame::Reply {
         id,
-        result: WireResult::Err(WireError { errno, message }),
+        result: WireResult::Err(WireError::from(e)),
     }
 }
 
@@ -485,13 +485,12 @@ async fn read_loop(
                 false,
                 err_reply(
                     call.id,
-                    libc::EPROTO,
-                    format!("protocol version {version} is not {VERSION}"),
+                    Error::Protocol(format!("protocol version {version} is not {VERSION}")),
                 ),
             ),
             _ => (
                 false,
-                err_reply(call.id, libc::EPROTO, "say hello first".into()),
+                err_reply(call.id, Error::Protocol("say hello first".into())),
             ),
         };
         let _ = tx.send(frame).await;
@@ -721,6 +720,33 @@ async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer,
         }
         // Taken in stream order by the connection itself.
         Request::Hold { .. } | Request::Release { .. } => Answer::Unit,
+        Request::Verify { conf, name } => {
+            engine.verify(&caller, &conf, &name).await?;
+            Answer::Unit
+        }
+        Request::Install { conf, name } => Answer::Installed {
+            installed: engine.install(&caller, &conf, &name).await?,
+        },
+        Request::Uninstall { conf, name } => {
+            engine.uninstall(&caller, &conf, &name).await?;
+            Answer::Unit
+        }
+        Request::CloneZone { conf, name, src } => {
+            engine.clone_zone(&caller, &conf, &name, &src).await?;
+            Answer::Unit
+        }
+        Request::BootConfigured { conf, name, how } => Answer::Id {
+            id: engine.boot_configured(&caller, &conf, &name, &how).await?,
+        },
+        Request::ShutdownZone { name } => {
+            engine.shutdown_zone(&caller, &name).await?;
+            Answer::Unit
+        }
+        Request::HaltZone { name } => {
+            engine.halt_zone(&caller, &name).await?;
+            Answer::Unit
+        }
+        Request::RebootZone { name } => engine.reboot_zone(&caller, &name).await?.into(),
     })
 }
 

@@ -84,7 +84,6 @@ use crate::param::{Params, Value};
 use crate::runtime::Handle;
 use crate::runtime::RuntimeError;
 use crate::runtime::linux::enter::{EnterOpts, run as enter_run};
-use crate::runtime::linux::install;
 use crate::tool::Common;
 use crate::tool::os_msg as io_msg;
 use crate::zone::{Brand, ZoneId};
@@ -869,7 +868,11 @@ impl Runner {
             if root == Path::new("/") {
                 return Err(format!("{name}: cannot install a sparse root into /"));
             }
-            install::sparse(&root, name).map_err(|e| format!("{name}: install: {e}"))?;
+            let conf = crate::engine::conf_single(name, spec.params.clone());
+            self.zones
+                .install(&self.caller, &conf, name)
+                .await
+                .map_err(|e| prefixed(name, &e))?;
         }
         self.host(spec, None, name, "exec.prestart").await?;
         let mut params = spec.params.clone();

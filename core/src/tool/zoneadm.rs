@@ -130,33 +130,16 @@ mod tests {
     use std::sync::Arc;
 
     fn zone(id: u32, name: &str, status: Status, root: &str, vnet: bool) -> Arc<ZoneSnapshot> {
-        let mut params = Params::new();
-        if vnet {
-            params.insert("vnet", crate::param::Value::Str("new".into()));
-        }
-        Arc::new(ZoneSnapshot {
-            id: ZoneId(id),
-            name: if id == 0 {
-                ZoneName::global()
-            } else {
-                ZoneName::new(name).unwrap()
-            },
-            uniqid: id as u64,
-            status,
-            root: root.into(),
-            brand: Brand::Sparse,
-            hostname: name.into(),
-            parent: ZoneId(0),
-            init_pid: 0,
-            zsched_pid: 0,
-            boot_time: 0,
-            crtime: 0,
-            privileges: vec![],
-            params,
-            refs: Default::default(),
-            kstat: Default::default(),
-            procs: vec![],
-        })
+        let b = if id == 0 {
+            crate::testing::ZoneBuilder::global()
+                .brand(Brand::Sparse)
+                .init_pid(0)
+                .hostname(name)
+        } else {
+            crate::testing::ZoneBuilder::new(id, name)
+        };
+        let b = b.status(status).root(root);
+        Arc::new(if vnet { b.params(&["vnet=new"]) } else { b }.build())
     }
 
     fn snap() -> Snapshot {
