@@ -235,7 +235,7 @@ fn misspelled_parameter_refused_everywhere(daemon: bool) {
         z.create(&Caller::ROOT, (*params).clone()).await
     });
     assert!(
-        matches!(&created, Err(Error::Param { zone, .. }) if zone == "(new)"),
+        matches!(&created, Err(Error::Param { zone, .. }) if zone == "typo"),
         "{created:?}"
     );
     assert!(

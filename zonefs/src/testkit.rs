@@ -13,11 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
-use zones::param::Params;
 pub use zones::snapshot::ZoneSnapshot;
 use zones::snapshot::{Kstat, Refs, Snapshot, Subsys};
 use zones::testing::ZoneBuilder;
-use zones::zone::{Brand, Status, ZoneId, ZoneName};
+use zones::zone::ZoneId;
 
 /// The global zone, running, with a few counters.
 pub fn global() -> ZoneSnapshot {
