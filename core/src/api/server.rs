@@ -796,10 +796,25 @@ mod tests {
                 .expect("no snapshot with the zone running")
                 .unwrap();
         }
-        // An error keeps its errno across the socket.
+        // An error crosses the socket whole: the same variant as the
+        // engine's own, so a tool can match on it (jail -mr restarts on
+        // Unchangeable) whichever engine it talks to.
         let err = z.boot(&root, id).await.unwrap_err();
+        assert_eq!(err, e.boot(&root, id).await.unwrap_err());
         assert_eq!(err.errno(), libc::EINVAL);
         assert!(err.to_string().contains("web"), "{err}");
+        let change = || params_from_args(&["name=web", "path=/elsewhere"]).unwrap();
+        let err = z
+            .jail_set(&root, change(), crate::engine::JailFlags::UPDATE)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Unchangeable { .. }), "{err:?}");
+        assert_eq!(
+            err,
+            e.jail_set(&root, change(), crate::engine::JailFlags::UPDATE)
+                .await
+                .unwrap_err()
+        );
         z.halt(&root, id).await.unwrap();
         assert!(z.lookup(&root, "web").await.is_err());
         server.abort();
