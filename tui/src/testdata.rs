@@ -6,7 +6,7 @@ use std::sync::Arc;
 use zones::param::{Params, Value};
 use zones::snapshot::{ConfiguredZone, Host, Kstat, Refs, Snapshot, ZoneSnapshot};
 use zones::testing::ZoneBuilder;
-use zones::zone::{AdminState, Brand, Status, ZoneId, ZoneName};
+use zones::zone::{AdminState, Brand, Status, ZoneName};
 
 /// 2026-11-24 12:00:00 UTC.
 pub const NOW: f64 = 1_795_089_600.0;
