@@ -22,6 +22,7 @@ use zones::zone::{Brand, ZoneId, ZoneName};
 /// Fail the test when not root.
 pub fn require_root() {
     assert_eq!(
+        // SAFETY: geteuid has no preconditions and cannot fail.
         unsafe { libc::geteuid() },
         0,
         "the end-to-end tests boot real zones and must run as root"

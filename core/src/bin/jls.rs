@@ -116,6 +116,7 @@ async fn main() {
         }
     }
     let caller = Caller {
+        // SAFETY: geteuid has no preconditions and cannot fail.
         uid: unsafe { libc::geteuid() },
         zone: ZoneId::GLOBAL,
     };

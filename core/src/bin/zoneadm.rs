@@ -137,6 +137,7 @@ async fn main() {
     }
     let name = zone_arg(&args.zone);
     let caller = Caller {
+        // SAFETY: geteuid has no preconditions and cannot fail.
         uid: unsafe { libc::geteuid() },
         zone: ZoneId::GLOBAL,
     };
