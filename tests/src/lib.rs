@@ -536,8 +536,8 @@ pub fn procs_in_ns(ns: &Path) -> Vec<u32> {
 /// cgroup root, a jail.conf and maybe a zoned, all of this test's own.
 /// Every tool run through it gets them in its environment (`ZONES_*`,
 /// `ZONED_SOCKET`), never /etc/jail.conf or /var/lib/zones. When dropped
-/// it halts the zones named in [`Host::halt_on_drop`], kills its zoned
-/// and removes its cgroups — also when the test failed.
+/// it halts the zones named in [`Host::halt_on_drop`] (the last first),
+/// kills its zoned and removes its cgroups — also when the test failed.
 pub struct Host {
     pub dir: tempfile::TempDir,
     pub cgroup_root: String,
@@ -654,8 +654,9 @@ impl Host {
 
 impl Drop for Host {
     fn drop(&mut self) {
-        for z in self.halt_on_drop.clone() {
-            let _ = self.run("zoneadm", &["-z", &z, "halt"]);
+        // The last named first: a nested zone before its parent.
+        for z in self.halt_on_drop.clone().iter().rev() {
+            let _ = self.run("zoneadm", &["-z", z, "halt"]);
         }
         if let Some(mut d) = self.zoned.take() {
             let _ = d.kill();
