@@ -126,8 +126,8 @@ fn top_cpu_ns(refreshes: u32) -> u64 {
 }
 
 fn main() {
-    // SAFETY: geteuid has no preconditions.
     assert_eq!(
+        // SAFETY: geteuid has no preconditions.
         unsafe { libc::geteuid() },
         0,
         "the benchmark makes cgroups: run it as root"

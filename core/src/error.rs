@@ -4,12 +4,19 @@
 //! variant maps to the errno jail(2) or the zone system calls give for it
 //! ([`Error::errno`]). Messages name the zone they concern, so a tool can
 //! print `zoneadm: web: ...` without adding context of its own.
+//!
+//! An error crosses zoned's socket whole (serde): a tool gets the same
+//! variant from the daemon as from an embedded engine, so it can match on
+//! it (`jail -mr` restarts on [`Error::Unchangeable`]) whichever engine it
+//! talks to, and its message and errno are the same both ways.
 
+use crate::jailconf::ConfError;
 use crate::param::ParamError;
 use crate::runtime::RuntimeError;
 use crate::zone::NameError;
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "error", content = "detail", rename_all = "snake_case")]
 pub enum Error {
     /// Not root (CAP_SYS_ADMIN): EPERM.
     #[error("permission denied: this operation needs root")]
@@ -62,7 +69,7 @@ pub enum Error {
     #[error("{zone}: cannot {op} a zone that is {status}")]
     BadState {
         zone: String,
-        op: &'static str,
+        op: String,
         status: String,
     },
     /// A zone's root is not usable: EINVAL.
@@ -70,7 +77,7 @@ pub enum Error {
     BadRoot { zone: String, message: String },
     /// The global zone is not a target of this operation: EINVAL.
     #[error("the global zone cannot be {0}")]
-    Global(&'static str),
+    Global(String),
     /// No free zone id: EAGAIN.
     #[error("no free zone id")]
     NoFreeId,
@@ -87,9 +94,33 @@ pub enum Error {
     /// The runtime failed to make the kernel do it.
     #[error("{zone}: {source}")]
     Runtime { zone: String, source: RuntimeError },
-    /// An error the daemon answered, as it said it.
-    #[error("{message}")]
-    Remote { errno: i32, message: String },
+    /// No configured zone (jail.conf block) of this name: ENOENT.
+    #[error("{0}: no such zone configured")]
+    NotConfigured(String),
+    /// No kernel zone of this name for an operation on a live zone
+    /// (zoneadm halt, reboot, shutdown): ENOENT.
+    #[error("{0}: not running or ready")]
+    NotLive(String),
+    /// The zone's root is not installed (empty or missing) where `op`
+    /// needs it: EINVAL.
+    #[error("{zone}: must be installed before {op} ({root} is empty or missing)")]
+    NotInstalled {
+        zone: String,
+        op: String,
+        root: String,
+    },
+    /// Install or clone into a root that is already populated: EEXIST.
+    #[error("{zone}: {root} is already populated")]
+    Installed { zone: String, root: String },
+    /// A configuration the operation cannot use: its messages, each
+    /// naming the file, the line and the zone (`FILE line N: web:
+    /// unknown parameter: zone.max-processs`): EINVAL.
+    #[error("{0}")]
+    Conf(ConfError),
+    /// The API's protocol was not followed (no hello first, another
+    /// version): EPROTO.
+    #[error("{0}")]
+    Protocol(String),
     /// The engine is going away.
     #[error("the engine is shutting down")]
     Shutdown,
@@ -103,6 +134,8 @@ impl Error {
                 libc::EPERM
             }
             Error::NoSuchZone(_)
+            | Error::NotConfigured(_)
+            | Error::NotLive(_)
             | Error::OtherBranch(_)
             | Error::LastJid(_)
             | Error::NoParent { .. } => libc::ENOENT,
@@ -120,13 +153,26 @@ impl Error {
             | Error::Name(_)
             | Error::BadState { .. }
             | Error::BadRoot { .. }
-            | Error::Global(_) => libc::EINVAL,
+            | Error::Global(_)
+            | Error::NotInstalled { .. }
+            | Error::Conf(_) => libc::EINVAL,
+            Error::Installed { .. } => libc::EEXIST,
             Error::NoFreeId => libc::EAGAIN,
             Error::Busy { .. } => libc::EBUSY,
             Error::Timeout { .. } => libc::ETIMEDOUT,
             Error::Runtime { source, .. } => source.errno.unwrap_or(libc::EIO),
-            Error::Remote { errno, .. } => *errno,
+            Error::Protocol(_) => libc::EPROTO,
             Error::Shutdown => libc::ESHUTDOWN,
         }
+    }
+
+    /// The message without the `NAME: ` it opens with when it is about
+    /// zone `name`: for a tool that names the zone its own way (zoneadm's
+    /// `zone 'web': ...`, ztop's footer `web: ...`).
+    pub fn unzoned(&self, name: &str) -> String {
+        let s = self.to_string();
+        s.strip_prefix(name)
+            .and_then(|r| r.strip_prefix(": "))
+            .map_or_else(|| s.clone(), str::to_string)
     }
 }

@@ -219,7 +219,7 @@ pub fn lookup(name: &str) -> Option<&'static ParamSpec> {
 }
 
 /// Why a parameter or value was refused (each maps to EINVAL, as in jail(2)).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum ParamError {
     #[error("unknown parameter: {0}")]
     Unknown(String),

@@ -34,6 +34,7 @@ struct World {
 impl World {
     fn new(tag: &str) -> World {
         assert_eq!(
+            // SAFETY: geteuid has no preconditions and cannot fail.
             unsafe { libc::geteuid() },
             0,
             "the jail end-to-end tests must run as root"

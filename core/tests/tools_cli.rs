@@ -172,7 +172,11 @@ fn kstat_interval_reports_are_separated_by_a_blank_line_and_timestamped() {
     let lines: Vec<&str> = o.out.lines().collect();
     assert_eq!(lines.len(), 5, "{}", o.out);
     assert!(lines[0].parse::<u64>().is_ok(), "{}", o.out);
-    assert!(lines[1].starts_with("zones:0:global:init_pid:"), "{}", o.out);
+    assert!(
+        lines[1].starts_with("zones:0:global:init_pid:"),
+        "{}",
+        o.out
+    );
     assert_eq!(lines[2], "");
     assert!(lines[3].parse::<u64>().is_ok(), "{}", o.out);
     assert_eq!(lines[4], lines[1]);

@@ -72,6 +72,7 @@ fn main() {
         .unwrap_or(50);
     // The engine finds zsched through the environment (set before any
     // thread starts).
+    // SAFETY: set before the benchmark starts any thread that reads the environment.
     unsafe { std::env::set_var("ZONES_ZSCHED", bin("zones-zsched")) };
     let mut zone_times = Vec::new();
     let mut z = TestZone::sparse("bench");

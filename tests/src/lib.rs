@@ -24,6 +24,7 @@ use zones::zone::{Brand, ZoneId, ZoneName};
 /// Fail the test when not root.
 pub fn require_root() {
     assert_eq!(
+        // SAFETY: geteuid has no preconditions and cannot fail.
         unsafe { libc::geteuid() },
         0,
         "the end-to-end tests boot real zones and must run as root"
@@ -531,4 +532,142 @@ pub fn procs_in_ns(ns: &Path) -> Vec<u32> {
                 && zones::runtime::linux::launch::start_time(*pid).is_some()
         })
         .collect()
+}
+
+/// A private host for the tools: a state directory, a socket, a relative
+/// cgroup root, a jail.conf and maybe a zoned, all of this test's own.
+/// Every tool run through it gets them in its environment (`ZONES_*`,
+/// `ZONED_SOCKET`), never /etc/jail.conf or /var/lib/zones. When dropped
+/// it halts the zones named in [`Host::halt_on_drop`] (the last first),
+/// kills its zoned and removes its cgroups — also when the test failed.
+pub struct Host {
+    pub dir: tempfile::TempDir,
+    pub cgroup_root: String,
+    pub zoned: Option<std::process::Child>,
+    /// Zones `zoneadm halt` is run for when the host is dropped.
+    pub halt_on_drop: Vec<String>,
+}
+
+impl Host {
+    /// A new host; `tag` names the test in the directory and cgroup names.
+    pub fn new(tag: &str) -> Host {
+        require_root();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("zones-host-{tag}-"))
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .expect("tempdir");
+        let cgroup_root = format!(
+            "zones-test-{tag}-{}",
+            dir.path().file_name().unwrap().to_string_lossy()
+        );
+        Host {
+            dir,
+            cgroup_root,
+            zoned: None,
+            halt_on_drop: Vec::new(),
+        }
+    }
+
+    /// The host's jail.conf (`ZONES_CONFIG`).
+    pub fn conf(&self) -> PathBuf {
+        self.dir.path().join("jail.conf")
+    }
+
+    /// Write the host's jail.conf.
+    pub fn write_conf(&self, text: &str) {
+        std::fs::write(self.conf(), text).expect("write jail.conf");
+    }
+
+    /// The host's zoned socket.
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("zoned.sock")
+    }
+
+    /// The endpoint an in-process tool would resolve.
+    pub fn endpoint(&self) -> zones::api::Endpoint {
+        zones::api::Endpoint {
+            socket: self.socket(),
+            state_dir: self.dir.path().join("state"),
+            cgroup_root: self.cgroup_root.clone(),
+        }
+    }
+
+    /// Give a command this host's environment.
+    pub fn env(&self, c: &mut Command) {
+        c.env("ZONES_STATE_DIR", self.dir.path().join("state"))
+            .env("ZONED_SOCKET", self.socket())
+            .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
+            .env("ZONES_CONFIG", self.conf())
+            .env("ZONES_ZSCHED", bin("zsched"));
+    }
+
+    /// Run a tool of the workspace here.
+    pub fn run(&self, tool: &str, args: &[&str]) -> std::process::Output {
+        let mut c = Command::new(bin(tool));
+        self.env(&mut c);
+        c.stdin(std::process::Stdio::null());
+        c.args(args).output().expect("run tool")
+    }
+
+    /// Run a tool that must succeed; its stdout.
+    pub fn ok(&self, tool: &str, args: &[&str]) -> String {
+        let o = self.run(tool, args);
+        assert!(
+            o.status.success(),
+            "{tool} {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).expect("utf-8 output")
+    }
+
+    /// Start zoned here (its log to `zoned.log` in the host's directory)
+    /// and wait until it answers.
+    pub fn start_zoned(&mut self) {
+        let mut c = Command::new(bin("zoned"));
+        self.env(&mut c);
+        let log = std::fs::File::create(self.dir.path().join("zoned.log")).expect("zoned.log");
+        c.stdout(std::process::Stdio::null()).stderr(log);
+        self.zoned = Some(c.spawn().expect("spawn zoned"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "zoned does not answer"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// zoned's log so far.
+    pub fn zoned_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("zoned.log")).unwrap_or_default()
+    }
+
+    /// Stop zoned (SIGTERM, then wait).
+    pub fn stop_zoned(&mut self) {
+        if let Some(mut d) = self.zoned.take() {
+            // SAFETY: a signal to our own child, which we have not reaped.
+            unsafe { libc::kill(d.id() as i32, libc::SIGTERM) };
+            let _ = d.wait();
+        }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        // The last named first: a nested zone before its parent.
+        for z in self.halt_on_drop.clone().iter().rev() {
+            let _ = self.run("zoneadm", &["-z", z, "halt"]);
+        }
+        if let Some(mut d) = self.zoned.take() {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+        let mut dirs = cgroup_dirs(&self.cgroup_root);
+        dirs.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        for d in dirs {
+            let _ = std::fs::remove_dir(&d);
+        }
+    }
 }

@@ -24,6 +24,7 @@ fn spawn_in(dir: &std::path::Path) -> std::process::Child {
     let procs = dir.join("cgroup.procs");
     let mut cmd = std::process::Command::new("/bin/sleep");
     cmd.arg("100");
+    // SAFETY: the closure runs in the forked child before exec and only writes one small file (open, write, close); the test's parent holds no lock the child could need.
     unsafe {
         cmd.pre_exec(move || std::fs::write(&procs, "0"));
     }

@@ -202,6 +202,7 @@ fn init_is_restarted_unless_initnorestart() {
     sleeper(&mut z);
     z.ready().unwrap();
     let first = z.boot().unwrap();
+    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(first as i32, libc::SIGKILL) };
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut again = None;

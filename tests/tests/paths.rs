@@ -12,13 +12,11 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use zones_e2e::{bin, cgroup_dirs, require_root};
+use zones_e2e::cgroup_dirs;
 
-struct Host {
-    dir: tempfile::TempDir,
-    cgroup_root: String,
-    zones: Vec<String>,
-}
+/// A private host ([`zones_e2e::Host`]) for these tests, with no zoned:
+/// every tool runs an embedded engine.
+struct Host(zones_e2e::Host);
 
 struct Out {
     ok: bool,
@@ -27,41 +25,22 @@ struct Out {
 }
 
 impl Host {
-    /// `conf` is jail.conf with `@DIR@` for the host's directory.
+    /// `conf` is jail.conf with `@DIR@` for the host's directory; `zones`
+    /// are halted (the last first) when the host is dropped.
     fn new(tag: &str, zones: &[&str], conf: &str) -> Host {
-        require_root();
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("zones-paths-{tag}-"))
-            .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir()
-            .unwrap();
-        let d = dir.path().display().to_string();
-        std::fs::write(dir.path().join("jail.conf"), conf.replace("@DIR@", &d)).unwrap();
-        let cgroup_root = format!(
-            "zones-paths-{tag}-{}",
-            dir.path().file_name().unwrap().to_string_lossy()
-        );
-        Host {
-            dir,
-            cgroup_root,
-            zones: zones.iter().map(|z| z.to_string()).collect(),
-        }
+        let mut h = zones_e2e::Host::new(&format!("paths-{tag}"));
+        let d = h.dir.path().display().to_string();
+        h.write_conf(&conf.replace("@DIR@", &d));
+        h.halt_on_drop = zones.iter().map(|z| z.to_string()).collect();
+        Host(h)
     }
 
     fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.0.dir.path().join(rel)
     }
 
     fn tool(&self, tool: &str, args: &[&str]) -> Out {
-        let out = Command::new(bin(tool))
-            .env("ZONES_STATE_DIR", self.path("state"))
-            .env("ZONED_SOCKET", self.path("no-zoned.sock"))
-            .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
-            .env("ZONES_CONFIG", self.path("jail.conf"))
-            .env("ZONES_ZSCHED", bin("zsched"))
-            .args(args)
-            .output()
-            .unwrap();
+        let out = self.0.run(tool, args);
         Out {
             ok: out.status.success(),
             out: String::from_utf8_lossy(&out.stdout).into(),
@@ -104,18 +83,14 @@ fn untouched(h: &Path) {
 }
 
 impl Drop for Host {
+    /// Before the shared host halts the zones: a mount an attack left on
+    /// the host (only when a test failed) is detached.
     fn drop(&mut self) {
-        for z in self.zones.iter().rev() {
-            let _ = self.tool("zoneadm", &["-z", z, "halt"]);
-        }
-        // A mount an attack left on the host (only when a test failed).
-        for l in zones_e2e::host_mounts_under(self.dir.path()) {
+        for l in zones_e2e::host_mounts_under(self.0.dir.path()) {
             if let Some(mp) = l.split(' ').nth(4) {
                 let _ = Command::new("umount").arg("-l").arg(mp).status();
             }
         }
-        let dirs = cgroup_dirs(&self.cgroup_root);
-        let _ = zones::runtime::linux::cgroup::remove(&dirs);
     }
 }
 
@@ -232,7 +207,7 @@ fn an_fstab_target_the_zone_made_a_link_never_mounts_on_the_host() {
     );
     std::fs::write(
         h.path("pfs.fstab"),
-        fstab.replace("@DIR@", &h.dir.path().display().to_string()),
+        fstab.replace("@DIR@", &h.0.dir.path().display().to_string()),
     )
     .unwrap();
     let hostdir = h.host_dir();
@@ -258,12 +233,12 @@ fn an_fstab_target_the_zone_made_a_link_never_mounts_on_the_host() {
     // inside the root, where that path does not exist: refused.
     std::fs::remove_file(h.path("zones/pfs/root/mnt/x")).unwrap();
     std::fs::remove_dir(h.path("zones/pfs/root/mnt")).unwrap();
-    std::os::unix::fs::symlink(h.dir.path(), h.path("zones/pfs/root/mnt")).unwrap();
+    std::os::unix::fs::symlink(h.0.dir.path(), h.path("zones/pfs/root/mnt")).unwrap();
     std::fs::write(
         h.path("pfs.fstab"),
         format!(
             "tmpfs {}/zones/pfs/root/mnt/hostdir tmpfs rw,size=1m 0 0\n",
-            h.dir.path().display()
+            h.0.dir.path().display()
         ),
     )
     .unwrap();
@@ -322,7 +297,7 @@ fn a_root_other_users_can_reach_is_refused_at_boot_leaving_nothing() {
     }
     let o = h.tool("zoneadm", &["-z", "pop", "boot"]);
     // Closed again before any assertion can fail.
-    std::fs::set_permissions(h.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(h.0.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     assert!(!o.ok, "booted a zone other users can reach");
     let want = format!(
         "root: {} is reachable by other users through {} (mode 0755): make a parent directory of the root 0700 (illumos: zonepath 0700 with the root beneath it)",
@@ -336,7 +311,7 @@ fn a_root_other_users_can_reach_is_refused_at_boot_leaving_nothing() {
     );
     // Nothing left: no zone, no cgroup, no control socket, no process.
     assert_eq!(h.ok("zoneadm", &["list"]).trim(), "global");
-    let cg: Vec<_> = cgroup_dirs(&h.cgroup_root)
+    let cg: Vec<_> = cgroup_dirs(&h.0.cgroup_root)
         .into_iter()
         .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
@@ -363,9 +338,9 @@ fn a_root_other_users_can_reach_is_refused_at_boot_leaving_nothing() {
     h.ok("zoneadm", &["-z", "pop", "boot"]);
     h.ok("zoneadm", &["-z", "pop", "halt"]);
     // install refuses to make a root there, and makes nothing.
-    std::fs::set_permissions(h.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(h.0.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let o = h.tool("zoneadm", &["-z", "pop2", "install"]);
-    std::fs::set_permissions(h.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(h.0.dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     assert!(!o.ok);
     assert!(o.err.contains("reachable by other users"), "{}", o.err);
     assert!(!h.path("open/pop2").exists());

@@ -101,6 +101,7 @@ fn a_new_runtime_adopts_a_live_zone_and_its_events_flow() {
         Adopted::Gone => panic!("a live zone was not adopted"),
     }
     assert!(h.init_pid > 1);
+    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(h.init_pid as i32, libc::SIGTERM) };
     let seen = wait_for(&mut rx, |e| matches!(e, RuntimeEvent::Empty { .. }));
     assert!(
@@ -117,6 +118,7 @@ fn adopting_a_zone_whose_zsched_died_cleans_up_and_says_gone() {
     let h = z.handle().clone();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     z.rt.subscribe(tx);
+    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(h.zsched_pid as i32, libc::SIGKILL) };
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive(&h) && Instant::now() < deadline {
@@ -141,6 +143,7 @@ fn adopt_finds_an_init_that_was_restarted_while_no_engine_ran() {
     z.ready().expect("ready");
     z.boot().expect("boot");
     let h = z.handle().clone();
+    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(h.init_pid as i32, libc::SIGKILL) };
     let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
     let deadline = Instant::now() + Duration::from_secs(5);

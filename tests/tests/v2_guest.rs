@@ -108,6 +108,7 @@ fn v2_rctls_are_written_enforced_and_cgroup_kill_empties_the_zone() {
         let p = procs.clone();
         let mut c = std::process::Command::new("/bin/sleep");
         c.arg("1000");
+        // SAFETY: the closure runs in the forked child before exec and only writes one small file (open, write, close); the test's parent holds no lock the child could need.
         unsafe { c.pre_exec(move || std::fs::write(&p, "0")) };
         kids.push(c.spawn().unwrap());
     }
@@ -115,6 +116,7 @@ fn v2_rctls_are_written_enforced_and_cgroup_kill_empties_the_zone() {
     let p = procs.clone();
     let mut c = std::process::Command::new("/bin/sh");
     c.args(["-c", "/bin/true"]);
+    // SAFETY: the closure runs in the forked child before exec and only writes one small file (open, write, close); the test's parent holds no lock the child could need.
     unsafe { c.pre_exec(move || std::fs::write(&p, "0")) };
     // The shell is the 21st: moving it in is refused, or its fork is.
     let refused = match c.output() {
@@ -265,6 +267,7 @@ fn zoned_in_a_delegated_cgroup_moves_to_a_leaf_and_autoboots_a_zone_under_v2() {
         .env("ZONES_CGROUP_ROOT", "zones")
         .env("ZONES_CONFIG", tmp.path().join("jail.conf"))
         .env("ZONES_ZSCHED", zones_e2e::bin("zones-zsched"));
+    // SAFETY: the closure runs in the forked child before exec and only writes one small file (open, write, close); the test's parent holds no lock the child could need.
     unsafe { c.pre_exec(move || std::fs::write(&procs, "0")) };
     let mut zoned = c.spawn().unwrap();
     let zones_dir = svc.join("zones");

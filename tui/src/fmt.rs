@@ -57,8 +57,9 @@ pub fn clip(s: &str, width: usize) -> String {
 /// A local wall-clock time of day `HH:MM:SS` for seconds since the epoch.
 pub fn clock(epoch: f64) -> String {
     let t = epoch as libc::time_t;
-    // SAFETY: localtime_r only writes into the tm we pass it.
+    // SAFETY: libc::tm is plain data, for which all zeros is a valid value.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r only writes into the tm we pass it.
     let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
     if !ok {
         return "--:--:--".into();

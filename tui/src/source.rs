@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use zones::api::{Endpoint, Port, Zones};
-use zones::engine::Caller;
+use zones::engine::{BootFrom, Caller};
 use zones::jailconf::Config as JailConf;
 use zones::snapshot::Snapshot;
 use zones::zone::ZoneId;
@@ -50,9 +50,11 @@ pub enum Op {
     Halt(String),
     /// `zoneadm reboot`.
     Reboot(String),
-    /// `jail -r` / `zoneadm uninstall`: remove the zone.
+    /// `zoneadm halt` of a zone that has a kernel zone, else `zoneadm
+    /// uninstall -F`: remove the zone.
     Destroy(String),
-    /// `jail -c NAME`: create the zone from its configured jail.conf entry.
+    /// `zoneadm ready`: create the zone from its configured jail.conf
+    /// entry (without booting it).
     Create(String),
 }
 
@@ -326,18 +328,16 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
                 }
                 let root = std::path::PathBuf::from(j.params.str("path").unwrap_or("/"));
                 if !zones::tool::is_installed(&root) {
-                    zones::runtime::linux::install::sparse(&root, &j.name)
-                        .map_err(|e| anyhow::anyhow!("ztop: {}: install: {e}", j.name))?;
+                    zones
+                        .install(&caller, &conf, &j.name)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("ztop: {e}"))?;
                 }
-                let id = zones
-                    .create(&caller, params_of(j))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
                 booted.push(j.name.clone());
                 zones
-                    .boot(&caller, id)
+                    .boot_configured(&caller, &conf, &j.name, &BootFrom::BOOT)
                     .await
-                    .map_err(|e| anyhow::anyhow!("ztop: {}: {e}", j.name))?;
+                    .map_err(|e| anyhow::anyhow!("ztop: {e}"))?;
             }
             Ok::<(), anyhow::Error>(())
         }
@@ -405,13 +405,45 @@ pub fn with_configured(mut rx: SnapshotRx, conf: JailConf) -> SnapshotRx {
     out
 }
 
-fn params_of(j: &zones::jailconf::Jail) -> zones::param::Params {
-    let mut p = j.params.clone();
-    p.insert("name", zones::param::Value::Str(j.name.clone()));
-    if p.get("persist").is_none() {
-        p.insert("persist", zones::param::Value::Bool(true));
-    }
-    p
+/// ztop's effect handler: each key's operation is the engine's operation
+/// of the matching zoneadm command (crate::engine's `configured`), so it
+/// does what that command does and fails with the same error, the
+/// footer showing the text zoneadm prints after `zone 'NAME': `:
+///
+/// | key | op | zoneadm |
+/// |-----|----|---------|
+/// | `b` | boot | `boot` |
+/// | `C` | create | `ready` |
+/// | `s` | shutdown | `shutdown` |
+/// | `h` | halt | `halt` |
+/// | `r` | reboot | `reboot` |
+/// | `D` | destroy | `halt` of a zone that has a kernel zone, else `uninstall -F` |
+pub fn run_op(zones: Zones, conf: JailConf, caller: Caller, op: Op) -> OpFuture {
+    let op2 = op.clone();
+    timed(&op, async move {
+        let name = op2.zone().to_string();
+        let r = match &op2 {
+            Op::Boot(_) => zones
+                .boot_configured(&caller, &conf, &name, &BootFrom::BOOT)
+                .await
+                .map(drop),
+            Op::Create(_) => zones
+                .boot_configured(&caller, &conf, &name, &BootFrom::READY)
+                .await
+                .map(drop),
+            Op::Shutdown(_) => zones.shutdown_zone(&caller, &name).await,
+            Op::Halt(_) => zones.halt_zone(&caller, &name).await,
+            Op::Reboot(_) => zones.reboot_zone(&caller, &name).await.map(drop),
+            Op::Destroy(_) => {
+                if zones.lookup(&caller, &name).await.is_ok() {
+                    zones.halt_zone(&caller, &name).await
+                } else {
+                    zones.uninstall(&caller, &conf, &name).await
+                }
+            }
+        };
+        r.map_err(|e| e.unzoned(&name))
+    })
 }
 
 /// ztop's actions on the engine, as zoneadm does them.
@@ -423,54 +455,7 @@ struct EngineControl {
 
 impl Control for EngineControl {
     fn run(&self, op: Op) -> OpFuture {
-        let zones = self.port.zones();
-        let conf = self.conf.clone();
-        let caller = root_caller();
-        let op2 = op.clone();
-        timed(&op, async move {
-            let name = op2.zone().to_string();
-            let live = zones.lookup(&caller, &name).await.ok();
-            let s = |e: zones::Error| e.to_string();
-            let configured = || {
-                conf.get(&name)
-                    .map(params_of)
-                    .ok_or_else(|| "no such zone configured".to_string())
-            };
-            match (&op2, live) {
-                (Op::Boot(_), Some(id)) => zones.boot(&caller, id).await.map(drop).map_err(s),
-                (Op::Boot(_), None) => {
-                    let id = zones.create(&caller, configured()?).await.map_err(s)?;
-                    zones.boot(&caller, id).await.map(drop).map_err(s)
-                }
-                (Op::Create(_), None) => zones
-                    .create(&caller, configured()?)
-                    .await
-                    .map(drop)
-                    .map_err(s),
-                (Op::Create(_), Some(_)) => Err("already exists".into()),
-                (Op::Shutdown(_), Some(id)) => {
-                    zones.shutdown(&caller, id).await.map_err(s)?;
-                    zones.destroy(&caller, id).await.map_err(s)
-                }
-                (Op::Halt(_), Some(id)) | (Op::Destroy(_), Some(id)) => {
-                    zones.halt(&caller, id).await.map_err(s)
-                }
-                (Op::Reboot(_), Some(id)) => zones.reboot(&caller, id).await.map(drop).map_err(s),
-                (Op::Destroy(_), None) => {
-                    let root = configured()?
-                        .str("path")
-                        .map(std::path::PathBuf::from)
-                        .ok_or("no path configured")?;
-                    tokio::task::spawn_blocking(move || {
-                        zones::runtime::linux::install::uninstall(&root)
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| format!("uninstall: {e}"))
-                }
-                (_, None) => Err("not running or ready".into()),
-            }
-        })
+        run_op(self.port.zones(), self.conf.clone(), root_caller(), op)
     }
 
     fn zlogin_command(&self, zone: &str) -> std::process::Command {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use zones::param::{Params, Value};
 use zones::snapshot::{ConfiguredZone, Host, Kstat, Refs, Snapshot, ZoneSnapshot};
-use zones::zone::{AdminState, Brand, Status, ZoneId, ZoneName};
+use zones::testing::ZoneBuilder;
+use zones::zone::{AdminState, Brand, Status, ZoneName};
 
 /// 2026-11-24 12:00:00 UTC.
 pub const NOW: f64 = 1_795_089_600.0;
@@ -27,23 +28,10 @@ pub fn host() -> Host {
 }
 
 pub fn global() -> ZoneSnapshot {
-    ZoneSnapshot {
-        id: ZoneId::GLOBAL,
-        name: ZoneName::global(),
-        uniqid: 0,
-        status: Status::Running,
-        root: "/".into(),
-        brand: Brand::Whole,
-        hostname: "atlas".into(),
-        parent: ZoneId::GLOBAL,
-        init_pid: 1,
-        zsched_pid: 0,
-        boot_time: NOW as u64 - host().uptime_secs,
-        crtime: 0,
-        privileges: vec![],
-        params: Params::new(),
-        refs: Refs::default(),
-        kstat: Kstat {
+    ZoneBuilder::global()
+        .hostname("atlas")
+        .boot_time(NOW as u64 - host().uptime_secs)
+        .kstat(Kstat {
             nprocs: 212,
             nlwps: 640,
             lockedmem: 8 * MIB,
@@ -53,9 +41,9 @@ pub fn global() -> ZoneSnapshot {
             mem_usage: 5 * GIB,
             rss: 3 * GIB,
             ..Kstat::default()
-        },
-        procs: vec![1],
-    }
+        })
+        .procs(vec![1])
+        .build()
 }
 
 /// A running sparse zone.
@@ -69,27 +57,21 @@ pub fn zone(
     mem: u64,
     up: u64,
 ) -> ZoneSnapshot {
-    ZoneSnapshot {
-        id: ZoneId(id),
-        name: ZoneName::new(name).unwrap(),
-        uniqid: 100 + id as u64,
-        status: Status::Running,
-        root: PathBuf::from(format!("/zones/{name}/root")),
-        brand: Brand::Sparse,
-        hostname: format!("{name}.example"),
-        parent: ZoneId::GLOBAL,
-        init_pid: 4000 + id * 10,
-        zsched_pid: 3999 + id * 10,
-        boot_time: NOW as u64 - up,
-        crtime: 1,
-        privileges: vec!["cap_chown".into(), "cap_kill".into()],
-        params: Params::new(),
-        refs: Refs {
+    ZoneBuilder::new(id, name)
+        .uniqid(100 + id as u64)
+        .root(format!("/zones/{name}/root"))
+        .hostname(format!("{name}.example"))
+        .init_pid(4000 + id * 10)
+        .zsched_pid(3999 + id * 10)
+        .boot_time(NOW as u64 - up)
+        .crtime(1)
+        .privileges(&["cap_chown", "cap_kill"])
+        .refs(Refs {
             zone_ref: 2,
             cred_ref: nprocs,
             subsys: [0, 0, 0, 1, 0, 1, 0],
-        },
-        kstat: Kstat {
+        })
+        .kstat(Kstat {
             nprocs,
             nlwps: nprocs * 2,
             lockedmem: 0,
@@ -103,9 +85,9 @@ pub fn zone(
             mem_usage: mem,
             rss: mem * 3 / 4,
             ..Kstat::default()
-        },
-        procs: (0..nprocs as u32).map(|i| 4000 + id * 10 + i).collect(),
-    }
+        })
+        .procs((0..nprocs as u32).map(|i| 4000 + id * 10 + i).collect())
+        .build()
 }
 
 fn set(z: &mut ZoneSnapshot, name: &str, v: i64) {

@@ -20,6 +20,7 @@ use tmux::{Session, drive, row_of, wait_row};
 
 fn require_root() {
     assert_eq!(
+        // SAFETY: geteuid has no preconditions and cannot fail.
         unsafe { libc::geteuid() },
         0,
         "these tests boot real zones and must run as root"

@@ -5,7 +5,10 @@
 //! configured zone with `autoboot` that is not running is created with its
 //! configured parameters (`persist` unless the file says otherwise, as
 //! `zoneadm boot` does) and booted — dependencies (`depend`, a parent
-//! `a` of `a.b`) first. A zone an earlier engine left running is re-adopted,
+//! `a` of `a.b`) first, each through the engine's `boot_configured`, the
+//! operation `zoneadm boot` calls, so it is refused for the same reasons
+//! with the same message (an unknown parameter: `FILE line N: NAME:
+//! unknown parameter: P`). A zone an earlier engine left running is re-adopted,
 //! not booted again; one left ready is booted. A zone that cannot boot
 //! (not installed, a bad parameter) is logged and the others still boot.
 //! Rereading the configuration (SIGHUP) boots nothing: autoboot is about
@@ -23,10 +26,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::oneshot;
-use zones::engine::{Caller, Engine};
+use zones::engine::{BootFrom, Caller, Engine};
 use zones::jailconf::{ConfError, Config};
-use zones::param::Value;
-use zones::tool::{Common, configured_all, is_installed, params_of};
+use zones::tool::{Common, configured_all};
 use zones::zone::Status;
 
 /// What a reread thread sends back.
@@ -126,32 +128,22 @@ pub async fn autoboot(engine: Engine, cfg: Config) {
 
 async fn boot_one(engine: &Engine, cfg: &Config, name: &str) -> Result<(), String> {
     let caller = Caller::ROOT;
-    let id = match engine.lookup(&caller, name) {
-        Ok(id) => {
-            let status = engine.snapshot().zone(id).map(|z| z.status);
-            if status != Some(Status::Ready) {
-                tracing::info!(zone = %name, "autoboot: already {}", status.map_or("gone".to_string(), |s| s.to_string()));
-                return Ok(());
-            }
-            id
+    // A zone an earlier engine left running is re-adopted, not booted
+    // again; one left ready is booted like any other.
+    if let Ok(id) = engine.lookup(&caller, name) {
+        let status = engine.snapshot().zone(id).map(|z| z.status);
+        if status != Some(Status::Ready) {
+            tracing::info!(zone = %name, "autoboot: already {}", status.map_or("gone".to_string(), |s| s.to_string()));
+            return Ok(());
         }
-        Err(_) => {
-            let mut p = params_of(cfg, name).ok_or("not configured")?;
-            let root = std::path::PathBuf::from(p.str("path").unwrap_or("/"));
-            if root != std::path::Path::new("/") && !is_installed(&root) {
-                return Err(format!(
-                    "must be installed before boot ({} is empty or missing)",
-                    root.display()
-                ));
-            }
-            if p.get("persist").is_none() {
-                p.insert("persist", Value::Bool(true));
-            }
-            engine.create(&caller, p).await.map_err(|e| e.to_string())?
-        }
-    };
-    let b = engine.boot(&caller, id).await.map_err(|e| e.to_string())?;
-    tracing::info!(zone = %name, id = %id, init_pid = b.init_pid, "autoboot: booted");
+    }
+    // zoneadm boot's own operation: the same checks, the same errors.
+    let id = engine
+        .boot_configured(&caller, cfg, name, &BootFrom::BOOT)
+        .await
+        .map_err(|e| e.to_string())?;
+    let init_pid = engine.snapshot().zone(id).map_or(0, |z| z.init_pid);
+    tracing::info!(zone = %name, id = %id, init_pid, "autoboot: booted");
     Ok(())
 }
 

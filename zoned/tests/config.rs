@@ -98,11 +98,13 @@ async fn sighup_rereads_the_configuration_and_a_broken_file_keeps_the_old_one() 
     wait_for(&host, "h1 configured", |s| configured(s) == ["h1"]).await;
 
     host.write_config(&[sleeper("h1", ""), sleeper("h2", "")].concat());
+    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(pid, libc::SIGHUP) };
     wait_for(&host, "h2 configured", |s| configured(s) == ["h1", "h2"]).await;
 
     // A broken file: the error names the file and the line; h1 and h2 stay.
     host.write_config("h1 {\n  path = \"/x\";\n}\nh3 {\n  persist = ;\n}\n");
+    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(pid, libc::SIGHUP) };
     let conf = host.dir.path().join("jail.conf").display().to_string();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -126,6 +128,7 @@ async fn sighup_rereads_the_configuration_and_a_broken_file_keeps_the_old_one() 
     host.write_config(&[sleeper("h1", ""), sleeper("h2", "")].concat());
     host.zoneadm_ok(&["-z", "h2", "install"]);
     host.zoneadm_ok(&["-z", "h2", "boot"]);
+    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(pid, libc::SIGHUP) };
     let s = wait_for(&host, "h2 running, h1 configured", |s| {
         running(s, "h2") && configured(s) == ["h1"]

@@ -119,6 +119,7 @@ async fn stopping_zoned_leaves_zones_running() {
         .unwrap()
         .clone();
     let d = host.daemons.pop().unwrap();
+    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(d.id() as i32, libc::SIGTERM) };
     let mut d = d;
     let st = d.wait().unwrap();

@@ -37,7 +37,13 @@ fn frame(json: &str) -> Vec<u8> {
     v
 }
 
-const HELLO: &str = r#"{"id":1,"request":{"op":"hello","version":1}}"#;
+/// The hello of this build's protocol version.
+fn hello() -> String {
+    format!(
+        r#"{{"id":1,"request":{{"op":"hello","version":{}}}}}"#,
+        zones::api::VERSION
+    )
+}
 const SUBSCRIBE: &str = r#"{"id":2,"request":{"op":"subscribe"}}"#;
 
 /// Read one frame's body; `None` at EOF or error.
@@ -103,10 +109,10 @@ fn hostile_connection(socket: &Path, i: usize) -> std::io::Result<UnixStream> {
     let _ = match i % 3 {
         0 => s.write_all(&big).and_then(|()| fill(&mut s)),
         1 => s
-            .write_all(&frame(HELLO))
+            .write_all(&frame(&hello()))
             .and_then(|()| s.write_all(&big))
             .and_then(|()| fill(&mut s)),
-        _ => s.write_all(&frame(HELLO)),
+        _ => s.write_all(&frame(&hello())),
     };
     Ok(s)
 }
@@ -192,11 +198,11 @@ fn hostile_user() {
             let mut silent = UnixStream::connect(&socket).unwrap();
             // A hello, then nothing.
             let mut idle = UnixStream::connect(&socket).unwrap();
-            idle.write_all(&frame(HELLO)).unwrap();
+            idle.write_all(&frame(&hello())).unwrap();
             read_frame(&mut idle).unwrap();
             // A subscriber that reads what it is sent.
             let mut sub = UnixStream::connect(&socket).unwrap();
-            sub.write_all(&frame(HELLO)).unwrap();
+            sub.write_all(&frame(&hello())).unwrap();
             read_frame(&mut sub).unwrap();
             sub.write_all(&frame(SUBSCRIBE)).unwrap();
             let reader = std::thread::spawn(move || {
@@ -427,7 +433,7 @@ fn idle_and_silent_users_are_closed_after_their_timeouts_and_root_is_not() {
     });
     // Root: hello, then idle for longer than the users' timeout.
     let mut root = UnixStream::connect(host.socket()).unwrap();
-    root.write_all(&frame(HELLO)).unwrap();
+    root.write_all(&frame(&hello())).unwrap();
     read_frame(&mut root).unwrap();
     let mut a = attacker(&host, "idle", 0);
     let out = BufReader::new(a.stdout.take().unwrap());

@@ -13,77 +13,54 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
-use zones::param::Params;
 pub use zones::snapshot::ZoneSnapshot;
 use zones::snapshot::{Kstat, Refs, Snapshot, Subsys};
-use zones::zone::{Brand, Status, ZoneId, ZoneName};
+use zones::testing::ZoneBuilder;
+use zones::zone::ZoneId;
 
 /// The global zone, running, with a few counters.
 pub fn global() -> ZoneSnapshot {
-    ZoneSnapshot {
-        id: ZoneId::GLOBAL,
-        name: ZoneName::global(),
-        uniqid: 0,
-        status: Status::Running,
-        root: PathBuf::from("/"),
-        brand: Brand::Whole,
-        hostname: "host0".into(),
-        parent: ZoneId::GLOBAL,
-        init_pid: 1,
-        zsched_pid: 0,
-        boot_time: 1_700_000_000,
-        crtime: 1_000_000_000,
-        privileges: vec!["cap_sys_admin".into()],
-        params: Params::new(),
-        refs: Refs::default(),
-        kstat: Kstat {
+    ZoneBuilder::global()
+        .hostname("host0")
+        .boot_time(1_700_000_000)
+        .crtime(1_000_000_000)
+        .privileges(&["cap_sys_admin"])
+        .kstat(Kstat {
             nprocs: 120,
             nlwps: 300,
             avenrun: [256, 128, 64],
             snaptime: 2_000_000_000,
             ..Kstat::default()
-        },
-        procs: vec![1, 2, 3],
-    }
+        })
+        .procs(vec![1, 2, 3])
+        .build()
 }
 
 /// A running zone with parameters, rctls, privileges, processes and refs.
 pub fn zone(id: u32, name: &str, uniqid: u64) -> ZoneSnapshot {
-    let mut params = Params::new();
-    for a in [
-        "persist",
-        "zone.max-processes=100",
-        "zone.max-locked-memory=64M",
-        "exec.start=/bin/sh,/etc/rc",
-    ] {
-        params.set_arg(a).expect("a parameter of the table");
-    }
-    params
-        .set_arg(&format!("host.hostname={name}.example"))
-        .expect("hostname");
     let mut refs = Refs {
         zone_ref: 3,
         cred_ref: 5,
         ..Refs::default()
     };
     refs.subsys[Subsys::Mntfs as usize] = 1;
-    ZoneSnapshot {
-        id: ZoneId(id),
-        name: ZoneName::new(name).expect("a valid zone name"),
-        uniqid,
-        status: Status::Running,
-        root: PathBuf::from(format!("/srv/zones/{name}")),
-        brand: Brand::Sparse,
-        hostname: format!("{name}.example"),
-        parent: ZoneId::GLOBAL,
-        init_pid: 4000 + id,
-        zsched_pid: 0,
-        boot_time: 1_700_000_100,
-        crtime: 5_000_000_123,
-        privileges: vec!["cap_chown".into(), "cap_kill".into()],
-        params,
-        refs,
-        kstat: Kstat {
+    ZoneBuilder::new(id, name)
+        .uniqid(uniqid)
+        .params(&[
+            "persist",
+            "zone.max-processes=100",
+            "zone.max-locked-memory=64M",
+            "exec.start=/bin/sh,/etc/rc",
+            &format!("host.hostname={name}.example"),
+        ])
+        .root(format!("/srv/zones/{name}"))
+        .hostname(format!("{name}.example"))
+        .init_pid(4000 + id)
+        .boot_time(1_700_000_100)
+        .crtime(5_000_000_123)
+        .privileges(&["cap_chown", "cap_kill"])
+        .refs(refs)
+        .kstat(Kstat {
             nprocs: 3,
             nlwps: 7,
             lockedmem: 4096,
@@ -95,9 +72,9 @@ pub fn zone(id: u32, name: &str, uniqid: u64) -> ZoneSnapshot {
             forkfail_cap: 2,
             snaptime: 9_500_000_000,
             ..Kstat::default()
-        },
-        procs: vec![4000 + id, 4100 + id],
-    }
+        })
+        .procs(vec![4000 + id, 4100 + id])
+        .build()
 }
 
 /// A snapshot of these zones (ordered by id as the engine orders them).

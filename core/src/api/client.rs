@@ -1,14 +1,13 @@
 //! The client's side of the API, and [`Zones`]: one handle for a tool,
-//! whether the engine is the daemon's or embedded in the tool.
+//! whether the engine is the daemon's or embedded in the tool. The
+//! operations themselves are [`ZoneApi`]'s (ops.rs); a [`Zones`]
+//! dereferences to the one it holds.
 
-use super::{
-    Answer, Call, Frame, Request, VERSION, WireError, WireKey, WireResult, read_frame, write_frame,
-};
-use crate::engine::{Booted, Caller, Engine, JailFlags, JailKey};
+use super::{Answer, Call, Frame, Request, VERSION, WireResult, ZoneApi, read_frame, write_frame};
+use crate::engine::Engine;
 use crate::error::Error;
-use crate::param::{Params, Value};
 use crate::snapshot::Snapshot;
-use crate::zone::{Status, ZoneId};
+use crate::zone::ZoneId;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -83,14 +82,6 @@ pub struct Client {
     pub engine: String,
 }
 
-/// An error the daemon answered, as an [`Error`] a tool can print.
-fn remote(e: WireError) -> Error {
-    Error::Remote {
-        errno: e.errno,
-        message: e.message,
-    }
-}
-
 impl Client {
     /// Connect and say hello. Fails when no daemon answers.
     pub async fn connect(socket: &Path) -> std::io::Result<Client> {
@@ -162,7 +153,7 @@ impl Client {
             .map_err(|_| Error::Shutdown)?;
         match r.await {
             Ok(WireResult::Ok(a)) => Ok(a),
-            Ok(WireResult::Err(e)) => Err(remote(e)),
+            Ok(WireResult::Err(e)) => Err(e.error),
             Err(_) => Err(Error::Shutdown),
         }
     }
@@ -193,208 +184,19 @@ pub async fn connect(socket: &Path) -> Option<Client> {
     Client::connect(socket).await.ok()
 }
 
-fn unexpected(a: Answer) -> Error {
-    Error::Fault(format!("unexpected answer {a:?}"))
+impl std::ops::Deref for Zones {
+    type Target = dyn ZoneApi;
+
+    /// Every operation of [`ZoneApi`], on whichever engine this is.
+    fn deref(&self) -> &(dyn ZoneApi + 'static) {
+        match self {
+            Zones::Daemon(c) => &**c,
+            Zones::Embedded(e) => e,
+        }
+    }
 }
 
 impl Zones {
-    /// `embedded`, or the daemon's socket.
-    pub fn engine_name(&self) -> String {
-        match self {
-            Zones::Daemon(c) => c.engine.clone(),
-            Zones::Embedded(e) => e.snapshot().engine.clone(),
-        }
-    }
-
-    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, Error> {
-        match self {
-            Zones::Embedded(e) => Ok(e.snapshot()),
-            Zones::Daemon(c) => match c.call(Request::Snapshot).await? {
-                Answer::Snapshot { snapshot } => Ok(snapshot),
-                a => Err(unexpected(a)),
-            },
-        }
-    }
-
-    pub async fn lookup(&self, caller: &Caller, name: &str) -> Result<ZoneId, Error> {
-        match self {
-            Zones::Embedded(e) => e.lookup(caller, name),
-            Zones::Daemon(c) => match c.call(Request::Lookup { name: name.into() }).await? {
-                Answer::Id { id } => Ok(id),
-                a => Err(unexpected(a)),
-            },
-        }
-    }
-
-    pub async fn create(&self, caller: &Caller, params: Params) -> Result<ZoneId, Error> {
-        match self {
-            Zones::Embedded(e) => e.create(caller, params).await,
-            Zones::Daemon(c) => match c.call(Request::Create { params }).await? {
-                Answer::Id { id } => Ok(id),
-                a => Err(unexpected(a)),
-            },
-        }
-    }
-
-    pub async fn boot(&self, caller: &Caller, id: ZoneId) -> Result<Booted, Error> {
-        self.boot_with(caller, id, true).await
-    }
-
-    /// Boot with or without init (see [`Engine::boot_with`]).
-    pub async fn boot_with(
-        &self,
-        caller: &Caller,
-        id: ZoneId,
-        init: bool,
-    ) -> Result<Booted, Error> {
-        match self {
-            Zones::Embedded(e) => e.boot_with(caller, id, init).await,
-            Zones::Daemon(c) => booted(c.call(Request::Boot { id, init }).await?),
-        }
-    }
-
-    pub async fn reboot(&self, caller: &Caller, id: ZoneId) -> Result<Booted, Error> {
-        match self {
-            Zones::Embedded(e) => e.reboot(caller, id).await,
-            Zones::Daemon(c) => booted(c.call(Request::Reboot { id }).await?),
-        }
-    }
-
-    pub async fn shutdown(&self, caller: &Caller, id: ZoneId) -> Result<(), Error> {
-        match self {
-            Zones::Embedded(e) => e.shutdown(caller, id).await,
-            Zones::Daemon(c) => c.call(Request::Shutdown { id }).await.map(drop),
-        }
-    }
-
-    pub async fn halt(&self, caller: &Caller, id: ZoneId) -> Result<(), Error> {
-        match self {
-            Zones::Embedded(e) => e.halt(caller, id).await,
-            Zones::Daemon(c) => c.call(Request::Halt { id }).await.map(drop),
-        }
-    }
-
-    pub async fn destroy(&self, caller: &Caller, id: ZoneId) -> Result<(), Error> {
-        match self {
-            Zones::Embedded(e) => e.destroy(caller, id).await,
-            Zones::Daemon(c) => c.call(Request::Destroy { id }).await.map(drop),
-        }
-    }
-
-    pub async fn getattr(&self, caller: &Caller, id: ZoneId, attr: &str) -> Result<Value, Error> {
-        match self {
-            Zones::Embedded(e) => e.getattr(caller, id, attr),
-            Zones::Daemon(c) => match c
-                .call(Request::Getattr {
-                    id,
-                    attr: attr.into(),
-                })
-                .await?
-            {
-                Answer::Value { value } => Ok(value),
-                a => Err(unexpected(a)),
-            },
-        }
-    }
-
-    pub async fn wait_status(
-        &self,
-        id: ZoneId,
-        status: Status,
-        timeout: Option<Duration>,
-    ) -> Result<Status, Error> {
-        match self {
-            Zones::Embedded(e) => e.wait_status(id, status, timeout).await,
-            Zones::Daemon(c) => match c
-                .call(Request::WaitStatus {
-                    id,
-                    status,
-                    timeout_ms: timeout.map(|t| t.as_millis() as u64),
-                })
-                .await?
-            {
-                Answer::Status { status } => Ok(status),
-                a => Err(unexpected(a)),
-            },
-        }
-    }
-
-    pub async fn jail_set(
-        &self,
-        caller: &Caller,
-        params: Params,
-        flags: JailFlags,
-    ) -> Result<ZoneId, Error> {
-        match self {
-            Zones::Embedded(e) => e.jail_set(caller, params, flags).await,
-            Zones::Daemon(c) => match c
-                .call(Request::JailSet {
-                    params,
-                    flags: flags.0,
-                })
-                .await?
-            {
-                Answer::Id { id } => Ok(id),
-                a => Err(unexpected(a)),
-            },
-        }
-    }
-
-    pub async fn jail_get(
-        &self,
-        caller: &Caller,
-        key: &JailKey,
-        flags: JailFlags,
-    ) -> Result<(ZoneId, Params), Error> {
-        match self {
-            Zones::Embedded(e) => e.jail_get(caller, key, flags),
-            Zones::Daemon(c) => match c
-                .call(Request::JailGet {
-                    key: WireKey::from(key),
-                    names: Vec::new(),
-                    flags: flags.0,
-                })
-                .await?
-            {
-                Answer::Params { id, params } => Ok((id, params)),
-                a => Err(unexpected(a)),
-            },
-        }
-    }
-
-    pub async fn jail_remove(&self, caller: &Caller, id: ZoneId) -> Result<(), Error> {
-        match self {
-            Zones::Embedded(e) => e.jail_remove(caller, id).await,
-            Zones::Daemon(c) => c.call(Request::JailRemove { id }).await.map(drop),
-        }
-    }
-
-    pub async fn jail_attach(
-        &self,
-        caller: &Caller,
-        id: ZoneId,
-    ) -> Result<crate::engine::Attach, Error> {
-        match self {
-            Zones::Embedded(e) => e.jail_attach(caller, id),
-            Zones::Daemon(c) => match c.call(Request::JailAttach { id }).await? {
-                Answer::Attach {
-                    id,
-                    name,
-                    root,
-                    handle,
-                    params,
-                } => Ok(crate::engine::Attach {
-                    id,
-                    name: crate::zone::ZoneName::try_from(name).map_err(Error::Name)?,
-                    root,
-                    handle,
-                    params,
-                }),
-                a => Err(unexpected(a)),
-            },
-        }
-    }
-
     /// Hold the zone (zone_ref) until the returned guard is dropped (a
     /// login session). Against the daemon, the hold lives in the daemon
     /// and is given back when the guard goes (or the connection closes).
@@ -458,20 +260,5 @@ impl Client {
             id: 0,
             request: Request::Release { token },
         });
-    }
-}
-
-fn booted(a: Answer) -> Result<Booted, Error> {
-    match a {
-        Answer::Booted {
-            id,
-            init_pid,
-            elapsed_us,
-        } => Ok(Booted {
-            id,
-            init_pid,
-            elapsed: Duration::from_micros(elapsed_us),
-        }),
-        a => Err(unexpected(a)),
     }
 }

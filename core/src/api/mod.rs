@@ -8,6 +8,11 @@
 //!
 //! ## Wire format (version [`VERSION`])
 //!
+//! Version 2: an error is the engine's [`Error`] whole (beside its errno
+//! and message), and the configured-zone lifecycle (install, uninstall,
+//! clone, verify, boot from configuration, shutdown / halt / reboot by
+//! name) has requests of its own. Version 1 clients are refused at hello.
+//!
 //! A stream of frames over a Unix stream socket; each frame is a 4-byte
 //! big-endian length and that many bytes of JSON. The client opens with
 //! [`Request::Hello`]; the server answers with its version and refuses a
@@ -33,15 +38,18 @@
 mod client;
 mod embed;
 mod follow;
+mod ops;
 mod server;
 
 pub use client::{Client, ZoneHold, Zones, connect};
 pub use embed::{open, start_engine};
 pub use follow::{Follow, Port, bind_socket, follow};
+pub use ops::{Fut, ZoneApi};
 pub use server::{Limits, serve, serve_with, zone_of_pid};
 
-use crate::engine::{Booted, JailFlags, JailKey};
+use crate::engine::{BootFrom, Booted, Installed, JailFlags, JailKey};
 use crate::error::Error;
+use crate::jailconf::Config;
 use crate::param::{Params, Value};
 use crate::runtime::Handle;
 use crate::snapshot::Snapshot;
@@ -53,7 +61,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The protocol version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The largest frame either side accepts.
 pub const MAX_FRAME: usize = 64 << 20;
@@ -138,6 +146,39 @@ pub enum Request {
     },
     Release {
         token: u64,
+    },
+    // The configured-zone lifecycle (crate::engine's `configured`): `conf`
+    // is the part of the client's configuration the operation reads.
+    Verify {
+        conf: Config,
+        name: String,
+    },
+    Install {
+        conf: Config,
+        name: String,
+    },
+    Uninstall {
+        conf: Config,
+        name: String,
+    },
+    CloneZone {
+        conf: Config,
+        name: String,
+        src: String,
+    },
+    BootConfigured {
+        conf: Config,
+        name: String,
+        how: BootFrom,
+    },
+    ShutdownZone {
+        name: String,
+    },
+    HaltZone {
+        name: String,
+    },
+    RebootZone {
+        name: String,
     },
 }
 
@@ -231,6 +272,9 @@ pub enum Answer {
     Snapshot {
         snapshot: Arc<Snapshot>,
     },
+    Installed {
+        installed: Installed,
+    },
 }
 
 impl From<Booted> for Answer {
@@ -243,11 +287,13 @@ impl From<Booted> for Answer {
     }
 }
 
-/// An error on the wire: its errno and message.
+/// An error on the wire: the engine's [`Error`] whole, and for a reader
+/// that does not decode it, its errno and message.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct WireError {
     pub errno: i32,
     pub message: String,
+    pub error: Error,
 }
 
 impl From<&Error> for WireError {
@@ -255,7 +301,14 @@ impl From<&Error> for WireError {
         WireError {
             errno: e.errno(),
             message: e.to_string(),
+            error: e.clone(),
         }
+    }
+}
+
+impl From<Error> for WireError {
+    fn from(e: Error) -> WireError {
+        WireError::from(&e)
     }
 }
 

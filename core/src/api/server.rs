@@ -436,10 +436,10 @@ async fn write_loop(
     }
 }
 
-fn err_reply(id: u64, errno: i32, message: String) -> Frame {
+fn err_reply(id: u64, e: Error) -> Frame {
     Frame::Reply {
         id,
-        result: WireResult::Err(WireError { errno, message }),
+        result: WireResult::Err(WireError::from(e)),
     }
 }
 
@@ -485,13 +485,12 @@ async fn read_loop(
                 false,
                 err_reply(
                     call.id,
-                    libc::EPROTO,
-                    format!("protocol version {version} is not {VERSION}"),
+                    Error::Protocol(format!("protocol version {version} is not {VERSION}")),
                 ),
             ),
             _ => (
                 false,
-                err_reply(call.id, libc::EPROTO, "say hello first".into()),
+                err_reply(call.id, Error::Protocol("say hello first".into())),
             ),
         };
         let _ = tx.send(frame).await;
@@ -721,6 +720,33 @@ async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer,
         }
         // Taken in stream order by the connection itself.
         Request::Hold { .. } | Request::Release { .. } => Answer::Unit,
+        Request::Verify { conf, name } => {
+            engine.verify(&caller, &conf, &name).await?;
+            Answer::Unit
+        }
+        Request::Install { conf, name } => Answer::Installed {
+            installed: engine.install(&caller, &conf, &name).await?,
+        },
+        Request::Uninstall { conf, name } => {
+            engine.uninstall(&caller, &conf, &name).await?;
+            Answer::Unit
+        }
+        Request::CloneZone { conf, name, src } => {
+            engine.clone_zone(&caller, &conf, &name, &src).await?;
+            Answer::Unit
+        }
+        Request::BootConfigured { conf, name, how } => Answer::Id {
+            id: engine.boot_configured(&caller, &conf, &name, &how).await?,
+        },
+        Request::ShutdownZone { name } => {
+            engine.shutdown_zone(&caller, &name).await?;
+            Answer::Unit
+        }
+        Request::HaltZone { name } => {
+            engine.halt_zone(&caller, &name).await?;
+            Answer::Unit
+        }
+        Request::RebootZone { name } => engine.reboot_zone(&caller, &name).await?.into(),
     })
 }
 
@@ -770,10 +796,25 @@ mod tests {
                 .expect("no snapshot with the zone running")
                 .unwrap();
         }
-        // An error keeps its errno across the socket.
+        // An error crosses the socket whole: the same variant as the
+        // engine's own, so a tool can match on it (jail -mr restarts on
+        // Unchangeable) whichever engine it talks to.
         let err = z.boot(&root, id).await.unwrap_err();
+        assert_eq!(err, e.boot(&root, id).await.unwrap_err());
         assert_eq!(err.errno(), libc::EINVAL);
         assert!(err.to_string().contains("web"), "{err}");
+        let change = || params_from_args(&["name=web", "path=/elsewhere"]).unwrap();
+        let err = z
+            .jail_set(&root, change(), crate::engine::JailFlags::UPDATE)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Unchangeable { .. }), "{err:?}");
+        assert_eq!(
+            err,
+            e.jail_set(&root, change(), crate::engine::JailFlags::UPDATE)
+                .await
+                .unwrap_err()
+        );
         z.halt(&root, id).await.unwrap();
         assert!(z.lookup(&root, "web").await.is_err());
         server.abort();

@@ -68,6 +68,7 @@ async fn main() {
             std::process::exit(exit::OK);
         }
     }
+    // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         die(TOOL, "jail_set: Operation not permitted", exit::FAILED);
     }

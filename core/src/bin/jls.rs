@@ -126,6 +126,7 @@ async fn main() {
         }
     }
     let caller = Caller {
+        // SAFETY: geteuid has no preconditions and cannot fail.
         uid: unsafe { libc::geteuid() },
         zone: ZoneId::GLOBAL,
     };

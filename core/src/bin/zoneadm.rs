@@ -3,17 +3,18 @@
 //! `zoneadm list [-cipv]` and `zoneadm -z NAME SUBCOMMAND`. A zone is
 //! configured in jail.conf (with the zone parameters of config.md);
 //! `install` builds its root, `boot` makes it ready and boots it,
-//! `halt` / `shutdown` end it, `uninstall` removes its root.
+//! `halt` / `shutdown` end it, `uninstall` removes its root. Each
+//! subcommand is one operation of the engine's configured-zone lifecycle
+//! (crate::engine's `configured`), the same that ztop's keys and zoned's
+//! autoboot call: this file parses, asks, and prints.
 
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use zones::Error;
 use zones::api::Zones;
-use zones::engine::Caller;
-use zones::param::Value;
-use zones::runtime::linux::{inroot, install};
+use zones::engine::{BootFrom, Caller};
 use zones::tool::zoneadm::ListFlags;
-use zones::tool::{Common, ConfNeed, configured, die, exit, is_installed, params_of};
+use zones::tool::{Common, ConfNeed, configured, die, exit};
 use zones::zone::{Brand, Status, ZoneId};
 
 const TOOL: &str = "zoneadm";
@@ -141,9 +142,8 @@ async fn main() {
         args.zone = zones::tool::zoneadm::resolve_uuid(&cfg, u).or(args.zone);
     }
     let name = zone_arg(&args.zone);
-    let configured_here = zones::tool::zoneadm::is_configured(&args.common, &cfg, &name);
-    TARGET_CONFIGURED.get_or_init(|| configured_here);
     let caller = Caller {
+        // SAFETY: geteuid has no preconditions and cannot fail.
         uid: unsafe { libc::geteuid() },
         zone: ZoneId::GLOBAL,
     };
@@ -154,89 +154,34 @@ async fn main() {
             exit::FAILED,
         );
     }
-    let fail = |msg: String| -> ! {
-        eprintln!("{}", zones::tool::zoneadm::error_text(&name, &msg));
-        std::process::exit(exit::FAILED)
-    };
-    let conf = params_of(&cfg, &name);
-    // A nested zone's root (`parent.child`) is resolved from its parent's
-    // root, as the engine does at create: a link the parent zone planted
-    // there cannot make install, clone or uninstall act outside it.
-    let root = |p: &zones::param::Params| {
-        let r = PathBuf::from(p.str("path").unwrap_or("/"));
-        let zone = p.str("name").unwrap_or(&name);
-        let Some((parent, _)) = zone.rsplit_once('.') else {
-            return r;
-        };
-        let Some(pp) = params_of(&cfg, parent) else {
-            return r;
-        };
-        let proot = PathBuf::from(pp.str("path").unwrap_or("/"));
-        if !r.starts_with(&proot) {
-            return r;
-        }
-        inroot::nested_root(&proot, &r).unwrap_or_else(|e| {
-            die(
-                TOOL,
-                format!("zone '{zone}': path {}: {e}", r.display()),
-                exit::FAILED,
-            )
-        })
-    };
+    let zones = open(&args.common).await;
+    let fail = |e: Error| -> ! { die(TOOL, say(&name, &e), exit::FAILED) };
     match args.cmd {
         Cmd::List { .. } => unreachable!(),
-        Cmd::Verify => {
-            let Some(p) = conf else {
-                fail("no such zone configured".into())
-            };
-            if let Some(j) = cfg.get(&name)
-                && let Err(e) = j.check_known()
-            {
-                fail(e.to_string())
-            }
-            let r = root(&p);
-            if !r.is_absolute() {
-                fail(format!("path {} is not absolute", r.display()))
-            }
-        }
+        Cmd::Verify => zones
+            .verify(&caller, &cfg, &name)
+            .await
+            .unwrap_or_else(|e| fail(e)),
         Cmd::Install => {
-            let Some(p) = conf else {
-                fail("no such zone configured".into())
-            };
-            let r = root(&p);
-            if r == std::path::Path::new("/") {
-                fail("cannot install into /".into())
-            }
-            let brand = p.str("brand").and_then(Brand::parse).unwrap_or_default();
-            match brand {
-                Brand::Sparse => install::sparse(&r, &name)
-                    .unwrap_or_else(|e| fail(format!("install: {}", unzone(&name, e)))),
-                Brand::Whole => {
-                    if is_installed(&r) {
-                        fail(format!("{} is already populated", r.display()))
-                    }
-                    inroot::prepare(&name, &r)
-                        .unwrap_or_else(|e| fail(format!("install: {}", unzone(&name, e))));
-                    eprintln!(
-                        "{TOOL}: zone '{name}': whole brand: {} is used as it is; put an OS tree there (e.g. debootstrap bookworm {})",
-                        r.display(),
-                        r.display()
-                    );
-                }
+            let done = zones
+                .install(&caller, &cfg, &name)
+                .await
+                .unwrap_or_else(|e| fail(e));
+            if done.brand == Brand::Whole {
+                let r = done.root.display();
+                eprintln!(
+                    "{TOOL}: zone '{name}': whole brand: {r} is used as it is; put an OS tree there (e.g. debootstrap bookworm {r})",
+                );
             }
         }
         Cmd::Uninstall { force } => {
-            let Some(p) = conf else {
-                fail("no such zone configured".into())
-            };
-            let zones = open(&args.common).await;
-            if zones.lookup(&caller, &name).await.is_ok() {
-                fail("zone is not installed but running or ready: halt it first".into())
-            }
-            let r = root(&p);
             if !force {
                 if !std::io::stdin().is_terminal() {
-                    fail("uninstall needs -F when not asked at a terminal".into())
+                    die(
+                        TOOL,
+                        format!("zone '{name}': uninstall needs -F when not asked at a terminal"),
+                        exit::FAILED,
+                    )
                 }
                 eprint!("Are you sure you want to uninstall zone {name} (y/[n])? ");
                 let _ = std::io::stderr().flush();
@@ -246,110 +191,69 @@ async fn main() {
                     std::process::exit(exit::FAILED);
                 }
             }
-            install::uninstall(&r)
-                .unwrap_or_else(|e| fail(format!("uninstall: {}: {e}", r.display())));
-        }
-        Cmd::Clone { src } => {
-            let (Some(p), Some(sp)) = (conf, params_of(&cfg, &src)) else {
-                fail(format!("{src} and {name} must both be configured"))
-            };
-            let zones = open(&args.common).await;
-            if zones.lookup(&caller, &src).await.is_ok() {
-                fail(format!("source zone {src} must be halted"))
-            }
-            let (from, to) = (root(&sp), root(&p));
-            if is_installed(&to) {
-                fail(format!("{} is already populated", to.display()))
-            }
-            if !is_installed(&from) {
-                fail(format!("source zone {src} is not installed"))
-            }
-            install::clone(&from, &to, &name)
-                .unwrap_or_else(|e| fail(format!("clone: {}", unzone(&name, e))));
-        }
-        Cmd::Ready | Cmd::Boot { .. } => {
-            let zones = open(&args.common).await;
-            let id = match zones.lookup(&caller, &name).await {
-                Ok(id) => id,
-                Err(_) => {
-                    let Some(mut p) = conf else {
-                        fail("no such zone configured".into())
-                    };
-                    let r = root(&p);
-                    if !is_installed(&r) && r != std::path::Path::new("/") {
-                        fail(format!(
-                            "must be installed before boot ({} is empty or missing)",
-                            r.display()
-                        ))
-                    }
-                    if p.get("persist").is_none() {
-                        p.insert("persist", Value::Bool(true));
-                    }
-                    if let Cmd::Boot { args } = &args.cmd
-                        && !args.is_empty()
-                    {
-                        p.insert("bootargs", Value::Str(args.join(" ")));
-                    }
-                    zones
-                        .create(&caller, p)
-                        .await
-                        .unwrap_or_else(|e| fail(e.to_string()))
-                }
-            };
-            if let Cmd::Boot { .. } = args.cmd {
-                boot(&zones, &caller, id, &name).await;
-            }
-        }
-        Cmd::Halt => {
-            let zones = open(&args.common).await;
-            let id = live(&zones, &caller, &name).await;
             zones
-                .halt(&caller, id)
+                .uninstall(&caller, &cfg, &name)
                 .await
-                .unwrap_or_else(|e| fail(e.to_string()));
+                .unwrap_or_else(|e| fail(e));
         }
+        Cmd::Clone { src } => zones
+            .clone_zone(&caller, &cfg, &name, &src)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Cmd::Ready => {
+            zones
+                .boot_configured(&caller, &cfg, &name, &BootFrom::READY)
+                .await
+                .unwrap_or_else(|e| fail(e));
+        }
+        Cmd::Boot { args } => {
+            let how = BootFrom {
+                boot: true,
+                bootargs: args,
+            };
+            let id = zones
+                .boot_configured(&caller, &cfg, &name, &how)
+                .await
+                .unwrap_or_else(|e| fail(e));
+            settle(&zones, id).await;
+        }
+        Cmd::Halt => zones
+            .halt_zone(&caller, &name)
+            .await
+            .unwrap_or_else(|e| fail(e)),
         Cmd::Reboot => {
-            let zones = open(&args.common).await;
-            let id = live(&zones, &caller, &name).await;
             zones
-                .reboot(&caller, id)
+                .reboot_zone(&caller, &name)
                 .await
-                .unwrap_or_else(|e| fail(e.to_string()));
+                .unwrap_or_else(|e| fail(e));
         }
         Cmd::Shutdown { reboot } => {
-            let zones = open(&args.common).await;
-            let id = live(&zones, &caller, &name).await;
             zones
-                .shutdown(&caller, id)
+                .shutdown_zone(&caller, &name)
                 .await
-                .unwrap_or_else(|e| fail(e.to_string()));
-            zones
-                .destroy(&caller, id)
-                .await
-                .unwrap_or_else(|e| fail(e.to_string()));
+                .unwrap_or_else(|e| fail(e));
             if reboot {
-                let Some(mut p) = conf else {
-                    fail("no such zone configured: cannot boot it again".into())
-                };
-                if p.get("persist").is_none() {
-                    p.insert("persist", Value::Bool(true));
-                }
                 let id = zones
-                    .create(&caller, p)
+                    .boot_configured(&caller, &cfg, &name, &BootFrom::BOOT)
                     .await
-                    .unwrap_or_else(|e| fail(e.to_string()));
-                boot(&zones, &caller, id, &name).await;
+                    .unwrap_or_else(|e| fail(e));
+                settle(&zones, id).await;
             }
         }
     }
 }
 
-/// An error's text without the `zone 'NAME': ` the caller already says.
-fn unzone(name: &str, e: impl std::fmt::Display) -> String {
-    let s = e.to_string();
-    s.strip_prefix(&format!("zone '{name}': "))
-        .unwrap_or(&s)
-        .to_string()
+/// How zoneadm says an engine error about zone `name`: a configuration
+/// error as every configuration error (`zoneadm: FILE line N: ...`), any
+/// other as `zoneadm: zone 'NAME': ...`. ztop's footer says the same text
+/// after `NAME: ` ([`Error::unzoned`]).
+fn say(name: &str, e: &Error) -> String {
+    match e {
+        Error::Conf(_) => e.to_string(),
+        // illumos' zperror form for a zone no configuration names.
+        Error::NotConfigured(_) => format!("{name}: No such zone configured"),
+        _ => format!("zone '{name}': {}", e.unzoned(name)),
+    }
 }
 
 async fn open(common: &Common) -> Zones {
@@ -359,27 +263,8 @@ async fn open(common: &Common) -> Zones {
         .unwrap_or_else(|e| die(TOOL, e, exit::FAILED))
 }
 
-/// Whether the zone `-z` names is configured (set once in main): a zone
-/// the engine does not know is "not running" when configured, else
-/// illumos' "No such zone configured".
-static TARGET_CONFIGURED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-
-async fn live(zones: &Zones, caller: &Caller, name: &str) -> ZoneId {
-    zones.lookup(caller, name).await.unwrap_or_else(|_| {
-        let msg = if TARGET_CONFIGURED.get().copied().unwrap_or(true) {
-            "not running or ready"
-        } else {
-            zones::tool::zoneadm::NO_SUCH_ZONE
-        };
-        eprintln!("{}", zones::tool::zoneadm::error_text(name, msg));
-        std::process::exit(exit::FAILED)
-    })
-}
-
-async fn boot(zones: &Zones, caller: &Caller, id: ZoneId, name: &str) {
-    if let Err(e) = zones.boot(caller, id).await {
-        die(TOOL, format!("zone '{name}': {e}"), exit::FAILED)
-    }
+/// A booted zone's init has a moment to start, as zoneadm boot gives it.
+async fn settle(zones: &Zones, id: ZoneId) {
     let _ = zones
         .wait_status(id, Status::Running, Some(std::time::Duration::from_secs(1)))
         .await;

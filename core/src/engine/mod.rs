@@ -11,6 +11,10 @@
 //!   (lowest free id, a dying zone's id held until it is dead, names).
 //! * [`zone_ops`]: the zone family — create (to ready), boot, shutdown,
 //!   halt, reboot, destroy, getattr / setattr, list, lookup.
+//! * [`configured`]: the lifecycle of a zone jail.conf describes —
+//!   verify, install, uninstall, clone, boot from its block, and
+//!   shutdown / halt / reboot by name; zoneadm, ztop, zoned's autoboot and
+//!   jail(8) call these and nothing else.
 //! * [`jail_ops`]: the jail family — `set` with CREATE / UPDATE / ATTACH /
 //!   DYING, `get` with the `lastjid` walk, `remove`, `attach`.
 //! * [`refs`]: holds (zone_ref and the subsystem counts) and the drain that
@@ -23,18 +27,43 @@
 //!
 //! ## Locking
 //!
-//! Two kinds of lock, always taken in this order:
+//! Every lock of the engine, in the one order they may be taken (a lock
+//! is only ever taken while holding locks above it in this list, never
+//! one below), as zone.c lists zonehash_lock, zone_status_lock and
+//! zone_lock:
 //!
-//! 1. a zone's *operation lock* (an async mutex, one per zone): lifecycle
-//!    operations on one zone run one at a time — a second `shutdown` waits
-//!    for the first and then finds the zone already down;
-//! 2. the *registry lock* (a std mutex): held only for short sections that
-//!    read or change the registry; never across an `.await`, a runtime call
-//!    or a subsystem callback.
+//! 1. a zone's *operation lock* (`registry::Zone::op`, an async mutex, one
+//!    per zone): lifecycle operations on one zone run one at a time — a
+//!    second `shutdown` waits for the first and then finds the zone
+//!    already down. Held across `.await`s and runtime calls; never two
+//!    zones' at once except parent before child (a removal takes the
+//!    children's after the parent's).
+//! 2. the *store lock* (`Inner::store_lock`, a std mutex): serialises
+//!    writes of durable records, so the record written last is the
+//!    newest; it is taken before the registry lock, whose state it
+//!    writes (persist.rs).
+//! 3. the *registry lock* (`Inner::reg`, a std mutex): held only for short
+//!    sections that read or change the registry; never across an
+//!    `.await`, a runtime call or a subsystem callback.
+//! 4. leaves, taken with the registry lock held or alone, and holding
+//!    nothing while they are held:
+//!    * a zone's *status cell* (`wait::StatusCell`'s mutex): a status
+//!      change is made under the registry lock and announced to waiters
+//!      under the cell's own;
+//!    * the *sampler's* state (`sample.rs`: the `Sampler` behind its
+//!      mutex, and the `sysinfo` reader's): taken under the registry lock
+//!      once, when the sampler starts and resumes saved load averages;
+//!      each tick copies what it needs out of the registry, releases it,
+//!      samples under the sampler's lock, releases that, then folds the
+//!      counters back under the registry lock;
+//!    * the *subsystems* list (`Inner::subsystems`, an RwLock): read only
+//!      to copy the list out before the callbacks run (zsd.rs), written
+//!      when a subsystem registers.
 //!
 //! Runtime calls block (they fork helpers and wait for the kernel), so they
-//! run on tokio's blocking pool. Status changes are made under the registry
-//! lock, then announced to waiters and published in a new snapshot.
+//! run on tokio's blocking pool with only operation locks held. Status
+//! changes are made under the registry lock, then announced to waiters and
+//! published in a new snapshot (the `watch` sender needs no lock of ours).
 //!
 //! ## Events from the kernel side
 //!
@@ -49,6 +78,7 @@
 //! supervisor vanished (told only once it has exited) is finished and
 //! destroyed, retried with backoff while that fails.
 
+mod configured;
 mod jail_ops;
 mod persist;
 mod refs;
@@ -58,6 +88,7 @@ mod wait;
 mod zone_ops;
 mod zsd;
 
+pub use configured::{BootFrom, Installed, conf_for, conf_single};
 pub use jail_ops::{Attach, JailFlags, JailKey};
 pub use persist::Restored;
 pub use refs::{Hold, HoldKind};

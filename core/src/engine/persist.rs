@@ -2,8 +2,10 @@
 //!
 //! Every change of a zone that a later engine must know — its creation,
 //! each status, its handle, init pid, parameters — is written to the
-//! state directory before the operation returns ([`crate::state`]: atomic
-//! write, fsync, rename). Writes are serialised by one mutex and each
+//! state directory before the operation returns ([`crate::state`]: a
+//! temporary file renamed over the record, not fsync'ed — state.rs says
+//! why). Writes are serialised by one mutex (the store lock, engine
+//! module's "Locking") and each
 //! write takes the zone's state at that moment, so the last record on disk
 //! is the newest.
 //!

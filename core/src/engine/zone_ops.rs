@@ -70,7 +70,7 @@ impl Engine {
         caller.require_root()?;
         let (uniqid, op) = {
             let mut reg = self.inner.reg.lock().unwrap();
-            admit(&mut reg, caller, params)?
+            admit(&mut reg, self.inner.runtime.as_ref(), caller, params)?
         };
         // Held until the zone is ready (or gone): nothing acts on it before.
         let _op = op;
@@ -130,7 +130,7 @@ impl Engine {
         if status != Status::Ready {
             return Err(Error::BadState {
                 zone: name,
-                op: "boot",
+                op: "boot".into(),
                 status: status.to_string(),
             });
         }
@@ -227,7 +227,7 @@ impl Engine {
         if status < Status::Down {
             return Err(Error::BadState {
                 zone: name,
-                op: "destroy",
+                op: "destroy".into(),
                 status: status.to_string(),
             });
         }
@@ -245,7 +245,7 @@ impl Engine {
             if status != Status::Running {
                 return Err(Error::BadState {
                     zone: name,
-                    op: "reboot",
+                    op: "reboot".into(),
                     status: status.to_string(),
                 });
             }
@@ -327,7 +327,7 @@ impl Engine {
         })?;
         let mcap = spec.name == "capped-memory.physical";
         if id.is_global() && !mcap {
-            return Err(Error::Global("given this attribute"));
+            return Err(Error::Global("given this attribute".into()));
         }
         let (handle, changed) = {
             let mut reg = self.inner.reg.lock().unwrap();
@@ -346,7 +346,7 @@ impl Engine {
             if !mcap && z.status > Status::Ready {
                 return Err(Error::BadState {
                     zone: z.name.to_string(),
-                    op: "set attributes of",
+                    op: "set attributes of".into(),
                     status: z.status.to_string(),
                 });
             }
@@ -415,7 +415,7 @@ impl Engine {
         dying: bool,
     ) -> Result<(u64, OwnedMutexGuard<()>), Error> {
         if id.is_global() {
-            return Err(Error::Global("changed"));
+            return Err(Error::Global("changed".into()));
         }
         let (uniqid, op) = {
             let reg = self.inner.reg.lock().unwrap();
@@ -450,7 +450,7 @@ impl Engine {
         if status < Status::Ready {
             return Err(Error::BadState {
                 zone: name,
-                op: "shut down",
+                op: "shut down".into(),
                 status: status.to_string(),
             });
         }
@@ -584,6 +584,7 @@ impl Engine {
 /// uninitialized, with its operation lock already taken.
 fn admit(
     reg: &mut Registry,
+    runtime: &dyn crate::runtime::Runtime,
     caller: &Caller,
     mut params: Params,
 ) -> Result<(u64, OwnedMutexGuard<()>), Error> {
@@ -593,7 +594,15 @@ fn admit(
         .or_else(|| params.int("jid").map(|j| j.to_string()))
         .unwrap_or_else(|| "(new)".to_string());
     for (k, _) in params.iter() {
-        if param::lookup(k).is_some_and(|s| s.mutability == Mutability::ReadOnly) {
+        // A name in no parameter table is refused, as jail(2) refuses it
+        // (EINVAL): a misspelled rctl must not make a zone without it.
+        let Some(spec) = param::lookup(k) else {
+            return Err(Error::Param {
+                zone: label,
+                source: param::ParamError::Unknown(k.to_string()),
+            });
+        };
+        if spec.mutability == Mutability::ReadOnly {
             return Err(Error::ReadOnly {
                 zone: label,
                 param: k.to_string(),
@@ -696,12 +705,12 @@ fn admit(
             // change: resolve the child's root inside it, as the parent
             // sees it, so a link there cannot carry the child (or its
             // install) out of the parent's tree.
-            crate::runtime::linux::inroot::nested_root(&p.root, &root).map_err(|e| {
-                Error::BadRoot {
+            runtime
+                .nested_root(&p.root, &root)
+                .map_err(|e| Error::BadRoot {
                     zone: name.to_string(),
-                    message: format!("path {}: {e}", root.display()),
-                }
-            })?
+                    message: format!("path {}: {}", root.display(), e.message),
+                })?
         }
         None => root,
     };

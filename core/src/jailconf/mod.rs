@@ -114,7 +114,7 @@ pub(crate) mod work {
 }
 
 /// Where something was written.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Pos {
     pub file: String,
     pub line: u32,
@@ -136,7 +136,7 @@ impl fmt::Display for Pos {
 }
 
 /// One message about a configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diag {
     /// Where (every message from a file has one).
     pub pos: Option<Pos>,
@@ -185,7 +185,7 @@ impl fmt::Display for Diag {
 /// A configuration that cannot be used: every message, in file order.
 /// Displayed one message per line (the `jail` tool prefixes each with
 /// `jail: `).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConfError {
     pub diags: Vec<Diag>,
 }
@@ -212,7 +212,7 @@ impl From<Vec<Diag>> for ConfError {
 
 /// A parameter as jail(8) keeps it: the spelling last used, the values
 /// after variable expansion, as text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// As written (`nopersist`, `allow.nomount`, `hostname`).
     pub name: String,
@@ -223,7 +223,7 @@ pub struct Entry {
 }
 
 /// One configured jail.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Jail {
     /// The full block name (`www`, `a.b`; an all-digit name is a jid).
     pub name: String,
@@ -401,7 +401,7 @@ impl IncludeSource for MemSource {
 }
 
 /// The configured jails.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     /// Non-wildcard jails, in the order their blocks first appear.
     pub jails: Vec<Jail>,

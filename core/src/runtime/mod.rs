@@ -15,6 +15,8 @@
 //! | down → dying → dead    | [`Runtime::destroy`] | zsched exits, cgroup removed                         |
 //! | UPDATE of a parameter  | [`Runtime::update`] | rctls, host name                                      |
 //! | engine start           | [`Runtime::adopt`] | find a zone made by an earlier engine                  |
+//! | install, clone, uninstall | [`Runtime::install`], [`Runtime::clone_root`], [`Runtime::uninstall`] | build, copy or remove a zone's root on disk |
+//! | a nested zone's root   | [`Runtime::nested_root`] | resolve the child's root inside its parent's, links followed there |
 //!
 //! A [`Handle`] is everything an engine must remember to find the zone's
 //! kernel objects again; durable state stores it, so an engine that was
@@ -45,7 +47,7 @@ use crate::param::Params;
 use crate::snapshot::Subsys;
 use crate::zone::{Brand, ZoneId, ZoneName};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Everything the runtime needs to make a zone real.
@@ -174,7 +176,7 @@ impl NetMode {
 }
 
 /// An error the runtime met, with the step it failed in.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{step}: {message}")]
 pub struct RuntimeError {
     /// `cgroup`, `clone`, `pivot_root`, `exec init`, ...
@@ -232,6 +234,47 @@ pub trait Runtime: Send + Sync + 'static {
     /// The channel the runtime sends [`RuntimeEvent`]s on; called once by
     /// the engine at start.
     fn subscribe(&self, events: tokio::sync::mpsc::UnboundedSender<RuntimeEvent>);
+
+    /// Build the root of zone `zone` for its brand at `root` (zoneadm
+    /// install): a sparse skeleton, or for a whole zone the private
+    /// directory an OS tree is put into. A runtime that makes no roots
+    /// refuses.
+    fn install(&self, zone: &str, brand: Brand, root: &Path) -> Result<(), RuntimeError> {
+        let _ = (zone, brand, root);
+        Err(RuntimeError::new(
+            "install",
+            "this runtime installs no roots",
+        ))
+    }
+
+    /// Remove an installed root (zoneadm uninstall).
+    fn uninstall(&self, root: &Path) -> Result<(), RuntimeError> {
+        let _ = root;
+        Err(RuntimeError::new(
+            "uninstall",
+            "this runtime installs no roots",
+        ))
+    }
+
+    /// Install zone `zone` at `to` as a copy of the root `from` (zoneadm clone).
+    fn clone_root(&self, zone: &str, from: &Path, to: &Path) -> Result<(), RuntimeError> {
+        let _ = (zone, from, to);
+        Err(RuntimeError::new("clone", "this runtime installs no roots"))
+    }
+
+    /// A nested zone's root `root`, lying under its parent's root
+    /// `parent_root`, as the parent sees it: resolved inside the parent's
+    /// tree, so that a link the parent zone planted cannot carry the child
+    /// (or its install) out of it. The default takes the path as written.
+    fn nested_root(&self, parent_root: &Path, root: &Path) -> Result<PathBuf, RuntimeError> {
+        let _ = parent_root;
+        Ok(root.to_path_buf())
+    }
+
+    /// Is this root installed (a directory with something in it)?
+    fn is_installed(&self, root: &Path) -> bool {
+        std::fs::read_dir(root).is_ok_and(|mut d| d.next().is_some())
+    }
 
     /// Show each zone its own load, uptime, memory and CPUs (view.md) from
     /// this tick's counters; called by the sampler once a tick, after the

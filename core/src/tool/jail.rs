@@ -87,7 +87,6 @@ use crate::param::{Params, Value};
 use crate::runtime::Handle;
 use crate::runtime::RuntimeError;
 use crate::runtime::linux::enter::{EnterOpts, run as enter_run};
-use crate::runtime::linux::install;
 use crate::tool::Common;
 use crate::tool::os_msg as io_msg;
 use crate::zone::{Brand, ZoneId};
@@ -754,6 +753,7 @@ impl Cmds {
                     Err(e) => return Err(format!("{name}: {line}: {}", io_msg(&e))),
                 }
                 if timeout.is_some_and(|t| start.elapsed() >= t) {
+                    // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
                     unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
                     let _ = child.wait();
                     return Err(format!("{name}: {line}: timed out"));
@@ -873,7 +873,11 @@ impl Runner {
             if root == Path::new("/") {
                 return Err(format!("{name}: cannot install a sparse root into /"));
             }
-            install::sparse(&root, name).map_err(|e| format!("{name}: install: {e}"))?;
+            let conf = crate::engine::conf_single(name, spec.params.clone());
+            self.zones
+                .install(&self.caller, &conf, name)
+                .await
+                .map_err(|e| prefixed(name, &e))?;
         }
         self.host(spec, None, name, "exec.prestart").await?;
         let mut params = spec.params.clone();
@@ -1177,6 +1181,7 @@ fn fstab_lines(spec: &Spec) -> Result<Vec<String>, Failure> {
 fn unmount(p: &Path) -> std::io::Result<()> {
     let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes())
         .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: `c` is a NUL-terminated path that outlives the call.
     if unsafe { libc::umount2(c.as_ptr(), 0) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -1230,6 +1235,7 @@ fn enter_timed(
         Err(_) => {
             for pid in zone_pids(handle).difference(&before) {
                 if pgid_sid(*pid) == Some((*pid, *pid)) {
+                    // SAFETY: a signal to a process group we started; no memory is passed.
                     unsafe { libc::killpg(*pid as i32, libc::SIGKILL) };
                 }
             }
@@ -1249,14 +1255,17 @@ fn with_output_to<T>(log: Option<&std::fs::File>, f: impl FnOnce() -> T) -> T {
     let _ = std::io::stderr().flush();
     let saved: Vec<(i32, i32)> = [1, 2]
         .iter()
+        // SAFETY: duplicates stdout or stderr, which stay open; the copy is ours to close.
         .map(|&fd| (fd, unsafe { libc::dup(fd) }))
         .collect();
     for &(fd, _) in &saved {
+        // SAFETY: `log` is an open file for the whole call; dup2 only points the standard descriptor at it.
         unsafe { libc::dup2(log.as_raw_fd(), fd) };
     }
     let out = f();
     for (fd, copy) in saved {
         if copy >= 0 {
+            // SAFETY: `copy` is the descriptor dup'ed above and still open; it is put back and then closed once.
             unsafe {
                 libc::dup2(copy, fd);
                 libc::close(copy);

@@ -179,7 +179,10 @@ fn bare_addrs(p: &Params, param: &str) -> Vec<String> {
 }
 
 fn first_ip4(p: &Params) -> String {
-    bare_addrs(p, "ip4.addr").first().cloned().unwrap_or_default()
+    bare_addrs(p, "ip4.addr")
+        .first()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The name `-N` shows: the jail's, else its jid.

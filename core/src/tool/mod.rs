@@ -24,7 +24,6 @@ pub mod zoneadm;
 
 use crate::api::{Endpoint, Zones};
 use crate::jailconf::{ConfError, Config};
-use crate::param::Params;
 use crate::snapshot::{ConfiguredZone, Snapshot};
 use crate::zone::{AdminState, Brand, ZoneName};
 use std::path::{Path, PathBuf};
@@ -227,13 +226,4 @@ pub fn configured_all(cfg: &Config) -> Vec<ConfiguredZone> {
             })
         })
         .collect()
-}
-
-/// The parameters to create a configured zone with.
-pub fn params_of(cfg: &Config, name: &str) -> Option<Params> {
-    cfg.get(name).map(|j| {
-        let mut p = j.params.clone();
-        p.insert("name", crate::param::Value::Str(j.name.clone()));
-        p
-    })
 }

@@ -386,37 +386,20 @@ mod tests {
     use std::sync::Arc;
 
     fn zone(id: u32, name: &str, status: Status, root: &str, vnet: bool) -> Arc<ZoneSnapshot> {
-        let mut params = Params::new();
-        params.insert(
-            "host.hostuuid",
-            crate::param::Value::Str(format!("00000000-0000-0000-0000-00000000000{id}")),
-        );
+        let b = if id == 0 {
+            crate::testing::ZoneBuilder::global()
+                .brand(Brand::Sparse)
+                .init_pid(0)
+                .hostname(name)
+        } else {
+            crate::testing::ZoneBuilder::new(id, name)
+        };
+        let uuid = format!("host.hostuuid=00000000-0000-0000-0000-00000000000{id}");
+        let mut words = vec![uuid.as_str()];
         if vnet {
-            params.insert("vnet", crate::param::Value::Str("new".into()));
+            words.push("vnet=new");
         }
-        Arc::new(ZoneSnapshot {
-            id: ZoneId(id),
-            name: if id == 0 {
-                ZoneName::global()
-            } else {
-                ZoneName::new(name).unwrap()
-            },
-            uniqid: id as u64,
-            status,
-            root: root.into(),
-            brand: Brand::Sparse,
-            hostname: name.into(),
-            parent: ZoneId(0),
-            init_pid: 0,
-            zsched_pid: 0,
-            boot_time: 0,
-            crtime: 0,
-            privileges: vec![],
-            params,
-            refs: Default::default(),
-            kstat: Default::default(),
-            procs: vec![],
-        })
+        Arc::new(b.status(status).root(root).params(&words).build())
     }
 
     fn snap() -> Snapshot {

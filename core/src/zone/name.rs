@@ -7,7 +7,7 @@ use std::fmt;
 pub const ZONENAME_MAX: usize = 64;
 
 /// Why a name was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum NameError {
     #[error("zone name \"{0}\" is longer than {ZONENAME_MAX} bytes")]
     TooLong(String),

@@ -732,6 +732,7 @@ fn kernel_calls(which: &str) {
     // SAFETY (whole match): each call passes either no pointer or a live buffer
     // of the size given; results are only compared.
     match which {
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "module" => unsafe {
             let img = [0u8; 64];
             let a = c("");
@@ -755,6 +756,7 @@ fn kernel_calls(which: &str) {
                 format!("delete_module reached the module list (errno {e})"),
             );
         },
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "bpf" => unsafe {
             // r0 = 0; exit
             let insns: [u64; 2] = [0x0000_0000_0000_00b7, 0x0000_0000_0000_0095];
@@ -777,6 +779,7 @@ fn kernel_calls(which: &str) {
             let r = libc::syscall(libc::SYS_bpf, 0, m.as_ptr(), m.len());
             verdict(r >= 0, "bpf(BPF_MAP_CREATE)");
         },
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "perf" => unsafe {
             let mut attr = [0u8; 128];
             attr[0..4].copy_from_slice(&1u32.to_ne_bytes()); // PERF_TYPE_SOFTWARE
@@ -792,12 +795,14 @@ fn kernel_calls(which: &str) {
             let r = libc::syscall(libc::SYS_perf_event_open, attr.as_ptr(), 0, -1, -1, 0);
             verdict(r >= 0, "perf_event_open(self, user space only)");
         },
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "userfaultfd" => unsafe {
             let r = libc::syscall(libc::SYS_userfaultfd, libc::O_CLOEXEC | 1); // UFFD_USER_MODE_ONLY
             verdict(r >= 0, "userfaultfd(UFFD_USER_MODE_ONLY)");
             let r = libc::syscall(libc::SYS_userfaultfd, libc::O_CLOEXEC);
             verdict(r >= 0, "userfaultfd(0)");
         },
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "kexec" => unsafe {
             // No segments and no flags: unload (harmless were it allowed).
             let r = libc::syscall(libc::SYS_kexec_load, 0, 0, 0, 0);
@@ -815,6 +820,7 @@ fn kernel_calls(which: &str) {
             let r = libc::syscall(libc::SYS_reboot, 0xfee1deadu32, 0x28121969, 0x0000_0000); // CAD_OFF
             verdict(r == 0, "reboot(LINUX_REBOOT_CMD_CAD_OFF)");
         },
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "settime" => unsafe {
             let mut ts: libc::timespec = std::mem::zeroed();
             libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts);
@@ -826,11 +832,13 @@ fn kernel_calls(which: &str) {
             let r = libc::adjtimex(&mut tx);
             verdict(r >= 0, "adjtimex(ADJ_TICK)");
         },
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "iouring" => unsafe {
             let mut p = [0u8; 120];
             let r = libc::syscall(libc::SYS_io_uring_setup, 8, p.as_mut_ptr());
             verdict(r >= 0, "io_uring_setup");
         },
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "personality" => unsafe {
             for (flag, name) in [
                 (0x0040000, "ADDR_NO_RANDOMIZE"),
@@ -846,6 +854,7 @@ fn kernel_calls(which: &str) {
                 libc::personality(0);
             }
         },
+        // SAFETY: a raw system call the attack makes on purpose, with buffers and strings that are locals alive across it; only its result is inspected.
         "x32" => unsafe {
             let r = libc::syscall(0x4000_0000 | libc::SYS_getpid);
             verdict(r > 0, "getpid through the x32 ABI");

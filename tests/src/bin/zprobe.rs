@@ -21,7 +21,9 @@ use std::ffi::CString;
 
 fn exists(p: &str) -> bool {
     let c = CString::new(p).unwrap();
+    // SAFETY: libc::stat is plain data, for which all zeros is a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `st` a stat buffer, both alive across the call.
     unsafe { libc::lstat(c.as_ptr(), &mut st) == 0 }
 }
 
@@ -48,6 +50,7 @@ fn main() {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     match arg(0).as_str() {
         "raw-socket" => {
+            // SAFETY: socket takes no pointers; the descriptor is only tested.
             let s = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP) };
             report(s >= 0, "raw socket")
         }
@@ -57,6 +60,7 @@ fn main() {
                 CString::new("/mnt").unwrap(),
                 CString::new("tmpfs").unwrap(),
             );
+            // SAFETY: three NUL-terminated strings alive across the call and a null data pointer, which mount allows.
             let r = unsafe {
                 libc::mount(src.as_ptr(), dst.as_ptr(), fs.as_ptr(), 0, std::ptr::null())
             };
@@ -64,6 +68,7 @@ fn main() {
         }
         "sethostname" => {
             let n = arg(1);
+            // SAFETY: a pointer and length of the bytes of `n`, alive across the call.
             let r = unsafe { libc::sethostname(n.as_ptr() as *const libc::c_char, n.len()) };
             report(r == 0, "sethostname")
         }
@@ -78,6 +83,7 @@ fn main() {
             report(exists(&rel), &arg(1))
         }
         "chroot-escape" => {
+            // SAFETY: each call gets NUL-terminated strings that outlive it or plain descriptors; the probe attempts the escape on purpose and inspects the result.
             unsafe {
                 let slash = CString::new("/").unwrap();
                 let fd = libc::open(slash.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
@@ -101,8 +107,10 @@ fn main() {
             let mut ok = 0;
             let mut kids = Vec::new();
             for _ in 0..n {
+                // SAFETY: the probe is single-threaded, so the child may run on; it only calls async-signal-safe functions before _exit.
                 let pid = unsafe { libc::fork() };
                 if pid == 0 {
+                    // SAFETY: in the forked child: async-signal-safe calls, then _exit.
                     unsafe {
                         libc::sleep(30);
                         libc::_exit(0)
@@ -116,6 +124,7 @@ fn main() {
             }
             println!("forked {ok}");
             for k in kids {
+                // SAFETY: signals and reaps a child this probe forked; no memory but a null status pointer, which waitpid allows.
                 unsafe {
                     libc::kill(k, libc::SIGKILL);
                     libc::waitpid(k, std::ptr::null_mut(), 0);
@@ -147,6 +156,7 @@ fn main() {
         }
         "mlock" | "hold" => {
             let len = arg(1).parse::<usize>().unwrap_or(64) << 20;
+            // SAFETY: an anonymous private mapping at an address of the kernel's choice; nothing existing is mapped over.
             let p = unsafe {
                 libc::mmap(
                     std::ptr::null_mut(),
@@ -161,10 +171,12 @@ fn main() {
                 report(false, "mmap");
             }
             let locking = arg(0) == "mlock";
+            // SAFETY: `p` and `len` are the mapping made above.
             if locking && unsafe { libc::mlock(p, len) } != 0 {
                 report(false, "mlock");
             }
             for off in (0..len).step_by(4096) {
+                // SAFETY: `off` is below `len`, inside the writable mapping made above.
                 unsafe { *(p as *mut u8).add(off) = 1 };
             }
             println!("{}", if locking { "locked" } else { "held" });
@@ -175,8 +187,10 @@ fn main() {
             let n: usize = arg(1).parse().unwrap_or(5);
             let mut kids = Vec::new();
             for _ in 0..n {
+                // SAFETY: the probe is single-threaded, so the child may run on; it only calls async-signal-safe functions before _exit.
                 let pid = unsafe { libc::fork() };
                 if pid == 0 {
+                    // SAFETY: in the forked child: async-signal-safe calls, then _exit.
                     unsafe {
                         libc::pause();
                         libc::_exit(0)
@@ -190,6 +204,7 @@ fn main() {
             println!("ready");
             wait_stdin();
             for k in kids {
+                // SAFETY: signals and reaps a child this probe forked; no memory but a null status pointer, which waitpid allows.
                 unsafe {
                     libc::kill(k, libc::SIGKILL);
                     libc::waitpid(k, std::ptr::null_mut(), 0);

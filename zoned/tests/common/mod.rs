@@ -14,6 +14,7 @@ use zones::snapshot::Snapshot;
 
 pub fn require_root() {
     assert_eq!(
+        // SAFETY: geteuid has no preconditions and cannot fail.
         unsafe { libc::geteuid() },
         0,
         "these tests boot real zones and must run as root"

@@ -76,6 +76,11 @@
 //! opened through the zone's root; the peer with TIOCGPTPEER), so the
 //! session's terminal is the zone's /dev/pts/N and vanishes with the zone.
 
+#![expect(
+    clippy::undocumented_unsafe_blocks,
+    reason = "SAFETY comments follow once the parallel branches have merged"
+)]
+
 use super::{alive, caps, inroot, launch, seccomp};
 use crate::runtime::{Handle, RuntimeError};
 use std::ffi::CString;

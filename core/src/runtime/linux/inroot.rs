@@ -317,9 +317,9 @@ impl Root {
         let done = f
             .write_all(data)
             .and_then(|_| f.set_permissions(std::fs::Permissions::from_mode(mode)))
-            // SAFETY: both names live for the call; renameat never follows
-            // a link at the new name, it replaces it.
             .and_then(|_| {
+                // SAFETY: both names live for the call; renameat never
+                // follows a link at the new name, it replaces it.
                 cvt(unsafe {
                     libc::renameat(
                         dir.as_raw_fd(),

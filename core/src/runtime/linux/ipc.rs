@@ -268,8 +268,8 @@ mod tests {
     /// unshare): fails, never skips, without it.
     #[test]
     fn every_object_of_the_namespace_is_removed() {
-        // SAFETY: geteuid has no preconditions.
         assert_eq!(
+            // SAFETY: geteuid has no preconditions.
             unsafe { libc::geteuid() },
             0,
             "run as root: the test unshares an IPC namespace"

@@ -62,6 +62,11 @@
 //! it; the runtime then removes the cgroups and the socket: nothing is
 //! left.
 
+#![expect(
+    clippy::undocumented_unsafe_blocks,
+    reason = "SAFETY comments follow once the parallel branches have merged"
+)]
+
 use super::{mounts, vnet};
 use crate::runtime::{RuntimeError, ZoneSpec};
 use serde::{Deserialize, Serialize};

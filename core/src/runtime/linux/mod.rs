@@ -66,8 +66,8 @@ pub mod netlink;
 pub mod refs;
 pub mod seccomp;
 pub mod timens;
-pub mod view;
 pub mod userns;
+pub mod view;
 pub mod vnet;
 pub mod zsched;
 
@@ -590,6 +590,36 @@ fn unless_dead(handle: &Handle, e: RuntimeError, grace: Duration) -> Result<(), 
 }
 
 impl Runtime for LinuxRuntime {
+    fn install(
+        &self,
+        zone: &str,
+        brand: crate::zone::Brand,
+        root: &std::path::Path,
+    ) -> Result<(), RuntimeError> {
+        lifecycle_install(zone, brand, root)
+    }
+
+    fn uninstall(&self, root: &std::path::Path) -> Result<(), RuntimeError> {
+        install::uninstall(root).map_err(|e| err("uninstall", e.to_string(), &e))
+    }
+
+    fn clone_root(
+        &self,
+        zone: &str,
+        from: &std::path::Path,
+        to: &std::path::Path,
+    ) -> Result<(), RuntimeError> {
+        install::clone(from, to, zone).map_err(|e| err("clone", unzone(zone, &e), &e))
+    }
+
+    fn nested_root(
+        &self,
+        parent_root: &std::path::Path,
+        root: &std::path::Path,
+    ) -> Result<std::path::PathBuf, RuntimeError> {
+        inroot::nested_root(parent_root, root).map_err(|e| err("path", e.to_string(), &e))
+    }
+
     fn ready(&self, spec: &ZoneSpec) -> Result<Handle, RuntimeError> {
         inroot::check_zone_root(spec)?;
         let zsched = self.zsched_path()?;
@@ -846,4 +876,30 @@ pub fn zsched_main() -> ! {
             std::process::exit(2)
         }
     }
+}
+
+/// zoneadm install for a brand: a sparse skeleton; for a whole zone the
+/// private directory an OS tree is then put into (its root is used as it
+/// is).
+fn lifecycle_install(
+    zone: &str,
+    brand: crate::zone::Brand,
+    root: &std::path::Path,
+) -> Result<(), RuntimeError> {
+    match brand {
+        crate::zone::Brand::Sparse => {
+            install::sparse(root, zone).map_err(|e| err("install", unzone(zone, &e), &e))
+        }
+        crate::zone::Brand::Whole => inroot::prepare(zone, root)
+            .map(drop)
+            .map_err(|m| RuntimeError::new("install", unzone(zone, &m))),
+    }
+}
+
+/// A message of `inroot` without its `zone 'NAME': ` (the engine's error
+/// names the zone).
+fn unzone(zone: &str, e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    s.strip_prefix(&format!("zone '{zone}': "))
+        .map_or_else(|| s.clone(), str::to_string)
 }

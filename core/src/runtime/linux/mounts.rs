@@ -47,6 +47,11 @@
 //! mounted only where the directory exists, unless mount.procfs or
 //! mount.devfs is set to true, which makes it.
 
+#![expect(
+    clippy::undocumented_unsafe_blocks,
+    reason = "SAFETY comments follow once the parallel branches have merged"
+)]
+
 use super::inroot::{Fd, Policy, Root};
 use super::launch::ChildError;
 use crate::param::Params;

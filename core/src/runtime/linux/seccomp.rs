@@ -1112,6 +1112,7 @@ mod tests {
     /// given; the results in order.
     fn in_child(filter: Option<&Filter>, probes: &[fn() -> i64]) -> Vec<i64> {
         assert_eq!(
+            // SAFETY: geteuid has no preconditions and cannot fail.
             unsafe { libc::geteuid() },
             0,
             "seccomp tests need root (CAP_SYS_ADMIN)"

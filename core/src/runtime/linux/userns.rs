@@ -824,19 +824,20 @@ fn give_dev(root: &Path, base: u32) -> Result<(), ChildError> {
     };
     // Only a /dev the runtime made: a tmpfs (a whole root's own /dev
     // directory stays as its disk has it).
+    // SAFETY: statfs is plain data, for which all zeroes is a valid value.
     let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: fstatfs into a struct we own.
     if unsafe { libc::fstatfs(dev.as_raw_fd(), &mut sfs) } != 0 || sfs.f_type != libc::TMPFS_MAGIC {
         return Ok(());
     }
     let chown = |dir: RawFd, name: &std::ffi::CStr, what: String| -> Result<(), ChildError> {
-        // SAFETY: fchownat on a descriptor we hold, links not followed.
         let flags = libc::AT_SYMLINK_NOFOLLOW
             | if name.is_empty() {
                 libc::AT_EMPTY_PATH
             } else {
                 0
             };
+        // SAFETY: fchownat on a descriptor we hold, links not followed.
         if unsafe { libc::fchownat(dir, name.as_ptr(), base, base, flags) } != 0 {
             return Err(ChildError::errno(
                 "dev",
@@ -865,6 +866,7 @@ fn give_dev(root: &Path, base: u32) -> Result<(), ChildError> {
         "stdout", "stderr", "shm",
     ] {
         let n = CString::new(name).unwrap();
+        // SAFETY: stat is plain data, for which all zeroes is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: fstatat into a struct we own.
         if unsafe {

@@ -480,8 +480,9 @@ fn open_under(dir: &OwnedFd, name: &str, flags: i32) -> std::io::Result<OwnedFd>
 }
 
 fn fs_magic(fd: &OwnedFd) -> std::io::Result<i64> {
-    // SAFETY: fstatfs writes into a statfs we own.
+    // SAFETY: statfs is plain data, for which all zeroes is a valid value.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatfs writes into a statfs we own.
     if unsafe { libc::fstatfs(fd.as_raw_fd(), &mut st) } != 0 {
         return Err(std::io::Error::last_os_error());
     }

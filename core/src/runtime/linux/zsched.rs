@@ -49,6 +49,11 @@
 //! restart is told as `init-exited` then `init-started`, in that order.
 //! Signals sent to zsched from inside the zone are read and ignored.
 
+#![expect(
+    clippy::undocumented_unsafe_blocks,
+    reason = "SAFETY comments follow once the parallel branches have merged"
+)]
+
 use super::launch::{self, ChildError, Supervise};
 use super::{caps, seccomp};
 use std::collections::VecDeque;
