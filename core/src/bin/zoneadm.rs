@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use zones::api::Zones;
 use zones::engine::Caller;
 use zones::param::Value;
-use zones::runtime::linux::{inroot, install};
+use zones::runtime::linux::{inroot, install, osinstall};
 use zones::tool::zoneadm::{ListFlags, list};
 use zones::tool::{Common, ConfNeed, configured, die, exit, is_installed, params_of};
 use zones::zone::{Brand, Status, ZoneId};
@@ -66,8 +66,21 @@ enum Cmd {
     Ready,
     /// Check the zone's configuration.
     Verify,
-    /// Build the zone's root for its brand.
-    Install,
+    /// Build the zone's root for its brand (whole: a Debian, see -a -d -e -r).
+    Install {
+        /// Unpack this tarball as the root (whole brand).
+        #[arg(short = 'a', value_name = "ARCHIVE", conflicts_with = "dir")]
+        archive: Option<PathBuf>,
+        /// Copy this directory tree as the root (whole brand).
+        #[arg(short = 'd', value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Extra packages, comma separated (whole brand).
+        #[arg(short = 'e', value_name = "PKG[,PKG...]", value_delimiter = ',')]
+        extras: Vec<String>,
+        /// Debian release (default: the host's).
+        #[arg(short = 'r', value_name = "SUITE")]
+        suite: Option<String>,
+    },
     /// Remove the zone's root.
     Uninstall {
         /// Do not ask for confirmation.
@@ -188,7 +201,12 @@ async fn main() {
                 fail(format!("path {} is not absolute", r.display()))
             }
         }
-        Cmd::Install => {
+        Cmd::Install {
+            archive,
+            dir,
+            extras,
+            suite,
+        } => {
             let Some(p) = conf else {
                 fail("no such zone configured".into())
             };
@@ -198,19 +216,34 @@ async fn main() {
             }
             let brand = p.str("brand").and_then(Brand::parse).unwrap_or_default();
             match brand {
-                Brand::Sparse => install::sparse(&r, &name)
-                    .unwrap_or_else(|e| fail(format!("install: {}", unzone(&name, e)))),
+                Brand::Sparse => {
+                    if archive.is_some() || dir.is_some() || !extras.is_empty() || suite.is_some() {
+                        fail("install: -a, -d, -e and -r are for whole zones".into())
+                    }
+                    install::sparse(&r, &name)
+                        .unwrap_or_else(|e| fail(format!("install: {}", unzone(&name, e))))
+                }
+                // The hook where zoneadm decides to install an OS
+                // (osinstall's module comment): the integrator may move it
+                // into the engine's configured-zone lifecycle.
                 Brand::Whole => {
                     if is_installed(&r) {
                         fail(format!("{} is already populated", r.display()))
                     }
-                    inroot::prepare(&name, &r)
-                        .unwrap_or_else(|e| fail(format!("install: {}", unzone(&name, e))));
-                    eprintln!(
-                        "{TOOL}: zone '{name}': whole brand: {} is used as it is; put an OS tree there (e.g. debootstrap bookworm {})",
-                        r.display(),
-                        r.display()
-                    );
+                    let src = osinstall::Source {
+                        archive,
+                        dir,
+                        extras,
+                        suite,
+                    };
+                    let progress = std::io::stderr().is_terminal();
+                    osinstall::install(&name, &r, &src, &install_cache(&args.common), progress)
+                        .unwrap_or_else(|e| {
+                            fail(format!(
+                                "install: {} (the zone is incomplete: uninstall or install again)",
+                                unzone(&name, e)
+                            ))
+                        });
                 }
             }
         }
@@ -236,6 +269,8 @@ async fn main() {
                 }
             }
             install::uninstall(&r)
+                .unwrap_or_else(|e| fail(format!("uninstall: {}: {e}", r.display())));
+            osinstall::clear_incomplete(&r)
                 .unwrap_or_else(|e| fail(format!("uninstall: {}: {e}", r.display())));
         }
         Cmd::Clone { src } => {
@@ -331,6 +366,24 @@ async fn main() {
             }
         }
     }
+}
+
+/// The tarball cache of whole-zone installs: `$ZONES_INSTALL_CACHE`, else
+/// `cache` under the state directory.
+fn install_cache(common: &Common) -> PathBuf {
+    if let Some(c) = std::env::var_os("ZONES_INSTALL_CACHE").filter(|v| !v.is_empty()) {
+        return PathBuf::from(c);
+    }
+    common
+        .state_dir
+        .clone()
+        .or_else(|| {
+            std::env::var_os("ZONES_STATE_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("/var/lib/zones"))
+        .join("cache")
 }
 
 /// An error's text without the `zone 'NAME': ` the caller already says.

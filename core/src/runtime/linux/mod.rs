@@ -57,6 +57,7 @@ pub mod install;
 pub mod ipc;
 pub mod launch;
 pub mod mounts;
+pub mod osinstall;
 pub mod refs;
 pub mod seccomp;
 pub mod vnet;
