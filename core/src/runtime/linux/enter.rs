@@ -240,21 +240,26 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     // The namespace files too: the way in on kernels whose setns takes no
     // pidfd (before 5.8). Opened first, checked after: a reused pid fails
     // the check below.
-    let ns_fd = |ns: &str| -> Result<OwnedFd, RuntimeError> {
+    let ns_fd_of = |pid: i32, ns: &str| -> Result<OwnedFd, RuntimeError> {
         std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
             .map(OwnedFd::from)
             .map_err(|x| e("enter", format!("open /proc/{pid}/ns/{ns}: {x}")))
     };
+    let ns_fd = |ns: &str| ns_fd_of(pid, ns);
+    // A zone booting systemd: its pid and mount namespaces are init's,
+    // nested in zsched's (super::sysinit); joined by their files.
+    let inner = super::sysinit::nested_init(pid);
+    let view = inner.unwrap_or(pid);
     let ns_fds: Vec<(OwnedFd, i32)> = vec![
         (ns_fd("ipc")?, libc::CLONE_NEWIPC),
         (ns_fd("uts")?, libc::CLONE_NEWUTS),
         (ns_fd("net")?, libc::CLONE_NEWNET),
-        (ns_fd("pid")?, libc::CLONE_NEWPID),
-        (ns_fd("mnt")?, libc::CLONE_NEWNS),
+        (ns_fd_of(view, "pid")?, libc::CLONE_NEWPID),
+        (ns_fd_of(view, "mnt")?, libc::CLONE_NEWNS),
     ];
     let cgroup_ns = ns_fd("cgroup")?;
     // ZONES_ENTER_NO_PIDFD forces the old way (it is how it is tested).
-    let pidfd = if std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
+    let pidfd = if inner.is_some() || std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
         -1
     } else {
         // SAFETY: the system call gets valid pointers to data we own.

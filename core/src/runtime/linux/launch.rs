@@ -689,6 +689,7 @@ pub fn setup(spec: &ZoneSpec) -> Result<(RawFd, Option<std::fs::File>), ChildErr
         ));
     }
     mounts::build(&root, spec.brand, &spec.params)?;
+    super::sysinit::mounts(&root, spec.brand, &spec.params)?;
     mounts::fstab(&root, &spec.params)?;
     let hostname = spec
         .params

@@ -60,6 +60,7 @@ pub mod mounts;
 pub mod osinstall;
 pub mod refs;
 pub mod seccomp;
+pub mod sysinit;
 pub mod vnet;
 pub mod zsched;
 

@@ -397,6 +397,20 @@ pub const PROC_MASKED: &[&str] = &[
     "scsi",
 ];
 
+/// A fresh /proc at `at` for the caller's pid namespace, guarded as a
+/// zone's is (the nested init of [`super::sysinit`]).
+pub fn nested_proc(at: &Path) -> R<()> {
+    mount(
+        "proc",
+        Some("proc"),
+        at,
+        Some("proc"),
+        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        None,
+    )?;
+    guard_proc(at)
+}
+
 /// Make a zone's /proc safe (module comment; runc does the same).
 fn guard_proc(proc_dir: &Path) -> R<()> {
     for name in PROC_READ_ONLY {

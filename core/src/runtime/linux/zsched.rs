@@ -117,6 +117,8 @@ struct Zsched {
     stopped: bool,
     restarts: VecDeque<Instant>,
     empty_told: bool,
+    /// Init is systemd, pid 1 of a nested pid namespace (super::sysinit).
+    system_init: bool,
 }
 
 /// `zsched supervise CFG_FD LISTEN_FD VERDICT_FD`.
@@ -198,6 +200,7 @@ pub fn main() -> ! {
         stopped: false,
         restarts: VecDeque::new(),
         empty_told: false,
+        system_init: false,
     };
     z.run(&listener, sfd)
 }
@@ -340,8 +343,18 @@ impl Zsched {
             "shutdown" => {
                 let secs: u64 = arg.trim().parse().unwrap_or(10);
                 self.stopped = true;
-                // SAFETY: kill takes plain integers.
-                unsafe { libc::kill(-1, libc::SIGTERM) };
+                match self.init.filter(|_| self.system_init) {
+                    // systemd powers the zone off through its own shutdown
+                    // (sysinit's module comment).
+                    // SAFETY: kill takes plain integers.
+                    Some(init) => unsafe {
+                        libc::kill(init, super::sysinit::poweroff_signal());
+                    },
+                    // SAFETY: kill takes plain integers.
+                    None => unsafe {
+                        libc::kill(-1, libc::SIGTERM);
+                    },
+                }
                 let deadline = Instant::now() + Duration::from_secs(secs);
                 match &mut self.shutdown {
                     Some((_, waiting)) => waiting.push(i),
@@ -458,6 +471,15 @@ impl Zsched {
         {
             cmd.stdout(out).stderr(err);
         }
+        // A zone booting systemd: pid 1 of a nested pid namespace, told it
+        // runs in a container (sysinit's module comment).
+        let nested =
+            super::sysinit::boots_systemd(std::path::Path::new("/"), spec.brand, &spec.params);
+        if nested {
+            cmd.env("container", "zones");
+            super::sysinit::nested_pre_exec(&mut cmd);
+        }
+        self.system_init = nested;
         if self.sup.spec.params.bool("exec.clean") != Some(true) {
             cmd.env("JID", spec.id.to_string())
                 .env("JNAME", spec.name.as_str())
@@ -477,7 +499,12 @@ impl Zsched {
                 before_init_exec(&filter).map_err(std::io::Error::from_raw_os_error)
             });
         }
-        match cmd.spawn() {
+        let spawned = if nested {
+            super::sysinit::spawn_nested(&mut cmd, self.proc_fd)
+        } else {
+            cmd.spawn()
+        };
+        match spawned {
             Ok(child) => {
                 let pid = child.id() as i32;
                 self.init = Some(pid);
