@@ -138,6 +138,7 @@ async fn main() {
         user,
         pty,
         env: Vec::new(),
+        banner: None,
     };
     let handle = attach.handle.clone();
     let status = tokio::task::spawn_blocking(move || run(&handle, &opts))

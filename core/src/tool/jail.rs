@@ -804,6 +804,7 @@ impl Cmds {
                 user: user.clone(),
                 pty,
                 env: Self::env(spec, Some(jid), name),
+                banner: None,
             };
             let _ = std::io::stdout().flush();
             let status = with_output_to(log.as_ref(), || enter_timed(handle, opts, timeout))

@@ -84,6 +84,9 @@ pub struct EnterOpts {
     pub pty: bool,
     /// Extra environment (after PATH, HOME, USER, LOGNAME, SHELL, TERM).
     pub env: Vec<(String, String)>,
+    /// With `pty`: the zone's name, to print illumos' `[Connected to zone
+    /// 'Z' pts/N]` once the pty is made (zlogin).
+    pub banner: Option<String>,
 }
 
 fn e(step: &str, msg: String) -> RuntimeError {
@@ -378,6 +381,13 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
             // SAFETY: ioctl on a descriptor we own with a pointer to a struct we own.
             unsafe { libc::ioctl(s.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+        }
+        if let Some(zone) = &opts.banner {
+            let mut n: libc::c_uint = 0;
+            // SAFETY: ioctl on our master with a pointer to a local.
+            if unsafe { libc::ioctl(m.as_raw_fd(), libc::TIOCGPTN, &mut n) } == 0 {
+                eprint!("[Connected to zone '{zone}' pts/{n}]\r\n");
+            }
         }
         (Some(m), Some(s))
     } else {

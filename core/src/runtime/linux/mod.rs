@@ -51,6 +51,7 @@
 
 pub mod caps;
 pub mod cgroup;
+pub mod console;
 pub mod enter;
 pub mod inroot;
 pub mod install;

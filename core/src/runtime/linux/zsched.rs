@@ -62,6 +62,8 @@ struct Conn {
     buf: Vec<u8>,
     events: bool,
     dead: bool,
+    /// Attached to the console (`console`): a relay from here on.
+    console: bool,
 }
 
 impl Conn {
@@ -119,6 +121,8 @@ struct Zsched {
     empty_told: bool,
     /// Init is systemd, pid 1 of a nested pid namespace (super::sysinit).
     system_init: bool,
+    /// The zone's console pty (super::console), made at its first boot.
+    tty: Option<super::console::Pty>,
 }
 
 /// `zsched supervise CFG_FD LISTEN_FD VERDICT_FD`.
@@ -201,6 +205,7 @@ pub fn main() -> ! {
         restarts: VecDeque::new(),
         empty_told: false,
         system_init: false,
+        tty: None,
     };
     z.run(&listener, sfd)
 }
@@ -234,6 +239,13 @@ impl Zsched {
                     revents: 0,
                 });
             }
+            if let Some(t) = &self.tty {
+                pfds.push(libc::pollfd {
+                    fd: t.master.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+            }
             let timeout = if self.shutdown.is_some() { 50 } else { 1000 };
             // SAFETY: poll on an array of pollfd we own, with its length.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
@@ -247,6 +259,7 @@ impl Zsched {
             // What init wrote before it exited is in the log before its
             // exit is told.
             self.drain_console();
+            self.pump_tty();
             self.reap();
             if pfds[1].revents != 0 {
                 while let Ok((s, _)) = listener.accept() {
@@ -256,6 +269,7 @@ impl Zsched {
                         buf: Vec::new(),
                         events: false,
                         dead: false,
+                        console: false,
                     });
                 }
             }
@@ -301,10 +315,19 @@ impl Zsched {
                 }
             }
         }
-        while let Some(pos) = self.conns[i].buf.iter().position(|b| *b == b'\n') {
+        while !self.conns[i].console
+            && let Some(pos) = self.conns[i].buf.iter().position(|b| *b == b'\n')
+        {
             let line: Vec<u8> = self.conns[i].buf.drain(..=pos).collect();
             let line = String::from_utf8_lossy(&line[..line.len() - 1]).to_string();
             self.command(i, &line);
+        }
+        // An attached console client types on the console.
+        if self.conns[i].console && !self.conns[i].buf.is_empty() {
+            let data = std::mem::take(&mut self.conns[i].buf);
+            if let Some(t) = &mut self.tty {
+                t.input(&data);
+            }
         }
     }
 
@@ -387,6 +410,25 @@ impl Zsched {
                 self.conns[i].events = true;
                 Ok(String::new())
             }
+            // zlogin -C (super::console): `ok N`, the backlog, then a relay.
+            "console" => match &self.tty {
+                Some(t) => {
+                    let (n, back) = (t.number, t.backlog());
+                    self.conns[i].send(&format!("ok {n}"));
+                    self.conns[i].console = true;
+                    let _ = self.conns[i].stream.set_nonblocking(false);
+                    if self.conns[i].stream.write_all(&back).is_err() {
+                        self.conns[i].dead = true;
+                    }
+                    let _ = self.conns[i].stream.set_nonblocking(true);
+                    return;
+                }
+                None => Err((
+                    "console".into(),
+                    "the zone has no console (its init does not use one)".into(),
+                    libc::ENXIO,
+                )),
+            },
             "exit" => {
                 self.conns[i].send("ok");
                 // SAFETY: kill takes plain integers.
@@ -478,6 +520,18 @@ impl Zsched {
         if nested {
             cmd.env("container", "zones");
             super::sysinit::nested_pre_exec(&mut cmd);
+            if self.tty.is_none() {
+                self.tty = super::console::Pty::open().ok();
+            }
+            if let Some(t) = &self.tty {
+                let slave = t.slave_path();
+                cmd.env("TERM", "linux");
+                // SAFETY: runs in the forked child before exec; system
+                // calls only, on a path made before the fork.
+                unsafe {
+                    cmd.pre_exec(move || super::console::attach_init(&slave));
+                }
+            }
         }
         self.system_init = nested;
         if self.sup.spec.params.bool("exec.clean") != Some(true) {
@@ -535,6 +589,26 @@ impl Zsched {
                 Ok(n) => {
                     let _ = c.log.write_all(&buf[..n]);
                 }
+            }
+        }
+    }
+
+    /// Move console output into the backlog, exec.consolelog and every
+    /// attached client.
+    fn pump_tty(&mut self) {
+        let Some(t) = &mut self.tty else {
+            return;
+        };
+        let out = t.pump();
+        if out.is_empty() {
+            return;
+        }
+        if let Some(c) = &mut self.console {
+            let _ = c.log.write_all(&out);
+        }
+        for c in self.conns.iter_mut().filter(|c| c.console) {
+            if c.stream.write_all(&out).is_err() {
+                c.dead = true;
             }
         }
     }
