@@ -398,3 +398,66 @@ fn an_interrupted_install_leaves_the_zone_incomplete_and_uninstall_removes_it() 
     assert!(!marker.exists());
     assert_eq!(state_of(&w, &name), "configured");
 }
+
+/// `-e nginx`: the zone serves nginx's default page to the host. Through
+/// `ip4 = inherit` (the host's network namespace): the zone's own address
+/// comes with the networking issue, built in parallel.
+#[test]
+fn a_zone_installed_with_nginx_serves_its_default_page() {
+    let mut w = ToolWorld::new("wnginx");
+    let name = w.name("web");
+    let zp = w.dir.path().join("zones").join(&name);
+    w.configure(
+        &name,
+        &format!(
+            "path = \"{}/root\"; brand = whole; ip4 = inherit;",
+            zp.display()
+        ),
+    );
+    ok(
+        "install -e nginx",
+        &zoneadm(&w, &["-z", &name, "install", "-e", "nginx"]),
+    );
+    // A port of this test's own, not the host's 80.
+    let port = 20000 + std::process::id() % 20000;
+    let site = zp.join("root/etc/nginx/sites-available/default");
+    let conf = std::fs::read_to_string(&site).expect("nginx installed");
+    std::fs::write(
+        &site,
+        conf.replace(
+            "listen 80 default_server",
+            &format!("listen {port} default_server"),
+        )
+        .replace(
+            "listen [::]:80 default_server",
+            &format!("listen [::]:{port} default_server"),
+        ),
+    )
+    .unwrap();
+    ok("boot", &zoneadm(&w, &["-z", &name, "boot"]));
+    let (s, took) = wait_running(&w, &name, Duration::from_secs(30));
+    let failed = w.run("zlogin", &[&name, "systemctl", "--failed", "--no-legend"]);
+    assert!(
+        s == "running" || s == "degraded",
+        "{s} after {took:?}; failed: {}",
+        failed.stdout
+    );
+    let t = Instant::now();
+    let page = loop {
+        let got = std::net::TcpStream::connect(("127.0.0.1", port as u16)).and_then(|mut c| {
+            use std::io::{Read, Write};
+            c.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+            let mut s = String::new();
+            c.read_to_string(&mut s)?;
+            Ok(s)
+        });
+        match got {
+            Ok(p) => break p,
+            Err(e) if t.elapsed() > Duration::from_secs(15) => panic!("nginx on {port}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
+    assert!(page.contains("Welcome to nginx!"), "{page}");
+    ok("halt", &zoneadm(&w, &["-z", &name, "halt"]));
+    ok("uninstall", &zoneadm(&w, &["-z", &name, "uninstall", "-F"]));
+}
