@@ -11,8 +11,9 @@
 //! * install from the cache in under 10 s, offline; boot; within 30 s
 //!   `systemctl is-system-running` says `running` (or `degraded`, with the
 //!   failed units printed); `ps -ef` in the zone shows systemd as pid 1 of
-//!   the zone's view, and on the host init is zsched's child; kstat's
-//!   nprocs counts its services;
+//!   the zone's view, and on the host init is zsched's child; its cgroup
+//!   tree is the leaf `init` beneath the zone's; kstat's nprocs counts its
+//!   services;
 //! * `zlogin -C` in tmux shows the console backlog (systemd's boot
 //!   messages), `~.` detaches and the zone keeps running;
 //! * `zoneadm shutdown` stops the zone through systemd (the console log
@@ -207,6 +208,23 @@ fn debian_installs_offline_from_the_cache_boots_systemd_has_a_console_and_shuts_
         })
         .collect();
     assert_eq!(inits.len(), 1, "systemd is zsched's child on the host");
+    // Its cgroup tree is a leaf beneath the zone's cgroup2 directory: the
+    // zone's own directory (its limit files on a v2 host) is out of view.
+    let host_cg = std::fs::read_to_string(format!("/proc/{}/cgroup", inits[0])).unwrap();
+    let v2 = host_cg
+        .lines()
+        .find(|l| l.starts_with("0::"))
+        .unwrap_or_default();
+    assert!(
+        v2.ends_with("/init/init.scope"),
+        "systemd's cgroup on the host: {v2}"
+    );
+    let inside = w.run("zlogin", &[&name, "cat", "/proc/1/cgroup"]);
+    assert!(
+        inside.stdout.lines().any(|l| l == "0::/init.scope"),
+        "systemd's cgroup in the zone: {}",
+        inside.stdout
+    );
     // nprocs counts the services.
     let services = ps.stdout.lines().count() - 2; // header, ps itself
     let t = Instant::now();
@@ -399,7 +417,7 @@ fn an_interrupted_install_leaves_the_zone_incomplete_and_uninstall_removes_it() 
     assert_eq!(state_of(&w, &name), "configured");
 }
 
-/// `-e nginx`: the zone serves nginx's default page to the host. Through
+/// `-e nginx` (a second cached base, built once with network): the zone serves nginx's default page to the host. Through
 /// `ip4 = inherit` (the host's network namespace): the zone's own address
 /// comes with the networking issue, built in parallel.
 #[test]

@@ -20,18 +20,21 @@
 //!   namespace ([`nested_init`]): inside, `ps -ef` shows systemd as pid 1
 //!   and its services, as in any container of a full system.
 //! * **API file systems.** The zone has no CAP_SYS_ADMIN and its filter
-//!   refuses mount, so what systemd would mount is mounted for it at
-//!   ready ([`mounts`]): /run, /run/lock and /tmp as tmpfs, and at /sys/fs/cgroup a
-//!   cgroup2 file system rooted (by the zone's cgroup namespace) at the
-//!   zone's own cgroup2 directory: systemd's delegated subtree. On a
+//!   refuses mount, so what systemd would mount is mounted for it: /run,
+//!   /run/lock and /tmp as tmpfs at ready ([`mounts`]), and, by init's
+//!   child before its exec ([`nested_pre_exec`]), a cgroup2 file system
+//!   at /sys/fs/cgroup rooted at a leaf `init` beneath the zone's cgroup2
+//!   directory: init moves into the leaf and unshares a cgroup namespace
+//!   there. That leaf is systemd's delegated subtree; the zone's own
+//!   directory, whose limit files (memory.max, pids.max, ... on a v2
+//!   host) the runtime writes, is above the namespace's root: the zone
+//!   can neither see nor write it, and the kstats still count every
+//!   process (they read the zone's directory and everything below). On a
 //!   hybrid host that hierarchy has no controllers: systemd groups its
-//!   services there, while the zone's limits stay in the v1 controllers,
+//!   services there, and the zone's limits stay in the v1 controllers,
 //!   which are not mounted in the zone at all. A unit's sandboxing that
 //!   needs a mount namespace fails with EPERM, which systemd takes for
-//!   "containerized" and ignores. On a pure cgroup v2 host the zone's
-//!   limit files are in that directory: there the limits must move to a
-//!   parent, or the zone be given a leaf beneath it — not done yet, so on
-//!   v2 no cgroup file system is mounted and systemd stops at boot.
+//!   "containerized" and ignores.
 //! * **Environment.** `container=zones` (systemd-detect-virt then says
 //!   `container-other`), `container_uuid` unset (systemd makes a machine
 //!   id at first boot: install leaves /etc/machine-id empty).
@@ -152,30 +155,73 @@ pub fn mounts(root: &Path, brand: Brand, params: &Params) -> Result<(), ChildErr
             Some(opts),
         )?;
     }
-    if cgroup2_is_delegable() {
-        let fd = at("sys/fs/cgroup")?;
-        mounts::mount(
-            "sysinit",
-            Some("cgroup2"),
-            &fdpath(&fd),
-            Some("cgroup2"),
-            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-            None,
-        )?;
-    }
     Ok(())
 }
 
-/// A hybrid (or v1) host: the cgroup2 hierarchy carries no controller, so
-/// the zone's cgroup2 directory holds no limit the zone could rewrite.
-fn cgroup2_is_delegable() -> bool {
-    let mut st: libc::statfs = unsafe {
-        // SAFETY: a plain C struct, all zero is a valid value.
-        std::mem::zeroed()
-    };
-    // SAFETY: a static path and a struct we own.
-    let top = unsafe { libc::statfs(c"/sys/fs/cgroup".as_ptr(), &mut st) };
-    top == 0 && st.f_type != libc::CGROUP2_SUPER_MAGIC
+/// The leaf of the zone's cgroup2 directory that the nested init gets as
+/// its whole cgroup tree (module comment).
+pub const LEAF: &str = "init";
+
+/// In init's child, in its own mount namespace: move into the leaf
+/// [`LEAF`] beneath the zone's cgroup2 directory, root a new cgroup
+/// namespace there and mount cgroup2 at /sys/fs/cgroup: systemd's
+/// delegated subtree, with the zone's own directory (and its limit files
+/// on a v2 host) above the namespace's root, out of reach. A host with no
+/// cgroup2 directory for the zone (the namespace's root is the
+/// hierarchy's root: no `cgroup.type`) gets nothing mounted.
+fn delegate_leaf() -> std::io::Result<()> {
+    let err = std::io::Error::last_os_error;
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    let cg = c"/sys/fs/cgroup";
+    // SAFETY: system calls with static NUL-terminated paths and
+    // descriptors of our own; zsched is single-threaded (see the caller).
+    unsafe {
+        if libc::mount(
+            c"cgroup2".as_ptr(),
+            cg.as_ptr(),
+            c"cgroup2".as_ptr(),
+            flags,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(err());
+        }
+        if libc::access(c"/sys/fs/cgroup/cgroup.type".as_ptr(), libc::F_OK) != 0 {
+            libc::umount2(cg.as_ptr(), libc::MNT_DETACH);
+            return Ok(());
+        }
+        if libc::mkdir(c"/sys/fs/cgroup/init".as_ptr(), 0o755) != 0
+            && *libc::__errno_location() != libc::EEXIST
+        {
+            return Err(err());
+        }
+        let fd = libc::open(
+            c"/sys/fs/cgroup/init/cgroup.procs".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return Err(err());
+        }
+        let ok = libc::write(fd, c"0".as_ptr().cast(), 1) == 1;
+        let e = err();
+        libc::close(fd);
+        if !ok {
+            return Err(e);
+        }
+        if libc::umount2(cg.as_ptr(), libc::MNT_DETACH) != 0
+            || libc::unshare(libc::CLONE_NEWCGROUP) != 0
+            || libc::mount(
+                c"cgroup2".as_ptr(),
+                cg.as_ptr(),
+                c"cgroup2".as_ptr(),
+                flags,
+                std::ptr::null(),
+            ) != 0
+        {
+            return Err(err());
+        }
+    }
+    Ok(())
 }
 
 /// Make `cmd`'s child set up the nested init's mount namespace and its
@@ -191,6 +237,7 @@ pub fn nested_pre_exec(cmd: &mut std::process::Command) {
             if libc::unshare(libc::CLONE_NEWNS) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            delegate_leaf()?;
             mounts::nested_proc(Path::new("/proc"))
                 .map_err(|e| std::io::Error::from_raw_os_error(e.errno.unwrap_or(libc::EIO)))
         });
