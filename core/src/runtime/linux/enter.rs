@@ -260,7 +260,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         (ns_fd_of(view, "pid")?, libc::CLONE_NEWPID),
         (ns_fd_of(view, "mnt")?, libc::CLONE_NEWNS),
     ];
-    let cgroup_ns = ns_fd("cgroup")?;
+    let cgroup_ns = ns_fd_of(view, "cgroup")?;
     // ZONES_ENTER_NO_PIDFD forces the old way (it is how it is tested).
     let pidfd = if inner.is_some() || std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
         -1
@@ -342,6 +342,12 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         .cgroups
         .iter()
         .map(|d| {
+            // Beside the nested init: its leaf of the zone's cgroup2
+            // directory (super::sysinit).
+            let d = match inner {
+                Some(_) => super::sysinit::entry_cgroup(d),
+                None => d.clone(),
+            };
             let p = d.join("cgroup.procs");
             std::fs::OpenOptions::new()
                 .write(true)

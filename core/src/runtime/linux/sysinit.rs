@@ -16,9 +16,10 @@
 //!   is still in zsched's namespace (counted, killed by kill(-1)). The
 //!   nested init gets a mount namespace of its own, copied from the
 //!   zone's, with a /proc of its pid namespace guarded as the zone's is
-//!   ([`super::mounts`]). zlogin and jexec enter that pid and mount
-//!   namespace ([`nested_init`]): inside, `ps -ef` shows systemd as pid 1
-//!   and its services, as in any container of a full system.
+//!   ([`super::mounts`]). zlogin and jexec enter that pid, mount and
+//!   cgroup namespace, and the leaf cgroup ([`nested_init`],
+//!   [`entry_cgroup`]): inside, `ps -ef` shows systemd as pid 1 and its
+//!   services, as in any container of a full system.
 //! * **API file systems.** The zone has no CAP_SYS_ADMIN and its filter
 //!   refuses mount, so what systemd would mount is mounted for it: /run,
 //!   /run/lock and /tmp as tmpfs at ready ([`mounts`]), and, by init's
@@ -190,6 +191,7 @@ fn delegate_leaf() -> std::io::Result<()> {
             libc::umount2(cg.as_ptr(), libc::MNT_DETACH);
             return Ok(());
         }
+        // LEAF
         if libc::mkdir(c"/sys/fs/cgroup/init".as_ptr(), 0o755) != 0
             && *libc::__errno_location() != libc::EEXIST
         {
@@ -277,6 +279,19 @@ pub fn spawn_nested(
         )));
     }
     child
+}
+
+/// Where a process entering a zone with a nested init joins the zone's
+/// cgroup `dir`: the leaf [`LEAF`] in the cgroup2 hierarchy (the root of
+/// init's cgroup namespace, which the entering process joins too), `dir`
+/// itself in the others.
+pub fn entry_cgroup(dir: &Path) -> PathBuf {
+    let leaf = dir.join(LEAF);
+    if dir.join("cgroup.type").exists() && leaf.join("cgroup.procs").exists() {
+        leaf
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// The host pid of the nested init of a zone whose zsched is `zsched`
