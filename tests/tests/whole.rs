@@ -404,6 +404,7 @@ fn an_interrupted_install_leaves_the_zone_incomplete_and_uninstall_removes_it() 
     // Not bootable while incomplete.
     let o = zoneadm(&w, &["-z", &name, "boot"]);
     assert_ne!(o.status, 0, "an incomplete zone booted");
+    assert!(o.stderr.contains("incomplete"), "{}", o.stderr);
     // No tar left behind (it dies with zoneadm).
     std::thread::sleep(Duration::from_millis(300));
     let tars = Command::new("pgrep")
@@ -411,6 +412,47 @@ fn an_interrupted_install_leaves_the_zone_incomplete_and_uninstall_removes_it() 
         .output()
         .unwrap();
     assert!(tars.stdout.is_empty(), "tar left running");
+    // install redoes it: what the killed one left is removed first.
+    let tree = w.dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("etc")).unwrap();
+    std::fs::write(tree.join("etc/os-release"), "ID=test\n").unwrap();
+    let tarball = w.dir.path().join("tree.tar");
+    let st = Command::new("tar")
+        .arg("-cf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&tree)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    ok(
+        "install again",
+        &zoneadm(
+            &w,
+            &["-z", &name, "install", "-a", tarball.to_str().unwrap()],
+        ),
+    );
+    assert_eq!(state_of(&w, &name), "installed");
+    assert!(zp.join("root/etc/os-release").is_file());
+    assert!(!marker.exists());
+    ok("uninstall", &zoneadm(&w, &["-z", &name, "uninstall", "-F"]));
+    // Killed again, then uninstalled: nothing is left.
+    let mut child = with_cache(w.command(
+        "zoneadm",
+        &["-z", &name, "install", "-a", fifo.to_str().unwrap()],
+    ))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let t = Instant::now();
+    while !marker.exists() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(state_of(&w, &name), "incomplete");
     ok("uninstall", &zoneadm(&w, &["-z", &name, "uninstall", "-F"]));
     assert!(!zp.join("root").exists());
     assert!(!marker.exists());

@@ -300,6 +300,12 @@ async fn main() {
                         fail("no such zone configured".into())
                     };
                     let r = root(&p);
+                    if osinstall::is_incomplete(&r) {
+                        fail(
+                            "is incomplete (an install did not finish): uninstall it or install it again"
+                                .into(),
+                        )
+                    }
                     if !is_installed(&r) && r != std::path::Path::new("/") {
                         fail(format!(
                             "must be installed before boot ({} is empty or missing)",
