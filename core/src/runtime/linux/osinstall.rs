@@ -345,11 +345,7 @@ pub fn cached_base(
             e.kind(),
             format!("mmdebstrap: {e} (install Debian's mmdebstrap package)"),
         )
-    });
-    let st = match st {
-        Ok(s) => s,
-        Err(e) => return Err(e),
-    };
+    })?;
     if !st.success() {
         let _ = fs::remove_file(&tmp);
         return Err(io::Error::other(format!(
