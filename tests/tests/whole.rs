@@ -208,6 +208,24 @@ fn debian_installs_offline_from_the_cache_boots_systemd_has_a_console_and_shuts_
         })
         .collect();
     assert_eq!(inits.len(), 1, "systemd is zsched's child on the host");
+    // No host descriptor in the zone's init: the console log, the control
+    // socket and the state stay on the host side (security.md).
+    let fds = w.run(
+        "zlogin",
+        &[
+            &name,
+            "sh",
+            "-c",
+            "for f in /proc/1/fd/*; do readlink $f; done",
+        ],
+    );
+    ok("readlink systemd's descriptors", &fds);
+    let host = w.dir.path().display().to_string();
+    assert!(
+        !fds.stdout.contains(&host) && !fds.stdout.is_empty(),
+        "systemd holds a host file: {}",
+        fds.stdout
+    );
     // Its cgroup tree is a leaf beneath the zone's cgroup2 directory: the
     // zone's own directory (its limit files on a v2 host) is out of view.
     let host_cg = std::fs::read_to_string(format!("/proc/{}/cgroup", inits[0])).unwrap();
