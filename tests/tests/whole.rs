@@ -15,7 +15,8 @@
 //!   tree is the leaf `init` beneath the zone's; kstat's nprocs counts its
 //!   services;
 //! * `zlogin -C` in tmux shows the console backlog (systemd's boot
-//!   messages), `~.` detaches and the zone keeps running;
+//!   messages), `~.` detaches and the zone keeps running; an interactive
+//!   `zlogin` prints illumos' banner and `~.` ends it;
 //! * `zoneadm shutdown` stops the zone through systemd (the console log
 //!   shows its shutdown) within stop.timeout; `halt` of a stopped
 //!   (SIGSTOP) systemd still finishes;
@@ -335,6 +336,66 @@ fn debian_installs_offline_from_the_cache_boots_systemd_has_a_console_and_shuts_
             .trim(),
         "running",
         "the zone keeps running after a detach"
+    );
+
+    // An interactive zlogin: illumos' banner, and ~. ends it.
+    let session2 = format!("zi{}", std::process::id());
+    let _guard2 = Tmux(session2.clone());
+    let line = format!(
+        "env {} {} {name}; echo ZLOGIN-EXIT=$?; sleep 60",
+        envs.join(" "),
+        bin("zlogin").display()
+    );
+    let st = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session2,
+            "-x",
+            "160",
+            "-y",
+            "50",
+            &line,
+        ])
+        .status()
+        .expect("tmux");
+    assert!(st.success());
+    let t = Instant::now();
+    while !pane(&session2).contains("# ") && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Command::new("tmux")
+        .args([
+            "send-keys",
+            "-t",
+            &session2,
+            "echo in-the-$((1+1))-zone",
+            "Enter",
+        ])
+        .status()
+        .unwrap();
+    let t = Instant::now();
+    while !pane(&session2).contains("in-the-2-zone") && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Command::new("tmux")
+        .args(["send-keys", "-t", &session2, "~", "."])
+        .status()
+        .unwrap();
+    let t = Instant::now();
+    while !pane(&session2).contains("ZLOGIN-EXIT=") && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let p = pane(&session2);
+    assert!(
+        p.contains(&format!("[Connected to zone '{name}' pts/")),
+        "{p}"
+    );
+    assert!(p.contains("in-the-2-zone"), "{p}");
+    assert!(
+        p.contains(&format!("[Connection to zone '{name}' closed]")),
+        "{p}"
     );
 
     // Shutdown through systemd, within stop.timeout.

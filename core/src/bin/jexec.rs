@@ -139,6 +139,7 @@ async fn main() {
         pty,
         env: Vec::new(),
         banner: None,
+        escape: None,
     };
     let handle = attach.handle.clone();
     let status = tokio::task::spawn_blocking(move || run(&handle, &opts))

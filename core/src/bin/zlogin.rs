@@ -116,11 +116,7 @@ async fn main() {
     // The session holds the zone (zone_ref) until it ends.
     let hold = zones.hold(id).await.ok();
     if args.console {
-        let escape = if args.no_escape {
-            None
-        } else {
-            Some(args.escape.unwrap_or('~') as u8)
-        };
+        let escape = escape_of(&args);
         let control = attach.handle.control.clone();
         let n = name.clone();
         let why = tokio::task::spawn_blocking(move || console_session(&n, &control, escape))
@@ -145,6 +141,7 @@ async fn main() {
         pty,
         env: Vec::new(),
         banner: pty.then(|| name.clone()),
+        escape: escape_of(&args),
     };
     let handle = attach.handle.clone();
     let status = tokio::task::spawn_blocking(move || run(&handle, &opts))
@@ -157,6 +154,15 @@ async fn main() {
     drop(hold);
     drop(zones);
     std::process::exit(status);
+}
+
+/// The escape character: `~`, `-e c`, or none with `-E`.
+fn escape_of(args: &Args) -> Option<u8> {
+    if args.no_escape {
+        None
+    } else {
+        Some(args.escape.unwrap_or('~') as u8)
+    }
 }
 
 /// Restores the terminal's mode when dropped.

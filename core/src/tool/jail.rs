@@ -805,6 +805,7 @@ impl Cmds {
                 pty,
                 env: Self::env(spec, Some(jid), name),
                 banner: None,
+                escape: None,
             };
             let _ = std::io::stdout().flush();
             let status = with_output_to(log.as_ref(), || enter_timed(handle, opts, timeout))

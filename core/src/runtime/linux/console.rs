@@ -177,6 +177,54 @@ pub fn attach_init(slave: &CString) -> io::Result<()> {
     Ok(())
 }
 
+/// illumos zlogin's escape: `~.` at the start of a line (after a return
+/// or newline, or first of all) detaches; `~~` sends one `~`; the escape
+/// followed by anything else sends both. `None`: no escape (`-E`).
+pub struct Escape {
+    ch: Option<u8>,
+    at_line_start: bool,
+    pending: bool,
+}
+
+impl Escape {
+    pub fn new(ch: Option<u8>) -> Escape {
+        Escape {
+            ch,
+            at_line_start: true,
+            pending: false,
+        }
+    }
+
+    /// What of `input` goes to the zone, and whether the user detached
+    /// (what came before the escape is still sent).
+    pub fn feed(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
+        let mut send = Vec::with_capacity(input.len() + 1);
+        let Some(esc) = self.ch else {
+            send.extend_from_slice(input);
+            return (send, false);
+        };
+        for &b in input {
+            if self.pending {
+                self.pending = false;
+                if b == b'.' {
+                    return (send, true);
+                }
+                if b != esc {
+                    send.push(esc);
+                }
+                send.push(b);
+            } else if self.at_line_start && b == esc {
+                self.pending = true;
+                continue;
+            } else {
+                send.push(b);
+            }
+            self.at_line_start = b == b'\r' || b == b'\n';
+        }
+        (send, false)
+    }
+}
+
 /// The client side of `zlogin -C`: relay the terminal to zsched's
 /// console until the escape (`~.` at the start of a line, `escape` being
 /// `~` unless changed) or until the console closes. Returns why it ended.
@@ -185,8 +233,7 @@ pub fn relay(
     escape: Option<u8>,
 ) -> io::Result<&'static str> {
     let stdin = 0;
-    let mut at_line_start = true;
-    let mut pending_escape = false;
+    let mut esc = Escape::new(escape);
     let mut buf = [0u8; 8192];
     loop {
         let mut pfds = [
@@ -224,27 +271,11 @@ pub fn relay(
             if n <= 0 {
                 return Ok("eof");
             }
-            let mut send = Vec::with_capacity(n as usize + 1);
-            for &b in &buf[..n as usize] {
-                if pending_escape {
-                    pending_escape = false;
-                    if b == b'.' {
-                        sock.write_all(&send)?;
-                        return Ok("detached");
-                    }
-                    if Some(b) != escape {
-                        send.push(escape.unwrap_or(b'~'));
-                    }
-                    send.push(b);
-                } else if at_line_start && Some(b) == escape {
-                    pending_escape = true;
-                    continue;
-                } else {
-                    send.push(b);
-                }
-                at_line_start = b == b'\r' || b == b'\n';
-            }
+            let (send, detach) = esc.feed(&buf[..n as usize]);
             sock.write_all(&send)?;
+            if detach {
+                return Ok("detached");
+            }
         }
     }
 }
@@ -252,6 +283,21 @@ pub fn relay(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_escape_detaches_only_at_the_start_of_a_line() {
+        let mut e = Escape::new(Some(b'~'));
+        assert_eq!(e.feed(b"ls ~.\r"), (b"ls ~.\r".to_vec(), false));
+        assert_eq!(e.feed(b"~~x"), (b"~x".to_vec(), false));
+        assert_eq!(e.feed(b"\n~y"), (b"\n~y".to_vec(), false));
+        assert_eq!(e.feed(b"\rab\r~"), (b"\rab\r".to_vec(), false));
+        assert_eq!(e.feed(b".rest"), (Vec::new(), true));
+        let mut e = Escape::new(Some(b'#'));
+        assert_eq!(e.feed(b"~.#."), (b"~.#.".to_vec(), false));
+        assert_eq!(e.feed(b"\r#."), (b"\r".to_vec(), true));
+        let mut e = Escape::new(None);
+        assert_eq!(e.feed(b"~."), (b"~.".to_vec(), false));
+    }
 
     #[test]
     fn the_backlog_keeps_the_last_64k() {

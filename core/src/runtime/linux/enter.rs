@@ -87,6 +87,9 @@ pub struct EnterOpts {
     /// With `pty`: the zone's name, to print illumos' `[Connected to zone
     /// 'Z' pts/N]` once the pty is made (zlogin).
     pub banner: Option<String>,
+    /// With `pty`: zlogin's escape character (`~.` at the start of a line
+    /// ends the session, super::console::Escape); None: no escape.
+    pub escape: Option<u8>,
 }
 
 fn e(step: &str, msg: String) -> RuntimeError {
@@ -500,8 +503,10 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     drop(err_w);
     drop(slave);
     if let Some(m) = &master {
-        relay(m.as_raw_fd());
+        relay(m.as_raw_fd(), opts.escape);
     }
+    // Closed before the wait: after an escape the session gets SIGHUP.
+    drop(master);
     let mut st = 0;
     // SAFETY: waitpid on our own child, with a status we own.
     while unsafe { libc::waitpid(a, &mut st, 0) } < 0
@@ -791,7 +796,8 @@ fn before_zone_exec(slave: RawFd, err: RawFd, filter: &seccomp::Filter) -> Resul
 
 /// Copy the caller's stdin to the pty and the pty to stdout until the pty
 /// closes; the caller's tty is in raw mode meanwhile.
-fn relay(master: RawFd) {
+fn relay(master: RawFd, escape: Option<u8>) {
+    let mut esc = super::console::Escape::new(escape);
     // SAFETY: an all-zero bit pattern is a valid value of this C struct.
     let mut saved: libc::termios = unsafe { std::mem::zeroed() };
     let is_tty = unsafe { libc::isatty(0) } == 1 && unsafe { libc::tcgetattr(0, &mut saved) } == 0;
@@ -848,7 +854,11 @@ fn relay(master: RawFd) {
                 stdin_open = false;
                 write_all(master, &[4]); // ^D: end of input for the zone's side
             } else {
-                write_all(master, &buf[..n as usize]);
+                let (send, detach) = esc.feed(&buf[..n as usize]);
+                write_all(master, &send);
+                if detach {
+                    break;
+                }
             }
         }
     }
