@@ -33,7 +33,8 @@
 //! ([`crate::runtime::NetMode`]) — net, bringing lo up and, with
 //! `vnet = new`, moving each `vnet.interface` in ([`super::vnet`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
-//! ([`super::mounts`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
+//! ([`super::mounts`]; a zone booting systemd also gets the tmpfs mounts
+//! it needs, [`super::sysinit`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
 //! its processes with even when the zone has no /proc, pivots, applies
 //! RLIMIT_MEMLOCK (`zone.max-locked-memory`, 0 included: every process of

@@ -14,14 +14,20 @@
 //!   descriptor is inherited; the path is in the host's run directory);
 //! * starts init on `boot`, restarts it when it exits unless
 //!   `initnorestart` is set (or it is a jail's exec.start/command, which run
-//!   once), at most 5 times in 10 s;
+//!   once), at most 5 times in 10 s; a whole zone's systemd is started as
+//!   pid 1 of a nested pid namespace, on the zone's console
+//!   ([`super::sysinit`], [`super::console`]);
 //! * on `shutdown T` sends SIGTERM to every process of the zone
-//!   (kill(-1) from a pid namespace's init reaches exactly the namespace),
+//!   (kill(-1) from a pid namespace's init reaches exactly the namespace)
+//!   — or, to a systemd init, SIGRTMIN+3, its container halt request —
 //!   waits up to T seconds, then SIGKILLs until none is left. The runtime
-//!   backs this with the cgroup (cgroup.kill, or freeze/kill/thaw on v1).
+//!   backs this with the cgroup (cgroup.kill, or freeze/kill/thaw on v1);
+//! * holds the master of the zone's console pty, keeps its backlog and
+//!   relays it to `zlogin -C`.
 //!
 //! zsched holds only what it needs: the listening control socket and its
-//! connections, the detached proc mount, a signalfd, stdio on the zone's
+//! connections, the detached proc mount, a signalfd, the console pty's
+//! master and a slave descriptor of it (zone devpts, when it has one), stdio on the zone's
 //! /dev/null and, with exec.consolelog, the log file and a pipe that init's
 //! stdout and stderr are (zsched copies it into the log: the zone never
 //! holds the host's file) (the launcher closed
@@ -40,7 +46,9 @@
 //! processes), `boot [PARAMS-JSON]` (the zone's parameters at boot time:
 //! initname, bootargs, command, ... replace those of ready),
 //! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path), `hostname NAME`, `domainname NAME`,
-//! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
+//! `events`, `console` (answer `ok N`, then the console's backlog and
+//! output; what the client sends from then on is typed on the console),
+//! `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
 //! After `events` the connection carries events: `init-started PID` (init's
 //! pid in the zone, at boot and at every restart), `init-exited STATUS`
 //! (the raw wait status) and `empty` (no user process is left). Each
