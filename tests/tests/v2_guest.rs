@@ -325,8 +325,9 @@ fn a_whole_zone_boots_systemd_in_a_leaf_with_the_limits_out_of_reach() {
     w.configure(
         &name,
         &format!(
-            "path = \"{}/root\"; brand = whole; capped-memory.physical = 512M; zone.max-processes = 400;",
-            zp.display()
+            "path = \"{}/root\"; brand = whole; capped-memory.physical = 512M; zone.max-processes = 400; exec.consolelog = \"{}/console.log\";",
+            zp.display(),
+            w.dir.path().display()
         ),
     );
     let run = |w: &zones_e2e::ToolWorld, tool: &str, args: &[&str]| {
@@ -340,9 +341,28 @@ fn a_whole_zone_boots_systemd_in_a_leaf_with_the_limits_out_of_reach() {
     assert_eq!(o.status, 0, "boot: {}", o.stderr);
     let t = std::time::Instant::now();
     let state = loop {
-        let s = run(&w, "zlogin", &[&name, "systemctl", "is-system-running"]);
-        let s = s.stdout.trim().to_string();
+        let o = run(&w, "zlogin", &[&name, "systemctl", "is-system-running"]);
+        let s = o.stdout.trim().to_string();
         if s == "running" || s == "degraded" || t.elapsed() > Duration::from_secs(120) {
+            if s.is_empty() {
+                let procs: Vec<String> = w
+                    .pids()
+                    .iter()
+                    .map(|p| {
+                        let comm =
+                            std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+                        let cg = std::fs::read_to_string(format!("/proc/{p}/cgroup"))
+                            .unwrap_or_default();
+                        format!("{p} {} {}", comm.trim(), cg.trim())
+                    })
+                    .collect();
+                let log =
+                    std::fs::read_to_string(w.dir.path().join("console.log")).unwrap_or_default();
+                panic!(
+                    "zlogin: {o:?}\nprocesses: {procs:#?}\nconsole: {}",
+                    &log[log.len().saturating_sub(3000)..]
+                );
+            }
             break s;
         }
         std::thread::sleep(Duration::from_millis(500));

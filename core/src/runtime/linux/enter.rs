@@ -252,9 +252,9 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
             .map_err(|x| e("enter", format!("open /proc/{pid}/ns/{ns}: {x}")))
     };
     let ns_fd = |ns: &str| ns_fd_of(pid, ns);
-    // A zone booting systemd: its pid and mount namespaces are init's,
-    // nested in zsched's (super::sysinit); joined by their files.
-    let inner = super::sysinit::nested_init(pid);
+    // A zone booting systemd: its pid, mount and cgroup namespaces are
+    // init's, nested in zsched's (super::sysinit).
+    let inner = super::sysinit::nested_init(pid, handle.init_pid as i32);
     let view = inner.unwrap_or(pid);
     let ns_fds: Vec<(OwnedFd, i32)> = vec![
         (ns_fd("ipc")?, libc::CLONE_NEWIPC),
@@ -265,11 +265,15 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     ];
     let cgroup_ns = ns_fd_of(view, "cgroup")?;
     // ZONES_ENTER_NO_PIDFD forces the old way (it is how it is tested).
-    let pidfd = if inner.is_some() || std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
+    let pidfd = if std::env::var_os("ZONES_ENTER_NO_PIDFD").is_some() {
         -1
     } else {
         // SAFETY: the system call gets valid pointers to data we own.
-        unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32 }
+        // The nested init's (it shares the zone's other namespaces): a
+        // setns on a pidfd also takes the task's root, which a setns on
+        // a mount namespace file cannot give when the host's root is
+        // itself a chroot.
+        unsafe { libc::syscall(libc::SYS_pidfd_open, view, 0) as i32 }
     };
     let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
     let pidfd_raw = pidfd.as_ref().map_or(-1, |f| f.as_raw_fd());

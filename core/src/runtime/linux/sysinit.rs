@@ -295,14 +295,28 @@ pub fn entry_cgroup(dir: &Path) -> PathBuf {
 }
 
 /// The host pid of the nested init of a zone whose zsched is `zsched`
-/// (host pid), if its init runs in a pid namespace of its own.
-pub fn nested_init(zsched: i32) -> Option<i32> {
+/// and whose init is `init` (host pids; `init` 0 before boot), if that init
+/// runs in a pid namespace of its own: zsched's child, in another pid
+/// namespace. (A nested zone's zsched is also a child of its parent's
+/// zsched in another pid namespace: only the zone's own init is asked.)
+pub fn nested_init(zsched: i32, init: i32) -> Option<i32> {
+    if init <= 0 {
+        return None;
+    }
     let ns_of = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
-    let own = ns_of(zsched)?;
-    let kids = std::fs::read_to_string(format!("/proc/{zsched}/task/{zsched}/children")).ok()?;
-    kids.split_whitespace()
-        .filter_map(|s| s.parse::<i32>().ok())
-        .find(|&k| ns_of(k).is_some_and(|n| n != own))
+    let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).ok()?;
+    let ppid: i32 = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    if ppid != zsched {
+        return None;
+    }
+    let (own, its) = (ns_of(zsched)?, ns_of(init)?);
+    (own != its).then_some(init)
 }
 
 #[cfg(test)]
