@@ -284,7 +284,9 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let zone_caps = caps::bounding_of(handle.zsched_pid).map_err(|x| e("enter", x.to_string()))?;
     let filter = zone_filter(handle)?;
     let limits = zone_limits(pid)?;
-    let root_path = CString::new(format!("/proc/{pid}/root")).unwrap();
+    // The root the entered process gets (below): zsched's, or the nested
+    // init's, which is the same tree in init's mount namespace.
+    let root_path = CString::new(format!("/proc/{view}/root")).unwrap();
     // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
     let root_fd = unsafe {
         libc::open(
@@ -431,12 +433,22 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let slave_raw = slave.as_ref().map_or(-1, |s| s.as_raw_fd());
     let err_raw = err_w.as_raw_fd();
     // What child A keeps: the ways in, and what B needs.
-    let keep_a: Vec<RawFd> = [0, 1, 2, pidfd_raw, cgroup_ns_raw, slave_raw, err_raw]
-        .into_iter()
-        .chain(ns_raw.iter().map(|(fd, _)| *fd))
-        .chain(procs_raw.iter().copied())
-        .filter(|fd| *fd >= 0)
-        .collect();
+    let root_raw = root_fd.as_raw_fd();
+    let keep_a: Vec<RawFd> = [
+        0,
+        1,
+        2,
+        pidfd_raw,
+        cgroup_ns_raw,
+        slave_raw,
+        err_raw,
+        root_raw,
+    ]
+    .into_iter()
+    .chain(ns_raw.iter().map(|(fd, _)| *fd))
+    .chain(procs_raw.iter().copied())
+    .filter(|fd| *fd >= 0)
+    .collect();
     let user_groups = user.groups.as_slice();
     let (uid, gid) = (user.uid, user.gid);
     // SAFETY: fork; the children below make system calls only (no
@@ -463,6 +475,18 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                     }
                 }
             }
+            // setns into a mount namespace sets the root to the
+            // namespace's own root mount, which is the zone's root only
+            // when the host's root was that namespace's root when the
+            // zone was made (not under a chroot): take the zone's root
+            // itself, as zsched (or init) has it.
+            if libc::fchdir(root_raw) != 0
+                || libc::chroot(c".".as_ptr()) != 0
+                || libc::chdir(c"/".as_ptr()) != 0
+            {
+                fail(err_raw, 2, errno());
+            }
+            libc::close(root_raw);
             // In: the ways in are used up.
             if pidfd_raw >= 0 {
                 libc::close(pidfd_raw);
