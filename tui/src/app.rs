@@ -73,6 +73,8 @@ pub enum Effect {
     Quit,
     Run(Op),
     Zlogin(String),
+    /// `Z`: attach to the zone's console (zlogin -C), back on detach.
+    Console(String),
     Interval(Duration),
 }
 
@@ -415,7 +417,7 @@ impl App {
             Slower => return self.set_interval(self.interval.mul_f64(2.0)),
             Faster => return self.set_interval(self.interval.div_f64(2.0)),
             Tree => self.tree = !self.tree,
-            Boot | Shutdown | Halt | Reboot | Destroy | Create | Zlogin => {
+            Boot | Shutdown | Halt | Reboot | Destroy | Create | Zlogin | Console => {
                 return self.zone_action(action);
             }
         }
@@ -505,6 +507,14 @@ impl App {
                 return None;
             }
             Action::Create => Op::Create(name),
+            Action::Console if !kernel || row.status != "running" => {
+                self.say(
+                    format!("{name}: not running; its console needs a running zone"),
+                    true,
+                );
+                return None;
+            }
+            Action::Console => return Some(Effect::Console(name)),
             Action::Zlogin if !kernel || row.status != "running" => {
                 self.say(
                     format!("{name}: not running; zlogin needs a running zone"),
@@ -741,12 +751,14 @@ mod tests {
         a.on_key(key('j')); // web, running
         assert_eq!(a.on_key(key('C')), None);
         assert_eq!(a.on_key(key('z')), Some(Effect::Zlogin("web".into())));
+        assert_eq!(a.on_key(key('Z')), Some(Effect::Console("web".into())));
         a.on_key(key('G')); // spare
         assert_eq!(
             a.on_key(key('C')),
             Some(Effect::Run(Op::Create("spare".into())))
         );
         assert_eq!(a.on_key(key('z')), None);
+        assert_eq!(a.on_key(key('Z')), None);
     }
 
     #[test]

@@ -42,10 +42,11 @@ pub enum Action {
     Destroy,
     Create,
     Zlogin,
+    Console,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Quit,
         Action::Help,
         Action::Up,
@@ -74,6 +75,7 @@ impl Action {
         Action::Destroy,
         Action::Create,
         Action::Zlogin,
+        Action::Console,
     ];
 
     /// The name used in config.toml's `[keys]`.
@@ -107,6 +109,7 @@ impl Action {
             Action::Destroy => "destroy",
             Action::Create => "create",
             Action::Zlogin => "zlogin",
+            Action::Console => "console",
         }
     }
 
@@ -141,6 +144,7 @@ impl Action {
             Action::Destroy => "destroy/uninstall (y/n)",
             Action::Create => "create from jail.conf",
             Action::Zlogin => "log in (zlogin)",
+            Action::Console => "console (zlogin -C)",
         }
     }
 
@@ -182,6 +186,7 @@ impl Action {
             Action::Destroy => &["D"],
             Action::Create => &["C"],
             Action::Zlogin => &["z"],
+            Action::Console => &["Z"],
         }
     }
 }

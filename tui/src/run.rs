@@ -101,10 +101,14 @@ pub async fn run(
                                     let _ = tx.send((op, r));
                                 });
                             }
-                            Some(Effect::Zlogin(zone)) => {
+                            Some(e @ (Effect::Zlogin(_) | Effect::Console(_))) => {
+                                let (zone, cmd) = match e {
+                                    Effect::Console(z) => { let c = control.console_command(&z); (z, c) }
+                                    Effect::Zlogin(z) => { let c = control.zlogin_command(&z); (z, c) }
+                                    _ => unreachable!(),
+                                };
                                 drop(events);
                                 term::suspend();
-                                let cmd = control.zlogin_command(&zone);
                                 let status = tokio::process::Command::from(cmd).status().await;
                                 term::resume(terminal)?;
                                 events = EventStream::new();

@@ -102,6 +102,14 @@ pub trait Control: Send + Sync {
     /// `zone` (zlogin). It inherits the terminal.
     fn zlogin_command(&self, zone: &str) -> std::process::Command;
 
+    /// The command `Z` runs with the console suspended: `zlogin -C zone`,
+    /// attached to the zone's console until `~.`.
+    fn console_command(&self, zone: &str) -> std::process::Command {
+        let mut c = std::process::Command::new("zlogin");
+        c.arg("-C").arg(zone);
+        c
+    }
+
     /// The user changed the refresh interval with `+`/`-`. An engine that
     /// samples for ztop alone may follow it; zoned may ignore it.
     fn refresh_interval_changed(&self, _interval: Duration) {}
@@ -466,6 +474,19 @@ impl Control for EngineControl {
             .unwrap_or_else(|| "zlogin".into());
         let mut c = std::process::Command::new(exe);
         c.arg("--socket").arg(&self.socket).arg(zone);
+        c
+    }
+
+    fn console_command(&self, zone: &str) -> std::process::Command {
+        let mut c = self.zlogin_command(zone);
+        let args: Vec<std::ffi::OsString> = c.get_args().map(|a| a.to_os_string()).collect();
+        let mut n = std::process::Command::new(c.get_program());
+        // zlogin [--socket S] -C zone: the flag before the zone name.
+        let (last, rest) = args
+            .split_last()
+            .expect("zlogin's arguments end in the zone");
+        n.args(rest).arg("-C").arg(last);
+        c = n;
         c
     }
 }

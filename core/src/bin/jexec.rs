@@ -161,6 +161,8 @@ async fn main() {
         env: Vec::new(),
         keep_env: !login,
         in_root_dir: !login,
+        banner: None,
+        escape: None,
     };
     let handle = attach.handle.clone();
     let status = tokio::task::spawn_blocking(move || run(&handle, &opts))

@@ -10,9 +10,11 @@
 
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use zones::Error;
 use zones::api::Zones;
 use zones::engine::{BootFrom, Caller};
+use zones::runtime::linux::osinstall;
 use zones::tool::zoneadm::ListFlags;
 use zones::tool::{Common, ConfNeed, configured, die, exit};
 use zones::zone::{Brand, Status, ZoneId};
@@ -73,8 +75,21 @@ enum Cmd {
     Ready,
     /// Check the zone's configuration.
     Verify,
-    /// Build the zone's root for its brand.
-    Install,
+    /// Build the zone's root for its brand (whole: a Debian, see -a -d -e -r).
+    Install {
+        /// Unpack this tarball as the root (whole brand).
+        #[arg(short = 'a', value_name = "ARCHIVE", conflicts_with = "dir")]
+        archive: Option<PathBuf>,
+        /// Copy this directory tree as the root (whole brand).
+        #[arg(short = 'd', value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Extra packages, comma separated (whole brand).
+        #[arg(short = 'e', value_name = "PKG[,PKG...]", value_delimiter = ',')]
+        extras: Vec<String>,
+        /// Debian release (default: the host's).
+        #[arg(short = 'r', value_name = "SUITE")]
+        suite: Option<String>,
+    },
     /// Remove the zone's root.
     Uninstall {
         /// Do not ask for confirmation.
@@ -155,23 +170,72 @@ async fn main() {
         );
     }
     let zones = open(&args.common).await;
-    let fail = |e: Error| -> ! { die(TOOL, say(&name, &e), exit::FAILED) };
+    let fail = |e: Error| -> ! {
+        // An install that did not finish is what keeps the zone from
+        // booting: say so (osinstall's incomplete state).
+        if let Error::NotInstalled { root, .. } = &e
+            && osinstall::is_incomplete(std::path::Path::new(root))
+        {
+            die(
+                TOOL,
+                format!(
+                    "zone '{name}': is incomplete (an install did not finish): uninstall it or install it again"
+                ),
+                exit::FAILED,
+            )
+        }
+        die(TOOL, say(&name, &e), exit::FAILED)
+    };
     match args.cmd {
         Cmd::List { .. } => unreachable!(),
         Cmd::Verify => zones
             .verify(&caller, &cfg, &name)
             .await
             .unwrap_or_else(|e| fail(e)),
-        Cmd::Install => {
+        Cmd::Install {
+            archive,
+            dir,
+            extras,
+            suite,
+        } => {
+            let src = osinstall::Source {
+                archive,
+                dir,
+                extras,
+                suite,
+            };
+            let whole = cfg
+                .get(&name)
+                .and_then(|j| j.params.str("brand").and_then(Brand::parse))
+                == Some(Brand::Whole);
+            if !whole && src.is_given() {
+                die(
+                    TOOL,
+                    format!("zone '{name}': install: -a, -d, -e and -r are for whole zones"),
+                    exit::FAILED,
+                )
+            }
+            // The engine checks the configuration and makes the root's
+            // private directory (or a sparse zone's skeleton); a whole
+            // zone's OS is then put there from here, with progress on the
+            // administrator's terminal (osinstall's module comment).
             let done = zones
                 .install(&caller, &cfg, &name)
                 .await
                 .unwrap_or_else(|e| fail(e));
             if done.brand == Brand::Whole {
-                let r = done.root.display();
-                eprintln!(
-                    "{TOOL}: zone '{name}': whole brand: {r} is used as it is; put an OS tree there (e.g. debootstrap bookworm {r})",
-                );
+                let progress = std::io::stderr().is_terminal();
+                osinstall::install(&name, &done.root, &src, &install_cache(&args.common), progress)
+                    .unwrap_or_else(|e| {
+                        die(
+                            TOOL,
+                            format!(
+                                "zone '{name}': install: {} (the zone is incomplete: uninstall or install again)",
+                                unzone(&name, e)
+                            ),
+                            exit::FAILED,
+                        )
+                    });
             }
         }
         Cmd::Uninstall { force } => {
@@ -254,6 +318,32 @@ fn say(name: &str, e: &Error) -> String {
         Error::NotConfigured(_) => format!("{name}: No such zone configured"),
         _ => format!("zone '{name}': {}", e.unzoned(name)),
     }
+}
+
+/// The tarball cache of whole-zone installs: `$ZONES_INSTALL_CACHE`, else
+/// `cache` under the state directory.
+fn install_cache(common: &Common) -> PathBuf {
+    if let Some(c) = std::env::var_os("ZONES_INSTALL_CACHE").filter(|v| !v.is_empty()) {
+        return PathBuf::from(c);
+    }
+    common
+        .state_dir
+        .clone()
+        .or_else(|| {
+            std::env::var_os("ZONES_STATE_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("/var/lib/zones"))
+        .join("cache")
+}
+
+/// An error's text without the `zone 'NAME': ` the caller already says.
+fn unzone(name: &str, e: impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    s.strip_prefix(&format!("zone '{name}': "))
+        .unwrap_or(&s)
+        .to_string()
 }
 
 async fn open(common: &Common) -> Zones {

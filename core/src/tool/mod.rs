@@ -189,7 +189,8 @@ pub fn die(tool: &str, msg: impl std::fmt::Display, code: i32) -> ! {
 
 /// Is this root populated (a directory with something in it)?
 pub fn is_installed(root: &Path) -> bool {
-    std::fs::read_dir(root).is_ok_and(|mut d| d.next().is_some())
+    !crate::runtime::linux::osinstall::is_incomplete(root)
+        && std::fs::read_dir(root).is_ok_and(|mut d| d.next().is_some())
 }
 
 /// The configured zones that have no kernel zone now, with their
@@ -210,7 +211,9 @@ pub fn configured_all(cfg: &Config) -> Vec<ConfiguredZone> {
             let name = ZoneName::new(&j.name).ok()?;
             let root = PathBuf::from(j.params.str("path").unwrap_or("/"));
             Some(ConfiguredZone {
-                state: if is_installed(&root) {
+                state: if crate::runtime::linux::osinstall::is_incomplete(&root) {
+                    AdminState::Incomplete
+                } else if is_installed(&root) {
                     AdminState::Installed
                 } else {
                     AdminState::Configured

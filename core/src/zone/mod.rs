@@ -150,6 +150,8 @@ impl fmt::Display for Status {
 pub enum AdminState {
     /// A configuration exists; the root is missing or not populated.
     Configured,
+    /// An install began and did not finish (illumos' `incomplete`).
+    Incomplete,
     /// Configuration and root exist; no kernel zone.
     Installed,
     Ready,
@@ -162,6 +164,7 @@ impl AdminState {
     pub fn as_str(self) -> &'static str {
         match self {
             AdminState::Configured => "configured",
+            AdminState::Incomplete => "incomplete",
             AdminState::Installed => "installed",
             AdminState::Ready => "ready",
             AdminState::Running => "running",

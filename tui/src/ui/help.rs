@@ -58,6 +58,7 @@ const SECTIONS: &[(&str, &[Action])] = &[
             Action::Destroy,
             Action::Create,
             Action::Zlogin,
+            Action::Console,
         ],
     ),
 ];

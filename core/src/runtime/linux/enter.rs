@@ -105,6 +105,12 @@ pub struct EnterOpts {
     /// jexec(8) without `-l`: start in the zone's `/`, not in the user's
     /// home directory.
     pub in_root_dir: bool,
+    /// With `pty`: the zone's name, to print illumos' `[Connected to zone
+    /// 'Z' pts/N]` once the pty is made (zlogin).
+    pub banner: Option<String>,
+    /// With `pty`: zlogin's escape character (`~.` at the start of a line
+    /// ends the session, super::console::Escape); None: no escape.
+    pub escape: Option<u8>,
 }
 
 fn e(step: &str, msg: String) -> RuntimeError {
@@ -261,19 +267,24 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     // The namespace files too: the way in on kernels whose setns takes no
     // pidfd (before 5.8). Opened first, checked after: a reused pid fails
     // the check below.
-    let ns_fd = |ns: &str| -> Result<OwnedFd, RuntimeError> {
+    let ns_fd_of = |pid: i32, ns: &str| -> Result<OwnedFd, RuntimeError> {
         std::fs::File::open(format!("/proc/{pid}/ns/{ns}"))
             .map(OwnedFd::from)
             .map_err(|x| e("enter", format!("open /proc/{pid}/ns/{ns}: {x}")))
     };
+    let ns_fd = |ns: &str| ns_fd_of(pid, ns);
+    // A zone booting systemd: its pid, mount and cgroup namespaces are
+    // init's, nested in zsched's (super::sysinit).
+    let inner = super::sysinit::nested_init(pid, handle.init_pid as i32);
+    let view = inner.unwrap_or(pid);
     let ns_fds: Vec<(OwnedFd, i32)> = vec![
         (ns_fd("ipc")?, libc::CLONE_NEWIPC),
         (ns_fd("uts")?, libc::CLONE_NEWUTS),
         (ns_fd("net")?, libc::CLONE_NEWNET),
-        (ns_fd("pid")?, libc::CLONE_NEWPID),
-        (ns_fd("mnt")?, libc::CLONE_NEWNS),
+        (ns_fd_of(view, "pid")?, libc::CLONE_NEWPID),
+        (ns_fd_of(view, "mnt")?, libc::CLONE_NEWNS),
     ];
-    let cgroup_ns = ns_fd("cgroup")?;
+    let cgroup_ns = ns_fd_of(view, "cgroup")?;
     // The zone's time namespace is zsched's children's ([`super::timens`]);
     // none on a kernel without time namespaces.
     let time_ns = ns_fd("time_for_children").ok();
@@ -286,7 +297,11 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         -1
     } else {
         // SAFETY: the system call gets valid pointers to data we own.
-        unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32 }
+        // The nested init's (it shares the zone's other namespaces): a
+        // setns on a pidfd also takes the task's root, which a setns on
+        // a mount namespace file cannot give when the host's root is
+        // itself a chroot.
+        unsafe { libc::syscall(libc::SYS_pidfd_open, view, 0) as i32 }
     };
     let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
     let pidfd_raw = pidfd.as_ref().map_or(-1, |f| f.as_raw_fd());
@@ -297,7 +312,9 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let zone_caps = caps::bounding_of(handle.zsched_pid).map_err(|x| e("enter", x.to_string()))?;
     let filter = zone_filter(handle)?;
     let limits = zone_limits(pid)?;
-    let root_path = CString::new(format!("/proc/{pid}/root")).unwrap();
+    // The root the entered process gets (below): zsched's, or the nested
+    // init's, which is the same tree in init's mount namespace.
+    let root_path = CString::new(format!("/proc/{view}/root")).unwrap();
     // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
     let root_fd = unsafe {
         libc::open(
@@ -376,6 +393,12 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         .cgroups
         .iter()
         .map(|d| {
+            // Beside the nested init: its leaf of the zone's cgroup2
+            // directory (super::sysinit).
+            let d = match inner {
+                Some(_) => super::sysinit::entry_cgroup(d),
+                None => d.clone(),
+            };
             let p = d.join("cgroup.procs");
             std::fs::OpenOptions::new()
                 .write(true)
@@ -417,6 +440,13 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
             // SAFETY: ioctl on a descriptor we own with a pointer to a struct we own.
             unsafe { libc::ioctl(s.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
         }
+        if let Some(zone) = &opts.banner {
+            let mut n: libc::c_uint = 0;
+            // SAFETY: ioctl on our master with a pointer to a local.
+            if unsafe { libc::ioctl(m.as_raw_fd(), libc::TIOCGPTN, &mut n) } == 0 {
+                eprint!("[Connected to zone '{zone}' pts/{n}]\r\n");
+            }
+        }
         (Some(m), Some(s))
     } else {
         (None, None)
@@ -446,14 +476,24 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     let slave_raw = slave.as_ref().map_or(-1, |s| s.as_raw_fd());
     let err_raw = err_w.as_raw_fd();
     // What child A keeps: the ways in, and what B needs.
-    let keep_a: Vec<RawFd> = [0, 1, 2, pidfd_raw, cgroup_ns_raw, slave_raw, err_raw]
-        .into_iter()
-        .chain(ns_raw.iter().map(|(fd, _)| *fd))
-        .chain(procs_raw.iter().copied())
-        .chain(std::iter::once(time_ns_raw))
-        .chain(std::iter::once(user_ns_raw))
-        .filter(|fd| *fd >= 0)
-        .collect();
+    let root_raw = root_fd.as_raw_fd();
+    let keep_a: Vec<RawFd> = [
+        0,
+        1,
+        2,
+        pidfd_raw,
+        cgroup_ns_raw,
+        slave_raw,
+        err_raw,
+        root_raw,
+        time_ns_raw,
+        user_ns_raw,
+    ]
+    .into_iter()
+    .chain(ns_raw.iter().map(|(fd, _)| *fd))
+    .chain(procs_raw.iter().copied())
+    .filter(|fd| *fd >= 0)
+    .collect();
     let user_groups = user.groups.as_slice();
     let (uid, gid) = (user.uid, user.gid);
     // SAFETY: fork; the children below make system calls only (no
@@ -486,6 +526,18 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                 }
                 libc::close(time_ns_raw);
             }
+            // setns into a mount namespace sets the root to the
+            // namespace's own root mount, which is the zone's root only
+            // when the host's root was that namespace's root when the
+            // zone was made (not under a chroot): take the zone's root
+            // itself, as zsched (or init) has it.
+            if libc::fchdir(root_raw) != 0
+                || libc::chroot(c".".as_ptr()) != 0
+                || libc::chdir(c"/".as_ptr()) != 0
+            {
+                fail(err_raw, 2, errno());
+            }
+            libc::close(root_raw);
             // In: the ways in are used up.
             if pidfd_raw >= 0 {
                 libc::close(pidfd_raw);
@@ -531,8 +583,10 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     drop(err_w);
     drop(slave);
     if let Some(m) = &master {
-        relay(m.as_raw_fd());
+        relay(m.as_raw_fd(), opts.escape);
     }
+    // Closed before the wait: after an escape the session gets SIGHUP.
+    drop(master);
     let mut st = 0;
     // SAFETY: waitpid on our own child, with a status we own.
     while unsafe { libc::waitpid(a, &mut st, 0) } < 0
@@ -833,7 +887,8 @@ fn before_zone_exec(slave: RawFd, err: RawFd, filter: &seccomp::Filter) -> Resul
 
 /// Copy the caller's stdin to the pty and the pty to stdout until the pty
 /// closes; the caller's tty is in raw mode meanwhile.
-fn relay(master: RawFd) {
+fn relay(master: RawFd, escape: Option<u8>) {
+    let mut esc = super::console::Escape::new(escape);
     // SAFETY: an all-zero bit pattern is a valid value of this C struct.
     let mut saved: libc::termios = unsafe { std::mem::zeroed() };
     let is_tty = unsafe { libc::isatty(0) } == 1 && unsafe { libc::tcgetattr(0, &mut saved) } == 0;
@@ -890,7 +945,11 @@ fn relay(master: RawFd) {
                 stdin_open = false;
                 write_all(master, &[4]); // ^D: end of input for the zone's side
             } else {
-                write_all(master, &buf[..n as usize]);
+                let (send, detach) = esc.feed(&buf[..n as usize]);
+                write_all(master, &send);
+                if detach {
+                    break;
+                }
             }
         }
     }

@@ -7,8 +7,8 @@
 //! minimal private /etc: passwd, group, shadow, hosts, resolv.conf (the
 //! host's), nsswitch.conf, hostname. It takes milliseconds.
 //!
-//! `whole`: the root is used as it is; installing an OS into it is the
-//! administrator's (or debootstrap's) business.
+//! `whole`: an OS is installed by [`super::osinstall`] (zoneadm's hook);
+//! a root filled by hand is used as it is.
 //!
 //! The root is made as illumos makes a zonepath: the directories above it
 //! that do not exist yet 0700, so no other host user reaches a setuid file
@@ -113,7 +113,8 @@ pub fn sparse(root: &Path, name: &str) -> io::Result<()> {
 /// clone`): `to` made as install makes it ([`inroot::prepare`]), must be
 /// empty; the tree copied descriptor by descriptor ([`inroot::copy_tree`]:
 /// links copied as links, never followed); then the clone's
-/// `etc/hostname` names it, written with links refused (a clone of a
+/// `etc/hostname` names it and an `etc/machine-id` is emptied (a new
+/// machine), written with links refused (a clone of a
 /// source whose `etc` is a link fails there, having written nothing
 /// through it). A root with no `etc` (a whole root not holding an OS yet)
 /// gets none.
@@ -131,14 +132,20 @@ pub fn clone(from: &Path, to: &Path, name: &str) -> io::Result<()> {
         ));
     }
     inroot::copy_tree(&src, &dst)?;
-    match dst.lstat(Path::new("etc"))? {
-        None => Ok(()),
-        Some(_) => dst.write_file(
-            Path::new("etc/hostname"),
-            format!("{name}\n").as_bytes(),
-            0o644,
-        ),
+    if dst.lstat(Path::new("etc"))?.is_none() {
+        return Ok(());
     }
+    dst.write_file(
+        Path::new("etc/hostname"),
+        format!("{name}\n").as_bytes(),
+        0o644,
+    )?;
+    // A booted whole zone has a machine id: the clone gets none, and its
+    // systemd makes its own at first boot (an empty file says so).
+    if dst.lstat(Path::new("etc/machine-id"))?.is_some() {
+        dst.write_file(Path::new("etc/machine-id"), b"", 0o444)?;
+    }
+    Ok(())
 }
 
 /// The mount points of this process's namespace at or under `root`.
@@ -281,9 +288,15 @@ mod tests {
         let from = t.path().join("a/root");
         sparse(&from, "a").unwrap();
         symlink(&h, from.join("srv/hostlink")).unwrap();
+        fs::write(
+            from.join("etc/machine-id"),
+            "0123456789abcdef0123456789abcdef\n",
+        )
+        .unwrap();
         let to = t.path().join("b/root");
         clone(&from, &to, "b").unwrap();
         assert_eq!(fs::read_to_string(to.join("etc/hostname")).unwrap(), "b\n");
+        assert_eq!(fs::read_to_string(to.join("etc/machine-id")).unwrap(), "");
         assert_eq!(
             fs::read_to_string(from.join("etc/hostname")).unwrap(),
             "a\n"

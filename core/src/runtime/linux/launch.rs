@@ -36,7 +36,8 @@
 //! (lo up, shared-IP macvlans, `vnet.bridge` veth, `vnet.interface` moved
 //! in, addresses and routes: [`super::vnet`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
-//! ([`super::mounts`]), binds the view's files over the zone's /proc ones
+//! ([`super::mounts`]; a zone booting systemd also gets the tmpfs mounts
+//! it needs, [`super::sysinit`]), binds the view's files over the zone's /proc ones
 //! ([`super::view::bind`]), joins a session keyring of its own ([`super::ipc`]), sets the host and
 //! domain name, opens a detached proc mount (fsopen/fsmount) that it counts
 //! its processes with even when the zone has no /proc, makes its children's
@@ -720,6 +721,7 @@ pub fn setup(
         ));
     }
     mounts::build(&root, spec.brand, &spec.params)?;
+    super::sysinit::mounts(&root, spec.brand, &spec.params)?;
     if let Some(dir) = view {
         super::view::bind(&root, dir)?;
     }

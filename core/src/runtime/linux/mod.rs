@@ -55,6 +55,7 @@
 
 pub mod caps;
 pub mod cgroup;
+pub mod console;
 pub mod cpuset;
 pub mod enter;
 pub mod inroot;
@@ -63,8 +64,10 @@ pub mod ipc;
 pub mod launch;
 pub mod mounts;
 pub mod netlink;
+pub mod osinstall;
 pub mod refs;
 pub mod seccomp;
+pub mod sysinit;
 pub mod timens;
 pub mod userns;
 pub mod view;
@@ -600,7 +603,15 @@ impl Runtime for LinuxRuntime {
     }
 
     fn uninstall(&self, root: &std::path::Path) -> Result<(), RuntimeError> {
-        install::uninstall(root).map_err(|e| err("uninstall", e.to_string(), &e))
+        install::uninstall(root).map_err(|e| err("uninstall", e.to_string(), &e))?;
+        osinstall::clear_incomplete(root).map_err(|e| err("uninstall", e.to_string(), &e))
+    }
+
+    /// Installed: populated, and not what an interrupted OS install left
+    /// (an `incomplete` zone, [`osinstall`]), which boots nowhere.
+    fn is_installed(&self, root: &std::path::Path) -> bool {
+        !osinstall::is_incomplete(root)
+            && std::fs::read_dir(root).is_ok_and(|mut d| d.next().is_some())
     }
 
     fn clone_root(

@@ -16,7 +16,8 @@
 //!    capability may write sysctls and sysrq) and the kernel's internals
 //!    hidden (kcore, keys, timer_list, ...), /sys read-only, and a private /dev:
 //!    a small tmpfs with null, zero, full, random, urandom, tty, a console
-//!    that is a null device (the zone has no console yet), /dev/pts
+//!    that is a null device (a zone booting systemd gets its console pty
+//!    bound over it in init's namespace, [`super::console`]), /dev/pts
 //!    (newinstance, ptmxmode=0666) with /dev/ptmx → pts/ptmx, /dev/shm, and
 //!    fd, stdin, stdout, stderr links into /proc/self/fd.
 //! 4. The zone's `mount` and `mount.fstab` lines (fstab(5); `nullfs` or the
@@ -401,6 +402,20 @@ pub const PROC_MASKED: &[&str] = &[
     "acpi",
     "scsi",
 ];
+
+/// A fresh /proc at `at` for the caller's pid namespace, guarded as a
+/// zone's is (the nested init of [`super::sysinit`]).
+pub fn nested_proc(at: &Path) -> R<()> {
+    mount(
+        "proc",
+        Some("proc"),
+        at,
+        Some("proc"),
+        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        None,
+    )?;
+    guard_proc(at)
+}
 
 /// Make a zone's /proc safe (module comment; runc does the same).
 fn guard_proc(proc_dir: &Path) -> R<()> {

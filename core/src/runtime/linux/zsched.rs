@@ -14,14 +14,20 @@
 //!   descriptor is inherited; the path is in the host's run directory);
 //! * starts init on `boot`, restarts it when it exits unless
 //!   `initnorestart` is set (or it is a jail's exec.start/command, which run
-//!   once), at most 5 times in 10 s;
+//!   once), at most 5 times in 10 s; a whole zone's systemd is started as
+//!   pid 1 of a nested pid namespace, on the zone's console
+//!   ([`super::sysinit`], [`super::console`]);
 //! * on `shutdown T` sends SIGTERM to every process of the zone
-//!   (kill(-1) from a pid namespace's init reaches exactly the namespace),
+//!   (kill(-1) from a pid namespace's init reaches exactly the namespace)
+//!   — or, to a systemd init, SIGRTMIN+3, its container halt request —
 //!   waits up to T seconds, then SIGKILLs until none is left. The runtime
-//!   backs this with the cgroup (cgroup.kill, or freeze/kill/thaw on v1).
+//!   backs this with the cgroup (cgroup.kill, or freeze/kill/thaw on v1);
+//! * holds the master of the zone's console pty, keeps its backlog and
+//!   relays it to `zlogin -C`.
 //!
 //! zsched holds only what it needs: the listening control socket and its
-//! connections, the detached proc mount, a signalfd, stdio on the zone's
+//! connections, the detached proc mount, a signalfd, the console pty's
+//! master and a slave descriptor of it (zone devpts, when it has one), stdio on the zone's
 //! /dev/null and, with exec.consolelog, the log file and a pipe that init's
 //! stdout and stderr are (zsched copies it into the log: the zone never
 //! holds the host's file) (the launcher closed
@@ -42,7 +48,9 @@
 //! `shutdown SECONDS`, `down`, `refs` (answer: IPC objects, then the root's host path),
 //! `locked` (answer: the mounts the host made that a zone of its own user
 //! namespace holds locked, see [`super::userns`]), `hostname NAME`, `domainname NAME`,
-//! `events`, `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
+//! `events`, `console` (answer `ok N`, then the console's backlog and
+//! output; what the client sends from then on is typed on the console),
+//! `exit`. Answers: `ok [value]` or `err STEP<TAB>MESSAGE<TAB>ERRNO`.
 //! After `events` the connection carries events: `init-started PID` (init's
 //! pid in the zone, at boot and at every restart), `init-exited STATUS`
 //! (the raw wait status) and `empty` (no user process is left). Each
@@ -69,6 +77,8 @@ struct Conn {
     buf: Vec<u8>,
     events: bool,
     dead: bool,
+    /// Attached to the console (`console`): a relay from here on.
+    console: bool,
 }
 
 impl Conn {
@@ -124,6 +134,10 @@ struct Zsched {
     stopped: bool,
     restarts: VecDeque<Instant>,
     empty_told: bool,
+    /// Init is systemd, pid 1 of a nested pid namespace (super::sysinit).
+    system_init: bool,
+    /// The zone's console pty (super::console), made at its first boot.
+    tty: Option<super::console::Pty>,
 }
 
 /// `zsched supervise CFG_FD LISTEN_FD VERDICT_FD`.
@@ -205,6 +219,8 @@ pub fn main() -> ! {
         stopped: false,
         restarts: VecDeque::new(),
         empty_told: false,
+        system_init: false,
+        tty: None,
     };
     z.run(&listener, sfd)
 }
@@ -238,6 +254,13 @@ impl Zsched {
                     revents: 0,
                 });
             }
+            if let Some(t) = &self.tty {
+                pfds.push(libc::pollfd {
+                    fd: t.master.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+            }
             let timeout = if self.shutdown.is_some() { 50 } else { 1000 };
             // SAFETY: poll on an array of pollfd we own, with its length.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
@@ -251,6 +274,7 @@ impl Zsched {
             // What init wrote before it exited is in the log before its
             // exit is told.
             self.drain_console();
+            self.pump_tty();
             self.reap();
             if pfds[1].revents != 0 {
                 while let Ok((s, _)) = listener.accept() {
@@ -260,6 +284,7 @@ impl Zsched {
                         buf: Vec::new(),
                         events: false,
                         dead: false,
+                        console: false,
                     });
                 }
             }
@@ -305,10 +330,19 @@ impl Zsched {
                 }
             }
         }
-        while let Some(pos) = self.conns[i].buf.iter().position(|b| *b == b'\n') {
+        while !self.conns[i].console
+            && let Some(pos) = self.conns[i].buf.iter().position(|b| *b == b'\n')
+        {
             let line: Vec<u8> = self.conns[i].buf.drain(..=pos).collect();
             let line = String::from_utf8_lossy(&line[..line.len() - 1]).to_string();
             self.command(i, &line);
+        }
+        // An attached console client types on the console.
+        if self.conns[i].console && !self.conns[i].buf.is_empty() {
+            let data = std::mem::take(&mut self.conns[i].buf);
+            if let Some(t) = &mut self.tty {
+                t.input(&data);
+            }
         }
     }
 
@@ -347,8 +381,18 @@ impl Zsched {
             "shutdown" => {
                 let secs: u64 = arg.trim().parse().unwrap_or(10);
                 self.stopped = true;
-                // SAFETY: kill takes plain integers.
-                unsafe { libc::kill(-1, libc::SIGTERM) };
+                match self.init.filter(|_| self.system_init) {
+                    // systemd powers the zone off through its own shutdown
+                    // (sysinit's module comment).
+                    // SAFETY: kill takes plain integers.
+                    Some(init) => unsafe {
+                        libc::kill(init, super::sysinit::poweroff_signal());
+                    },
+                    // SAFETY: kill takes plain integers.
+                    None => unsafe {
+                        libc::kill(-1, libc::SIGTERM);
+                    },
+                }
                 let deadline = Instant::now() + Duration::from_secs(secs);
                 match &mut self.shutdown {
                     Some((_, waiting)) => waiting.push(i),
@@ -385,6 +429,25 @@ impl Zsched {
                 self.conns[i].events = true;
                 Ok(String::new())
             }
+            // zlogin -C (super::console): `ok N`, the backlog, then a relay.
+            "console" => match &self.tty {
+                Some(t) => {
+                    let (n, back) = (t.number, t.backlog());
+                    self.conns[i].send(&format!("ok {n}"));
+                    self.conns[i].console = true;
+                    let _ = self.conns[i].stream.set_nonblocking(false);
+                    if self.conns[i].stream.write_all(&back).is_err() {
+                        self.conns[i].dead = true;
+                    }
+                    let _ = self.conns[i].stream.set_nonblocking(true);
+                    return;
+                }
+                None => Err((
+                    "console".into(),
+                    "the zone has no console (its init does not use one)".into(),
+                    libc::ENXIO,
+                )),
+            },
             "exit" => {
                 self.conns[i].send("ok");
                 // SAFETY: kill takes plain integers.
@@ -469,6 +532,27 @@ impl Zsched {
         {
             cmd.stdout(out).stderr(err);
         }
+        // A zone booting systemd: pid 1 of a nested pid namespace, told it
+        // runs in a container (sysinit's module comment).
+        let nested =
+            super::sysinit::boots_systemd(std::path::Path::new("/"), spec.brand, &spec.params);
+        if nested {
+            cmd.env("container", "zones");
+            super::sysinit::nested_pre_exec(&mut cmd);
+            if self.tty.is_none() {
+                self.tty = super::console::Pty::open().ok();
+            }
+            if let Some(t) = &self.tty {
+                let slave = t.slave_path();
+                cmd.env("TERM", "linux");
+                // SAFETY: runs in the forked child before exec; system
+                // calls only, on a path made before the fork.
+                unsafe {
+                    cmd.pre_exec(move || super::console::attach_init(&slave));
+                }
+            }
+        }
+        self.system_init = nested;
         if self.sup.spec.params.bool("exec.clean") != Some(true) {
             cmd.env("JID", spec.id.to_string())
                 .env("JNAME", spec.name.as_str())
@@ -488,7 +572,12 @@ impl Zsched {
                 before_init_exec(&filter).map_err(std::io::Error::from_raw_os_error)
             });
         }
-        match cmd.spawn() {
+        let spawned = if nested {
+            super::sysinit::spawn_nested(&mut cmd, self.proc_fd)
+        } else {
+            cmd.spawn()
+        };
+        match spawned {
             Ok(child) => {
                 let pid = child.id() as i32;
                 self.init = Some(pid);
@@ -519,6 +608,26 @@ impl Zsched {
                 Ok(n) => {
                     let _ = c.log.write_all(&buf[..n]);
                 }
+            }
+        }
+    }
+
+    /// Move console output into the backlog, exec.consolelog and every
+    /// attached client.
+    fn pump_tty(&mut self) {
+        let Some(t) = &mut self.tty else {
+            return;
+        };
+        let out = t.pump();
+        if out.is_empty() {
+            return;
+        }
+        if let Some(c) = &mut self.console {
+            let _ = c.log.write_all(&out);
+        }
+        for c in self.conns.iter_mut().filter(|c| c.console) {
+            if c.stream.write_all(&out).is_err() {
+                c.dead = true;
             }
         }
     }
