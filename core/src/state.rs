@@ -182,8 +182,15 @@ impl Store {
                 ),
             ));
         }
-        lock.set_len(0)?;
-        writeln!(lock, "{}", std::process::id())?;
+        // Who holds it, for the message above: informative only, so a
+        // full or read-only file system does not keep the engine (and
+        // the zones it must re-adopt) from starting.
+        if let Err(e) = lock
+            .set_len(0)
+            .and_then(|()| writeln!(lock, "{}", std::process::id()))
+        {
+            tracing::warn!("{}: {e}", dir.join("lock").display());
+        }
         Ok(Store {
             dir: dir.to_path_buf(),
             boot_id: boot_id(),
