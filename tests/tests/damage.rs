@@ -61,7 +61,8 @@ fn new_zone_is_unique(host: &mut Host, name: &str, above: u64) {
 
 #[test]
 fn a_damaged_engine_json_orphans_no_zone_and_uniqids_stay_unique() {
-    let cases: [(&str, fn(&[u8]) -> Vec<u8>); 3] = [
+    type Damage = fn(&[u8]) -> Vec<u8>;
+    let cases: [(&str, Damage); 3] = [
         ("emptied", |_| Vec::new()),
         ("garbled", |_| b"\x00\x17not { json".to_vec()),
         ("torn", |b| b[..b.len() / 2].to_vec()),

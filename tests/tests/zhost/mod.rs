@@ -103,7 +103,7 @@ impl Host {
         let run = |args: &[&str]| {
             let st = Command::new(args[0])
                 .args(&args[1..])
-                .arg(&dir)
+                .arg(dir)
                 .status()
                 .unwrap();
             assert!(st.success(), "{args:?} {}", dir.display());
