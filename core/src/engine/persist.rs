@@ -78,10 +78,30 @@ pub(super) fn state_error(zone: &str, e: std::io::Error) -> Error {
 }
 
 impl Engine {
-    /// Write a zone's record as the registry has it; warn on failure.
+    /// Write a zone's record as the registry has it; warn on failure (at
+    /// most once a minute: the sampler saves every zone's load averages
+    /// every 10 s, and a full disk would otherwise flood the log).
     pub(super) fn persist(&self, uniqid: u64) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static LAST: AtomicU64 = AtomicU64::new(0);
+        static QUIET: AtomicU64 = AtomicU64::new(0);
         if let Err(e) = self.record(uniqid) {
-            tracing::error!("saving a zone's state: {e}");
+            let now = super::registry::hrtime() / 1_000_000_000;
+            let last = LAST.load(Ordering::Relaxed);
+            if last == 0 || now >= last + 60 {
+                LAST.store(now.max(1), Ordering::Relaxed);
+                let quiet = QUIET.swap(0, Ordering::Relaxed);
+                tracing::error!(
+                    "saving a zone's state: {e}{}",
+                    if quiet > 0 {
+                        format!(" ({quiet} more such failures in the last minute)")
+                    } else {
+                        String::new()
+                    }
+                );
+            } else {
+                QUIET.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -234,6 +254,16 @@ impl Engine {
         }
         self.persist_next_uniqid();
         self.publish();
+        if out != Restored::default() {
+            tracing::info!(
+                adopted = out.adopted.len(),
+                finished = out.finished.len(),
+                swept = out.swept.len(),
+                damaged_files = out.damaged.len(),
+                next_uniqid = self.next_uniqid(),
+                "state restored"
+            );
+        }
         Ok(out)
     }
 

@@ -34,6 +34,16 @@ impl Host {
     /// A host whose jail.conf has one sparse zone running `sleep` for
     /// each name; each is installed (through the embedded engine).
     pub fn new(tag: &str, zones: &[&str]) -> Host {
+        Host::build(tag, zones, false)
+    }
+
+    /// Like [`Host::new`], but every zone has the same root, installed
+    /// once (each zone mounts what it needs in its own namespace).
+    pub fn sharing_root(tag: &str, zones: &[&str]) -> Host {
+        Host::build(tag, zones, true)
+    }
+
+    fn build(tag: &str, zones: &[&str], shared: bool) -> Host {
         require_root();
         let dir = tempfile::Builder::new()
             .prefix(&format!("zones-{tag}-"))
@@ -48,8 +58,9 @@ impl Host {
             .iter()
             .map(|z| {
                 format!(
-                    "{z} {{\n  path = \"{}/roots/{z}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n}}\n",
-                    dir.path().display()
+                    "{z} {{\n  path = \"{}/roots/{}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n}}\n",
+                    dir.path().display(),
+                    if shared { "shared" } else { z }
                 )
             })
             .collect();
@@ -63,7 +74,12 @@ impl Host {
             seen: BTreeMap::new(),
             state: None,
         };
-        for z in zones {
+        let install = if shared {
+            &zones[..zones.len().min(1)]
+        } else {
+            zones
+        };
+        for z in install {
             host.zoneadm_ok(&["-z", z, "install"]);
         }
         host

@@ -15,7 +15,8 @@
 //! | destroy | `exit` to zsched; the cgroups are emptied and removed; the socket file is removed |
 //! | update | rctls re-applied to the cgroups; zone.max-locked-memory to zsched (what entered processes copy); host name through zsched |
 //! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
-//! | adopt | zsched's pid and start time checked; `status` asked (the current init, which may have been restarted meanwhile, and whether user processes remain); events reconnected; else what is left (processes, cgroups, the socket) is removed |
+//! | adopt | zsched's pid and start time checked; `status` asked (the current init, which may have been restarted meanwhile, and whether user processes remain); events reconnected. A zsched that lives but does not answer (stopped, slow, its socket file removed) is adopted as recorded and followed once it answers ([`LinuxRuntime::watch_later`]), never killed; only a dead one's leftovers (processes, cgroups, the socket) are removed |
+//! | traces, sweep, rebuild | what the kernel holds of zones by their predictable names, for a restart that has no record of them ([`recover`]) |
 //!
 //! No host descriptor crosses into a zone: the launcher's child, zsched
 //! before init and an entering process each close what was not opened for
