@@ -13,7 +13,9 @@
 //! * [`LinuxRuntime::trace_for`] is the trace a zone of a given spec
 //!   leaves (a record without a handle: its creation never returned);
 //! * [`LinuxRuntime::sweep_trace`] kills what is in those cgroups (zsched
-//!   with them), removes the cgroups and the socket file;
+//!   with them), removes the cgroups and the socket file — again and
+//!   again until nothing reappears, as the dead engine's orphaned
+//!   launcher may still be joining a zsched to them;
 //! * [`LinuxRuntime::rebuild_trace`] asks a live zsched for the zone's
 //!   parameters, and builds its handle, so that a zone whose record was
 //!   lost is re-adopted rather than killed.
@@ -26,8 +28,8 @@ use crate::param::Params;
 use crate::runtime::{Handle, Trace, ZoneSpec};
 use crate::zone::ZoneId;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// `<id>-<uniqid>.sock` → (id, uniqid).
 fn socket_name(name: &str) -> Option<(u32, u64)> {
@@ -117,12 +119,47 @@ impl LinuxRuntime {
         }
     }
 
+    /// Kill what is in the trace's cgroups and remove them, and the
+    /// control socket. A launcher of the engine that died (`zsched
+    /// launch`, orphaned, not in the zone's cgroups) may still be joining
+    /// its zsched to them while this runs: so the kill and the removal are
+    /// repeated until the cgroups are gone and no process has appeared
+    /// for a while (a launcher that finds them gone gives up).
     pub(super) fn sweep_trace(&self, t: &Trace) {
-        thaw_tree(&t.cgroups);
-        if let Err(e) = cgroup::remove(&t.cgroups) {
-            tracing::warn!(uniqid = t.uniqid, "removing a left zone's cgroups: {e}");
+        let start = Instant::now();
+        let mut quiet_since = Instant::now();
+        loop {
+            thaw_tree(&t.cgroups);
+            let mut found = false;
+            for d in &t.cgroups {
+                found |= kill_tree(d, 0);
+            }
+            if found {
+                quiet_since = Instant::now();
+            }
+            let mut left = false;
+            for d in &t.cgroups {
+                left |= !rmdir_tree_once(d, 0);
+            }
+            let settled = quiet_since.elapsed() >= Duration::from_millis(300);
+            if !left && settled {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                tracing::warn!(
+                    uniqid = t.uniqid,
+                    "cgroups of a left zone still busy after 10 s: {:?}",
+                    t.cgroups
+                );
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        if let Some(c) = &t.control
+        // The socket the launcher may have bound meanwhile too.
+        let control = t.control.clone().or_else(|| {
+            t.id.map(|id| self.run_dir.join(format!("{id}-{}.sock", t.uniqid)))
+        });
+        if let Some(c) = &control
             && let Err(e) = std::fs::remove_file(c)
             && e.kind() != std::io::ErrorKind::NotFound
         {
@@ -146,6 +183,44 @@ impl LinuxRuntime {
             },
             params,
         ))
+    }
+}
+
+/// SIGKILL every process in `dir` and below; whether there was one.
+fn kill_tree(dir: &Path, depth: usize) -> bool {
+    let mut found = false;
+    for p in cgroup::procs(dir) {
+        found = true;
+        // SAFETY: kill takes plain integers.
+        unsafe { libc::kill(p as i32, libc::SIGKILL) };
+    }
+    if depth < 32
+        && let Ok(rd) = std::fs::read_dir(dir)
+    {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                found |= kill_tree(&e.path(), depth + 1);
+            }
+        }
+    }
+    found
+}
+
+/// One attempt to remove `dir` and every cgroup below it; whether it is
+/// gone.
+fn rmdir_tree_once(dir: &Path, depth: usize) -> bool {
+    if depth < 32
+        && let Ok(rd) = std::fs::read_dir(dir)
+    {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                rmdir_tree_once(&e.path(), depth + 1);
+            }
+        }
+    }
+    match std::fs::remove_dir(dir) {
+        Ok(()) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     }
 }
 
