@@ -1,21 +1,82 @@
 //! # Durable state
 //!
 //! The state directory (`/var/lib/zones` by default) records every live
-//! zone, so that an engine that was killed — `kill -9` at any moment — can
-//! be followed by one that re-adopts every zone with the same id, uniqid,
-//! status and init pid.
+//! zone, so that an engine that was killed — `kill -9` at any instruction —
+//! can be followed by one that re-adopts every zone with the same id,
+//! uniqid, status and init pid, and finishes every zone that was half made
+//! or half gone, leaking nothing.
 //!
 //! ```text
 //! STATE_DIR/
-//!   lock                 flock(2)ed by the one engine that owns the directory
-//!   engine.json          { "next_uniqid": N, "boot_id": "…" }
-//!   zones/<uniqid>.json  one ZoneRecord per live zone
+//!   lock                   flock(2)ed by the one engine that owns the directory
+//!   engine.json            { "next_uniqid": N, "boot_id": "…" }
+//!   zones/<uniqid>.json    one ZoneRecord per live zone (with its boot id)
+//!   zones/<uniqid>.json.damaged   a record that could not be read, kept aside
+//!   run/<id>-<uniqid>.sock        zsched's control socket (the runtime's)
 //! ```
 //!
 //! Every write is atomic: the new content goes to a temporary file in the
 //! same directory and is renamed over the old name. A reader therefore sees
 //! the old record or the new one, never a mix, whatever moment the writer
 //! died at. A zone's file is removed when the zone is dead.
+//!
+//! ## The crash protocol: intent first, or a predictable name
+//!
+//! Every side effect the engine has on the kernel is covered, at every
+//! instruction, by one of two rules, so that a restart finds it:
+//!
+//! 1. *Intent recorded before the side effect*: the record that says what
+//!    is about to happen is on disk before it happens, and the step is
+//!    idempotent when redone or undone from that record.
+//! 2. *Side effects found by their predictable names*: what the runtime
+//!    makes before the engine knows its handle carries the zone's uniqid in
+//!    its name — the cgroup `<name>.<uniqid>` in each hierarchy under the
+//!    cgroup root, the control socket `run/<id>-<uniqid>.sock` — so a
+//!    restart finds it with no record at all.
+//!
+//! | window (killed between …) | on disk after | what the restart does |
+//! |---|---|---|
+//! | create: uniqid taken … engine.json written | nothing new | nothing was made; the uniqid is free again (no zone ever had it) |
+//! | create: engine.json … `initialized` record | uniqid spent | nothing was made |
+//! | create: `initialized` record … runtime ready starts / runs / returns | record without handle | cgroups and zsched found by name (rule 2), killed and removed; record removed: the zone is cleanly gone |
+//! | create: ready returned … `ready` record with handle | record without handle | the same: a zone whose creation never returned is gone, nothing leaks |
+//! | boot: `booting` record (rule 1) … runtime boot … `running` record | `booting` + handle | zsched asked: an init or a user process runs → `running`; none → finished and removed |
+//! | halt/shutdown: `shutting_down` record (rule 1) … `empty` … `down` | that status | re-adopted and finished (halt again: each runtime step is idempotent) |
+//! | destroy: `dying` record (rule 1) … runtime destroy … record removed | `dying` | finished; a zsched that is already gone is cleaned by its handle's names |
+//! | any write | old file or new, never a mix | — (rename) |
+//!
+//! Beside the records, the kernel is read at every start ([`crate::runtime::Runtime::traces`]):
+//! a control socket or a cgroup with a uniqid no record names belongs to a
+//! zone whose record was lost (damaged, or removed by hand). A live zsched
+//! behind it is asked for its parameters and its zone re-adopted; what is
+//! dead is removed.
+//!
+//! ## Damage
+//!
+//! * An `engine.json` that is empty, garbled or torn never clears the
+//!   records: it is named in a warning, each record is judged by its own
+//!   boot id, and the next uniqid is recovered as the highest of what the
+//!   records, the damaged files' names and the kernel's names carry, plus
+//!   one — so a uniqid is never handed out again while a zone that had it
+//!   lives.
+//! * One record that cannot be read is renamed `<uniqid>.json.damaged`,
+//!   named in a warning, and its zone recovered from the kernel as above;
+//!   the other records are adopted as usual. The kept file is removed with
+//!   the zone.
+//! * A write that fails (ENOSPC, EROFS, EIO) names the file, and fails
+//!   the operation that needed it, which undoes what it did (a create is
+//!   unmade, a boot is not started or is halted): nothing runs that a
+//!   later engine would not know of. Writes on the way down (halt,
+//!   destroy) only warn: going down is what a later engine does anyway.
+//!
+//! ## Crash points (tests only)
+//!
+//! The crash test kills the engine at each step named in the table above
+//! by an injected crash point, not by timing: [`crash_point`] sends the
+//! process SIGKILL when `ZONES_CRASH_AT` names the step (`STEP`, or
+//! `STEP@N` for its Nth pass). Only builds with debug assertions (the
+//! test builds) read the variable; in a release build [`crash_point`] is
+//! empty, so no environment can crash a production engine.
 //!
 //! ## Why nothing is fsync'ed
 //!
@@ -26,10 +87,11 @@
 //! engine reads them: rename(2) is atomic for every later reader on the
 //! same boot. What fsync adds is survival of a power loss, and a power loss
 //! ends every zone the records describe. So writes are not synced (each
-//! fsync cost a zone cycle ~0.3 ms of its ~1 ms), and instead `engine.json`
-//! carries the kernel's boot id: records found under another boot id
-//! belong to zones that ended with that boot, and are cleared — even torn
-//! ones, as a crash of the machine may leave unsynced files.
+//! fsync cost a zone cycle ~0.3 ms of its ~1 ms), and instead each record
+//! and `engine.json` carry the kernel's boot id: records found under
+//! another boot id belong to zones that ended with that boot, and are
+//! cleared — even torn ones, as a crash of the machine may leave unsynced
+//! files.
 //!
 //! The lock is an exclusive, non-blocking flock on `STATE_DIR/lock`, held
 //! for the engine's life (the kernel drops it when the process dies, so a
@@ -61,6 +123,10 @@ pub struct ZoneRecord {
     /// Saved counter state (load averages) to resume after a restart.
     #[serde(default)]
     pub kstat_state: Option<serde_json::Value>,
+    /// The boot the record was written in (stamped by [`Store::save_zone`];
+    /// absent in records of older engines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -116,8 +182,15 @@ impl Store {
                 ),
             ));
         }
-        lock.set_len(0)?;
-        writeln!(lock, "{}", std::process::id())?;
+        // Who holds it, for the message above: informative only, so a
+        // full or read-only file system does not keep the engine (and
+        // the zones it must re-adopt) from starting.
+        if let Err(e) = lock
+            .set_len(0)
+            .and_then(|()| writeln!(lock, "{}", std::process::id()))
+        {
+            tracing::warn!("{}: {e}", dir.join("lock").display());
+        }
         Ok(Store {
             dir: dir.to_path_buf(),
             boot_id: boot_id(),
@@ -132,108 +205,236 @@ impl Store {
         self
     }
 
+    fn engine_path(&self) -> PathBuf {
+        self.dir.join("engine.json")
+    }
+
     fn engine_record(&self) -> io::Result<Option<EngineRecord>> {
-        let path = self.dir.join("engine.json");
+        let path = self.engine_path();
         match fs::read(&path) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
                 .map_err(|e| bad(&path, e)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
+            Err(e) => Err(at(&path, e)),
         }
-    }
-
-    /// Were the records written during an earlier boot?
-    fn records_of_earlier_boot(&self) -> bool {
-        // A torn engine.json can only come from a crash of the machine.
-        let saved = match self.engine_record() {
-            Ok(r) => r.and_then(|r| r.boot_id),
-            Err(_) => return self.boot_id.is_some(),
-        };
-        matches!((&saved, &self.boot_id), (Some(a), Some(b)) if a != b)
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// The uniqid the next zone gets (1 on a new directory). Uniqids keep
-    /// growing across boots; an `engine.json` torn by a crash of the
-    /// machine starts them again at 1 (illumos promises uniqueness within
-    /// one boot only).
+    /// The uniqid the next zone gets, as `engine.json` says (1 on a new
+    /// directory). An unreadable `engine.json` is an error naming it; the
+    /// engine then recovers the number from the records and the kernel
+    /// ([`Store::load`]'s `next_uniqid`).
     pub fn next_uniqid(&self) -> io::Result<u64> {
-        match self.engine_record() {
-            Ok(r) => Ok(r.map_or(1, |r| r.next_uniqid.max(1))),
-            Err(e) if self.records_of_earlier_boot() => {
-                tracing::warn!("{e}: left by a crash of the machine; uniqids start again at 1");
-                Ok(1)
-            }
-            Err(e) => Err(e),
-        }
+        Ok(self.engine_record()?.map_or(1, |r| r.next_uniqid.max(1)))
     }
 
+    /// Record the next uniqid (and this boot). The error names the file.
     pub fn save_next_uniqid(&self, next: u64) -> io::Result<()> {
         let b = serde_json::to_vec(&EngineRecord {
             next_uniqid: next,
             boot_id: self.boot_id.clone(),
         })?;
-        write_atomic(&self.dir.join("engine.json"), &b)
+        write_atomic(&self.engine_path(), &b)
     }
 
     fn zone_path(&self, uniqid: u64) -> PathBuf {
         self.dir.join("zones").join(format!("{uniqid}.json"))
     }
 
+    /// Write a zone's record, stamped with this boot. The error names the
+    /// file.
     pub fn save_zone(&self, rec: &ZoneRecord) -> io::Result<()> {
-        let b = serde_json::to_vec_pretty(rec)?;
+        let mut rec = rec.clone();
+        rec.boot_id = self.boot_id.clone();
+        let b = serde_json::to_vec_pretty(&rec)?;
         write_atomic(&self.zone_path(rec.uniqid), &b)
     }
 
+    /// Remove a zone's record (and a damaged copy kept aside for it).
     pub fn remove_zone(&self, uniqid: u64) -> io::Result<()> {
-        match fs::remove_file(self.zone_path(uniqid)) {
+        let path = self.zone_path(uniqid);
+        let mut damaged = path.clone().into_os_string();
+        damaged.push(".damaged");
+        let _ = fs::remove_file(PathBuf::from(damaged));
+        match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
+            Err(e) => Err(at(&path, e)),
         }
     }
 
-    /// Every saved zone, by uniqid. Leftover temporary files of a writer
-    /// that died are removed; a record that cannot be read is an error
-    /// naming its file. Records of an earlier boot are removed, and the
-    /// directory then stamped with this boot (so that the zones recorded
-    /// from now on are not taken for the earlier boot's).
+    /// Every saved zone, by uniqid (see [`Store::load`]); an error only
+    /// when the directory cannot be read at all.
     pub fn load_zones(&self) -> io::Result<Vec<ZoneRecord>> {
+        Ok(self.load()?.zones)
+    }
+
+    /// Read the state directory, recovering what can be recovered
+    /// (module comment, "Damage"):
+    ///
+    /// * leftover temporary files of a writer that died are removed;
+    /// * records of an earlier boot are removed (their zones ended with
+    ///   it), torn ones too when `engine.json` says so;
+    /// * a record that cannot be read is renamed `NAME.damaged` and named
+    ///   in [`Loaded::damaged`]; the others are returned;
+    /// * an unreadable `engine.json` is named in [`Loaded::damaged`] and
+    ///   clears nothing;
+    /// * [`Loaded::next_uniqid`] is above every uniqid seen (engine.json,
+    ///   records, damaged files' names).
+    ///
+    /// When records of an earlier boot were cleared, the directory is
+    /// stamped with this boot (so that the zones recorded from now on are
+    /// not taken for the earlier boot's).
+    pub fn load(&self) -> io::Result<Loaded> {
         let zdir = self.dir.join("zones");
-        let earlier = self.records_of_earlier_boot();
-        let mut out = Vec::new();
+        let mut out = Loaded {
+            next_uniqid: 1,
+            ..Loaded::default()
+        };
+        // What engine.json says of the boot the records belong to: Some(b)
+        // when it is readable and names one.
+        let engine_boot = match self.engine_record() {
+            Ok(r) => {
+                out.next_uniqid = r.as_ref().map_or(1, |r| r.next_uniqid.max(1));
+                r.and_then(|r| r.boot_id)
+            }
+            Err(e) => {
+                out.damaged.push(format!(
+                    "{e}; the records are judged one by one and the next uniqid is recovered from them and the kernel"
+                ));
+                None
+            }
+        };
+        let other_boot =
+            |b: &Option<String>| matches!((b, &self.boot_id), (Some(a), Some(b)) if a != b);
+        let all_earlier = other_boot(&engine_boot);
         let mut cleared = 0;
         for ent in fs::read_dir(&zdir).map_err(|e| at(&zdir, e))? {
             let path = ent.map_err(|e| at(&zdir, e))?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if earlier {
-                cleared += usize::from(name.ends_with(".json"));
-                let _ = fs::remove_file(&path);
-                continue;
-            }
             if name.starts_with(".tmp-") {
                 let _ = fs::remove_file(&path);
                 continue;
             }
-            if !name.ends_with(".json") {
+            let stem = name
+                .strip_suffix(".json")
+                .or_else(|| name.strip_suffix(".json.damaged"));
+            let Some(uniqid) = stem.and_then(|s| s.parse::<u64>().ok()) else {
+                continue;
+            };
+            if name.ends_with(".damaged") {
+                if all_earlier {
+                    let _ = fs::remove_file(&path);
+                } else {
+                    out.next_uniqid = out.next_uniqid.max(uniqid + 1);
+                    out.damaged_uniqids.push(uniqid);
+                }
                 continue;
             }
-            let b = fs::read(&path).map_err(|e| at(&path, e))?;
-            out.push(serde_json::from_slice(&b).map_err(|e| bad(&path, e))?);
+            let parsed = fs::read(&path)
+                .map_err(|e| at(&path, e))
+                .and_then(|b| serde_json::from_slice::<ZoneRecord>(&b).map_err(|e| bad(&path, e)));
+            match parsed {
+                Ok(r) if other_boot(&r.boot_id) || (r.boot_id.is_none() && all_earlier) => {
+                    cleared += 1;
+                    let _ = fs::remove_file(&path);
+                }
+                Ok(r) => {
+                    out.next_uniqid = out.next_uniqid.max(r.uniqid + 1);
+                    out.zones.push(r);
+                }
+                // A crash of the machine may leave unsynced records torn.
+                Err(_) if all_earlier => {
+                    cleared += 1;
+                    let _ = fs::remove_file(&path);
+                }
+                Err(e) => {
+                    out.next_uniqid = out.next_uniqid.max(uniqid + 1);
+                    out.damaged_uniqids.push(uniqid);
+                    let mut aside = path.clone().into_os_string();
+                    aside.push(".damaged");
+                    let aside = PathBuf::from(aside);
+                    let kept = match fs::rename(&path, &aside) {
+                        Ok(()) => format!("kept as {}", aside.display()),
+                        Err(re) => format!("could not be moved aside: {}", at(&aside, re)),
+                    };
+                    out.damaged.push(format!(
+                        "{e}; {kept}; its zone is recovered from the kernel if it lives"
+                    ));
+                }
+            }
         }
-        if earlier {
+        if all_earlier {
             tracing::info!(
                 "{}: {cleared} zone record(s) of an earlier boot cleared (their zones ended with it)",
                 self.dir.display()
             );
-            self.save_next_uniqid(self.next_uniqid()?)?;
+            self.save_next_uniqid(out.next_uniqid)?;
+        } else if cleared > 0 {
+            tracing::info!(
+                "{}: {cleared} zone record(s) of an earlier boot cleared",
+                zdir.display()
+            );
         }
-        out.sort_by_key(|r: &ZoneRecord| r.uniqid);
+        out.zones.sort_by_key(|r: &ZoneRecord| r.uniqid);
         Ok(out)
+    }
+}
+
+/// What [`Store::load`] found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The readable records of this boot, by uniqid.
+    pub zones: Vec<ZoneRecord>,
+    /// One message per file that could not be read, naming it.
+    pub damaged: Vec<String>,
+    /// The uniqids of the damaged records.
+    pub damaged_uniqids: Vec<u64>,
+    /// Above every uniqid seen in the state directory.
+    pub next_uniqid: u64,
+}
+
+/// Kill this process (SIGKILL) when `ZONES_CRASH_AT` names `step` (module
+/// comment, "Crash points"): `STEP` at its first pass, `STEP@N` at its
+/// Nth. Read only by builds with debug assertions; a release build
+/// compiles this to nothing.
+#[inline]
+pub fn crash_point(step: &str) {
+    #[cfg(debug_assertions)]
+    crash::at(step);
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}
+
+#[cfg(debug_assertions)]
+mod crash {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static WANT: OnceLock<Option<(String, u64)>> = OnceLock::new();
+    static PASSES: AtomicU64 = AtomicU64::new(0);
+
+    pub fn at(step: &str) {
+        let want = WANT.get_or_init(|| {
+            let v = std::env::var("ZONES_CRASH_AT").ok()?;
+            let (s, n) = match v.split_once('@') {
+                Some((s, n)) => (s.to_string(), n.parse().unwrap_or(1)),
+                None => (v, 1),
+            };
+            Some((s, n.max(1)))
+        });
+        if let Some((s, n)) = want
+            && s == step
+            && PASSES.fetch_add(1, Ordering::SeqCst) + 1 == *n
+        {
+            eprintln!("crash point {step}: killing this process (ZONES_CRASH_AT)");
+            // SAFETY: kill and getpid take and return plain integers.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
     }
 }
 
@@ -256,7 +457,8 @@ fn bad(path: &Path, e: serde_json::Error) -> io::Error {
 }
 
 /// Write a temporary beside `path` and rename it over `path` (not synced:
-/// see the module's comment).
+/// see the module's comment). A failure (ENOSPC, EROFS, EIO) leaves the
+/// old file as it was and no temporary, and its error names `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
@@ -264,15 +466,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
         std::process::id()
     ));
-    {
+    let written = (|| {
         let mut f = File::create(&tmp)?;
-        if let Err(e) = f.write_all(bytes) {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-    }
-    fs::rename(&tmp, path).inspect_err(|_| {
+        f.write_all(bytes)?;
+        f.flush()
+    })();
+    if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
+        return Err(at(path, e));
+    }
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        at(path, e)
     })
 }
 
@@ -296,7 +501,18 @@ mod tests {
             boot_time: 1,
             crtime: 2,
             kstat_state: None,
+            boot_id: None,
         }
+    }
+
+    /// Records as saved, less the boot id the store stamps on them.
+    fn plain(v: Vec<ZoneRecord>) -> Vec<ZoneRecord> {
+        v.into_iter()
+            .map(|mut r| {
+                r.boot_id = None;
+                r
+            })
+            .collect()
     }
 
     #[test]
@@ -306,7 +522,7 @@ mod tests {
         s.save_zone(&rec(1)).unwrap();
         s.save_zone(&rec(2)).unwrap();
         s.remove_zone(1).unwrap();
-        assert_eq!(s.load_zones().unwrap(), vec![rec(2)]);
+        assert_eq!(plain(s.load_zones().unwrap()), vec![rec(2)]);
         assert_eq!(s.next_uniqid().unwrap(), 1);
         s.save_next_uniqid(9).unwrap();
         assert_eq!(s.next_uniqid().unwrap(), 9);
@@ -335,7 +551,7 @@ mod tests {
         s.save_zone(&rec(1)).unwrap();
         // A writer that died after writing its temporary, before the rename.
         fs::write(d.path().join("zones/.tmp-1.json-999"), b"{ half").unwrap();
-        assert_eq!(s.load_zones().unwrap(), vec![rec(1)]);
+        assert_eq!(plain(s.load_zones().unwrap()), vec![rec(1)]);
         assert!(!d.path().join("zones/.tmp-1.json-999").exists());
     }
 
@@ -351,7 +567,7 @@ mod tests {
         assert!(saved.boot_id.is_some(), "this kernel has a boot id");
         drop(s);
         let s = Store::open(d.path()).unwrap();
-        assert_eq!(s.load_zones().unwrap(), vec![rec(1)]);
+        assert_eq!(plain(s.load_zones().unwrap()), vec![rec(1)]);
         assert_eq!(s.next_uniqid().unwrap(), 2);
     }
 
@@ -366,25 +582,63 @@ mod tests {
         fs::write(d.path().join("zones/3.json"), b"{ \"id\": ").unwrap();
         drop(s);
         let s = Store::open(d.path()).unwrap().with_boot_id("boot-b");
-        assert_eq!(s.load_zones().unwrap(), vec![]);
+        assert_eq!(plain(s.load_zones().unwrap()), vec![]);
         assert_eq!(fs::read_dir(d.path().join("zones")).unwrap().count(), 0);
         // Uniqids keep growing; the directory now belongs to boot b.
         assert_eq!(s.next_uniqid().unwrap(), 5);
         s.save_zone(&rec(5)).unwrap();
         drop(s);
         let s = Store::open(d.path()).unwrap().with_boot_id("boot-b");
-        assert_eq!(s.load_zones().unwrap(), vec![rec(5)]);
+        assert_eq!(plain(s.load_zones().unwrap()), vec![rec(5)]);
     }
 
     #[test]
-    fn a_torn_engine_record_is_taken_for_a_crash_of_the_machine() {
+    fn a_damaged_engine_record_clears_nothing_and_is_named() {
+        for junk in [&b""[..], b"{ \"next_", b"\x00\x01garbage"] {
+            let d = tempfile::tempdir().unwrap();
+            let s = Store::open(d.path()).unwrap();
+            s.save_next_uniqid(4).unwrap();
+            s.save_zone(&rec(3)).unwrap();
+            fs::write(d.path().join("engine.json"), junk).unwrap();
+            assert!(s.next_uniqid().is_err());
+            let l = s.load().unwrap();
+            assert_eq!(plain(l.zones), vec![rec(3)]);
+            assert_eq!(l.damaged.len(), 1, "{:?}", l.damaged);
+            assert!(l.damaged[0].contains("engine.json"), "{:?}", l.damaged);
+            // Recovered from the record: never 1 again while zone 3 lives.
+            assert_eq!(l.next_uniqid, 4);
+        }
+    }
+
+    #[test]
+    fn a_record_of_another_boot_is_cleared_even_when_engine_json_is_damaged() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(d.path()).unwrap().with_boot_id("boot-a");
+        s.save_zone(&rec(1)).unwrap();
+        drop(s);
+        let s = Store::open(d.path()).unwrap().with_boot_id("boot-b");
+        s.save_zone(&rec(2)).unwrap();
+        fs::write(d.path().join("engine.json"), b"{").unwrap();
+        let l = s.load().unwrap();
+        assert_eq!(plain(l.zones), vec![rec(2)]);
+        assert!(!d.path().join("zones/1.json").exists());
+    }
+
+    #[test]
+    fn a_failed_write_names_the_file_and_leaves_the_old_record() {
         let d = tempfile::tempdir().unwrap();
         let s = Store::open(d.path()).unwrap();
-        fs::write(d.path().join("engine.json"), b"{ \"next_").unwrap();
-        fs::write(d.path().join("zones/4.json"), b"").unwrap();
-        assert_eq!(s.next_uniqid().unwrap(), 1);
-        assert_eq!(s.load_zones().unwrap(), vec![]);
-        assert_eq!(s.next_uniqid().unwrap(), 1);
+        s.save_zone(&rec(1)).unwrap();
+        // A directory where the temporary goes: the write fails.
+        let tmp = d
+            .path()
+            .join(format!("zones/.tmp-1.json-{}", std::process::id()));
+        fs::create_dir(&tmp).unwrap();
+        let err = s.save_zone(&rec(1)).unwrap_err();
+        assert!(err.to_string().contains("zones/1.json"), "{err}");
+        assert!(!err.to_string().contains("os error"), "{err}");
+        fs::remove_dir(&tmp).unwrap();
+        assert_eq!(plain(s.load_zones().unwrap()), vec![rec(1)]);
     }
 
     #[test]
@@ -393,16 +647,26 @@ mod tests {
         let s = Store::open(d.path()).unwrap();
         s.save_zone(&rec(1)).unwrap();
         fs::write(d.path().join("engine.json"), br#"{"next_uniqid":7}"#).unwrap();
-        assert_eq!(s.load_zones().unwrap(), vec![rec(1)]);
+        assert_eq!(plain(s.load_zones().unwrap()), vec![rec(1)]);
         assert_eq!(s.next_uniqid().unwrap(), 7);
     }
 
     #[test]
-    fn a_corrupt_record_is_an_error_naming_its_file() {
+    fn a_corrupt_record_is_kept_aside_named_and_blocks_no_other() {
         let d = tempfile::tempdir().unwrap();
         let s = Store::open(d.path()).unwrap();
+        s.save_zone(&rec(2)).unwrap();
+        s.save_next_uniqid(3).unwrap();
         fs::write(d.path().join("zones/7.json"), b"not json").unwrap();
-        let err = s.load_zones().unwrap_err();
-        assert!(err.to_string().contains("zones/7.json"), "{err}");
+        let l = s.load().unwrap();
+        assert_eq!(plain(l.zones), vec![rec(2)]);
+        assert_eq!(l.damaged.len(), 1);
+        assert!(l.damaged[0].contains("zones/7.json"), "{:?}", l.damaged);
+        assert!(d.path().join("zones/7.json.damaged").exists());
+        assert_eq!(l.next_uniqid, 8);
+        // Still counted on the next load, removed with its zone.
+        assert_eq!(s.load().unwrap().next_uniqid, 8);
+        s.remove_zone(7).unwrap();
+        assert!(!d.path().join("zones/7.json.damaged").exists());
     }
 }

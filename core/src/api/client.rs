@@ -76,6 +76,9 @@ pub struct Client {
     pub(super) next: AtomicU64,
     tx: mpsc::UnboundedSender<Call>,
     pending: Pending,
+    /// The daemon went away: a call made after that fails at once (the
+    /// reader cleared the pending calls already, so none would answer).
+    closed: Arc<std::sync::atomic::AtomicBool>,
     snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
     /// Told the server we want snapshots pushed.
     subscribed: Mutex<bool>,
@@ -98,6 +101,8 @@ impl Client {
         let pending: Pending = Default::default();
         let (snap_tx, snap_rx) = watch::channel(None);
         let p2 = pending.clone();
+        let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let closed2 = closed.clone();
         tokio::spawn(async move {
             while let Ok(Some(f)) = read_frame::<_, Frame>(&mut rd).await {
                 match f {
@@ -111,13 +116,16 @@ impl Client {
                     }
                 }
             }
-            // The daemon went away: every pending call fails.
+            // The daemon went away: every pending call fails, and every
+            // later one (Client::call checks `closed` after queueing).
+            closed2.store(true, Ordering::SeqCst);
             p2.lock().unwrap().clear();
         });
         let mut c = Client {
             next: AtomicU64::new(1),
             tx,
             pending,
+            closed,
             snapshots: snap_rx,
             subscribed: Mutex::new(false),
             engine: String::new(),
@@ -148,6 +156,10 @@ impl Client {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (w, r) = oneshot::channel();
         self.pending.lock().unwrap().insert(id, w);
+        if self.closed.load(Ordering::SeqCst) {
+            self.pending.lock().unwrap().remove(&id);
+            return Err(Error::Shutdown);
+        }
         self.tx
             .send(Call { id, request })
             .map_err(|_| Error::Shutdown)?;

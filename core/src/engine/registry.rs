@@ -130,6 +130,7 @@ impl Zone {
             boot_time: self.boot_time,
             crtime: self.crtime,
             kstat_state: self.kstat_state.clone(),
+            boot_id: None,
         }
     }
 

@@ -74,9 +74,22 @@ impl Engine {
         };
         // Held until the zone is ready (or gone): nothing acts on it before.
         let _op = op;
-        // The uniqid is spent, whatever happens next: record it first.
-        self.persist_next_uniqid();
-        self.set_status(uniqid, Status::Initialized);
+        // The uniqid is spent, whatever happens next: record it first,
+        // then the zone (intent before the runtime makes anything; see
+        // crate::state, "The crash protocol"). A write that fails fails
+        // the create, before anything was made.
+        let label = self.status_of(uniqid).1;
+        let recorded = self.record_next_uniqid(&label).and_then(|()| {
+            crate::state::crash_point("create.uniqid");
+            self.with_zone(uniqid, |z| z.set_status(Status::Initialized));
+            self.record(uniqid)
+        });
+        if let Err(e) = recorded {
+            self.bury(uniqid);
+            return Err(e);
+        }
+        crate::state::crash_point("create.recorded");
+        self.publish();
         let snap = self.zone_snap(uniqid).expect("just created");
         if let Err(e) = self.zsd_create(&snap) {
             self.bury(uniqid);
@@ -89,11 +102,20 @@ impl Engine {
             .unwrap_or_else(|e| Err(RuntimeError::new("ready", e.to_string())));
         match made {
             Ok(handle) => {
+                crate::state::crash_point("create.made");
                 self.with_zone(uniqid, |z| {
-                    z.handle = Some(handle);
+                    z.handle = Some(handle.clone());
                     z.set_status(Status::Ready);
                 });
-                self.persist(uniqid);
+                if let Err(e) = self.record(uniqid) {
+                    // Not recorded: unmade, so nothing runs that a
+                    // restart would not know of.
+                    let rt = self.inner.runtime.clone();
+                    let _ = tokio::task::spawn_blocking(move || rt.destroy(&handle)).await;
+                    self.zsd_destroy(&snap);
+                    self.bury(uniqid);
+                    return Err(e);
+                }
                 self.publish();
                 Ok((snap.id, uniqid))
             }
@@ -134,7 +156,12 @@ impl Engine {
                 status: status.to_string(),
             });
         }
-        self.set_status(uniqid, Status::Booting);
+        // Intent first: the record says booting before init starts; a
+        // write that fails leaves the zone ready, and nothing started.
+        self.record_as(uniqid, |r| r.status = Status::Booting)?;
+        crate::state::crash_point("boot.recorded");
+        self.with_zone(uniqid, |z| z.set_status(Status::Booting));
+        self.publish();
         let spec = self.spec(uniqid).expect("locked");
         let handle = self.handle_of(uniqid);
         let rt = self.inner.runtime.clone();
@@ -143,6 +170,7 @@ impl Engine {
             .unwrap_or_else(|e| Err(RuntimeError::new("boot", e.to_string())));
         match booted {
             Ok(init_pid) => {
+                crate::state::crash_point("boot.started");
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .unwrap_or_default()
@@ -163,7 +191,14 @@ impl Engine {
                         z.init_pid
                     })
                     .unwrap_or(init_pid);
-                self.persist(uniqid);
+                if let Err(e) = self.record(uniqid) {
+                    // Running but not recorded as such: halted, so that
+                    // the boot fails whole.
+                    if let Err(h) = self.halt_locked(uniqid, Duration::ZERO).await {
+                        tracing::warn!(zone = %name, "halting a boot that could not be recorded: {h}");
+                    }
+                    return Err(e);
+                }
                 self.publish();
                 Ok(Booted {
                     id,
@@ -457,6 +492,7 @@ impl Engine {
         if status < Status::ShuttingDown {
             self.set_status(uniqid, Status::ShuttingDown);
         }
+        crate::state::crash_point("halt.shutting");
         if let Some(snap) = self.zone_snap(uniqid) {
             self.zsd_shutdown(&snap);
         }
@@ -468,10 +504,12 @@ impl Engine {
                 .await?;
             self.set_status(uniqid, Status::Empty);
         }
+        crate::state::crash_point("halt.empty");
         let rt = self.inner.runtime.clone();
         self.blocking(&name, "down", move || rt.down(&handle))
             .await?;
         self.set_status(uniqid, Status::Down);
+        crate::state::crash_point("halt.down");
         Ok(())
     }
 
@@ -491,6 +529,7 @@ impl Engine {
         if status == Status::Down {
             self.set_status(uniqid, Status::Dying);
         }
+        crate::state::crash_point("destroy.dying");
         self.drain(uniqid).await?;
         if let Some(snap) = self.zone_snap(uniqid) {
             self.zsd_destroy(&snap);
@@ -499,6 +538,7 @@ impl Engine {
         let rt = self.inner.runtime.clone();
         self.blocking(&name, "destroy", move || rt.destroy(&handle))
             .await?;
+        crate::state::crash_point("destroy.ended");
         self.bury(uniqid);
         Ok(())
     }

@@ -276,10 +276,52 @@ pub trait Runtime: Send + Sync + 'static {
         std::fs::read_dir(root).is_ok_and(|mut d| d.next().is_some())
     }
 
+    /// What the kernel shows of zones by their predictable names (control
+    /// sockets, cgroups; [`crate::state`] "The crash protocol"), to find
+    /// what no record names. None by default.
+    fn traces(&self) -> Vec<Trace> {
+        Vec::new()
+    }
+
+    /// The trace a zone with this spec leaves, made or half made (its
+    /// predictable names), whether or not anything is there.
+    fn trace_of(&self, spec: &ZoneSpec) -> Trace {
+        Trace {
+            id: Some(spec.id),
+            uniqid: spec.uniqid,
+            ..Trace::default()
+        }
+    }
+
+    /// Kill and remove everything of a trace: processes in its cgroups,
+    /// the cgroups, the control socket file.
+    fn sweep(&self, _trace: &Trace) {}
+
+    /// A live supervisor behind a trace: its handle and the zone's
+    /// parameters, to re-adopt a zone whose record was lost.
+    fn rebuild(&self, _trace: &Trace) -> Option<(Handle, Params)> {
+        None
+    }
+
     /// Show each zone its own load, uptime, memory and CPUs (view.md) from
     /// this tick's counters; called by the sampler once a tick, after the
     /// counters are computed. The default shows nothing.
     fn view(&self, _zones: &[ViewTick]) {}
+}
+
+/// What the kernel holds of one zone, found by name (see
+/// [`Runtime::traces`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// The zone id (from the control socket's name), when known.
+    pub id: Option<ZoneId>,
+    pub uniqid: u64,
+    /// The control socket file, when there is one.
+    pub control: Option<std::path::PathBuf>,
+    /// The zone's cgroup directories found (one per hierarchy).
+    pub cgroups: Vec<std::path::PathBuf>,
+    /// Host pid of a live supervisor found in those cgroups.
+    pub supervisor: Option<u32>,
 }
 
 /// One zone's counters at a tick, for [`Runtime::view`].

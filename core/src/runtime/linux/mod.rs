@@ -16,7 +16,8 @@
 //! | update | rctls re-applied to the cgroups; zone.max-locked-memory to zsched (what entered processes copy); host name through zsched |
 //! | refs | cgroup.procs, /proc/ZSCHED/mountinfo, zsched's `refs`, /sys/block/loop* |
 //! | view | once a tick, from the sampler: each zone's view files rewritten in place from its counters ([`view::refresh_all`]) |
-//! | adopt | zsched's pid and start time checked; `status` asked (the current init, which may have been restarted meanwhile, and whether user processes remain); events reconnected; else what is left (processes, cgroups, the socket) is removed |
+//! | adopt | zsched's pid and start time checked; `status` asked (the current init, which may have been restarted meanwhile, and whether user processes remain); events reconnected. A zsched that lives but does not answer (stopped, slow, its socket file removed) is adopted as recorded and followed once it answers ([`LinuxRuntime::watch_later`]), never killed; only a dead one's leftovers (processes, cgroups, the socket) are removed |
+//! | traces, sweep, rebuild | what the kernel holds of zones by their predictable names, for a restart that has no record of them ([`recover`]) |
 //!
 //! No host descriptor crosses into a zone: the launcher's child, zsched
 //! before init and an entering process each close what was not opened for
@@ -65,6 +66,7 @@ pub mod launch;
 pub mod mounts;
 pub mod netlink;
 pub mod osinstall;
+pub mod recover;
 pub mod refs;
 pub mod seccomp;
 pub mod sysinit;
@@ -74,7 +76,7 @@ pub mod view;
 pub mod vnet;
 pub mod zsched;
 
-use super::{Adopted, Handle, KernelRefs, Runtime, RuntimeError, RuntimeEvent, ZoneSpec};
+use super::{Adopted, Handle, KernelRefs, Runtime, RuntimeError, RuntimeEvent, Trace, ZoneSpec};
 use crate::param::Params;
 use crate::zone::ZoneId;
 use std::collections::HashSet;
@@ -646,6 +648,7 @@ impl Runtime for LinuxRuntime {
             .run_dir
             .join(format!("{}-{}.sock", spec.id, spec.uniqid));
         let cgroups = self.make_cgroups(spec)?;
+        crate::state::crash_point("ready.cgroups");
         let fail = |e: RuntimeError| {
             let _ = cgroup::remove(&cgroups);
             let _ = std::fs::remove_file(&control);
@@ -682,6 +685,7 @@ impl Runtime for LinuxRuntime {
             control,
             init_pid: 0,
         };
+        crate::state::crash_point("ready.launched");
         let undo = |e: RuntimeError| {
             let _ = self.end(&handle);
             e
@@ -721,6 +725,19 @@ impl Runtime for LinuxRuntime {
             // (a zone process cannot stop its pid 1).
             // SAFETY: kill takes plain integers.
             unsafe { libc::kill(handle.zsched_pid as i32, libc::SIGCONT) };
+        }
+        if alive(handle) && !handle.control.as_os_str().is_empty() && !handle.control.exists() {
+            // Its control socket was removed (a run directory wiped while
+            // the zone ran): zsched cannot be asked, so the halt the
+            // administrator asked for ends it, and its namespace with it.
+            tracing::warn!(
+                zsched = handle.zsched_pid,
+                "{}: missing; the zone is stopped by killing its zsched",
+                handle.control.display()
+            );
+            // SAFETY: kill takes plain integers.
+            unsafe { libc::kill(handle.zsched_pid as i32, libc::SIGKILL) };
+            wait_exit(handle, Duration::from_secs(5));
         }
         if alive(handle) {
             // A zone allowed to mount may have frozen some of its own
@@ -812,26 +829,42 @@ impl Runtime for LinuxRuntime {
     }
 
     fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted {
-        if alive(handle)
-            && let Ok(status) = request(&handle.control, "status", Some(Duration::from_secs(5)))
-        {
-            // init may have been restarted while no engine ran.
-            let mut it = status
-                .split_whitespace()
-                .map(|x| x.parse::<u32>().unwrap_or(0));
-            let (ns_init, users) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
-            let mut h = handle.clone();
-            h.init_pid = if ns_init == 0 {
-                0
-            } else {
-                host_pid(handle, ns_init).unwrap_or(0)
-            };
-            if self.watch(spec, &h).is_ok() {
-                return Adopted::Alive {
-                    handle: h,
-                    user_procs: users > 0,
+        if alive(handle) {
+            if !stopped(handle)
+                && let Ok(status) = request(&handle.control, "status", Some(Duration::from_secs(5)))
+            {
+                // init may have been restarted while no engine ran.
+                let mut it = status
+                    .split_whitespace()
+                    .map(|x| x.parse::<u32>().unwrap_or(0));
+                let (ns_init, users) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+                let mut h = handle.clone();
+                h.init_pid = if ns_init == 0 {
+                    0
+                } else {
+                    host_pid(handle, ns_init).unwrap_or(0)
                 };
+                if self.watch(spec, &h).is_ok() {
+                    return Adopted::Alive {
+                        handle: h,
+                        user_procs: users > 0,
+                    };
+                }
             }
+            // Alive but not answering now: stopped, slow, or its socket
+            // file removed. Never taken for dead: adopted as recorded,
+            // and followed once it answers (or told Gone once it exits).
+            tracing::warn!(
+                zone = %spec.name,
+                zsched = handle.zsched_pid,
+                "zsched lives but does not answer on {}; adopted as recorded",
+                handle.control.display()
+            );
+            self.watch_later(spec, handle);
+            return Adopted::Alive {
+                handle: handle.clone(),
+                user_procs: true,
+            };
         }
         cgroup::kill_all(&handle.cgroups, None);
         wait_exit(handle, Duration::from_secs(5));
@@ -840,12 +873,76 @@ impl Runtime for LinuxRuntime {
         Adopted::Gone
     }
 
+    fn traces(&self) -> Vec<Trace> {
+        self.find_traces()
+    }
+
+    fn trace_of(&self, spec: &ZoneSpec) -> Trace {
+        self.trace_for(spec)
+    }
+
+    fn sweep(&self, trace: &Trace) {
+        self.sweep_trace(trace)
+    }
+
+    fn rebuild(&self, trace: &Trace) -> Option<(Handle, Params)> {
+        self.rebuild_trace(trace)
+    }
+
     fn subscribe(&self, events: UnboundedSender<RuntimeEvent>) {
         *self.events.lock().unwrap() = Some(events);
     }
 }
 
 impl LinuxRuntime {
+    /// Follow a zone whose zsched lives but did not answer at adoption: a
+    /// thread tries its events every second until it answers (then
+    /// [`LinuxRuntime::watch`] follows it) or has exited (then the zone is
+    /// [`RuntimeEvent::Gone`]). A stopped zsched is not asked (it would
+    /// hold the request for as long as it stays stopped).
+    fn watch_later(&self, spec: &ZoneSpec, handle: &Handle) {
+        let me = LinuxRuntime {
+            run_dir: self.run_dir.clone(),
+            cgroup_root: self.cgroup_root.clone(),
+            zsched: self.zsched.clone(),
+            events: self.events.clone(),
+            ended: self.ended.clone(),
+        };
+        let name = spec.name.clone();
+        let (spec, handle) = (spec.clone(), handle.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("zsched-adopt-{}", spec.id))
+            .spawn(move || {
+                loop {
+                    if wait_exit(&handle, Duration::from_secs(1)) {
+                        if !me.ended.lock().unwrap().remove(&handle.control)
+                            && let Some(tx) = me.events.lock().unwrap().as_ref()
+                        {
+                            let _ = tx.send(RuntimeEvent::Gone {
+                                id: spec.id,
+                                uniqid: spec.uniqid,
+                            });
+                        }
+                        return;
+                    }
+                    if me.ended.lock().unwrap().contains(&handle.control) {
+                        return;
+                    }
+                    if !stopped(&handle)
+                        && handle.control.exists()
+                        && request(&handle.control, "ping", Some(Duration::from_secs(1))).is_ok()
+                        && me.watch(&spec, &handle).is_ok()
+                    {
+                        tracing::info!(zone = %spec.name, "zsched answers again: followed");
+                        return;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(zone = %name, "following zsched later: {e}");
+        }
+    }
+
     /// End zsched, empty and remove the cgroups, remove the socket. A
     /// zsched that is gone already (its socket refuses) is not asked: its
     /// zone is emptied through the cgroups; one that is stopped is

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Scale (issue 14): N sparse zones (default 1000) booted through zoned, each
+# with one sleeping process (init = /bin/sleep), then halted; nothing may be
+# left. Prints the figures the issue asks for — not a timed test: run by
+# hand, as root, after `cargo build --workspace` (or with BUILD=release after
+# `cargo build --release --workspace`):
+#
+#   tests/benches/scale.sh            # N=1000, target/debug
+#   N=100 BUILD=release tests/benches/scale.sh
+#
+# * per-zone boot time (one `zoneadm -z zK boot`, the tool's start included)
+#   of the first and the last 10 zones, and their ratio (target ≤ 2);
+# * `zoneadm list` (all N running) and `ls /zones` (zoned's own zonefs),
+#   median of 11 runs (targets ≤ 50 ms, ≤ 5 ms);
+# * zoned's RSS and open descriptors, idle and with N zones, per zone;
+#   its threads, and the host's threads (the sampler's descriptors must not
+#   grow one per host thread: zoned's descriptors are compared with them);
+# * after halting all: no zone cgroup, zsched, control socket or record left.
+#
+# All zones share one installed sparse root (each zone mounts what it needs
+# in its own mount namespace), so the disk holds one skeleton, not N.
+set -euo pipefail
+N=${N:-1000}
+BUILD=${BUILD:-debug}
+cd "$(dirname "$0")/../.."
+T=$PWD/target/$BUILD
+for b in zoned zoneadm zsched; do
+  [ -x "$T/$b" ] || { echo "scale: $T/$b is not built" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "scale: run as root" >&2; exit 1; }
+
+D=$(mktemp -d /tmp/zones-scale-XXXXXX)
+chmod 700 "$D"
+CG="zones-scale-$(basename "$D")"
+export ZONES_STATE_DIR=$D/state ZONED_SOCKET=$D/zoned.sock ZONES_CGROUP_ROOT=$CG
+export ZONES_CONFIG=$D/jail.conf ZONES_ZSCHED=$T/zsched
+mkdir -p "$D/zones-fs"
+{
+  for i in $(seq 1 "$N"); do
+    printf 'z%d {\n  path = "%s/root";\n  brand = sparse;\n  initname = "/bin/sleep";\n  bootargs = "100000";\n}\n' "$i" "$D"
+  done
+} > "$D/jail.conf"
+"$T/zoneadm" -z z1 install
+
+ZPID=
+cleanup() {
+  set +e
+  if [ -n "$ZPID" ] && kill -0 "$ZPID" 2>/dev/null; then
+    kill "$ZPID"; wait "$ZPID" 2>/dev/null
+  fi
+  umount -l "$D/zones-fs" 2>/dev/null
+  # Whatever a failed run left: the zones' processes killed through their
+  # cgroups (zsched with them, and so each zone's namespaces), the cgroups
+  # removed.
+  find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | while read -r c; do
+    find "$c" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null
+  done
+  sleep 1
+  find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | while read -r c; do
+    find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  rm -rf "$D"
+}
+trap cleanup EXIT
+
+now_ns() { date +%s%N; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+fds() { ls "/proc/$1/fd" | wc -l; }
+# zoned's descriptors by kind: sockets, cgroup files, /proc files, other.
+fd_kinds() {
+  for f in /proc/"$1"/fd/*; do readlink "$f" 2>/dev/null; done | awk '
+    /^socket:/ { s++; next } /^\/sys\/fs\/cgroup/ { c++; next } /^\/proc/ { p++; next }
+    /^anon_inode:\[pidfd\]/ { d++; next } { o++ }
+    END { printf "sockets %d, cgroup files %d, /proc files %d, pidfds %d, other %d", s, c, p, d, o }'
+}
+threads() { awk '/^Threads/ { print $2 }' "/proc/$1/status"; }
+host_threads() { ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null | wc -l; }
+
+# zoned binds its socket before it re-adopts; it is ready once it says so
+# (a tool run before would start an engine of its own and take the lock).
+ready_count() { grep -c "zoned ready" "$D/zoned.log" || true; }
+wait_ready() {
+  while [ "$(ready_count)" -le "$1" ]; do
+    kill -0 "$ZPID" 2>/dev/null || { echo "scale: zoned exited" >&2; tail "$D/zoned.log" >&2; exit 1; }
+    sleep 0.02
+  done
+}
+: > "$D/zoned.log"
+RUST_LOG=info "$T/zoned" --zonefs "$D/zones-fs" 2>> "$D/zoned.log" &
+ZPID=$!
+wait_ready 0
+sleep 1.5
+rss0=$(rss_kb "$ZPID"); fd0=$(fds "$ZPID"); th0=$(threads "$ZPID"); ht0=$(host_threads)
+
+echo "scale: booting $N zones ($BUILD build)"
+: > "$D/boot.ms"
+start=$(now_ns)
+for i in $(seq 1 "$N"); do
+  a=$(now_ns)
+  "$T/zoneadm" -z "z$i" boot
+  b=$(now_ns)
+  ms "$a" "$b" >> "$D/boot.ms"
+done
+total=$(ms "$start" "$(now_ns)")
+sleep 2
+running=$("$T/zoneadm" list | grep -c '^z' || true)
+[ "$running" = "$N" ] || { echo "scale: $running of $N zones listed running" >&2; exit 1; }
+
+first=$(head -n 10 "$D/boot.ms" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
+last=$(tail -n 10 "$D/boot.ms" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
+one=$(head -n 1 "$D/boot.ms")
+nth=$(tail -n 1 "$D/boot.ms")
+list=$(for _ in $(seq 1 11); do a=$(now_ns); "$T/zoneadm" list >/dev/null; ms "$a" "$(now_ns)"; done | median)
+ls_ms=$(for _ in $(seq 1 11); do a=$(now_ns); ls "$D/zones-fs" >/dev/null; ms "$a" "$(now_ns)"; done | median)
+listed=$(ls "$D/zones-fs" | grep -c '^z' || true)
+kinds1=$(fd_kinds "$ZPID")
+rss1=$(rss_kb "$ZPID"); fd1=$(fds "$ZPID"); th1=$(threads "$ZPID"); ht1=$(host_threads)
+
+echo "scale: boot first10 ${first} ms, last10 ${last} ms, list ${list} ms, ls ${ls_ms} ms, rss ${rss0}/${rss1} kB, fds ${fd0}/${fd1} ($kinds1)"
+
+# kill -9 of zoned with N zones running: the time until a new one has
+# re-adopted them all and answers.
+kill -9 "$ZPID"; wait "$ZPID" 2>/dev/null || true
+rm -f "$D/zoned.sock"; umount -l "$D/zones-fs" 2>/dev/null || true
+was=$(ready_count)
+a=$(now_ns)
+RUST_LOG=info "$T/zoned" --zonefs "$D/zones-fs" 2>> "$D/zoned.log" &
+ZPID=$!
+wait_ready "$was"
+readopt=$(ms "$a" "$(now_ns)")
+readopted=$("$T/zoneadm" list | grep -c '^z' || true)
+echo "scale: re-adopted $readopted zones in $readopt ms"
+
+echo "scale: halting $N zones (4 at a time)"
+a=$(now_ns)
+seq 1 "$N" | xargs -P 4 -I{} "$T/zoneadm" -z z{} halt
+halt_total=$(ms "$a" "$(now_ns)")
+sleep 1
+left_rec=$(ls "$D/state/zones" | wc -l)
+left_sock=$(ls "$D/state/run" 2>/dev/null | wc -l)
+left_cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -path "*/$CG/*" 2>/dev/null | wc -l)
+left_procs=$(find /sys/fs/cgroup -maxdepth 6 -path "*/$CG/*" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l)
+fd2=$(fds "$ZPID")
+
+cat <<REPORT
+zones                      $N ($BUILD build)
+boot, all                  $total ms
+boot, 1st zone             $one ms
+boot, ${N}th zone          $nth ms
+boot, mean of first 10     $first ms
+boot, mean of last 10      $last ms
+ratio last/first           $(awk -v a="$last" -v b="$first" 'BEGIN { printf "%.2f", a / b }')  (target <= 2)
+zoneadm list (median)      $list ms  (target <= 50)
+ls /zones (median)         $ls_ms ms  (target <= 5; $listed zones listed)
+zoned RSS idle / N zones   $rss0 / $rss1 kB  ($(awk -v a="$rss0" -v b="$rss1" -v n="$N" 'BEGIN { printf "%.1f", (b - a) / n }') kB per zone)
+zoned fds idle / N zones   $fd0 / $fd1  ($(awk -v a="$fd0" -v b="$fd1" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / n }') per zone); after halting all: $fd2
+zoned fds with N zones     $kinds1
+zoned threads idle / N     $th0 / $th1
+host threads idle / N      $ht0 / $ht1
+kill -9, re-adoption       $readopted zones in $readopt ms
+halt, all (4 at a time)    $halt_total ms
+left after halting all     records $left_rec, sockets $left_sock, cgroups $left_cg, processes $left_procs
+REPORT
+[ "$left_rec$left_sock$left_cg$left_procs" = 0000 ] || { echo "scale: something was left" >&2; exit 1; }
