@@ -45,7 +45,7 @@
 //! same: the zone's system call filter keeps keyctl and add_key away.)
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Which System V object kind a /proc/sysvipc file lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,27 +240,35 @@ fn remove_mqueues(stack_on_root: bool) -> Result<usize, String> {
     // SAFETY: closes the stream and dfd; not used afterwards.
     unsafe { libc::closedir(dir) };
     if stack_on_root {
-        const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
-        let (empty, slash) = (c"", c"/");
-        // SAFETY: move_mount of the mount we made (an empty path on its
-        // descriptor) onto "/"; plain C strings. On failure nothing
-        // changed and the close below tears the mount down by itself.
-        unsafe {
-            libc::syscall(
-                libc::SYS_move_mount,
-                m.as_raw_fd(),
-                empty.as_ptr(),
-                libc::AT_FDCWD,
-                slash.as_ptr(),
-                MOVE_MOUNT_F_EMPTY_PATH,
-            )
-        };
+        self::stack_on_root(m.as_raw_fd());
     }
     if failed.is_empty() {
         Ok(removed)
     } else {
         Err(format!("mqueue: unlink {}", failed.join(", ")))
     }
+}
+
+/// Move the detached mount `fd` (an fsmount descriptor) onto the
+/// caller's `/`, where it goes with the caller's mount namespace instead
+/// of being torn down by itself, in an RCU grace period, when `fd` is
+/// closed ([`remove_all`]; zsched's exit does the same with its detached
+/// proc mount). Only in a mount namespace of a zone. Best effort: if it
+/// fails, nothing changed, and the close tears the mount down as before.
+pub fn stack_on_root(fd: RawFd) {
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+    // SAFETY: move_mount of the caller's mount descriptor (an empty path)
+    // onto "/"; plain C strings.
+    unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            fd,
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            c"/".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
 }
 
 /// Join a new anonymous session keyring (module comment). Err: the errno.

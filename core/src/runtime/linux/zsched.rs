@@ -378,6 +378,11 @@ impl Zsched {
                 self.conns[i].send("ok");
                 // SAFETY: kill takes plain integers.
                 unsafe { libc::kill(-1, libc::SIGKILL) };
+                // Nothing of the zone runs any more: the detached proc
+                // mount goes on our `/`, to be torn down with the mount
+                // namespace rather than in a grace period of its own
+                // when the exit closes it (see ipc::remove_all).
+                super::ipc::stack_on_root(self.proc_fd);
                 std::process::exit(0);
             }
             _ => Err(("protocol".into(), format!("unknown request {line:?}"), 0)),
