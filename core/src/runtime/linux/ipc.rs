@@ -22,7 +22,10 @@
 //!   IPC namespace, so owner and mode do not stop it);
 //! * mounts the namespace's mqueue file system detached (fsopen, which
 //!   takes the caller's IPC namespace; attached nowhere, so the zone need
-//!   not have /dev/mqueue) and unlinks every queue in it.
+//!   not have /dev/mqueue) and unlinks every queue in it; then stacks
+//!   that mount on zsched's `/`, where it goes with the mount namespace
+//!   (a detached mount closed on its own costs an RCU grace period on
+//!   halt's path: see [`remove_all`]).
 //!
 //! A segment still attached when IPC_RMID is given is only marked for
 //! removal and goes with its last detach; at `down` no process of the zone
@@ -42,7 +45,7 @@
 //! same: the zone's system call filter keeps keyctl and add_key away.)
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Which System V object kind a /proc/sysvipc file lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +116,19 @@ pub struct Removed {
 /// Remove every System V object and POSIX message queue of the caller's
 /// IPC namespace. `read` reads a file of a proc mount of the zone (zsched
 /// passes its detached one), e.g. `sysvipc/shm`.
-pub fn remove_all(read: impl Fn(&str) -> Option<String>) -> Removed {
+///
+/// With `stack_on_root`, the mqueue mount the queues are listed through
+/// is attached over the caller's `/` once used, and so goes with the
+/// caller's mount namespace: a detached mount is torn down by itself
+/// when its descriptor is closed, and that teardown waits for an RCU
+/// grace period in the kernel (0.5 to 20 ms on a busy 2-CPU host), on
+/// halt's path; stacked on `/`, it goes in the one teardown of the whole
+/// namespace when zsched exits. zsched passes true: its mount namespace
+/// is the zone's, no zone process is left at `down`, and a mount on `/`
+/// is not a mount the zone holds (refs counts none at `/`). Never true
+/// in a mount namespace shared with the host: it would stack a mount
+/// over the host's root.
+pub fn remove_all(read: impl Fn(&str) -> Option<String>, stack_on_root: bool) -> Removed {
     let mut out = Removed::default();
     for kind in Kind::ALL {
         let Some(listing) = read(kind.proc_file()) else {
@@ -132,7 +147,7 @@ pub fn remove_all(read: impl Fn(&str) -> Option<String>) -> Removed {
             }
         }
     }
-    match remove_mqueues() {
+    match remove_mqueues(stack_on_root) {
         Ok(n) => out.mqueues = n,
         Err(e) => out.mqueue_error = Some(e),
     }
@@ -140,8 +155,9 @@ pub fn remove_all(read: impl Fn(&str) -> Option<String>) -> Removed {
 }
 
 /// Unlink every POSIX message queue of the caller's IPC namespace through
-/// a detached mqueue mount of it.
-fn remove_mqueues() -> Result<usize, String> {
+/// a detached mqueue mount of it (stacked on `/` when done with
+/// `stack_on_root`: see [`remove_all`]).
+fn remove_mqueues(stack_on_root: bool) -> Result<usize, String> {
     const FSOPEN_CLOEXEC: libc::c_uint = 1;
     const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
     const FSMOUNT_CLOEXEC: libc::c_uint = 1;
@@ -223,11 +239,36 @@ fn remove_mqueues() -> Result<usize, String> {
     }
     // SAFETY: closes the stream and dfd; not used afterwards.
     unsafe { libc::closedir(dir) };
+    if stack_on_root {
+        self::stack_on_root(m.as_raw_fd());
+    }
     if failed.is_empty() {
         Ok(removed)
     } else {
         Err(format!("mqueue: unlink {}", failed.join(", ")))
     }
+}
+
+/// Move the detached mount `fd` (an fsmount descriptor) onto the
+/// caller's `/`, where it goes with the caller's mount namespace instead
+/// of being torn down by itself, in an RCU grace period, when `fd` is
+/// closed ([`remove_all`]; zsched's exit does the same with its detached
+/// proc mount). Only in a mount namespace of a zone. Best effort: if it
+/// fails, nothing changed, and the close tears the mount down as before.
+pub fn stack_on_root(fd: RawFd) {
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+    // SAFETY: move_mount of the caller's mount descriptor (an empty path)
+    // onto "/"; plain C strings.
+    unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            fd,
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            c"/".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
 }
 
 /// Join a new anonymous session keyring (module comment). Err: the errno.
@@ -283,9 +324,21 @@ mod tests {
         assert!(pid >= 0);
         if pid == 0 {
             let report = (|| -> Result<String, String> {
-                // SAFETY: unshare of the calling (single-threaded) child.
-                if unsafe { libc::unshare(libc::CLONE_NEWIPC) } != 0 {
-                    return Err(format!("unshare: {}", std::io::Error::last_os_error()));
+                // SAFETY: unshare of the calling (single-threaded) child;
+                // its mount namespace private, so that the mqueue mount
+                // stacked on its "/" stays in it.
+                unsafe {
+                    if libc::unshare(libc::CLONE_NEWIPC | libc::CLONE_NEWNS) != 0
+                        || libc::mount(
+                            std::ptr::null(),
+                            c"/".as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_REC | libc::MS_PRIVATE,
+                            std::ptr::null(),
+                        ) != 0
+                    {
+                        return Err(format!("unshare: {}", std::io::Error::last_os_error()));
+                    }
                 }
                 // SAFETY: System V calls with plain integer arguments.
                 unsafe {
@@ -314,15 +367,20 @@ mod tests {
                     .iter()
                     .map(|k| ids(&read(k.proc_file()).unwrap_or_default()).len())
                     .sum();
-                let r = remove_all(read);
+                let r = remove_all(read, true);
                 let after: usize = Kind::ALL
                     .iter()
                     .map(|k| ids(&read(k.proc_file()).unwrap_or_default()).len())
                     .sum();
                 // SAFETY: mq_open of a name that should be gone.
                 let again = unsafe { libc::mq_open(q.as_ptr(), libc::O_RDWR) };
+                // The mqueue mount, stacked on "/" of this namespace.
+                let stacked = read("self/mountinfo").is_some_and(|mi| {
+                    mi.lines()
+                        .any(|l| l.split(' ').nth(4) == Some("/") && l.contains(" - mqueue "))
+                });
                 Ok(format!(
-                    "{before} {} {} {after} {} {:?} {:?}",
+                    "{before} {} {} {after} {} {:?} {:?} {stacked}",
                     r.sysv,
                     r.mqueues,
                     again < 0,
@@ -350,8 +408,8 @@ mod tests {
         // SAFETY: our child.
         unsafe { libc::waitpid(pid, &mut st, 0) };
         assert_eq!(
-            s, "4 4 1 0 true [] None",
-            "before removed mqueues after gone failed mqueue_error"
+            s, "4 4 1 0 true [] None true",
+            "before removed mqueues after gone failed mqueue_error stacked"
         );
     }
 }
