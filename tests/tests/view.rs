@@ -595,6 +595,22 @@ fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
 #[test]
 fn the_zone_cannot_write_remount_unmount_or_reach_its_view_files() {
     let mut z = TestZone::sparse("viewsec");
+    view_holds(&mut z, false);
+}
+
+/// The same in a zone with allow.mount (CAP_SYS_ADMIN over its own user
+/// namespace, security.md): the view's files are mounts the host made, so
+/// they are locked — no remount read-write, no unmount to uncover the
+/// host's files. (Mounting something *over* them stays its right: that
+/// changes only what the zone itself sees, so that attempt is left out.)
+#[test]
+fn a_zone_with_allow_mount_cannot_remount_or_unmount_its_view_files() {
+    let mut z = TestZone::sparse("viewsecm");
+    z.set("allow.mount", Value::Bool(true));
+    view_holds(&mut z, true);
+}
+
+fn view_holds(z: &mut TestZone, mount_zone: bool) {
     z.set("capped-memory.physical", Value::Int(256 * MIB as i64));
     z.set("initname", Value::Str("/bin/sleep".into()))
         .set("bootargs", Value::Str("100000".into()));
@@ -607,7 +623,7 @@ fn the_zone_cannot_write_remount_unmount_or_reach_its_view_files() {
         0o700
     );
     let served = std::fs::read_to_string(view.join("meminfo")).unwrap();
-    assert_eq!(ok(&z, "cat /proc/meminfo"), served);
+    assert_eq!(ok(z, "cat /proc/meminfo"), served);
     let files = [
         "/proc/loadavg",
         "/proc/uptime",
@@ -626,21 +642,23 @@ fn the_zone_cannot_write_remount_unmount_or_reach_its_view_files() {
             format!("mount -o remount,bind,rw {f}"),
             format!("umount {f}"),
             format!("umount -l {f}"),
-            format!("mount --bind /etc/hostname {f}"),
-        ] {
+        ]
+        .into_iter()
+        .chain((!mount_zone).then(|| format!("mount --bind /etc/hostname {f}")))
+        {
             let out = z.sh(&format!("{attempt} 2>/dev/null"));
             assert_ne!(out.status, 0, "{attempt} succeeded in the zone");
         }
     }
     // Nothing changed: the zone still reads the served text.
-    assert_eq!(ok(&z, "cat /proc/meminfo"), served);
+    assert_eq!(ok(z, "cat /proc/meminfo"), served);
     assert_eq!(
         std::fs::read_to_string(view.join("meminfo")).unwrap(),
         served,
         "the host's file is untouched"
     );
     // mountinfo names the host's directory; the zone cannot reach it.
-    let mi = ok(&z, "cat /proc/self/mountinfo");
+    let mi = ok(z, "cat /proc/self/mountinfo");
     let line = mi
         .lines()
         .find(|l| l.split(' ').nth(4) == Some("/proc/meminfo"))
@@ -651,6 +669,6 @@ fn the_zone_cannot_write_remount_unmount_or_reach_its_view_files() {
     let out = z.sh(&format!("cat {host_path} || ls {}", view.display()));
     assert_ne!(out.status, 0, "the zone reached {host_path}: {out:?}");
     // No process of the zone holds a descriptor of the view directory.
-    let fds = ok(&z, "ls -l /proc/[0-9]*/fd/ 2>/dev/null || true");
+    let fds = ok(z, "ls -l /proc/[0-9]*/fd/ 2>/dev/null || true");
     assert!(!fds.contains(".view"), "{fds}");
 }
