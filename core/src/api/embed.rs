@@ -31,7 +31,17 @@ pub async fn start_engine(ep: &Endpoint, name: &str) -> Result<Engine, Error> {
         ..Default::default()
     };
     let engine = Engine::with_store(Arc::new(runtime), config, store);
-    engine.restore().await?;
+    // A damaged state file is set aside and named (state.rs); the tool
+    // that embeds the engine says so on its stderr, under its own name.
+    let restored = engine.restore().await?;
+    let tool = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "zones".into());
+    for d in &restored.damaged {
+        eprintln!("{tool}: warning: {d}");
+    }
     Ok(engine)
 }
 

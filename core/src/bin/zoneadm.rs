@@ -184,6 +184,17 @@ async fn main() {
                 exit::FAILED,
             )
         }
+        // A zone that is neither live nor configured: illumos' "No such
+        // zone configured" rather than "not running".
+        if matches!(e, Error::NotLive(_))
+            && !zones::tool::zoneadm::is_configured(&args.common, &cfg, &name)
+        {
+            die(
+                TOOL,
+                say(&name, &Error::NotConfigured(name.clone())),
+                exit::FAILED,
+            )
+        }
         die(TOOL, say(&name, &e), exit::FAILED)
     };
     match args.cmd {

@@ -328,9 +328,12 @@ impl Host {
             })
             .collect();
         assert_eq!(records, want_records, "{}", ctx("records".into()));
+        // Each live zone's control socket and the directory of its own
+        // /proc files (view.md), both named by id and uniqid; nothing of a
+        // gone zone.
         let want_socks: BTreeSet<String> = zones
             .iter()
-            .map(|z| format!("{}-{}.sock", z.id, z.uniqid))
+            .flat_map(|z| ["sock", "view"].map(|ext| format!("{}-{}.{ext}", z.id, z.uniqid)))
             .collect();
         assert_eq!(
             self.files("run"),

@@ -870,6 +870,8 @@ impl Runtime for LinuxRuntime {
         wait_exit(handle, Duration::from_secs(5));
         let _ = cgroup::remove(&handle.cgroups);
         let _ = std::fs::remove_file(&handle.control);
+        view::remove(&handle.control);
+        let _ = std::fs::remove_file(cpuset::marker(&handle.control));
         Adopted::Gone
     }
 

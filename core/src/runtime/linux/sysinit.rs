@@ -82,7 +82,9 @@ fn init_path(params: &Params) -> Option<PathBuf> {
 /// systemd as its init (module comment)? The init is resolved inside the
 /// root, links followed as the zone would see them.
 pub fn boots_systemd(root: &Path, brand: Brand, params: &Params) -> bool {
-    if brand != Brand::Whole {
+    // A zone rooted at the host's own / (a jail at path = /) never boots
+    // the host's init: that is the host's system, not the zone's.
+    if brand != Brand::Whole || root == Path::new("/") {
         return false;
     }
     let Some(init) = init_path(params) else {
