@@ -82,9 +82,7 @@ fn init_path(params: &Params) -> Option<PathBuf> {
 /// systemd as its init (module comment)? The init is resolved inside the
 /// root, links followed as the zone would see them.
 pub fn boots_systemd(root: &Path, brand: Brand, params: &Params) -> bool {
-    // A zone rooted at the host's own / (a jail at path = /) never boots
-    // the host's init: that is the host's system, not the zone's.
-    if brand != Brand::Whole || root == Path::new("/") {
+    if brand != Brand::Whole {
         return false;
     }
     let Some(init) = init_path(params) else {
@@ -107,7 +105,9 @@ pub fn boots_systemd(root: &Path, brand: Brand, params: &Params) -> bool {
 /// the zone's new mount namespace before the pivot. Nothing for a zone
 /// that does not boot systemd.
 pub fn mounts(root: &Path, brand: Brand, params: &Params) -> Result<(), ChildError> {
-    if !boots_systemd(root, brand, params) {
+    // A zone rooted at the host's own / (a jail at path = /) never boots
+    // the host's init: that is the host's system, not the zone's.
+    if root == Path::new("/") || !boots_systemd(root, brand, params) {
         return Ok(());
     }
     let r = Root::open_real(root).map_err(|e| {

@@ -539,8 +539,10 @@ impl Zsched {
         }
         // A zone booting systemd: pid 1 of a nested pid namespace, told it
         // runs in a container (sysinit's module comment).
-        let nested =
-            super::sysinit::boots_systemd(std::path::Path::new("/"), spec.brand, &spec.params);
+        // (Never for a zone rooted at the host's own /: that init is the
+        // host's system, not the zone's.)
+        let nested = spec.root != std::path::Path::new("/")
+            && super::sysinit::boots_systemd(std::path::Path::new("/"), spec.brand, &spec.params);
         if nested {
             cmd.env("container", "zones");
             super::sysinit::nested_pre_exec(&mut cmd);
