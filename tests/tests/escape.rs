@@ -1463,7 +1463,16 @@ fn l05_a_lingering_process_does_not_survive_halt() {
     let o = z.attack(&["linger", "/lingering"]);
     assert!(o.stdout.contains("lingering"), "{o:?}");
     let file = z.spec.root.join("lingering");
-    std::thread::sleep(Duration::from_millis(300));
+    // Wait until the lingering process has written at least once (a
+    // loaded machine may take a while to run it), then halt.
+    let t = std::time::Instant::now();
+    while std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .is_empty()
+        && t.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let cg = z.handle().cgroups.clone();
     z.halt();
     let a = std::fs::read_to_string(&file).unwrap_or_default();

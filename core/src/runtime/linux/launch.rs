@@ -733,47 +733,10 @@ pub fn setup(
     set_uts(hostname, spec.params.str("host.domainname"))?;
     let proc_fd = detached_proc()?;
     super::timens::setup()?;
-    let console = match spec.params.str("exec.consolelog") {
-        Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| {
-                    ChildError::errno(
-                        "exec.consolelog",
-                        path.to_string(),
-                        e.raw_os_error().unwrap_or(0),
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let null = CString::new("/dev/null").unwrap();
-    // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
-    let null_fd = unsafe { libc::open(null.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
-    if null_fd < 0 {
-        return Err(ChildError::errno(
-            "launch",
-            "open /dev/null".into(),
-            last_errno(),
-        ));
-    }
+    let console = consolelog(spec)?;
+    let null_fd = host_dev_null()?;
     mounts::pivot(&root)?;
-    if let Some(n) = spec.params.int("zone.max-locked-memory") {
-        let lim = libc::rlimit {
-            rlim_cur: n as u64,
-            rlim_max: n as u64,
-        };
-        // SAFETY: the rlimit structs are ours.
-        if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) } != 0 {
-            return Err(ChildError::errno(
-                "rlimit",
-                "RLIMIT_MEMLOCK".into(),
-                last_errno(),
-            ));
-        }
-    }
+    memlock(spec)?;
     let null_fd = zone_dev_null().map_or(null_fd, |zone_null| {
         // SAFETY: null_fd is the host /dev/null opened above, ours alone.
         unsafe { libc::close(null_fd) };
@@ -843,6 +806,62 @@ pub fn set_memlock(zsched: u32, bytes: i64) -> Result<(), RuntimeError> {
         return Err(os_err(
             "rlimit",
             format!("RLIMIT_MEMLOCK of zsched (pid {zsched}) to {n}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `exec.consolelog`: the host file init's output is copied into, opened
+/// (appending) before the pivot, while the host path is still in reach.
+pub(super) fn consolelog(spec: &ZoneSpec) -> Result<Option<std::fs::File>, ChildError> {
+    let Some(path) = spec.params.str("exec.consolelog") else {
+        return Ok(None);
+    };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(Some)
+        .map_err(|e| {
+            ChildError::errno(
+                "exec.consolelog",
+                path.to_string(),
+                e.raw_os_error().unwrap_or(0),
+            )
+        })
+}
+
+/// The host's /dev/null, opened before the pivot: stdio for a root
+/// without a /dev of its own.
+pub(super) fn host_dev_null() -> Result<RawFd, ChildError> {
+    // SAFETY: a static NUL-terminated path; the new descriptor is ours.
+    let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(ChildError::errno(
+            "launch",
+            "open /dev/null".into(),
+            last_errno(),
+        ));
+    }
+    Ok(fd)
+}
+
+/// RLIMIT_MEMLOCK = `zone.max-locked-memory` (0 included), on zsched:
+/// every process of the zone inherits it, and an entered one copies it.
+pub(super) fn memlock(spec: &ZoneSpec) -> Result<(), ChildError> {
+    let Some(n) = spec.params.int("zone.max-locked-memory") else {
+        return Ok(());
+    };
+    let lim = libc::rlimit {
+        rlim_cur: n as u64,
+        rlim_max: n as u64,
+    };
+    // SAFETY: the rlimit struct is ours.
+    if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) } != 0 {
+        return Err(ChildError::errno(
+            "rlimit",
+            "RLIMIT_MEMLOCK".into(),
+            last_errno(),
         ));
     }
     Ok(())

@@ -245,50 +245,12 @@ pub fn setup(
         .unwrap_or(spec.name.as_str());
     launch::set_uts(hostname, spec.params.str("host.domainname"))?;
     super::timens::setup()?;
-    let console = match spec.params.str("exec.consolelog") {
-        Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| {
-                    ChildError::errno(
-                        "exec.consolelog",
-                        path.to_string(),
-                        e.raw_os_error().unwrap_or(0),
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    // The host's /dev/null, the fallback for a root without a /dev (as in
-    // launch::setup).
-    // SAFETY: a static NUL-terminated path; the descriptor is ours.
-    let host_null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
-    if host_null < 0 {
-        return Err(ChildError::errno(
-            "launch",
-            "open /dev/null".into(),
-            last_errno(),
-        ));
-    }
+    let console = launch::consolelog(spec)?;
+    let host_null = launch::host_dev_null()?;
     mounts::pivot(&root)?;
     // Before the user namespace: raising a hard limit takes CAP_SYS_RESOURCE
     // over the host's.
-    if let Some(n) = spec.params.int("zone.max-locked-memory") {
-        let lim = libc::rlimit {
-            rlim_cur: n as u64,
-            rlim_max: n as u64,
-        };
-        // SAFETY: the rlimit struct is ours.
-        if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) } != 0 {
-            return Err(ChildError::errno(
-                "rlimit",
-                "RLIMIT_MEMLOCK".into(),
-                last_errno(),
-            ));
-        }
-    }
+    launch::memlock(spec)?;
     // Into the zone's user namespace, then the mount namespace the zone
     // lives in: a copy of the one just built, its mounts locked.
     join(ns.user.as_raw_fd())
