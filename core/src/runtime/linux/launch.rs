@@ -699,27 +699,7 @@ pub fn setup(
     vnet.apply()?;
     super::ipc::new_session_keyring()
         .map_err(|e| ChildError::errno("keyring", "a session keyring of its own".into(), e))?;
-    mounts::mount(
-        "root",
-        None,
-        Path::new("/"),
-        None,
-        libc::MS_REC | libc::MS_PRIVATE,
-        None,
-    )?;
-    let root = std::fs::canonicalize(&spec.root).map_err(|e| {
-        ChildError::errno(
-            "root",
-            spec.root.display().to_string(),
-            e.raw_os_error().unwrap_or(0),
-        )
-    })?;
-    if !root.is_dir() {
-        return Err(ChildError::new(
-            "root",
-            format!("{}: not a directory", root.display()),
-        ));
-    }
+    let root = private_root(spec)?;
     mounts::build(&root, spec.brand, &spec.params)?;
     super::sysinit::mounts(&root, spec.brand, &spec.params)?;
     if let Some(dir) = view {
@@ -809,6 +789,34 @@ pub fn set_memlock(zsched: u32, bytes: i64) -> Result<(), RuntimeError> {
         ));
     }
     Ok(())
+}
+
+/// `/` made private recursively in zsched's new mount namespace (nothing
+/// it mounts propagates to the host), and the zone's root resolved: an
+/// existing directory, by its canonical host path.
+pub(super) fn private_root(spec: &ZoneSpec) -> Result<PathBuf, ChildError> {
+    mounts::mount(
+        "root",
+        None,
+        Path::new("/"),
+        None,
+        libc::MS_REC | libc::MS_PRIVATE,
+        None,
+    )?;
+    let root = std::fs::canonicalize(&spec.root).map_err(|e| {
+        ChildError::errno(
+            "root",
+            spec.root.display().to_string(),
+            e.raw_os_error().unwrap_or(0),
+        )
+    })?;
+    if !root.is_dir() {
+        return Err(ChildError::new(
+            "root",
+            format!("{}: not a directory", root.display()),
+        ));
+    }
+    Ok(root)
 }
 
 /// `exec.consolelog`: the host file init's output is copied into, opened

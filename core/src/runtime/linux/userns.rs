@@ -200,27 +200,7 @@ pub fn setup(
     // The zone's links, in its (now joined) network namespace, while the
     // host's /proc is still there.
     vnet.apply()?;
-    mounts::mount(
-        "root",
-        None,
-        Path::new("/"),
-        None,
-        libc::MS_REC | libc::MS_PRIVATE,
-        None,
-    )?;
-    let root = std::fs::canonicalize(&spec.root).map_err(|e| {
-        ChildError::errno(
-            "root",
-            spec.root.display().to_string(),
-            e.raw_os_error().unwrap_or(0),
-        )
-    })?;
-    if !root.is_dir() {
-        return Err(ChildError::new(
-            "root",
-            format!("{}: not a directory", root.display()),
-        ));
-    }
+    let root = launch::private_root(spec)?;
     if root != Path::new("/") {
         let fd = open_path(None, &root)?;
         idmap_over(&fd, &root, ns.user.as_raw_fd(), false)?;
