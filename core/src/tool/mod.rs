@@ -21,6 +21,7 @@ pub mod jls;
 pub mod kstat;
 pub mod out;
 pub mod zoneadm;
+pub mod zonecfg;
 
 use crate::api::{Endpoint, Zones};
 use crate::jailconf::{ConfError, Config};
