@@ -6,7 +6,7 @@
 #   make deb                  target/deb/zones_VERSION_ARCH.deb (dpkg-deb)
 #
 # What goes where (PREFIX defaults to /usr/local):
-#   PREFIX/sbin        zoneadm zlogin jail jls jexec zoned zonefs
+#   PREFIX/sbin        zoneadm zonecfg zlogin jail jls jexec zoned zonefs
 #   PREFIX/bin         kstat ztop
 #   PREFIX/lib/zones   zsched (the tools look for ../lib/zones/zsched
 #                      beside their own directory)
@@ -30,7 +30,7 @@ FISHDIR     = $(PREFIX)/share/fish/vendor_completions.d
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 RELEASE     = target/release
 
-SBIN  = zoneadm zlogin jail jls jexec zoned zonefs
+SBIN  = zoneadm zonecfg zlogin jail jls jexec zoned zonefs
 BIN   = kstat ztop
 TOOLS = $(SBIN) $(BIN)
 MAN   = $(wildcard assets/man/*.[158])
