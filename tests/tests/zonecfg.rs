@@ -32,7 +32,16 @@ impl Tmux {
             session: "zonecfg".into(),
         };
         let mut c = t.cmd();
-        c.args(["new-session", "-d", "-x", "160", "-y", "50", "-s", &t.session]);
+        c.args([
+            "new-session",
+            "-d",
+            "-x",
+            "160",
+            "-y",
+            "50",
+            "-s",
+            &t.session,
+        ]);
         for (k, v) in env {
             c.arg("-e").arg(format!("{k}={v}"));
         }
@@ -199,7 +208,8 @@ fn typed_in_tmux_exported_reimported_byte_identical_and_boots() {
     tmux.wait_last_line(&format!("{top} verify"));
     tmux.line("", &top);
     assert!(
-        tmux.screen().contains("pool pool_default: has no Linux meaning"),
+        tmux.screen()
+            .contains("pool pool_default: has no Linux meaning"),
         "verify names pool:\n{}",
         tmux.screen()
     );
@@ -227,7 +237,10 @@ fn typed_in_tmux_exported_reimported_byte_identical_and_boots() {
     assert!(first.starts_with("create -b\n"), "{first}");
     let saved = d.join("export.cfg");
     std::fs::write(&saved, &first).unwrap();
-    ok(zonecfg(&h, &conf_dir, &["-z", &zone, "delete -F"]), "delete -F");
+    ok(
+        zonecfg(&h, &conf_dir, &["-z", &zone, "delete -F"]),
+        "delete -F",
+    );
     assert!(!file.exists(), "delete removed the file");
     let o = zonecfg(&h, &conf_dir, &["-z", &zone, "info"]);
     assert_eq!(o.status.code(), Some(1));
@@ -238,7 +251,11 @@ fn typed_in_tmux_exported_reimported_byte_identical_and_boots() {
         String::from_utf8_lossy(&o.stderr)
     );
     ok(
-        zonecfg(&h, &conf_dir, &["-z", &zone, "-f", &saved.display().to_string()]),
+        zonecfg(
+            &h,
+            &conf_dir,
+            &["-z", &zone, "-f", &saved.display().to_string()],
+        ),
         "zonecfg -f",
     );
     let second = ok(zonecfg(&h, &conf_dir, &["-z", &zone, "export"]), "export");

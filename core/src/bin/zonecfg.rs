@@ -62,22 +62,33 @@ fn parse_args() -> Args {
                 zones::tool::out::print(&format!("zonecfg {}\n", env!("CARGO_PKG_VERSION")));
                 std::process::exit(exit::OK)
             }
-            "-z" => a.zone = Some(it.next().unwrap_or_else(|| usage(Some("option -z needs a zone")))),
-            "-f" => a.file = Some(it.next().unwrap_or_else(|| usage(Some("option -f needs a file")))),
-            "--conf-dir" => {
-                a.conf_dir = Some(PathBuf::from(
+            "-z" => {
+                a.zone = Some(
                     it.next()
-                        .unwrap_or_else(|| usage(Some("option --conf-dir needs a directory"))),
-                ))
+                        .unwrap_or_else(|| usage(Some("option -z needs a zone"))),
+                )
+            }
+            "-f" => {
+                a.file = Some(
+                    it.next()
+                        .unwrap_or_else(|| usage(Some("option -f needs a file"))),
+                )
+            }
+            "--conf-dir" => {
+                a.conf_dir =
+                    Some(PathBuf::from(it.next().unwrap_or_else(|| {
+                        usage(Some("option --conf-dir needs a directory"))
+                    })))
             }
             s if s.starts_with("--conf-dir=") => {
                 a.conf_dir = Some(PathBuf::from(&s["--conf-dir=".len()..]))
             }
             s if s.starts_with("-z") && s.len() > 2 => a.zone = Some(s[2..].to_string()),
             s if s.starts_with("-f") && s.len() > 2 => a.file = Some(s[2..].to_string()),
-            s if s.starts_with('-') && s.len() > 1 => {
-                usage(Some(&format!("illegal option -- {}", s.trim_start_matches('-'))))
-            }
+            s if s.starts_with('-') && s.len() > 1 => usage(Some(&format!(
+                "illegal option -- {}",
+                s.trim_start_matches('-')
+            ))),
             _ => a.words.push(arg),
         }
     }

@@ -26,11 +26,12 @@ pub struct Findings {
 pub fn to_params(cfg: &ZoneCfg) -> (Vec<(String, Vec<String>)>, Findings) {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut f = Findings::default();
-    let push = |out: &mut Vec<(String, Vec<String>)>, name: &str, v: String| {
-        match out.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1.push(v),
-            None => out.push((name.to_string(), vec![v])),
-        }
+    let push = |out: &mut Vec<(String, Vec<String>)>, name: &str, v: String| match out
+        .iter_mut()
+        .find(|(n, _)| n == name)
+    {
+        Some(slot) => slot.1.push(v),
+        None => out.push((name.to_string(), vec![v])),
     };
     let exclusive = cfg.global("ip-type") == Some("exclusive");
     let zonepath = cfg.global("zonepath").unwrap_or("").trim_end_matches('/');
@@ -83,8 +84,7 @@ pub fn to_params(cfg: &ZoneCfg) -> (Vec<(String, Vec<String>)>, Findings) {
                     .push(format!("ip-type {v}: must be shared or exclusive")),
             },
             "hostid" => {
-                match u32::from_str_radix(v.trim_start_matches("0x").trim_start_matches("0X"), 16)
-                {
+                match u32::from_str_radix(v.trim_start_matches("0x").trim_start_matches("0X"), 16) {
                     Ok(n) => push(&mut out, "host.hostid", n.to_string()),
                     Err(_) => f
                         .errors
@@ -418,9 +418,7 @@ fn rctl_limit(v: &str) -> Result<String, String> {
 }
 
 fn rctl_value(limit: &str) -> Val {
-    Val::List(vec![format!(
-        "(priv=privileged,limit={limit},action=deny)"
-    )])
+    Val::List(vec![format!("(priv=privileged,limit={limit},action=deny)")])
 }
 
 /// A value in jail.conf double quotes (`to_params` refused `"`, `\` and
@@ -524,13 +522,15 @@ pub fn from_jail(j: &Jail) -> ZoneCfg {
                 }
             }
             "vnet.bridge" => {
-                let mut r = Res::new("anet");
-                r.set(
-                    "linkname",
-                    Val::Simple(crate::runtime::netcfg::BRIDGE_IFACE.to_string()),
-                );
+                let r = anet.get_or_insert_with(|| {
+                    let mut r = Res::new("anet");
+                    r.set(
+                        "linkname",
+                        Val::Simple(crate::runtime::netcfg::BRIDGE_IFACE.to_string()),
+                    );
+                    r
+                });
                 r.set("lower-link", Val::Simple(v0));
-                anet = Some(r);
             }
             "ip4.addr" | "ip6.addr" => {
                 for a in &e.values {
@@ -704,9 +704,8 @@ pub fn read_zone(file: &Path, zone: &str) -> Result<Option<ZoneCfg>, String> {
 /// behind on failure.
 pub fn write_atomic(file: &Path, text: &str) -> Result<(), String> {
     let dir = file.parent().unwrap_or(Path::new("."));
-    let err = |what: &Path, e: std::io::Error| {
-        format!("{}: {}", what.display(), crate::tool::os_msg(&e))
-    };
+    let err =
+        |what: &Path, e: std::io::Error| format!("{}: {}", what.display(), crate::tool::os_msg(&e));
     std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
     let name = file
         .file_name()

@@ -147,8 +147,8 @@ pub const RESOURCES: &[ResSpec] = &[
 
 /// Every command, for `help` and for completion at the prompt.
 pub const COMMANDS: &[&str] = &[
-    "add", "cancel", "clear", "commit", "create", "delete", "end", "exit", "export", "help", "info",
-    "remove", "revert", "select", "set", "verify",
+    "add", "cancel", "clear", "commit", "create", "delete", "end", "exit", "export", "help",
+    "info", "remove", "revert", "select", "set", "verify",
 ];
 
 /// The resource type of this name.

@@ -83,9 +83,9 @@ impl Session {
     }
 
     fn cfg_mut(&mut self) -> Result<&mut ZoneCfg, String> {
-        self.cfg.as_mut().ok_or_else(|| {
-            format!("{NO_ZONE}\nUse 'create' to begin configuring a new zone.")
-        })
+        self.cfg
+            .as_mut()
+            .ok_or_else(|| format!("{NO_ZONE}\nUse 'create' to begin configuring a new zone."))
     }
 
     /// Run one command.
@@ -122,7 +122,10 @@ impl Session {
             "commit" => self.commit(out),
             "revert" => {
                 let force = flags(args, &["-F"])?.contains(&"-F".to_string());
-                if !force && self.mode == Mode::Interactive && !(self.ask)("Are you sure you want to revert") {
+                if !force
+                    && self.mode == Mode::Interactive
+                    && !(self.ask)("Are you sure you want to revert")
+                {
                     return Ok(());
                 }
                 self.cfg = self.saved.clone();
@@ -293,6 +296,20 @@ impl Session {
             };
             return Err(format!("{prop} {v}: invalid value (must be {want})"));
         }
+        // hostid is kept as illumos shows it: hexadecimal, no 0x.
+        let v = if prop == "hostid" {
+            let hex = v.trim_start_matches("0x").trim_start_matches("0X");
+            match u32::from_str_radix(hex, 16) {
+                Ok(n) => format!("{n:x}"),
+                Err(_) => {
+                    return Err(format!(
+                        "hostid {v}: invalid value (must be a hexadecimal number of 32 bits)"
+                    ));
+                }
+            }
+        } else {
+            v
+        };
         self.cfg_mut()?.set_global(&prop, &v);
         Ok(())
     }
@@ -341,7 +358,11 @@ impl Session {
         let Some(spec) = res_spec(kind) else {
             return Err(format!(
                 "{kind}: unknown resource type (one of {})",
-                RESOURCES.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
+                RESOURCES
+                    .iter()
+                    .map(|r| r.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         };
         let cfg = self.cfg_mut()?;
@@ -447,13 +468,17 @@ impl Session {
                 _ => return Err("usage: remove property-name property-value".to_string()),
             };
             let Some(Val::List(l)) = s.res.get(prop).cloned() else {
-                return Err(format!("remove {prop}: only a list property takes remove; use clear"));
+                return Err(format!(
+                    "remove {prop}: only a list property takes remove; use clear"
+                ));
             };
             if !l.contains(&val) {
                 return Err(format!("{prop}: no value {val}"));
             }
-            s.res
-                .set(prop, Val::List(l.into_iter().filter(|x| *x != val).collect()));
+            s.res.set(
+                prop,
+                Val::List(l.into_iter().filter(|x| *x != val).collect()),
+            );
             return Ok(());
         }
         let force = matches!(args.first(), Some(Token::Word(w)) if w == "-F");
@@ -497,7 +522,9 @@ impl Session {
                     o.push_str(&info_res(r));
                 }
             }
-            Some(Token::Word(w)) if w == "zonename" => o.push_str(&format!("zonename: {}\n", self.zone)),
+            Some(Token::Word(w)) if w == "zonename" => {
+                o.push_str(&format!("zonename: {}\n", self.zone))
+            }
             Some(Token::Word(w)) if GLOBALS.contains(&w.as_str()) => {
                 o.push_str(&format!("{w}: {}\n", cfg.global(w).unwrap_or("")))
             }
