@@ -290,5 +290,111 @@ fn typed_in_tmux_exported_reimported_byte_identical_and_boots() {
     h.ok("zoneadm", &["-z", &zone, "halt"]);
     let list = h.ok("zoneadm", &["list"]);
     assert!(!list.lines().any(|l| l == zone), "{list}");
+    // An installed zone is not deleted (illumos: only a configured one).
+    let o = zonecfg(&h, &conf_dir, &["-z", &zone, "delete -F"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is installed"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(file.exists());
     h.ok("zoneadm", &["-z", &zone, "uninstall", "-F"]);
+    ok(
+        zonecfg(&h, &conf_dir, &["-z", &zone, "delete -F"]),
+        "delete -F",
+    );
+    assert!(!file.exists());
+}
+
+/// The command line as illumos' zonecfg answers it: usage errors exit 2
+/// with the `usage:` block; a failing command in a file names its line,
+/// exits 1 and commits nothing; a zone configured in jail.conf itself is
+/// not written a second time by zonecfg.
+#[test]
+fn command_line_usage_files_and_zones_configured_elsewhere() {
+    let h = Host::new("zonecfgcli");
+    let d = h.dir.path().to_path_buf();
+    let conf_dir = d.join("jail.conf.d");
+    std::fs::create_dir_all(&conf_dir).unwrap();
+    h.write_conf(&format!(
+        "handmade {{ path = \"{}/handmade\"; }}\n.include \"jail.conf.d/*.conf\";\n",
+        d.display()
+    ));
+
+    let o = zonecfg(&h, &conf_dir, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "zonecfg: no zone specified\n{}\n",
+            zones::tool::zonecfg::USAGE
+        )
+    );
+    let o = zonecfg(&h, &conf_dir, &["-q", "-z", "a"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("zonecfg: illegal option -- q\nusage:"));
+    let o = zonecfg(&h, &conf_dir, &["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("usage:"));
+    ok(zonecfg(&h, &conf_dir, &["--version"]), "--version");
+
+    // A file: the second line fails; nothing is committed.
+    let cmds = d.join("cmds");
+    std::fs::write(
+        &cmds,
+        "create -b; set zonepath=/z/f\nset brand=lx\ncommit\n",
+    )
+    .unwrap();
+    let o = zonecfg(
+        &h,
+        &conf_dir,
+        &["-z", "f", "-f", &cmds.display().to_string()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "On line 2 of {}:\nzonecfg:f: brand lx: invalid value (must be sparse or whole)\n",
+            cmds.display()
+        )
+    );
+    assert!(!conf_dir.join("f.conf").exists());
+    // Without a terminal, standard input is a command file; the end of
+    // it commits.
+    let mut c = Command::new(bin("zonecfg"));
+    h.env(&mut c);
+    c.env("ZONES_CONF_DIR", &conf_dir)
+        .args(["-z", "f"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut i = child.stdin.take().unwrap();
+        i.write_all(b"create -t SYSsparse\nset zonepath=/z/f\n")
+            .unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // zoneadm sees the zone zonecfg wrote, through jail.conf's include.
+    let list = h.ok("zoneadm", &["list", "-cp"]);
+    assert!(
+        list.lines().any(|l| l.starts_with("-:f:configured:/z/f:")),
+        "{list}"
+    );
+
+    // A zone of jail.conf itself is not zonecfg's to write.
+    let o = zonecfg(&h, &conf_dir, &["-z", "handmade", "create"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err,
+        format!(
+            "zonecfg:handmade: Zone handmade is configured in {} line 1, not by zonecfg: change it there\n",
+            h.conf().display()
+        )
+    );
+    assert!(!conf_dir.join("handmade.conf").exists());
 }

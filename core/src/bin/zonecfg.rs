@@ -128,6 +128,7 @@ fn main() {
         std::process::exit(exit::FAILED)
     });
     s.ask = Box::new(ask);
+    s.elsewhere = configured_elsewhere(&zone, &s.file);
     let code = if let Some(f) = &a.file {
         let text = if f == "-" {
             let mut t = String::new();
@@ -153,6 +154,22 @@ fn main() {
         batch(&mut s, &t, None)
     };
     std::process::exit(code)
+}
+
+/// Where the configuration every tool reads (`$ZONES_CONFIG`, else
+/// /etc/jail.conf and /etc/jail.conf.d) defines `zone`, when that is not
+/// zonecfg's own file. A configuration that does not parse says nothing
+/// here: zonecfg edits its own file, and the tools will name the error.
+fn configured_elsewhere(zone: &str, own: &std::path::Path) -> Option<String> {
+    let cfg = zones::tool::Common::default().load_config().ok()?;
+    let j = cfg.get(zone)?;
+    let own = std::fs::canonicalize(own).ok();
+    let at = std::fs::canonicalize(&j.pos.file).ok();
+    if own.is_some() && own == at {
+        None
+    } else {
+        Some(j.pos.to_string())
+    }
 }
 
 /// Run commands from a file or the arguments: the first failure stops

@@ -39,6 +39,10 @@ pub struct Session {
     pub exited: bool,
     /// Asks a yes/no question (interactive mode).
     pub ask: Box<dyn FnMut(&str) -> bool>,
+    /// Where the zone is configured when that is not zonecfg's file
+    /// (`FILE line N` of jail.conf): zonecfg does not write a second
+    /// block for it.
+    pub elsewhere: Option<String>,
 }
 
 const NO_ZONE: &str = "No such zone configured";
@@ -56,6 +60,7 @@ impl Session {
             scope: None,
             exited: false,
             ask: Box::new(|_| false),
+            elsewhere: None,
         })
     }
 
@@ -210,6 +215,7 @@ impl Session {
                 return Ok(());
             }
         }
+        self.not_elsewhere()?;
         let mut cfg = ZoneCfg::default();
         if !blank {
             match template.as_deref().unwrap_or("SYSdefault") {
@@ -569,6 +575,7 @@ impl Session {
             .cfg
             .as_ref()
             .ok_or_else(|| format!("{NO_ZONE}\nUse 'create' to begin configuring a new zone."))?;
+        self.not_elsewhere()?;
         let (params, f) = jailfile::to_params(cfg);
         report(&self.zone, &f).map_err(|e| format!("{e}\n{}: commit not done", self.zone))?;
         let text = jailfile::jail_text(&self.zone, &params);
@@ -581,10 +588,36 @@ impl Session {
         Ok(())
     }
 
+    /// Refuse to write a zone configured in a file not zonecfg's.
+    fn not_elsewhere(&self) -> Result<(), String> {
+        match &self.elsewhere {
+            Some(at) => Err(format!(
+                "Zone {} is configured in {at}, not by zonecfg: change it there",
+                self.zone
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn delete(&mut self, args: &[Token]) -> Result<(), String> {
         let force = flags(args, &["-F"])?.contains(&"-F".to_string());
         if self.saved.is_none() && self.cfg.is_none() {
             return Err(NO_ZONE.to_string());
+        }
+        // As illumos: only a zone that is merely configured is deleted.
+        let path = self
+            .saved
+            .as_ref()
+            .and_then(|c| c.global("zonepath"))
+            .map(std::path::PathBuf::from);
+        if let Some(p) = path
+            && crate::tool::is_installed(&p)
+        {
+            return Err(format!(
+                "Zone {z} is installed ({}): uninstall it first (zoneadm -z {z} uninstall)",
+                p.display(),
+                z = self.zone
+            ));
         }
         if !force {
             if self.mode == Mode::Batch {
