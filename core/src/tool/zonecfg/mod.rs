@@ -46,6 +46,14 @@
 //! refuses what verify finds wrong: a file is never written with part of
 //! the configuration silently missing.
 //!
+//! ## What zonecfg does not write
+//!
+//! A zone that jail.conf defines in a file other than zonecfg's own (a
+//! block in /etc/jail.conf) is not given a second block: `create` and
+//! `commit` name the file and line where it is configured. `delete`
+//! removes only a zone that is merely configured, as illumos' does: an
+//! installed zone is uninstalled first (`zoneadm -z ZONE uninstall`).
+//!
 //! ## Round trip
 //!
 //! `export` prints the commands that make the configuration: `create -b`,
