@@ -93,6 +93,7 @@ fn the_man_pages_format_without_warnings_and_zoned_8_names_every_option() {
     for (page, name, sec) in [
         ("zoned.8", "ZONED", "8"),
         ("zoneadm.8", "ZONEADM", "8"),
+        ("zonecfg.8", "ZONECFG", "8"),
         ("zlogin.1", "ZLOGIN", "1"),
         ("zonefs.8", "ZONEFS", "8"),
         ("jail.8", "JAIL", "8"),
