@@ -46,6 +46,12 @@
 //! refuses what verify finds wrong: a file is never written with part of
 //! the configuration silently missing.
 //!
+//! jail.conf has one `zone.defrouter` list for the zone, so reading a
+//! file back gives each router to the net whose IPv4 subnet holds it
+//! (the net's prefix, /24 without one), else to the first net without a
+//! router: a configuration whose routers lie on their nets' subnets, as
+//! illumos requires, comes back as it was written.
+//!
 //! ## What zonecfg does not write
 //!
 //! A zone that jail.conf defines in a file other than zonecfg's own (a
