@@ -17,6 +17,8 @@ use zones_e2e::{Host, bin};
 struct Tmux {
     socket: PathBuf,
     session: String,
+    /// `zonecfg:ZONE`, how every prompt starts.
+    prompt_prefix: String,
 }
 
 impl Tmux {
@@ -26,10 +28,11 @@ impl Tmux {
         c
     }
 
-    fn start(socket: PathBuf, env: &[(&str, String)], program: &[String]) -> Tmux {
+    fn start(socket: PathBuf, zone: &str, env: &[(&str, String)], program: &[String]) -> Tmux {
         let t = Tmux {
             socket,
             session: "zonecfg".into(),
+            prompt_prefix: format!("zonecfg:{zone}"),
         };
         let mut c = t.cmd();
         c.args([
@@ -97,9 +100,41 @@ impl Tmux {
         }
     }
 
-    /// Type a command, press Enter, wait for `prompt`.
+    /// How many of zonecfg's prompts the whole pane (history too) shows:
+    /// each command answered adds one.
+    fn prompts(&self) -> usize {
+        let o = self
+            .cmd()
+            .args(["capture-pane", "-p", "-S", "-", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix(&self.prompt_prefix))
+            .filter(|rest| {
+                rest.starts_with('>')
+                    || rest
+                        .split(' ')
+                        .next()
+                        .is_some_and(|w| w.starts_with(':') && w.ends_with('>'))
+            })
+            .count()
+    }
+
+    /// Type a command, press Enter, wait until zonecfg has answered it
+    /// (a new prompt, `prompt`): nothing is typed ahead of the editor.
     fn line(&self, text: &str, prompt: &str) {
+        let before = self.prompts();
         self.send(text, &["Enter"]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.prompts() <= before {
+            assert!(
+                Instant::now() < deadline,
+                "no prompt after {text:?}:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
         self.wait_last_line(prompt);
     }
 
@@ -165,6 +200,7 @@ fn typed_in_tmux_exported_reimported_byte_identical_and_boots() {
     ];
     let tmux = Tmux::start(
         d.join("tmux.sock"),
+        &zone,
         &env,
         &[
             bin("zonecfg").display().to_string(),
