@@ -757,7 +757,9 @@ fn delete(g: &Global, args: &[String]) {
 fn delete_id(g: &Global, id: &str, force: bool) {
     let (d, r) = existing(g, id, "");
     let status = d.status(&r);
-    if !force && matches!(status, Status::Running | Status::Created) {
+    // As runc: a created container is deleted without --force (its
+    // process never ran the program), a running one only with it.
+    if !force && status == Status::Running {
         g.fail(
             format!(
                 "cannot delete container {id} that is not stopped: {}",
