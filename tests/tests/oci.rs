@@ -267,6 +267,22 @@ fn podman_run_rm_prints_ok_and_leaves_nothing() {
         "exit 7",
     ]);
     assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    // -t: conmon's console socket gets a pty of the zone's own devpts.
+    let out = p.ok(&[
+        "run",
+        "--rm",
+        "-t",
+        "--network",
+        "none",
+        "--annotation",
+        "zones.brand=sparse",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "/bin/sh",
+        "-c",
+        "test -t 0 && test -t 1 && tty",
+    ]);
+    assert_eq!(out.replace('\r', ""), "/dev/pts/0\n", "{out:?}");
 }
 
 #[test]
@@ -302,7 +318,10 @@ fn podman_detached_exec_stop_rm_and_the_zone_has_the_rctls() {
         .lines()
         .find(|l| l.contains(&id))
         .unwrap_or_else(|| panic!("{id} not in zoneadm list -v:\n{list}"));
-    assert!(line.contains("running") && line.contains("sparse"), "{line}");
+    assert!(
+        line.contains("running") && line.contains("sparse"),
+        "{line}"
+    );
     let jls = w.tool("jls", &["-n", "-j", &id]);
     let params = String::from_utf8_lossy(&jls.stdout).into_owned();
     for want in [
@@ -310,7 +329,11 @@ fn podman_detached_exec_stop_rm_and_the_zone_has_the_rctls() {
         "capped-memory.physical=268435456",
         "zone.cpu-cap=150",
     ] {
-        assert!(params.contains(want), "{want} not in jls -n:\n{}", text(&jls));
+        assert!(
+            params.contains(want),
+            "{want} not in jls -n:\n{}",
+            text(&jls)
+        );
     }
     let out = p.ok(&["exec", &id, "/bin/sh", "-c", "echo in-exec; hostname"]);
     assert_eq!(out, format!("in-exec\n{}\n", &id[..12]), "{out}");
@@ -320,7 +343,12 @@ fn podman_detached_exec_stop_rm_and_the_zone_has_the_rctls() {
     p.ok(&["stop", "-t", "10", &id]);
     // The trap made it exit on SIGTERM: no 10 s wait for SIGKILL.
     assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
-    let inspect = p.ok(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", &id]);
+    let inspect = p.ok(&[
+        "inspect",
+        "--format",
+        "{{.State.Status}} {{.State.ExitCode}}",
+        &id,
+    ]);
     assert_eq!(inspect.trim(), "exited 0", "{inspect}");
     p.ok(&["rm", &id]);
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
@@ -364,14 +392,23 @@ fn wait_status(runtime: &Path, root: &Path, id: &str, status: &str) -> serde_jso
         if v["status"] == status {
             return v;
         }
-        assert!(Instant::now() < deadline, "{id} never {status}: {}", text(&o));
+        assert!(
+            Instant::now() < deadline,
+            "{id} never {status}: {}",
+            text(&o)
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 /// The same steps on one runtime: each step's exit code, and the state
 /// JSON after create, after start and once stopped.
-fn lifecycle(runtime: &Path, root: &Path, bundle: &Path, id: &str) -> (Vec<(String, i32)>, Vec<serde_json::Value>) {
+fn lifecycle(
+    runtime: &Path,
+    root: &Path,
+    bundle: &Path,
+    id: &str,
+) -> (Vec<(String, i32)>, Vec<serde_json::Value>) {
     let b = bundle.to_str().unwrap();
     let mut codes = Vec::new();
     let mut states = Vec::new();
@@ -389,14 +426,24 @@ fn lifecycle(runtime: &Path, root: &Path, bundle: &Path, id: &str) -> (Vec<(Stri
     step("exec missing", &["exec", "nope", "true"]);
     step("unknown command", &["frobnicate"]);
     let o = step("create", &["create", "--bundle", b, id]);
-    assert!(o.status.success(), "{}: create: {}", runtime.display(), text(&o));
+    assert!(
+        o.status.success(),
+        "{}: create: {}",
+        runtime.display(),
+        text(&o)
+    );
     step("create again", &["create", "--bundle", b, id]);
     states.push(wait_status(runtime, root, id, "created"));
     // runc deletes a created container without --force.
     step("delete created", &["delete", id]);
     step("state after delete", &["state", id]);
     let o = step("create after delete", &["create", "--bundle", b, id]);
-    assert!(o.status.success(), "{}: create: {}", runtime.display(), text(&o));
+    assert!(
+        o.status.success(),
+        "{}: create: {}",
+        runtime.display(),
+        text(&o)
+    );
     step("start", &["start", id]);
     states.push(wait_status(runtime, root, id, "running"));
     step("start running", &["start", id]);
@@ -441,20 +488,38 @@ fn exit_codes_and_state_are_runcs_on_the_same_bundle() {
             "readonlyPaths": ["/proc/sys"]
         }
     });
-    std::fs::write(bundle.join("config.json"), serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+    std::fs::write(
+        bundle.join("config.json"),
+        serde_json::to_vec_pretty(&spec).unwrap(),
+    )
+    .unwrap();
     let runc_root = w.dir().join("runc-root");
     let (runc_codes, runc_states) = lifecycle(Path::new("runc"), &runc_root, &bundle, "cmp-runc");
     let (our_codes, our_states) = lifecycle(&w.runtime, &w.oci_root, &bundle, "cmp-zones");
-    assert_eq!(our_codes, runc_codes, "exit codes: zones-oci (left) against runc (right)");
+    assert_eq!(
+        our_codes, runc_codes,
+        "exit codes: zones-oci (left) against runc (right)"
+    );
     for (ours, theirs) in our_states.iter().zip(&runc_states) {
         let keys = |v: &serde_json::Value| -> Vec<String> {
             v.as_object().unwrap().keys().cloned().collect()
         };
-        assert_eq!(keys(ours), keys(theirs), "state fields\nours {ours}\nrunc {theirs}");
+        assert_eq!(
+            keys(ours),
+            keys(theirs),
+            "state fields\nours {ours}\nrunc {theirs}"
+        );
         assert_eq!(ours["status"], theirs["status"]);
         assert_eq!(ours["bundle"], theirs["bundle"]);
-        assert_eq!(ours["ociVersion"].as_str().map(|s| s.starts_with("1.0")), Some(true));
-        assert_eq!(ours["pid"].as_u64() == Some(0), theirs["pid"].as_u64() == Some(0), "pid zero when stopped only\nours {ours}\nrunc {theirs}");
+        assert_eq!(
+            ours["ociVersion"].as_str().map(|s| s.starts_with("1.0")),
+            Some(true)
+        );
+        assert_eq!(
+            ours["pid"].as_u64() == Some(0),
+            theirs["pid"].as_u64() == Some(0),
+            "pid zero when stopped only\nours {ours}\nrunc {theirs}"
+        );
     }
     // While it ran, the pid state gave was the program's, in the zone.
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
@@ -462,7 +527,10 @@ fn exit_codes_and_state_are_runcs_on_the_same_bundle() {
 
 /// sha256 of a file, in hex (sha256sum(1): no hash crate in the tests).
 fn sha256(p: &Path) -> String {
-    let o = Command::new("sha256sum").arg(p).output().expect("sha256sum");
+    let o = Command::new("sha256sum")
+        .arg(p)
+        .output()
+        .expect("sha256sum");
     assert!(o.status.success(), "sha256sum {}", p.display());
     String::from_utf8_lossy(&o.stdout)
         .split_whitespace()
@@ -533,7 +601,11 @@ fn image_tarball(dir: &Path, rootfs: &Path, name: &str) -> PathBuf {
         .to_string(),
     )
     .unwrap();
-    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
     let tarball = dir.join("image.tar");
     let st = Command::new("tar")
         .arg("-C")
@@ -583,7 +655,11 @@ impl Containerd {
         let c = Containerd { child, dir, sock };
         let deadline = Instant::now() + Duration::from_secs(20);
         while c.ctr(&["version"]).status.code() != Some(0) {
-            assert!(Instant::now() < deadline, "containerd does not answer: {}", c.log());
+            assert!(
+                Instant::now() < deadline,
+                "containerd does not answer: {}",
+                c.log()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         c
@@ -600,7 +676,12 @@ impl Containerd {
     }
     fn ok(&self, args: &[&str]) -> String {
         let o = self.ctr(args);
-        assert!(o.status.success(), "ctr {args:?}: {}\n{}", text(&o), self.log());
+        assert!(
+            o.status.success(),
+            "ctr {args:?}: {}\n{}",
+            text(&o),
+            self.log()
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
     fn log(&self) -> String {
@@ -648,7 +729,13 @@ fn containerd_runs_an_imported_image_as_a_zone_and_delete_leaves_nothing() {
     let img = "localhost/zones-test:1";
     let tarball = image_tarball(w.dir(), &rootfs, img);
     let c = Containerd::start(w.dir());
-    c.ok(&["image", "import", "--snapshotter", "native", tarball.to_str().unwrap()]);
+    c.ok(&[
+        "image",
+        "import",
+        "--snapshotter",
+        "native",
+        tarball.to_str().unwrap(),
+    ]);
     assert!(c.ok(&["image", "ls", "-q"]).contains(img));
     let runtime = w.runtime.to_str().unwrap();
     // The shim's runtime root and ctr's fifos in the test's directory
@@ -678,13 +765,20 @@ fn containerd_runs_an_imported_image_as_a_zone_and_delete_leaves_nothing() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let tasks = c.ok(&["task", "ls"]);
-        if tasks.lines().any(|l| l.starts_with("ctr-zone") && l.contains("RUNNING")) {
+        if tasks
+            .lines()
+            .any(|l| l.starts_with("ctr-zone") && l.contains("RUNNING"))
+        {
             break;
         }
         assert!(Instant::now() < deadline, "task not running: {tasks}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(w.zones().contains(&"ctr-zone".to_string()), "{:?}", w.zones());
+    assert!(
+        w.zones().contains(&"ctr-zone".to_string()),
+        "{:?}",
+        w.zones()
+    );
     // Output of a task: ctr run without -d waits and relays it.
     let out = c.ok(&[
         "run",
@@ -708,7 +802,10 @@ fn containerd_runs_an_imported_image_as_a_zone_and_delete_leaves_nothing() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let tasks = c.ok(&["task", "ls"]);
-        if tasks.lines().any(|l| l.starts_with("ctr-zone") && l.contains("STOPPED")) {
+        if tasks
+            .lines()
+            .any(|l| l.starts_with("ctr-zone") && l.contains("STOPPED"))
+        {
             break;
         }
         assert!(Instant::now() < deadline, "task not stopped: {tasks}");
@@ -717,9 +814,54 @@ fn containerd_runs_an_imported_image_as_a_zone_and_delete_leaves_nothing() {
     c.ok(&["task", "delete", "ctr-zone"]);
     c.ok(&["container", "delete", "ctr-zone"]);
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
-    let left: Vec<_> = std::fs::read_dir(&w.oci_root)
+    // The shim's root is --runc-root/<namespace>.
+    let left: Vec<_> = std::fs::read_dir(w.oci_root.join("zones-test"))
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "OCI state left: {left:?}");
     assert!(w.host_cgroups_empty(), "zone cgroups left");
+}
+
+#[test]
+fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
+    require("podman");
+    let mut w = World::new("oci-halt");
+    w.host.write_conf("");
+    w.host.start_zoned();
+    let p = Podman { w: &w };
+    let rootfs = w.sparse_rootfs("rootfs");
+    let id = p
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--annotation",
+            "zones.brand=sparse",
+            "--rootfs",
+            rootfs.to_str().unwrap(),
+            "/bin/sh",
+            "-c",
+            "while :; do sleep 0.1; done",
+        ])
+        .trim()
+        .to_string();
+    // zoned made it: zoneadm (through the socket) lists it running.
+    let list = String::from_utf8_lossy(&w.tool("zoneadm", &["list", "-v"]).stdout).into_owned();
+    assert!(
+        list.lines()
+            .any(|l| l.contains(&id) && l.contains("running")),
+        "{list}\nzoned: {}",
+        w.host.zoned_log()
+    );
+    let o = w.tool("zoneadm", &["-z", &id, "halt"]);
+    assert!(o.status.success(), "zoneadm halt: {}", text(&o));
+    // Podman sees the container's process end, killed by the halt's
+    // signal (128 + SIGTERM or SIGKILL).
+    let code = p.ok(&["wait", &id]);
+    assert!(matches!(code.trim(), "143" | "137"), "{code}");
+    let st = p.ok(&["inspect", "--format", "{{.State.Status}}", &id]);
+    assert_eq!(st.trim(), "exited");
+    p.ok(&["rm", &id]);
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
 }

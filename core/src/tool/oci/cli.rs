@@ -151,9 +151,9 @@ impl Opts {
             if let Some(d) = find(valued, k) {
                 let v = inline.unwrap_or_else(|| {
                     i += 1;
-                    args.get(i).cloned().unwrap_or_else(|| {
-                        g.fail(format!("flag needs an argument: -{k}"), 1)
-                    })
+                    args.get(i)
+                        .cloned()
+                        .unwrap_or_else(|| g.fail(format!("flag needs an argument: -{k}"), 1))
                 });
                 let key = d.split('|').next().unwrap();
                 o.vals.entry(key_of(valued, key)).or_default().push(v);
@@ -411,14 +411,46 @@ fn run_hooks(hooks: &[Hook], state: &serde_json::Value, which: &str) -> Result<(
     Ok(())
 }
 
-/// A new pty pair: the master goes to `socket` with SCM_RIGHTS (runc's
-/// --console-socket), the slave is returned for the process's stdio.
-fn console(socket: &Path) -> Result<OwnedFd, String> {
+/// A pty of the zone's own devpts (its /dev/ptmx, opened through the
+/// zone's root as zlogin opens it: [`crate::runtime::linux::enter`]), so
+/// the program's terminal is the zone's /dev/pts/N; the master goes to
+/// `socket` with SCM_RIGHTS (runc's --console-socket), the slave is
+/// returned for the process's stdio.
+fn console(socket: &Path, h: &crate::runtime::Handle) -> Result<OwnedFd, String> {
     use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    let pty = nix::pty::openpty(None, None).map_err(|e| format!("openpty: {e}"))?;
+    use std::os::fd::FromRawFd;
+    let root = std::fs::File::open(format!("/proc/{}/root", h.zsched_pid))
+        .map_err(|e| format!("the zone's root (zsched pid {}): {e}", h.zsched_pid))?;
+    let master = crate::runtime::linux::enter::open_in_root(
+        root.as_raw_fd(),
+        "/dev/ptmx",
+        libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+    )
+    .map_err(|e| format!("open the zone's /dev/ptmx: {e}"))?;
+    let zero: libc::c_int = 0;
+    // SAFETY: ioctl on a descriptor we own with a pointer to a local.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &zero) } != 0 {
+        return Err(format!("unlockpt: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: ioctl on a descriptor we own; an integer argument.
+    let slave = unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    if slave < 0 {
+        return Err(format!("TIOCGPTPEER: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: the descriptor was just returned by the kernel and nothing
+    // else owns it.
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    crate::runtime::linux::userns::own_pty(h.zsched_pid as i32, slave.as_raw_fd())
+        .map_err(|e| format!("the zone's pty: {e}"))?;
     let stream = std::os::unix::net::UnixStream::connect(socket)
         .map_err(|e| format!("connect {}: {e}", socket.display()))?;
-    let fds = [pty.master.as_raw_fd()];
+    let fds = [master.as_raw_fd()];
     let name = b"/dev/ptmx";
     let iov = [std::io::IoSlice::new(name)];
     sendmsg::<()>(
@@ -429,7 +461,7 @@ fn console(socket: &Path) -> Result<OwnedFd, String> {
         None,
     )
     .map_err(|e| format!("send the console to {}: {e}", socket.display()))?;
-    Ok(pty.slave)
+    Ok(slave)
 }
 
 fn write_pid_file(g: &Global, path: Option<String>, pid: u32) {
@@ -440,7 +472,11 @@ fn write_pid_file(g: &Global, path: Option<String>, pid: u32) {
 }
 
 /// Start this binary again as `sub` with `args`, on `stdio` or ours.
-fn respawn(sub: &str, args: &[&str], tty: Option<&OwnedFd>) -> std::io::Result<std::process::Child> {
+fn respawn(
+    sub: &str,
+    args: &[&str],
+    tty: Option<&OwnedFd>,
+) -> std::io::Result<std::process::Child> {
     let mut c = Command::new("/proc/self/exe");
     c.arg(sub).args(args);
     if let Some(t) = tty {
@@ -462,7 +498,13 @@ fn create(g: &Global, args: &[String], and_start: bool) {
             "preserve-fds",
             "notify-socket",
         ],
-        &["no-pivot", "no-new-keyring", "detach|d", "keep", "no-subreaper"],
+        &[
+            "no-pivot",
+            "no-new-keyring",
+            "detach|d",
+            "keep",
+            "no-subreaper",
+        ],
         false,
     );
     let id = one_id(g, &o.pos, if and_start { "run" } else { "create" });
@@ -483,7 +525,10 @@ fn create(g: &Global, args: &[String], and_start: bool) {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             g.fail(format!("container with id exists: {id}"), 1)
         }
-        g.fail(format!("mkdir {}: {}", d.path.display(), crate::tool::os_msg(&e)), 1)
+        g.fail(
+            format!("mkdir {}: {}", d.path.display(), crate::tool::os_msg(&e)),
+            1,
+        )
     }
     let mut rec = Record {
         id: id.clone(),
@@ -524,17 +569,24 @@ fn create(g: &Global, args: &[String], and_start: bool) {
     let rt = tokio_rt();
     let made = rt.block_on(async {
         let z = open_engine(g).await;
-        z.create(&root_caller(), params).await
+        let c = root_caller();
+        let id = z.create(&c, params).await?;
+        z.jail_attach(&c, id).await.map(|a| a.handle)
     });
     drop(rt);
-    if let Err(e) = made {
-        undo(g, format!("zone '{zname}': {}", e.unzoned(&zname)), false)
-    }
-    if let Err(e) = nix::unistd::mkfifo(&d.fifo(), nix::sys::stat::Mode::from_bits_truncate(0o600)) {
+    let handle = match made {
+        Ok(h) => h,
+        Err(e) => undo(g, format!("zone '{zname}': {}", e.unzoned(&zname)), true),
+    };
+    if let Err(e) = nix::unistd::mkfifo(&d.fifo(), nix::sys::stat::Mode::from_bits_truncate(0o600))
+    {
         undo(g, format!("mkfifo {}: {e}", d.fifo().display()), true)
     }
-    let tty = match (spec.process.as_ref().is_some_and(|p| p.terminal), o.val("console-socket")) {
-        (true, Some(s)) => match console(Path::new(&s)) {
+    let tty = match (
+        spec.process.as_ref().is_some_and(|p| p.terminal),
+        o.val("console-socket"),
+    ) {
+        (true, Some(s)) => match console(Path::new(&s), &handle) {
             Ok(t) => Some(t),
             Err(e) => undo(g, e, true),
         },
@@ -640,7 +692,10 @@ fn start_id(g: &Global, id: &str) {
     let _ = std::fs::remove_file(d.fifo());
     if !got {
         g.fail(
-            format!("container {id}: its process (pid {}) did not take the start", r.holder_pid),
+            format!(
+                "container {id}: its process (pid {}) did not take the start",
+                r.holder_pid
+            ),
             1,
         )
     }
@@ -656,11 +711,7 @@ fn state_cmd(g: &Global, args: &[String]) {
     let id = one_id(g, &o.pos, "state");
     let (d, r) = existing(g, &id, "");
     let v = state_json(&d, &r);
-    let st = state_of(
-        &r,
-        d.status(&r),
-        v["pid"].as_u64().unwrap_or(0) as u32,
-    );
+    let st = state_of(&r, d.status(&r), v["pid"].as_u64().unwrap_or(0) as u32);
     crate::outln!("{}", serde_json::to_string_pretty(&st).unwrap());
     std::process::exit(0)
 }
@@ -676,7 +727,9 @@ pub fn parse_signal(s: &str) -> Option<i32> {
     } else {
         format!("SIG{up}")
     };
-    name.parse::<nix::sys::signal::Signal>().ok().map(|s| s as i32)
+    name.parse::<nix::sys::signal::Signal>()
+        .ok()
+        .map(|s| s as i32)
 }
 
 /// Host pids of the zone's processes but its supervisor.
@@ -713,7 +766,10 @@ fn kill(g: &Global, args: &[String]) {
     let (id, sig) = match o.pos.as_slice() {
         [id] => (id.clone(), "SIGTERM".to_string()),
         [id, s] => (id.clone(), s.clone()),
-        _ => g.fail("\"kill\" requires a minimum of 1 and maximum of 2 argument(s)", 1),
+        _ => g.fail(
+            "\"kill\" requires a minimum of 1 and maximum of 2 argument(s)",
+            1,
+        ),
     };
     let sig = parse_signal(sig.trim_start_matches('-'))
         .unwrap_or_else(|| g.fail(format!("unknown signal \"{sig}\""), 1));
@@ -826,7 +882,10 @@ fn exec(g: &Global, args: &[String]) {
         true,
     );
     let Some(id) = o.pos.first().cloned() else {
-        g.fail("exec failed: \"exec\" requires a minimum of 1 argument(s)", 255)
+        g.fail(
+            "exec failed: \"exec\" requires a minimum of 1 argument(s)",
+            255,
+        )
     };
     let d = Dir::new(&g.root, &id);
     if !d.exists() {
@@ -834,13 +893,17 @@ fn exec(g: &Global, args: &[String]) {
     }
     let r = d.read().unwrap_or_else(|e| g.fail(e, 255));
     if d.status(&r) != Status::Running {
-        g.fail("exec failed: cannot exec in a stopped or paused container", 255)
+        g.fail(
+            "exec failed: cannot exec in a stopped or paused container",
+            255,
+        )
     }
     let mut process: Process = match o.val("process") {
         Some(f) => {
             let t = std::fs::read_to_string(&f)
                 .unwrap_or_else(|e| g.fail(format!("exec failed: open {f}: {e}"), 255));
-            serde_json::from_str(&t).unwrap_or_else(|e| g.fail(format!("exec failed: {f}: {e}"), 255))
+            serde_json::from_str(&t)
+                .unwrap_or_else(|e| g.fail(format!("exec failed: {f}: {e}"), 255))
         }
         None => {
             let args = o.pos[1..].to_vec();
@@ -867,11 +930,23 @@ fn exec(g: &Global, args: &[String]) {
         process.user.uid = it.next().and_then(|x| x.parse().ok()).unwrap_or(0);
         process.user.gid = it.next().and_then(|x| x.parse().ok()).unwrap_or(0);
     }
-    let pf = d.path.join(format!("exec-{}-{}.json", std::process::id(), state::rfc3339_now()));
+    let pf = d.path.join(format!(
+        "exec-{}-{}.json",
+        std::process::id(),
+        state::rfc3339_now()
+    ));
     state::write_atomic(&pf, &serde_json::to_vec(&process).unwrap())
         .unwrap_or_else(|e| g.fail(e, 255));
     let tty = match (process.terminal, o.val("console-socket")) {
-        (true, Some(s)) => Some(console(Path::new(&s)).unwrap_or_else(|e| g.fail(e, 255))),
+        (true, Some(s)) => {
+            let h = d
+                .handle()
+                .unwrap_or_else(|e| g.fail(format!("exec failed: {e}"), 255));
+            Some(
+                console(Path::new(&s), &h)
+                    .unwrap_or_else(|e| g.fail(format!("exec failed: {e}"), 255)),
+            )
+        }
         _ => None,
     };
     let root_s = g.root.to_string_lossy().into_owned();
@@ -922,7 +997,10 @@ fn ps(g: &Global, args: &[String]) {
         .unwrap_or_else(|| g.fail("couldn't find PID field in ps output", 1));
     crate::outln!("{head}");
     for l in lines {
-        if let Some(p) = l.split_whitespace().nth(col).and_then(|p| p.parse::<u32>().ok())
+        if let Some(p) = l
+            .split_whitespace()
+            .nth(col)
+            .and_then(|p| p.parse::<u32>().ok())
             && pids.contains(&p)
         {
             crate::outln!("{l}");
@@ -946,7 +1024,7 @@ fn features() -> ! {
             "selinux": {"enabled": false}
         },
         "annotations": {
-            "io.github.zones.brand": "zones.brand: sparse or whole (the default)"
+            "zones.brand": "sparse, or whole (the default)"
         }
     });
     crate::outln!("{}", serde_json::to_string_pretty(&v).unwrap());

@@ -21,7 +21,9 @@
 //! | `linux.resources.cpu.shares` | `zone.cpu-shares` |
 //! | `linux.resources.cpu.quota` / `period` | `zone.cpu-cap` (percent of one CPU, rounded up) |
 //! | `linux.resources.cpu.cpus` | `zone.cpuset` |
-//! | `process.args`, `env`, `user.uid` | the entered program, its environment and user |
+//! | `process.args`, `env`, `cwd`, `user.uid` | the entered program, its environment, directory and user |
+//! | `process.terminal` (with `--console-socket`) | a pty of the zone's devpts |
+//! | `hooks` (prestart, createRuntime, poststart, poststop) | run on the host with the state on stdin |
 //!
 //! Not mapped (the zone's own settings stand, see docs/oci.md): mounts
 //! beyond the zone's own /proc, /dev and /dev/pts; a network namespace
@@ -144,13 +146,8 @@ pub struct Cpu {
 /// Read `config.json` of `bundle`; the error names the file.
 pub fn load(bundle: &Path) -> Result<Spec, String> {
     let p = bundle.join("config.json");
-    let text = std::fs::read_to_string(&p).map_err(|e| {
-        format!(
-            "open {}: {}",
-            p.display(),
-            crate::tool::os_msg(&e)
-        )
-    })?;
+    let text = std::fs::read_to_string(&p)
+        .map_err(|e| format!("open {}: {}", p.display(), crate::tool::os_msg(&e)))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
 }
 

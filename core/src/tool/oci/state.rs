@@ -101,7 +101,10 @@ impl Dir {
     }
 
     pub fn write(&self, r: &Record) -> Result<(), String> {
-        write_atomic(&self.path.join("state.json"), &serde_json::to_vec(r).unwrap())
+        write_atomic(
+            &self.path.join("state.json"),
+            &serde_json::to_vec(r).unwrap(),
+        )
     }
 
     pub fn handle(&self) -> Result<Handle, String> {
@@ -183,7 +186,8 @@ pub fn remove(d: &Dir) -> Result<(), String> {
             let ours = matches!(
                 n.as_str(),
                 "state.json" | "state.tmp" | "handle.json" | "handle.tmp" | "exit" | "exec.fifo"
-            ) || (n.starts_with("exec-") && (n.ends_with(".json") || n.ends_with(".tmp")));
+            ) || (n.starts_with("exec-")
+                && (n.ends_with(".json") || n.ends_with(".tmp")));
             if ours {
                 let _ = std::fs::remove_file(e.path());
             }
