@@ -624,6 +624,9 @@ struct Containerd {
     child: std::process::Child,
     dir: PathBuf,
     sock: PathBuf,
+    /// containerd 1.6 keeps its shims' sockets in /run/containerd/s
+    /// whatever its state directory: removed (when empty) if we made it.
+    made_run_dir: bool,
 }
 
 impl Containerd {
@@ -643,6 +646,7 @@ impl Containerd {
             ),
         )
         .unwrap();
+        let made_run_dir = !Path::new("/run/containerd").exists();
         let log = std::fs::File::create(dir.join("containerd.log")).unwrap();
         let child = Command::new("containerd")
             .arg("--config")
@@ -652,7 +656,12 @@ impl Containerd {
             .stderr(log)
             .spawn()
             .expect("containerd");
-        let c = Containerd { child, dir, sock };
+        let c = Containerd {
+            child,
+            dir,
+            sock,
+            made_run_dir,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while c.ctr(&["version"]).status.code() != Some(0) {
             assert!(
@@ -716,6 +725,10 @@ impl Drop for Containerd {
         under.sort_by_key(|m| std::cmp::Reverse(m.len()));
         for m in under {
             let _ = Command::new("umount").args(["-l", m]).status();
+        }
+        if self.made_run_dir {
+            let _ = std::fs::remove_dir("/run/containerd/s");
+            let _ = std::fs::remove_dir("/run/containerd");
         }
     }
 }
