@@ -19,6 +19,7 @@
 pub mod jail;
 pub mod jls;
 pub mod kstat;
+pub mod oci;
 pub mod out;
 pub mod zoneadm;
 pub mod zonecfg;

@@ -1,0 +1,880 @@
+//! Issue 19 items 1–3, end to end as root: zones as an OCI runtime.
+//!
+//! * **Podman**: `podman --runtime <zones-oci> run --rm --rootfs <root>`
+//!   prints what the command prints; `run -d`, `exec`, `stop`, `rm` work;
+//!   while the container runs, `zoneadm list -v` lists its zone and
+//!   `jls -n` shows the rctls of `--memory`, `--pids-limit`, `--cpus`.
+//! * **runc on the same bundle**: the exit codes of create / start /
+//!   state / kill / delete / exec for missing ids, a second create, a
+//!   start of a running container, and the fields and statuses of
+//!   `state`, are runc's (runc runs here, in the same test).
+//! * **containerd**: a private containerd (its own config, root, state
+//!   and socket), an OCI image layout tarball the test builds and `ctr
+//!   image import`s, `ctr run --runtime io.containerd.runc.v2
+//!   --runc-binary <zones-oci>`, `ctr task kill`, `ctr task delete`; the
+//!   zone is gone afterwards.
+//!
+//! Everything is private ([`zones_e2e::Host`]: state directory, no
+//! daemon, relative cgroup root; Podman's storage and run roots, the OCI
+//! `--root` and containerd's directories under the host's temporary
+//! directory) and local: `--network none`, no registry. The runtime is
+//! given to Podman and containerd as a small script that sets the host's
+//! environment and the OCI root, then execs zones-oci.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use zones_e2e::{Host, bin};
+
+/// A private host with a zones-oci wrapper and a sparse rootfs.
+struct World {
+    host: Host,
+    /// The wrapper podman / containerd call as their runtime.
+    runtime: PathBuf,
+    /// zones-oci's --root.
+    oci_root: PathBuf,
+}
+
+impl World {
+    fn new(tag: &str) -> World {
+        let host = Host::new(tag);
+        let d = host.dir.path().to_path_buf();
+        let oci_root = d.join("oci");
+        let runtime = d.join("zones-oci.sh");
+        std::fs::write(
+            &runtime,
+            format!(
+                "#!/bin/sh\nexport ZONES_STATE_DIR={} ZONED_SOCKET={} ZONES_CGROUP_ROOT={} ZONES_ZSCHED={}\nexec {} --root {} \"$@\"\n",
+                d.join("state").display(),
+                host.socket().display(),
+                host.cgroup_root,
+                bin("zsched").display(),
+                bin("zones-oci").display(),
+                oci_root.display(),
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &runtime,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        World {
+            host,
+            runtime,
+            oci_root,
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.host.dir.path()
+    }
+
+    /// An empty rootfs for a sparse zone (the brand binds the host's /usr).
+    fn sparse_rootfs(&self, name: &str) -> PathBuf {
+        let r = self.dir().join(name);
+        std::fs::create_dir_all(&r).unwrap();
+        r
+    }
+
+    /// A rootfs with busybox-static alone (a whole zone, and runc's root).
+    fn busybox_rootfs(&self, name: &str) -> PathBuf {
+        let r = self.dir().join(name);
+        std::fs::create_dir_all(r.join("bin")).unwrap();
+        for d in ["proc", "dev", "sys", "tmp", "etc"] {
+            std::fs::create_dir_all(r.join(d)).unwrap();
+        }
+        std::fs::copy("/bin/busybox", r.join("bin/busybox")).expect("busybox-static");
+        for app in ["sh", "sleep", "cat", "echo", "true", "hostname", "id"] {
+            std::os::unix::fs::symlink("busybox", r.join("bin").join(app)).unwrap();
+        }
+        std::fs::write(r.join("etc/passwd"), "root:x:0:0:root:/:/bin/sh\n").unwrap();
+        r
+    }
+
+    /// A zones tool with the host's environment.
+    fn tool(&self, tool: &str, args: &[&str]) -> Output {
+        self.host.run(tool, args)
+    }
+
+    /// No zone cgroup is left beneath the host's cgroup root.
+    fn host_cgroups_empty(&self) -> bool {
+        zones_e2e::cgroup_dirs(&self.host.cgroup_root)
+            .iter()
+            .all(|d| walk(d).len() == 1)
+    }
+
+    /// The zone names `zoneadm list` shows.
+    fn zones(&self) -> Vec<String> {
+        let o = self.tool("zoneadm", &["list"]);
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .filter(|l| l != "global")
+            .collect()
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Podman with private storage, run and events, our runtime.
+struct Podman<'a> {
+    w: &'a World,
+}
+
+impl Podman<'_> {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let d = self.w.dir().join("podman");
+        let mut c = Command::new("podman");
+        c.arg("--root")
+            .arg(d.join("root"))
+            .arg("--runroot")
+            .arg(d.join("run"))
+            .args([
+                "--storage-driver",
+                "vfs",
+                "--cgroup-manager",
+                "cgroupfs",
+                "--events-backend",
+                "file",
+            ])
+            .arg("--tmpdir")
+            .arg(d.join("tmp"))
+            .arg("--runtime")
+            .arg(&self.w.runtime)
+            .args(args.iter().take(1))
+            .args(self.extra(args))
+            .args(args.iter().skip(1))
+            .stdin(Stdio::null());
+        c
+    }
+    /// `run` gets a cgroup parent beneath the test's cgroup root, so
+    /// that conmon's cgroup (`<parent>/conmon`) is the test's to remove.
+    fn extra(&self, args: &[&str]) -> Vec<String> {
+        if args.first() == Some(&"run") {
+            vec![format!("--cgroup-parent=/{}", self.parent())]
+        } else {
+            vec![]
+        }
+    }
+    fn parent(&self) -> String {
+        format!("{}-podman", self.w.host.cgroup_root)
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("podman")
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(o.status.success(), "podman {args:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
+impl Drop for Podman<'_> {
+    fn drop(&mut self) {
+        let _ = self.run(&["rm", "-af", "-t", "0"]);
+        // Whatever podman left mounted under its directories.
+        let d = self.w.dir().join("podman");
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut under: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .filter(|m| Path::new(m).starts_with(&d))
+            .collect();
+        under.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for m in under {
+            let _ = Command::new("umount").args(["-l", m]).status();
+        }
+        let mut dirs = zones_e2e::cgroup_dirs(&self.parent());
+        dirs.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        for d in dirs {
+            let mut sub: Vec<PathBuf> = walk(&d);
+            sub.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+            for s in sub {
+                let _ = std::fs::remove_dir(&s);
+            }
+        }
+    }
+}
+
+/// `d` and every directory beneath it.
+fn walk(d: &Path) -> Vec<PathBuf> {
+    let mut out = vec![d.to_path_buf()];
+    if let Ok(rd) = std::fs::read_dir(d) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.extend(walk(&e.path()));
+            }
+        }
+    }
+    out
+}
+
+/// A tool needed here that is not installed fails the test (CI installs it).
+fn require(tool: &str) {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "{tool} is not installed (see .ci/run)");
+}
+
+#[test]
+fn podman_run_rm_prints_ok_and_leaves_nothing() {
+    require("podman");
+    let w = World::new("oci-rm");
+    let p = Podman { w: &w };
+    let rootfs = w.sparse_rootfs("rootfs");
+    let out = p.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--annotation",
+        "zones.brand=sparse",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "/bin/sh",
+        "-c",
+        "echo ok; cat /proc/1/comm",
+    ]);
+    assert_eq!(out, "ok\nzsched\n", "{out}");
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+    let left: Vec<_> = std::fs::read_dir(&w.oci_root)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "OCI state left: {left:?}");
+    // The exit status of the container is podman's.
+    let o = p.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--annotation",
+        "zones.brand=sparse",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "/bin/sh",
+        "-c",
+        "exit 7",
+    ]);
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    // -t: conmon's console socket gets a pty of the zone's own devpts.
+    let out = p.ok(&[
+        "run",
+        "--rm",
+        "-t",
+        "--network",
+        "none",
+        "--annotation",
+        "zones.brand=sparse",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "/bin/sh",
+        "-c",
+        "test -t 0 && test -t 1 && tty",
+    ]);
+    assert_eq!(out.replace('\r', ""), "/dev/pts/0\n", "{out:?}");
+}
+
+#[test]
+fn podman_detached_exec_stop_rm_and_the_zone_has_the_rctls() {
+    require("podman");
+    let w = World::new("oci-d");
+    let p = Podman { w: &w };
+    let rootfs = w.sparse_rootfs("rootfs");
+    let id = p.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--memory",
+        "256m",
+        "--pids-limit",
+        "77",
+        "--cpus",
+        "1.5",
+        "--annotation",
+        "zones.brand=sparse",
+        "--rootfs",
+        rootfs.to_str().unwrap(),
+        "/bin/sh",
+        "-c",
+        "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+    ]);
+    let id = id.trim().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    // A podman id is a valid zone name as it is.
+    let list = String::from_utf8_lossy(&w.tool("zoneadm", &["list", "-v"]).stdout).into_owned();
+    let line = list
+        .lines()
+        .find(|l| l.contains(&id))
+        .unwrap_or_else(|| panic!("{id} not in zoneadm list -v:\n{list}"));
+    assert!(
+        line.contains("running") && line.contains("sparse"),
+        "{line}"
+    );
+    let jls = w.tool("jls", &["-n", "-j", &id]);
+    let params = String::from_utf8_lossy(&jls.stdout).into_owned();
+    for want in [
+        "zone.max-processes=77",
+        "capped-memory.physical=268435456",
+        "zone.cpu-cap=150",
+    ] {
+        assert!(
+            params.contains(want),
+            "{want} not in jls -n:\n{}",
+            text(&jls)
+        );
+    }
+    let out = p.ok(&["exec", &id, "/bin/sh", "-c", "echo in-exec; hostname"]);
+    assert_eq!(out, format!("in-exec\n{}\n", &id[..12]), "{out}");
+    let o = p.run(&["exec", &id, "/bin/sh", "-c", "exit 3"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let t = Instant::now();
+    p.ok(&["stop", "-t", "10", &id]);
+    // The trap made it exit on SIGTERM: no 10 s wait for SIGKILL.
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    let inspect = p.ok(&[
+        "inspect",
+        "--format",
+        "{{.State.Status}} {{.State.ExitCode}}",
+        &id,
+    ]);
+    assert_eq!(inspect.trim(), "exited 0", "{inspect}");
+    p.ok(&["rm", &id]);
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
+
+/// Run an OCI runtime (`zones-oci` through the wrapper, or runc). Its
+/// output goes through files, not pipes: the container's process keeps
+/// the stdio `create` had, and a pipe would never end.
+fn oci(runtime: &Path, root: &Path, args: &[&str]) -> Output {
+    let out = tempfile::tempfile().unwrap();
+    let err = tempfile::tempfile().unwrap();
+    let status = Command::new(runtime)
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(err.try_clone().unwrap())
+        .status()
+        .expect("runtime");
+    let read = |mut f: std::fs::File| {
+        use std::io::{Read, Seek};
+        let mut v = Vec::new();
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.read_to_end(&mut v).unwrap();
+        v
+    };
+    Output {
+        status,
+        stdout: read(out),
+        stderr: read(err),
+    }
+}
+
+/// Wait until `state` says `status`.
+fn wait_status(runtime: &Path, root: &Path, id: &str, status: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = oci(runtime, root, &["state", id]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        if v["status"] == status {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} never {status}: {}",
+            text(&o)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The same steps on one runtime: each step's exit code, and the state
+/// JSON after create, after start and once stopped.
+fn lifecycle(
+    runtime: &Path,
+    root: &Path,
+    bundle: &Path,
+    id: &str,
+) -> (Vec<(String, i32)>, Vec<serde_json::Value>) {
+    let b = bundle.to_str().unwrap();
+    let mut codes = Vec::new();
+    let mut states = Vec::new();
+    let mut step = |what: &str, args: &[&str]| -> Output {
+        let o = oci(runtime, root, args);
+        codes.push((what.to_string(), o.status.code().unwrap_or(-1)));
+        o
+    };
+    step("state missing", &["state", "nope"]);
+    step("start missing", &["start", "nope"]);
+    step("kill missing", &["kill", "nope", "KILL"]);
+    step("delete missing", &["delete", "nope"]);
+    step("delete --force missing", &["delete", "--force", "nope"]);
+    step("ps missing", &["ps", "nope"]);
+    step("exec missing", &["exec", "nope", "true"]);
+    step("unknown command", &["frobnicate"]);
+    let o = step("create", &["create", "--bundle", b, id]);
+    assert!(
+        o.status.success(),
+        "{}: create: {}",
+        runtime.display(),
+        text(&o)
+    );
+    step("create again", &["create", "--bundle", b, id]);
+    states.push(wait_status(runtime, root, id, "created"));
+    // runc deletes a created container without --force.
+    step("delete created", &["delete", id]);
+    step("state after delete", &["state", id]);
+    let o = step("create after delete", &["create", "--bundle", b, id]);
+    assert!(
+        o.status.success(),
+        "{}: create: {}",
+        runtime.display(),
+        text(&o)
+    );
+    step("start", &["start", id]);
+    states.push(wait_status(runtime, root, id, "running"));
+    step("start running", &["start", id]);
+    step("delete running", &["delete", id]);
+    step("kill", &["kill", id, "KILL"]);
+    states.push(wait_status(runtime, root, id, "stopped"));
+    step("kill stopped", &["kill", id, "KILL"]);
+    step("start stopped", &["start", id]);
+    step("delete", &["delete", id]);
+    step("state deleted", &["state", id]);
+    (codes, states)
+}
+
+#[test]
+fn exit_codes_and_state_are_runcs_on_the_same_bundle() {
+    require("runc");
+    let w = World::new("oci-runc");
+    let rootfs = w.busybox_rootfs("rootfs");
+    let bundle = w.dir().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    let spec = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "root": {"path": rootfs},
+        "hostname": "cmp",
+        "process": {
+            "terminal": false,
+            "user": {"uid": 0, "gid": 0},
+            "args": ["/bin/sleep", "1000"],
+            "env": ["PATH=/bin"],
+            "cwd": "/",
+            "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]},
+            "noNewPrivileges": true
+        },
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}
+        ],
+        "linux": {
+            "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}],
+            "resources": {"pids": {"limit": 20}},
+            "maskedPaths": ["/proc/kcore"],
+            "readonlyPaths": ["/proc/sys"]
+        }
+    });
+    std::fs::write(
+        bundle.join("config.json"),
+        serde_json::to_vec_pretty(&spec).unwrap(),
+    )
+    .unwrap();
+    let runc_root = w.dir().join("runc-root");
+    let (runc_codes, runc_states) = lifecycle(Path::new("runc"), &runc_root, &bundle, "cmp-runc");
+    let (our_codes, our_states) = lifecycle(&w.runtime, &w.oci_root, &bundle, "cmp-zones");
+    assert_eq!(
+        our_codes, runc_codes,
+        "exit codes: zones-oci (left) against runc (right)"
+    );
+    for (ours, theirs) in our_states.iter().zip(&runc_states) {
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        assert_eq!(
+            keys(ours),
+            keys(theirs),
+            "state fields\nours {ours}\nrunc {theirs}"
+        );
+        assert_eq!(ours["status"], theirs["status"]);
+        assert_eq!(ours["bundle"], theirs["bundle"]);
+        assert_eq!(
+            ours["ociVersion"].as_str().map(|s| s.starts_with("1.0")),
+            Some(true)
+        );
+        assert_eq!(
+            ours["pid"].as_u64() == Some(0),
+            theirs["pid"].as_u64() == Some(0),
+            "pid zero when stopped only\nours {ours}\nrunc {theirs}"
+        );
+    }
+    // While it ran, the pid state gave was the program's, in the zone.
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
+
+/// sha256 of a file, in hex (sha256sum(1): no hash crate in the tests).
+fn sha256(p: &Path) -> String {
+    let o = Command::new("sha256sum")
+        .arg(p)
+        .output()
+        .expect("sha256sum");
+    assert!(o.status.success(), "sha256sum {}", p.display());
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// An OCI image layout of `rootfs` (one layer) as a tarball, its image
+/// named `name`: what `ctr image import` reads, made here with tar(1).
+fn image_tarball(dir: &Path, rootfs: &Path, name: &str) -> PathBuf {
+    let layout = dir.join("layout");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |p: &Path| -> (String, u64) {
+        let h = sha256(p);
+        let size = std::fs::metadata(p).unwrap().len();
+        std::fs::rename(p, blobs.join(&h)).unwrap();
+        (h, size)
+    };
+    let layer = dir.join("layer.tar");
+    let st = Command::new("tar")
+        .arg("-C")
+        .arg(rootfs)
+        .args(["--numeric-owner", "-cf"])
+        .arg(&layer)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success(), "tar the layer");
+    let (lh, ls) = put(&layer);
+    let config = dir.join("config.json");
+    std::fs::write(
+        &config,
+        serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
+            "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{lh}")]}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (ch, cs) = put(&config);
+    let manifest = dir.join("manifest.json");
+    std::fs::write(
+        &manifest,
+        serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{ch}"), "size": cs},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{lh}"), "size": ls}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (mh, ms) = put(&manifest);
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::json!({
+            "schemaVersion": 2,
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": format!("sha256:{mh}"), "size": ms,
+                "platform": {"architecture": "amd64", "os": "linux"},
+                "annotations": {"io.containerd.image.name": name, "org.opencontainers.image.ref.name": "1"}
+            }]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    let tarball = dir.join("image.tar");
+    let st = Command::new("tar")
+        .arg("-C")
+        .arg(&layout)
+        .arg("-cf")
+        .arg(&tarball)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success(), "tar the layout");
+    tarball
+}
+
+/// A private containerd: killed, its mounts undone, when dropped.
+struct Containerd {
+    child: std::process::Child,
+    dir: PathBuf,
+    sock: PathBuf,
+    /// containerd 1.6 keeps its shims' sockets in /run/containerd/s
+    /// whatever its state directory: removed (when empty) if we made it.
+    made_run_dir: bool,
+}
+
+impl Containerd {
+    fn start(dir: &Path) -> Containerd {
+        let dir = dir.join("containerd");
+        std::fs::create_dir_all(&dir).unwrap();
+        let sock = dir.join("containerd.sock");
+        let conf = dir.join("config.toml");
+        std::fs::write(
+            &conf,
+            format!(
+                "version = 2\nroot = \"{r}\"\nstate = \"{s}\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \"{a}\"\n[ttrpc]\n  address = \"{a}.ttrpc\"\n[debug]\n  address = \"\"\n[metrics]\n  address = \"\"\n[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"{o}\"\n",
+                o = dir.join("opt").display(),
+                r = dir.join("root").display(),
+                s = dir.join("state").display(),
+                a = sock.display()
+            ),
+        )
+        .unwrap();
+        let made_run_dir = !Path::new("/run/containerd").exists();
+        let log = std::fs::File::create(dir.join("containerd.log")).unwrap();
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("containerd");
+        let c = Containerd {
+            child,
+            dir,
+            sock,
+            made_run_dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while c.ctr(&["version"]).status.code() != Some(0) {
+            assert!(
+                Instant::now() < deadline,
+                "containerd does not answer: {}",
+                c.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        c
+    }
+    fn ctr(&self, args: &[&str]) -> Output {
+        Command::new("ctr")
+            .arg("--address")
+            .arg(&self.sock)
+            .args(["--namespace", "zones-test"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("ctr")
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.ctr(args);
+        assert!(
+            o.status.success(),
+            "ctr {args:?}: {}\n{}",
+            text(&o),
+            self.log()
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("containerd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Shims it left, and mounts under its directories.
+        // Shims of this containerd: their command line names its socket.
+        let sock = self.sock.to_string_lossy().into_owned();
+        for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd);
+            if cmd.starts_with("/usr/bin/containerd-shim-runc-v2") && cmd.contains(&sock) {
+                // SAFETY: kill(2) of a shim this test's containerd started.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut under: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .filter(|m| Path::new(m).starts_with(&self.dir))
+            .collect();
+        under.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for m in under {
+            let _ = Command::new("umount").args(["-l", m]).status();
+        }
+        if self.made_run_dir {
+            let _ = std::fs::remove_dir("/run/containerd/s");
+            let _ = std::fs::remove_dir("/run/containerd");
+        }
+    }
+}
+
+#[test]
+fn containerd_runs_an_imported_image_as_a_zone_and_delete_leaves_nothing() {
+    require("containerd");
+    require("ctr");
+    let w = World::new("oci-ctrd");
+    let rootfs = w.busybox_rootfs("image-root");
+    let img = "localhost/zones-test:1";
+    let tarball = image_tarball(w.dir(), &rootfs, img);
+    let c = Containerd::start(w.dir());
+    c.ok(&[
+        "image",
+        "import",
+        "--snapshotter",
+        "native",
+        tarball.to_str().unwrap(),
+    ]);
+    assert!(c.ok(&["image", "ls", "-q"]).contains(img));
+    let runtime = w.runtime.to_str().unwrap();
+    // The shim's runtime root and ctr's fifos in the test's directory
+    // (their defaults are under /run/containerd).
+    let runc_root = w.oci_root.to_string_lossy().into_owned();
+    let fifo_dir = w.dir().join("fifo").to_string_lossy().into_owned();
+    // Detached, its output to /dev/null: the task runs until killed.
+    c.ok(&[
+        "run",
+        "-d",
+        "--null-io",
+        "--snapshotter",
+        "native",
+        "--runtime",
+        "io.containerd.runc.v2",
+        "--runc-binary",
+        runtime,
+        "--runc-root",
+        &runc_root,
+        "--fifo-dir",
+        &fifo_dir,
+        img,
+        "ctr-zone",
+        "/bin/sleep",
+        "1000",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let tasks = c.ok(&["task", "ls"]);
+        if tasks
+            .lines()
+            .any(|l| l.starts_with("ctr-zone") && l.contains("RUNNING"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "task not running: {tasks}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        w.zones().contains(&"ctr-zone".to_string()),
+        "{:?}",
+        w.zones()
+    );
+    // Output of a task: ctr run without -d waits and relays it.
+    let out = c.ok(&[
+        "run",
+        "--rm",
+        "--snapshotter",
+        "native",
+        "--runc-binary",
+        runtime,
+        "--runc-root",
+        &runc_root,
+        "--fifo-dir",
+        &fifo_dir,
+        img,
+        "ctr-once",
+        "/bin/sh",
+        "-c",
+        "echo hello from $(hostname)",
+    ]);
+    assert_eq!(out.trim(), "hello from ctr-once", "{out}");
+    c.ok(&["task", "kill", "--signal", "KILL", "ctr-zone"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let tasks = c.ok(&["task", "ls"]);
+        if tasks
+            .lines()
+            .any(|l| l.starts_with("ctr-zone") && l.contains("STOPPED"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "task not stopped: {tasks}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.ok(&["task", "delete", "ctr-zone"]);
+    c.ok(&["container", "delete", "ctr-zone"]);
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+    // The shim's root is --runc-root/<namespace>.
+    let left: Vec<_> = std::fs::read_dir(w.oci_root.join("zones-test"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "OCI state left: {left:?}");
+    assert!(w.host_cgroups_empty(), "zone cgroups left");
+}
+
+#[test]
+fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
+    require("podman");
+    let mut w = World::new("oci-halt");
+    w.host.write_conf("");
+    w.host.start_zoned();
+    let p = Podman { w: &w };
+    let rootfs = w.sparse_rootfs("rootfs");
+    let id = p
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--annotation",
+            "zones.brand=sparse",
+            "--rootfs",
+            rootfs.to_str().unwrap(),
+            "/bin/sh",
+            "-c",
+            "while :; do sleep 0.1; done",
+        ])
+        .trim()
+        .to_string();
+    // zoned made it: zoneadm (through the socket) lists it running.
+    let list = String::from_utf8_lossy(&w.tool("zoneadm", &["list", "-v"]).stdout).into_owned();
+    assert!(
+        list.lines()
+            .any(|l| l.contains(&id) && l.contains("running")),
+        "{list}\nzoned: {}",
+        w.host.zoned_log()
+    );
+    let o = w.tool("zoneadm", &["-z", &id, "halt"]);
+    assert!(o.status.success(), "zoneadm halt: {}", text(&o));
+    // Podman sees the container's process end, killed by the halt's
+    // signal (128 + SIGTERM or SIGKILL).
+    let code = p.ok(&["wait", &id]);
+    assert!(matches!(code.trim(), "143" | "137"), "{code}");
+    let st = p.ok(&["inspect", "--format", "{{.State.Status}}", &id]);
+    assert_eq!(st.trim(), "exited");
+    p.ok(&["rm", &id]);
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
