@@ -395,9 +395,8 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
             format!("zsched (pid {pid}) died at start"),
         ))
     })?;
-    let filled = filled.unwrap_or_else(|| {
-        super::view::fill(&req.control, &req.cgroups, &req.spec.params, start)
-    });
+    let filled = filled
+        .unwrap_or_else(|| super::view::fill(&req.control, &req.cgroups, &req.spec.params, start));
     if let Err(e) = filled {
         // A zone whose /proc files cannot be written is not started:
         // zsched ends, and its namespaces with it.

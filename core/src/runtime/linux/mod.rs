@@ -447,10 +447,7 @@ pub fn host_pid(handle: &Handle, ns_pid: u32) -> Option<u32> {
     let is = |p: &u32| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid));
     let children = format!("/proc/{0}/task/{0}/children", handle.zsched_pid);
     match std::fs::read_to_string(&children) {
-        Ok(s) => s
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .find(is),
+        Ok(s) => s.split_whitespace().filter_map(|p| p.parse().ok()).find(is),
         Err(_) => handle
             .cgroups
             .iter()
