@@ -103,7 +103,13 @@
 //! against 3.15; against the same `-fpmui` baseline it is +14 %. At that
 //! load the ratios of one build move by 30 % from one round to the next,
 //! so these figures say little below that: the 10 % of issue 12 wants an
-//! idle host to be shown.
+//! idle host to be shown. What is left is the network namespace: a
+//! second run (8 rounds, load 15-20, three builds alternating) gave the
+//! runtime row 4.13 for 86305ec, 5.12 for this change and 3.37 for this
+//! change with `ZONES_BENCH_IP4=inherit` (no network namespace, as in
+//! 86305ec); under load a namespace's making and its teardown in the
+//! kernel's worker contend for the same locks and RCU grace periods as
+//! the next zone's.
 
 use std::path::Path;
 use std::process::Command;
