@@ -287,7 +287,7 @@ impl LinuxRuntime {
                         init = p
                             .parse()
                             .ok()
-                            .and_then(|ns| host_pid(&handle, ns))
+                            .and_then(|ns| init_host_pid(&handle, ns))
                             .unwrap_or(0);
                         if init != 0 {
                             send(RuntimeEvent::InitStarted {
@@ -435,14 +435,29 @@ pub fn nspids(pid: u32) -> Option<Vec<u32>> {
     )
 }
 
-/// The host pid of zsched's child that is `ns_pid` in zsched's namespace
-/// (init: zsched forks it, also a systemd init in a nested pid namespace;
-/// None once it has exited). The kernel lists zsched's children in one
-/// file (zsched is single-threaded, so its thread's children are all of
-/// them): one read and an NSpid per child, rather than every cgroup of
-/// the zone (eight trees on a hybrid host) and an NSpid per member. A
-/// kernel without CONFIG_PROC_CHILDREN gets the cgroup walk.
+/// The host pid of the process that is `ns_pid` in zsched's namespace:
+/// zsched's children first ([`init_host_pid`]), then every cgroup of the
+/// zone (an entered process, a grandchild).
 pub fn host_pid(handle: &Handle, ns_pid: u32) -> Option<u32> {
+    init_host_pid(handle, ns_pid).or_else(|| {
+        let level = nspids(handle.zsched_pid)?.len() - 1;
+        handle
+            .cgroups
+            .iter()
+            .flat_map(|d| cgroup::procs(d))
+            .find(|p| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid)))
+    })
+}
+
+/// The host pid of zsched's child that is `ns_pid` in zsched's namespace
+/// (init: zsched forks it, also a systemd init in a nested pid
+/// namespace; None once it has exited). The kernel lists zsched's
+/// children in one file (zsched is single-threaded, so its thread's
+/// children are all of them): one read and an NSpid per child, rather
+/// than every cgroup of the zone (eight trees on a hybrid host) and an
+/// NSpid per member, at boot and again for the init-started event. A
+/// kernel without CONFIG_PROC_CHILDREN gets the cgroup walk.
+pub fn init_host_pid(handle: &Handle, ns_pid: u32) -> Option<u32> {
     let level = nspids(handle.zsched_pid)?.len() - 1;
     let is = |p: &u32| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid));
     let children = format!("/proc/{0}/task/{0}/children", handle.zsched_pid);
@@ -744,7 +759,7 @@ impl Runtime for LinuxRuntime {
             .parse()
             .map_err(|_| RuntimeError::new("boot", format!("bad answer from zsched: {v:?}")))?;
         // init may already have exited (a jail's one-shot command).
-        Ok(host_pid(handle, ns_pid).unwrap_or(0))
+        Ok(init_host_pid(handle, ns_pid).unwrap_or(0))
     }
 
     fn shutdown(&self, handle: &Handle, timeout: Duration) -> Result<(), RuntimeError> {
@@ -870,7 +885,7 @@ impl Runtime for LinuxRuntime {
                 h.init_pid = if ns_init == 0 {
                     0
                 } else {
-                    host_pid(handle, ns_init).unwrap_or(0)
+                    init_host_pid(handle, ns_init).unwrap_or(0)
                 };
                 if self.watch(spec, &h).is_ok() {
                     return Adopted::Alive {
