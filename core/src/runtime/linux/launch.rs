@@ -11,8 +11,10 @@
 //! 1. binds the zone's control socket (the listening descriptor is
 //!    inherited by zsched, so it works after the pivot; the path stays in
 //!    the host's run directory, out of the zone's reach);
-//! 2. makes the zone's view directory ([`super::view::prepare`]: the files
-//!    the zone will read as its /proc/loadavg, meminfo, ...), opens its own
+//! 2. makes the zone's view directory ([`super::view::prepare`]: the files,
+//!    still empty, the zone will read as its /proc/loadavg, meminfo, ...;
+//!    they get their first text, with the zone's clock, while the child
+//!    below sets the zone up: [`super::view::fill`]), opens its own
 //!    executable (/proc/self/exe) and writes zsched's
 //!    configuration into a memfd, so that zsched can be exec'd from a
 //!    descriptor and the zone root needs no file at all;
@@ -45,8 +47,7 @@
 //! RLIMIT_MEMLOCK (`zone.max-locked-memory`, 0 included: every process of
 //! the zone inherits it from zsched, and an entered one copies zsched's
 //! limits, see [`super::enter`]) and points stdio at the zone's /dev/null;
-//! then it closes the verdict pipe. Once zsched runs, the launcher writes
-//! the view's files again with the zone's clock ([`super::view::started`]).
+//! then it closes the verdict pipe.
 //! A zone whose capability set keeps
 //! CAP_SYS_ADMIN is set up by [`super::userns::setup`] instead: the same
 //! steps around a user namespace of its own (its module comment).
@@ -233,8 +234,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
         super::view::remove(&req.control);
         e
     };
-    let view =
-        super::view::prepare(&req.control, &req.cgroups, &req.spec.params).map_err(unlink)?;
+    let view = super::view::prepare(&req.control).map_err(unlink)?;
     // 2. Our own executable and zsched's configuration.
     let exe = CString::new("/proc/self/exe").unwrap();
     // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
@@ -348,6 +348,16 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
         )
     }
     drop(wr);
+    // The view's first text while the child joins the cgroups, execs
+    // zsched and builds the zone (it binds the files by inode, so this
+    // may come after): the child is zsched, and its start time — fixed
+    // at the fork — is the zone's zero. A nested zone's zsched is a
+    // grandchild, filled for once the verdict is in.
+    let filled = nested
+        .is_none()
+        .then(|| start_time(pid as u32))
+        .flatten()
+        .map(|start| super::view::fill(&req.control, &req.cgroups, &req.spec.params, start));
     let mut verdict = Vec::new();
     let mut f = std::fs::File::from(rd);
     let _ = f.read_to_end(&mut verdict);
@@ -385,7 +395,21 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
             format!("zsched (pid {pid}) died at start"),
         ))
     })?;
-    super::view::started(&req.control, &req.cgroups, &req.spec.params, start);
+    let filled = filled
+        .unwrap_or_else(|| super::view::fill(&req.control, &req.cgroups, &req.spec.params, start));
+    if let Err(e) = filled {
+        // A zone whose /proc files cannot be written is not started:
+        // zsched ends, and its namespaces with it.
+        // SAFETY: kill and waitpid take plain integers (waitpid only
+        // reaps our own child; a nested zsched is not one).
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            if nested.is_none() {
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
+            }
+        }
+        return Err(unlink(e));
+    }
     Ok(Launched {
         pid: pid as u32,
         start,

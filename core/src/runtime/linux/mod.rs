@@ -8,7 +8,7 @@
 //!
 //! | runtime call | what happens |
 //! |---|---|
-//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime pings it and subscribes to its events |
+//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime subscribes to its events (zsched's `ok` to that, within 10 s, is its first answer) |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL), the zone's cgroup trees thawed meanwhile ([`thaw_tree`]: a process the zone froze would never die); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it removes the System V objects and POSIX queues of its IPC namespace ([`ipc`]) and unmounts everything but its root |
@@ -223,9 +223,12 @@ impl LinuxRuntime {
         }
     }
 
-    /// Open the event connection of a zone and forward its events.
+    /// Open the event connection of a zone and forward its events. zsched
+    /// has 10 s to answer the request (as for any ping); then the
+    /// connection waits for events as long as the zone lives.
     fn watch(&self, spec: &ZoneSpec, handle: &Handle) -> Result<(), RuntimeError> {
         let mut s = connect(&handle.control)?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
         s.write_all(b"events\n").map_err(|e| {
             err(
                 "control socket",
@@ -248,6 +251,13 @@ impl LinuxRuntime {
                 format!("events: {line:?}"),
             ));
         }
+        r.get_ref().set_read_timeout(None).map_err(|e| {
+            err(
+                "control socket",
+                format!("{}: {e}", handle.control.display()),
+                &e,
+            )
+        })?;
         let (id, uniqid) = (spec.id, spec.uniqid);
         let control = handle.control.clone();
         let events = self.events.clone();
@@ -277,7 +287,7 @@ impl LinuxRuntime {
                         init = p
                             .parse()
                             .ok()
-                            .and_then(|ns| host_pid(&handle, ns))
+                            .and_then(|ns| init_host_pid(&handle, ns))
                             .unwrap_or(0);
                         if init != 0 {
                             send(RuntimeEvent::InitStarted {
@@ -425,14 +435,40 @@ pub fn nspids(pid: u32) -> Option<Vec<u32>> {
     )
 }
 
-/// The host pid of the process that is `ns_pid` in zsched's namespace.
+/// The host pid of the process that is `ns_pid` in zsched's namespace:
+/// zsched's children first ([`init_host_pid`]), then every cgroup of the
+/// zone (an entered process, a grandchild).
 pub fn host_pid(handle: &Handle, ns_pid: u32) -> Option<u32> {
+    init_host_pid(handle, ns_pid).or_else(|| {
+        let level = nspids(handle.zsched_pid)?.len() - 1;
+        handle
+            .cgroups
+            .iter()
+            .flat_map(|d| cgroup::procs(d))
+            .find(|p| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid)))
+    })
+}
+
+/// The host pid of zsched's child that is `ns_pid` in zsched's namespace
+/// (init: zsched forks it, also a systemd init in a nested pid
+/// namespace; None once it has exited). The kernel lists zsched's
+/// children in one file (zsched is single-threaded, so its thread's
+/// children are all of them): one read and an NSpid per child, rather
+/// than every cgroup of the zone (eight trees on a hybrid host) and an
+/// NSpid per member, at boot and again for the init-started event. A
+/// kernel without CONFIG_PROC_CHILDREN gets the cgroup walk.
+pub fn init_host_pid(handle: &Handle, ns_pid: u32) -> Option<u32> {
     let level = nspids(handle.zsched_pid)?.len() - 1;
-    handle
-        .cgroups
-        .iter()
-        .flat_map(|d| cgroup::procs(d))
-        .find(|p| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid)))
+    let is = |p: &u32| nspids(*p).is_some_and(|v| v.get(level) == Some(&ns_pid));
+    let children = format!("/proc/{0}/task/{0}/children", handle.zsched_pid);
+    match std::fs::read_to_string(&children) {
+        Ok(s) => s.split_whitespace().filter_map(|p| p.parse().ok()).find(is),
+        Err(_) => handle
+            .cgroups
+            .iter()
+            .flat_map(|d| cgroup::procs(d))
+            .find(is),
+    }
 }
 
 /// Thaw every cgroup of the zone's trees, parents before children (a v1
@@ -472,15 +508,21 @@ pub fn alive(handle: &Handle) -> bool {
 
 /// zsched of this handle is stopped (SIGSTOP from the host, or traced):
 /// alive, but it answers nothing until continued.
+/// (One read of its stat: the start time and the state together.)
 pub fn stopped(handle: &Handle) -> bool {
-    alive(handle)
-        && std::fs::read_to_string(format!("/proc/{}/stat", handle.zsched_pid))
-            .ok()
-            .and_then(|s| {
-                let after = &s[s.rfind(')')? + 2..];
-                after.split(' ').next().map(|st| matches!(st, "T" | "t"))
-            })
-            .unwrap_or(false)
+    if handle.zsched_pid == 0 {
+        return false;
+    }
+    let Ok(s) = std::fs::read_to_string(format!("/proc/{}/stat", handle.zsched_pid)) else {
+        return false;
+    };
+    let Some(after) = s.rfind(')').and_then(|i| s.get(i + 2..)) else {
+        return false;
+    };
+    let mut it = after.split(' ');
+    let state = it.next();
+    let start = it.nth(18).and_then(|t| t.parse::<u64>().ok());
+    matches!(state, Some("T" | "t")) && start == Some(handle.zsched_start)
 }
 
 /// zsched of this handle is exiting or gone: its control socket refuses
@@ -690,7 +732,8 @@ impl Runtime for LinuxRuntime {
             let _ = self.end(&handle);
             e
         };
-        request(&handle.control, "ping", Some(Duration::from_secs(10))).map_err(undo)?;
+        // The event connection's `ok` is zsched's first answer (what a
+        // separate ping would prove, one round trip less per zone).
         self.watch(spec, &handle).map_err(undo)?;
         Ok(handle)
     }
@@ -716,7 +759,7 @@ impl Runtime for LinuxRuntime {
             .parse()
             .map_err(|_| RuntimeError::new("boot", format!("bad answer from zsched: {v:?}")))?;
         // init may already have exited (a jail's one-shot command).
-        Ok(host_pid(handle, ns_pid).unwrap_or(0))
+        Ok(init_host_pid(handle, ns_pid).unwrap_or(0))
     }
 
     fn shutdown(&self, handle: &Handle, timeout: Duration) -> Result<(), RuntimeError> {
@@ -842,7 +885,7 @@ impl Runtime for LinuxRuntime {
                 h.init_pid = if ns_init == 0 {
                     0
                 } else {
-                    host_pid(handle, ns_init).unwrap_or(0)
+                    init_host_pid(handle, ns_init).unwrap_or(0)
                 };
                 if self.watch(spec, &h).is_ok() {
                     return Adopted::Alive {

@@ -10,8 +10,9 @@
 //!
 //! * each zone has a directory of small regular files on the host,
 //!   `<run_dir>/<id>-<uniqid>.view/` beside its control socket (0700, the
-//!   files 0444, root's), made and filled by the launcher before the zone's
-//!   pid 1 exists ([`prepare`]);
+//!   files 0444, root's), made by the launcher before the zone's pid 1
+//!   exists ([`prepare`]) and filled, with the zone's clock, while zsched
+//!   sets the zone up and before `ready` returns ([`fill`]);
 //! * zsched, in the zone's mount namespace before the pivot, bind-mounts
 //!   each file read-only (nosuid, nodev, noexec) over its place in the
 //!   zone's fresh /proc and /sys ([`bind`]) — only onto a procfs and a
@@ -56,7 +57,6 @@ use crate::runtime::{Handle, RuntimeError};
 use crate::snapshot::Kstat;
 use std::ffi::CString;
 use std::fs;
-use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -324,14 +324,10 @@ pub fn render_all(host: &HostView, z: &ZoneTick) -> Vec<String> {
 }
 
 /// The launcher, before the zone's pid 1 exists: the view directory with
-/// every file at its first value (no load, nothing used). A stale
-/// directory of the same name (a zone that died with no runtime to clean
-/// up) is replaced.
-pub fn prepare(
-    control: &Path,
-    cgroups: &[PathBuf],
-    params: &Params,
-) -> Result<PathBuf, RuntimeError> {
+/// every file, empty, for zsched to bind ([`bind`] pins each inode). A
+/// stale directory of the same name (a zone that died with no runtime to
+/// clean up) is replaced. [`fill`] writes their first text.
+pub fn prepare(control: &Path) -> Result<PathBuf, RuntimeError> {
     let dir = dir_for(control);
     let io = |what: String| move |e: std::io::Error| super::err("view", format!("{what}: {e}"), &e);
     let _ = fs::remove_dir_all(&dir);
@@ -339,28 +335,15 @@ pub fn prepare(
         .mode(0o700)
         .create(&dir)
         .map_err(io(format!("mkdir {}", dir.display())))?;
-    let host = HostView::read();
-    let texts = render_all(
-        &host,
-        &ZoneTick {
-            cgroups,
-            params,
-            kstat: &Kstat::default(),
-            procs: &[],
-            zsched_start: None,
-        },
-    );
-    for ((name, _, _), text) in FILES.iter().zip(texts) {
+    for (name, _, _) in FILES {
         let p = dir.join(name);
-        let mut f = fs::OpenOptions::new()
+        let f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o444)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&p)
             .map_err(io(format!("create {}", p.display())))?;
-        f.write_all(text.as_bytes())
-            .map_err(io(format!("write {}", p.display())))?;
         let _ = f.set_permissions(fs::Permissions::from_mode(0o444));
     }
     Ok(dir)
@@ -394,16 +377,26 @@ fn write_in_place(path: &Path, text: &str, buf: &mut Vec<u8>) -> std::io::Result
     Ok(())
 }
 
-/// The launcher, once zsched runs: the first values again, now with the
-/// zone's clock (zsched's start time is the zone's zero), so that uptime,
-/// btime and start times agree even before any engine samples the zone.
-pub fn started(control: &Path, cgroups: &[PathBuf], params: &Params, zsched_start: u64) {
+/// The launcher, once zsched's pid (and so its start time, the zone's
+/// zero) is known, before it answers `ready` (so before anything of the
+/// zone can read them): the files' first text — no load, nothing used —
+/// with the zone's clock, so that uptime, btime and start times agree
+/// even before any engine samples the zone. The host's files are read
+/// once and each file written once; the launcher does this while zsched
+/// sets the zone up (the files are bound by inode: what is written after
+/// the bind shows). The error names the file.
+pub fn fill(
+    control: &Path,
+    cgroups: &[PathBuf],
+    params: &Params,
+    zsched_start: u64,
+) -> Result<(), RuntimeError> {
     let host = HostView::read();
     let handle = Handle {
         control: control.to_path_buf(),
         ..Handle::default()
     };
-    let _ = refresh(
+    refresh(
         &host,
         &handle,
         &ZoneTick {
@@ -413,7 +406,7 @@ pub fn started(control: &Path, cgroups: &[PathBuf], params: &Params, zsched_star
             procs: &[],
             zsched_start: Some(zsched_start),
         },
-    );
+    )
 }
 
 /// The engine's tick: write a zone's files from this tick's counters.
@@ -504,23 +497,31 @@ pub fn bind(root: &Path, dir: &Path) -> Result<(), ChildError> {
         | libc::MS_NOSUID
         | libc::MS_NODEV
         | libc::MS_NOEXEC;
+    // Each place's directory resolved and checked once (FILES lists the
+    // files of one directory together): None when it is not there or
+    // not the expected file system.
+    let mut dir_of: Option<(&str, Option<OwnedFd>)> = None;
     for (name, under, target) in FILES {
-        let magic = if *under == "proc" {
-            PROC_SUPER_MAGIC
-        } else {
-            SYSFS_MAGIC
-        };
-        let Ok(parent) = r.open_at(
-            Path::new(under),
-            libc::O_PATH | libc::O_DIRECTORY,
-            Policy::NoLinks,
-        ) else {
-            continue;
-        };
-        if fs_magic(&parent).ok() != Some(magic) {
-            continue;
+        if dir_of.as_ref().is_none_or(|(u, _)| u != under) {
+            let magic = if *under == "proc" {
+                PROC_SUPER_MAGIC
+            } else {
+                SYSFS_MAGIC
+            };
+            let fd = r
+                .open_at(
+                    Path::new(under),
+                    libc::O_PATH | libc::O_DIRECTORY,
+                    Policy::NoLinks,
+                )
+                .ok()
+                .filter(|fd| fs_magic(fd).ok() == Some(magic));
+            dir_of = Some((under, fd));
         }
-        let Ok(at) = open_under(&parent, target, libc::O_PATH) else {
+        let Some((_, Some(parent))) = &dir_of else {
+            continue;
+        };
+        let Ok(at) = open_under(parent, target, libc::O_PATH) else {
             continue;
         };
         let src = open_under(&host_dir, name, libc::O_PATH)
@@ -543,7 +544,7 @@ pub fn bind(root: &Path, dir: &Path) -> Result<(), ChildError> {
             ),
             ..e
         })?;
-        let top = open_under(&parent, target, libc::O_PATH)
+        let top = open_under(parent, target, libc::O_PATH)
             .map_err(|e| cerr(format!("reopen {}", shown.display()), e))?;
         super::mounts::mount("view", None, &top.proc_path(), None, ro, None)?;
     }
@@ -640,13 +641,34 @@ mod tests {
         let control = d.path().join("7-42.sock");
         let mut params = Params::new();
         params.set_arg("zone.cpu-cap=50").unwrap();
-        let dir = prepare(&control, &[], &params).unwrap();
+        let dir = prepare(&control).unwrap();
         assert_eq!(dir, d.path().join("7-42.view"));
         assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        let mut inodes = Vec::new();
         for (name, _, _) in FILES {
             let m = fs::metadata(dir.join(name)).unwrap();
             assert_eq!(m.mode() & 0o777, 0o444, "{name}");
+            assert_eq!(m.len(), 0, "{name}");
+            inodes.push(m.ino());
         }
+        // The first text, with a zone born 3 s ago; the same inodes (a
+        // bind mount made before holds them).
+        let host = HostView::read();
+        let born = (host.boottime_ns / 1_000_000_000 - 3) * timens::clk_tck();
+        fill(&control, &[], &params, born).unwrap();
+        for ((name, _, _), ino) in FILES.iter().zip(&inodes) {
+            let m = fs::metadata(dir.join(name)).unwrap();
+            assert_eq!(m.ino(), *ino, "{name}");
+            assert!(m.len() > 0, "{name} still empty");
+        }
+        let up: f64 = fs::read_to_string(dir.join("uptime"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((3.0..4.0).contains(&up), "{up}");
         // cpu-cap 50: one CPU; a fresh zone: no load.
         assert_eq!(
             fs::read_to_string(dir.join("cpu-online")).unwrap().trim(),
