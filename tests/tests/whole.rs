@@ -610,3 +610,59 @@ fn a_zone_installed_with_nginx_serves_its_default_page_at_its_own_address() {
     ok("halt", &zoneadm(&w, &["-z", &name, "halt"]));
     ok("uninstall", &zoneadm(&w, &["-z", &name, "uninstall", "-F"]));
 }
+
+/// A whole zone with `allow.mount` runs in a user namespace of its own
+/// (runtime::linux::userns), where zsched cannot start systemd in a
+/// nested pid namespace and come back (runtime::linux::sysinit's module
+/// comment): the boot is refused, naming the parameters and the reason,
+/// nothing of it is left running, and another init boots in that zone.
+#[test]
+fn systemd_in_a_user_namespace_zone_is_refused_clearly_at_boot() {
+    let mut w = ToolWorld::new("wuserns");
+    ensure_base(&mut w);
+    let name = w.name("udeb");
+    let zp = w.dir.path().join("zones").join(&name);
+    w.configure(
+        &name,
+        &format!(
+            "path = \"{}/root\"; brand = whole; allow.mount; stop.timeout = 10;",
+            zp.display()
+        ),
+    );
+    ok("install", &zoneadm(&w, &["-z", &name, "install"]));
+    let o = zoneadm(&w, &["-z", &name, "boot"]);
+    assert_ne!(o.status, 0, "systemd booted in a user namespace: {o:?}");
+    assert!(
+        o.stderr.contains(&name)
+            && o.stderr.contains("user namespace")
+            && o.stderr.contains("allow.mount")
+            && o.stderr.contains("initname"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(state_of(&w, &name), "installed", "{o:?}");
+    assert!(
+        zsched_of(&w).is_empty(),
+        "the refused boot left a zone running"
+    );
+    // The same zone with another init boots, in its user namespace.
+    let mut w2 = ToolWorld::new("wuserns2");
+    let name2 = w2.name("udeb");
+    w2.configure(
+        &name2,
+        &format!(
+            "path = \"{}/root\"; brand = whole; allow.mount; initname = \"/bin/sleep\"; bootargs = \"1000\";",
+            zp.display()
+        ),
+    );
+    ok("boot with initname", &zoneadm(&w2, &["-z", &name2, "boot"]));
+    let map = w2.run("zlogin", &[&name2, "cat", "/proc/self/uid_map"]);
+    let f: Vec<&str> = map.stdout.split_whitespace().collect();
+    assert!(
+        f.len() == 3 && f[0] == "0" && f[1] != "0",
+        "not a zone of its own user namespace: {map:?}"
+    );
+    ok("halt", &zoneadm(&w2, &["-z", &name2, "halt"]));
+    drop(w2);
+    ok("uninstall", &zoneadm(&w, &["-z", &name, "uninstall", "-F"]));
+}

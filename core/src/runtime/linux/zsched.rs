@@ -546,6 +546,7 @@ impl Zsched {
         let nested = spec.root != std::path::Path::new("/")
             && super::sysinit::boots_systemd(std::path::Path::new("/"), spec.brand, &spec.params);
         if nested {
+            super::sysinit::refuse_in_userns(self.sup.caps)?;
             cmd.env("container", "zones");
             super::sysinit::nested_pre_exec(&mut cmd);
             cmd.env("TERM", "linux");
