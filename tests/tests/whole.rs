@@ -21,7 +21,13 @@
 //!   shows its shutdown) within stop.timeout; `halt` of a stopped
 //!   (SIGSTOP) systemd still finishes;
 //! * an interrupted install leaves the zone `incomplete`; `uninstall`
-//!   removes everything.
+//!   removes everything;
+//! * a zone installed with `-e nginx` serves its default page to the host
+//!   at the zone's own address (`vnet.bridge` on a LAN the test makes);
+//! * a whole zone of its own user namespace (`allow.mount`) is refused at
+//!   boot with the reason, and boots with another init.
+//!
+//! A console for zones that do not boot systemd: tests/tests/console.rs.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
