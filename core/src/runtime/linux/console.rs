@@ -13,9 +13,14 @@
 //! * the slave is bound over the zone's /dev/console in zsched's mount
 //!   namespace (the zone's; a nested init's is copied from it), so what
 //!   the zone writes to /dev/console is console output ([`Pty::open`]);
-//! * init gets the slave as its controlling terminal and stdio
-//!   ([`attach_init`]): a shell as init reads the console, a console
-//!   getty and systemd's status output find a real terminal. With
+//! * init gets the slave as its stdio ([`attach_init`]): a shell as init
+//!   reads the console, a console getty and systemd's status output find
+//!   a real terminal. Only systemd also gets it as controlling terminal
+//!   (it takes the console as its own anyway): another init does not,
+//!   because when a session leader that holds a terminal exits the
+//!   kernel sends SIGHUP to the terminal's foreground group, which would
+//!   kill what an init script started in the background each time init
+//!   exits or is restarted (tests/tests/follow.rs). With
 //!   `exec.consolelog` (FreeBSD's jail(8): init's output goes to that
 //!   file) init's stdout and stderr stay the pipe zsched copies into the
 //!   log byte for byte, stdin is the console, and what comes through the
@@ -193,30 +198,30 @@ fn push_ring(ring: &mut VecDeque<u8>, data: &[u8]) {
 
 /// Give init, about to be spawned by `cmd`, the console ([`attach_init`]
 /// in its child).
-pub fn give_init(cmd: &mut std::process::Command, pty: &Pty, output: bool) {
+pub fn give_init(cmd: &mut std::process::Command, pty: &Pty, output: bool, ctty: bool) {
     use std::os::unix::process::CommandExt;
     let slave = pty.slave_path();
     // SAFETY: runs in the forked child before exec; system calls only, on
     // a path made before the fork.
     unsafe {
-        cmd.pre_exec(move || attach_init(&slave, output));
+        cmd.pre_exec(move || attach_init(&slave, output, ctty));
     }
 }
 
 /// In init's child, before its exec: a new session with the console
-/// slave as controlling terminal and stdin, and as stdout and stderr too
-/// unless `output` is false (exec.consolelog's pipe is those).
-/// Async-signal-safe (the path was made before the fork).
-pub fn attach_init(slave: &CString, output: bool) -> io::Result<()> {
+/// slave as stdin, and as stdout and stderr too unless `output` is false
+/// (exec.consolelog's pipe is those); as controlling terminal when `ctty`
+/// (systemd). Async-signal-safe (the path was made before the fork).
+pub fn attach_init(slave: &CString, output: bool, ctty: bool) -> io::Result<()> {
     // SAFETY: system calls with a NUL-terminated path made before the
     // fork and descriptors of our own table.
     unsafe {
         libc::setsid();
-        let fd = libc::open(slave.as_ptr(), libc::O_RDWR);
+        let fd = libc::open(slave.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
         if fd < 0 {
             return Err(last());
         }
-        if libc::ioctl(fd, libc::TIOCSCTTY, 0) != 0 {
+        if ctty && libc::ioctl(fd, libc::TIOCSCTTY, 0) != 0 {
             return Err(last());
         }
         for t in 0..if output { 3 } else { 1 } {

@@ -14,8 +14,8 @@
 //!   descriptor is inherited; the path is in the host's run directory);
 //! * starts init on `boot`, restarts it when it exits unless
 //!   `initnorestart` is set (or it is a jail's exec.start/command, which run
-//!   once), at most 5 times in 10 s, on the zone's console (its
-//!   controlling terminal and stdio, [`super::console`]); a whole zone's
+//!   once), at most 5 times in 10 s, on the zone's console (its stdio,
+//!   [`super::console`]); a whole zone's
 //!   systemd is started as pid 1 of a nested pid namespace
 //!   ([`super::sysinit`]);
 //! * on `shutdown T` sends SIGTERM to every process of the zone
@@ -602,12 +602,13 @@ impl Zsched {
     }
 
     /// The zone's console (super::console), made at the first boot or
-    /// the first `zlogin -C`; given to init as its terminal (stdin only
-    /// with exec.consolelog, whose pipe is its stdout and stderr).
+    /// the first `zlogin -C`; given to init as its stdio (stdin only
+    /// with exec.consolelog, whose pipe is its stdout and stderr), and to
+    /// systemd as controlling terminal too.
     fn console_for_init(&mut self, cmd: &mut std::process::Command) {
-        let output = self.console.is_none();
+        let (output, ctty) = (self.console.is_none(), self.system_init);
         if let Some(t) = self.tty_now() {
-            super::console::give_init(cmd, t, output);
+            super::console::give_init(cmd, t, output, ctty);
         }
     }
 
