@@ -162,7 +162,10 @@ fn enter_with_a_pty_runs_on_the_zones_own_devpts() {
     let s = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{s}");
     let lines: Vec<&str> = s.lines().map(str::trim).collect();
-    assert_eq!(lines[0], "/dev/pts/0", "{s:?}");
+    // A devpts of the zone's own: numbered from 0, which is the zone's
+    // console (runtime::linux::console), so the session has 1.
+    assert_eq!(lines[0], "/dev/pts/1", "{s:?}");
+    assert_eq!(lines[1], "0", "{s:?}");
     assert!(lines.contains(&"ptmx"), "{s:?}");
 }
 
@@ -549,7 +552,11 @@ fn zsched_and_init_hold_no_host_descriptor_whatever_the_engine_leaked() {
     // the detached proc mount, the signalfd, stdio on the zone's /dev/null.
     for (n, t) in &fds {
         assert!(
-            t.starts_with("socket:[") || t == "anon_inode:[signalfd]" || *n <= 2 || t == "/",
+            t.starts_with("socket:[")
+                || t == "anon_inode:[signalfd]"
+                || *n <= 2
+                || t == "/"
+                || t.starts_with("/dev/pts/"),
             "zsched holds {n} -> {t}: {fds:?}"
         );
         assert!(!t.contains("host-"), "zsched holds the bait: {fds:?}");
@@ -558,6 +565,9 @@ fn zsched_and_init_hold_no_host_descriptor_whatever_the_engine_leaked() {
     assert_eq!(count("/"), 1, "the detached proc mount: {fds:?}");
     assert_eq!(count("anon_inode:[signalfd]"), 1, "{fds:?}");
     assert_eq!(count("/dev/null"), 3, "{fds:?}");
+    // The zone's console (runtime::linux::console): its master and a
+    // slave descriptor, of the zone's own devpts.
+    assert_eq!(count("/dev/pts/ptmx"), 1, "the console's master: {fds:?}");
     let init_fds = fds_of(init);
     let nums: Vec<u32> = init_fds.iter().map(|f| f.0).collect();
     assert_eq!(nums, [0, 1, 2], "init holds {init_fds:?}");
@@ -568,10 +578,24 @@ fn zsched_and_init_hold_no_host_descriptor_whatever_the_engine_leaked() {
         let m = std::fs::metadata("/dev/null").unwrap();
         (m.dev(), m.rdev())
     };
-    for (pid, fd) in [(zsched, 0), (zsched, 2), (init, 0), (init, 1), (init, 2)] {
+    for (pid, fd) in [(zsched, 0), (zsched, 2)] {
         let (dev, rdev) = dev_of(pid, fd);
         assert_eq!(rdev, host_null.1, "{pid}/{fd} is not a null device");
         assert_ne!(dev, host_null.0, "{pid}/{fd} is the host's /dev/null");
+    }
+    // Init's stdio is the zone's console: a pty of the zone's devpts
+    // (not the host's).
+    let host_pts = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/dev/pts").unwrap().dev()
+    };
+    for fd in 0..3 {
+        let (dev, rdev) = dev_of(init, fd);
+        assert!(
+            (136..144).contains(&libc::major(rdev)),
+            "init's {fd} is not the console pty"
+        );
+        assert_ne!(dev, host_pts, "init's {fd} is a pty of the host's devpts");
     }
     drop(bait);
 }

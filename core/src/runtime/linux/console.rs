@@ -2,15 +2,29 @@
 //!
 //! An illumos zone has a console device (zcons) that its init writes to
 //! and that `zlogin -C` attaches to; it keeps what was written while
-//! nobody was attached. Here the console is a pty pair of the zone's own
-//! devpts instance, made by zsched when it boots an init that wants one
-//! (a zone that boots systemd, [`super::sysinit`]):
+//! nobody was attached. Here every zone that boots an init has one: a pty
+//! pair of the zone's own devpts, made by zsched at the first boot (or
+//! the first `zlogin -C`, so that one can watch a boot from its start):
 //!
 //! * zsched holds the master and, so that the master never reads EIO
-//!   between two inits, a descriptor of the slave (O_NOCTTY);
-//! * init gets the slave as its controlling terminal and stdio, bound
-//!   over /dev/console in init's mount namespace ([`attach_init`]), so a
-//!   console getty and systemd's status output find a real terminal;
+//!   between two inits, a descriptor of the slave (O_NOCTTY); both are
+//!   close-on-exec and never passed on: nothing of the zone can read
+//!   the backlog or type on the console except through the slave;
+//! * the slave is bound over the zone's /dev/console in zsched's mount
+//!   namespace (the zone's; a nested init's is copied from it), so what
+//!   the zone writes to /dev/console is console output ([`Pty::open`]);
+//! * init gets the slave as its stdio ([`attach_init`]): a shell as init
+//!   reads the console, a console getty and systemd's status output find
+//!   a real terminal. Only systemd also gets it as controlling terminal
+//!   (it takes the console as its own anyway): another init does not,
+//!   because when a session leader that holds a terminal exits the
+//!   kernel sends SIGHUP to the terminal's foreground group, which would
+//!   kill what an init script started in the background each time init
+//!   exits or is restarted (tests/tests/follow.rs). With
+//!   `exec.consolelog` (FreeBSD's jail(8): init's output goes to that
+//!   file) init's stdout and stderr stay the pipe zsched copies into the
+//!   log byte for byte, stdin is the console, and what comes through the
+//!   pipe is also the console's output ([`Pty::record`]);
 //! * everything read from the master goes into a ring buffer of
 //!   [`BACKLOG`] bytes, into the `exec.consolelog` file when set, and to
 //!   each attached client.
@@ -21,6 +35,9 @@
 //! written to the master. The master never leaves zsched, so the backlog
 //! stays complete whoever attaches, and a detach (the client closing)
 //! changes nothing for the zone.
+//!
+//! Cost per boot: an open of /dev/ptmx, two ioctls, an open of the slave
+//! and one bind mount (tests/benches/zone_cycle.rs measures the cycle).
 
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -46,7 +63,9 @@ fn last() -> io::Error {
 }
 
 impl Pty {
-    /// Open a pty pair on the zone's /dev/ptmx (zsched, after the pivot).
+    /// Open a pty pair on the zone's /dev/ptmx and bind the slave over
+    /// the zone's /dev/console (zsched, after the pivot, in the zone's
+    /// mount namespace).
     pub fn open() -> io::Result<Pty> {
         // SAFETY: a static path; the new descriptor is ours.
         let m = unsafe {
@@ -92,6 +111,22 @@ impl Pty {
         }
         // SAFETY: a descriptor just opened, ours alone.
         let slave = unsafe { File::from_raw_fd(s) };
+        // SAFETY: NUL-terminated paths; a bind mount in our own namespace.
+        if unsafe {
+            libc::mount(
+                path.as_ptr(),
+                c"/dev/console".as_ptr(),
+                std::ptr::null(),
+                libc::MS_BIND,
+                std::ptr::null(),
+            )
+        } != 0
+        {
+            return Err(io::Error::new(
+                last().kind(),
+                format!("console: bind /dev/pts/{n} over /dev/console: {}", last()),
+            ));
+        }
         Ok(Pty {
             master,
             _slave: slave,
@@ -116,6 +151,16 @@ impl Pty {
         out
     }
 
+    /// Output that reached the console another way (init's stdout and
+    /// stderr with `exec.consolelog`, a pipe): kept in the backlog as the
+    /// terminal would have shown it (a newline becomes CR LF, the slave's
+    /// ONLCR) and returned for the attached clients.
+    pub fn record(&mut self, data: &[u8]) -> Vec<u8> {
+        let out = onlcr(data);
+        push_ring(&mut self.backlog, &out);
+        out
+    }
+
     /// What the console said lately (at most [`BACKLOG`] bytes).
     pub fn backlog(&self) -> Vec<u8> {
         self.backlog.iter().copied().collect()
@@ -132,6 +177,18 @@ impl Pty {
     }
 }
 
+/// A terminal's output processing of `\n`: CR LF.
+fn onlcr(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 16);
+    for &b in data {
+        if b == b'\n' {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
 fn push_ring(ring: &mut VecDeque<u8>, data: &[u8]) {
     let data = &data[data.len().saturating_sub(BACKLOG)..];
     let over = (ring.len() + data.len()).saturating_sub(BACKLOG);
@@ -139,39 +196,41 @@ fn push_ring(ring: &mut VecDeque<u8>, data: &[u8]) {
     ring.extend(data);
 }
 
-/// In init's child, before its exec and in its own mount namespace: a new
-/// session with the console slave as controlling terminal and stdio, and
-/// the slave bound over /dev/console. Async-signal-safe (the path was
-/// made before the fork).
-pub fn attach_init(slave: &CString) -> io::Result<()> {
+/// Give init, about to be spawned by `cmd`, the console ([`attach_init`]
+/// in its child).
+pub fn give_init(cmd: &mut std::process::Command, pty: &Pty, output: bool, ctty: bool) {
+    use std::os::unix::process::CommandExt;
+    let slave = pty.slave_path();
+    // SAFETY: runs in the forked child before exec; system calls only, on
+    // a path made before the fork.
+    unsafe {
+        cmd.pre_exec(move || attach_init(&slave, output, ctty));
+    }
+}
+
+/// In init's child, before its exec: a new session with the console
+/// slave as stdin, and as stdout and stderr too unless `output` is false
+/// (exec.consolelog's pipe is those); as controlling terminal when `ctty`
+/// (systemd). Async-signal-safe (the path was made before the fork).
+pub fn attach_init(slave: &CString, output: bool, ctty: bool) -> io::Result<()> {
     // SAFETY: system calls with a NUL-terminated path made before the
     // fork and descriptors of our own table.
     unsafe {
         libc::setsid();
-        let fd = libc::open(slave.as_ptr(), libc::O_RDWR);
+        let fd = libc::open(slave.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
         if fd < 0 {
             return Err(last());
         }
-        if libc::ioctl(fd, libc::TIOCSCTTY, 0) != 0 {
+        if ctty && libc::ioctl(fd, libc::TIOCSCTTY, 0) != 0 {
             return Err(last());
         }
-        for t in 0..3 {
+        for t in 0..if output { 3 } else { 1 } {
             if libc::dup2(fd, t) < 0 {
                 return Err(last());
             }
         }
         if fd > 2 {
             libc::close(fd);
-        }
-        if libc::mount(
-            slave.as_ptr(),
-            c"/dev/console".as_ptr(),
-            std::ptr::null(),
-            libc::MS_BIND,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(last());
         }
     }
     Ok(())
@@ -297,6 +356,12 @@ mod tests {
         assert_eq!(e.feed(b"\r#."), (b"\r".to_vec(), true));
         let mut e = Escape::new(None);
         assert_eq!(e.feed(b"~."), (b"~.".to_vec(), false));
+    }
+
+    #[test]
+    fn piped_output_is_recorded_as_the_terminal_shows_it() {
+        assert_eq!(onlcr(b"a\nb\n\n"), b"a\r\nb\r\n\r\n");
+        assert_eq!(onlcr(b"no newline"), b"no newline");
     }
 
     #[test]

@@ -489,7 +489,7 @@ fn child(
 // | point | function | what passes |
 // |---|---|---|
 // | launcher child → zsched | [`before_zsched_exec`] | config memfd, control socket, verdict pipe (3, 4, 5); stderr until zsched's setup ends |
-// | zsched → init, exec.start, command | `zsched::before_init_exec` | stdio (the zone's /dev/null, or a pipe zsched copies into exec.consolelog) |
+// | zsched → init, exec.start, command | `zsched::before_init_exec` | stdio (the zone's console pty slave; stdout and stderr a pipe zsched copies into exec.consolelog when set) |
 // | enter → the user's command | `enter::before_zone_exec` | stdio (the caller's or the zone's pty) |
 //
 // The primitives below make system calls only (no allocation, no lock), so

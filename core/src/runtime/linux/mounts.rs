@@ -16,8 +16,8 @@
 //!    capability may write sysctls and sysrq) and the kernel's internals
 //!    hidden (kcore, keys, timer_list, ...), /sys read-only, and a private /dev:
 //!    a small tmpfs with null, zero, full, random, urandom, tty, a console
-//!    that is a null device (a zone booting systemd gets its console pty
-//!    bound over it in init's namespace, [`super::console`]), /dev/pts
+//!    that is a null device (zsched binds its console pty's slave over it
+//!    when the zone boots, [`super::console`]), /dev/pts
 //!    (newinstance, ptmxmode=0666) with /dev/ptmx → pts/ptmx, /dev/shm, and
 //!    fd, stdin, stdout, stderr links into /proc/self/fd.
 //! 4. The zone's `mount` and `mount.fstab` lines (fstab(5); `nullfs` or the

@@ -45,6 +45,17 @@
 //!   CAP_SYS_BOOT and it exits, which ends the nested namespace. zsched
 //!   waits stop.timeout for the zone to empty, then kills what is left.
 //!
+//! **Not in a zone of its own user namespace** ([`super::userns`]:
+//! `allow.mount`, `allow.set_hostname`, a `limitpriv` with sys_admin).
+//! There zsched has joined the zone's user namespace, and the zone's pid
+//! namespace is owned by the host's: once zsched has unshared the nested
+//! pid namespace it cannot setns back into the zone's (that needs
+//! CAP_SYS_ADMIN over the host's user namespace), so every later process
+//! it starts (zlogin's, jexec's, the next init) would land in systemd's
+//! namespace. Such a boot is refused before anything is started
+//! ([`refuse_in_userns`]), naming the parameters; another `initname`
+//! boots.
+//!
 //! Capabilities stay the zone's set ([`super::caps`]): systemd runs
 //! without CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_MKNOD, CAP_NET_ADMIN (unless
 //! allow.* grants them); the system call filter stays.
@@ -246,6 +257,25 @@ pub fn nested_pre_exec(cmd: &mut std::process::Command) {
                 .map_err(|e| std::io::Error::from_raw_os_error(e.errno.unwrap_or(libc::EIO)))
         });
     }
+}
+
+/// A zone booting systemd in a user namespace of its own (its capability
+/// set `caps` keeps CAP_SYS_ADMIN) is refused: why, as the boot's error
+/// (module comment).
+pub fn refuse_in_userns(caps: u64) -> Result<(), (String, String, i32)> {
+    if !super::userns::wanted(caps) {
+        return Ok(());
+    }
+    Err((
+        "boot".into(),
+        "a whole zone's systemd cannot boot in a zone of its own user namespace \
+         (allow.mount, allow.set_hostname or a limitpriv with sys_admin): zsched \
+         could not return from systemd's nested pid namespace to the zone's, \
+         which the host's user namespace owns; boot without those parameters, \
+         or set initname to an init that is not systemd"
+            .into(),
+        libc::EOPNOTSUPP,
+    ))
 }
 
 /// Spawn `cmd` as pid 1 of a new pid namespace nested in the caller's;

@@ -14,9 +14,10 @@
 //!   descriptor is inherited; the path is in the host's run directory);
 //! * starts init on `boot`, restarts it when it exits unless
 //!   `initnorestart` is set (or it is a jail's exec.start/command, which run
-//!   once), at most 5 times in 10 s; a whole zone's systemd is started as
-//!   pid 1 of a nested pid namespace, on the zone's console
-//!   ([`super::sysinit`], [`super::console`]);
+//!   once), at most 5 times in 10 s, on the zone's console (its stdio,
+//!   [`super::console`]); a whole zone's
+//!   systemd is started as pid 1 of a nested pid namespace
+//!   ([`super::sysinit`]);
 //! * on `shutdown T` sends SIGTERM to every process of the zone
 //!   (kill(-1) from a pid namespace's init reaches exactly the namespace)
 //!   — or, to a systemd init, SIGRTMIN+3, its container halt request —
@@ -27,13 +28,14 @@
 //!
 //! zsched holds only what it needs: the listening control socket and its
 //! connections, the detached proc mount, a signalfd, the console pty's
-//! master and a slave descriptor of it (zone devpts, when it has one), stdio on the zone's
+//! master and a slave descriptor of it (zone devpts, from the first boot), stdio on the zone's
 //! /dev/null and, with exec.consolelog, the log file and a pipe that init's
-//! stdout and stderr are (zsched copies it into the log: the zone never
-//! holds the host's file) (the launcher closed
+//! stdout and stderr are (zsched copies it into the log and the console's
+//! backlog: the zone never holds the host's file) (the launcher closed
 //! everything else before the exec: `launch::before_zsched_exec`; the
 //! config memfd is closed once read, the verdict pipe once set up). What it
-//! starts runs with stdio only (`before_init_exec`).
+//! starts runs with stdio only (`before_init_exec`): init's is the console
+//! slave (stdout and stderr exec.consolelog's pipe when set).
 //!
 //! It counts the zone's processes through a proc mount of its namespace
 //! that is attached nowhere (made by the launcher with fsmount), so it can
@@ -430,7 +432,7 @@ impl Zsched {
                 Ok(String::new())
             }
             // zlogin -C (super::console): `ok N`, the backlog, then a relay.
-            "console" => match &self.tty {
+            "console" => match self.tty_now() {
                 Some(t) => {
                     let (n, back) = (t.number, t.backlog());
                     self.conns[i].send(&format!("ok {n}"));
@@ -444,7 +446,7 @@ impl Zsched {
                 }
                 None => Err((
                     "console".into(),
-                    "the zone has no console (its init does not use one)".into(),
+                    "the zone has no console (its /dev/ptmx gave none)".into(),
                     libc::ENXIO,
                 )),
             },
@@ -544,20 +546,10 @@ impl Zsched {
         let nested = spec.root != std::path::Path::new("/")
             && super::sysinit::boots_systemd(std::path::Path::new("/"), spec.brand, &spec.params);
         if nested {
+            super::sysinit::refuse_in_userns(self.sup.caps)?;
             cmd.env("container", "zones");
             super::sysinit::nested_pre_exec(&mut cmd);
-            if self.tty.is_none() {
-                self.tty = super::console::Pty::open().ok();
-            }
-            if let Some(t) = &self.tty {
-                let slave = t.slave_path();
-                cmd.env("TERM", "linux");
-                // SAFETY: runs in the forked child before exec; system
-                // calls only, on a path made before the fork.
-                unsafe {
-                    cmd.pre_exec(move || super::console::attach_init(&slave));
-                }
-            }
+            cmd.env("TERM", "linux");
         }
         self.system_init = nested;
         if self.sup.spec.params.bool("exec.clean") != Some(true) {
@@ -565,6 +557,7 @@ impl Zsched {
                 .env("JNAME", spec.name.as_str())
                 .env("JPATH", spec.root.as_os_str());
         }
+        self.console_for_init(&mut cmd);
         // SAFETY: the closure runs in the forked child before exec and
         // makes system calls only (no allocation, no lock).
         unsafe {
@@ -599,6 +592,26 @@ impl Zsched {
         }
     }
 
+    /// The console, made now if it was not (`zlogin -C` of a zone that
+    /// has not booted yet).
+    fn tty_now(&mut self) -> Option<&super::console::Pty> {
+        if self.tty.is_none() {
+            self.tty = super::console::Pty::open().ok();
+        }
+        self.tty.as_ref()
+    }
+
+    /// The zone's console (super::console), made at the first boot or
+    /// the first `zlogin -C`; given to init as its stdio (stdin only
+    /// with exec.consolelog, whose pipe is its stdout and stderr), and to
+    /// systemd as controlling terminal too.
+    fn console_for_init(&mut self, cmd: &mut std::process::Command) {
+        let (output, ctty) = (self.console.is_none(), self.system_init);
+        if let Some(t) = self.tty_now() {
+            super::console::give_init(cmd, t, output, ctty);
+        }
+    }
+
     /// Copy what the zone wrote to its console pipe into the
     /// exec.consolelog file. The zone's processes get the pipe, never the
     /// host's file: a descriptor of a host file would let root in the zone
@@ -614,6 +627,15 @@ impl Zsched {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     let _ = c.log.write_all(&buf[..n]);
+                    // ... and it is the console's output too.
+                    if let Some(t) = &mut self.tty {
+                        let out = t.record(&buf[..n]);
+                        for c in self.conns.iter_mut().filter(|c| c.console) {
+                            if c.stream.write_all(&out).is_err() {
+                                c.dead = true;
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -871,8 +893,8 @@ fn top_mounts(mountinfo: &str) -> Vec<std::path::PathBuf> {
 
 /// zsched's child, about to exec init (or a jail's exec.start or
 /// command): the last step before code of the zone runs. Only stdio passes
-/// (the zone's /dev/null, or exec.consolelog's pipe for stdout and
-/// stderr): every descriptor from 3 up is marked close-on-exec with
+/// (the zone's console slave, and exec.consolelog's pipe for stdout and
+/// stderr when set): every descriptor from 3 up is marked close-on-exec with
 /// close_range(CLOSE_RANGE_CLOEXEC), so that the exec drops them all
 /// (zsched's own are close-on-exec already; this makes it hold for any).
 /// Marked rather than closed: std's Command reports a failed exec on a
