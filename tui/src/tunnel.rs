@@ -418,13 +418,30 @@ impl Control for FleetControl {
             let why = format!("{}: not a zone of a named host", op.zone());
             return Box::pin(async move { Err(why) });
         };
+        if matches!(op, Op::Boot(_) | Op::Create(_)) {
+            // booting from a jail.conf entry sends that entry to the
+            // engine, and the entry is in the other host's file
+            let why = format!(
+                "{} needs {}'s jail.conf, which ztop does not read; run zoneadm -z {zone} {} there",
+                op.verb(),
+                self.hosts[i].label,
+                if matches!(op, Op::Boot(_)) {
+                    "boot"
+                } else {
+                    "ready"
+                }
+            );
+            return Box::pin(async move { Err(why) });
+        }
         let Some(client) = self.slots[i].lock().unwrap().clone() else {
             let why = format!("{} is unreachable", self.hosts[i].label);
             return Box::pin(async move { Err(why) });
         };
         // zoned knows the caller from the socket (the remote sshd's uid);
-        // the caller here is not sent. The host's configured zones are its
-        // own zoned's: ztop's jail.conf is this host's, not that one's.
+        // the caller here is not sent. No jail.conf is needed by what is
+        // left: shutdown, halt, reboot, and destroy of a running zone
+        // (destroy of one with no kernel zone uninstalls it, which needs
+        // the entry too, and fails with the engine's error).
         let caller = Caller {
             uid: 0,
             zone: ZoneId::GLOBAL,
@@ -506,6 +523,8 @@ mod tests {
         assert!(matches!(state, HostState::Unreachable(_)), "{state:?}");
         let r = t.control.run(Op::Halt("nowhere/web".into())).await;
         assert_eq!(r, Err("nowhere is unreachable".into()));
+        let r = t.control.run(Op::Boot("nowhere/web".into())).await;
+        assert!(r.unwrap_err().contains("needs nowhere's jail.conf"));
         let dir = t.dir.clone();
         t.finish().await;
         assert!(!dir.exists(), "the socket directory is removed");
