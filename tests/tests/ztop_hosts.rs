@@ -341,6 +341,39 @@ fn ztop_shows_and_administers_two_hosts_through_ssh() {
         "each zone on its own host only:\n{pane}"
     );
 
+    // batch mode covers both hosts: JSON with a host a line and a host a row
+    let mut c = Command::new(bin("ztop"));
+    c.env("ZTOP_SSH", "ssh -F /dev/null")
+        .env("COLUMNS", "200")
+        .args(["--ui-config"])
+        .arg(&ui)
+        .args(["-b", "-n", "1", "--json", "-H"])
+        .arg(format!("root@127.0.0.1:{}", a.socket().display()))
+        .arg("-H")
+        .arg(format!("root@127.0.0.1:{}", b.socket().display()))
+        .args(sshd.ztop_options().split_whitespace())
+        .stdin(Stdio::null());
+    let o = c.output().expect("ztop -b");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON line");
+    let hosts: Vec<(&str, &str)> = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["host"].as_str().unwrap(), h["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(hosts, [(ha, "connected"), (hb, "connected")], "{v}");
+    let zones = v["zones"].as_array().unwrap();
+    let has = |host: &str, zone: &str| {
+        zones
+            .iter()
+            .any(|z| z["host"] == host && z["name"] == zone && z["status"] == "running")
+    };
+    assert!(
+        has(ha, "alpha") && has(hb, "bravo") && !has(ha, "bravo"),
+        "{v}"
+    );
+
     // halt the second host's zone from ztop: the last row, h, y
     s.keys("G");
     s.keys("h");
