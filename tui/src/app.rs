@@ -22,12 +22,23 @@
 //! The selection follows the zone's *name* across snapshots and sorts; when
 //! the zone disappears the selection stays at the same index.
 //!
+//! ## Many hosts
+//!
+//! With `ztop -H` the app holds a [`Fleet`] beside the snapshot
+//! ([`App::on_fleet`]): the rows are every connected host's, tagged with
+//! their host and grouped by it, and a zone is named by its row's
+//! [`Row::key`] (`HOST/zone`) — in the selection, the load history and the
+//! operations, which the fleet's control sends to that host. Processes are
+//! read from this host's /proc, so the detail pane lists none for a zone
+//! of another host.
+//!
 //! ## Freeze
 //!
 //! Frozen, [`App::on_snapshot`] is not called (the event loop keeps the
 //! newest snapshot in its channel); keys still work on the frozen view.
 
 use crate::config::Config;
+use crate::fleet::{self, Fleet};
 use crate::keys::Action;
 use crate::model::{self, Row, SortKey};
 use crate::procs::{ProcRequest, ProcTable};
@@ -101,6 +112,8 @@ pub struct App {
     pub proc_offset: usize,
     pub engine_gone: bool,
     pub viewport: Viewport,
+    /// The hosts, with `ztop -H` (fleet.rs); `None` on one host.
+    pub fleet: Option<Arc<Fleet>>,
     /// Formats the snapshot's wall clock (local time; UTC in tests).
     pub clock: fn(f64) -> String,
 }
@@ -129,6 +142,7 @@ impl App {
             proc_offset: 0,
             engine_gone: false,
             viewport: Viewport::default(),
+            fleet: None,
             clock: crate::fmt::clock,
         }
     }
@@ -152,10 +166,45 @@ impl App {
         self.proc_request()
     }
 
+    /// The hosts' newest state, with `ztop -H`. The app's own snapshot
+    /// becomes the newest host snapshot's clock (for the header), and the
+    /// load history is kept per `HOST/zone`.
+    pub fn on_fleet(&mut self, fl: Arc<Fleet>) {
+        if self.fleet.as_ref().is_none_or(|f| f.seq != fl.seq) {
+            let mut seen = Vec::new();
+            for h in fl
+                .hosts
+                .iter()
+                .filter(|h| h.state == fleet::HostState::Connected)
+            {
+                for z in &h.snap.zones {
+                    let key = format!("{}/{}", h.label, z.name.as_str());
+                    let hist = self.history.entry(key.clone()).or_default();
+                    hist.push_back(z.kstat.avenrun[0] as u64);
+                    while hist.len() > HISTORY {
+                        hist.pop_front();
+                    }
+                    seen.push(key);
+                }
+            }
+            self.history.retain(|k, _| seen.contains(k));
+        }
+        self.snap = Arc::new(Snapshot {
+            seq: fl.seq,
+            time: fl.time(),
+            ..Snapshot::default()
+        });
+        self.fleet = Some(fl);
+        self.refresh_rows();
+    }
+
     /// Rebuild the rows after a snapshot, a sort or a filter change, keeping
     /// the selected zone selected.
     fn refresh_rows(&mut self) {
-        let mut rows = model::rows(&self.snap);
+        let mut rows = match &self.fleet {
+            Some(f) => fleet::rows(f),
+            None => model::rows(&self.snap),
+        };
         if !self.filter.is_empty() {
             let f = self.filter.to_lowercase();
             rows.retain(|r| r.is_global() || r.name.to_lowercase().contains(&f));
@@ -163,7 +212,7 @@ impl App {
         model::sort(&mut rows, self.sort, self.reverse);
         self.rows = rows;
         if let Some(name) = &self.selected_name
-            && let Some(i) = self.rows.iter().position(|r| &r.name == name)
+            && let Some(i) = self.rows.iter().position(|r| &r.key() == name)
         {
             self.selected = i;
         }
@@ -173,7 +222,7 @@ impl App {
     }
 
     fn remember_selection(&mut self) {
-        let name = self.rows.get(self.selected).map(|r| r.name.clone());
+        let name = self.rows.get(self.selected).map(|r| r.key());
         if name != self.selected_name {
             self.proc_offset = 0;
         }
@@ -206,7 +255,32 @@ impl App {
     pub fn selected_zone(&self) -> Option<&Arc<ZoneSnapshot>> {
         let r = self.selected_row()?;
         let id = r.id?;
-        self.snap.zone(zones::zone::ZoneId(id))
+        self.snap_of(r)?.zone(zones::zone::ZoneId(id))
+    }
+
+    /// The table's columns: the configured ones, with HOST first across
+    /// hosts (unless the configuration places it).
+    pub fn columns(&self) -> Vec<crate::model::Column> {
+        let mut c = self.config.columns.clone();
+        if self.fleet.is_some() && !c.contains(&crate::model::Column::Host) {
+            c.insert(0, crate::model::Column::Host);
+        }
+        c
+    }
+
+    /// The snapshot the selected row comes from (the app's own on one host).
+    pub fn selected_snap(&self) -> &Snapshot {
+        self.selected_row()
+            .and_then(|r| self.snap_of(r))
+            .map_or(&*self.snap, |s| &**s)
+    }
+
+    /// The snapshot a row comes from: its host's across hosts.
+    fn snap_of(&self, r: &Row) -> Option<&Arc<Snapshot>> {
+        match (&self.fleet, &r.host) {
+            (Some(f), Some(h)) => f.host(h).map(|h| &h.snap),
+            _ => Some(&self.snap),
+        }
     }
 
     /// The configured zone of the selected row (no kernel zone).
@@ -215,7 +289,7 @@ impl App {
         if r.id.is_some() {
             return None;
         }
-        self.snap
+        self.snap_of(r)?
             .configured
             .iter()
             .find(|c| c.name.as_str() == r.name)
@@ -227,6 +301,10 @@ impl App {
         // the first layout the viewport is all zero: assume it shows
         let laid_out = self.viewport != Viewport::default();
         if laid_out && self.viewport.detail.height == 0 {
+            return None;
+        }
+        // another host's processes are not in this host's /proc
+        if self.fleet.is_some() {
             return None;
         }
         let z = self.selected_zone()?;
@@ -250,15 +328,15 @@ impl App {
 
     /// The collector answered.
     pub fn on_procs(&mut self, t: ProcTable) {
-        if self.selected_row().is_some_and(|r| r.name == t.zone) {
+        if self.selected_row().is_some_and(|r| r.key() == t.zone) {
             self.procs = Some(t);
         }
     }
 
     /// The processes on display, when they belong to the selected zone.
     pub fn procs_of_selected(&self) -> Option<&ProcTable> {
-        let name = &self.selected_row()?.name;
-        self.procs.as_ref().filter(|t| &t.zone == name)
+        let name = self.selected_row()?.key();
+        self.procs.as_ref().filter(|t| t.zone == name)
     }
 
     /// An operation ended.
@@ -363,7 +441,7 @@ impl App {
         }
         self.refresh_rows();
         // the selected zone filtered out: select the first match
-        if self.selected_name.as_deref() == Some("global")
+        if self.selected_row().is_some_and(|r| r.is_global())
             && self.rows.len() > 1
             && !self.filter.is_empty()
         {
@@ -481,7 +559,7 @@ impl App {
 
     fn zone_action(&mut self, action: Action) -> Option<Effect> {
         let row = self.selected_row()?.clone();
-        let name = row.name.clone();
+        let name = row.key();
         if row.is_global() {
             self.say(
                 "global: the global zone is the host; ztop does not act on it",

@@ -6,10 +6,18 @@
 //! exceed `$COLUMNS` (80 when unset or unreadable): columns are dropped as
 //! on a narrow terminal and what is still too long is cut, never wrapped.
 //! A closed pipe (`ztop -b | head`) ends ztop quietly.
+//!
+//! Across hosts (`ztop -H … -b`) a report is the fleet: a line a host
+//! (its state, load, memory and zones, or why it is unreachable), then one
+//! table with a HOST column; in JSON, `hosts` (each with its state) and
+//! `zones` (each row with its `host`). The first report waits until every
+//! host has answered or failed once.
 
+use crate::fleet::{self, Fleet, HostLine, HostState};
 use crate::fmt;
 use crate::model::{self, Column, Row, SortKey};
 use crate::source::SnapshotRx;
+use crate::tunnel::FleetRx;
 use crate::ui::header::zone_counts;
 use serde::Serialize;
 use std::io::Write;
@@ -97,6 +105,153 @@ pub fn json(snap: &Snapshot, sort: SortKey, reverse: bool) -> String {
     let mut s = serde_json::to_string(&report).expect("a report serializes");
     s.push('\n');
     s
+}
+
+/// The fleet's header lines and table as text, each line at most `width`.
+pub fn fleet_text(fleet: &Fleet, o: &Options) -> String {
+    let mut lines = vec![format!(
+        "ztop - {} hosts {}",
+        fleet.hosts.len(),
+        (o.clock)(fleet.time())
+    )];
+    let lw = fleet
+        .hosts
+        .iter()
+        .map(|h| h.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    for h in &fleet.hosts {
+        let l = HostLine::of(h);
+        let host = format!("{:lw$}", l.host);
+        lines.push(match &l.state {
+            HostState::Connected => format!(
+                "{host}  connected    load {:.2} {:.2} {:.2}  Mem {}/{}  Zones {}",
+                l.load[0],
+                l.load[1],
+                l.load[2],
+                fmt::bytes(l.mem_used),
+                fmt::bytes(l.mem_total),
+                zone_counts(&l.zones)
+            ),
+            HostState::Connecting => format!("{host}  connecting"),
+            HostState::Unreachable(why) => format!("{host}  unreachable  {why}"),
+        });
+    }
+    lines.push(String::new());
+    let mut rows = fleet::rows(fleet);
+    model::sort(&mut rows, o.sort, o.reverse);
+    let mut wanted = o.columns.to_vec();
+    if !wanted.contains(&Column::Host) {
+        wanted.insert(0, Column::Host);
+    }
+    let cols = model::fit(&wanted, &rows, o.width);
+    lines.push(model::text_line(&cols, None));
+    lines.extend(rows.iter().map(|r| model::text_line(&cols, Some(r))));
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(&fmt::clip(&l, o.width));
+        out.push('\n');
+    }
+    out
+}
+
+/// One host in a fleet's JSON report.
+#[derive(Serialize)]
+pub struct HostJson<'a> {
+    pub host: &'a str,
+    #[serde(flatten)]
+    pub state: &'a HostState,
+    /// zoned's engine and its host's figures, while connected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info: Option<&'a Host>,
+}
+
+/// A fleet as one JSON object.
+#[derive(Serialize)]
+pub struct FleetJson<'a> {
+    pub seq: u64,
+    pub time: f64,
+    pub hosts: Vec<HostJson<'a>>,
+    pub zones: Vec<Row>,
+}
+
+/// A fleet as one line of JSON (newline included).
+pub fn fleet_json(fleet: &Fleet, sort: SortKey, reverse: bool) -> String {
+    let mut rows = fleet::rows(fleet);
+    model::sort(&mut rows, sort, reverse);
+    let report = FleetJson {
+        seq: fleet.seq,
+        time: fleet.time(),
+        hosts: fleet
+            .hosts
+            .iter()
+            .map(|h| {
+                let up = h.state == HostState::Connected;
+                HostJson {
+                    host: &h.label,
+                    state: &h.state,
+                    engine: up.then_some(h.snap.engine.as_str()),
+                    info: up.then_some(&h.snap.host),
+                }
+            })
+            .collect(),
+        zones: rows,
+    };
+    let mut s = serde_json::to_string(&report).expect("a report serializes");
+    s.push('\n');
+    s
+}
+
+/// Batch mode across hosts: `count` fleet reports (forever when None),
+/// `delay` apart. The first waits (up to 30 s) until every host is
+/// connected with a sampled snapshot, or unreachable.
+pub async fn run_fleet(
+    mut rx: FleetRx,
+    count: Option<u64>,
+    delay: Duration,
+    json_out: bool,
+    o: &Options<'_>,
+) -> anyhow::Result<()> {
+    let settled = |f: &Fleet| {
+        f.hosts.iter().all(|h| match h.state {
+            HostState::Connecting => false,
+            HostState::Connected => h.snap.host.cpus > 0,
+            HostState::Unreachable(_) => true,
+        })
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !settled(&rx.borrow_and_update()) {
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => anyhow::bail!("ztop: the hosts' connections closed"),
+            Err(_) => break,
+        }
+    }
+    let mut printed = 0u64;
+    let stdout = std::io::stdout();
+    loop {
+        let fl = rx.borrow_and_update().clone();
+        let report = if json_out {
+            fleet_json(&fl, o.sort, o.reverse)
+        } else if printed > 0 {
+            format!("\n{}", fleet_text(&fl, o))
+        } else {
+            fleet_text(&fl, o)
+        };
+        let mut out = stdout.lock();
+        match out.write_all(report.as_bytes()).and_then(|_| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            r => r?,
+        }
+        drop(out);
+        printed += 1;
+        if count.is_some_and(|c| printed >= c) {
+            return Ok(());
+        }
+        tokio::time::sleep(delay).await;
+    }
 }
 
 /// Print `count` reports (forever when None), `delay` apart.

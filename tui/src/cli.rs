@@ -38,6 +38,15 @@ pub struct Args {
     /// Batch mode: one JSON object per snapshot, one per line.
     #[arg(long)]
     pub json: bool,
+    /// Show and administer the zones of HOST too, through ssh forwarding
+    /// zoned's socket there (repeatable; default socket /run/zones/zoned.sock).
+    /// Only the named hosts are shown: name this one too to see it.
+    #[arg(short = 'H', long = "host", value_name = "[USER@]HOST[:SOCKET]")]
+    pub hosts: Vec<String>,
+    /// With -H: an option for ssh, passed as `-o OPT` (repeatable); the
+    /// program is $ZTOP_SSH, else ssh.
+    #[arg(long = "ssh-option", value_name = "OPT")]
+    pub ssh_options: Vec<String>,
     /// Run the embedded engine with the demo zones of assets/.
     #[arg(long)]
     pub demo: bool,

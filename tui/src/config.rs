@@ -11,6 +11,8 @@
 //! sort = "cpu"              # name id nproc load cpu mem
 //! sort_reverse = false
 //! mouse = true
+//! hosts = ["db1", "root@db2:/run/zones/zoned.sock"]   # as -H (fleet.rs)
+//! ssh_options = ["Port=2222"]                         # as --ssh-option
 //!
 //! [keys]                    # action = key or [keys]
 //! quit = ["q", "ctrl-c"]
@@ -40,6 +42,8 @@ struct File {
     sort: Option<SortKey>,
     sort_reverse: Option<bool>,
     mouse: Option<bool>,
+    hosts: Option<Vec<String>>,
+    ssh_options: Option<Vec<String>>,
     #[serde(default)]
     keys: BTreeMap<String, OneOrMany>,
 }
@@ -61,6 +65,10 @@ pub struct Config {
     pub sort_reverse: bool,
     pub mouse: bool,
     pub keys: KeyMap,
+    /// The hosts to show when no `-H` is given (`[user@]host[:SOCKET]`).
+    pub hosts: Vec<String>,
+    /// Options for ssh (`-o OPT`), before any `--ssh-option`.
+    pub ssh_options: Vec<String>,
 }
 
 impl Default for Config {
@@ -73,6 +81,8 @@ impl Default for Config {
             sort_reverse: false,
             mouse: true,
             keys: KeyMap::default(),
+            hosts: Vec::new(),
+            ssh_options: Vec::new(),
         }
     }
 }
@@ -140,6 +150,11 @@ impl Config {
         cfg.sort = file.sort.unwrap_or_default();
         cfg.sort_reverse = file.sort_reverse.unwrap_or(false);
         cfg.mouse = file.mouse.unwrap_or(true);
+        cfg.hosts = file.hosts.unwrap_or_default();
+        if let Err(e) = crate::fleet::HostSpec::parse_all(&cfg.hosts) {
+            anyhow::bail!("hosts: {}", e.trim_start_matches("ztop: "));
+        }
+        cfg.ssh_options = file.ssh_options.unwrap_or_default();
         for (name, keys) in file.keys {
             let action = Action::parse(&name).ok_or_else(|| {
                 anyhow::anyhow!(
@@ -165,11 +180,25 @@ pub fn no_color_env() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_and_ssh_options_are_read_and_checked() {
+        let c = Config::parse(
+            "hosts = [\"db1\", \"root@db2:/run/z.sock\"]\nssh_options = [\"Port=2222\"]\n",
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.hosts, ["db1", "root@db2:/run/z.sock"]);
+        assert_eq!(c.ssh_options, ["Port=2222"]);
+        let e = Config::parse("hosts = [\"db1:relative\"]\n", false).unwrap_err();
+        assert!(format!("{e:#}").contains("hosts: -H db1:relative"), "{e:#}");
+    }
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     #[test]
     fn empty_file_is_the_defaults() {
         let c = Config::parse("", false).unwrap();
+        assert!(c.hosts.is_empty() && c.ssh_options.is_empty());
         assert_eq!(c.interval, Duration::from_secs(1));
         assert_eq!(c.columns, Column::ALL.to_vec());
         assert_eq!(c.sort, SortKey::Id);

@@ -14,12 +14,15 @@
 //! | [`run`]      | the event loop: redraws on a snapshot or an input, never on a timer |
 //! | [`term`]     | the terminal: raw mode, alternate screen, restore on panic/signal, suspend for zlogin |
 //! | [`batch`]    | `ztop -b`: text or JSON lines                                  |
+//! | [`fleet`]    | `ztop -H`: many hosts' snapshots as one table, plain data      |
+//! | [`tunnel`]   | `ztop -H`: one supervised ssh forwarding zoned's socket a host |
 //! | [`config`], [`keys`] | ~/.config/ztop/config.toml and the key map          |
 
 pub mod app;
 pub mod batch;
 pub mod cli;
 pub mod config;
+pub mod fleet;
 pub mod fmt;
 pub mod keys;
 pub mod model;
@@ -27,6 +30,7 @@ pub mod procs;
 pub mod run;
 pub mod source;
 pub mod term;
+pub mod tunnel;
 pub mod ui;
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ use zones::zone::ZoneId;
 /// One line of the zone table, in plain numbers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Row {
+    /// The host the zone runs on, with `ztop -H` (hosts.rs); `None` on one host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// `None` for a configured or installed zone with no kernel zone.
     pub id: Option<u32>,
     pub name: String,
@@ -69,6 +72,7 @@ impl Row {
     pub fn of_zone(z: &ZoneSnapshot, now: f64) -> Row {
         let k = &z.kstat;
         Row {
+            host: None,
             id: Some(z.id.0),
             name: z.name.as_str().to_string(),
             status: z.status.as_str().to_string(),
@@ -90,6 +94,15 @@ impl Row {
         }
     }
 
+    /// What names the zone to the console: `HOST/zone` across hosts (an
+    /// operation on it goes to that host), the zone's name on one host.
+    pub fn key(&self) -> String {
+        match &self.host {
+            Some(h) => format!("{h}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
     pub fn is_kernel_zone(&self) -> bool {
         self.id.is_some()
     }
@@ -105,6 +118,7 @@ impl Row {
         match col {
             Column::Id => (self.id.map_or("-".into(), |i| i.to_string()), false),
             Column::Name => (self.name.clone(), false),
+            Column::Host => (self.host.clone().unwrap_or_else(|| "-".into()), false),
             Column::Status => (self.status.clone(), false),
             Column::Nproc if kernel => (
                 self.nproc.to_string(),
@@ -156,6 +170,7 @@ pub fn rows(snap: &Snapshot) -> Vec<Row> {
         .configured
         .iter()
         .map(|c| Row {
+            host: None,
             id: None,
             name: c.name.as_str().to_string(),
             status: c.state.as_str().to_string(),
@@ -213,6 +228,7 @@ impl SortKey {
 
 /// Sort rows by `key` (`reverse` flips it); the global zone stays first,
 /// configured zones (no id) stay after kernel zones when sorting by id.
+/// Rows of several hosts stay grouped by host, each group sorted.
 pub fn sort(rows: &mut [Row], key: SortKey, reverse: bool) {
     let natural = |a: &Row, b: &Row| -> Ordering {
         match key {
@@ -225,12 +241,24 @@ pub fn sort(rows: &mut [Row], key: SortKey, reverse: bool) {
         }
     };
     let flip = key.descending_by_default() != reverse;
+    // across hosts the rows stay grouped by host, the hosts in the order
+    // the rows came in (the order they were named in)
+    let mut hosts: Vec<Option<String>> = Vec::new();
+    for r in rows.iter() {
+        if !hosts.contains(&r.host) {
+            hosts.push(r.host.clone());
+        }
+    }
+    let group = |r: &Row| hosts.iter().position(|h| *h == r.host);
     rows.sort_by(|a, b| {
-        b.is_global().cmp(&a.is_global()).then_with(|| {
-            let o = natural(a, b);
-            let o = if flip { o.reverse() } else { o };
-            o.then_with(|| a.name.cmp(&b.name))
-        })
+        group(a)
+            .cmp(&group(b))
+            .then_with(|| b.is_global().cmp(&a.is_global()))
+            .then_with(|| {
+                let o = natural(a, b);
+                let o = if flip { o.reverse() } else { o };
+                o.then_with(|| a.name.cmp(&b.name))
+            })
     });
 }
 
@@ -250,6 +278,9 @@ pub enum Column {
     Uptime,
     /// Bytes per second in/out over the zone's interfaces.
     Net,
+    /// The zone's host (`ztop -H`; not in [`Column::ALL`], which is one
+    /// host's table: shown first whenever there are hosts).
+    Host,
 }
 
 impl Column {
@@ -280,6 +311,7 @@ impl Column {
             Column::Mem => "MEM",
             Column::Uptime => "UPTIME",
             Column::Net => "NET IN/OUT",
+            Column::Host => "HOST",
         }
     }
 
@@ -297,6 +329,7 @@ impl Column {
             Column::Mem => "mem",
             Column::Uptime => "uptime",
             Column::Net => "net",
+            Column::Host => "host",
         }
     }
 
@@ -304,6 +337,7 @@ impl Column {
         let s = s.trim_end_matches('%');
         Column::ALL
             .into_iter()
+            .chain([Column::Host])
             .find(|c| c.key().eq_ignore_ascii_case(s))
     }
 
@@ -321,12 +355,16 @@ impl Column {
             Column::Mem => 6,
             Column::Uptime => 9,
             Column::Net => 13,
+            Column::Host => 4,
         }
     }
 
     /// Numbers are right-aligned.
     pub fn right_aligned(self) -> bool {
-        !matches!(self, Column::Name | Column::Status | Column::Load)
+        !matches!(
+            self,
+            Column::Name | Column::Status | Column::Load | Column::Host
+        )
     }
 
     /// Lower is dropped later; NAME is never dropped.
@@ -343,6 +381,7 @@ impl Column {
             Column::Swap => 20,
             Column::Locked => 10,
             Column::Net => 25,
+            Column::Host => 95,
         }
     }
 }
@@ -366,6 +405,13 @@ pub fn fit(wanted: &[Column], rows: &[Row], width: usize) -> Vec<(Column, usize)
         .max()
         .unwrap_or(0)
         .max(Column::Load.heading().len());
+    let host_want = rows
+        .iter()
+        .filter_map(|r| r.host.as_ref())
+        .map(|h| h.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(Column::Host.width(), 24);
     let status_want = rows
         .iter()
         .map(|r| r.status.chars().count())
@@ -379,6 +425,7 @@ pub fn fit(wanted: &[Column], rows: &[Row], width: usize) -> Vec<(Column, usize)
                 Column::Name => name_want,
                 Column::Load => load_want,
                 Column::Status => status_want,
+                Column::Host => host_want,
                 _ => c.width(),
             };
             (c, w)
@@ -440,6 +487,7 @@ mod tests {
 
     fn row(id: Option<u32>, name: &str, cpu: f64) -> Row {
         Row {
+            host: None,
             id,
             name: name.into(),
             status: "running".into(),

@@ -4,7 +4,8 @@
 //! only after one of them fired:
 //!
 //! * a key, a mouse event or a resize (crossterm's event stream);
-//! * a new snapshot on the watch channel, taken at most once per refresh
+//! * a new snapshot on the watch channel (a [`Feed`]: one engine's, or
+//!   with `ztop -H` the hosts' merged into a fleet), taken at most once per refresh
 //!   interval (the newest one wins; frozen, none is taken);
 //! * the process collector's answer for the selected zone;
 //! * the end of an operation (its result goes to the footer);
@@ -18,13 +19,53 @@ use crate::app::{App, Effect};
 use crate::procs::{self, ProcRequest, ProcTable};
 use crate::source::{Control, Op, OpResult, SnapshotRx};
 use crate::term::{self, Tui};
+use crate::tunnel::FleetRx;
 use crate::ui;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use std::sync::Arc;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
+use tokio::sync::watch::{self, error::RecvError};
 use tokio::time::Instant;
+
+/// Where the console's data comes from: one engine's snapshots, or the
+/// fleet of `ztop -H` (tunnel.rs). Both are watch channels; a feed knows
+/// how to hand its newest value to the app.
+pub trait Feed {
+    /// There is something to show already.
+    fn has_first(&self) -> bool;
+    /// Wait for a new value; an error when the source is gone.
+    fn changed(&mut self) -> impl std::future::Future<Output = Result<(), RecvError>>;
+    /// Hand the newest value to the app.
+    fn deliver(&mut self, app: &mut App);
+}
+
+impl Feed for SnapshotRx {
+    fn has_first(&self) -> bool {
+        self.borrow().seq > 0 || !self.borrow().zones.is_empty()
+    }
+    fn changed(&mut self) -> impl std::future::Future<Output = Result<(), RecvError>> {
+        watch::Receiver::changed(self)
+    }
+    fn deliver(&mut self, app: &mut App) {
+        let s = self.borrow_and_update().clone();
+        app.on_snapshot(s);
+    }
+}
+
+impl Feed for FleetRx {
+    fn has_first(&self) -> bool {
+        true
+    }
+    fn changed(&mut self) -> impl std::future::Future<Output = Result<(), RecvError>> {
+        watch::Receiver::changed(self)
+    }
+    fn deliver(&mut self, app: &mut App) {
+        let f = self.borrow_and_update().clone();
+        app.on_fleet(f);
+    }
+}
 
 /// Why the loop ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,10 +76,10 @@ pub enum Exit {
 
 /// Run the console until the user quits or a signal arrives. The terminal
 /// must have been entered; the caller restores it.
-pub async fn run(
+pub async fn run<F: Feed>(
     terminal: &mut Tui,
     mut app: App,
-    mut rx: SnapshotRx,
+    mut rx: F,
     control: Arc<dyn Control>,
 ) -> anyhow::Result<Exit> {
     let (op_tx, mut op_rx) = mpsc::unbounded_channel::<(Op, OpResult)>();
@@ -71,16 +112,15 @@ pub async fn run(
     let mut dirty = true;
 
     // the snapshot there already is
-    if rx.borrow().seq > 0 || !rx.borrow().zones.is_empty() {
-        let s = rx.borrow_and_update().clone();
-        app.on_snapshot(s);
+    if rx.has_first() {
+        rx.deliver(&mut app);
         next_take = Instant::now() + app.interval;
     }
 
     loop {
         if dirty {
             let size = terminal.size()?;
-            let areas = ui::layout(size.into(), app.focus, app.rows.len());
+            let areas = ui::app_layout(size.into(), &app);
             app.set_viewport(ui::viewport(&areas));
             terminal.draw(|f| ui::draw(f, &app))?;
             dirty = false;
@@ -146,8 +186,7 @@ pub async fn run(
             }
             _ = tokio::time::sleep_until(next_take), if pending && !app.frozen => {
                 pending = false;
-                let s = rx.borrow_and_update().clone();
-                app.on_snapshot(s);
+                rx.deliver(&mut app);
                 next_take = Instant::now() + app.interval;
                 dirty = true;
             }

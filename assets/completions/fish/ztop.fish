@@ -10,3 +10,5 @@ complete -c ztop -l socket -r
 complete -c ztop -l state-dir -r
 complete -c ztop -l cgroup-root -x
 complete -c ztop -l config -r
+complete -c ztop -s H -l host -x -a '(__fish_print_hostnames)' -d 'another host, through ssh'
+complete -c ztop -l ssh-option -x -d 'ssh option (-o)'

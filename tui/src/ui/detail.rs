@@ -56,6 +56,8 @@ pub struct DetailData<'a> {
     pub tree: bool,
     pub proc_offset: usize,
     pub focused: bool,
+    /// The zone is another host's (`ztop -H`): no processes to read here.
+    pub remote: bool,
 }
 
 impl<'a> DetailData<'a> {
@@ -65,23 +67,27 @@ impl<'a> DetailData<'a> {
             (None, Some(c)) => Subject::Configured(c),
             _ => Subject::Nothing,
         };
+        // across hosts: the selected zone's host's snapshot, history by HOST/zone
+        let snap = app.selected_snap();
+        let key = app.selected_row().map(|r| r.key());
         let (parent, history) = match &subject {
             Subject::Zone(z) => (
-                app.snap.zone(z.parent).map(|p| p.name.as_str().to_string()),
-                app.history.get(z.name.as_str()),
+                snap.zone(z.parent).map(|p| p.name.as_str().to_string()),
+                key.and_then(|k| app.history.get(&k)),
             ),
             _ => (None, None),
         };
         DetailData {
             subject,
             parent,
-            now: app.snap.time,
-            host_uptime: app.snap.host.uptime_secs,
+            now: snap.time,
+            host_uptime: snap.host.uptime_secs,
             history,
             procs: app.procs_of_selected(),
             tree: app.tree,
             proc_offset: app.proc_offset,
             focused: app.focus == Focus::Detail,
+            remote: app.fleet.is_some(),
         }
     }
 }
@@ -362,6 +368,10 @@ fn processes(f: &mut Frame, area: Rect, d: &DetailData, z: &ZoneSnapshot, t: &Th
         },
     )];
     match d.procs {
+        None if d.remote => lines.push(Line::styled(
+            " on another host: its processes are not read from here (z logs in)",
+            t.dim,
+        )),
         None if !z.procs.is_empty() => lines.push(Line::styled(" reading /proc…", t.dim)),
         _ if z.procs.is_empty() => lines.push(Line::styled(" no processes", t.dim)),
         None => {}

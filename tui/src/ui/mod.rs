@@ -21,6 +21,7 @@ pub mod dialog;
 pub mod footer;
 pub mod header;
 pub mod help;
+pub mod hosts;
 pub mod table;
 pub mod theme;
 
@@ -54,7 +55,25 @@ pub const HEADER_HEIGHT: u16 = 3;
 /// Split the screen. Below 16 lines the detail pane replaces the table
 /// when focused and is hidden otherwise.
 pub fn layout(area: Rect, focus: Focus, rows: usize) -> Areas {
-    let header_h = HEADER_HEIGHT.min(area.height);
+    layout_with_header(area, focus, rows, HEADER_HEIGHT)
+}
+
+/// The app's layout: across hosts the header has a line a host
+/// ([`hosts::height`]), else [`HEADER_HEIGHT`].
+pub fn app_layout(area: Rect, app: &App) -> Areas {
+    let h = app
+        .fleet
+        .as_ref()
+        .map_or(HEADER_HEIGHT, |f| hosts::height(f.hosts.len()));
+    layout_with_header(area, app.focus, app.rows.len(), h)
+}
+
+/// [`layout`] with a header of `header_h` lines.
+pub fn layout_with_header(area: Rect, focus: Focus, rows: usize, header_h: u16) -> Areas {
+    // a tall fleet header leaves the table at least a few lines
+    let header_h = header_h
+        .min(area.height.saturating_sub(5).max(HEADER_HEIGHT))
+        .min(area.height);
     let footer_h = 1.min(area.height.saturating_sub(header_h));
     let body_h = area.height.saturating_sub(header_h + footer_h);
     let header = Rect {
@@ -120,9 +139,12 @@ pub fn viewport(a: &Areas) -> Viewport {
 
 /// Draw the whole screen from the app's state.
 pub fn draw(f: &mut Frame, app: &App) {
-    let areas = layout(f.area(), app.focus, app.rows.len());
+    let areas = app_layout(f.area(), app);
     let t = &app.config.theme;
-    header::draw(f, areas.header, &header::HeaderData::of(app), t);
+    match hosts::FleetHeaderData::of(app) {
+        Some(d) => hosts::draw(f, areas.header, &d, t),
+        None => header::draw(f, areas.header, &header::HeaderData::of(app), t),
+    }
     if app.snap.seq == 0 && app.snap.zones.is_empty() {
         let waiting = ratatui::widgets::Paragraph::new(ratatui::text::Line::styled(
             "waiting for the engine's first snapshot…",
@@ -140,7 +162,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             areas.table,
             &table::TableData {
                 rows: &app.rows,
-                columns: &app.config.columns,
+                columns: &app.columns(),
                 selected: app.selected,
                 offset: app.table_offset,
                 sort: app.sort,
@@ -150,7 +172,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             t,
         );
     }
-    if areas.detail.height > 0 && !app.snap.zones.is_empty() {
+    if areas.detail.height > 0 && (!app.snap.zones.is_empty() || app.fleet.is_some()) {
         detail::draw(f, areas.detail, &detail::DetailData::of(app), t);
     }
     footer::draw(f, areas.footer, &footer::FooterData::of(app), t);
@@ -173,5 +195,7 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+#[cfg(test)]
+mod fleet_screens;
 #[cfg(test)]
 mod screens;
