@@ -624,8 +624,14 @@ impl Host {
     /// Start zoned here (its log to `zoned.log` in the host's directory)
     /// and wait until it answers.
     pub fn start_zoned(&mut self) {
+        self.start_zoned_with(&[]);
+    }
+
+    /// [`Host::start_zoned`] with extra arguments (e.g. `--metrics ADDR`).
+    pub fn start_zoned_with(&mut self, args: &[&str]) {
         let mut c = Command::new(bin("zoned"));
         self.env(&mut c);
+        c.args(args);
         let log = std::fs::File::create(self.dir.path().join("zoned.log")).expect("zoned.log");
         c.stdout(std::process::Stdio::null()).stderr(log);
         self.zoned = Some(c.spawn().expect("spawn zoned"));
@@ -670,4 +676,25 @@ impl Drop for Host {
             let _ = std::fs::remove_dir(&d);
         }
     }
+}
+
+/// `GET path` from the HTTP server at `addr` (`HOST:PORT`), HTTP/1.0: the
+/// body of a 200 answer; an error names the address and what went wrong.
+pub fn http_get(addr: &str, path: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let mut s =
+        std::net::TcpStream::connect(addr).map_err(|e| format!("connect to {addr}: {e}"))?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .map_err(|e| format!("write to {addr}: {e}"))?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)
+        .map_err(|e| format!("read from {addr}: {e}"))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{addr}{path}: no HTTP answer: {text:?}"))?;
+    let status = head.lines().next().unwrap_or("");
+    if !(status.starts_with("HTTP/1.") && status.split_whitespace().nth(1) == Some("200")) {
+        return Err(format!("{addr}{path}: {status}"));
+    }
+    Ok(body.to_string())
 }
