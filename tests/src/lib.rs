@@ -579,6 +579,42 @@ impl Host {
         std::fs::write(self.conf(), text).expect("write jail.conf");
     }
 
+    /// Write a jail.conf of sparse zones whose init sleeps, rooted at
+    /// `ROOTS/NAME` ([`Host::roots`]), each with its extra parameter lines
+    /// (`"  zone.max-processes = 30;\n"`), and have them halted on drop.
+    pub fn configure_sleepers(&mut self, zones: &[(&str, &str)]) {
+        let mut conf = String::new();
+        for (z, extra) in zones {
+            conf.push_str(&format!(
+                "{z} {{\n  path = \"{}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n{extra}}}\n",
+                self.roots().join(z).display()
+            ));
+            self.halt_on_drop.push(z.to_string());
+        }
+        self.write_conf(&conf);
+    }
+
+    /// Where [`Host::configure_sleepers`] puts the zones' roots.
+    pub fn roots(&self) -> PathBuf {
+        self.dir.path().join("roots")
+    }
+
+    /// This host's environment as a shell prefix (`env A='B' ...`), for a
+    /// command typed into a terminal (tmux).
+    pub fn env_prefix(&self) -> String {
+        let mut c = Command::new("true");
+        self.env(&mut c);
+        let mut s = String::from("env");
+        for (k, v) in c.get_envs() {
+            s.push_str(&format!(
+                " {}='{}'",
+                k.to_string_lossy(),
+                v.unwrap_or_default().to_string_lossy()
+            ));
+        }
+        s
+    }
+
     /// The host's zoned socket.
     pub fn socket(&self) -> PathBuf {
         self.dir.path().join("zoned.sock")
