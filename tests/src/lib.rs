@@ -714,6 +714,13 @@ impl Drop for Host {
     }
 }
 
+/// `127.0.0.1:PORT` with a port that is free now (for a server the test
+/// starts, e.g. `zoned --metrics`).
+pub fn free_loopback_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local address").to_string()
+}
+
 /// `GET path` from the HTTP server at `addr` (`HOST:PORT`), HTTP/1.0: the
 /// body of a 200 answer; an error names the address and what went wrong.
 pub fn http_get(addr: &str, path: &str) -> Result<String, String> {

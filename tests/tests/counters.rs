@@ -26,7 +26,7 @@ const UNSET: u64 = u64::MAX;
 /// One tick of the sampler and some slack for a loaded host.
 const TICK: Duration = Duration::from_millis(2500);
 
-use zones_e2e::{Host, bin, http_get};
+use zones_e2e::{Host, bin, free_loopback_addr, http_get};
 
 /// A private host ([`Host`]) whose zoned serves /metrics at `metrics`;
 /// its guard halts the zones, kills zoned and removes the cgroups.
@@ -48,12 +48,7 @@ impl Counters {
     fn new(tag: &str, zones: &[(&str, &str)]) -> Counters {
         let mut host = Host::new(&format!("counters-{tag}"));
         host.configure_sleepers(zones);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let metrics = format!("127.0.0.1:{port}");
+        let metrics = free_loopback_addr();
         host.start_zoned_with(&["--metrics", &metrics]);
         for (z, _) in zones {
             host.ok("zoneadm", &["-z", z, "install"]);

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use zones_e2e::{Host, http_get};
+use zones_e2e::{Host, free_loopback_addr, http_get};
 
 fn assets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")
@@ -613,12 +613,7 @@ fn every_query_names_what_a_real_zoned_exports() {
         lan.host_if,
         lan.addr4(5)
     ));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_loopback_addr();
     host.start_zoned_with(&["--metrics", &addr]);
     host.halt_on_drop.push(zone.into());
     host.ok("zoneadm", &["-z", zone, "install"]);
