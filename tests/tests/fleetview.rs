@@ -4,7 +4,8 @@
 //! way a user would find them broken:
 //!
 //! * `promtool check rules`, `promtool check config` and `promtool test
-//!   rules` (the alert unit tests in zones.rules.test.yml) pass. promtool
+//!   rules` (the alert unit tests in zones.rules.test.yml) pass, and
+//!   promtool's PromQL parser accepts every query of the dashboard. promtool
 //!   is Debian's `prometheus` package, which .ci/run installs; a machine
 //!   without it fails these tests, never skips them.
 //! * Every PromQL query of the dashboard (panel targets and template
@@ -80,6 +81,51 @@ fn promtool_unit_tests_of_the_alerts_pass() {
             "zones.rules.test.yml has no test of {alert}"
         );
     }
+}
+
+/// Grafana's variables as Prometheus would see them once Grafana has
+/// put in the values: every job, host and zone, a one-minute rate window.
+fn interpolate(expr: &str) -> String {
+    expr.replace("$__rate_interval", "1m")
+        .replace("$job", ".*")
+        .replace("$instance", ".*")
+        .replace("$zone", ".*")
+}
+
+#[test]
+fn promtool_parses_every_dashboard_query() {
+    // Each panel query (variables put in) as a recording rule: promtool
+    // check rules parses it with Prometheus' own PromQL parser.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rules = String::from("groups:\n  - name: dashboard\n    rules:\n");
+    let queries: Vec<(String, String)> = dashboard_queries(&dashboard())
+        .into_iter()
+        .filter(|(what, _)| what.starts_with("panel "))
+        .collect();
+    for (i, (what, expr)) in queries.iter().enumerate() {
+        rules.push_str(&format!(
+            "      # {what}\n      - record: dashboard:query{i}\n        expr: {}\n",
+            serde_json::Value::String(interpolate(expr))
+        ));
+    }
+    std::fs::write(dir.path().join("dashboard.rules.yml"), &rules).unwrap();
+    let out = promtool(dir.path(), &["check", "rules", "dashboard.rules.yml"]);
+    assert!(
+        out.contains(&format!("SUCCESS: {} rules found", queries.len())),
+        "{out}\n{rules}"
+    );
+    // And the check can fail: a broken query is refused.
+    std::fs::write(
+        dir.path().join("broken.rules.yml"),
+        "groups:\n  - name: b\n    rules:\n      - record: b:x\n        expr: \"sum by (zone (zone_processes)\"\n",
+    )
+    .unwrap();
+    let broken = Command::new("promtool")
+        .args(["check", "rules", "broken.rules.yml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!broken.status.success(), "promtool accepted a broken query");
 }
 
 /// A metric selector: the name and its matchers (label, operator, value).
