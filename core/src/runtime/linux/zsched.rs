@@ -175,11 +175,12 @@ pub fn main() -> ! {
     // Set up: the launcher reads EOF and reports success.
     // SAFETY: close of a descriptor this code opened and no longer uses.
     unsafe { libc::close(verdict_fd) };
-    // SAFETY: `proc_fd` is the zone's /proc descriptor this process holds
-    // for its life (marking it close-on-exec keeps it from the processes
-    // zsched starts); setting SIGPIPE to SIG_IGN installs no handler code,
-    // so it is sound at any point, and zsched then sees EPIPE instead of
-    // dying when a peer goes away.
+    // SAFETY: `proc_fd` is the detached proc mount of the zone's pid
+    // namespace that launch::setup returned, open and held by zsched for
+    // its whole life; F_SETFD changes only its close-on-exec flag (so the
+    // processes zsched starts do not inherit it). Setting SIGPIPE to
+    // SIG_IGN installs no handler code, so it is sound at any point, and
+    // zsched then sees EPIPE instead of dying when a peer goes away.
     unsafe {
         libc::fcntl(proc_fd, libc::F_SETFD, libc::FD_CLOEXEC);
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
