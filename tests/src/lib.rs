@@ -579,6 +579,42 @@ impl Host {
         std::fs::write(self.conf(), text).expect("write jail.conf");
     }
 
+    /// Write a jail.conf of sparse zones whose init sleeps, rooted at
+    /// `ROOTS/NAME` ([`Host::roots`]), each with its extra parameter lines
+    /// (`"  zone.max-processes = 30;\n"`), and have them halted on drop.
+    pub fn configure_sleepers(&mut self, zones: &[(&str, &str)]) {
+        let mut conf = String::new();
+        for (z, extra) in zones {
+            conf.push_str(&format!(
+                "{z} {{\n  path = \"{}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n{extra}}}\n",
+                self.roots().join(z).display()
+            ));
+            self.halt_on_drop.push(z.to_string());
+        }
+        self.write_conf(&conf);
+    }
+
+    /// Where [`Host::configure_sleepers`] puts the zones' roots.
+    pub fn roots(&self) -> PathBuf {
+        self.dir.path().join("roots")
+    }
+
+    /// This host's environment as a shell prefix (`env A='B' ...`), for a
+    /// command typed into a terminal (tmux).
+    pub fn env_prefix(&self) -> String {
+        let mut c = Command::new("true");
+        self.env(&mut c);
+        let mut s = String::from("env");
+        for (k, v) in c.get_envs() {
+            s.push_str(&format!(
+                " {}='{}'",
+                k.to_string_lossy(),
+                v.unwrap_or_default().to_string_lossy()
+            ));
+        }
+        s
+    }
+
     /// The host's zoned socket.
     pub fn socket(&self) -> PathBuf {
         self.dir.path().join("zoned.sock")
@@ -624,8 +660,14 @@ impl Host {
     /// Start zoned here (its log to `zoned.log` in the host's directory)
     /// and wait until it answers.
     pub fn start_zoned(&mut self) {
+        self.start_zoned_with(&[]);
+    }
+
+    /// [`Host::start_zoned`] with extra arguments (e.g. `--metrics ADDR`).
+    pub fn start_zoned_with(&mut self, args: &[&str]) {
         let mut c = Command::new(bin("zoned"));
         self.env(&mut c);
+        c.args(args);
         let log = std::fs::File::create(self.dir.path().join("zoned.log")).expect("zoned.log");
         c.stdout(std::process::Stdio::null()).stderr(log);
         self.zoned = Some(c.spawn().expect("spawn zoned"));
@@ -670,4 +712,32 @@ impl Drop for Host {
             let _ = std::fs::remove_dir(&d);
         }
     }
+}
+
+/// `127.0.0.1:PORT` with a port that is free now (for a server the test
+/// starts, e.g. `zoned --metrics`).
+pub fn free_loopback_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local address").to_string()
+}
+
+/// `GET path` from the HTTP server at `addr` (`HOST:PORT`), HTTP/1.0: the
+/// body of a 200 answer; an error names the address and what went wrong.
+pub fn http_get(addr: &str, path: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let mut s =
+        std::net::TcpStream::connect(addr).map_err(|e| format!("connect to {addr}: {e}"))?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .map_err(|e| format!("write to {addr}: {e}"))?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)
+        .map_err(|e| format!("read from {addr}: {e}"))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{addr}{path}: no HTTP answer: {text:?}"))?;
+    let status = head.lines().next().unwrap_or("");
+    if !(status.starts_with("HTTP/1.") && status.split_whitespace().nth(1) == Some("200")) {
+        return Err(format!("{addr}{path}: {status}"));
+    }
+    Ok(body.to_string())
 }

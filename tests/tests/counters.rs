@@ -14,8 +14,7 @@
 //! zone.max-locked-memory, and the rctl `value` is checked on another zone
 //! with a 4 MiB limit.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,90 +26,36 @@ const UNSET: u64 = u64::MAX;
 /// One tick of the sampler and some slack for a loaded host.
 const TICK: Duration = Duration::from_millis(2500);
 
-use zones_e2e::bin;
+use zones_e2e::{Host, bin, free_loopback_addr, http_get};
 
-struct Host {
-    dir: tempfile::TempDir,
-    cgroup_root: String,
-    zoned: Option<Child>,
-    zones: Vec<String>,
+/// A private host ([`Host`]) whose zoned serves /metrics at `metrics`;
+/// its guard halts the zones, kills zoned and removes the cgroups.
+struct Counters {
+    host: Host,
     metrics: String,
 }
 
-impl Host {
-    /// A host whose jail.conf holds `zones` (name, extra parameter lines).
-    fn new(tag: &str, zones: &[(&str, &str)]) -> Host {
-        zones_e2e::require_root();
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("counters-{tag}-"))
-            .tempdir()
-            .unwrap();
-        let mut conf = String::new();
-        for (z, extra) in zones {
-            conf.push_str(&format!(
-                "{z} {{\n  path = \"{}/roots/{z}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n{extra}}}\n",
-                dir.path().display()
-            ));
-        }
-        std::fs::write(dir.path().join("jail.conf"), conf).unwrap();
-        let cgroup_root = format!(
-            "zones-test-{tag}-{}",
-            dir.path().file_name().unwrap().to_string_lossy()
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut host = Host {
-            dir,
-            cgroup_root,
-            zoned: None,
-            zones: zones.iter().map(|z| z.0.to_string()).collect(),
-            metrics: format!("127.0.0.1:{port}"),
-        };
-        let mut c = Command::new(bin("zoned"));
-        host.env(&mut c);
-        c.args(["--metrics", &host.metrics])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        host.zoned = Some(c.spawn().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::os::unix::net::UnixStream::connect(host.socket()).is_err() {
-            assert!(Instant::now() < deadline, "zoned does not answer");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for z in host.zones.clone() {
-            host.tool_ok("zoneadm", &["-z", &z, "install"]);
-            host.tool_ok("zoneadm", &["-z", &z, "boot"]);
-            let root = host.dir.path().join("roots").join(&z);
-            std::fs::copy(bin("zprobe"), root.join("zprobe")).unwrap();
-        }
-        host
+impl std::ops::Deref for Counters {
+    type Target = Host;
+    fn deref(&self) -> &Host {
+        &self.host
     }
+}
 
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("zoned.sock")
-    }
-
-    fn env(&self, c: &mut Command) {
-        c.env("ZONES_STATE_DIR", self.dir.path().join("state"))
-            .env("ZONED_SOCKET", self.socket())
-            .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
-            .env("ZONES_CONFIG", self.dir.path().join("jail.conf"))
-            .env("ZONES_ZSCHED", bin("zsched"));
-    }
-
-    fn tool_ok(&self, tool: &str, args: &[&str]) -> String {
-        let mut c = Command::new(bin(tool));
-        self.env(&mut c);
-        let out = c.args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{tool} {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+impl Counters {
+    /// A host whose jail.conf holds `zones` (name, extra parameter lines),
+    /// all installed and booted, each with zprobe in its root.
+    fn new(tag: &str, zones: &[(&str, &str)]) -> Counters {
+        let mut host = Host::new(&format!("counters-{tag}"));
+        host.configure_sleepers(zones);
+        let metrics = free_loopback_addr();
+        host.start_zoned_with(&["--metrics", &metrics]);
+        for (z, _) in zones {
+            host.ok("zoneadm", &["-z", z, "install"]);
+            host.ok("zoneadm", &["-z", z, "boot"]);
+            std::fs::copy(bin("zprobe"), host.roots().join(z).join("zprobe")).unwrap();
+        }
+        Counters { host, metrics }
     }
 
     /// `zlogin ZONE ARGS...` with its stdin a pipe we hold and its stdout
@@ -175,73 +120,7 @@ impl Host {
     }
 
     fn metrics(&self) -> String {
-        let mut s = std::net::TcpStream::connect(&self.metrics).unwrap();
-        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: test\r\n\r\n")
-            .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
-        assert!(
-            head.starts_with("HTTP/1.") && head.contains(" 200"),
-            "{head}"
-        );
-        body.to_string()
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        if let Some(mut d) = self.zoned.take() {
-            let _ = d.kill();
-            let _ = d.wait();
-        }
-        for z in self.zones.clone() {
-            let mut c = Command::new(bin("zoneadm"));
-            self.env(&mut c);
-            let _ = c.args(["-z", &z, "halt"]).output();
-        }
-        // The (now empty) cgroup roots, deepest first.
-        let mut dirs = vec![];
-        for h in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            find_dirs(&h.path(), &self.cgroup_root, &mut dirs, 0);
-        }
-        for d in dirs {
-            let mut all = vec![];
-            collect(&d, &mut all);
-            all.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
-            for p in all {
-                let _ = std::fs::remove_dir(&p);
-            }
-        }
-    }
-}
-
-fn find_dirs(dir: &std::path::Path, needle: &str, out: &mut Vec<PathBuf>, depth: usize) {
-    if depth > 6 {
-        return;
-    }
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            let p = e.path();
-            if p.file_name().is_some_and(|n| n.to_string_lossy() == needle) {
-                out.push(p);
-            } else {
-                find_dirs(&p, needle, out, depth + 1);
-            }
-        }
-    }
-}
-
-fn collect(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-    out.push(dir.to_path_buf());
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            collect(&e.path(), out);
-        }
+        http_get(&self.metrics, "/metrics").unwrap()
     }
 }
 
@@ -290,7 +169,7 @@ fn within(got: u64, want: u64, tol: f64) -> bool {
 
 #[test]
 fn nprocs_lockedmem_swapresv_rctls_forkfail_kstat_and_metrics() {
-    let host = Host::new(
+    let host = Counters::new(
         "caps",
         &[
             (
@@ -307,7 +186,7 @@ fn nprocs_lockedmem_swapresv_rctls_forkfail_kstat_and_metrics() {
     // value: each rctl, UINT64_MAX when unset (kstat -p).
     let values = |z: &ZoneSnapshot| {
         let id = z.id.0;
-        let out = host.tool_ok("kstat", &["-p", &format!("caps:{id}::value")]);
+        let out = host.ok("kstat", &["-p", &format!("caps:{id}::value")]);
         let mut v = vec![];
         for what in ["lockedmem", "nprocs", "swapresv"] {
             let key = format!("caps:{id}:{what}_zone_{id}:value\t");
@@ -332,7 +211,7 @@ fn nprocs_lockedmem_swapresv_rctls_forkfail_kstat_and_metrics() {
     host.wait_for("cnta", TICK, "nprocs after 6 starts", |z| {
         z.kstat.nprocs == want
     });
-    let kst = host.tool_ok(
+    let kst = host.ok(
         "kstat",
         &[
             "-p",
@@ -377,7 +256,7 @@ fn nprocs_lockedmem_swapresv_rctls_forkfail_kstat_and_metrics() {
         z.kstat.swapresv < s0 + 16 * MIB
     });
     let s1 = host.zone("cntb").kstat.swapresv;
-    host.tool_ok(
+    host.ok(
         "zlogin",
         &[
             "cntb",
@@ -391,13 +270,13 @@ fn nprocs_lockedmem_swapresv_rctls_forkfail_kstat_and_metrics() {
     host.wait_for("cntb", TICK, "swapresv +64 MiB of tmpfs", |z| {
         within(z.kstat.swapresv.saturating_sub(s1), 64 * MIB, 0.05)
     });
-    host.tool_ok("zlogin", &["cntb", "/bin/rm", "/dev/shm/f"]);
+    host.ok("zlogin", &["cntb", "/bin/rm", "/dev/shm/f"]);
     host.wait_for("cntb", TICK, "swapresv back", |z| {
         z.kstat.swapresv < s1 + 8 * MIB
     });
 
     // The formats of cli.md.
-    let out = host.tool_ok("kstat", &["-p", "zones:*:cnta:avenrun_1min"]);
+    let out = host.ok("kstat", &["-p", "zones:*:cnta:avenrun_1min"]);
     let line = format!("zones:{}:cnta:avenrun_1min\t", a.id.0);
     assert!(
         out.starts_with(&line) && out.lines().count() == 1,
@@ -407,7 +286,7 @@ fn nprocs_lockedmem_swapresv_rctls_forkfail_kstat_and_metrics() {
         .trim_end_matches('\n')
         .parse::<u32>()
         .unwrap();
-    let out = host.tool_ok("kstat", &["-p", "caps::nprocs_zone_*:usage"]);
+    let out = host.ok("kstat", &["-p", "caps::nprocs_zone_*:usage"]);
     let snap = host.snapshot();
     let mut ids: Vec<u32> = snap.zones.iter().map(|z| z.id.0).collect();
     ids.sort();
@@ -470,7 +349,7 @@ fn nprocs_lockedmem_swapresv_rctls_forkfail_kstat_and_metrics() {
     assert!(get("zone_threads", "cntb", None) >= 2.0);
 }
 
-impl Host {
+impl Counters {
     /// Run a command in a zone; its stdout (whatever its exit status).
     fn tool_ok_status(&self, zone: &str, args: &[&str]) -> String {
         let mut c = Command::new(bin("zlogin"));
@@ -518,7 +397,7 @@ impl Trace {
 
 #[test]
 fn avenrun_of_two_busy_threads_follows_the_model_and_an_idle_zone_decays() {
-    let host = Host::new("load", &[("cntc", ""), ("cntd", "")]);
+    let host = Counters::new("load", &[("cntc", ""), ("cntd", "")]);
     let (mut busy, mut idle) = (Trace { samples: vec![] }, Trace { samples: vec![] });
     let poll = |busy: &mut Trace, idle: &mut Trace| {
         let s = host.snapshot();

@@ -4,7 +4,7 @@
 //! filter, sort, quit with `q`, terminal restored — and batch mode prints
 //! text within `COLUMNS` and JSON from the same engine.
 //!
-//! Every test has its own [`Host`]: state directory, socket, jail.conf,
+//! Every test has its own [`Host`] (zones-e2e's): state directory, socket, jail.conf,
 //! zone roots and relative cgroup root; its guard kills the tmux session
 //! and zoned, halts the zones and removes the cgroups even when the test
 //! fails. The zones are sparse zones whose init sleeps. zoned, zoneadm and
@@ -14,18 +14,10 @@
 mod tmux;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 use tmux::{Session, drive, row_of, wait_row};
-
-fn require_root() {
-    assert_eq!(
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        unsafe { libc::geteuid() },
-        0,
-        "these tests boot real zones and must run as root"
-    );
-}
+use zones_e2e::Host;
 
 /// A binary of the workspace: ztop is this package's; the others are in
 /// the target directory beside this test's own.
@@ -36,141 +28,41 @@ fn bin(name: &str) -> PathBuf {
     zones_e2e::bin(name)
 }
 
-/// A private host: its zones are configured in its own jail.conf.
-struct Host {
-    dir: tempfile::TempDir,
-    cgroup_root: String,
-    zoned: Option<Child>,
-    zones: Vec<String>,
+/// A private host ([`Host`]): `zones` are configured (sparse, init
+/// `sleep`, halted when the host is dropped); `installed` of them are
+/// installed too.
+fn new_host(tag: &str, zones: &[&str], installed: &[&str]) -> Host {
+    let mut host = Host::new(&format!("ztop-{tag}"));
+    let conf: Vec<(&str, &str)> = zones.iter().map(|z| (*z, "")).collect();
+    host.configure_sleepers(&conf);
+    for z in installed {
+        host.ok("zoneadm", &["-z", z, "install"]);
+    }
+    host
 }
 
-impl Host {
-    /// `zones` are configured (sparse, init `sleep`); `installed` of them
-    /// are installed too.
-    fn new(tag: &str, zones: &[&str], installed: &[&str]) -> Host {
-        require_root();
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("ztop-{tag}-"))
-            .tempdir()
-            .unwrap();
-        let mut conf = String::new();
-        for z in zones {
-            conf.push_str(&format!(
-                "{z} {{\n  path = \"{}/roots/{z}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n}}\n",
-                dir.path().display()
-            ));
-        }
-        std::fs::write(dir.path().join("jail.conf"), conf).unwrap();
-        let cgroup_root = format!(
-            "zones-test-ztop-{tag}-{}",
-            dir.path().file_name().unwrap().to_string_lossy()
-        );
-        let host = Host {
-            dir,
-            cgroup_root,
-            zoned: None,
-            zones: zones.iter().map(|z| z.to_string()).collect(),
-        };
-        for z in installed {
-            host.zoneadm_ok(&["-z", z, "install"]);
-        }
-        host
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("zoned.sock")
-    }
-
-    fn env(&self, c: &mut Command) {
-        c.env("ZONES_STATE_DIR", self.dir.path().join("state"))
-            .env("ZONED_SOCKET", self.socket())
-            .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
-            .env("ZONES_CONFIG", self.dir.path().join("jail.conf"))
-            .env("ZONES_ZSCHED", bin("zsched"));
-    }
-
-    /// The same, as a shell prefix (`env A=B ... `) for a tmux pane.
-    fn env_prefix(&self) -> String {
-        let mut c = Command::new("true");
-        self.env(&mut c);
-        let mut s = String::from("env");
-        for (k, v) in c.get_envs() {
-            s.push_str(&format!(
-                " {}='{}'",
-                k.to_string_lossy(),
-                v.unwrap().to_string_lossy()
-            ));
-        }
-        s
-    }
-
-    fn zoneadm_ok(&self, args: &[&str]) -> String {
-        let mut c = Command::new(bin("zoneadm"));
-        self.env(&mut c);
-        let out = c.args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "zoneadm {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn start_zoned(&mut self) {
-        let mut c = Command::new(bin("zoned"));
-        self.env(&mut c);
-        c.stdout(Stdio::null()).stderr(Stdio::null());
-        self.zoned = Some(c.spawn().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if std::os::unix::net::UnixStream::connect(self.socket()).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("zoned did not answer on {}", self.socket().display());
-    }
-
-    /// ztop with this host's environment; batch output captured.
-    fn ztop(&self, args: &[&str], columns: Option<usize>) -> std::process::Output {
-        let mut c = Command::new(bin("ztop"));
-        self.env(&mut c);
-        match columns {
-            Some(n) => c.env("COLUMNS", n.to_string()),
-            None => c.env_remove("COLUMNS"),
-        };
-        let out = c.args(args).stdin(Stdio::null()).output().unwrap();
-        assert!(
-            out.status.success(),
-            "ztop {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        if let Some(mut d) = self.zoned.take() {
-            let _ = d.kill();
-            let _ = d.wait();
-        }
-        for z in self.zones.clone() {
-            let mut c = Command::new(bin("zoneadm"));
-            self.env(&mut c);
-            let _ = c.args(["-z", &z, "halt"]).output();
-        }
-        for d in zones_e2e::cgroup_dirs(&self.cgroup_root) {
-            let _ = std::fs::remove_dir(&d);
-        }
-    }
+/// ztop with this host's environment; batch output captured.
+fn ztop(host: &Host, args: &[&str], columns: Option<usize>) -> std::process::Output {
+    let mut c = Command::new(bin("ztop"));
+    host.env(&mut c);
+    match columns {
+        Some(n) => c.env("COLUMNS", n.to_string()),
+        None => c.env_remove("COLUMNS"),
+    };
+    let out = c.args(args).stdin(Stdio::null()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "ztop {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// The walk on the real binary with its engine embedded: ztop owns the
 /// state directory and serves the socket meanwhile.
 #[test]
 fn embedded_boot_halt_filter_sort_and_quit_on_real_zones() {
-    let host = Host::new("emb", &["zte-web", "zte-other"], &["zte-web"]);
+    let host = new_host("emb", &["zte-web", "zte-other"], &["zte-web"]);
     let s = Session::start(
         &format!("ztop-real-emb-{}", std::process::id()),
         110,
@@ -186,7 +78,7 @@ fn embedded_boot_halt_filter_sort_and_quit_on_real_zones() {
 /// The walk attached to zoned: the same keys act through the socket.
 #[test]
 fn attached_boot_halt_filter_sort_and_quit_on_real_zones() {
-    let mut host = Host::new("att", &["zta-web", "zta-other"], &["zta-web"]);
+    let mut host = new_host("att", &["zta-web", "zta-other"], &["zta-web"]);
     host.start_zoned();
     let sock = host.socket();
     let s = Session::start(
@@ -213,7 +105,7 @@ fn attached_boot_halt_filter_sort_and_quit_on_real_zones() {
 /// with its processes, and the detail pane shows it.
 #[test]
 fn attached_console_follows_zoneadm_and_shows_processes() {
-    let mut host = Host::new("fol", &["ztf-web"], &["ztf-web"]);
+    let mut host = new_host("fol", &["ztf-web"], &["ztf-web"]);
     host.start_zoned();
     let s = Session::start(
         &format!("ztop-real-fol-{}", std::process::id()),
@@ -227,7 +119,7 @@ fn attached_console_follows_zoneadm_and_shows_processes() {
         ),
     );
     wait_row(&s, "ztf-web", "installed", |r| r.contains("installed"));
-    host.zoneadm_ok(&["-z", "ztf-web", "boot"]);
+    host.ok("zoneadm", &["-z", "ztf-web", "boot"]);
     let pane = wait_row(&s, "ztf-web", "running with 2 processes", |r| {
         r.contains("running") && r.split_whitespace().nth(3) == Some("2")
     });
@@ -238,7 +130,7 @@ fn attached_console_follows_zoneadm_and_shows_processes() {
     s.wait_for("ztf-web · id 1 · running");
     // zsched and the zone's init (sleep 100000)
     s.wait_for("sleep 100000");
-    host.zoneadm_ok(&["-z", "ztf-web", "halt"]);
+    host.ok("zoneadm", &["-z", "ztf-web", "halt"]);
     wait_row(&s, "ztf-web", "installed again", |r| {
         r.contains("installed")
     });
@@ -250,11 +142,11 @@ fn attached_console_follows_zoneadm_and_shows_processes() {
 /// COLUMNS (80 when unset), the running zone's row with its processes.
 #[test]
 fn batch_text_on_real_zones_fits_columns() {
-    let mut host = Host::new("btx", &["ztb-web", "ztb-spare"], &["ztb-web"]);
+    let mut host = new_host("btx", &["ztb-web", "ztb-spare"], &["ztb-web"]);
     host.start_zoned();
-    host.zoneadm_ok(&["-z", "ztb-web", "boot"]);
+    host.ok("zoneadm", &["-z", "ztb-web", "boot"]);
     for columns in [Some(40), Some(60), None, Some(200)] {
-        let out = host.ztop(&["-b", "-n", "2", "-d", "0.5"], columns);
+        let out = ztop(&host, &["-b", "-n", "2", "-d", "0.5"], columns);
         let text = String::from_utf8(out.stdout).unwrap();
         let width = columns.unwrap_or(80);
         for l in text.lines() {
@@ -287,7 +179,7 @@ fn batch_text_on_real_zones_fits_columns() {
         }
     }
     // not a terminal: batch without -b
-    let out = host.ztop(&["-n", "1"], Some(100));
+    let out = ztop(&host, &["-n", "1"], Some(100));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.matches("ztop - ").count(), 1, "{text}");
     assert!(text.contains("ztb-web"), "{text}");
@@ -297,10 +189,10 @@ fn batch_text_on_real_zones_fits_columns() {
 /// global first, the zone's counters from the engine.
 #[test]
 fn batch_json_on_real_zones() {
-    let mut host = Host::new("bjs", &["ztj-web", "ztj-spare"], &["ztj-web", "ztj-spare"]);
+    let mut host = new_host("bjs", &["ztj-web", "ztj-spare"], &["ztj-web", "ztj-spare"]);
     host.start_zoned();
-    host.zoneadm_ok(&["-z", "ztj-web", "boot"]);
-    let out = host.ztop(&["--json", "-n", "3", "-d", "0.2"], None);
+    host.ok("zoneadm", &["-z", "ztj-web", "boot"]);
+    let out = ztop(&host, &["--json", "-n", "3", "-d", "0.2"], None);
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
@@ -334,15 +226,15 @@ fn batch_json_on_real_zones() {
 /// line on a terminal).
 #[test]
 fn a_broken_configuration_still_shows_the_running_zones() {
-    let mut host = Host::new("brk", &["ztb-web"], &["ztb-web"]);
+    let mut host = new_host("brk", &["ztb-web"], &["ztb-web"]);
     host.start_zoned();
-    host.zoneadm_ok(&["-z", "ztb-web", "boot"]);
+    host.ok("zoneadm", &["-z", "ztb-web", "boot"]);
     std::fs::write(
         host.dir.path().join("jail.conf"),
         "ztb-web {\n  path = \"/x;\n}\n",
     )
     .unwrap();
-    let out = host.ztop(&["--json", "-n", "1"], None);
+    let out = ztop(&host, &["--json", "-n", "1"], None);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.starts_with("ztop: ") && err.contains("jail.conf line 2: unterminated string"),
@@ -357,5 +249,5 @@ fn a_broken_configuration_still_shows_the_running_zones() {
         .find(|z| z["name"] == "ztb-web")
         .expect("the running zone is shown");
     assert_eq!(web["status"], "running", "{text}");
-    host.zoneadm_ok(&["-z", "ztb-web", "halt"]);
+    host.ok("zoneadm", &["-z", "ztb-web", "halt"]);
 }

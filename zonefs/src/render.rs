@@ -524,40 +524,29 @@ pub fn zone(z: &ZoneSnapshot, hrtime: u64) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-    use zones::param::Params;
-    use zones::snapshot::{Kstat, Refs};
-    use zones::zone::{Brand, Status, ZoneId, ZoneName};
+    use zones::snapshot::Kstat;
+    use zones::testing::ZoneBuilder;
 
     fn web() -> ZoneSnapshot {
-        let mut params = Params::new();
-        params.set_arg("zone.max-processes=100").unwrap();
-        params.set_arg("exec.start=/bin/sh,/etc/rc").unwrap();
-        ZoneSnapshot {
-            id: ZoneId(3),
-            name: ZoneName::new("web").unwrap(),
-            uniqid: 7,
-            status: Status::Running,
-            root: PathBuf::from("/srv/web"),
-            brand: Brand::Sparse,
-            hostname: "web.example".into(),
-            parent: ZoneId(0),
-            init_pid: 4000,
-            zsched_pid: 3999,
-            boot_time: 1_700_000_000,
-            crtime: 5_000_000_123,
-            privileges: vec!["cap_chown".into(), "cap_kill".into()],
-            params,
-            refs: Refs::default(),
-            kstat: Kstat {
+        ZoneBuilder::new(3, "web")
+            .uniqid(7)
+            .root("/srv/web")
+            .hostname("web.example")
+            .init_pid(4000)
+            .zsched_pid(3999)
+            .boot_time(1_700_000_000)
+            .crtime(5_000_000_123)
+            .privileges(&["cap_chown", "cap_kill"])
+            .params(&["zone.max-processes=100", "exec.start=/bin/sh,/etc/rc"])
+            .kstat(Kstat {
                 nprocs: 2,
                 nlwps: 37,
                 avenrun: [133, 79, 26],
                 snaptime: 9_500_000_000,
                 ..Kstat::default()
-            },
-            procs: vec![4000, 4242],
-        }
+            })
+            .procs(vec![4000, 4242])
+            .build()
     }
 
     #[test]

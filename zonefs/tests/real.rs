@@ -44,47 +44,33 @@ fn errno(r: std::io::Result<impl Sized>) -> Option<i32> {
     r.err().and_then(|e| e.raw_os_error())
 }
 
+/// A private host (zones-e2e's [`zones_e2e::Host`]: state directory,
+/// socket, jail.conf of sleeping sparse zones halted on drop, relative
+/// cgroup root) with the zoned and zonefs processes and the mount points
+/// of this test, killed and unmounted first when dropped.
 struct Host {
-    dir: tempfile::TempDir,
-    cgroup_root: String,
+    base: zones_e2e::Host,
     children: Vec<Child>,
     mounts: Vec<PathBuf>,
-    zones: Vec<String>,
+}
+
+impl std::ops::Deref for Host {
+    type Target = zones_e2e::Host;
+    fn deref(&self) -> &zones_e2e::Host {
+        &self.base
+    }
 }
 
 impl Host {
     fn new(tag: &str, zones: &[&str]) -> Host {
-        assert!(
-            nix::unistd::geteuid().is_root(),
-            "these tests boot real zones and mount FUSE: they must run as root"
-        );
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("zonefs-{tag}-"))
-            .tempdir()
-            .unwrap();
-        let mut conf = String::new();
-        for z in zones {
-            conf.push_str(&format!(
-                "{z} {{\n  path = \"{}/roots/{z}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n}}\n",
-                dir.path().display()
-            ));
-        }
-        std::fs::write(dir.path().join("jail.conf"), conf).unwrap();
-        let cgroup_root = format!(
-            "zones-test-{tag}-{}",
-            dir.path().file_name().unwrap().to_string_lossy()
-        );
+        let mut base = zones_e2e::Host::new(&format!("zonefs-{tag}"));
+        let conf: Vec<(&str, &str)> = zones.iter().map(|z| (*z, "")).collect();
+        base.configure_sleepers(&conf);
         Host {
-            dir,
-            cgroup_root,
+            base,
             children: Vec::new(),
             mounts: Vec::new(),
-            zones: zones.iter().map(|z| z.to_string()).collect(),
         }
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("zoned.sock")
     }
 
     /// A fresh empty mount point.
@@ -97,11 +83,7 @@ impl Host {
 
     fn cmd(&self, name: &str) -> Command {
         let mut c = Command::new(bin(name));
-        c.env("ZONES_STATE_DIR", self.dir.path().join("state"))
-            .env("ZONED_SOCKET", self.socket())
-            .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
-            .env("ZONES_CONFIG", self.dir.path().join("jail.conf"))
-            .env("ZONES_ZSCHED", bin("zsched"));
+        self.env(&mut c);
         c
     }
 
@@ -157,18 +139,9 @@ impl Host {
     }
 }
 
-fn rmdir_tree(d: &Path) {
-    if let Ok(rd) = std::fs::read_dir(d) {
-        for e in rd.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                rmdir_tree(&e.path());
-            }
-        }
-    }
-    let _ = std::fs::remove_dir(d);
-}
-
 impl Drop for Host {
+    /// The processes and mounts first; `base` then halts the zones and
+    /// removes the cgroups.
     fn drop(&mut self) {
         for c in &mut self.children {
             let _ = c.kill();
@@ -176,16 +149,6 @@ impl Drop for Host {
         }
         for m in &self.mounts {
             let _ = nix::mount::umount2(m, nix::mount::MntFlags::MNT_DETACH);
-        }
-        for z in self.zones.clone() {
-            let _ = self.cmd("zoneadm").args(["-z", &z, "halt"]).output();
-        }
-        for h in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            rmdir_tree(&h.path().join(&self.cgroup_root));
         }
     }
 }
@@ -860,7 +823,7 @@ fn a_zone_that_shares_the_hosts_tree_does_not_see_its_zonefs() {
         "zfs2 {\n  path = \"/\";\n  brand = whole;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n}\n",
     );
     std::fs::write(&conf, text).unwrap();
-    h.zones.push("zfs2".into());
+    h.base.halt_on_drop.push("zfs2".into());
     let mnt = h.mountpoint("mnt");
     h.start_zoned(Some(&mnt));
     // (`/` is already installed: it is the host's tree.)

@@ -1,7 +1,8 @@
-//! What the end-to-end tests of zoned share: a [`Host`] with its own state
-//! directory, socket, configuration, zone roots and relative cgroup root,
-//! whose guard kills its daemons and halts its zones (through the embedded
-//! engine) even when the test fails.
+//! What the end-to-end tests of zoned share: a [`Host`] (zones-e2e's, with
+//! the daemons a test starts) with its own state directory, socket,
+//! configuration, zone roots and relative cgroup root, whose guard kills its
+//! daemons and halts its zones (through the embedded engine) even when the
+//! test fails.
 
 #![allow(dead_code)]
 
@@ -11,15 +12,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zones::api::Client;
 use zones::snapshot::Snapshot;
-
-pub fn require_root() {
-    assert_eq!(
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        unsafe { libc::geteuid() },
-        0,
-        "these tests boot real zones and must run as root"
-    );
-}
 
 /// The workspace's target directory (beside this test's own binary).
 /// `$ZONES_TEST_ZONED` runs the tests against another zoned build.
@@ -31,11 +23,19 @@ pub fn bin(name: &str) -> PathBuf {
     zones_e2e::bin(name)
 }
 
+/// A private host: zones-e2e's [`zones_e2e::Host`] (state directory,
+/// socket, jail.conf, relative cgroup root, the zones it halts on drop)
+/// with the zoned daemons this test started, killed first when dropped.
 pub struct Host {
-    pub dir: tempfile::TempDir,
-    pub cgroup_root: String,
+    pub base: zones_e2e::Host,
     pub daemons: Vec<Child>,
-    pub zones: Vec<String>,
+}
+
+impl std::ops::Deref for Host {
+    type Target = zones_e2e::Host;
+    fn deref(&self) -> &zones_e2e::Host {
+        &self.base
+    }
 }
 
 impl Host {
@@ -49,20 +49,11 @@ impl Host {
     /// A host with this jail.conf (`@DIR@` is the host's directory);
     /// `zones` are the names its guard halts.
     pub fn with_config(tag: &str, zones: &[&str], conf: &str) -> Host {
-        require_root();
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("zoned-{tag}-"))
-            .tempdir()
-            .unwrap();
-        let cgroup_root = format!(
-            "zones-test-{tag}-{}",
-            dir.path().file_name().unwrap().to_string_lossy()
-        );
+        let mut base = zones_e2e::Host::new(&format!("zoned-{tag}"));
+        base.halt_on_drop = zones.iter().map(|z| z.to_string()).collect();
         let host = Host {
-            dir,
-            cgroup_root,
+            base,
             daemons: Vec::new(),
-            zones: zones.iter().map(|z| z.to_string()).collect(),
         };
         host.write_config(conf);
         host
@@ -70,48 +61,29 @@ impl Host {
 
     /// Replace jail.conf (`@DIR@` is the host's directory).
     pub fn write_config(&self, conf: &str) {
-        let text = conf.replace("@DIR@", &self.dir.path().display().to_string());
-        std::fs::write(self.dir.path().join("jail.conf"), text).unwrap();
+        self.write_conf(&conf.replace("@DIR@", &self.dir.path().display().to_string()));
     }
 
     /// What the daemons logged.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("zoned.log")).unwrap_or_default()
-    }
-
-    pub fn socket(&self) -> PathBuf {
-        self.dir.path().join("zoned.sock")
-    }
-
-    pub fn env(&self, c: &mut Command) {
-        c.env("ZONES_STATE_DIR", self.dir.path().join("state"))
-            .env("ZONED_SOCKET", self.socket())
-            .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
-            .env("ZONES_CONFIG", self.dir.path().join("jail.conf"))
-            .env("ZONES_ZSCHED", bin("zsched"));
+        self.zoned_log()
     }
 
     pub fn zoneadm(&self, args: &[&str]) -> std::process::Output {
-        let mut c = Command::new(bin("zoneadm"));
-        self.env(&mut c);
-        c.args(args).output().unwrap()
+        self.run("zoneadm", args)
     }
 
     pub fn zoneadm_ok(&self, args: &[&str]) -> String {
-        let out = self.zoneadm(args);
-        assert!(
-            out.status.success(),
-            "zoneadm {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        self.ok("zoneadm", args)
     }
 
     pub fn start_zoned(&mut self) {
         self.start_zoned_with(|_| {});
     }
 
-    /// Start zoned with its command line or process changed by `f`.
+    /// Start zoned ([`bin`]: this package's, or `$ZONES_TEST_ZONED`) with
+    /// its command line or process changed by `f`; its log is appended to
+    /// the host's zoned.log.
     pub fn start_zoned_with(&mut self, f: impl FnOnce(&mut Command)) {
         let mut c = Command::new(bin("zoned"));
         self.env(&mut c);
@@ -156,14 +128,10 @@ impl Host {
 }
 
 impl Drop for Host {
+    /// The daemons first; `base` then halts the zones (through the
+    /// embedded engine, zoned being gone) and removes the cgroups.
     fn drop(&mut self) {
         self.kill9_zoned();
-        for z in self.zones.clone() {
-            let _ = self.zoneadm(&["-z", &z, "halt"]);
-        }
-        for d in self.cgroup_dirs() {
-            let _ = std::fs::remove_dir(&d);
-        }
     }
 }
 

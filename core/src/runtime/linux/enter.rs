@@ -76,11 +76,6 @@
 //! opened through the zone's root; the peer with TIOCGPTPEER), so the
 //! session's terminal is the zone's /dev/pts/N and vanishes with the zone.
 
-#![expect(
-    clippy::undocumented_unsafe_blocks,
-    reason = "SAFETY comments follow once the parallel branches have merged"
-)]
-
 use super::{alive, caps, inroot, launch, seccomp};
 use crate::runtime::{Handle, RuntimeError};
 use std::ffi::CString;
@@ -218,6 +213,8 @@ fn find_program(root_fd: RawFd, prog: &str) -> Result<String, RuntimeError> {
         };
         // SAFETY: an all-zero bit pattern is a valid value of this C struct.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat on `fd`, which this closure owns and holds open across
+        // the call; the kernel writes one stat into `st`, a local we own.
         let ok = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0;
         ok && (st.st_mode & libc::S_IFMT) == libc::S_IFREG && (st.st_mode & 0o111) != 0
     };
@@ -303,6 +300,9 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         // itself a chroot.
         unsafe { libc::syscall(libc::SYS_pidfd_open, view, 0) as i32 }
     };
+    // SAFETY: a non-negative `pidfd` was just returned to us by pidfd_open
+    // and is held by nothing else: the OwnedFd becomes its one owner and
+    // closes it once.
     let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
     let pidfd_raw = pidfd.as_ref().map_or(-1, |f| f.as_raw_fd());
     // Check it is still the zone's zsched.
@@ -435,7 +435,11 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
         // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
         let s = unsafe { OwnedFd::from_raw_fd(s) };
         super::userns::own_pty(pid, s.as_raw_fd()).map_err(|x| e("pty", x))?;
+        // SAFETY: winsize is four integers; all zeroes is a valid value.
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        // SAFETY: TIOCGWINSZ on descriptor 0 (open for the process's life)
+        // writes one winsize into `ws`, a local we own; on a non-tty it fails
+        // and `ws` is left as it was.
         if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
             // SAFETY: ioctl on a descriptor we own with a pointer to a struct we own.
             unsafe { libc::ioctl(s.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
@@ -891,6 +895,9 @@ fn relay(master: RawFd, escape: Option<u8>) {
     let mut esc = super::console::Escape::new(escape);
     // SAFETY: an all-zero bit pattern is a valid value of this C struct.
     let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: isatty and tcgetattr only look at descriptor 0, open for the
+    // process's life; tcgetattr writes one termios into `saved`, a local we
+    // own, and is called only when isatty said yes.
     let is_tty = unsafe { libc::isatty(0) } == 1 && unsafe { libc::tcgetattr(0, &mut saved) } == 0;
     if is_tty {
         let mut raw = saved;
@@ -926,7 +933,11 @@ fn relay(master: RawFd, escape: Option<u8>) {
         if is_tty {
             // SAFETY: an all-zero bit pattern is a valid value of this C struct.
             let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+            // SAFETY: TIOCGWINSZ on descriptor 0 (open for the process's life)
+            // writes one winsize into `ws`, a local we own.
             if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
+                // SAFETY: TIOCSWINSZ reads `ws` (ours) and applies it to `master`,
+                // the pty master our caller holds open for the whole relay.
                 unsafe { libc::ioctl(master, libc::TIOCSWINSZ, &ws) };
             }
         }

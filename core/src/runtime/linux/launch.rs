@@ -64,11 +64,6 @@
 //! it; the runtime then removes the cgroups and the socket: nothing is
 //! left.
 
-#![expect(
-    clippy::undocumented_unsafe_blocks,
-    reason = "SAFETY comments follow once the parallel branches have merged"
-)]
-
 use super::{mounts, vnet};
 use crate::runtime::{RuntimeError, ZoneSpec};
 use serde::{Deserialize, Serialize};
@@ -278,6 +273,8 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
         }
         // SAFETY: namespace calls on this single-threaded process (or its forked child) with descriptors we own.
         let r = unsafe { libc::setns(fd, libc::CLONE_NEWPID) };
+        // SAFETY: `fd` is the namespace descriptor opened above, owned by this
+        // function alone and not used after this close.
         unsafe { libc::close(fd) };
         if r != 0 {
             return Err(unlink(os_err(
@@ -296,6 +293,9 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     }
     // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
     let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: the launcher is a fresh single-threaded process (module
+    // comment), so no lock held by another thread is copied into the
+    // child; the child makes system calls only and ends in exec or _exit.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(unlink(os_err("clone", "fork into the new pid namespace")));
@@ -1075,6 +1075,8 @@ pub(crate) mod tests {
             let d = open_dir(c"/");
             // SAFETY: dup2 between numbers of this child's table.
             for fd in [7, 8, 9, 30, 31, 500] {
+                // SAFETY: dup2 from `d`, open in this forked test child, onto plain
+                // numbers of the child's own table; nothing in the child owns them.
                 unsafe { libc::dup2(d, fd) };
             }
             if close_all_but(&[31, 0, 8, 2, 500, 1]).is_err() {
@@ -1137,6 +1139,8 @@ pub(crate) mod tests {
             let null = {
                 // SAFETY: stat of a static path into a struct we own.
                 let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                // SAFETY: the path is a static NUL-terminated literal and `st` a local
+                // we own; stat writes one struct into it.
                 unsafe { libc::stat(c"/dev/null".as_ptr(), &mut st) };
                 (st.st_dev, st.st_ino)
             };

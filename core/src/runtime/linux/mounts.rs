@@ -48,11 +48,6 @@
 //! mounted only where the directory exists, unless mount.procfs or
 //! mount.devfs is set to true, which makes it.
 
-#![expect(
-    clippy::undocumented_unsafe_blocks,
-    reason = "SAFETY comments follow once the parallel branches have merged"
-)]
-
 use super::inroot::{Fd, Policy, Root};
 use super::launch::ChildError;
 use crate::param::Params;
@@ -87,6 +82,9 @@ pub fn mount(
     let fs_c = fstype.map(|s| CString::new(s).unwrap());
     let data_c = data.map(|s| CString::new(s).unwrap());
     let t = c(target);
+    // SAFETY: every pointer is to a NUL-terminated CString of this frame
+    // (`src_c`, `t`, `fs_c`, `data_c`) or is null where mount(2) allows
+    // it, and all of them outlive the call; mount copies what it needs.
     let r = unsafe {
         libc::mount(
             src_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
@@ -480,6 +478,8 @@ fn dev(dev: &Path) -> R<()> {
         ("console", 1, 3),
     ] {
         let p = c(&dev.join(name));
+        // SAFETY: `p` is a NUL-terminated CString of this frame that outlives
+        // the call; mknod reads only the path.
         let r = unsafe {
             libc::mknod(
                 p.as_ptr(),
@@ -541,6 +541,8 @@ pub fn pivot(root: &Path) -> R<()> {
         return Ok(());
     }
     let rc = c(root);
+    // SAFETY: `rc` is a NUL-terminated CString of this frame that outlives
+    // the call; chdir reads only the path.
     if unsafe { libc::chdir(rc.as_ptr()) } != 0 {
         return Err(ChildError::errno(
             "pivot_root",
@@ -549,6 +551,8 @@ pub fn pivot(root: &Path) -> R<()> {
         ));
     }
     let dot = c(Path::new("."));
+    // SAFETY: both arguments are `dot`, a NUL-terminated CString of this
+    // frame that outlives the call; pivot_root reads only the paths.
     if unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) } != 0 {
         return Err(ChildError::errno(
             "pivot_root",
@@ -566,6 +570,8 @@ pub fn pivot(root: &Path) -> R<()> {
         libc::MS_SLAVE | libc::MS_REC,
         None,
     )?;
+    // SAFETY: `dot` is a NUL-terminated CString of this frame that outlives
+    // the call; umount2 reads only the path.
     if unsafe { libc::umount2(dot.as_ptr(), libc::MNT_DETACH) } != 0 {
         return Err(ChildError::errno(
             "pivot_root",
@@ -574,6 +580,8 @@ pub fn pivot(root: &Path) -> R<()> {
         ));
     }
     let slash = c(Path::new("/"));
+    // SAFETY: `slash` is a NUL-terminated CString of this frame that
+    // outlives the call; chdir reads only the path.
     if unsafe { libc::chdir(slash.as_ptr()) } != 0 {
         return Err(ChildError::errno(
             "pivot_root",

@@ -59,11 +59,6 @@
 //! restart is told as `init-exited` then `init-started`, in that order.
 //! Signals sent to zsched from inside the zone are read and ignored.
 
-#![expect(
-    clippy::undocumented_unsafe_blocks,
-    reason = "SAFETY comments follow once the parallel branches have merged"
-)]
-
 use super::launch::{self, ChildError, Supervise};
 use super::{caps, seccomp};
 use std::collections::VecDeque;
@@ -182,6 +177,12 @@ pub fn main() -> ! {
     // Set up: the launcher reads EOF and reports success.
     // SAFETY: close of a descriptor this code opened and no longer uses.
     unsafe { libc::close(verdict_fd) };
+    // SAFETY: `proc_fd` is the detached proc mount of the zone's pid
+    // namespace that launch::setup returned, open and held by zsched for
+    // its whole life; F_SETFD changes only its close-on-exec flag (so the
+    // processes zsched starts do not inherit it). Setting SIGPIPE to
+    // SIG_IGN installs no handler code, so it is sound at any point, and
+    // zsched then sees EPIPE instead of dying when a peer goes away.
     unsafe {
         libc::fcntl(proc_fd, libc::F_SETFD, libc::FD_CLOEXEC);
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
@@ -190,6 +191,8 @@ pub fn main() -> ! {
     // number named in argv; nothing else in this process owns it.
     let listener = unsafe { UnixListener::from_raw_fd(listen_fd) };
     let _ = listener.set_nonblocking(true);
+    // SAFETY: F_SETFD on `listen_fd`, the descriptor `listener` (above) now
+    // owns and keeps open; it changes only the close-on-exec flag.
     unsafe { libc::fcntl(listen_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     // SIGCHLD and the terminating signals arrive on a signalfd.
     // SAFETY: signal-set calls on a sigset_t we own.
