@@ -49,19 +49,29 @@ cleanup() {
     kill "$ZPID"; wait "$ZPID" 2>/dev/null
   fi
   umount -l "$D/zones-fs" 2>/dev/null
-  # Whatever a failed run left: the zones' processes killed through their
-  # cgroups (zsched with them, and so each zone's namespaces), the cgroups
-  # removed.
-  find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | while read -r c; do
-    find "$c" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null
+  # Whatever a failed or interrupted run left: the zones' processes killed
+  # through their cgroups (zsched with them, and so each zone's namespaces
+  # and the mounts in them), again until none is left (a zsched may fork
+  # while it dies), then the cgroups removed.
+  for _ in $(seq 1 20); do
+    procs=$(find /sys/fs/cgroup -maxdepth 7 -path "*/$CG/*" -name cgroup.procs -exec cat {} + 2>/dev/null)
+    [ -z "$procs" ] && break
+    echo "$procs" | xargs -r kill -9 2>/dev/null
+    sleep 0.5
   done
-  sleep 1
   find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | while read -r c; do
     find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
+  # Mounts a zone made on the host side (none expected) under the run.
+  awk -v d="$D" '$5 ~ "^"d { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | wc -l)
+  [ "$left" = 0 ] || echo "scale: cleanup: $left cgroup directories named $CG remain" >&2
   rm -rf "$D"
 }
 trap cleanup EXIT
+# Interrupted (^C, kill, a closed terminal): exit, and so clean up.
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 now_ns() { date +%s%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'; }
