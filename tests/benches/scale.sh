@@ -69,6 +69,7 @@ cleanup() {
   rm -rf "$D"
 }
 trap cleanup EXIT
+trap 'echo "scale: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 # Interrupted (^C, kill, a closed terminal): exit, and so clean up.
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
@@ -77,16 +78,16 @@ now_ns() { date +%s%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-fds() { ls "/proc/$1/fd" | wc -l; }
+fds() { { ls "/proc/$1/fd" 2>/dev/null || true; } | wc -l; }
 # zoned's descriptors by kind: sockets, cgroup files, /proc files, other.
 fd_kinds() {
-  for f in /proc/"$1"/fd/*; do readlink "$f" 2>/dev/null; done | awk '
+  for f in /proc/"$1"/fd/*; do readlink "$f" 2>/dev/null || true; done | awk '
     /^socket:/ { s++; next } /^\/sys\/fs\/cgroup/ { c++; next } /^\/proc/ { p++; next }
     /^anon_inode:\[pidfd\]/ { d++; next } { o++ }
     END { printf "sockets %d, cgroup files %d, /proc files %d, pidfds %d, other %d", s, c, p, d, o }'
 }
 threads() { awk '/^Threads/ { print $2 }' "/proc/$1/status"; }
-host_threads() { ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null | wc -l; }
+host_threads() { { ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null || true; } | wc -l; }
 
 # zoned binds its socket before it re-adopts; it is ready once it says so
 # (a tool run before would start an engine of its own and take the lock).
