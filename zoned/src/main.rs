@@ -97,7 +97,11 @@ fn raise_nofile() -> u64 {
         let want = NOFILE_FLOOR.min(nr_open).max(hard);
         match setrlimit(Resource::RLIMIT_NOFILE, soft.min(want), want) {
             Ok(()) => hard = want,
-            Err(e) => tracing::warn!("RLIMIT_NOFILE: raising the hard limit {hard} to {want}: {e}"),
+            // No CAP_SYS_RESOURCE (some containers): the limit given is
+            // kept, and "zoned ready" says which it is.
+            Err(e) => {
+                tracing::debug!("RLIMIT_NOFILE: raising the hard limit {hard} to {want}: {e}")
+            }
         }
     }
     if soft >= hard {
