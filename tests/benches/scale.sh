@@ -49,34 +49,45 @@ cleanup() {
     kill "$ZPID"; wait "$ZPID" 2>/dev/null
   fi
   umount -l "$D/zones-fs" 2>/dev/null
-  # Whatever a failed run left: the zones' processes killed through their
-  # cgroups (zsched with them, and so each zone's namespaces), the cgroups
-  # removed.
-  find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | while read -r c; do
-    find "$c" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null
+  # Whatever a failed or interrupted run left: the zones' processes killed
+  # through their cgroups (zsched with them, and so each zone's namespaces
+  # and the mounts in them), again until none is left (a zsched may fork
+  # while it dies), then the cgroups removed.
+  for _ in $(seq 1 20); do
+    procs=$(find /sys/fs/cgroup -maxdepth 7 -path "*/$CG/*" -name cgroup.procs -exec cat {} + 2>/dev/null)
+    [ -z "$procs" ] && break
+    echo "$procs" | xargs -r kill -9 2>/dev/null
+    sleep 0.5
   done
-  sleep 1
   find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | while read -r c; do
     find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
+  # Mounts a zone made on the host side (none expected) under the run.
+  awk -v d="$D" '$5 ~ "^"d { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | wc -l)
+  [ "$left" = 0 ] || echo "scale: cleanup: $left cgroup directories named $CG remain" >&2
   rm -rf "$D"
 }
 trap cleanup EXIT
+trap 'echo "scale: line $LINENO failed: $BASH_COMMAND" >&2' ERR
+# Interrupted (^C, kill, a closed terminal): exit, and so clean up.
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 now_ns() { date +%s%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-fds() { ls "/proc/$1/fd" | wc -l; }
+fds() { { ls "/proc/$1/fd" 2>/dev/null || true; } | wc -l; }
 # zoned's descriptors by kind: sockets, cgroup files, /proc files, other.
 fd_kinds() {
-  for f in /proc/"$1"/fd/*; do readlink "$f" 2>/dev/null; done | awk '
+  for f in /proc/"$1"/fd/*; do readlink "$f" 2>/dev/null || true; done | awk '
     /^socket:/ { s++; next } /^\/sys\/fs\/cgroup/ { c++; next } /^\/proc/ { p++; next }
     /^anon_inode:\[pidfd\]/ { d++; next } { o++ }
     END { printf "sockets %d, cgroup files %d, /proc files %d, pidfds %d, other %d", s, c, p, d, o }'
 }
 threads() { awk '/^Threads/ { print $2 }' "/proc/$1/status"; }
-host_threads() { ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null | wc -l; }
+host_threads() { { ls -d /proc/[0-9]*/task/[0-9]* 2>/dev/null || true; } | wc -l; }
 
 # zoned binds its socket before it re-adopts; it is ready once it says so
 # (a tool run before would start an engine of its own and take the lock).
@@ -116,6 +127,17 @@ list=$(for _ in $(seq 1 11); do a=$(now_ns); "$T/zoneadm" list >/dev/null; ms "$
 ls_ms=$(for _ in $(seq 1 11); do a=$(now_ns); ls "$D/zones-fs" >/dev/null; ms "$a" "$(now_ns)"; done | median)
 listed=$(ls "$D/zones-fs" | grep -c '^z' || true)
 kinds1=$(fd_kinds "$ZPID")
+# zoned's own CPU with N zones and nothing asked of it (the 1 Hz sampler,
+# the snapshots it publishes, the records it saves): ms of CPU per second
+# over 10 s. With PERF_OUT=FILE, a perf profile of those 10 s too.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+c0=$(cpu_ticks "$ZPID")
+if [ -n "${PERF_OUT:-}" ]; then
+  perf record -g -o "$PERF_OUT" -p "$ZPID" -- sleep 10 >/dev/null 2>&1 || sleep 10
+else
+  sleep 10
+fi
+idle_cpu=$(awk -v a="$c0" -v b="$(cpu_ticks "$ZPID")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) * 1000 / hz / 10 }')
 rss1=$(rss_kb "$ZPID"); fd1=$(fds "$ZPID"); th1=$(threads "$ZPID"); ht1=$(host_threads)
 
 echo "scale: boot first10 ${first} ms, last10 ${last} ms, list ${list} ms, ls ${ls_ms} ms, rss ${rss0}/${rss1} kB, fds ${fd0}/${fd1} ($kinds1)"
@@ -157,6 +179,7 @@ ls /zones (median)         $ls_ms ms  (target <= 5; $listed zones listed)
 zoned RSS idle / N zones   $rss0 / $rss1 kB  ($(awk -v a="$rss0" -v b="$rss1" -v n="$N" 'BEGIN { printf "%.1f", (b - a) / n }') kB per zone)
 zoned fds idle / N zones   $fd0 / $fd1  ($(awk -v a="$fd0" -v b="$fd1" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / n }') per zone); after halting all: $fd2
 zoned fds with N zones     $kinds1
+zoned CPU with N idle      $idle_cpu ms per second
 zoned threads idle / N     $th0 / $th1
 host threads idle / N      $ht0 / $ht1
 kill -9, re-adoption       $readopted zones in $readopt ms

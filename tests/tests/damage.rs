@@ -1,6 +1,7 @@
 //! Damaged state (issue 14): `engine.json` emptied, garbled or torn; one
 //! zone record garbled; the state directory read-only; a full file system
-//! (a small tmpfs as the state directory). In every case no running zone
+//! (a small tmpfs as the state directory); record writes failing with EIO
+//! (a FUSE file system of the test's own on the record directory). In every case no running zone
 //! is lost or orphaned, uniqids stay unique (a new zone's is above every
 //! live one's), and each message names the file. A write that fails
 //! fails the operation that needed it, with the path, and undoes it:
@@ -238,4 +239,394 @@ fn a_restart_kills_no_live_zone_whose_zsched_is_stopped_or_whose_socket_is_gone(
     assert!(!zhost::zones_e2e_alive(za) && !zhost::zones_e2e_alive(zb));
     host.check("both halted");
     assert_eq!(host.snapshot().zones.len(), 1);
+}
+
+/// A record directory whose writes fail with EIO at will: a FUSE file
+/// system of the test's own (no device-mapper on every kernel; a block
+/// device's EIO shows only at writeback, and the engine does not fsync).
+/// Flat, in memory: what `state::write_atomic` and the engine's reads
+/// need (create, write, rename, unlink, read, readdir).
+mod eiofs {
+    use fuser::{
+        Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo,
+        LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
+        ReplyEmpty, ReplyEntry, ReplyWrite, Request, WriteFlags,
+    };
+    use std::collections::BTreeMap;
+    use std::ffi::{OsStr, OsString};
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, SystemTime};
+
+    const TTL: Duration = Duration::from_secs(0);
+
+    #[derive(Default)]
+    struct Files {
+        next: u64,
+        names: BTreeMap<OsString, u64>,
+        data: BTreeMap<u64, Vec<u8>>,
+    }
+
+    struct EioFs {
+        files: Mutex<Files>,
+        fail: Arc<AtomicBool>,
+    }
+
+    fn attr(ino: u64, size: Option<usize>) -> FileAttr {
+        let now = SystemTime::now();
+        FileAttr {
+            ino: INodeNo(ino),
+            size: size.unwrap_or(0) as u64,
+            blocks: 0,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            crtime: now,
+            kind: if size.is_some() {
+                FileType::RegularFile
+            } else {
+                FileType::Directory
+            },
+            perm: if size.is_some() { 0o600 } else { 0o700 },
+            nlink: if size.is_some() { 1 } else { 2 },
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            blksize: 4096,
+            flags: 0,
+        }
+    }
+
+    impl EioFs {
+        fn files(&self) -> std::sync::MutexGuard<'_, Files> {
+            self.files.lock().unwrap()
+        }
+        fn attr_of(&self, ino: u64) -> Option<FileAttr> {
+            if ino == 1 {
+                return Some(attr(1, None));
+            }
+            self.files()
+                .data
+                .get(&ino)
+                .map(|d| attr(ino, Some(d.len())))
+        }
+    }
+
+    impl Filesystem for EioFs {
+        fn lookup(&self, _r: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+            let ino = (parent.0 == 1)
+                .then(|| self.files().names.get(name).copied())
+                .flatten();
+            match ino.and_then(|i| self.attr_of(i)) {
+                Some(a) => reply.entry(&TTL, &a, Generation(0)),
+                None => reply.error(Errno::ENOENT),
+            }
+        }
+
+        fn getattr(&self, _r: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+            match self.attr_of(ino.0) {
+                Some(a) => reply.attr(&TTL, &a),
+                None => reply.error(Errno::ENOENT),
+            }
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn setattr(
+            &self,
+            _r: &Request,
+            ino: INodeNo,
+            _mode: Option<u32>,
+            _uid: Option<u32>,
+            _gid: Option<u32>,
+            size: Option<u64>,
+            _atime: Option<fuser::TimeOrNow>,
+            _mtime: Option<fuser::TimeOrNow>,
+            _ctime: Option<SystemTime>,
+            _fh: Option<FileHandle>,
+            _crtime: Option<SystemTime>,
+            _chgtime: Option<SystemTime>,
+            _bkuptime: Option<SystemTime>,
+            _flags: Option<fuser::BsdFileFlags>,
+            reply: ReplyAttr,
+        ) {
+            if let (Some(size), Some(d)) = (size, self.files().data.get_mut(&ino.0)) {
+                d.resize(size as usize, 0);
+            }
+            match self.attr_of(ino.0) {
+                Some(a) => reply.attr(&TTL, &a),
+                None => reply.error(Errno::ENOENT),
+            }
+        }
+
+        fn create(
+            &self,
+            _r: &Request,
+            parent: INodeNo,
+            name: &OsStr,
+            _mode: u32,
+            _umask: u32,
+            _flags: i32,
+            reply: ReplyCreate,
+        ) {
+            if parent.0 != 1 {
+                return reply.error(Errno::ENOENT);
+            }
+            let mut f = self.files();
+            let ino = match f.names.get(name) {
+                Some(&i) => i,
+                None => {
+                    f.next += 1;
+                    let i = f.next + 1;
+                    f.names.insert(name.to_owned(), i);
+                    i
+                }
+            };
+            f.data.insert(ino, Vec::new());
+            drop(f);
+            reply.created(
+                &TTL,
+                &attr(ino, Some(0)),
+                Generation(0),
+                FileHandle(0),
+                FopenFlags::empty(),
+            );
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn read(
+            &self,
+            _r: &Request,
+            ino: INodeNo,
+            _fh: FileHandle,
+            offset: u64,
+            size: u32,
+            _flags: OpenFlags,
+            _lo: Option<LockOwner>,
+            reply: ReplyData,
+        ) {
+            match self.files().data.get(&ino.0) {
+                Some(d) => {
+                    let from = (offset as usize).min(d.len());
+                    let to = (from + size as usize).min(d.len());
+                    reply.data(&d[from..to]);
+                }
+                None => reply.error(Errno::ENOENT),
+            }
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn write(
+            &self,
+            _r: &Request,
+            ino: INodeNo,
+            _fh: FileHandle,
+            offset: u64,
+            data: &[u8],
+            _wf: WriteFlags,
+            _flags: OpenFlags,
+            _lo: Option<LockOwner>,
+            reply: ReplyWrite,
+        ) {
+            if self.fail.load(Ordering::SeqCst) {
+                return reply.error(Errno::EIO);
+            }
+            match self.files().data.get_mut(&ino.0) {
+                Some(d) => {
+                    let end = offset as usize + data.len();
+                    if d.len() < end {
+                        d.resize(end, 0);
+                    }
+                    d[offset as usize..end].copy_from_slice(data);
+                    reply.written(data.len() as u32);
+                }
+                None => reply.error(Errno::ENOENT),
+            }
+        }
+
+        fn flush(
+            &self,
+            _r: &Request,
+            _i: INodeNo,
+            _fh: FileHandle,
+            _lo: LockOwner,
+            reply: ReplyEmpty,
+        ) {
+            reply.ok();
+        }
+
+        fn fsync(&self, _r: &Request, _i: INodeNo, _fh: FileHandle, _d: bool, reply: ReplyEmpty) {
+            reply.ok();
+        }
+
+        fn unlink(&self, _r: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+            let mut f = self.files();
+            match f.names.remove(name).filter(|_| parent.0 == 1) {
+                Some(ino) => {
+                    f.data.remove(&ino);
+                    reply.ok()
+                }
+                None => reply.error(Errno::ENOENT),
+            }
+        }
+
+        fn rename(
+            &self,
+            _r: &Request,
+            parent: INodeNo,
+            name: &OsStr,
+            newparent: INodeNo,
+            newname: &OsStr,
+            _flags: RenameFlags,
+            reply: ReplyEmpty,
+        ) {
+            let mut f = self.files();
+            if parent.0 != 1 || newparent.0 != 1 {
+                return reply.error(Errno::EXDEV);
+            }
+            let Some(ino) = f.names.remove(name) else {
+                return reply.error(Errno::ENOENT);
+            };
+            if let Some(old) = f.names.insert(newname.to_owned(), ino) {
+                f.data.remove(&old);
+            }
+            reply.ok()
+        }
+
+        fn readdir(
+            &self,
+            _r: &Request,
+            ino: INodeNo,
+            _fh: FileHandle,
+            offset: u64,
+            mut reply: ReplyDirectory,
+        ) {
+            if ino.0 != 1 {
+                return reply.error(Errno::ENOTDIR);
+            }
+            let f = self.files();
+            let mut all: Vec<(u64, FileType, OsString)> = vec![
+                (1, FileType::Directory, ".".into()),
+                (1, FileType::Directory, "..".into()),
+            ];
+            all.extend(
+                f.names
+                    .iter()
+                    .map(|(n, &i)| (i, FileType::RegularFile, n.clone())),
+            );
+            for (k, (i, kind, name)) in all.into_iter().enumerate().skip(offset as usize) {
+                if reply.add(INodeNo(i), k as u64 + 1, kind, &name) {
+                    break;
+                }
+            }
+            reply.ok()
+        }
+    }
+
+    /// The file system mounted on a directory; unmounted on drop.
+    pub struct Mounted {
+        pub dir: PathBuf,
+        pub fail: Arc<AtomicBool>,
+        _session: fuser::BackgroundSession,
+    }
+
+    impl Mounted {
+        pub fn on(dir: &Path) -> Mounted {
+            use std::os::fd::AsRawFd;
+            let dev = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/fuse")
+                .expect("/dev/fuse");
+            let data = format!(
+                "fd={},rootmode=40700,user_id=0,group_id=0,default_permissions\0",
+                dev.as_raw_fd()
+            );
+            let src = c"zones-eiofs";
+            let fstype = c"fuse";
+            let target = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: every pointer is a NUL-terminated string that lives
+            // across the call; mount(2) only reads them.
+            let rc = unsafe {
+                libc::mount(
+                    src.as_ptr(),
+                    target.as_ptr(),
+                    fstype.as_ptr(),
+                    libc::MS_NOSUID | libc::MS_NODEV,
+                    data.as_ptr().cast(),
+                )
+            };
+            assert_eq!(
+                rc,
+                0,
+                "mount the EIO file system on {}: {}",
+                dir.display(),
+                std::io::Error::last_os_error()
+            );
+            let fail = Arc::new(AtomicBool::new(false));
+            let fs = EioFs {
+                files: Mutex::new(Files::default()),
+                fail: fail.clone(),
+            };
+            let session = fuser::Session::from_fd(
+                fs,
+                dev.into(),
+                fuser::SessionACL::All,
+                fuser::Config::default(),
+            )
+            .and_then(fuser::Session::spawn)
+            .expect("FUSE session");
+            Mounted {
+                dir: dir.to_path_buf(),
+                fail,
+                _session: session,
+            }
+        }
+    }
+
+    impl Drop for Mounted {
+        fn drop(&mut self) {
+            let target = std::ffi::CString::new(self.dir.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: a NUL-terminated path that lives across the call.
+            unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
+}
+
+#[test]
+fn a_write_that_fails_with_eio_fails_boot_naming_the_record_and_runs_nothing() {
+    use std::sync::atomic::Ordering;
+    let mut host = Host::new("dmg-eio", &["a", "b", "c"]);
+    let records = host.state_dir().join("zones");
+    std::fs::create_dir_all(&records).unwrap();
+    // Declared after the host, dropped before it: on a failure the host's
+    // guard then halts what runs with the plain directory beneath.
+    let eio = eiofs::Mounted::on(&records);
+    let before = booted(&mut host, &["a", "b"]);
+    assert_eq!(
+        std::fs::read_dir(&records).unwrap().count(),
+        2,
+        "the records are on the test's file system"
+    );
+    eio.fail.store(true, Ordering::SeqCst);
+    let out = host.zoneadm(&["-z", "c", "boot"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    eprintln!("boot with record writes failing with EIO: {err}");
+    assert!(!out.status.success(), "boot with EIO on the record");
+    assert!(err.starts_with("zoneadm: "), "{err}");
+    assert!(
+        err.contains(&format!("{}/", records.display())),
+        "names the record: {err}"
+    );
+    assert!(err.contains("Input/output error"), "{err}");
+    // Nothing half-done: c has no cgroup, zsched, record or temporary.
+    let high = same_zones(&mut host, "c refused (EIO)", &before);
+    // A restart with the writes still failing loses nothing either.
+    host.kill9_zoned();
+    assert!(host.start_zoned(None), "zoned starts while writes fail");
+    same_zones(&mut host, "restarted while writes fail", &before);
+    eio.fail.store(false, Ordering::SeqCst);
+    new_zone_is_unique(&mut host, "c", high);
+    host.halt_all();
+    drop(eio);
 }

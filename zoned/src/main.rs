@@ -26,10 +26,13 @@
 //! during any reread; a broken file is logged (file and line) and the
 //! configuration in force is kept.
 //!
-//! At start it raises its soft RLIMIT_NOFILE to the hard limit: the limits
-//! of the API (users' connections take at most a quarter of it) and of
-//! the sampler (its kept descriptors another quarter) are drawn from it,
-//! and the half left is root's and the engine's reserve.
+//! At start it raises its RLIMIT_NOFILE (the hard limit to at least 65,536
+//! when fs.nr_open allows, the soft one to the hard one): the limits of
+//! the API (users' connections take at most a quarter of it) and of the
+//! sampler (its kept cgroup descriptors another quarter; it keeps none per
+//! thread) are drawn from it, and the half left is root's and the
+//! engine's reserve, which neither may take. Zones inherit the limit, as
+//! they inherit the one a service manager gives zoned.
 //!
 //! It is its own small crate, beside core/ and zonefs/, because it is the
 //! one program that puts them together in one process.
@@ -70,21 +73,45 @@ struct Args {
     idle_timeout_ms: Option<u64>,
 }
 
-/// Raise the soft RLIMIT_NOFILE to the hard limit; the soft limit in force.
+/// The descriptors zoned wants at least: a quarter of them (the
+/// sampler's budget) keeps the cgroup files of a thousand zones open.
+const NOFILE_FLOOR: u64 = 1 << 16;
+
+/// Raise RLIMIT_NOFILE: the hard limit to [`NOFILE_FLOOR`] when it is
+/// lower (zoned is root; fs.nr_open caps it), then the soft one to the
+/// hard one. Returns the soft limit in force.
 fn raise_nofile() -> u64 {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    match getrlimit(Resource::RLIMIT_NOFILE) {
-        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
-            Ok(()) => hard,
-            Err(e) => {
-                tracing::warn!("RLIMIT_NOFILE stays {soft}: raising it to {hard}: {e}");
-                soft
-            }
-        },
-        Ok((soft, _)) => soft,
+    let (soft, mut hard) = match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok(l) => l,
         Err(e) => {
             tracing::warn!("RLIMIT_NOFILE: {e}");
-            1024
+            return 1024;
+        }
+    };
+    if hard < NOFILE_FLOOR {
+        let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+            .unwrap_or(NOFILE_FLOOR);
+        let want = NOFILE_FLOOR.min(nr_open).max(hard);
+        match setrlimit(Resource::RLIMIT_NOFILE, soft.min(want), want) {
+            Ok(()) => hard = want,
+            // No CAP_SYS_RESOURCE (some containers): the limit given is
+            // kept, and "zoned ready" says which it is.
+            Err(e) => {
+                tracing::debug!("RLIMIT_NOFILE: raising the hard limit {hard} to {want}: {e}")
+            }
+        }
+    }
+    if soft >= hard {
+        return soft;
+    }
+    match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+        Ok(()) => hard,
+        Err(e) => {
+            tracing::warn!("RLIMIT_NOFILE stays {soft}: raising it to {hard}: {e}");
+            soft
         }
     }
 }

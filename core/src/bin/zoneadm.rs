@@ -357,9 +357,10 @@ fn unzone(name: &str, e: impl std::fmt::Display) -> String {
         .to_string()
 }
 
+/// zoned when its socket is there (refusing or silent: exit 1), else an
+/// embedded engine (zones::tool::zoneadm's "Which engine").
 async fn open(common: &Common) -> Zones {
-    common
-        .open()
+    zones::tool::zoneadm::open(common)
         .await
         .unwrap_or_else(|e| die(TOOL, e, exit::FAILED))
 }

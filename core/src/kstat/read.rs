@@ -54,10 +54,12 @@
 //! sum never goes back. A thread that lived less than one tick is never
 //! seen and its wait is lost.
 //!
-//! The descriptors kept are bounded ([`FdBudget`]): all the trackers of a
-//! process together keep at most a quarter of its soft RLIMIT_NOFILE (the
-//! daemon's API and engine need the rest, and a host can run more threads
-//! than any limit). A thread beyond the budget is read by path each time
+//! The descriptors kept are bounded ([`FdBudget`]): all the trackers and
+//! cgroup readers of a process together keep at most a quarter of its soft
+//! RLIMIT_NOFILE (the daemon's API and engine need the rest, and a host
+//! can run more threads, and zoned more zones, than any limit); the
+//! sampler gives its trackers no budget at all, so that the daemon never
+//! holds a descriptor per thread (sampler.rs, "Descriptors"). A thread beyond the budget is read by path each time
 //! (open, read, close): it costs two more system calls per read, and a
 //! thread that exits between two reads loses its last tick's wait. A kept
 //! descriptor given back (its thread exited) goes to the next new thread.
@@ -303,49 +305,90 @@ pub fn walk_tree(
 /// offset 0 (kernfs regenerates the text): one syscall per read instead
 /// of open/fstat/read/close, the lean path the sampler runs every second.
 ///
+/// A descriptor is kept only under the process's [`FdBudget`] (the same
+/// one as the threads' descriptors): with a thousand zones of a dozen
+/// files each, keeping them all would take more descriptors than the
+/// daemon's API and engine can spare. A file beyond the budget is read by
+/// path each time (open, read, close: two more system calls); whether it
+/// exists is noted once, when the reader is made.
+///
 /// Except v1's `cgroup.procs` and `tasks`: their open file caches the pid
 /// list it built first and keeps serving it while it is read at least once
 /// a second (the kernel drops it one second after the last read), so a
 /// descriptor kept open would list the zone's processes of the first tick
-/// forever. Those are opened anew each tick ([`Kept::fresh`]).
-#[derive(Debug)]
+/// forever. Those are always opened anew ([`Kept::fresh`]) and hold no
+/// descriptor between ticks.
 struct Kept {
     path: PathBuf,
-    file: Option<File>,
-    reopen: bool,
+    /// The kept descriptor, when the budget had room.
+    file: Option<KeptFd>,
+    /// The file was there when the reader was made.
+    present: bool,
+}
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kept")
+            .field("path", &self.path)
+            .field("kept", &self.file.is_some())
+            .field("present", &self.present)
+            .finish()
+    }
 }
 
 impl Kept {
-    fn open(path: PathBuf) -> Kept {
-        let file = File::open(&path).ok();
-        Kept {
-            path,
-            file,
-            reopen: false,
+    fn open(path: PathBuf, budget: &Arc<FdBudget>) -> Kept {
+        let Some(ticket) = budget.take() else {
+            return Kept::fresh(path);
+        };
+        match File::open(&path) {
+            Ok(file) => Kept {
+                path,
+                file: Some(KeptFd {
+                    file,
+                    _ticket: ticket,
+                }),
+                present: true,
+            },
+            // The table is full anyway: read it by path.
+            Err(e)
+                if e.raw_os_error() == Some(libc::EMFILE)
+                    || e.raw_os_error() == Some(libc::ENFILE) =>
+            {
+                drop(ticket);
+                Kept::fresh(path)
+            }
+            Err(_) => Kept {
+                path,
+                file: None,
+                present: false,
+            },
         }
     }
 
     /// A file opened anew for every read (see above).
     fn fresh(path: PathBuf) -> Kept {
+        let present = std::fs::symlink_metadata(&path).is_ok();
         Kept {
-            reopen: true,
-            ..Kept::open(path)
+            path,
+            file: None,
+            present,
         }
     }
 
     fn exists(&self) -> bool {
-        self.file.is_some()
+        self.present
     }
 
-    /// The whole file into `buf`; NotFound if it could not be opened.
+    /// The whole file into `buf`; NotFound if it was not there.
     fn read<'b>(&self, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
         let reopened;
         let f = match &self.file {
-            Some(_) if self.reopen => {
+            Some(k) => &k.file,
+            None if self.present => {
                 reopened = File::open(&self.path).map_err(|e| with_path(&self.path, e))?;
                 &reopened
             }
-            Some(f) => f,
             None => {
                 return Err(io::Error::new(
                     io::ErrorKind::NotFound,
@@ -392,8 +435,9 @@ impl Kept {
 pub struct CgroupReader {
     set: CgroupSet,
     /// The process tree's top directory (its link count tells whether
-    /// there are child cgroups to walk).
-    top: Option<File>,
+    /// there are child cgroups to walk): kept under the budget, else
+    /// looked at by path.
+    top: Option<Kept>,
     procs: Option<Kept>,
     /// `cgroup.threads` (v2) or `tasks` (v1).
     threads: Option<Kept>,
@@ -414,13 +458,22 @@ pub struct CgroupReader {
 }
 
 impl CgroupReader {
-    /// Open the files `set` says are there.
+    /// Open the files `set` says are there, keeping descriptors under the
+    /// process's budget ([`FdBudget::process`]).
     pub fn new(set: CgroupSet) -> CgroupReader {
-        let at = |dir: &Option<PathBuf>, name: &str| dir.as_ref().map(|d| Kept::open(d.join(name)));
+        CgroupReader::with_budget(set, &FdBudget::process())
+    }
+
+    /// Open the files `set` says are there, keeping at most what `budget`
+    /// allows open (the rest is read by path each time).
+    pub fn with_budget(set: CgroupSet, budget: &Arc<FdBudget>) -> CgroupReader {
+        let at = |dir: &Option<PathBuf>, name: &str| {
+            dir.as_ref().map(|d| Kept::open(d.join(name), budget))
+        };
         let mem_dir = set.memory.as_ref().map(|m| m.0.clone());
         let v2_mem = set.memory.as_ref().is_some_and(|m| m.1);
         let threads = set.procs.as_ref().map(|d| {
-            let t = Kept::open(d.join("cgroup.threads"));
+            let t = Kept::open(d.join("cgroup.threads"), budget);
             if t.exists() {
                 t
             } else {
@@ -435,11 +488,16 @@ impl CgroupReader {
             if procs_v1 {
                 Kept::fresh(d.join("cgroup.procs"))
             } else {
-                Kept::open(d.join("cgroup.procs"))
+                Kept::open(d.join("cgroup.procs"), budget)
             }
         });
+        // cpu.stat (any cgroup2 directory has it) carries user and system
+        // time: cpuacct's two files would never be read.
+        let cpu_stat = at(&set.v2, "cpu.stat");
+        let no_cpu_stat = cpu_stat.as_ref().is_none_or(|k| !k.exists());
+        let cpuacct = set.cpuacct.clone().filter(|_| no_cpu_stat);
         CgroupReader {
-            top: set.procs.as_ref().and_then(|d| File::open(d).ok()),
+            top: set.procs.as_ref().map(|d| Kept::open(d.clone(), budget)),
             procs,
             threads,
             pids_current: at(&set.pids, "pids.current"),
@@ -461,9 +519,9 @@ impl CgroupReader {
                     "memory.memsw.usage_in_bytes"
                 },
             ),
-            cpu_stat: at(&set.v2, "cpu.stat"),
-            cpuacct_user: at(&set.cpuacct, "cpuacct.usage_user"),
-            cpuacct_sys: at(&set.cpuacct, "cpuacct.usage_sys"),
+            cpu_stat,
+            cpuacct_user: at(&cpuacct, "cpuacct.usage_user"),
+            cpuacct_sys: at(&cpuacct, "cpuacct.usage_sys"),
             cpuacct_usage: at(&set.cpuacct, "cpuacct.usage"),
             psi: [
                 at(&set.v2, "cpu.pressure"),
@@ -479,13 +537,38 @@ impl CgroupReader {
         &self.set
     }
 
+    /// Descriptors this reader keeps open between reads.
+    pub fn open_descriptors(&self) -> usize {
+        let kept = |k: &Option<Kept>| usize::from(k.as_ref().is_some_and(|k| k.file.is_some()));
+        [
+            &self.top,
+            &self.procs,
+            &self.threads,
+            &self.pids_current,
+            &self.pids_events,
+            &self.memory_stat,
+            &self.memory_usage,
+            &self.memory_swap,
+            &self.cpu_stat,
+            &self.cpuacct_user,
+            &self.cpuacct_sys,
+            &self.cpuacct_usage,
+        ]
+        .into_iter()
+        .chain(&self.psi)
+        .map(kept)
+        .sum()
+    }
+
     /// Are there child cgroups below the top (link count above 2)?
     fn has_children(&self) -> bool {
         use std::os::unix::fs::MetadataExt;
-        match &self.top {
-            Some(f) => f.metadata().map(|m| m.nlink() > 2).unwrap_or(true),
-            None => false,
-        }
+        let meta = match &self.top {
+            Some(Kept { file: Some(k), .. }) => k.file.metadata(),
+            Some(k) if k.present => std::fs::metadata(&k.path),
+            _ => return false,
+        };
+        meta.map(|m| m.nlink() > 2).unwrap_or(true)
     }
 
     /// Read the zone's counters. `procs` and `tids` receive the zone's
@@ -676,7 +759,8 @@ pub fn schedstat_wait(bytes: &[u8]) -> Option<u64> {
     text.split_ascii_whitespace().nth(1)?.parse().ok()
 }
 
-/// How many descriptors the [`WaitrqTracker`]s sharing it may keep open.
+/// How many descriptors the [`WaitrqTracker`]s and [`CgroupReader`]s
+/// sharing it may keep open.
 pub struct FdBudget {
     cap: usize,
     used: AtomicUsize,
@@ -690,7 +774,7 @@ impl FdBudget {
         })
     }
 
-    /// The budget of every tracker of this process: a quarter of the soft
+    /// The budget of every reader of this process: a quarter of the soft
     /// RLIMIT_NOFILE when first asked (the sampler raises the limit first).
     pub fn process() -> Arc<FdBudget> {
         static PROCESS: OnceLock<Arc<FdBudget>> = OnceLock::new();
@@ -1206,6 +1290,50 @@ pub(crate) mod tests {
             (1.5, 2.0, 1.0)
         );
         assert_eq!((psi.io_some, psi.io_full), (3.0, 0.5));
+    }
+
+    /// The cgroup files kept open never exceed the budget; the ones beyond
+    /// it are read by path and say the same, fresh values included.
+    #[test]
+    fn a_cgroup_reader_keeps_no_more_descriptors_than_its_budget() {
+        let (_t, z) = v2_tree();
+        let set = CgroupSet::detect(std::slice::from_ref(&z));
+        let budget = FdBudget::new(4);
+        let none = FdBudget::new(0);
+        let mut all = CgroupReader::with_budget(set.clone(), &FdBudget::new(usize::MAX));
+        let mut some = CgroupReader::with_budget(set.clone(), &budget);
+        let mut by_path = CgroupReader::with_budget(set.clone(), &none);
+        // top, procs, threads, pids ×2, memory ×3, cpu.stat, psi ×3.
+        assert_eq!(all.open_descriptors(), 12);
+        assert_eq!(some.open_descriptors(), 4);
+        assert_eq!(budget.used(), 4);
+        assert_eq!(by_path.open_descriptors(), 0);
+        // A second reader on a spent budget keeps nothing.
+        let other = CgroupReader::with_budget(set.clone(), &budget);
+        assert_eq!(other.open_descriptors(), 0);
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let mut read = |r: &mut CgroupReader| {
+            let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+            (c, procs.clone(), tids.clone())
+        };
+        let first = read(&mut all);
+        assert_eq!(first.0.nsec_user, 2_500_000);
+        assert_eq!(read(&mut some), first);
+        assert_eq!(read(&mut by_path), first);
+        // New values, same files (kernfs rewrites in place; so does this).
+        fs::write(z.join("memory.current"), "500000000\n").unwrap();
+        fs::write(
+            z.join("cpu.stat"),
+            "usage_usec 4500\nuser_usec 3000\nsystem_usec 1500\n",
+        )
+        .unwrap();
+        let second = read(&mut all);
+        assert_eq!(second.0.mem_usage, 500000000 - 1000000);
+        assert_eq!(second.0.nsec_sys, 1_500_000);
+        assert_eq!(read(&mut some), second);
+        assert_eq!(read(&mut by_path), second);
+        drop((all, some, other));
+        assert_eq!(budget.used(), 0, "descriptors given back");
     }
 
     /// A recorded hybrid zone: v1 pids, memory, cpuacct and a controller-less

@@ -92,18 +92,31 @@
 //! ## Descriptors
 //!
 //! [`Sampler::new`] raises the soft RLIMIT_NOFILE of the process to the
-//! hard limit. A descriptor stays open per sampled thread only up to the
-//! process's budget ([`super::read::FdBudget`], a quarter of that limit):
-//! a host can run more threads than any limit, and the sampler must never
-//! take the descriptors the daemon's API and engine need (zoned's socket
-//! keeps its own quarter for users and the rest for root). Threads beyond
-//! the budget, or met when the limit is reached anyway, are read by path
-//! each tick (their wait time is lost if they exit between two ticks).
+//! hard limit. The sampler must never take the descriptors the daemon's
+//! API and engine need (zoned's socket keeps its own quarter for users and
+//! the rest for root), and neither the number of host threads nor the
+//! number of zones may decide how many it holds:
+//!
+//! * **No descriptor per thread.** A host can run more threads than any
+//!   limit. The run-queue wait of threads (zones' and the global zone's)
+//!   is read by path, `/proc/TID/task/TID/schedstat`, on the ticks it is
+//!   read at all (a zone's only when it ran, see [`WaitrqTracker`]); a
+//!   thread that exits between two reads loses its last tick's wait. The
+//!   kernel has no per-process total of it to read instead
+//!   (/proc/PID/schedstat is the leader thread's alone; taskstats' per-tgid
+//!   sum needs delay accounting, off by default).
+//! * **Cgroup files under a budget.** A zone's cgroup files (a dozen) stay
+//!   open and are re-read with `pread` up to the process's budget
+//!   ([`super::read::FdBudget`], a quarter of the limit, shared by all
+//!   readers); beyond it, or when the table is full anyway, a file is read
+//!   by path each tick. So a thousand zones under a limit of 20,000 keep
+//!   5,000 descriptors, not 13,000, and the zones sampled first keep the
+//!   fast path.
 
 use super::avenrun::LoadAvg;
 use super::read::{
-    CgroupCounters, CgroupReader, CgroupSet, HostPids, HostTotals, WaitrqTracker, list_tids,
-    sum_vmlck,
+    CgroupCounters, CgroupReader, CgroupSet, FdBudget, HostPids, HostTotals, WaitrqTracker,
+    list_tids, sum_vmlck,
 };
 use crate::snapshot::Kstat;
 use crate::zone::{Status, ZoneId};
@@ -291,7 +304,7 @@ impl Sampler {
             zones: HashMap::new(),
             resumed: HashMap::new(),
             global_loadavg: None,
-            global_waitrq: WaitrqTracker::new("/proc"),
+            global_waitrq: WaitrqTracker::with_budget("/proc", FdBudget::new(0)),
             global_prev_procs: Vec::new(),
             global_ticks_since_list: 0,
             global_last_cpu: None,
@@ -402,7 +415,7 @@ impl Sampler {
             cgroups: Vec::new(),
             reader: CgroupReader::new(CgroupSet::default()),
             loadavg: LoadAvg::default(),
-            waitrq: WaitrqTracker::new(&proc_root),
+            waitrq: WaitrqTracker::with_budget(&proc_root, FdBudget::new(0)),
             last_cpu: None,
             last: Kstat::default(),
             nested: false,

@@ -18,6 +18,15 @@
 //! machine id and the zone's name ([`zone_uuid`]), so it is the same for
 //! the configured zone and its kernel zone, across boots and tools.
 //!
+//! **Which engine.** zoneadm talks to zoned, as illumos' zoneadm talks to
+//! zoneadmd ([`open`]): when zoned's socket exists, zoned is the engine,
+//! and if it refuses the connection or does not say hello in time,
+//! zoneadm says so, naming the socket, and exits 1 — it never starts a
+//! second engine on the state zoned owns (or owned: a socket left by a
+//! killed zoned means the admin runs zoned, and restarting it is the
+//! fix). Only when there is no socket at all is the engine embedded in
+//! zoneadm for the one command, the documented mode without a daemon.
+//!
 //! Errors follow illumos' zerror: `zoneadm: zone 'NAME': message`, but an
 //! unknown zone is `zoneadm: NAME: No such zone configured` ([`NO_SUCH_ZONE`]),
 //! and a usage error prints illumos' `usage:` block ([`USAGE`]), exit 2.
@@ -375,6 +384,31 @@ pub fn is_configured(common: &super::Common, cfg: &crate::jailconf::Config, name
             .load_config()
             .ok()
             .is_none_or(|c| c.get(name).is_some())
+}
+
+/// The engine zoneadm acts through (see "Which engine" above): zoned when
+/// its socket exists — an error naming the socket when zoned does not
+/// answer there — else an engine of zoneadm's own.
+pub async fn open(common: &super::Common) -> Result<crate::api::Zones, String> {
+    use crate::api::{Client, Zones, start_engine};
+    let ep = common.endpoint();
+    match std::fs::symlink_metadata(&ep.socket) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => start_engine(&ep, "embedded")
+            .await
+            .map(Zones::Embedded)
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(format!("{}: {e}", ep.socket.display())),
+        Ok(_) => match Client::connect(&ep.socket).await {
+            Ok(c) => Ok(Zones::Daemon(std::sync::Arc::new(c))),
+            Err(e) => Err(format!(
+                "zoned does not answer on {}: {e}; no second engine is started \
+                 on its state directory {} (start zoned, or remove the socket \
+                 if no zoned is to run)",
+                ep.socket.display(),
+                ep.state_dir.display()
+            )),
+        },
+    }
 }
 
 #[cfg(test)]
