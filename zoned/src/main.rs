@@ -187,6 +187,12 @@ async fn main() {
         args.cgroup_root.clone(),
     );
     let ep = delegated_v2(ep);
+    // The handlers are in place before the socket exists: a client that
+    // sees the socket may signal zoned at once, and a SIGHUP or SIGTERM
+    // that arrived before them would end zoned by the default action.
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
     let listener = match bind_socket(&ep.socket).await {
         Ok(l) => l,
         Err(e) => fail(format!("{}: {e}", ep.socket.display())),
@@ -234,9 +240,6 @@ async fn main() {
             Err(e) => fail(e),
         }
     });
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
     // The reread runs off this loop (config::Reload), so SIGTERM is
     // always answered at once.
     let mut reload = config::Reload::default();
