@@ -79,12 +79,12 @@
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use zones::api::{Client, Endpoint, Zones, bind_socket, serve, start_engine};
 use zones::engine::Caller;
 use zones::param::{Params, Value};
-use zones::runtime::{Runtime, RuntimeEvent};
 use zones::zone::Status;
 use zones_e2e::{TestZone, bin};
+use zones_linux::api::{Client, Endpoint, Zones, bind_socket, serve, start_engine};
+use zones_linux::runtime::{Runtime, RuntimeEvent};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -204,13 +204,13 @@ fn main() {
             let daemon = Zones::Daemon(std::sync::Arc::new(client));
             let sock = api_cycles(&daemon, &z.spec.root, &name, n, &mut base).await;
             let emb = api_cycles(&Zones::Embedded(engine), &z.spec.root, &name, n, &mut base).await;
-            let rt = zones::runtime::linux::LinuxRuntime::new(tmp.path().join("run2"), &cg);
+            let rt = zones_linux::runtime::linux::LinuxRuntime::new(tmp.path().join("run2"), &cg);
             let mem = zones::engine::Engine::new(std::sync::Arc::new(rt), Default::default());
             let mem = api_cycles(&Zones::Embedded(mem), &z.spec.root, &name, n, &mut base).await;
             (sock, emb, mem)
         });
         drop(rt);
-        let roots: Vec<_> = zones::runtime::linux::cgroup::hierarchies()
+        let roots: Vec<_> = zones_linux::runtime::linux::cgroup::hierarchies()
             .unwrap()
             .iter()
             .map(|h| {
@@ -219,7 +219,7 @@ fn main() {
                     .join(&cg)
             })
             .collect();
-        let _ = zones::runtime::linux::cgroup::remove(&roots);
+        let _ = zones_linux::runtime::linux::cgroup::remove(&roots);
         times
     };
     z.set("command", Value::List(vec!["/bin/true".into()]));

@@ -26,8 +26,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use zones::runtime::linux::osinstall;
 use zones_e2e::*;
+use zones_linux::runtime::linux::osinstall;
 
 const CACHE: &str = "/var/cache/zones-tests";
 

@@ -10,7 +10,7 @@ use ztop::run::{Exit, run};
 use ztop::{source, term};
 
 fn main() -> std::process::ExitCode {
-    let args: Args = zones::tool::parse_args();
+    let args: Args = zones_linux::front::parse_args();
     match main_with(args) {
         Ok(code) => code,
         Err(e) => {

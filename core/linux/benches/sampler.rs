@@ -15,8 +15,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use zones::kstat::{Sampler, ZoneInput};
 use zones::zone::{Status, ZoneId};
+use zones_linux::kstat::ZoneInput;
+use zones_linux::kstat::sampler::Sampler;
 
 const ZONES: usize = 50;
 const PER_ZONE: usize = 40;

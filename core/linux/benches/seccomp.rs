@@ -27,7 +27,7 @@
 
 use std::time::Instant;
 use zones::param::Params;
-use zones::runtime::linux::seccomp::Filter;
+use zones_linux::runtime::linux::seccomp::Filter;
 
 const CALLS: u64 = 2_000_000;
 const ROUNDS: usize = 7;

@@ -36,14 +36,10 @@
 //! descriptors that keeps root served (see the server's module comment).
 
 mod client;
-mod embed;
-mod follow;
 mod ops;
 mod server;
 
 pub use client::{Client, ZoneHold, Zones, connect};
-pub use embed::{open, start_engine};
-pub use follow::{Follow, Port, bind_socket, follow};
 pub use ops::{Fut, ZoneApi};
 pub use server::{Limits, serve, serve_with, zone_of_pid};
 

@@ -9,12 +9,22 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use zones::runtime::linux::cgroup;
+use zones_linux::runtime::linux::cgroup;
 
 const JAIL: &str = env!("CARGO_BIN_EXE_jail");
 const JLS: &str = env!("CARGO_BIN_EXE_jls");
 const JEXEC: &str = env!("CARGO_BIN_EXE_jexec");
-const ZSCHED: &str = env!("CARGO_BIN_EXE_zsched");
+/// zsched, zones-linux's binary, built beside the tools by the workspace
+/// build (`cargo build --workspace`, or `-p zones-linux --bin zsched`).
+fn zsched() -> std::path::PathBuf {
+    let p = std::path::Path::new(env!("CARGO_BIN_EXE_jail")).with_file_name("zsched");
+    assert!(
+        p.is_file(),
+        "{} is not built (cargo build --workspace)",
+        p.display()
+    );
+    p
+}
 const KSTAT: &str = env!("CARGO_BIN_EXE_kstat");
 const ZONEADM: &str = env!("CARGO_BIN_EXE_zoneadm");
 const ZLOGIN: &str = env!("CARGO_BIN_EXE_zlogin");
@@ -59,7 +69,7 @@ impl World {
             .env("ZONES_STATE_DIR", self.path("state"))
             .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
             .env("ZONED_SOCKET", self.path("no-such.sock"))
-            .env("ZONES_ZSCHED", ZSCHED)
+            .env("ZONES_ZSCHED", zsched())
             .env_remove("ZONES_CONFIG")
             .output()
             .unwrap();

@@ -15,7 +15,17 @@ const JLS: &str = env!("CARGO_BIN_EXE_jls");
 const JEXEC: &str = env!("CARGO_BIN_EXE_jexec");
 const JAIL: &str = env!("CARGO_BIN_EXE_jail");
 const ZLOGIN: &str = env!("CARGO_BIN_EXE_zlogin");
-const ZSCHED: &str = env!("CARGO_BIN_EXE_zsched");
+/// zsched, zones-linux's binary, built beside the tools by the workspace
+/// build (`cargo build --workspace`, or `-p zones-linux --bin zsched`).
+fn zsched() -> std::path::PathBuf {
+    let p = std::path::Path::new(env!("CARGO_BIN_EXE_jail")).with_file_name("zsched");
+    assert!(
+        p.is_file(),
+        "{} is not built (cargo build --workspace)",
+        p.display()
+    );
+    p
+}
 
 static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
@@ -37,7 +47,7 @@ impl Drop for World {
         if self.dir.path().join("state").exists() {
             let _ = self.cmd(JAIL, &["-q", "-r", "*"]).output();
         }
-        if let Ok(hs) = zones::runtime::linux::cgroup::hierarchies() {
+        if let Ok(hs) = zones_linux::runtime::linux::cgroup::hierarchies() {
             let dirs: Vec<std::path::PathBuf> = hs
                 .iter()
                 .map(|h| {
@@ -46,7 +56,7 @@ impl Drop for World {
                         .join(&self.cgroup_root)
                 })
                 .collect();
-            let _ = zones::runtime::linux::cgroup::remove(&dirs);
+            let _ = zones_linux::runtime::linux::cgroup::remove(&dirs);
         }
     }
 }
@@ -89,7 +99,7 @@ impl World {
             .env("ZONES_STATE_DIR", self.dir.path().join("state"))
             .env("ZONES_CGROUP_ROOT", &self.cgroup_root)
             .env("ZONED_SOCKET", self.dir.path().join("no-such.sock"))
-            .env("ZONES_ZSCHED", ZSCHED)
+            .env("ZONES_ZSCHED", zsched())
             .env("ZONES_CONFIG", conf);
         c
     }

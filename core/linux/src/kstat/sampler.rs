@@ -106,9 +106,14 @@ use super::read::{
     sum_vmlck,
 };
 use crate::snapshot::Kstat;
-use crate::zone::{Status, ZoneId};
+// The tick's data and clock are the engine's (zones::kstat::source).
+pub use super::{Sample, Ticker, ZoneInput, ZoneSample};
+#[cfg(test)]
+use crate::zone::Status;
+use crate::zone::ZoneId;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+#[cfg(test)]
 use std::time::Duration;
 
 const NANOSEC: u64 = 1_000_000_000;
@@ -116,40 +121,6 @@ const NANOSEC: u64 = 1_000_000_000;
 /// every this many ticks; in between only new processes' threads are
 /// listed and known threads are re-read through their descriptors.
 const GLOBAL_RELIST_TICKS: u32 = 10;
-
-/// One zone to sample.
-#[derive(Clone, Debug)]
-pub struct ZoneInput<'a> {
-    pub id: ZoneId,
-    /// The zone's cgroup in each hierarchy (runtime `Handle::cgroups`).
-    pub cgroups: &'a [PathBuf],
-    /// zone.cpu-cap, percent of one CPU, when set.
-    pub cpu_cap: Option<u64>,
-    /// Zones outside ready..=running are skipped (nothing to read).
-    pub status: Status,
-}
-
-/// The counters of one zone at this tick.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ZoneSample {
-    pub id: ZoneId,
-    pub kstat: Kstat,
-    /// Host pids of the zone's processes, ascending (`ZoneSnapshot::procs`).
-    pub procs: Vec<u32>,
-    /// Set when the zone could not be read (its cgroup is gone); `kstat`
-    /// then holds the previous values.
-    pub error: Option<String>,
-}
-
-/// One tick's worth of counters.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
-    /// CLOCK_MONOTONIC ns of the sample (`Snapshot::hrtime`).
-    pub hrtime: u64,
-    pub global: ZoneSample,
-    /// The sampled zones, in the order given.
-    pub zones: Vec<ZoneSample>,
-}
 
 struct ZoneState {
     cgroups: Vec<PathBuf>,
@@ -571,43 +542,6 @@ impl Sampler {
     }
 }
 
-/// The sampler's clock: ticks once per `period` on tokio's monotonic clock
-/// at absolute deadlines (start + k·period), skipping the ticks it missed
-/// rather than bursting to catch up.
-pub struct Ticker {
-    interval: tokio::time::Interval,
-    period: Duration,
-    last: tokio::time::Instant,
-}
-
-impl Ticker {
-    /// The first tick is one period from now.
-    pub fn new(period: Duration) -> Ticker {
-        let start = tokio::time::Instant::now();
-        let mut interval = tokio::time::interval_at(start + period, period);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        Ticker {
-            interval,
-            period,
-            last: start,
-        }
-    }
-
-    /// Once a second, as the engine samples.
-    pub fn every_second() -> Ticker {
-        Ticker::new(Duration::from_secs(1))
-    }
-
-    /// Wait for the next deadline; returns how many periods it is after
-    /// the previous one (1, or more when ticks were skipped).
-    pub async fn tick(&mut self) -> u64 {
-        let deadline = self.interval.tick().await;
-        let n = (deadline - self.last).as_nanos() / self.period.as_nanos().max(1);
-        self.last = deadline;
-        n as u64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,25 +623,6 @@ mod tests {
         assert_eq!(cpu_pct(None, 10, 10), 0.0);
         // 1.5 s of CPU in 1 s: 150 %.
         assert_eq!(cpu_pct(Some((0, 0)), NANOSEC, 3 * NANOSEC / 2), 150.0);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn ticker_keeps_absolute_deadlines_and_counts_skipped_seconds() {
-        let start = tokio::time::Instant::now();
-        let mut t = Ticker::every_second();
-        assert_eq!(t.tick().await, 1);
-        assert_eq!(t.tick().await, 1);
-        assert_eq!(t.last - start, Duration::from_secs(2));
-        // The engine stalls for 3.5 s.
-        tokio::time::advance(Duration::from_millis(3500)).await;
-        let mut total = 0;
-        while t.last - start < Duration::from_secs(6) {
-            total += t.tick().await;
-        }
-        // Every deadline is a whole number of seconds from the start and
-        // the counts add up to the seconds that passed.
-        assert_eq!((t.last - start).subsec_nanos(), 0);
-        assert_eq!(total, (t.last - start).as_secs() - 2);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! jail(8): create, modify and remove jails (cli.md, the seed page). The
-//! logic is [`zones::tool::jail`]; this reads the command line, chooses
+//! logic is [`zones_tools::tool::jail`]; this reads the command line, chooses
 //! the operation and reports: `NAME: created` / `updated` / `removed`,
 //! errors as `jail: message`, exit 0 or 1 (something failed, or a usage
 //! error: FreeBSD's jail exits 1 for both).
@@ -9,9 +9,9 @@ use std::rc::Rc;
 use zones::engine::{JailFlags, JailKey};
 use zones::error::Error;
 use zones::jailconf::{self as select, import_rc};
-use zones::tool::jail::{Invocation, Runner, Spec, Targets, USAGE, parse_args, targets};
-use zones::tool::{die, exit, os_msg};
 use zones::zone::ZoneId;
+use zones_tools::tool::jail::{Invocation, Runner, Spec, Targets, USAGE, parse_args, targets};
+use zones_tools::tool::{die, exit, os_msg};
 
 const TOOL: &str = "jail";
 
@@ -34,11 +34,11 @@ async fn main() {
     let inv = parse_args(&argv).unwrap_or_else(|m| usage(&m));
     let o = &inv.opts;
     if o.help {
-        zones::outln!("{USAGE}");
+        zones_tools::outln!("{USAGE}");
         std::process::exit(exit::OK);
     }
     if o.version {
-        zones::outln!("jail {}", env!("CARGO_PKG_VERSION"));
+        zones_tools::outln!("jail {}", env!("CARGO_PKG_VERSION"));
         std::process::exit(exit::OK);
     }
     if let Some(f) = &o.import_rc {
@@ -49,7 +49,7 @@ async fn main() {
                 exit::FAILED,
             )
         });
-        zones::out!("{}", import_rc(&text));
+        zones_tools::out!("{}", import_rc(&text));
         std::process::exit(exit::OK);
     }
     let any_op = o.create || o.modify || o.remove || o.remove_plain || o.cleanup;
@@ -63,7 +63,7 @@ async fn main() {
         die(TOOL, m, code)
     });
     if let (Some(sep), Targets::Configured { config, .. }) = (&o.exhibit, &t) {
-        zones::out!("{}", config.exhibit(sep));
+        zones_tools::out!("{}", config.exhibit(sep));
         if !any_op {
             std::process::exit(exit::OK);
         }

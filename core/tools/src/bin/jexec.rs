@@ -10,13 +10,13 @@
 //! command's. Usage errors print getopt's message (if any) and the usage
 //! line and exit 1, as FreeBSD's does.
 //! As with zlogin, no descriptor of jexec's caller but stdio (or the pty)
-//! reaches the jail's process (zones::runtime::linux::enter).
+//! reaches the jail's process (zones_linux::runtime::linux::enter).
 
 use std::io::IsTerminal;
 use zones::engine::{Caller, JailFlags, JailKey};
-use zones::runtime::linux::enter::{EnterOpts, run};
-use zones::tool::{Common, die, exit};
 use zones::zone::ZoneId;
+use zones_linux::runtime::linux::enter::{EnterOpts, run};
+use zones_tools::tool::{Common, die, exit};
 
 const TOOL: &str = "jexec";
 const USAGE: &str = "usage: jexec [-l] [-u username | -U username] jail [command ...]";
@@ -59,11 +59,11 @@ async fn main() {
             };
             match k {
                 "help" => {
-                    zones::outln!("{USAGE}");
+                    zones_tools::outln!("{USAGE}");
                     std::process::exit(exit::OK);
                 }
                 "version" => {
-                    zones::outln!("jexec {}", env!("CARGO_PKG_VERSION"));
+                    zones_tools::outln!("jexec {}", env!("CARGO_PKG_VERSION"));
                     std::process::exit(exit::OK);
                 }
                 "socket" => common.socket = Some(val().into()),
@@ -146,7 +146,7 @@ async fn main() {
     let (id, _) = zones
         .jail_get(&caller, &key, JailFlags::default())
         .await
-        .unwrap_or_else(|_| die(TOOL, zones::tool::jls::not_found(&jail), exit::FAILED));
+        .unwrap_or_else(|_| die(TOOL, zones_tools::tool::jls::not_found(&jail), exit::FAILED));
     let attach = zones
         .jail_attach(&caller, id)
         .await

@@ -1,15 +1,15 @@
 //! jls(8): list the jails (cli.md). `jls [-adhNnqsv] [-j JAIL] [PARAM ...]`,
 //! `--libxo json` (also `--json`); `-a` is `-d`, as in FreeBSD. A usage
 //! error prints getopt's message and `jls: usage: ...`, exit 1, as
-//! FreeBSD's xo_errx does. The formats are [`zones::tool::jls`];
+//! FreeBSD's xo_errx does. The formats are [`zones_tools::tool::jls`];
 //! this walks the jails with jail_get's `lastjid` (DYING with `-d`), or
 //! asks for the one `-j` names, and prints them.
 
 use zones::engine::{Caller, JailFlags, JailKey};
 use zones::param;
-use zones::tool::jls::{JlsFlags, render};
-use zones::tool::{Common, die, exit};
 use zones::zone::ZoneId;
+use zones_tools::tool::jls::{JlsFlags, render};
+use zones_tools::tool::{Common, die, exit};
 
 const TOOL: &str = "jls";
 
@@ -67,13 +67,13 @@ fn parse(argv: &[String]) -> Args {
             };
             match k {
                 "help" => {
-                    zones::outln!(
+                    zones_tools::outln!(
                         "{USAGE}\n       jls --libxo json [-dhNnqv] [-j jail] [param ...]"
                     );
                     std::process::exit(exit::OK);
                 }
                 "version" => {
-                    zones::outln!("jls {}", env!("CARGO_PKG_VERSION"));
+                    zones_tools::outln!("jls {}", env!("CARGO_PKG_VERSION"));
                     std::process::exit(exit::OK);
                 }
                 "json" => a.flags.json = true,
@@ -148,7 +148,7 @@ async fn main() {
         };
         match zones.jail_get(&caller, &key, flags).await {
             Ok(found) => jails.push(found),
-            Err(_) => die(TOOL, zones::tool::jls::not_found(j), exit::FAILED),
+            Err(_) => die(TOOL, zones_tools::tool::jls::not_found(j), exit::FAILED),
         }
     } else {
         let mut last = 0;
@@ -160,5 +160,5 @@ async fn main() {
             jails.push((id, p));
         }
     }
-    zones::out!("{}", render(&jails, &names, &args.flags));
+    zones_tools::out!("{}", render(&jails, &names, &args.flags));
 }

@@ -2,9 +2,9 @@
 //!
 //! `kstat [-Cjlpq] [-T d|u] [-c CLASS] [-m MODULE] [-i INSTANCE] [-n NAME]
 //! [-s STATISTIC] [MODULE:INSTANCE:NAME:STATISTIC ...] [INTERVAL [COUNT]]`
-//! (the command line: [`zones::tool::kstat`]). Between interval reports a
+//! (the command line: [`zones_tools::tool::kstat`]). Between interval reports a
 //! blank line, as illumos prints it; output goes through
-//! [`zones::tool::out`], so a closed pipe ends kstat quietly.
+//! [`zones_tools::tool::out`], so a closed pipe ends kstat quietly.
 //! The counters are the engine's snapshot: zoned's when it runs, else an
 //! embedded engine's, which samples once before the first report (its
 //! load averages resume from the state an earlier engine saved).
@@ -12,8 +12,8 @@
 use std::time::Duration;
 use zones::api::Zones;
 use zones::kstat::format::{Options, Request};
-use zones::tool::kstat::{Parsed, USAGE, parse, timestamp};
-use zones::tool::{die, exit, usage_error};
+use zones_tools::tool::kstat::{Parsed, USAGE, parse, timestamp};
+use zones_tools::tool::{die, exit, usage_error};
 
 const TOOL: &str = "kstat";
 
@@ -23,11 +23,11 @@ async fn main() {
     let args = match parse(&argv) {
         Ok(Parsed::Run(a)) => a,
         Ok(Parsed::Help) => {
-            zones::outln!("{USAGE}");
+            zones_tools::outln!("{USAGE}");
             std::process::exit(exit::OK)
         }
         Ok(Parsed::Version) => {
-            zones::outln!("kstat {}", env!("CARGO_PKG_VERSION"));
+            zones_tools::outln!("kstat {}", env!("CARGO_PKG_VERSION"));
             std::process::exit(exit::OK)
         }
         Err(e) => usage_error(TOOL, e, USAGE),
@@ -86,7 +86,7 @@ async fn main() {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);
-            zones::out!("{}{text}", timestamp(args.timestamp, now));
+            zones_tools::out!("{}{text}", timestamp(args.timestamp, now));
         }
         printed += 1;
         let Some(interval) = req.interval else { break };
@@ -97,7 +97,7 @@ async fn main() {
         tokio::time::sleep_until(next).await;
         // illumos prints a blank line between reports.
         if !args.quiet {
-            zones::outln!();
+            zones_tools::outln!();
         }
         // Wait for a snapshot newer than the one printed.
         let seq = snap.seq;

@@ -3,7 +3,7 @@
 //!
 //! As illumos' zlogin: `[Connected to zone 'Z' pts/N]` before an
 //! interactive login, `-C` attaches to the zone's console
-//! (zones::runtime::linux::console: a relay over zsched's control socket;
+//! (zones_linux::runtime::linux::console: a relay over zsched's control socket;
 //! `~.` at the start of a line detaches, `-e c` changes the escape, `-E`
 //! disables it), `-S` is the safe login (a plain /bin/sh, nothing of the
 //! zone's login files), `-l USER`; without a terminal on stdin and without
@@ -12,15 +12,15 @@
 //! Whatever descriptors zlogin's own caller left open (without
 //! close-on-exec) stay on this side: the entered command gets stdio or the
 //! zone's pty only, the limits of the zone and every cgroup of it
-//! (zones::runtime::linux::enter).
+//! (zones_linux::runtime::linux::enter).
 
 use clap::Parser;
 use std::io::{IsTerminal, Read, Write};
 use zones::engine::Caller;
-use zones::runtime::linux::console;
-use zones::runtime::linux::enter::{EnterOpts, run};
-use zones::tool::{Common, ConfNeed, configured_all, die, exit};
 use zones::zone::ZoneId;
+use zones_linux::runtime::linux::console;
+use zones_linux::runtime::linux::enter::{EnterOpts, run};
+use zones_tools::tool::{Common, ConfNeed, ConfigFor, configured_all, die, exit};
 
 const TOOL: &str = "zlogin";
 
@@ -69,7 +69,7 @@ fn admin_state(common: &Common, name: &str) -> Option<String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Args = zones::tool::parse_args();
+    let args: Args = zones_tools::tool::parse_args();
     let name = &args.zone;
     if name == "global" {
         die(

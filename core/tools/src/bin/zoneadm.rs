@@ -12,12 +12,12 @@ use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use zones::Error;
-use zones::api::Zones;
 use zones::engine::{BootFrom, Caller};
-use zones::runtime::linux::osinstall;
-use zones::tool::zoneadm::ListFlags;
-use zones::tool::{Common, ConfNeed, configured, die, exit};
 use zones::zone::{Brand, Status, ZoneId};
+use zones_linux::api::Zones;
+use zones_linux::runtime::linux::osinstall;
+use zones_tools::tool::zoneadm::ListFlags;
+use zones_tools::tool::{Common, ConfNeed, ConfigFor, configured, die, exit};
 
 const TOOL: &str = "zoneadm";
 
@@ -102,13 +102,13 @@ enum Cmd {
 
 fn zone_arg(z: &Option<String>) -> String {
     z.clone().unwrap_or_else(|| {
-        zones::tool::zoneadm::usage_exit("no zone specified: zoneadm -z NAME ...")
+        zones_tools::tool::zoneadm::usage_exit("no zone specified: zoneadm -z NAME ...")
     })
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let mut args: Args = zones::tool::zoneadm::parse_args();
+    let mut args: Args = zones_tools::tool::zoneadm::parse_args();
     // Running zones are listed and halted from the engine's state: a
     // broken jail.conf stops only what needs it (jailconf's "A broken file").
     let need = match &args.cmd {
@@ -150,11 +150,11 @@ async fn main() {
             verbose,
             json,
         };
-        let code = zones::tool::zoneadm::list_command(&snap, &args.zone, &args.uuid, f);
+        let code = zones_tools::tool::zoneadm::list_command(&snap, &args.zone, &args.uuid, f);
         std::process::exit(if conf_ok { code } else { exit::FAILED });
     }
     if let Some(u) = &args.uuid {
-        args.zone = zones::tool::zoneadm::resolve_uuid(&cfg, u).or(args.zone);
+        args.zone = zones_tools::tool::zoneadm::resolve_uuid(&cfg, u).or(args.zone);
     }
     let name = zone_arg(&args.zone);
     let caller = Caller {
@@ -187,7 +187,7 @@ async fn main() {
         // A zone that is neither live nor configured: illumos' "No such
         // zone configured" rather than "not running".
         if matches!(e, Error::NotLive(_))
-            && !zones::tool::zoneadm::is_configured(&args.common, &cfg, &name)
+            && !zones_tools::tool::zoneadm::is_configured(&args.common, &cfg, &name)
         {
             die(
                 TOOL,

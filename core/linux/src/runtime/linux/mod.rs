@@ -112,6 +112,7 @@ impl LinuxRuntime {
     /// and zone cgroups under `cgroup_root` (absolute: from the top of each
     /// hierarchy; relative: beneath the engine's own cgroup).
     pub fn new(run_dir: impl Into<PathBuf>, cgroup_root: impl Into<PathBuf>) -> LinuxRuntime {
+        zones::clock::set(crate::kstat::sampler::hrtime_now);
         LinuxRuntime {
             run_dir: run_dir.into(),
             cgroup_root: cgroup_root.into(),
@@ -826,6 +827,14 @@ impl Runtime for LinuxRuntime {
 
     fn view(&self, zones: &[crate::runtime::ViewTick]) {
         view::refresh_all(zones);
+    }
+
+    fn kstat_source(&self) -> Option<Box<dyn crate::kstat::Source>> {
+        Some(Box::new(crate::kstat::source::LinuxSource::new()))
+    }
+
+    fn nofile_limit(&self) -> u64 {
+        crate::kstat::source::nofile_limit()
     }
 
     fn adopt(&self, spec: &ZoneSpec, handle: &Handle) -> Adopted {
