@@ -43,7 +43,7 @@ ARCH    = $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 all: build
 
 build:
-	$(CARGO) build --release --locked -p zones -p zoned -p ztop -p zonefs --bins
+	$(CARGO) build --release --locked -p zones-linux -p zones-tools -p zoned -p ztop -p zonefs --bins
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)

@@ -41,7 +41,7 @@
 //!   runs in a kernel worker after zsched exits, not waited for. The
 //!   `-n` baseline pays the same.
 //! * **the system call filter**, loaded in init's child: ~55 µs on the
-//!   test host (`cargo bench -p zones --bench seccomp`), ~150 µs before
+//!   test host (`cargo bench -p zones-linux --bench seccomp`), ~150 µs before
 //!   the program became a tree (see `runtime::linux::seccomp`).
 //! * **RCU grace periods**, the part that grows with the host's load:
 //!   every umount2 that releases a mount, and every detached mount

@@ -1,6 +1,6 @@
 //! # The sampler's cost, measured against top(1)
 //!
-//! `cargo bench -p zones --bench sampler` (root; a release build):
+//! `cargo bench -p zones-linux --bench sampler` (root; a release build):
 //! issue 5's benchmark. 50 zones holding 2,000 processes between them, on
 //! this host's real cgroups (made beneath this process's own cgroups and
 //! removed on exit); the CPU time of one [`Sampler::sample`] (the sampling

@@ -1,6 +1,6 @@
 //! # What the zone's system call filter costs per call
 //!
-//! `cargo bench -p zones --bench seccomp` (root: loading a filter without
+//! `cargo bench -p zones-linux --bench seccomp` (root: loading a filter without
 //! no_new_privs needs CAP_SYS_ADMIN; a release build). In forked children
 //! (a filter cannot be removed once loaded), the same loop of raw system
 //! calls runs without and with the zone's default filter, in alternating

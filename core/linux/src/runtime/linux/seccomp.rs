@@ -150,7 +150,7 @@
 //! them) made that ~150 µs per load; the tree makes it ~55 µs (measured
 //! on the 2-CPU test machine), and a call with argument rows (ioctl,
 //! clone, socket) runs a dozen instructions instead of up to 313. `cargo
-//! bench -p zones --bench seccomp` measures both costs.
+//! bench -p zones-linux --bench seccomp` measures both costs.
 //!
 //! The prologue and the number tree only look at the architecture and
 //! the number, so the action cache answers every other call without
