@@ -4,7 +4,10 @@
 //! PATH`, else `$ZONED_SOCKET`, else `/run/zones/zoned.sock`. When no
 //! daemon answers there, the tool runs the engine in-process — the
 //! *embedded* mode — over the same state directory, after taking the same
-//! lock. [`Zones`] hides which of the two a tool talks to.
+//! lock. [`Zones`] hides which of the two a tool talks to. Starting that
+//! embedded engine needs the Linux runtime, so it is zones-linux's
+//! (`zones_linux::api::open`, `zones_linux::api::follow`); this module
+//! holds the protocol, the client and the server.
 //!
 //! ## Wire format (version [`VERSION`])
 //!

@@ -503,7 +503,7 @@ fn the_rc_conf_import_prints_an_equivalent_jail_conf() {
 /// into the test's directory.
 fn example(w: &World, name: &str) -> String {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../assets/examples")
+        .join("../../assets/examples")
         .join(name);
     let text = std::fs::read_to_string(src).unwrap();
     let roots = w.path("roots");

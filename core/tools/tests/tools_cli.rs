@@ -402,7 +402,7 @@ fn jls_jexec_and_jail_speak_as_freebsd_does() {
 fn shell_completion_of_zoneadm_z_offers_zone_names() {
     let w = World::root();
     w.conf("web { path = \"/nonexistent/web\"; }\ndb { path = \"/nonexistent/db\"; }\n");
-    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/completions");
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/completions");
     let bindir = std::path::Path::new(ZONEADM)
         .parent()
         .unwrap()

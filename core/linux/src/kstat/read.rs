@@ -254,9 +254,7 @@ pub fn walk_tree(
     tids: &mut Vec<u32>,
     buf: &mut String,
 ) -> io::Result<()> {
-    fn numbers(text: &str, out: &mut Vec<u32>) {
-        out.extend(text.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
-    }
+    use crate::runtime::linux::cgroup::parse_pids as numbers;
     fn walk(
         dir: &Path,
         procs: &mut Vec<u32>,
@@ -498,9 +496,7 @@ impl CgroupReader {
         tids: &mut Vec<u32>,
         buf: &mut String,
     ) -> io::Result<CgroupCounters> {
-        fn numbers(text: &str, out: &mut Vec<u32>) {
-            out.extend(text.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
-        }
+        use crate::runtime::linux::cgroup::parse_pids as numbers;
         let mut c = CgroupCounters::default();
         procs.clear();
         tids.clear();

@@ -56,7 +56,8 @@
 //! ## Use from the engine
 //!
 //! ```no_run
-//! use zones::kstat::{Sampler, Ticker, ZoneInput};
+//! use zones_linux::kstat::sampler::Sampler;
+//! use zones_linux::kstat::{Ticker, ZoneInput};
 //! use zones::zone::{Status, ZoneId};
 //! use std::path::PathBuf;
 //!

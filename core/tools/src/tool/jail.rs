@@ -1193,7 +1193,9 @@ fn zone_pids(h: &Handle) -> BTreeSet<u32> {
     let mut pids = BTreeSet::new();
     for cg in &h.cgroups {
         if let Ok(t) = std::fs::read_to_string(cg.join("cgroup.procs")) {
-            pids.extend(t.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+            let mut v = Vec::new();
+            crate::runtime::linux::cgroup::parse_pids(&t, &mut v);
+            pids.extend(v);
         }
     }
     pids.remove(&h.zsched_pid);
@@ -1207,10 +1209,7 @@ pub fn user_procs(h: &Handle) -> usize {
 
 /// A process's group and session (/proc/PID/stat, after the command).
 fn pgid_sid(pid: u32) -> Option<(u32, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+    zones_linux::procstat::read(pid).map(|s| (s.pgrp, s.session))
 }
 
 /// Run a command in the zone; with a timeout, `None` when it ran too

@@ -453,11 +453,18 @@ pub fn restrict_devices(dir: &Path) -> Result<(), RuntimeError> {
     Ok(())
 }
 
+/// The pids of a `cgroup.procs`, `cgroup.threads` or v1 `tasks` file, one
+/// a line, appended to `out`: the one parser of these lists (the
+/// sampler's reader and [`procs`] both use it).
+pub fn parse_pids(text: &str, out: &mut Vec<u32>) {
+    out.extend(text.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+}
+
 /// Pids in a cgroup and all its descendants.
 pub fn procs(dir: &Path) -> Vec<u32> {
     let mut out = Vec::new();
     if let Ok(s) = fs::read_to_string(dir.join("cgroup.procs")) {
-        out.extend(s.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+        parse_pids(&s, &mut out);
     }
     if let Ok(rd) = fs::read_dir(dir) {
         for e in rd.flatten() {

@@ -206,13 +206,8 @@ pub fn decode_answer(s: &str) -> Result<Launched, RuntimeError> {
 /// The start time of a live process (field 22 of /proc/PID/stat), to tell
 /// a reused pid apart; None for a process that is gone or a zombie.
 pub fn start_time(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &s[s.rfind(')')? + 2..];
-    let mut it = after.split(' ');
-    if matches!(it.next(), Some("Z" | "X" | "x")) {
-        return None;
-    }
-    it.nth(18)?.parse().ok()
+    let st = crate::procstat::read(pid)?;
+    (!st.is_gone()).then_some(st.starttime)
 }
 
 fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {

@@ -474,14 +474,7 @@ pub fn alive(handle: &Handle) -> bool {
 /// zsched of this handle is stopped (SIGSTOP from the host, or traced):
 /// alive, but it answers nothing until continued.
 pub fn stopped(handle: &Handle) -> bool {
-    alive(handle)
-        && std::fs::read_to_string(format!("/proc/{}/stat", handle.zsched_pid))
-            .ok()
-            .and_then(|s| {
-                let after = &s[s.rfind(')')? + 2..];
-                after.split(' ').next().map(|st| matches!(st, "T" | "t"))
-            })
-            .unwrap_or(false)
+    alive(handle) && crate::procstat::read(handle.zsched_pid).is_some_and(|s| s.is_stopped())
 }
 
 /// zsched of this handle is exiting or gone: its control socket refuses

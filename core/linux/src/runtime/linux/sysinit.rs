@@ -306,14 +306,7 @@ pub fn nested_init(zsched: i32, init: i32) -> Option<i32> {
         return None;
     }
     let ns_of = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
-    let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).ok()?;
-    let ppid: i32 = stat
-        .rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
+    let ppid = crate::procstat::read(init as u32)?.ppid;
     if ppid != zsched {
         return None;
     }
