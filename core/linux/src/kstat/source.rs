@@ -3,8 +3,8 @@
 //! [`LinuxSource`] is what [`LinuxRuntime`](crate::runtime::linux::LinuxRuntime)
 //! hands the engine's tick ([`zones::kstat::Source`]): the [`Sampler`]
 //! for the zones' counters, /proc/ZSCHED/net/dev for a zone's links
-//! ([`zones::kstat::link::parse_net_dev`]), and sysinfo for the host's
-//! totals in the headers.
+//! ([`read_links`], parsed by [`zones::kstat::link::parse_net_dev`]), and
+//! sysinfo for the host's totals in the headers.
 
 use super::avenrun::LoadAvg;
 use super::link::LinkStat;
@@ -48,12 +48,23 @@ impl Source for LinuxSource {
     }
 
     fn links(&self, net_pid: u32) -> Vec<LinkStat> {
-        super::link::read(net_pid)
+        read_links(net_pid)
     }
 
     fn host(&mut self) -> Host {
         host(self.sys.as_mut())
     }
+}
+
+/// The links of the network namespace of process `pid` (zsched); none
+/// for 0 (a zone with no namespace of its own) or a process that is gone.
+pub fn read_links(pid: u32) -> Vec<LinkStat> {
+    if pid == 0 {
+        return Vec::new();
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/net/dev"))
+        .map(|t| super::link::parse_net_dev(&t))
+        .unwrap_or_default()
 }
 
 /// Host totals for headers, through sysinfo.
@@ -87,4 +98,17 @@ pub(crate) fn host(sys: Option<&mut sysinfo::System>) -> Host {
 pub fn nofile_limit() -> u64 {
     nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
         .map_or(1024, |(soft, _)| soft)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_own_namespace_reads_as_the_host_sees_it() {
+        let me = std::process::id();
+        let own = std::fs::read_to_string("/proc/self/net/dev").unwrap();
+        assert_eq!(read_links(me), super::super::link::parse_net_dev(&own));
+        assert!(read_links(0).is_empty());
+    }
 }

@@ -79,10 +79,8 @@ pub fn setup() -> Result<(), ChildError> {
             e.raw_os_error().unwrap_or(0),
         )
     })?;
-    let start: u64 = text
-        .rfind(')')
-        .and_then(|i| text[i + 2..].split(' ').nth(19))
-        .and_then(|s| s.parse().ok())
+    let start: u64 = crate::procstat::parse(&text)
+        .map(|s| s.starttime)
         .ok_or_else(|| {
             ChildError::new(
                 "time namespace",
