@@ -6,7 +6,7 @@
 #   make deb                  target/deb/zones_VERSION_ARCH.deb (dpkg-deb)
 #
 # What goes where (PREFIX defaults to /usr/local):
-#   PREFIX/sbin        zoneadm zonecfg zlogin jail jls jexec zoned zonefs
+#   PREFIX/sbin        zoneadm zonecfg zlogin jail jls jexec zoned zonefs zones-oci
 #   PREFIX/bin         kstat ztop
 #   PREFIX/lib/zones   zsched (the tools look for ../lib/zones/zsched
 #                      beside their own directory)
@@ -30,7 +30,7 @@ FISHDIR     = $(PREFIX)/share/fish/vendor_completions.d
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 RELEASE     = target/release
 
-SBIN  = zoneadm zonecfg zlogin jail jls jexec zoned zonefs
+SBIN  = zoneadm zonecfg zlogin jail jls jexec zoned zonefs zones-oci
 BIN   = kstat ztop
 TOOLS = $(SBIN) $(BIN)
 MAN   = $(wildcard assets/man/*.[158])
@@ -43,7 +43,7 @@ ARCH    = $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 all: build
 
 build:
-	$(CARGO) build --release --locked -p zones -p zoned -p ztop -p zonefs --bins
+	$(CARGO) build --release --locked -p zones-linux -p zones-tools -p zoned -p ztop -p zonefs --bins
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)

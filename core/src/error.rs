@@ -131,22 +131,22 @@ impl Error {
     pub fn errno(&self) -> i32 {
         match self {
             Error::NotRoot | Error::ChildrenMax { .. } | Error::LessRestrictive { .. } => {
-                libc::EPERM
+                crate::errno::EPERM
             }
             Error::NoSuchZone(_)
             | Error::NotConfigured(_)
             | Error::NotLive(_)
             | Error::OtherBranch(_)
             | Error::LastJid(_)
-            | Error::NoParent { .. } => libc::ENOENT,
-            Error::Exists(_) => libc::EEXIST,
-            Error::NoSuchId(_) | Error::ReadOnly { .. } => libc::EINVAL,
-            Error::Fault(_) => libc::EFAULT,
+            | Error::NoParent { .. } => crate::errno::ENOENT,
+            Error::Exists(_) => crate::errno::EEXIST,
+            Error::NoSuchId(_) | Error::ReadOnly { .. } => crate::errno::EINVAL,
+            Error::Fault(_) => crate::errno::EFAULT,
             Error::Name(NameError::TooLong(_))
             | Error::Param {
                 source: ParamError::TooLong { .. },
                 ..
-            } => libc::ENAMETOOLONG,
+            } => crate::errno::ENAMETOOLONG,
             Error::NoCreateOrUpdate
             | Error::Param { .. }
             | Error::Unchangeable { .. }
@@ -155,14 +155,14 @@ impl Error {
             | Error::BadRoot { .. }
             | Error::Global(_)
             | Error::NotInstalled { .. }
-            | Error::Conf(_) => libc::EINVAL,
-            Error::Installed { .. } => libc::EEXIST,
-            Error::NoFreeId => libc::EAGAIN,
-            Error::Busy { .. } => libc::EBUSY,
-            Error::Timeout { .. } => libc::ETIMEDOUT,
-            Error::Runtime { source, .. } => source.errno.unwrap_or(libc::EIO),
-            Error::Protocol(_) => libc::EPROTO,
-            Error::Shutdown => libc::ESHUTDOWN,
+            | Error::Conf(_) => crate::errno::EINVAL,
+            Error::Installed { .. } => crate::errno::EEXIST,
+            Error::NoFreeId => crate::errno::EAGAIN,
+            Error::Busy { .. } => crate::errno::EBUSY,
+            Error::Timeout { .. } => crate::errno::ETIMEDOUT,
+            Error::Runtime { source, .. } => source.errno.unwrap_or(crate::errno::EIO),
+            Error::Protocol(_) => crate::errno::EPROTO,
+            Error::Shutdown => crate::errno::ESHUTDOWN,
         }
     }
 

@@ -104,7 +104,6 @@ use crate::zone::{Status, ZoneId, ZoneName};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// What is saved of one zone.
@@ -162,10 +161,10 @@ impl Store {
             .create(true)
             .truncate(false)
             .open(dir.join("lock"))?;
-        // SAFETY: flock on a descriptor we own.
-        let r = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if r != 0 {
-            let err = io::Error::last_os_error();
+        // flock(2), exclusive, without waiting: the lock goes with the
+        // descriptor, so a dead engine's lock is gone with it.
+        if let Err(e) = lock.try_lock() {
+            let err = io::Error::from(e);
             let mut holder = String::new();
             let _ = lock.read_to_string(&mut holder);
             let holder = holder.trim();
@@ -432,8 +431,15 @@ mod crash {
             && PASSES.fetch_add(1, Ordering::SeqCst) + 1 == *n
         {
             eprintln!("crash point {step}: killing this process (ZONES_CRASH_AT)");
-            // SAFETY: kill and getpid take and return plain integers.
-            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            // SIGKILL, as an outside killer would send it (no unwinding, no
+            // destructors); kill(1) sends it, this crate makes no system
+            // calls of its own. Should kill(1) be missing, abort is as
+            // sudden, though it ends the process by another signal.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &std::process::id().to_string()])
+                .status();
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            std::process::abort();
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `cargo bench -p zones-e2e --bench userns_cycle [-- N]`: what a user
-//! namespace of its own (`zones::runtime::linux::userns`) costs a zone.
+//! namespace of its own (`zones_linux::runtime::linux::userns`) costs a zone.
 //! Medians of N (default 30) runtime cycles — ready, boot with
 //! `command=/bin/true`, wait for empty, shutdown, down, destroy — of a
 //! sparse zone with `allow.mount` (its own user namespace: a helper,
@@ -11,8 +11,8 @@
 
 use std::time::{Duration, Instant};
 use zones::param::Value;
-use zones::runtime::{Runtime, RuntimeEvent};
 use zones_e2e::TestZone;
+use zones_linux::runtime::{Runtime, RuntimeEvent};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

@@ -26,7 +26,7 @@ BIN=${BIN:-target/debug}
 [ "$(id -u)" = 0 ] || { echo "whole.sh: run as root" >&2; exit 1; }
 command -v systemd-nspawn >/dev/null || { echo "whole.sh: apt-get install systemd-container" >&2; exit 1; }
 for b in zoneadm zlogin zsched; do
-  [ -x "$BIN/$b" ] || { echo "whole.sh: $BIN/$b missing (cargo build -p zones --bins)" >&2; exit 1; }
+  [ -x "$BIN/$b" ] || { echo "whole.sh: $BIN/$b missing (cargo build -p zones-tools -p zones-linux --bins)" >&2; exit 1; }
 done
 
 W=$(mktemp -d /tmp/zones-bench-whole.XXXXXX)

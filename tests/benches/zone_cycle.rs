@@ -41,7 +41,7 @@
 //!   runs in a kernel worker after zsched exits, not waited for. The
 //!   `-n` baseline pays the same.
 //! * **the system call filter**, loaded in init's child: ~55 µs on the
-//!   test host (`cargo bench -p zones --bench seccomp`), ~150 µs before
+//!   test host (`cargo bench -p zones-linux --bench seccomp`), ~150 µs before
 //!   the program became a tree (see `runtime::linux::seccomp`).
 //! * **RCU grace periods**, the part that grows with the host's load:
 //!   every umount2 that releases a mount, and every detached mount
@@ -114,12 +114,12 @@
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use zones::api::{Client, Endpoint, Zones, bind_socket, serve, start_engine};
 use zones::engine::Caller;
 use zones::param::{Params, Value};
-use zones::runtime::{Runtime, RuntimeEvent};
 use zones::zone::Status;
 use zones_e2e::{TestZone, bin};
+use zones_linux::api::{Client, Endpoint, Zones, bind_socket, serve, start_engine};
+use zones_linux::runtime::{Runtime, RuntimeEvent};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -239,13 +239,13 @@ fn main() {
             let daemon = Zones::Daemon(std::sync::Arc::new(client));
             let sock = api_cycles(&daemon, &z.spec.root, &name, n, &mut base).await;
             let emb = api_cycles(&Zones::Embedded(engine), &z.spec.root, &name, n, &mut base).await;
-            let rt = zones::runtime::linux::LinuxRuntime::new(tmp.path().join("run2"), &cg);
+            let rt = zones_linux::runtime::linux::LinuxRuntime::new(tmp.path().join("run2"), &cg);
             let mem = zones::engine::Engine::new(std::sync::Arc::new(rt), Default::default());
             let mem = api_cycles(&Zones::Embedded(mem), &z.spec.root, &name, n, &mut base).await;
             (sock, emb, mem)
         });
         drop(rt);
-        let roots: Vec<_> = zones::runtime::linux::cgroup::hierarchies()
+        let roots: Vec<_> = zones_linux::runtime::linux::cgroup::hierarchies()
             .unwrap()
             .iter()
             .map(|h| {
@@ -254,7 +254,7 @@ fn main() {
                     .join(&cg)
             })
             .collect();
-        let _ = zones::runtime::linux::cgroup::remove(&roots);
+        let _ = zones_linux::runtime::linux::cgroup::remove(&roots);
         times
     };
     z.set("command", Value::List(vec!["/bin/true".into()]));

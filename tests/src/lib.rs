@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use zones::param::{Params, Value};
-use zones::runtime::linux::{LinuxRuntime, cgroup, install};
-use zones::runtime::{Handle, Runtime, ZoneSpec};
 use zones::zone::{Brand, ZoneId, ZoneName};
+use zones_linux::runtime::linux::{LinuxRuntime, cgroup, install};
+use zones_linux::runtime::{Handle, Runtime, ZoneSpec};
 
 /// Fail the test when not root.
 pub fn require_root() {
@@ -152,7 +152,7 @@ impl TestZone {
         self
     }
 
-    pub fn ready(&mut self) -> Result<&Handle, zones::runtime::RuntimeError> {
+    pub fn ready(&mut self) -> Result<&Handle, zones_linux::runtime::RuntimeError> {
         let h = self.rt.ready(&self.spec)?;
         self.handle = Some(h);
         Ok(self.handle.as_ref().unwrap())
@@ -162,7 +162,7 @@ impl TestZone {
         self.handle.as_ref().expect("zone is ready")
     }
 
-    pub fn boot(&mut self) -> Result<u32, zones::runtime::RuntimeError> {
+    pub fn boot(&mut self) -> Result<u32, zones_linux::runtime::RuntimeError> {
         let pid = self.rt.boot(&self.spec, self.handle(), true)?;
         self.handle.as_mut().unwrap().init_pid = pid;
         Ok(pid)
@@ -529,7 +529,7 @@ pub fn procs_in_ns(ns: &Path) -> Vec<u32> {
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
             pid_ns(*pid).as_deref() == Some(ns)
-                && zones::runtime::linux::launch::start_time(*pid).is_some()
+                && zones_linux::runtime::linux::launch::start_time(*pid).is_some()
         })
         .collect()
 }
@@ -621,8 +621,8 @@ impl Host {
     }
 
     /// The endpoint an in-process tool would resolve.
-    pub fn endpoint(&self) -> zones::api::Endpoint {
-        zones::api::Endpoint {
+    pub fn endpoint(&self) -> zones_linux::api::Endpoint {
+        zones_linux::api::Endpoint {
             socket: self.socket(),
             state_dir: self.dir.path().join("state"),
             cgroup_root: self.cgroup_root.clone(),

@@ -7,8 +7,8 @@
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use zones::runtime::linux::cgroup::{self, Layout};
 use zones_e2e::require_root;
+use zones_linux::runtime::linux::cgroup::{self, Layout};
 
 fn unified_dir(tag: &str) -> Option<(cgroup::Hierarchy, PathBuf)> {
     let h = cgroup::hierarchies()

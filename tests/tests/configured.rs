@@ -5,7 +5,7 @@
 //!   not installed, boot of a zone that is not configured, and uninstall
 //!   of a running zone, each through `zoneadm`, ztop's effect handler
 //!   (`ztop::source::run_op`, what its `b` and `D` keys run) and the API
-//!   (`zones::api::open`) — against an embedded engine, then against
+//!   (`zones_linux::api::open`) — against an embedded engine, then against
 //!   zoned — fail with the same [`zones::Error`], which zoneadm prints
 //!   after `zone 'NAME': ` and ztop shows in its footer.
 //! * **A misspelled parameter** (`zone.max-processs = 5;` in jail.conf)
@@ -20,10 +20,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zones::Error;
-use zones::api::{Zones, open};
 use zones::engine::{BootFrom, Caller};
 use zones::jailconf::Config;
 use zones_e2e::Host;
+use zones_linux::api::{Zones, open};
 use ztop::source::{Op, run_op};
 
 /// A host whose jail.conf has `up` (installed, to boot), `bare`

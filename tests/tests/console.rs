@@ -1,6 +1,6 @@
 //! A console for every zone (issue 17, item 3), not only a zone that
 //! boots systemd: a sparse zone whose init is a shell has the console pty
-//! zsched owns (core/src/runtime/linux/console.rs).
+//! zsched owns (core/linux/src/runtime/linux/console.rs).
 //!
 //! * what init prints before anyone attaches is in the backlog that
 //!   `zlogin -C` (in tmux) shows; `~.` detaches and the zone runs on;

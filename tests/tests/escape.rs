@@ -21,7 +21,7 @@
 //! reach.
 //!
 //! **allow.mount keeps CAP_SYS_ADMIN (config.md), over the zone's own
-//! user namespace** (`zones::runtime::linux::userns`): the zone's root is
+//! user namespace** (`zones_linux::runtime::linux::userns`): the zone's root is
 //! host uid BASE, its root and host trees are idmapped, the mounts the
 //! host made are locked. So the kernel itself refuses what that
 //! capability would open on the host's user namespace — a fresh proc and
@@ -127,9 +127,9 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zones::param::Value;
-use zones::runtime::linux::{install, launch, userns};
 use zones::zone::{Brand, ZoneName};
 use zones_e2e::*;
+use zones_linux::runtime::linux::{install, launch, userns};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -1680,9 +1680,9 @@ fn a08_an_allow_mount_zone_is_root_over_its_own_user_namespace_only() {
 
 #[test]
 fn a09_an_allow_mount_zone_is_counted_adopted_and_halted_leaving_nothing() {
-    use zones::runtime::linux::LinuxRuntime;
-    use zones::runtime::{Adopted, Runtime};
     use zones::snapshot::Subsys;
+    use zones_linux::runtime::linux::LinuxRuntime;
+    use zones_linux::runtime::{Adopted, Runtime};
     let mut z = TestZone::sparse("a09");
     z.set("initname", Value::Str("/bin/sleep".into()))
         .set("bootargs", Value::Str("1000".into()))

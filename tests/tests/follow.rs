@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zones::engine::{Caller, Engine, EngineConfig};
 use zones::param::{Params, Value};
-use zones::runtime::linux::LinuxRuntime;
 use zones::state::Store;
 use zones::zone::{Status, ZoneId};
 use zones_e2e::*;
+use zones_linux::runtime::linux::LinuxRuntime;
 
 /// The zones' stop.timeout here: a gone zsched's zone is finished within it.
 const STOP_TIMEOUT: u64 = 10;
@@ -70,7 +70,7 @@ fn cgroup_pids(roots: &[PathBuf]) -> Vec<u32> {
 }
 
 fn alive(pid: u32) -> bool {
-    zones::runtime::linux::launch::start_time(pid).is_some()
+    zones_linux::runtime::linux::launch::start_time(pid).is_some()
 }
 
 fn comm(pid: u32) -> String {
@@ -220,7 +220,7 @@ fn init_pids(engine: &Engine, id: ZoneId) -> [u32; 4] {
         Ok(Value::Int(n)) => n as u32,
         other => panic!("getattr initpid: {other:?}"),
     };
-    let ks = zones::kstat::format::zone_kstats(z, 0);
+    let ks = zones_linux::kstat::format::zone_kstats(z, 0);
     let kstat = ks
         .iter()
         .flat_map(|k| k.all_stats(false))

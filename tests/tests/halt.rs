@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zones::engine::{Caller, Engine, EngineConfig};
 use zones::param::{Params, Value};
-use zones::runtime::linux::LinuxRuntime;
 use zones::zone::ZoneId;
 use zones_e2e::*;
+use zones_linux::runtime::linux::LinuxRuntime;
 
 /// Destroy's drain timeout in these tests: a halt that waited for it
 /// would take this long and fail with EBUSY.
@@ -108,7 +108,7 @@ async fn halt_and_check(engine: &Engine, z: &TestZone, id: ZoneId, zsched: u32) 
     assert!(engine.lookup(&Caller::ROOT, z.spec.name.as_str()).is_err());
     // Gone, or a zombie its reaper has not collected yet.
     assert!(
-        zones::runtime::linux::launch::start_time(zsched).is_none(),
+        zones_linux::runtime::linux::launch::start_time(zsched).is_none(),
         "zsched {zsched} is still there"
     );
     z.assert_gone(&ns, "halt");

@@ -95,13 +95,13 @@ fn kill_minus_one_inside_kills_nothing_outside() {
     assert_eq!((o.status, o.stdout.as_str()), (0, "after\n"), "{o:?}");
     // SIGKILL is delivered asynchronously: give init a moment to die.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    while zones::runtime::linux::launch::start_time(init).is_some()
+    while zones_linux::runtime::linux::launch::start_time(init).is_some()
         && std::time::Instant::now() < deadline
     {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(
-        zones::runtime::linux::launch::start_time(init).is_none(),
+        zones_linux::runtime::linux::launch::start_time(init).is_none(),
         "the zone's init survived kill -9 -1"
     );
     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -112,7 +112,7 @@ fn kill_minus_one_inside_kills_nothing_outside() {
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
     // zsched survived too (a pid namespace's init ignores it).
-    assert!(zones::runtime::linux::alive(z.handle()));
+    assert!(zones_linux::runtime::linux::alive(z.handle()));
 }
 
 #[test]
@@ -198,7 +198,7 @@ fn vnet_new_gives_the_zone_its_own_network_with_lo_up() {
 
 #[test]
 fn destroying_a_running_zone_leaves_nothing() {
-    use zones::runtime::Runtime;
+    use zones_linux::runtime::Runtime;
     let mut z = TestZone::sparse("destroy");
     z.set("initname", Value::Str("/bin/sleep".into()))
         .set("bootargs", Value::Str("1000".into()));
@@ -206,16 +206,16 @@ fn destroying_a_running_zone_leaves_nothing() {
     let init = z.boot().expect("boot");
     let h = z.handle.take().unwrap();
     z.rt.destroy(&h).expect("destroy");
-    assert!(zones::runtime::linux::launch::start_time(init).is_none());
-    assert!(!zones::runtime::linux::alive(&h));
+    assert!(zones_linux::runtime::linux::launch::start_time(init).is_none());
+    assert!(!zones_linux::runtime::linux::alive(&h));
     assert!(h.cgroups.iter().all(|d| !d.exists()));
     assert!(!h.control.exists());
 }
 
 #[test]
 fn fstab_mounts_live_in_the_zone_only_and_count_as_vfs_refs() {
-    use zones::runtime::Runtime;
     use zones::snapshot::Subsys;
+    use zones_linux::runtime::Runtime;
     let mut z = TestZone::sparse("fstab");
     let shared = z.tmp.path().join("shared");
     std::fs::create_dir(&shared).unwrap();
@@ -509,7 +509,7 @@ fn an_entered_command_holds_stdio_only_whatever_the_caller_leaked() {
         .read_line(&mut line)
         .unwrap();
     let ns_pid: u32 = line.trim().parse().unwrap();
-    let pid = zones::runtime::linux::host_pid(z.handle(), ns_pid).expect("host pid");
+    let pid = zones_linux::runtime::linux::host_pid(z.handle(), ns_pid).expect("host pid");
     // Once the shell has exec'd sleep.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while !std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n") {
@@ -525,7 +525,7 @@ fn an_entered_command_holds_stdio_only_whatever_the_caller_leaked() {
         "{fds:?}"
     );
     for d in &z.handle().cgroups {
-        let procs = zones::runtime::linux::cgroup::procs(d);
+        let procs = zones_linux::runtime::linux::cgroup::procs(d);
         assert!(procs.contains(&pid), "{pid} not in {}", d.display());
     }
     child.kill().unwrap();
@@ -670,7 +670,10 @@ fn exec_consolelog_reaches_init_as_a_pipe_not_as_the_hosts_file() {
     // through the pipe: reopen it and truncate the log.
     let o = z.sh(&format!(
         ": > /proc/{}/fd/1; echo $?",
-        zones::runtime::linux::nspids(init).unwrap().last().unwrap()
+        zones_linux::runtime::linux::nspids(init)
+            .unwrap()
+            .last()
+            .unwrap()
     ));
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),

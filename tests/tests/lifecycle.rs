@@ -50,7 +50,7 @@ fn a_sparse_zone_boots_runs_commands_and_halts_leaving_nothing() {
 }
 
 fn launch_gone(pid: u32) -> bool {
-    zones::runtime::linux::launch::start_time(pid).is_none()
+    zones_linux::runtime::linux::launch::start_time(pid).is_none()
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn a_jail_rooted_at_slash_runs_its_command_once() {
     let mut z = TestZone::with_root("slash", zones::zone::Brand::Whole, Some("/".into()));
     z.set("command", Value::List(vec!["/bin/true".into()]));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    zones::runtime::Runtime::subscribe(&z.rt, tx);
+    zones_linux::runtime::Runtime::subscribe(&z.rt, tx);
     z.ready().expect("ready");
     z.boot().expect("boot");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -124,7 +124,7 @@ fn a_jail_rooted_at_slash_runs_its_command_once() {
     while std::time::Instant::now() < deadline
         && !seen
             .iter()
-            .any(|e| matches!(e, zones::runtime::RuntimeEvent::Empty { .. }))
+            .any(|e| matches!(e, zones_linux::runtime::RuntimeEvent::Empty { .. }))
     {
         match rx.try_recv() {
             Ok(e) => seen.push(e),
@@ -134,13 +134,13 @@ fn a_jail_rooted_at_slash_runs_its_command_once() {
     assert!(
         seen.iter().any(|e| matches!(
             e,
-            zones::runtime::RuntimeEvent::InitExited { status: 0, .. }
+            zones_linux::runtime::RuntimeEvent::InitExited { status: 0, .. }
         )),
         "{seen:?}"
     );
     assert!(
         seen.iter()
-            .any(|e| matches!(e, zones::runtime::RuntimeEvent::Empty { .. })),
+            .any(|e| matches!(e, zones_linux::runtime::RuntimeEvent::Empty { .. })),
         "{seen:?}"
     );
     let _ = Path::new("/");
@@ -150,7 +150,7 @@ fn a_jail_rooted_at_slash_runs_its_command_once() {
 #[test]
 fn shutdown_is_graceful_first_then_forceful_after_the_timeout() {
     use std::time::{Duration, Instant};
-    use zones::runtime::Runtime;
+    use zones_linux::runtime::Runtime;
     let mut z = TestZone::sparse("stop");
     sleeper(&mut z);
     z.ready().unwrap();

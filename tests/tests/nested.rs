@@ -3,9 +3,9 @@
 //! the parent's), and both halt leaving nothing.
 
 use zones::param::Value;
-use zones::runtime::linux::{alive, install, nspids};
 use zones::zone::{Brand, ZoneName};
 use zones_e2e::*;
+use zones_linux::runtime::linux::{alive, install, nspids};
 
 #[test]
 fn a_nested_jail_lives_inside_its_parents_cgroup_and_pid_namespace() {
@@ -104,13 +104,14 @@ fn a_nested_root_through_a_link_the_parent_planted_is_refused() {
     // The engine resolves the same path inside the parent's root: the link
     // leads nowhere there, so it is refused, not followed.
     assert!(
-        zones::runtime::linux::inroot::nested_root(&parent.spec.root, &child.spec.root).is_err()
+        zones_linux::runtime::linux::inroot::nested_root(&parent.spec.root, &child.spec.root)
+            .is_err()
     );
 
     // A link that stays inside the parent's root resolves there.
     let o = parent.sh("mkdir -p /zones/inner && ln -s /zones/inner /child2");
     assert_eq!(o.status, 0, "{}", o.stderr);
-    let got = zones::runtime::linux::inroot::nested_root(
+    let got = zones_linux::runtime::linux::inroot::nested_root(
         &parent.spec.root,
         &parent.spec.root.join("child2"),
     )

@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zones::engine::{Caller, Engine};
 use zones::param::{Params, Value};
-use zones::runtime::linux::LinuxRuntime;
 use zones_e2e::lan::{Lan, host_network, network_diff};
 use zones_e2e::*;
+use zones_linux::runtime::linux::LinuxRuntime;
 
 fn s(v: &str) -> Value {
     Value::Str(v.into())
@@ -621,15 +621,15 @@ fn ten_mib_sent_from_a_zone_show_in_its_link_kstats_and_metrics_only() {
         );
         // kstat, /metrics and zonefs show the same counters.
         let snap = engine.snapshot();
-        let ks = zones::kstat::format::kstats(&snap);
+        let ks = zones_linux::kstat::format::kstats(&snap);
         let k = ks
             .iter()
             .find(|k| k.module == "link" && k.instance == sender.0 && k.name == lan.host_if)
             .expect("link kstat");
         assert_eq!(k.class, "net");
         assert!(k.stats.iter().any(|(n, v)| *n == "zonename"
-            && *v == zones::kstat::format::Value::Str(format!("{}-send", z.spec.name))));
-        let text = zones::kstat::metrics::encode(&snap);
+            && *v == zones_linux::kstat::format::Value::Str(format!("{}-send", z.spec.name))));
+        let text = zones_linux::kstat::metrics::encode(&snap);
         let series = format!(
             "zone_network_transmit_bytes_total{{zone=\"{}-send\",zoneid=\"{}\",interface=\"{}\"}} ",
             z.spec.name, sender.0, lan.host_if
@@ -675,7 +675,7 @@ fn the_demo_web_zone_serves_http_at_its_own_address_on_the_demos_bridge() {
         .find(|j| j.name == "web")
         .expect("the demo has a web zone");
     let bridge = web.params.str("vnet.bridge").expect("web is on a bridge");
-    let addr = zones::runtime::netcfg::ZoneAddr::parse(&web.params.list("ip4.addr")[0])
+    let addr = zones_linux::runtime::netcfg::ZoneAddr::parse(&web.params.list("ip4.addr")[0])
         .unwrap()
         .addr;
     let made = ztop::source::demo_bridges(&conf).expect("demo bridges");
@@ -683,7 +683,7 @@ fn the_demo_web_zone_serves_http_at_its_own_address_on_the_demos_bridge() {
     struct Remove(String);
     impl Drop for Remove {
         fn drop(&mut self) {
-            let _ = zones::runtime::linux::vnet::remove_host_bridge(&self.0);
+            let _ = zones_linux::runtime::linux::vnet::remove_host_bridge(&self.0);
         }
     }
     let _bridge = Remove(bridge.to_string());
@@ -727,7 +727,7 @@ fn the_demo_web_zone_serves_http_at_its_own_address_on_the_demos_bridge() {
         assert_eq!(body, "hello from web.demo\n");
         engine.halt(&Caller::ROOT, id).await.expect("halt web");
     });
-    zones::runtime::linux::vnet::remove_host_bridge(bridge).expect("remove the bridge");
+    zones_linux::runtime::linux::vnet::remove_host_bridge(bridge).expect("remove the bridge");
     let mut ours = vec![bridge.to_string(), addr.to_string()];
     ours.extend(ends);
     assert_network_back(&before, &ours);
@@ -751,9 +751,9 @@ fn an_engine_that_adopts_a_running_zone_finds_its_network_as_it_was() {
     // handle; nothing of the network is made again.
     let rt2 = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
         .with_zsched(bin("zones-zsched"));
-    let adopted = zones::runtime::Runtime::adopt(&rt2, &z.spec, z.handle());
+    let adopted = zones_linux::runtime::Runtime::adopt(&rt2, &z.spec, z.handle());
     assert!(
-        matches!(adopted, zones::runtime::Adopted::Alive { .. }),
+        matches!(adopted, zones_linux::runtime::Adopted::Alive { .. }),
         "{adopted:?}"
     );
     assert_eq!(zone_links(&z), links);
@@ -816,7 +816,7 @@ fn a_nested_zone_gets_its_links_on_its_parents() {
         zones::zone::Brand::Sparse,
         Some(parent.spec.root.join("netnc")),
     );
-    zones::runtime::linux::install::sparse(&child.spec.root, "netnc").unwrap();
+    zones_linux::runtime::linux::install::sparse(&child.spec.root, "netnc").unwrap();
     child.spec.name = zones::zone::ZoneName::new(&format!("{}.netnc", parent.spec.name)).unwrap();
     child.spec.parent = Some(parent.handle().clone());
     // The parent's interface is named after the host link: the child's

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 use zones::param::Value;
-use zones::runtime::linux::{LinuxRuntime, alive};
-use zones::runtime::{Adopted, Runtime, RuntimeEvent};
 use zones::snapshot::Subsys;
 use zones_e2e::*;
+use zones_linux::runtime::linux::{LinuxRuntime, alive};
+use zones_linux::runtime::{Adopted, Runtime, RuntimeEvent};
 
 fn booted(tag: &str) -> TestZone {
     let mut z = TestZone::sparse(tag);

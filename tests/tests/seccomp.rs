@@ -1,5 +1,5 @@
 //! Every process of a booted zone runs under the system call filter
-//! (zones::runtime::linux::seccomp): init (started by zsched) and an
+//! (zones_linux::runtime::linux::seccomp): init (started by zsched) and an
 //! entered process show `Seccomp: 2` in /proc/PID/status, and keyctl,
 //! which reads the host's keyrings when nothing stops it, fails inside with
 //! the filter's ENOSYS while it works for the host. zsched itself is not
@@ -10,8 +10,8 @@
 //! `Filter::apply` is called there they fail, which is their point.
 
 use zones::param::Value;
-use zones::runtime::linux::seccomp;
 use zones_e2e::*;
+use zones_linux::runtime::linux::seccomp;
 
 fn booted(tag: &str, allow: &[&str]) -> TestZone {
     let mut z = TestZone::sparse(tag);

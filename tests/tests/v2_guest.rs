@@ -29,8 +29,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zones::param::{Params, Value};
-use zones::runtime::linux::cgroup::{self, Layout};
 use zones_e2e::{TestZone, require_root};
+use zones_linux::runtime::linux::cgroup::{self, Layout};
 
 fn v2() -> cgroup::Hierarchy {
     require_root();
@@ -185,7 +185,7 @@ fn a_sparse_zone_boots_under_v2_controllers_and_halts_leaving_no_cgroup() {
 /// `key N` of a flat-keyed cgroup file.
 fn keyed(dir: &Path, file: &str, key: &str) -> u64 {
     let text = read(dir, file);
-    zones::kstat::read::keyed(&text, key)
+    zones_linux::kstat::read::keyed(&text, key)
         .unwrap_or_else(|| panic!("{}/{file} has no {key}: {text}", dir.display()))
 }
 
@@ -220,7 +220,7 @@ fn memory_max_and_cpu_max_hold_under_load_in_a_zone() {
     }
     assert!(gone(init), "the hog still runs");
     let events = read(&dir, "memory.events");
-    let oom = zones::kstat::read::keyed(&events, "oom_kill").unwrap_or(0);
+    let oom = zones_linux::kstat::read::keyed(&events, "oom_kill").unwrap_or(0);
     assert!(oom >= 1, "memory.events counts no OOM kill:\n{events}");
     let peak = read(&dir, "memory.peak").parse::<u64>().unwrap_or(0);
     assert!(peak <= 64 << 20, "memory.peak {peak} above memory.max");
@@ -251,7 +251,7 @@ fn zoned_in_a_delegated_cgroup_moves_to_a_leaf_and_autoboots_a_zone_under_v2() {
     std::fs::create_dir(&svc).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("roots/v2d");
-    zones::runtime::linux::install::sparse(&root, "v2d").unwrap();
+    zones_linux::runtime::linux::install::sparse(&root, "v2d").unwrap();
     std::fs::write(
         tmp.path().join("jail.conf"),
         format!(

@@ -241,9 +241,11 @@ impl Host {
             .build()
             .unwrap();
         rt.block_on(async {
-            let c = zones::api::Client::connect(&self.socket()).await.unwrap();
-            match c.call(zones::api::Request::Snapshot).await.unwrap() {
-                zones::api::Answer::Snapshot { snapshot } => snapshot,
+            let c = zones_linux::api::Client::connect(&self.socket())
+                .await
+                .unwrap();
+            match c.call(zones_linux::api::Request::Snapshot).await.unwrap() {
+                zones_linux::api::Answer::Snapshot { snapshot } => snapshot,
                 a => panic!("{a:?}"),
             }
         })
@@ -560,7 +562,7 @@ fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
     let run = a.tmp.path().join("run");
     let mut b = TestZone::sparse("viewded");
     roots.0.push(b.cgroup_root.clone());
-    b.rt = zones::runtime::linux::LinuxRuntime::new(&run, &b.cgroup_root)
+    b.rt = zones_linux::runtime::linux::LinuxRuntime::new(&run, &b.cgroup_root)
         .with_zsched(bin("zones-zsched"));
     b.set("dedicated-cpu.ncpus", Value::Int(1));
     b.set("initname", Value::Str("/bin/sleep".into()))
@@ -571,7 +573,7 @@ fn dedicated_cpu_and_cpuset_agree_everywhere_and_run_out() {
     assert_eq!(num(&ok(&b, "nproc")), 1);
     let mut c = TestZone::sparse("viewded");
     roots.0.push(c.cgroup_root.clone());
-    c.rt = zones::runtime::linux::LinuxRuntime::new(&run, &c.cgroup_root)
+    c.rt = zones_linux::runtime::linux::LinuxRuntime::new(&run, &c.cgroup_root)
         .with_zsched(bin("zones-zsched"));
     c.set("dedicated-cpu.ncpus", Value::Int(1));
     let e = c.ready().map(|_| ()).unwrap_err();

@@ -21,9 +21,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zones::engine::{Caller, Engine};
 use zones::param::{Params, Value};
-use zones::runtime::linux::LinuxRuntime;
-use zones::tool::zoneadm::{ListFlags, list};
 use zones_e2e::*;
+use zones_linux::runtime::linux::LinuxRuntime;
+use zones_tools::tool::zoneadm::{ListFlags, list};
 
 /// A veth pair on the host, deleted on drop (if still there).
 struct Veth(String, String);
@@ -485,7 +485,7 @@ fn a_nested_zone_that_inherits_gets_its_parents_network_not_the_hosts() {
             zones::zone::Brand::Sparse,
             Some(parent.spec.root.join(tag)),
         );
-        zones::runtime::linux::install::sparse(&child.spec.root, tag).unwrap();
+        zones_linux::runtime::linux::install::sparse(&child.spec.root, tag).unwrap();
         child.spec.name =
             zones::zone::ZoneName::new(&format!("{}.{tag}", parent.spec.name)).unwrap();
         child.spec.parent = Some(parent.handle().clone());

@@ -32,8 +32,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use zones::runtime::linux::osinstall;
 use zones_e2e::*;
+use zones_linux::runtime::linux::osinstall;
 
 const CACHE: &str = "/var/cache/zones-tests";
 
@@ -94,13 +94,7 @@ fn zsched_of(w: &ToolWorld) -> Vec<u32> {
 }
 
 fn ppid(pid: u32) -> Option<u32> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    s.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    u32::try_from(zones_linux::procstat::read(pid)?.ppid).ok()
 }
 
 fn wait_running(w: &ToolWorld, name: &str, limit: Duration) -> (String, Duration) {

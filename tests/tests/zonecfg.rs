@@ -364,7 +364,7 @@ fn command_line_usage_files_and_zones_configured_elsewhere() {
         String::from_utf8_lossy(&o.stderr),
         format!(
             "zonecfg: no zone specified\n{}\n",
-            zones::tool::zonecfg::USAGE
+            zones_tools::tool::zonecfg::USAGE
         )
     );
     let o = zonecfg(&h, &conf_dir, &["-q", "-z", "a"]);

@@ -7,7 +7,7 @@
 # zoned at a 1 s refresh against `htop -d 10` in the same run, and the
 # zones are halted and everything removed on the way out.
 #
-#   cargo build --release -p zones -p zoned -p ztop --bins
+#   cargo build --release -p zones-tools -p zones-linux -p zoned -p ztop --bins
 #   tui/bench/real_zones.sh [SECONDS] [ZONES]
 #
 # Needs tmux and htop (apt-get install tmux htop).

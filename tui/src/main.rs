@@ -46,7 +46,7 @@ async fn fleet_main(
 }
 
 fn main() -> std::process::ExitCode {
-    let args: Args = zones::tool::parse_args();
+    let args: Args = zones_linux::front::parse_args();
     match main_with(args) {
         Ok(code) => code,
         Err(e) => {

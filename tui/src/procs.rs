@@ -163,8 +163,7 @@ impl Collector {
         let mut rows = Vec::with_capacity(pids.len());
         for &pid in pids {
             let dir = self.proc_root.join(pid.to_string());
-            let Ok(stat) = <procfs::process::Stat as procfs::FromRead>::from_file(dir.join("stat"))
-            else {
+            let Some(stat) = zones_linux::procstat::read_file(&dir.join("stat")) else {
                 continue;
             };
             let now = Instant::now();

@@ -24,11 +24,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-use zones::api::{Endpoint, Port, Zones};
 use zones::engine::{BootFrom, Caller};
 use zones::jailconf::Config as JailConf;
 use zones::snapshot::Snapshot;
 use zones::zone::ZoneId;
+use zones_linux::api::{Endpoint, Port, Zones};
 
 /// Where snapshots arrive.
 pub type SnapshotRx = watch::Receiver<Arc<Snapshot>>;
@@ -214,7 +214,7 @@ impl Connection {
                 }
             }
             for b in bridges {
-                let _ = zones::runtime::linux::vnet::remove_host_bridge(&b);
+                let _ = zones_linux::runtime::linux::vnet::remove_host_bridge(&b);
             }
         }
     }
@@ -247,7 +247,7 @@ pub fn demo_bridges(conf: &JailConf) -> Result<Vec<String>, String> {
             .params
             .list("ip4.addr")
             .first()
-            .and_then(|a| zones::runtime::netcfg::ZoneAddr::parse(a).ok())
+            .and_then(|a| zones_linux::runtime::netcfg::ZoneAddr::parse(a).ok())
             .map(|a| a.prefix);
         let (Some(gw), Some(prefix)) = (gw.first(), prefix) else {
             continue;
@@ -255,7 +255,7 @@ pub fn demo_bridges(conf: &JailConf) -> Result<Vec<String>, String> {
         let gw: std::net::IpAddr = gw
             .parse()
             .map_err(|_| format!("{}: zone.defrouter {gw}: not an address", j.name))?;
-        if zones::runtime::linux::vnet::host_bridge(br, gw, prefix)? {
+        if zones_linux::runtime::linux::vnet::host_bridge(br, gw, prefix)? {
             made.push(br.to_string());
         }
     }
@@ -307,11 +307,11 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
             JailConf::default()
         })
     };
-    let follow = zones::api::follow(&ep, "ztop", Duration::from_secs(30))
+    let follow = zones_linux::api::follow(&ep, "ztop", Duration::from_secs(30))
         .await
         .map_err(|e| anyhow::anyhow!("ztop: {e}"))?;
     let snapshots = if let Some(engine) = follow.port.engine() {
-        engine.set_configured(zones::tool::configured_all(&conf));
+        engine.set_configured(zones_linux::front::configured_all(&conf));
         follow.snapshots
     } else if conf.jails.is_empty() {
         follow.snapshots
@@ -335,7 +335,7 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
                     continue;
                 }
                 let root = std::path::PathBuf::from(j.params.str("path").unwrap_or("/"));
-                if !zones::tool::is_installed(&root) {
+                if !zones_linux::front::is_installed(&root) {
                     zones
                         .install(&caller, &conf, &j.name)
                         .await
@@ -381,7 +381,7 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
 /// the engine already lists them. Must be called inside a tokio runtime.
 pub fn with_configured(mut rx: SnapshotRx, conf: JailConf) -> SnapshotRx {
     let add = move |s: &Arc<Snapshot>| -> Arc<Snapshot> {
-        let mine: Vec<_> = zones::tool::configured(&conf, s)
+        let mine: Vec<_> = zones_linux::front::configured(&conf, s)
             .into_iter()
             .filter(|c| s.configured.iter().all(|e| e.name != c.name))
             .collect();

@@ -28,8 +28,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::oneshot;
 use zones::engine::{BootFrom, Caller, Engine};
 use zones::jailconf::{ConfError, Config};
-use zones::tool::{Common, configured_all};
 use zones::zone::Status;
+use zones_linux::front::{Common, configured_all};
 
 /// What a reread thread sends back.
 type Reread = oneshot::Receiver<Result<Config, ConfError>>;

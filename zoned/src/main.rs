@@ -7,7 +7,7 @@
 //!   mode 0666: control for root only, read-only for every local user,
 //!   each of whom is capped — connections per uid, frame sizes, memory,
 //!   idle time — so that no local user can take zoned down or keep root
-//!   waiting, see `zones::api::Limits`);
+//!   waiting, see `zones_linux::api::Limits`);
 //! * the Prometheus/OpenMetrics text at `http://ADDR/metrics` (`--metrics`);
 //! * the /zones tree in the same process (`--zonefs MOUNTPOINT`).
 //!
@@ -42,7 +42,7 @@ mod config;
 use clap::Parser;
 use std::path::PathBuf;
 use tokio::signal::unix::{SignalKind, signal};
-use zones::api::{Endpoint, Limits, bind_socket, serve_with, start_engine};
+use zones_linux::api::{Endpoint, Limits, bind_socket, serve_with, start_engine};
 
 #[derive(Parser, Debug)]
 #[command(name = "zoned", version, about = "The zones daemon")]
@@ -127,7 +127,7 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 /// it means now, and move zoned into the leaf `<own cgroup>/zoned`. The
 /// root cgroup is exempt; v1 and hybrid hosts need nothing.
 fn delegated_v2(mut ep: Endpoint) -> Endpoint {
-    use zones::runtime::linux::cgroup::{self, Layout};
+    use zones_linux::runtime::linux::cgroup::{self, Layout};
     if ep.cgroup_root.starts_with('/') || !matches!(cgroup::detect(), Ok(Layout::V2)) {
         return ep;
     }
@@ -152,7 +152,7 @@ fn delegated_v2(mut ep: Endpoint) -> Endpoint {
 
 #[tokio::main]
 async fn main() {
-    let args: Args = zones::tool::parse_args();
+    let args: Args = zones_linux::front::parse_args();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -173,7 +173,7 @@ async fn main() {
     if let Some(ms) = args.idle_timeout_ms {
         limits.idle_timeout = std::time::Duration::from_millis(ms);
     }
-    let common = zones::tool::Common {
+    let common = zones_linux::front::Common {
         config: args.config.clone(),
         ..Default::default()
     };
@@ -222,7 +222,9 @@ async fn main() {
             Ok(l) => {
                 let e = engine.clone();
                 tokio::spawn(async move {
-                    if let Err(err) = zones::kstat::metrics::serve(l, move || e.snapshot()).await {
+                    if let Err(err) =
+                        zones_linux::kstat::metrics::serve(l, move || e.snapshot()).await
+                    {
                         tracing::error!("metrics: {err}");
                     }
                 });
@@ -231,7 +233,7 @@ async fn main() {
         }
     }
     let _zonefs = args.zonefs.as_ref().map(|mp| {
-        let holds = std::sync::Arc::new(zones::api::Port::local(engine.clone()));
+        let holds = std::sync::Arc::new(zones_linux::api::Port::local(engine.clone()));
         match zonefs::mount(mp, engine.subscribe(), holds, zonefs::Options::default()) {
             Ok(h) => {
                 tracing::info!(mountpoint = %mp.display(), "serving /zones");

@@ -69,12 +69,12 @@ pub trait Holds: Send + Sync + 'static {
 }
 
 /// The engine's holds: zone_ref and MNTFS on the zone's life `uniqid`.
-impl Holds for zones::api::Port {
+impl Holds for zones_linux::api::Port {
     fn hold(&self, id: ZoneId, uniqid: u64) -> Option<u64> {
-        zones::api::Port::hold(self, id, uniqid, true)
+        zones_linux::api::Port::hold(self, id, uniqid, true)
     }
     fn release(&self, token: u64) {
-        zones::api::Port::release(self, token)
+        zones_linux::api::Port::release(self, token)
     }
 }
 

@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use zonefs::{Holds, Options};
-use zones::api::{Endpoint, follow};
 use zones::snapshot::Snapshot;
+use zones_linux::api::{Endpoint, follow};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -118,7 +118,7 @@ fn detach() -> anyhow::Result<OwnedFd> {
 }
 
 fn main() {
-    let args: Args = zones::tool::parse_args();
+    let args: Args = zones_linux::front::parse_args();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)

@@ -45,28 +45,17 @@ fn blocking_connect(
     path: &Path,
     wait: Duration,
 ) -> std::io::Result<std::os::unix::net::UnixStream> {
-    use nix::sys::socket::{
-        AddressFamily, SockFlag, SockType, UnixAddr, connect, setsockopt, socket, sockopt,
-    };
-    use std::os::fd::AsRawFd;
-    let named = |e: nix::Error| {
-        std::io::Error::new(
-            std::io::Error::from(e).kind(),
-            format!("{}: {e}", path.display()),
-        )
-    };
-    let fd = socket(
-        AddressFamily::Unix,
-        SockType::Stream,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(named)?;
+    use socket2::{Domain, SockAddr, Socket, Type};
+    let named =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    let sock = Socket::new(Domain::UNIX, Type::STREAM.cloexec(), None).map_err(named)?;
     // SO_SNDTIMEO bounds a Unix stream connect's wait for the queue.
-    let tv = nix::sys::time::TimeVal::new(wait.as_secs() as _, wait.subsec_micros() as _);
-    setsockopt(&fd, sockopt::SendTimeout, &tv).map_err(named)?;
-    connect(fd.as_raw_fd(), &UnixAddr::new(path).map_err(named)?).map_err(named)?;
-    Ok(std::os::unix::net::UnixStream::from(fd))
+    sock.set_write_timeout(Some(wait)).map_err(named)?;
+    sock.connect(&SockAddr::unix(path).map_err(named)?)
+        .map_err(named)?;
+    Ok(std::os::unix::net::UnixStream::from(
+        std::os::fd::OwnedFd::from(sock),
+    ))
 }
 
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<WireResult>>>>;

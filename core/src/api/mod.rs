@@ -4,7 +4,10 @@
 //! PATH`, else `$ZONED_SOCKET`, else `/run/zones/zoned.sock`. When no
 //! daemon answers there, the tool runs the engine in-process — the
 //! *embedded* mode — over the same state directory, after taking the same
-//! lock. [`Zones`] hides which of the two a tool talks to.
+//! lock. [`Zones`] hides which of the two a tool talks to. Starting that
+//! embedded engine needs the Linux runtime, so it is zones-linux's
+//! (`zones_linux::api::open`, `zones_linux::api::follow`); this module
+//! holds the protocol, the client and the server.
 //!
 //! ## Wire format (version [`VERSION`])
 //!
@@ -36,14 +39,10 @@
 //! descriptors that keeps root served (see the server's module comment).
 
 mod client;
-mod embed;
-mod follow;
 mod ops;
 mod server;
 
 pub use client::{Client, ZoneHold, Zones, connect};
-pub use embed::{open, start_engine};
-pub use follow::{Follow, Port, bind_socket, follow};
 pub use ops::{Fut, ZoneApi};
 pub use server::{Limits, serve, serve_with, zone_of_pid};
 

@@ -42,7 +42,7 @@
 //! * **Root is always served: a reserve of descriptors, not a second
 //!   socket.** Users' connections together take at most a quarter of
 //!   zoned's RLIMIT_NOFILE, the sampler's kept descriptors at most another
-//!   quarter ([`crate::kstat::read`]); the half left is for root's
+//!   quarter (zones-linux `kstat::read`); the half left is for root's
 //!   connections, the engine's own work (boot, halt, zonefs) and accept
 //!   itself. A root-only 0600 socket was the other choice. It was not
 //!   taken: every tool finds the engine by one path (cli.md) and would
@@ -121,18 +121,11 @@ impl Limits {
             user_in_flight: 8,
         }
     }
-
-    /// The limits for this process's soft RLIMIT_NOFILE now.
-    pub fn for_this_process() -> Limits {
-        let nofile = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
-            .map_or(1024, |(soft, _)| soft);
-        Limits::for_nofile(nofile)
-    }
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits::for_this_process()
+        Limits::for_nofile(1024)
     }
 }
 
@@ -210,9 +203,10 @@ fn admit(tally: &Arc<Mutex<Tally>>, limits: &Limits, key: UserKey) -> Option<Slo
 }
 
 /// Serve the engine on a listening socket until the task is dropped, with
-/// the limits of this process's descriptor limit.
+/// the limits of this process's descriptor limit (as the runtime reads it).
 pub async fn serve(engine: Engine, listener: UnixListener) {
-    serve_with(engine, listener, Limits::for_this_process()).await
+    let limits = Limits::for_nofile(engine.runtime().nofile_limit());
+    serve_with(engine, listener, limits).await
 }
 
 /// [`serve`] with these limits.
@@ -801,7 +795,7 @@ mod tests {
         // Unchangeable) whichever engine it talks to.
         let err = z.boot(&root, id).await.unwrap_err();
         assert_eq!(err, e.boot(&root, id).await.unwrap_err());
-        assert_eq!(err.errno(), libc::EINVAL);
+        assert_eq!(err.errno(), crate::errno::EINVAL);
         assert!(err.to_string().contains("web"), "{err}");
         let change = || params_from_args(&["name=web", "path=/elsewhere"]).unwrap();
         let err = z
@@ -837,7 +831,7 @@ mod tests {
         .unwrap();
         let f: Frame = crate::api::read_frame(&mut s).await.unwrap().unwrap();
         assert!(
-            matches!(f, Frame::Reply { result: WireResult::Err(ref e), .. } if e.errno == libc::EPROTO)
+            matches!(f, Frame::Reply { result: WireResult::Err(ref e), .. } if e.errno == crate::errno::EPROTO)
         );
         server.abort();
     }
@@ -850,7 +844,7 @@ mod tests {
         let err = handle(&e, user, Request::Create { params })
             .await
             .unwrap_err();
-        assert_eq!(err.errno(), libc::EPERM);
+        assert_eq!(err.errno(), crate::errno::EPERM);
         assert!(handle(&e, user, Request::Snapshot).await.is_ok());
         assert!(handle(&e, user, Request::List).await.is_ok());
     }
@@ -1033,7 +1027,7 @@ mod tests {
             Frame::Reply {
                 id: 2,
                 result: WireResult::Err(err),
-            } => assert_eq!(err.errno, libc::EPERM),
+            } => assert_eq!(err.errno, crate::errno::EPERM),
             f => panic!("{f:?}"),
         }
     }

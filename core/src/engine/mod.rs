@@ -50,8 +50,8 @@
 //!    * a zone's *status cell* (`wait::StatusCell`'s mutex): a status
 //!      change is made under the registry lock and announced to waiters
 //!      under the cell's own;
-//!    * the *sampler's* state (`sample.rs`: the `Sampler` behind its
-//!      mutex, and the `sysinfo` reader's): taken under the registry lock
+//!    * the *sampler's* state (`sample.rs`: the runtime's kstat `Source`
+//!      behind its mutex, host reader included): taken under the registry lock
 //!      once, when the sampler starts and resumes saved load averages;
 //!      each tick copies what it needs out of the registry, releases it,
 //!      samples under the sampler's lock, releases that, then folds the

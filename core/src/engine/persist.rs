@@ -64,11 +64,11 @@ pub struct Restored {
 /// names the file (the store's errors do), the errno is kept.
 pub(super) fn state_error(zone: &str, e: std::io::Error) -> Error {
     let errno = e.raw_os_error().or(match e.kind() {
-        std::io::ErrorKind::StorageFull => Some(libc::ENOSPC),
-        std::io::ErrorKind::ReadOnlyFilesystem => Some(libc::EROFS),
-        std::io::ErrorKind::QuotaExceeded => Some(libc::EDQUOT),
-        std::io::ErrorKind::PermissionDenied => Some(libc::EACCES),
-        _ => Some(libc::EIO),
+        std::io::ErrorKind::StorageFull => Some(crate::errno::ENOSPC),
+        std::io::ErrorKind::ReadOnlyFilesystem => Some(crate::errno::EROFS),
+        std::io::ErrorKind::QuotaExceeded => Some(crate::errno::EDQUOT),
+        std::io::ErrorKind::PermissionDenied => Some(crate::errno::EACCES),
+        _ => Some(crate::errno::EIO),
     });
     Error::Runtime {
         zone: zone.to_string(),

@@ -352,13 +352,7 @@ impl Registry {
 
 /// Monotonic nanoseconds (CLOCK_MONOTONIC, like illumos gethrtime).
 pub(super) fn hrtime() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    crate::clock::hrtime()
 }
 
 #[cfg(test)]

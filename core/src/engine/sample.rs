@@ -1,13 +1,16 @@
 //! # The 1 Hz tick: counters into the snapshot
 //!
-//! [`Engine::start_sampler`] runs the [`Sampler`] once a second on the
-//! monotonic clock at absolute deadlines ([`Ticker`]). Each tick:
+//! [`Engine::start_sampler`] runs the runtime's [`Source`] of counters
+//! ([`crate::runtime::Runtime::kstat_source`]; on Linux the sampler of
+//! zones-linux) once a second on the monotonic clock at absolute deadlines
+//! ([`Ticker`]). A runtime with no source (the null runtime) is not
+//! sampled. Each tick:
 //!
 //! 1. takes, under the registry lock, the list of zones from ready to
 //!    running with their cgroups and caps (owned copies: nothing is read
 //!    from the kernel under the lock);
-//! 2. reads the kernel on a blocking thread (the sampler's files; the
-//!    host totals through sysinfo) and, from the counters just computed,
+//! 2. reads the kernel on a blocking thread through the source (the
+//!    zones' counters, their links, the host's totals) and, from the counters just computed,
 //!    has the runtime rewrite each zone's own /proc files
 //!    ([`crate::runtime::Runtime::view`], view.md): the load average a zone
 //!    reads is the one this tick publishes;
@@ -24,9 +27,8 @@
 
 use super::Engine;
 use crate::kstat::avenrun::LoadAvg;
-use crate::kstat::sampler::{Sampler, Ticker, ZoneInput};
+use crate::kstat::{Source, Ticker, ZoneInput};
 use crate::runtime::KernelRefs;
-use crate::snapshot::Host;
 use crate::zone::{Status, ZoneId};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -42,33 +44,6 @@ struct Input {
     /// zsched's pid when the zone has a network namespace of its own (its
     /// link counters are read there), else 0.
     net_pid: u32,
-}
-
-/// Host totals for headers, through sysinfo.
-pub(super) fn host(sys: Option<&mut sysinfo::System>) -> Host {
-    let mem = sys.map(|sys| {
-        sys.refresh_memory();
-        (
-            sys.total_memory(),
-            sys.used_memory(),
-            sys.total_swap(),
-            sys.used_swap(),
-        )
-    });
-    let (mem_total, mem_used, swap_total, swap_used) = mem.unwrap_or_default();
-    let loadavg = sysinfo::System::load_average()
-        .map(|la| [la.one, la.five, la.fifteen])
-        .unwrap_or_default();
-    Host {
-        hostname: sysinfo::System::host_name().unwrap_or_default(),
-        uptime_secs: sysinfo::System::uptime().unwrap_or(0),
-        loadavg,
-        cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
-        mem_total,
-        mem_used,
-        swap_total,
-        swap_used,
-    }
 }
 
 /// What [`crate::runtime::Runtime::view`] gets of a tick: each sampled zone
@@ -95,8 +70,11 @@ fn view_ticks<'a>(
 impl Engine {
     /// Start the once-a-second sampler; it runs as long as the engine.
     pub fn start_sampler(&self) {
+        let Some(source) = self.inner.runtime.kstat_source() else {
+            return;
+        };
         let weak = Arc::downgrade(&self.inner);
-        let sampler = Arc::new(Mutex::new(Sampler::new()));
+        let sampler: Arc<Mutex<Box<dyn Source>>> = Arc::new(Mutex::new(source));
         // Resume the load averages saved by an earlier engine.
         {
             let reg = self.inner.reg.lock().unwrap();
@@ -113,7 +91,6 @@ impl Engine {
         }
         tokio::spawn(async move {
             let mut ticker = Ticker::every_second();
-            let sys = Arc::new(Mutex::new(sysinfo::System::new().ok()));
             let mut n: u64 = 0;
             loop {
                 ticker.tick().await;
@@ -147,7 +124,6 @@ impl Engine {
                 let full_refs = n % 5 == 1;
                 let rt = engine.inner.runtime.clone();
                 let sampler = sampler.clone();
-                let sys = sys.clone();
                 let done = tokio::task::spawn_blocking(move || {
                     let zi: Vec<ZoneInput> = inputs
                         .iter()
@@ -161,7 +137,7 @@ impl Engine {
                     let mut s = sampler.lock().unwrap();
                     let mut sample = s.sample(&zi);
                     for (zs, i) in sample.zones.iter_mut().zip(&inputs) {
-                        zs.kstat.links = crate::kstat::link::read(i.net_pid);
+                        zs.kstat.links = s.links(i.net_pid);
                     }
                     let loadavgs: Vec<(u64, Option<LoadAvg>)> = inputs
                         .iter()
@@ -177,7 +153,7 @@ impl Engine {
                             _ => None,
                         })
                         .collect();
-                    let host = host(sys.lock().unwrap().as_mut());
+                    let host = sampler.lock().unwrap().host();
                     (inputs, sample, refs, loadavgs, host)
                 })
                 .await;

@@ -52,7 +52,7 @@ async fn jail_set_by_non_root_is_eperm() {
         .await
         .unwrap_err();
     assert_eq!(err, Error::NotRoot);
-    assert_eq!(err.errno(), libc::EPERM);
+    assert_eq!(err.errno(), crate::errno::EPERM);
 }
 
 #[tokio::test]
@@ -68,7 +68,7 @@ async fn jail_set_beyond_children_max_is_eperm() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::ChildrenMax { ref parent, max: 1 } if parent == "a"));
-    assert_eq!(err.errno(), libc::EPERM);
+    assert_eq!(err.errno(), crate::errno::EPERM);
 }
 
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn jail_set_less_restrictive_than_parent_is_eperm() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.errno(), libc::EPERM);
+    assert_eq!(err.errno(), crate::errno::EPERM);
     assert!(
         matches!(err, Error::LessRestrictive { ref param, .. } if param == "allow.raw_sockets")
     );
@@ -111,7 +111,7 @@ async fn jail_set_of_missing_jail_without_create_is_enoent() {
     let err = jset(&e, &ROOT, &["name=nope", "persist"], JailFlags::UPDATE)
         .await
         .unwrap_err();
-    assert_eq!(err.errno(), libc::ENOENT);
+    assert_eq!(err.errno(), crate::errno::ENOENT);
 }
 
 #[tokio::test]
@@ -133,7 +133,7 @@ async fn jail_set_of_jid_in_another_branch_is_enoent() {
     .await
     .unwrap_err();
     assert!(matches!(err, Error::OtherBranch(_)));
-    assert_eq!(err.errno(), libc::ENOENT);
+    assert_eq!(err.errno(), crate::errno::ENOENT);
 }
 
 #[tokio::test]
@@ -146,7 +146,7 @@ async fn jail_set_create_of_existing_without_update_is_eexist() {
         .await
         .unwrap_err();
     assert_eq!(err, Error::Exists("a".into()));
-    assert_eq!(err.errno(), libc::EEXIST);
+    assert_eq!(err.errno(), crate::errno::EEXIST);
 }
 
 #[tokio::test]
@@ -167,17 +167,17 @@ async fn jail_set_create_and_update_together_creates_or_updates() {
 #[test]
 fn jail_set_bad_size_is_einval() {
     let err = params_from_args(&["name=a", "zone.max-swap=12Q"]).unwrap_err();
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     let err = params_from_args(&["name=a", "children.max=many"]).unwrap_err();
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
 }
 
 #[test]
 fn jail_set_value_out_of_range_is_einval() {
     let err = params_from_args(&["name=a", "jid=1000000"]).unwrap_err();
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     let err = params_from_args(&["name=a", "enforce_statfs=7"]).unwrap_err();
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn jail_set_unknown_parameter_is_einval() {
         err.to_string().contains("unknown parameter: no.such.thing"),
         "{err}"
     );
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
 }
 
 #[tokio::test]
@@ -197,7 +197,7 @@ async fn jail_set_without_create_or_update_is_einval() {
         .await
         .unwrap_err();
     assert_eq!(err, Error::NoCreateOrUpdate);
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
 }
 
 #[tokio::test]
@@ -207,9 +207,9 @@ async fn jail_set_name_too_long_is_enametoolong() {
     let err = jset(&e, &ROOT, &[&long], JailFlags::CREATE)
         .await
         .unwrap_err();
-    assert_eq!(err.errno(), libc::ENAMETOOLONG);
+    assert_eq!(err.errno(), crate::errno::ENAMETOOLONG);
     let err = params_from_args(&[&format!("host.hostname={}", "h".repeat(65))]).unwrap_err();
-    assert_eq!(err.errno(), libc::ENAMETOOLONG);
+    assert_eq!(err.errno(), crate::errno::ENAMETOOLONG);
 }
 
 #[tokio::test]
@@ -227,7 +227,7 @@ async fn jail_set_with_no_free_jid_is_eagain() {
         .await
         .unwrap_err();
     assert_eq!(err, Error::NoFreeId);
-    assert_eq!(err.errno(), libc::EAGAIN);
+    assert_eq!(err.errno(), crate::errno::EAGAIN);
 }
 
 #[tokio::test]
@@ -240,7 +240,7 @@ async fn jail_set_update_of_unchangeable_parameter_is_einval() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unchangeable { ref param, .. } if param == "path"));
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     // The same value is no change, and a changeable one is taken.
     jset(
         &e,
@@ -266,7 +266,7 @@ async fn jail_set_update_reaches_a_dying_jail_only_with_dying() {
     let err = jset(&e, &ROOT, &["name=a", "host.hostname=x"], JailFlags::UPDATE)
         .await
         .unwrap_err();
-    assert_eq!(err.errno(), libc::ENOENT);
+    assert_eq!(err.errno(), crate::errno::ENOENT);
     jset(
         &e,
         &ROOT,
@@ -311,11 +311,11 @@ async fn jail_get_of_missing_jail_is_enoent() {
     let err = e
         .jail_get(&ROOT, &JailKey::Name("x".into()), JailFlags::default())
         .unwrap_err();
-    assert_eq!(err.errno(), libc::ENOENT);
+    assert_eq!(err.errno(), crate::errno::ENOENT);
     let err = e
         .jail_get(&ROOT, &JailKey::Jid(ZoneId(7)), JailFlags::default())
         .unwrap_err();
-    assert_eq!(err.errno(), libc::ENOENT);
+    assert_eq!(err.errno(), crate::errno::ENOENT);
 }
 
 #[tokio::test]
@@ -335,7 +335,7 @@ async fn jail_get_of_jid_in_another_branch_is_enoent() {
         )
         .unwrap_err();
     assert!(matches!(err, Error::OtherBranch(_)));
-    assert_eq!(err.errno(), libc::ENOENT);
+    assert_eq!(err.errno(), crate::errno::ENOENT);
 }
 
 #[tokio::test]
@@ -356,7 +356,7 @@ async fn jail_get_lastjid_walks_every_jail_then_is_enoent() {
             }
             Err(err) => {
                 assert_eq!(err, Error::LastJid(3));
-                assert_eq!(err.errno(), libc::ENOENT);
+                assert_eq!(err.errno(), crate::errno::ENOENT);
                 break;
             }
         }
@@ -374,7 +374,7 @@ async fn jail_get_of_unknown_parameter_is_einval() {
     let err = e
         .jail_get_params(&ROOT, &key, &["name", "bogus"], JailFlags::default())
         .unwrap_err();
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     let (_, p) = e
         .jail_get_params(
             &ROOT,
@@ -408,9 +408,9 @@ async fn jail_attach_and_remove_of_missing_jid_are_einval() {
     let (e, _) = engine();
     let err = e.jail_attach(&ROOT, ZoneId(42)).unwrap_err();
     assert_eq!(err, Error::NoSuchId(42));
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     let err = e.jail_remove(&ROOT, ZoneId(42)).await.unwrap_err();
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
 }
 
 #[tokio::test]
@@ -420,10 +420,13 @@ async fn jail_attach_and_remove_by_non_root_are_eperm() {
         .await
         .unwrap();
     let user = Caller::user(1000);
-    assert_eq!(e.jail_attach(&user, id).unwrap_err().errno(), libc::EPERM);
+    assert_eq!(
+        e.jail_attach(&user, id).unwrap_err().errno(),
+        crate::errno::EPERM
+    );
     assert_eq!(
         e.jail_remove(&user, id).await.unwrap_err().errno(),
-        libc::EPERM
+        crate::errno::EPERM
     );
 }
 
@@ -449,7 +452,7 @@ async fn children_max_is_enforced_at_every_level() {
     assert_eq!(p.int("children.cur"), Some(2));
     // A child of a parent that does not exist is ENOENT.
     let err = jset(&e, &ROOT, &["name=x.y"], c).await.unwrap_err();
-    assert_eq!(err.errno(), libc::ENOENT);
+    assert_eq!(err.errno(), crate::errno::ENOENT);
 }
 
 /// Records the order of subsystem callbacks.
@@ -651,7 +654,7 @@ async fn boot_is_refused_unless_ready() {
     let id = running(&e, "a").await;
     let err = e.boot(&ROOT, id).await.unwrap_err();
     assert!(matches!(&err, Error::BadState { op, .. } if op == "boot"));
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     e.shutdown(&ROOT, id).await.unwrap();
     assert_eq!(status(&e, id), Some(Status::Down));
     assert!(matches!(
@@ -691,7 +694,7 @@ async fn setattr_is_refused_after_ready_except_phys_mcap() {
         .setattr(&ROOT, id, "bootargs", Value::Str("-s".into()))
         .await
         .unwrap_err();
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     e.setattr(&ROOT, id, "phys_mcap", Value::Str("64M".into()))
         .await
         .unwrap();
@@ -703,7 +706,7 @@ async fn setattr_is_refused_after_ready_except_phys_mcap() {
         .setattr(&ROOT, ZoneId::GLOBAL, "bootargs", Value::Str("x".into()))
         .await
         .unwrap_err();
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     let err = e
         .setattr(&ROOT, id, "uniqid", Value::Int(5))
         .await
@@ -859,7 +862,7 @@ async fn a_wait_times_out_with_etimedout() {
         .wait_status(id, Status::Running, Some(Duration::from_millis(20)))
         .await
         .unwrap_err();
-    assert_eq!(err.errno(), libc::ETIMEDOUT);
+    assert_eq!(err.errno(), crate::errno::ETIMEDOUT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -877,7 +880,7 @@ async fn a_blocking_wait_wakes_on_a_later_status() {
     let err = e
         .wait_status_blocking(id, Status::Dead, Some(Duration::from_millis(20)))
         .unwrap_err();
-    assert_eq!(err.errno(), libc::ETIMEDOUT);
+    assert_eq!(err.errno(), crate::errno::ETIMEDOUT);
 }
 
 // ---- references -------------------------------------------------------------------------
@@ -931,7 +934,7 @@ async fn destroy_times_out_with_ebusy_and_logs_every_count() {
     kernel.cred = 1;
     rt.set_refs(id, kernel);
     let err = e.halt(&ROOT, id).await.unwrap_err();
-    assert_eq!(err.errno(), libc::EBUSY);
+    assert_eq!(err.errno(), crate::errno::EBUSY);
     assert!(
         matches!(&err, Error::Busy { counts, .. } if counts == "zone_ref=1 cred_ref=1 VFS=3"),
         "{err}"
@@ -1041,7 +1044,7 @@ async fn getattr_answers_every_zone_attribute() {
     }
     assert_eq!(
         e.getattr(&ROOT, ZoneId(99), "name").unwrap_err().errno(),
-        libc::EINVAL
+        crate::errno::EINVAL
     );
 }
 
@@ -1271,7 +1274,7 @@ async fn create_refuses_a_parameter_name_in_no_table() {
         "a: unknown parameter: zone.max-processs",
         "{err:?}"
     );
-    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.errno(), crate::errno::EINVAL);
     assert!(e.lookup(&ROOT, "a").is_err(), "nothing was made");
 }
 

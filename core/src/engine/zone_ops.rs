@@ -771,7 +771,7 @@ fn admit(
             source: RuntimeError {
                 step: "net".into(),
                 message: m,
-                errno: Some(libc::EADDRINUSE),
+                errno: Some(crate::errno::EADDRINUSE),
             },
         });
     }

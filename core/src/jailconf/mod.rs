@@ -38,7 +38,7 @@
 //! does with a broken file depends on whether its operation needs the
 //! file — as on FreeBSD, where jail(8) refuses to act on any jail when
 //! jail.conf does not parse, while jls(8) and the kernel's state of the
-//! running jails do not read it ([`crate::tool::ConfNeed`]):
+//! running jails do not read it (zones-tools `tool::ConfNeed`):
 //!
 //! | tool | with a file that does not parse |
 //! |------|---------------------------------|
@@ -336,7 +336,7 @@ pub fn quoted_print(out: &mut String, s: &str) {
 
 /// An I/O error as err(3) prints it: the C library's text, without
 /// Rust's "(os error N)".
-pub(crate) fn io_msg(e: &std::io::Error) -> String {
+pub fn io_msg(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.rfind(" (os error ") {
         Some(i) if s.ends_with(')') => s[..i].to_string(),

@@ -9,7 +9,9 @@
 //! link:ZONEID:IFNAME   class net   rbytes64 obytes64 ipackets64 opackets64 ierrors oerrors zonename
 //! ```
 //!
-//! [`read`] takes them from `/proc/ZSCHED/net/dev`, which the kernel
+//! The runtime's reader (zones-linux `kstat::source::read_links`, through
+//! [`crate::kstat::Source::links`]) takes them from `/proc/ZSCHED/net/dev`,
+//! parsed here ([`parse_net_dev`]), which the kernel
 //! renders for the network namespace of that process: one open, read and
 //! close per zone and tick, no descriptor kept (the sampler's descriptor
 //! budget is not touched), nothing entered. A zone that shares the host's
@@ -109,16 +111,6 @@ pub fn rates(old: &crate::snapshot::Kstat, new: &mut crate::snapshot::Kstat) {
     }
 }
 
-/// The links of the network namespace of process `pid` (zsched).
-pub fn read(pid: u32) -> Vec<LinkStat> {
-    if pid == 0 {
-        return Vec::new();
-    }
-    std::fs::read_to_string(format!("/proc/{pid}/net/dev"))
-        .map(|t| parse_net_dev(&t))
-        .unwrap_or_default()
-}
-
 /// The `link` kstats of a zone, by interface name.
 pub fn kstats(z: &ZoneSnapshot, hrtime: u64) -> Vec<Kstat> {
     let snaptime = if z.kstat.snaptime != 0 {
@@ -205,13 +197,5 @@ mod tests {
             (1000, 0)
         );
         assert_eq!((new.links[1].rbytes_rate, new.links[1].obytes_rate), (0, 0));
-    }
-
-    #[test]
-    fn our_own_namespace_reads_as_the_host_sees_it() {
-        let me = std::process::id();
-        let own = std::fs::read_to_string("/proc/self/net/dev").unwrap();
-        assert_eq!(read(me), parse_net_dev(&own));
-        assert!(read(0).is_empty());
     }
 }

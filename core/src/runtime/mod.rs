@@ -22,7 +22,8 @@
 //! kernel objects again; durable state stores it, so an engine that was
 //! killed can re-adopt the zone. [`NullRuntime`] makes no kernel object at
 //! all: it is how the engine's own logic is tested, and it is not used to
-//! run zones.
+//! run zones. The Linux runtime (`LinuxRuntime`) lives in zones-linux
+//! (`zones_linux::runtime::linux`), with every reader of the kernel.
 //!
 //! ## A zone's network, decided once
 //!
@@ -37,7 +38,6 @@
 //! addresses go on which interface is read from the same parameters by
 //! [`netcfg::NetConfig::of`].
 
-pub mod linux;
 pub mod netcfg;
 mod null;
 
@@ -307,6 +307,19 @@ pub trait Runtime: Send + Sync + 'static {
     /// this tick's counters; called by the sampler once a tick, after the
     /// counters are computed. The default shows nothing.
     fn view(&self, _zones: &[ViewTick]) {}
+
+    /// The reader of every zone's counters for the engine's once-a-second
+    /// tick ([`crate::kstat::Source`]); `None` (the default) when this
+    /// runtime has no kernel to read, and the engine then does not sample.
+    fn kstat_source(&self) -> Option<Box<dyn crate::kstat::Source>> {
+        None
+    }
+
+    /// This process's soft limit on open descriptors (RLIMIT_NOFILE), what
+    /// the API server sizes its per-user limits by ([`crate::api::Limits`]).
+    fn nofile_limit(&self) -> u64 {
+        1024
+    }
 }
 
 /// What the kernel holds of one zone, found by name (see

@@ -1,7 +1,7 @@
 //! `zenter HANDLE.json [--user U] [--pty] -- COMMAND...`: run a command in
 //! a zone and exit with its status (125 when entering failed).
-use zones::runtime::Handle;
-use zones::runtime::linux::enter::{EnterOpts, run};
+use zones_linux::runtime::Handle;
+use zones_linux::runtime::linux::enter::{EnterOpts, run};
 
 fn main() {
     let mut args = std::env::args().skip(1);

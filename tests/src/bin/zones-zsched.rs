@@ -1,4 +1,4 @@
 //! The zone supervisor (the same program as core's `zsched`).
 fn main() {
-    zones::runtime::linux::zsched_main()
+    zones_linux::runtime::linux::zsched_main()
 }

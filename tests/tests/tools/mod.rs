@@ -13,8 +13,8 @@ use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use zones::runtime::linux::{cgroup, install};
 use zones_e2e::bin;
+use zones_linux::runtime::linux::{cgroup, install};
 
 pub struct World {
     pub dir: tempfile::TempDir,

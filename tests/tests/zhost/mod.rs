@@ -394,14 +394,7 @@ fn walk_procs(dir: &Path, out: &mut Vec<u32>, depth: usize) {
 
 /// The process lives (a zombie does not count).
 pub fn zones_e2e_alive(pid: u32) -> bool {
-    pid != 0
-        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
+    pid != 0 && zones_linux::procstat::read(pid).is_some_and(|s| s.state != 'Z')
 }
 
 impl Drop for Host {

@@ -144,13 +144,7 @@ pub async fn snapshot(socket: &Path) -> Arc<Snapshot> {
 }
 
 pub fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
+    zones_linux::procstat::read(pid).is_some_and(|s| s.state != 'Z')
 }
 
 /// A jail.conf block: a sparse zone under @DIR@/roots running `sleep`,

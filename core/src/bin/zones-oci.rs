@@ -1,7 +1,0 @@
-//! zones-oci(8): an OCI runtime over zones, with runc's command line, for
-//! containerd's runc shim and Podman (docs/oci.md). Everything is in
-//! zones::tool::oci.
-
-fn main() {
-    zones::tool::oci::cli::main()
-}

@@ -1,6 +1,0 @@
-//! zsched: `zsched launch` (run by the runtime to make a zone) and
-//! `zsched supervise` (the zone's pid 1). See zones::runtime::linux.
-
-fn main() {
-    zones::runtime::linux::zsched_main()
-}
