@@ -21,7 +21,9 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
 use zones_tools::tool::exit;
-use zones_tools::tool::zonecfg::{self, COMMANDS, GLOBALS, Mode, RESOURCES, Session, split_commands};
+use zones_tools::tool::zonecfg::{
+    self, COMMANDS, GLOBALS, Mode, RESOURCES, Session, split_commands,
+};
 
 const TOOL: &str = "zonecfg";
 
