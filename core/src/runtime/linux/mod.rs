@@ -59,6 +59,7 @@ pub mod cgroup;
 pub mod console;
 pub mod cpuset;
 pub mod enter;
+pub mod enter_extra;
 pub mod inroot;
 pub mod install;
 pub mod ipc;
