@@ -878,3 +878,115 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
     p.ok(&["rm", &id]);
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
 }
+
+/// config.json's process and mounts through Podman: capabilities dropped,
+/// rlimits, no_new_privs, user and groups, a bind of a host directory, a
+/// read-only root; a network namespace joined by path is refused, clearly.
+#[test]
+fn podman_process_settings_mounts_and_read_only_root_are_honoured() {
+    require("podman");
+    let w = World::new("oci-cfg");
+    let p = Podman { w: &w };
+    let rootfs = w.sparse_rootfs("rootfs");
+    let hostdir = w.dir().join("shared");
+    std::fs::create_dir_all(&hostdir).unwrap();
+    std::fs::write(hostdir.join("from-host"), "hello\n").unwrap();
+    let root = rootfs.to_str().unwrap();
+    let run = |extra: &[&str], script: &str| -> String {
+        let mut a = vec!["run", "--rm", "--network", "none"];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(&[
+            "--annotation",
+            "zones.brand=sparse",
+            "--rootfs",
+            root,
+            "/bin/sh",
+            "-c",
+            script,
+        ]);
+        p.ok(&a)
+    };
+    // --cap-drop: the program's sets lose the capability (CAP_CHOWN is
+    // bit 0), and it cannot chown.
+    let out = run(
+        &["--cap-drop", "CHOWN"],
+        "grep -E '^Cap(Eff|Bnd)' /proc/self/status; mkdir -p /tmp; touch /tmp/f; chown 1 /tmp/f && echo chowned || echo refused",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    for l in &lines[..2] {
+        let hex = l.split_whitespace().nth(1).unwrap();
+        let v = u64::from_str_radix(hex, 16).unwrap();
+        assert_eq!(v & 1, 0, "CAP_CHOWN kept: {out}");
+        assert_ne!(v, 0, "{out}");
+    }
+    assert_eq!(lines[2], "refused", "{out}");
+    // Without --cap-drop the zone's default set chowns: the test can fail.
+    let out = run(
+        &[],
+        "mkdir -p /tmp; touch /tmp/f; chown 1 /tmp/f 2>&1 && echo chowned || grep -E '^Cap(Eff|Bnd)' /proc/self/status",
+    );
+    assert_eq!(out, "chowned\n", "{out}");
+    // --ulimit: lowered as asked.
+    let out = run(&["--ulimit", "nofile=100:200"], "ulimit -n; ulimit -Hn");
+    assert_eq!(out, "100\n200\n", "{out}");
+    // no-new-privileges.
+    let out = run(
+        &["--security-opt", "no-new-privileges"],
+        "grep NoNewPrivs /proc/self/status",
+    );
+    assert_eq!(out.split_whitespace().nth(1), Some("1"), "{out}");
+    let out = run(&[], "grep NoNewPrivs /proc/self/status");
+    assert_eq!(out.split_whitespace().nth(1), Some("0"), "{out}");
+    // --user UID:GID and --group-add: the ids and groups are the spec's.
+    let out = run(
+        &["--user", "1000:1000", "--group-add", "2000"],
+        "id -u; id -g; id -G; grep CapEff /proc/self/status",
+    );
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(&l[..2], &["1000", "1000"], "{out}");
+    assert!(l[2].split_whitespace().any(|g| g == "2000"), "{out}");
+    assert!(l[3].ends_with("0000000000000000"), "{out}");
+    // -v: a host directory bound at /mnt.
+    let v = format!("{}:/mnt", hostdir.display());
+    let out = run(&["-v", &v], "cat /mnt/from-host; echo x > /mnt/from-zone");
+    assert_eq!(out, "hello\n", "{out}");
+    assert_eq!(
+        std::fs::read_to_string(hostdir.join("from-zone")).unwrap(),
+        "x\n"
+    );
+    // --read-only: the root is read-only (its /dev, /proc stay the zone's).
+    let out = run(
+        &["--read-only", "--read-only-tmpfs=false"],
+        "touch /newfile 2>/dev/null && echo wrote || echo read-only; test -c /dev/null && echo dev",
+    );
+    assert_eq!(out, "read-only\ndev\n", "{out}");
+    assert!(!rootfs.join("newfile").exists());
+    // --network ns:PATH: a zone has its own network namespace; joining
+    // another is refused with the reason, and nothing is left.
+    let ns = format!("zt-oci-{}", std::process::id());
+    let st = Command::new("ip")
+        .args(["netns", "add", &ns])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = p.run(&[
+        "run",
+        "--rm",
+        "--network",
+        &format!("ns:/run/netns/{ns}"),
+        "--annotation",
+        "zones.brand=sparse",
+        "--rootfs",
+        root,
+        "/bin/true",
+    ]);
+    let _ = Command::new("ip").args(["netns", "delete", &ns]).status();
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("is not supported; a zone has its own"),
+        "{}",
+        text(&o)
+    );
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
