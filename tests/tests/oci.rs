@@ -962,14 +962,21 @@ fn podman_process_settings_mounts_and_read_only_root_are_honoured() {
     );
     assert_eq!(out, "read-only\ndev\n", "{out}");
     assert!(!rootfs.join("newfile").exists());
-    // --network ns:PATH: a zone has its own network namespace; joining
-    // another is refused with the reason, and nothing is left.
+    // --network ns:PATH: the zone joins the namespace Podman names
+    // (vnet.netns), with the link the test made there; the namespace
+    // outlives the container.
     let ns = format!("zt-oci-{}", std::process::id());
-    let st = Command::new("ip")
+    let made = Command::new("ip")
         .args(["netns", "add", &ns])
         .status()
         .unwrap();
-    assert!(st.success());
+    assert!(made.success());
+    let link = Command::new("ip")
+        .args([
+            "-n", &ns, "link", "add", "ztoci0", "type", "veth", "peer", "name", "ztoci1",
+        ])
+        .status()
+        .unwrap();
     let o = p.run(&[
         "run",
         "--rm",
@@ -979,12 +986,36 @@ fn podman_process_settings_mounts_and_read_only_root_are_honoured() {
         "zones.brand=sparse",
         "--rootfs",
         root,
-        "/bin/true",
+        "/bin/sh",
+        "-c",
+        "cut -d: -f1 /proc/net/dev | tr -d ' ' | sort | tr '\\n' ' '",
     ]);
+    let still = Path::new("/run/netns").join(&ns).exists();
     let _ = Command::new("ip").args(["netns", "delete", &ns]).status();
-    assert!(!o.status.success(), "{}", text(&o));
+    assert!(link.success());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("ztoci0 ztoci1"), "{out}");
+    assert!(still, "the zone removed the namespace it joined");
+    // A namespace of another kind joined by path is refused, by name.
+    let bundle = w.dir().join("bundle-ns");
+    std::fs::create_dir_all(bundle.join("rootfs")).unwrap();
+    std::fs::write(
+        bundle.join("config.json"),
+        r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},
+        "annotations":{"zones.brand":"sparse"},
+        "process":{"args":["/bin/true"],"cwd":"/","user":{"uid":0,"gid":0}},
+        "linux":{"namespaces":[{"type":"ipc","path":"/proc/1/ns/ipc"}]}}"#,
+    )
+    .unwrap();
+    let o = oci(
+        &w.runtime,
+        &w.oci_root,
+        &["create", "--bundle", bundle.to_str().unwrap(), "ns-refused"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        text(&o).contains("is not supported; a zone has its own"),
+        text(&o).contains("joining the ipc namespace /proc/1/ns/ipc is not supported"),
         "{}",
         text(&o)
     );

@@ -1143,7 +1143,7 @@ mod tests {
                 argv: &argv,
                 envp: &envp,
                 filter: &filter,
-                extra: &super::enter_extra::Extra::default(),
+                extra: &crate::runtime::linux::enter_extra::Extra::default(),
             });
         }
         // SAFETY: the write ends and the leaked copy are ours to close.

@@ -66,6 +66,7 @@ pub mod ipc;
 pub mod launch;
 pub mod mounts;
 pub mod netlink;
+pub mod netns;
 pub mod osinstall;
 pub mod recover;
 pub mod refs;

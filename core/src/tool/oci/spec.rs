@@ -241,6 +241,15 @@ pub fn zone_params(spec: &Spec, name: &str, root: &Path) -> Result<Params, Strin
     if let Some(b) = spec.annotations.get("zones.brand") {
         set(format!("brand={b}"))?;
     }
+    // A network namespace made by the engine (Podman, CNI): joined.
+    if let Some(ns) = spec
+        .linux
+        .iter()
+        .flat_map(|l| &l.namespaces)
+        .find(|n| n.kind == "network" && !n.path.is_empty())
+    {
+        set(format!("vnet.netns={}", ns.path))?;
+    }
     let res = spec.linux.as_ref().and_then(|l| l.resources.as_ref());
     if let Some(r) = res {
         if let Some(p) = &r.pids
@@ -529,13 +538,18 @@ pub fn extra(
     ))
 }
 
-/// The spec's namespaces that a zone cannot honour (one joined by path:
-/// the zone makes its own), as an error naming the first; and notes for
+/// The spec's namespaces that a zone cannot honour (one joined by path,
+/// but the network's, which is `vnet.netns`: the zone makes its own), as
+/// an error naming the first; and notes for
 /// a foreign seccomp profile, which the zone's own filter replaces.
 pub fn refused(spec: &Spec) -> Result<Vec<String>, String> {
     let mut notes = Vec::new();
     if let Some(l) = &spec.linux {
-        if let Some(ns) = l.namespaces.iter().find(|n| !n.path.is_empty()) {
+        if let Some(ns) = l
+            .namespaces
+            .iter()
+            .find(|n| !n.path.is_empty() && n.kind != "network")
+        {
             return Err(format!(
                 "config.json: linux.namespaces: joining the {} namespace {} is not supported; a zone has its own (Podman: --network none)",
                 ns.kind, ns.path
