@@ -840,7 +840,23 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
     require("podman");
     let mut w = World::new("oci-halt");
     w.host.write_conf("");
-    w.host.start_zoned();
+    // zoned serving /zones on a private mount point (unmounted by the
+    // guard below, which names that one path).
+    let mnt = w.dir().join("zones-mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let _unmount = Unmount(mnt.clone());
+    let mut c = Command::new(zones_e2e::bin("zoned"));
+    w.host.env(&mut c);
+    c.arg("--zonefs")
+        .arg(&mnt)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(w.dir().join("zoned.log")).unwrap());
+    w.host.zoned = Some(c.spawn().expect("zoned"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !mnt.join("global/status").exists() {
+        assert!(Instant::now() < deadline, "zoned --zonefs: no /zones");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let p = Podman { w: &w };
     let rootfs = w.sparse_rootfs("rootfs");
     let id = p
@@ -849,6 +865,12 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
             "-d",
             "--network",
             "none",
+            "--memory",
+            "256m",
+            "--pids-limit",
+            "100",
+            "--cpus",
+            "1.5",
             "--annotation",
             "zones.brand=sparse",
             "--rootfs",
@@ -867,6 +889,19 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
         "{list}\nzoned: {}",
         w.host.zoned_log()
     );
+    // /zones shows the container's zone, running, with the rctls its
+    // --pids-limit, --cpus and --memory asked for.
+    let z = mnt.join(&id);
+    let read = |f: &str| std::fs::read_to_string(z.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    assert_eq!(read("status"), "running\n");
+    assert_eq!(read("rctl/zone.max-processes"), "100\n");
+    assert_eq!(read("rctl/zone.cpu-cap"), "150\n");
+    let mem: Vec<String> = std::fs::read_dir(z.join("rctl"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(mem.iter().any(|v| v == "268435456\n"), "{mem:?}");
     let o = w.tool("zoneadm", &["-z", &id, "halt"]);
     assert!(o.status.success(), "zoneadm halt: {}", text(&o));
     // Podman sees the container's process end, killed by the halt's
@@ -1020,4 +1055,18 @@ fn podman_process_settings_mounts_and_read_only_root_are_honoured() {
         text(&o)
     );
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
+
+/// Detach the mount at exactly this path (never a pattern) when dropped.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        if !self.0.as_os_str().is_empty() && self.0.is_absolute() {
+            use std::os::unix::ffi::OsStrExt;
+            let c = std::ffi::CString::new(self.0.as_os_str().as_bytes()).unwrap();
+            // SAFETY: umount2 of a NUL-terminated path we own.
+            unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
 }
