@@ -22,14 +22,23 @@
 //! | `linux.resources.cpu.quota` / `period` | `zone.cpu-cap` (percent of one CPU, rounded up) |
 //! | `linux.resources.cpu.cpus` | `zone.cpuset` |
 //! | `process.args`, `env`, `cwd`, `user.uid` | the entered program, its environment, directory and user |
+//! | `process.user.gid`, `additionalGids`, `umask` | its group, groups (replacing the zone's /etc/group ones), umask |
+//! | `process.capabilities`, `rlimits` | narrowings of the zone's set and limits, never more ([`extra`], runtime/linux/enter_extra.rs) |
+//! | `process.noNewPrivileges` | no_new_privs before the program runs |
 //! | `process.terminal` (with `--console-socket`) | a pty of the zone's devpts |
+//! | `mounts`: bind of a directory, tmpfs | `mount` lines ([`mount_lines`]) |
+//! | `mounts` at /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/mqueue | the zone's own (skipped) |
+//! | `mounts`: bind of a generated file (/etc/hosts, resolv.conf, hostname, .containerenv) | skipped: the zone's own file stands |
+//! | `linux.maskedPaths`, `readonlyPaths` (directories) | a read-only empty tmpfs, a read-only bind; under /proc and /sys: the zone's view |
+//! | `root.readonly` | the bind of the rootfs made read-only (state.rs) |
+//! | `linux.namespaces[network].path` | `vnet.netns` (the zone joins it: runtime/linux/netns.rs) |
 //! | `hooks` (prestart, createRuntime, poststart, poststop) | run on the host with the state on stdin |
 //!
-//! Not mapped (the zone's own settings stand, see docs/oci.md): mounts
-//! beyond the zone's own /proc, /dev and /dev/pts; a network namespace
-//! path (the zone gets its own empty one); seccomp (the zone's filter);
-//! capabilities (the zone's set); rlimits; masked and read-only paths
-//! (the zone's /proc view already hides the host's).
+//! Refused, with an error naming the entry: a bind of any other file, a
+//! mount of another type, a masked or read-only path that is a file
+//! outside /proc and /sys, a namespace other than the network's joined
+//! by path. Logged and left to the zone: a seccomp profile (the zone's
+//! own filter applies), unknown capability names.
 
 use crate::param::Params;
 use serde::{Deserialize, Serialize};
@@ -592,6 +601,127 @@ mod tests {
         assert_eq!(p.int("zone.cpu-shares"), Some(512));
         assert_eq!(p.int("zone.cpu-cap"), Some(150));
         assert_eq!(p.bool("persist"), Some(true));
+    }
+
+    fn spec(json: &str) -> Spec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn mounts_become_mount_lines_and_the_rest_is_skipped_or_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("my dir");
+        std::fs::create_dir(&src).unwrap();
+        let file = tmp.path().join("hosts");
+        std::fs::write(&file, "").unwrap();
+        let rootfs = tmp.path().join("rootfs");
+        std::fs::create_dir_all(rootfs.join("data")).unwrap();
+        std::fs::write(rootfs.join("secret"), "").unwrap();
+        let s = spec(&format!(
+            r#"{{"mounts":[
+              {{"destination":"/proc","type":"proc","source":"proc"}},
+              {{"destination":"/dev/shm","type":"tmpfs","source":"shm"}},
+              {{"destination":"/etc/hosts","type":"bind","source":"{f}","options":["rbind","ro"]}},
+              {{"destination":"/mnt","type":"bind","source":"{d}","options":["rbind","rprivate","nosuid","Z"]}},
+              {{"destination":"/run","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]}}],
+              "linux":{{"maskedPaths":["/proc/kcore","/data","/absent"],"readonlyPaths":["/sys/fs","/data"]}}}}"#,
+            f = file.display(),
+            d = src.display()
+        ));
+        let (lines, notes) = mount_lines(&s, Path::new("/z/r"), &rootfs).unwrap();
+        let d = src.display().to_string().replace(' ', "\\040");
+        assert_eq!(
+            lines,
+            [
+                format!("{d} /z/r/mnt nullfs rbind,nosuid 0 0"),
+                "tmpfs /z/r/run tmpfs nosuid,mode=755,size=65536k 0 0".into(),
+                "tmpfs /z/r/data tmpfs ro,size=0 0 0".into(),
+                "/z/r/data /z/r/data nullfs ro 0 0".into(),
+            ]
+        );
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        // Each line is one the runtime parses back to the same paths.
+        let e = crate::runtime::linux::mounts::parse_fstab_line(&lines[0])
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.source, src.display().to_string());
+        assert!(e.bind);
+        for (bad, what) in [
+            (
+                format!(
+                    r#"{{"mounts":[{{"destination":"/x","type":"bind","source":"{}"}}]}}"#,
+                    file.display()
+                ),
+                "/x: source",
+            ),
+            (
+                r#"{"mounts":[{"destination":"/x","type":"nfs","source":"h:/e"}]}"#.into(),
+                "type \"nfs\"",
+            ),
+            (
+                r#"{"mounts":[{"destination":"../x","type":"tmpfs"}]}"#.into(),
+                "absolute",
+            ),
+            (
+                r#"{"linux":{"maskedPaths":["/secret"]}}"#.into(),
+                "/secret is not a directory",
+            ),
+        ] {
+            let e = mount_lines(&spec(&bad), Path::new("/z/r"), &rootfs).unwrap_err();
+            assert!(e.contains(what), "{e}");
+        }
+    }
+
+    #[test]
+    fn process_settings_become_narrowings() {
+        let s = spec(
+            r#"{"process":{"args":["x"],"cwd":"/srv","user":{"uid":1000,"gid":1001,"additionalGids":[5,6],"umask":18},
+              "noNewPrivileges":true,
+              "capabilities":{"bounding":["CAP_KILL","CAP_CHOWN","CAP_NOPE"],"effective":["CAP_KILL"],
+                "permitted":["CAP_KILL"],"ambient":["CAP_KILL"]},
+              "rlimits":[{"type":"RLIMIT_NOFILE","soft":100,"hard":200}]}}"#,
+        );
+        let (x, notes) = extra(s.process.as_ref().unwrap()).unwrap();
+        let c = x.caps.unwrap();
+        assert_eq!(c.bounding, (1 << 5) | 1);
+        assert_eq!((c.effective, c.ambient, c.inheritable), (1 << 5, 1 << 5, 0));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(x.rlimits, [(libc::RLIMIT_NOFILE, 100, 200)]);
+        assert_eq!(
+            (x.gid, x.groups.as_deref()),
+            (Some(1001), Some(&[5u32, 6][..]))
+        );
+        assert_eq!(x.cwd.as_deref(), Some(c"/srv"));
+        assert_eq!(s.process.unwrap().user.umask, Some(18));
+        for (bad, what) in [
+            (
+                r#"{"rlimits":[{"type":"RLIMIT_X","soft":1,"hard":1}]}"#,
+                "RLIMIT_X",
+            ),
+            (
+                r#"{"rlimits":[{"type":"RLIMIT_CORE","soft":2,"hard":1}]}"#,
+                "above hard",
+            ),
+            (r#"{"cwd":"rel"}"#, "not absolute"),
+        ] {
+            let p: Process = serde_json::from_str(bad).unwrap();
+            let e = extra(&p).unwrap_err();
+            assert!(e.contains(what), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_network_path_is_joined_other_paths_are_refused_seccomp_is_noted() {
+        let s = spec(
+            r#"{"linux":{"namespaces":[{"type":"pid"},{"type":"network","path":"/run/netns/n1"}],
+              "seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}}"#,
+        );
+        assert_eq!(refused(&s).unwrap().len(), 1);
+        let p = zone_params(&s, "c", Path::new("/r")).unwrap();
+        assert_eq!(p.str("vnet.netns"), Some("/run/netns/n1"));
+        let s = spec(r#"{"linux":{"namespaces":[{"type":"uts","path":"/proc/1/ns/uts"}]}}"#);
+        let e = refused(&s).unwrap_err();
+        assert!(e.contains("uts namespace /proc/1/ns/uts"), "{e}");
     }
 
     #[test]
