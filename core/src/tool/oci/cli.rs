@@ -1037,10 +1037,14 @@ fn features() -> ! {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": OCI_VERSION,
         "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
-        "mountOptions": [],
+        "mountOptions": ["bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec",
+            "noatime", "relatime", "defaults"],
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "uts"],
-            "capabilities": [],
+            "capabilities": crate::runtime::linux::caps::names(crate::runtime::linux::caps::all_set())
+                .iter()
+                .map(|n| format!("CAP_{}", n.to_ascii_uppercase()))
+                .collect::<Vec<_>>(),
             "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false},
             "seccomp": {"enabled": false},
             "apparmor": {"enabled": false},
