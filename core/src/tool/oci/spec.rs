@@ -444,9 +444,16 @@ pub fn mount_lines(
             let Ok(md) = std::fs::symlink_metadata(&inside) else {
                 continue; // missing: nothing to mask, as runc
             };
-            if !md.is_dir() {
+            // The bind's source is resolved on the host: a link on the
+            // way (`a -> /etc`) must not take it out of the rootfs, so
+            // the path must be its own real path below the rootfs.
+            let direct = std::fs::canonicalize(rootfs)
+                .ok()
+                .map(|t| t.join(p.trim_start_matches('/')))
+                .is_some_and(|want| std::fs::canonicalize(&inside).ok() == Some(want));
+            if !md.is_dir() || !direct {
                 return Err(format!(
-                    "config.json: linux.{}: {p} is not a directory; a zone masks and protects directories only",
+                    "config.json: linux.{}: {p} is not a directory of the rootfs (or is reached through a link); a zone masks and protects directories only",
                     if masked {
                         "maskedPaths"
                     } else {
@@ -617,6 +624,7 @@ mod tests {
         let rootfs = tmp.path().join("rootfs");
         std::fs::create_dir_all(rootfs.join("data")).unwrap();
         std::fs::write(rootfs.join("secret"), "").unwrap();
+        std::os::unix::fs::symlink(tmp.path(), rootfs.join("link")).unwrap();
         let s = spec(&format!(
             r#"{{"mounts":[
               {{"destination":"/proc","type":"proc","source":"proc"}},
@@ -665,6 +673,10 @@ mod tests {
             (
                 r#"{"linux":{"maskedPaths":["/secret"]}}"#.into(),
                 "/secret is not a directory",
+            ),
+            (
+                r#"{"linux":{"readonlyPaths":["/link/my dir"]}}"#.into(),
+                "reached through a link",
             ),
         ] {
             let e = mount_lines(&spec(&bad), Path::new("/z/r"), &rootfs).unwrap_err();
