@@ -962,6 +962,16 @@ fn podman_process_settings_mounts_and_read_only_root_are_honoured() {
         "mkdir -p /tmp; touch /tmp/f; chown 1 /tmp/f 2>&1 && echo chowned || grep -E '^Cap(Eff|Bnd)' /proc/self/status",
     );
     assert_eq!(out, "chowned\n", "{out}");
+    // --cap-add of a capability the zone has not (CAP_SYS_ADMIN, bit 21,
+    // is not in the default limitpriv): never more than the zone.
+    let out = run(&["--cap-add", "SYS_ADMIN"], "grep CapEff /proc/self/status");
+    let hex = out.split_whitespace().nth(1).unwrap();
+    let eff = u64::from_str_radix(hex, 16).unwrap();
+    assert_eq!(eff & (1 << 21), 0, "{out}");
+    assert_ne!(eff & 1, 0, "{out}");
+    // --umask.
+    let out = run(&["--umask", "0027"], "umask");
+    assert_eq!(out, "0027\n", "{out}");
     // --ulimit: lowered as asked.
     let out = run(&["--ulimit", "nofile=100:200"], "ulimit -n; ulimit -Hn");
     assert_eq!(out, "100\n200\n", "{out}");
