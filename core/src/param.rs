@@ -86,6 +86,8 @@ pub const PARAMS: &[ParamSpec] = &[
     // network.md: made at ready (the zone's links and addresses), so fixed
     // from then on.
     p("vnet.bridge", Str, CreateOnly, true),
+    // runtime/linux/netns.rs: join a network namespace made elsewhere.
+    p("vnet.netns", Str, CreateOnly, true),
     p("ip4", Str, CreateOnly, true),
     p("ip6", Str, CreateOnly, true),
     p("ip4.addr", List, CreateOnly, true),

@@ -840,7 +840,23 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
     require("podman");
     let mut w = World::new("oci-halt");
     w.host.write_conf("");
-    w.host.start_zoned();
+    // zoned serving /zones on a private mount point (unmounted by the
+    // guard below, which names that one path).
+    let mnt = w.dir().join("zones-mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let _unmount = Unmount(mnt.clone());
+    let mut c = Command::new(zones_e2e::bin("zoned"));
+    w.host.env(&mut c);
+    c.arg("--zonefs")
+        .arg(&mnt)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(w.dir().join("zoned.log")).unwrap());
+    w.host.zoned = Some(c.spawn().expect("zoned"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !mnt.join("global/status").exists() {
+        assert!(Instant::now() < deadline, "zoned --zonefs: no /zones");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let p = Podman { w: &w };
     let rootfs = w.sparse_rootfs("rootfs");
     let id = p
@@ -849,6 +865,12 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
             "-d",
             "--network",
             "none",
+            "--memory",
+            "256m",
+            "--pids-limit",
+            "100",
+            "--cpus",
+            "1.5",
             "--annotation",
             "zones.brand=sparse",
             "--rootfs",
@@ -867,6 +889,19 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
         "{list}\nzoned: {}",
         w.host.zoned_log()
     );
+    // /zones shows the container's zone, running, with the rctls its
+    // --pids-limit, --cpus and --memory asked for.
+    let z = mnt.join(&id);
+    let read = |f: &str| std::fs::read_to_string(z.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    assert_eq!(read("status"), "running\n");
+    assert_eq!(read("rctl/zone.max-processes"), "100\n");
+    assert_eq!(read("rctl/zone.cpu-cap"), "150\n");
+    let mem: Vec<String> = std::fs::read_dir(z.join("rctl"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(mem.iter().any(|v| v == "268435456\n"), "{mem:?}");
     let o = w.tool("zoneadm", &["-z", &id, "halt"]);
     assert!(o.status.success(), "zoneadm halt: {}", text(&o));
     // Podman sees the container's process end, killed by the halt's
@@ -877,4 +912,171 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
     assert_eq!(st.trim(), "exited");
     p.ok(&["rm", &id]);
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
+
+/// config.json's process and mounts through Podman: capabilities dropped,
+/// rlimits, no_new_privs, user and groups, a bind of a host directory, a
+/// read-only root; a network namespace joined by path is refused, clearly.
+#[test]
+fn podman_process_settings_mounts_and_read_only_root_are_honoured() {
+    require("podman");
+    let w = World::new("oci-cfg");
+    let p = Podman { w: &w };
+    let rootfs = w.sparse_rootfs("rootfs");
+    let hostdir = w.dir().join("shared");
+    std::fs::create_dir_all(&hostdir).unwrap();
+    std::fs::write(hostdir.join("from-host"), "hello\n").unwrap();
+    let root = rootfs.to_str().unwrap();
+    let run = |extra: &[&str], script: &str| -> String {
+        let mut a = vec!["run", "--rm", "--network", "none"];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(&[
+            "--annotation",
+            "zones.brand=sparse",
+            "--rootfs",
+            root,
+            "/bin/sh",
+            "-c",
+            script,
+        ]);
+        p.ok(&a)
+    };
+    // --cap-drop: the program's sets lose the capability (CAP_CHOWN is
+    // bit 0), and it cannot chown.
+    let out = run(
+        &["--cap-drop", "CHOWN"],
+        "grep -E '^Cap(Eff|Bnd)' /proc/self/status; mkdir -p /tmp; touch /tmp/f; chown 1 /tmp/f && echo chowned || echo refused",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    for l in &lines[..2] {
+        let hex = l.split_whitespace().nth(1).unwrap();
+        let v = u64::from_str_radix(hex, 16).unwrap();
+        assert_eq!(v & 1, 0, "CAP_CHOWN kept: {out}");
+        assert_ne!(v, 0, "{out}");
+    }
+    assert_eq!(lines[2], "refused", "{out}");
+    // Without --cap-drop the zone's default set chowns: the test can fail.
+    let out = run(
+        &[],
+        "mkdir -p /tmp; touch /tmp/f; chown 1 /tmp/f 2>&1 && echo chowned || grep -E '^Cap(Eff|Bnd)' /proc/self/status",
+    );
+    assert_eq!(out, "chowned\n", "{out}");
+    // --cap-add of a capability the zone has not (CAP_SYS_ADMIN, bit 21,
+    // is not in the default limitpriv): never more than the zone.
+    let out = run(&["--cap-add", "SYS_ADMIN"], "grep CapEff /proc/self/status");
+    let hex = out.split_whitespace().nth(1).unwrap();
+    let eff = u64::from_str_radix(hex, 16).unwrap();
+    assert_eq!(eff & (1 << 21), 0, "{out}");
+    assert_ne!(eff & 1, 0, "{out}");
+    // --umask.
+    let out = run(&["--umask", "0027"], "umask");
+    assert_eq!(out, "0027\n", "{out}");
+    // --ulimit: lowered as asked.
+    let out = run(&["--ulimit", "nofile=100:200"], "ulimit -n; ulimit -Hn");
+    assert_eq!(out, "100\n200\n", "{out}");
+    // no-new-privileges.
+    let out = run(
+        &["--security-opt", "no-new-privileges"],
+        "grep NoNewPrivs /proc/self/status",
+    );
+    assert_eq!(out.split_whitespace().nth(1), Some("1"), "{out}");
+    let out = run(&[], "grep NoNewPrivs /proc/self/status");
+    assert_eq!(out.split_whitespace().nth(1), Some("0"), "{out}");
+    // --user UID:GID and --group-add: the ids and groups are the spec's.
+    let out = run(
+        &["--user", "1000:1000", "--group-add", "2000"],
+        "id -u; id -g; id -G; grep CapEff /proc/self/status",
+    );
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(&l[..2], &["1000", "1000"], "{out}");
+    assert!(l[2].split_whitespace().any(|g| g == "2000"), "{out}");
+    assert!(l[3].ends_with("0000000000000000"), "{out}");
+    // -v: a host directory bound at /mnt.
+    let v = format!("{}:/mnt", hostdir.display());
+    let out = run(&["-v", &v], "cat /mnt/from-host; echo x > /mnt/from-zone");
+    assert_eq!(out, "hello\n", "{out}");
+    assert_eq!(
+        std::fs::read_to_string(hostdir.join("from-zone")).unwrap(),
+        "x\n"
+    );
+    // --read-only: the root is read-only (its /dev, /proc stay the zone's).
+    let out = run(
+        &["--read-only", "--read-only-tmpfs=false"],
+        "touch /newfile 2>/dev/null && echo wrote || echo read-only; test -c /dev/null && echo dev",
+    );
+    assert_eq!(out, "read-only\ndev\n", "{out}");
+    assert!(!rootfs.join("newfile").exists());
+    // --network ns:PATH: the zone joins the namespace Podman names
+    // (vnet.netns), with the link the test made there; the namespace
+    // outlives the container.
+    let ns = format!("zt-oci-{}", std::process::id());
+    let made = Command::new("ip")
+        .args(["netns", "add", &ns])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let link = Command::new("ip")
+        .args([
+            "-n", &ns, "link", "add", "ztoci0", "type", "veth", "peer", "name", "ztoci1",
+        ])
+        .status()
+        .unwrap();
+    let o = p.run(&[
+        "run",
+        "--rm",
+        "--network",
+        &format!("ns:/run/netns/{ns}"),
+        "--annotation",
+        "zones.brand=sparse",
+        "--rootfs",
+        root,
+        "/bin/sh",
+        "-c",
+        "cut -d: -f1 /proc/net/dev | tr -d ' ' | sort | tr '\\n' ' '",
+    ]);
+    let still = Path::new("/run/netns").join(&ns).exists();
+    let _ = Command::new("ip").args(["netns", "delete", &ns]).status();
+    assert!(link.success());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("ztoci0 ztoci1"), "{out}");
+    assert!(still, "the zone removed the namespace it joined");
+    // A namespace of another kind joined by path is refused, by name.
+    let bundle = w.dir().join("bundle-ns");
+    std::fs::create_dir_all(bundle.join("rootfs")).unwrap();
+    std::fs::write(
+        bundle.join("config.json"),
+        r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},
+        "annotations":{"zones.brand":"sparse"},
+        "process":{"args":["/bin/true"],"cwd":"/","user":{"uid":0,"gid":0}},
+        "linux":{"namespaces":[{"type":"ipc","path":"/proc/1/ns/ipc"}]}}"#,
+    )
+    .unwrap();
+    let o = oci(
+        &w.runtime,
+        &w.oci_root,
+        &["create", "--bundle", bundle.to_str().unwrap(), "ns-refused"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("joining the ipc namespace /proc/1/ns/ipc is not supported"),
+        "{}",
+        text(&o)
+    );
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
+
+/// Detach the mount at exactly this path (never a pattern) when dropped.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        if !self.0.as_os_str().is_empty() && self.0.is_absolute() {
+            use std::os::unix::ffi::OsStrExt;
+            let c = std::ffi::CString::new(self.0.as_os_str().as_bytes()).unwrap();
+            // SAFETY: umount2 of a NUL-terminated path we own.
+            unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
 }

@@ -250,6 +250,15 @@ fn cstr(s: &str) -> Result<CString, RuntimeError> {
 
 /// Run a command in the zone (module comment); its exit status.
 pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
+    run_with(handle, opts, &super::enter_extra::Extra::default())
+}
+
+/// [`run`], with the process narrowed further by `extra` ([`super::enter_extra`]).
+pub fn run_with(
+    handle: &Handle,
+    opts: &EnterOpts,
+    extra: &super::enter_extra::Extra,
+) -> Result<i32, RuntimeError> {
     if !alive(handle) {
         return Err(e(
             "enter",
@@ -311,7 +320,8 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
     }
     let zone_caps = caps::bounding_of(handle.zsched_pid).map_err(|x| e("enter", x.to_string()))?;
     let filter = zone_filter(handle)?;
-    let limits = zone_limits(pid)?;
+    let mut limits = zone_limits(pid)?;
+    extra.narrow_limits(&mut limits);
     // The root the entered process gets (below): zsched's, or the nested
     // init's, which is the same tree in init's mount namespace.
     let root_path = CString::new(format!("/proc/{view}/root")).unwrap();
@@ -571,6 +581,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
                     argv: &argv,
                     envp: &envp,
                     filter: &filter,
+                    extra,
                 });
             }
             // A holds nothing of the host while it waits.
@@ -611,6 +622,7 @@ pub fn run(handle: &Handle, opts: &EnterOpts) -> Result<i32, RuntimeError> {
             8 => "apply the zone's resource limits".into(),
             9 => "close the caller's descriptors".into(),
             10 => "join the zone's user namespace".into(),
+            11 => format!("chdir {:?}", extra.cwd.as_deref().unwrap_or_default()),
             _ => format!("exec {prog}"),
         };
         return Err(RuntimeError {
@@ -776,6 +788,7 @@ struct ChildB<'a> {
     argv: &'a [*const libc::c_char],
     envp: &'a [*const libc::c_char],
     filter: &'a seccomp::Filter,
+    extra: &'a super::enter_extra::Extra,
 }
 
 /// The zone's system call filter, the one zsched loaded for init: built
@@ -845,8 +858,13 @@ fn child_b(c: &ChildB) -> ! {
         if caps::drop_bounding(c.caps).is_err() {
             fail(err, 5, errno());
         }
-        if libc::setgroups(c.groups.len(), c.groups.as_ptr()) != 0
-            || libc::setgid(c.gid) != 0
+        if let Err(e) = c.extra.narrow_bounding(c.caps) {
+            fail(err, 5, e);
+        }
+        let (groups, gid) = c.extra.ids(c.groups, c.gid);
+        c.extra.keep_caps(c.uid);
+        if libc::setgroups(groups.len(), groups.as_ptr()) != 0
+            || libc::setgid(gid) != 0
             || libc::setuid(c.uid) != 0
         {
             fail(err, 6, errno());
@@ -854,10 +872,17 @@ fn child_b(c: &ChildB) -> ! {
         if c.uid == 0 && caps::clear_inheritable(Some(c.caps)).is_err() {
             fail(err, 5, errno());
         }
+        if let Err(e) = c.extra.apply_caps(c.caps) {
+            fail(err, 5, e);
+        }
         // A change of ids resets dumpability to fs.suid_dumpable, which
         // may be 1: not dumpable until the exec, whatever it is.
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-        if libc::chdir(c.home.as_ptr()) != 0 {
+        if let Some(cwd) = &c.extra.cwd {
+            if libc::chdir(cwd.as_ptr()) != 0 {
+                fail(err, 11, errno());
+            }
+        } else if libc::chdir(c.home.as_ptr()) != 0 {
             libc::chdir(c.slash.as_ptr());
         }
         libc::execve(c.prog.as_ptr(), c.argv.as_ptr(), c.envp.as_ptr());
@@ -1129,6 +1154,7 @@ mod tests {
                 argv: &argv,
                 envp: &envp,
                 filter: &filter,
+                extra: &crate::runtime::linux::enter_extra::Extra::default(),
             });
         }
         // SAFETY: the write ends and the leaked copy are ours to close.

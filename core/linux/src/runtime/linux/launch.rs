@@ -36,7 +36,8 @@
 //! and — unless the zone asked for `ip4 = inherit`
 //! ([`crate::runtime::NetMode`]) — net, and gives it its links right away
 //! (lo up, shared-IP macvlans, `vnet.bridge` veth, `vnet.interface` moved
-//! in, addresses and routes: [`super::vnet`]); it makes `/` private
+//! in, addresses and routes: [`super::vnet`]), or joins the namespace
+//! `vnet.netns` names ([`super::netns`]); it makes `/` private
 //! recursively, builds the root and mounts the zone's `mount` / `mount.fstab` lines
 //! ([`super::mounts`]; a zone booting systemd also gets the tmpfs mounts
 //! it needs, [`super::sysinit`]), binds the view's files over the zone's /proc ones
@@ -716,6 +717,7 @@ pub fn setup(
     }
     // The zone's links, while the host's /proc is still there.
     vnet.apply()?;
+    super::netns::join(&spec.params)?;
     super::ipc::new_session_keyring()
         .map_err(|e| ChildError::errno("keyring", "a session keyring of its own".into(), e))?;
     let root = private_root(spec)?;

@@ -167,6 +167,7 @@ pub fn setup(
     view: Option<&Path>,
     base: u32,
 ) -> Result<(RawFd, Option<std::fs::File>), ChildError> {
+    super::netns::refuse_in_userns(&spec.params)?;
     let net = NetMode::of(&spec.params);
     // As in launch::setup: a nested zone starts from its parent's network,
     // and every host name is checked before anything is made.

@@ -27,7 +27,7 @@ use super::state::{self, Dir, Record, Status};
 use super::{valid_id, zone_name};
 use crate::api::{Endpoint, Zones};
 use crate::engine::Caller;
-use crate::runtime::linux::enter::{EnterOpts, run};
+use crate::runtime::linux::enter::{EnterOpts, run_with};
 use crate::zone::ZoneId;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -515,6 +515,15 @@ fn create(g: &Global, args: &[String], and_start: bool) {
     let bundle = std::fs::canonicalize(&bundle).unwrap_or(bundle);
     let spec = spec::load(&bundle).unwrap_or_else(|e| g.fail(e, 1));
     let rootfs = spec::rootfs(&spec, &bundle).unwrap_or_else(|e| g.fail(e, 1));
+    for n in spec::refused(&spec).unwrap_or_else(|e| g.fail(e, 1)) {
+        g.log("warning", &n);
+    }
+    if let Some(p) = &spec.process {
+        let (_, notes) = spec::extra(p).unwrap_or_else(|e| g.fail(e, 1));
+        for n in notes {
+            g.log("warning", &n);
+        }
+    }
     let zname = zone_name(&id);
     let _ = std::fs::DirBuilder::new()
         .recursive(true)
@@ -559,13 +568,27 @@ fn create(g: &Global, args: &[String], and_start: bool) {
     }
     // The zone's path: the rootfs bound beneath the container's private
     // directory (state's module comment).
-    if let Err(e) = state::bind_rootfs(&d, &rootfs) {
+    let readonly = spec.root.as_ref().is_some_and(|r| r.readonly);
+    if let Err(e) = state::bind_rootfs(&d, &rootfs, readonly) {
         undo(g, e, false)
     }
-    let params = match spec::zone_params(&spec, &zname, &d.rootfs()) {
+    let mut params = match spec::zone_params(&spec, &zname, &d.rootfs()) {
         Ok(p) => p,
         Err(e) => undo(g, e, false),
     };
+    match spec::mount_lines(&spec, &d.rootfs(), &rootfs) {
+        Ok((lines, notes)) => {
+            for n in notes {
+                g.debug(&n);
+            }
+            if !lines.is_empty()
+                && let Err(e) = params.set_text("mount", &lines)
+            {
+                undo(g, format!("config.json: mounts: {e}"), false)
+            }
+        }
+        Err(e) => undo(g, e, false),
+    }
     let rt = tokio_rt();
     let made = rt.block_on(async {
         let z = open_engine(g).await;
@@ -1014,10 +1037,14 @@ fn features() -> ! {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": OCI_VERSION,
         "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
-        "mountOptions": [],
+        "mountOptions": ["bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec",
+            "noatime", "relatime", "defaults"],
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "uts"],
-            "capabilities": [],
+            "capabilities": crate::runtime::linux::caps::names(crate::runtime::linux::caps::all_set())
+                .iter()
+                .map(|n| format!("CAP_{}", n.to_ascii_uppercase()))
+                .collect::<Vec<_>>(),
             "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false},
             "seccomp": {"enabled": false},
             "apparmor": {"enabled": false},
@@ -1094,20 +1121,25 @@ fn enter_zone(g: &Global, d: &Dir, p: &Process) -> i32 {
             )
         };
     }
-    let mut command = p.args.clone();
-    if !p.cwd.is_empty() && p.cwd != "/" {
-        // enter::run starts in the zone's `/`: a shell changes to cwd.
-        let mut c = vec![
-            "/bin/sh".to_string(),
-            "-c".into(),
-            "cd \"$0\" && exec \"$@\"".into(),
-            p.cwd.clone(),
-        ];
-        c.append(&mut command);
-        command = c;
+    // Capabilities, rlimits, groups and the working directory are made
+    // by the entering child (enter_extra: never more than the zone's);
+    // no_new_privs and the umask pass to it from here through fork.
+    let (extra, _) = spec::extra(p).unwrap_or_else(|e| g.fail(e, 255));
+    if p.no_new_privileges {
+        // SAFETY: prctl with integer arguments only.
+        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+            g.fail(
+                format!("set no_new_privs: {}", std::io::Error::last_os_error()),
+                255,
+            )
+        }
+    }
+    if let Some(m) = p.user.umask {
+        // SAFETY: umask has no preconditions.
+        unsafe { libc::umask(m as libc::mode_t & 0o777) };
     }
     let opts = EnterOpts {
-        command,
+        command: p.args.clone(),
         user: (p.user.uid != 0).then(|| p.user.uid.to_string()),
         pty: false,
         env: Vec::new(),
@@ -1116,7 +1148,7 @@ fn enter_zone(g: &Global, d: &Dir, p: &Process) -> i32 {
         banner: None,
         escape: None,
     };
-    match run(&handle, &opts) {
+    match run_with(&handle, &opts, &extra) {
         Ok(code) => code,
         Err(e) => g.fail(format!("exec: {e}"), 255),
     }

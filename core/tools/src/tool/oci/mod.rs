@@ -20,9 +20,17 @@
 //!   apart. The original id is kept in the container's state directory.
 //! * `config.json` ([`spec`]) becomes the zone's parameters: `root.path` →
 //!   `path`, `hostname` → `host.hostname`, `linux.resources` → rctls,
-//!   the `zones.brand` annotation → `brand`; the zone is `persist` so that
+//!   the `zones.brand` annotation → `brand`, `mounts` and masked /
+//!   read-only paths → `mount` lines, a network namespace path →
+//!   `vnet.netns`; the zone is `persist` so that
 //!   its lifetime is the container's (created by `create`, removed by
-//!   `delete`), never the engine's idea of an empty jail.
+//!   `delete`), never the engine's idea of an empty jail. What no zone
+//!   parameter can give is refused at `create`, naming the entry.
+//! * `process` is applied by the holder as it enters the zone: the
+//!   program, environment, user, groups, umask, no_new_privs, and the
+//!   capabilities and rlimits as narrowings of the zone's
+//!   ([`crate::runtime::linux::enter_extra`]) — a container never has
+//!   more than its zone's `limitpriv` and limits.
 //!
 //! ## The create / start split
 //!

@@ -22,14 +22,23 @@
 //! | `linux.resources.cpu.quota` / `period` | `zone.cpu-cap` (percent of one CPU, rounded up) |
 //! | `linux.resources.cpu.cpus` | `zone.cpuset` |
 //! | `process.args`, `env`, `cwd`, `user.uid` | the entered program, its environment, directory and user |
+//! | `process.user.gid`, `additionalGids`, `umask` | its group, groups (replacing the zone's /etc/group ones), umask |
+//! | `process.capabilities`, `rlimits` | narrowings of the zone's set and limits, never more ([`extra`], runtime/linux/enter_extra.rs) |
+//! | `process.noNewPrivileges` | no_new_privs before the program runs |
 //! | `process.terminal` (with `--console-socket`) | a pty of the zone's devpts |
+//! | `mounts`: bind of a directory, tmpfs | `mount` lines ([`mount_lines`]) |
+//! | `mounts` at /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/mqueue | the zone's own (skipped) |
+//! | `mounts`: bind of a generated file (/etc/hosts, resolv.conf, hostname, .containerenv) | skipped: the zone's own file stands |
+//! | `linux.maskedPaths`, `readonlyPaths` (directories) | a read-only empty tmpfs, a read-only bind; under /proc and /sys: the zone's view |
+//! | `root.readonly` | the bind of the rootfs made read-only (state.rs) |
+//! | `linux.namespaces[network].path` | `vnet.netns` (the zone joins it: runtime/linux/netns.rs) |
 //! | `hooks` (prestart, createRuntime, poststart, poststop) | run on the host with the state on stdin |
 //!
-//! Not mapped (the zone's own settings stand, see docs/oci.md): mounts
-//! beyond the zone's own /proc, /dev and /dev/pts; a network namespace
-//! path (the zone gets its own empty one); seccomp (the zone's filter);
-//! capabilities (the zone's set); rlimits; masked and read-only paths
-//! (the zone's /proc view already hides the host's).
+//! Refused, with an error naming the entry: a bind of any other file, a
+//! mount of another type, a masked or read-only path that is a file
+//! outside /proc and /sys, a namespace other than the network's joined
+//! by path. Logged and left to the zone: a seccomp profile (the zone's
+//! own filter applies), unknown capability names.
 
 use crate::param::Params;
 use serde::{Deserialize, Serialize};
@@ -48,6 +57,49 @@ pub struct Spec {
     pub annotations: BTreeMap<String, String>,
     pub hooks: Option<Hooks>,
     pub linux: Option<Linux>,
+    #[serde(default)]
+    pub mounts: Vec<Mount>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Mount {
+    pub destination: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Capabilities {
+    #[serde(default)]
+    pub bounding: Vec<String>,
+    #[serde(default)]
+    pub effective: Vec<String>,
+    #[serde(default)]
+    pub permitted: Vec<String>,
+    #[serde(default)]
+    pub inheritable: Vec<String>,
+    #[serde(default)]
+    pub ambient: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Rlimit {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Namespace {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub path: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -72,6 +124,9 @@ pub struct Process {
     pub cwd: String,
     #[serde(default)]
     pub no_new_privileges: bool,
+    pub capabilities: Option<Capabilities>,
+    #[serde(default)]
+    pub rlimits: Vec<Rlimit>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -83,6 +138,7 @@ pub struct User {
     pub gid: u32,
     #[serde(default)]
     pub additional_gids: Vec<u32>,
+    pub umask: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -113,8 +169,16 @@ pub struct Hooks {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Linux {
     pub resources: Option<Resources>,
+    #[serde(default)]
+    pub namespaces: Vec<Namespace>,
+    pub seccomp: Option<serde_json::Value>,
+    #[serde(default)]
+    pub masked_paths: Vec<String>,
+    #[serde(default)]
+    pub readonly_paths: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -186,6 +250,15 @@ pub fn zone_params(spec: &Spec, name: &str, root: &Path) -> Result<Params, Strin
     if let Some(b) = spec.annotations.get("zones.brand") {
         set(format!("brand={b}"))?;
     }
+    // A network namespace made by the engine (Podman, CNI): joined.
+    if let Some(ns) = spec
+        .linux
+        .iter()
+        .flat_map(|l| &l.namespaces)
+        .find(|n| n.kind == "network" && !n.path.is_empty())
+    {
+        set(format!("vnet.netns={}", ns.path))?;
+    }
     let res = spec.linux.as_ref().and_then(|l| l.resources.as_ref());
     if let Some(r) = res {
         if let Some(p) = &r.pids
@@ -218,6 +291,296 @@ pub fn zone_params(spec: &Spec, name: &str, root: &Path) -> Result<Params, Strin
     Ok(params)
 }
 
+/// Mount points the zone makes itself (its /proc, /sys, /dev, /dev/pts,
+/// /dev/shm; /dev/mqueue and the cgroup tree are not mounted): the
+/// spec's entries there are left to the zone.
+const ZONE_OWN: [&str; 8] = [
+    "/proc",
+    "/sys",
+    "/sys/fs/cgroup",
+    "/dev",
+    "/dev/pts",
+    "/dev/shm",
+    "/dev/mqueue",
+    "/dev/console",
+];
+
+/// Files Podman and containerd generate and bind over single files of the
+/// root: the zone's own files stand (a zone mount line binds a directory).
+const GENERATED: [&str; 5] = [
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/etc/hostname",
+    "/run/.containerenv",
+    "/etc/localtime",
+];
+
+/// A path as an fstab(5) field (blanks and backslashes octal-escaped).
+fn fstab_field(p: &str) -> String {
+    let mut o = String::new();
+    for c in p.chars() {
+        match c {
+            ' ' => o.push_str("\\040"),
+            '\t' => o.push_str("\\011"),
+            '\n' => o.push_str("\\012"),
+            '\\' => o.push_str("\\134"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The options a zone mount line keeps (the rest — propagation, SELinux
+/// relabelling, `private`, … — have no meaning for a zone's own mount).
+fn kept_options(opts: &[String]) -> String {
+    let kept: Vec<&str> = opts
+        .iter()
+        .map(String::as_str)
+        .filter(|o| {
+            matches!(
+                *o,
+                "ro" | "nosuid" | "nodev" | "noexec" | "noatime" | "relatime" | "rbind" | "bind"
+            ) || ["size=", "mode=", "nr_inodes=", "uid=", "gid="]
+                .iter()
+                .any(|p| o.starts_with(p))
+        })
+        .collect();
+    if kept.is_empty() {
+        "defaults".into()
+    } else {
+        kept.join(",")
+    }
+}
+
+/// The zone's `mount` lines for the spec's `mounts`, `linux.maskedPaths`
+/// and `linux.readonlyPaths` (the zone's path is `root`, the container's
+/// rootfs `rootfs`), and the notes to log for what is left to the zone.
+/// An entry no mount line can give is an error naming its destination.
+pub fn mount_lines(
+    spec: &Spec,
+    root: &Path,
+    rootfs: &Path,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    let mut lines = Vec::new();
+    let mut notes = Vec::new();
+    let at = |dest: &str| fstab_field(&format!("{}{}", root.display(), dest));
+    for m in &spec.mounts {
+        let dest = m.destination.trim_end_matches('/');
+        if !dest.starts_with('/') || dest.split('/').any(|c| c == "..") {
+            return Err(format!(
+                "config.json: mount {:?}: the destination must be an absolute path without ..",
+                m.destination
+            ));
+        }
+        if ZONE_OWN.contains(&dest) {
+            notes.push(format!("mount {dest} ({}): the zone's own", m.kind));
+            continue;
+        }
+        let bind = m.kind == "bind" || m.options.iter().any(|o| o == "bind" || o == "rbind");
+        if bind {
+            let src = Path::new(&m.source);
+            let md = std::fs::metadata(src).map_err(|e| {
+                format!(
+                    "config.json: mount {dest}: source {}: {}",
+                    m.source,
+                    crate::tool::os_msg(&e)
+                )
+            })?;
+            if !md.is_dir() {
+                if GENERATED.contains(&dest) {
+                    notes.push(format!(
+                        "mount {dest}: a bind of the file {} is not made; the zone's own {dest} stands",
+                        m.source
+                    ));
+                    continue;
+                }
+                return Err(format!(
+                    "config.json: mount {dest}: source {} is not a directory; a zone binds directories only",
+                    m.source
+                ));
+            }
+            lines.push(format!(
+                "{} {} nullfs {} 0 0",
+                fstab_field(&m.source),
+                at(dest),
+                kept_options(&m.options)
+            ));
+        } else if m.kind == "tmpfs" {
+            lines.push(format!(
+                "tmpfs {} tmpfs {} 0 0",
+                at(dest),
+                kept_options(&m.options)
+            ));
+        } else {
+            return Err(format!(
+                "config.json: mount {dest}: type {:?} is not supported in a zone (bind and tmpfs are)",
+                m.kind
+            ));
+        }
+    }
+    let linux = spec.linux.clone().unwrap_or_default();
+    for (paths, masked) in [(&linux.masked_paths, true), (&linux.readonly_paths, false)] {
+        for p in paths {
+            let p = p.trim_end_matches('/');
+            if ["/proc", "/sys"]
+                .iter()
+                .any(|d| p == *d || p.starts_with(&format!("{d}/")))
+            {
+                // The zone's /proc view hides and makes read-only what
+                // acts on the host (mounts.rs), /sys is read-only.
+                continue;
+            }
+            if !p.starts_with('/') || p.split('/').any(|c| c == "..") {
+                return Err(format!(
+                    "config.json: linux.{}: {p:?} must be an absolute path without ..",
+                    if masked {
+                        "maskedPaths"
+                    } else {
+                        "readonlyPaths"
+                    }
+                ));
+            }
+            let inside = rootfs.join(p.trim_start_matches('/'));
+            let Ok(md) = std::fs::symlink_metadata(&inside) else {
+                continue; // missing: nothing to mask, as runc
+            };
+            // The bind's source is resolved on the host: a link on the
+            // way (`a -> /etc`) must not take it out of the rootfs, so
+            // the path must be its own real path below the rootfs.
+            let direct = std::fs::canonicalize(rootfs)
+                .ok()
+                .map(|t| t.join(p.trim_start_matches('/')))
+                .is_some_and(|want| std::fs::canonicalize(&inside).ok() == Some(want));
+            if !md.is_dir() || !direct {
+                return Err(format!(
+                    "config.json: linux.{}: {p} is not a directory of the rootfs (or is reached through a link); a zone masks and protects directories only",
+                    if masked {
+                        "maskedPaths"
+                    } else {
+                        "readonlyPaths"
+                    }
+                ));
+            }
+            if masked {
+                lines.push(format!("tmpfs {} tmpfs ro,size=0 0 0", at(p)));
+            } else {
+                lines.push(format!("{} {} nullfs ro 0 0", at(p), at(p)));
+            }
+        }
+    }
+    Ok((lines, notes))
+}
+
+/// What the holder narrows the program's process with
+/// ([`crate::runtime::linux::enter_extra`]): capabilities, rlimits, groups,
+/// working directory; and the notes to log (unknown names).
+pub fn extra(
+    p: &Process,
+) -> Result<(crate::runtime::linux::enter_extra::Extra, Vec<String>), String> {
+    use crate::runtime::linux::caps::cap;
+    use crate::runtime::linux::enter_extra::{CapSets, Extra};
+    let mut notes = Vec::new();
+    let mut mask = |names: &[String]| -> u64 {
+        let mut m = 0u64;
+        for n in names {
+            match cap(n) {
+                Some(c) => m |= 1 << c,
+                None => notes.push(format!(
+                    "process.capabilities: {n} is unknown here; left out"
+                )),
+            }
+        }
+        m
+    };
+    let caps = p.capabilities.as_ref().map(|c| CapSets {
+        bounding: mask(&c.bounding),
+        effective: mask(&c.effective),
+        permitted: mask(&c.permitted),
+        inheritable: mask(&c.inheritable),
+        ambient: mask(&c.ambient),
+    });
+    let mut rlimits = Vec::new();
+    for r in &p.rlimits {
+        let res = match r.kind.as_str() {
+            "RLIMIT_CPU" => libc::RLIMIT_CPU,
+            "RLIMIT_FSIZE" => libc::RLIMIT_FSIZE,
+            "RLIMIT_DATA" => libc::RLIMIT_DATA,
+            "RLIMIT_STACK" => libc::RLIMIT_STACK,
+            "RLIMIT_CORE" => libc::RLIMIT_CORE,
+            "RLIMIT_RSS" => libc::RLIMIT_RSS,
+            "RLIMIT_NPROC" => libc::RLIMIT_NPROC,
+            "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,
+            "RLIMIT_MEMLOCK" => libc::RLIMIT_MEMLOCK,
+            "RLIMIT_AS" => libc::RLIMIT_AS,
+            "RLIMIT_LOCKS" => libc::RLIMIT_LOCKS,
+            "RLIMIT_SIGPENDING" => libc::RLIMIT_SIGPENDING,
+            "RLIMIT_MSGQUEUE" => libc::RLIMIT_MSGQUEUE,
+            "RLIMIT_NICE" => libc::RLIMIT_NICE,
+            "RLIMIT_RTPRIO" => libc::RLIMIT_RTPRIO,
+            "RLIMIT_RTTIME" => libc::RLIMIT_RTTIME,
+            other => {
+                return Err(format!(
+                    "config.json: process.rlimits: unknown type {other:?}"
+                ));
+            }
+        };
+        if r.soft > r.hard {
+            return Err(format!(
+                "config.json: process.rlimits: {}: soft {} is above hard {}",
+                r.kind, r.soft, r.hard
+            ));
+        }
+        rlimits.push((res, r.soft, r.hard));
+    }
+    let cwd = match p.cwd.as_str() {
+        "" => None,
+        c if !c.starts_with('/') => {
+            return Err(format!("config.json: process.cwd {c:?} is not absolute"));
+        }
+        c => Some(
+            std::ffi::CString::new(c)
+                .map_err(|_| format!("config.json: process.cwd {c:?} holds a NUL"))?,
+        ),
+    };
+    Ok((
+        Extra {
+            caps,
+            rlimits,
+            gid: Some(p.user.gid),
+            groups: Some(p.user.additional_gids.clone()),
+            cwd,
+        },
+        notes,
+    ))
+}
+
+/// The spec's namespaces that a zone cannot honour (one joined by path,
+/// but the network's, which is `vnet.netns`: the zone makes its own), as
+/// an error naming the first; and notes for
+/// a foreign seccomp profile, which the zone's own filter replaces.
+pub fn refused(spec: &Spec) -> Result<Vec<String>, String> {
+    let mut notes = Vec::new();
+    if let Some(l) = &spec.linux {
+        if let Some(ns) = l
+            .namespaces
+            .iter()
+            .find(|n| !n.path.is_empty() && n.kind != "network")
+        {
+            return Err(format!(
+                "config.json: linux.namespaces: joining the {} namespace {} is not supported; a zone has its own (Podman: --network none)",
+                ns.kind, ns.path
+            ));
+        }
+        if l.seccomp.is_some() {
+            notes.push(
+                "linux.seccomp: the profile is not loaded; the zone's own system call filter applies (security.md)"
+                    .into(),
+            );
+        }
+    }
+    Ok(notes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +608,132 @@ mod tests {
         assert_eq!(p.int("zone.cpu-shares"), Some(512));
         assert_eq!(p.int("zone.cpu-cap"), Some(150));
         assert_eq!(p.bool("persist"), Some(true));
+    }
+
+    fn spec(json: &str) -> Spec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn mounts_become_mount_lines_and_the_rest_is_skipped_or_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("my dir");
+        std::fs::create_dir(&src).unwrap();
+        let file = tmp.path().join("hosts");
+        std::fs::write(&file, "").unwrap();
+        let rootfs = tmp.path().join("rootfs");
+        std::fs::create_dir_all(rootfs.join("data")).unwrap();
+        std::fs::write(rootfs.join("secret"), "").unwrap();
+        std::os::unix::fs::symlink(tmp.path(), rootfs.join("link")).unwrap();
+        let s = spec(&format!(
+            r#"{{"mounts":[
+              {{"destination":"/proc","type":"proc","source":"proc"}},
+              {{"destination":"/dev/shm","type":"tmpfs","source":"shm"}},
+              {{"destination":"/etc/hosts","type":"bind","source":"{f}","options":["rbind","ro"]}},
+              {{"destination":"/mnt","type":"bind","source":"{d}","options":["rbind","rprivate","nosuid","Z"]}},
+              {{"destination":"/run","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]}}],
+              "linux":{{"maskedPaths":["/proc/kcore","/data","/absent"],"readonlyPaths":["/sys/fs","/data"]}}}}"#,
+            f = file.display(),
+            d = src.display()
+        ));
+        let (lines, notes) = mount_lines(&s, Path::new("/z/r"), &rootfs).unwrap();
+        let d = src.display().to_string().replace(' ', "\\040");
+        assert_eq!(
+            lines,
+            [
+                format!("{d} /z/r/mnt nullfs rbind,nosuid 0 0"),
+                "tmpfs /z/r/run tmpfs nosuid,mode=755,size=65536k 0 0".into(),
+                "tmpfs /z/r/data tmpfs ro,size=0 0 0".into(),
+                "/z/r/data /z/r/data nullfs ro 0 0".into(),
+            ]
+        );
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        // Each line is one the runtime parses back to the same paths.
+        let e = crate::runtime::linux::mounts::parse_fstab_line(&lines[0])
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.source, src.display().to_string());
+        assert!(e.bind);
+        for (bad, what) in [
+            (
+                format!(
+                    r#"{{"mounts":[{{"destination":"/x","type":"bind","source":"{}"}}]}}"#,
+                    file.display()
+                ),
+                "/x: source",
+            ),
+            (
+                r#"{"mounts":[{"destination":"/x","type":"nfs","source":"h:/e"}]}"#.into(),
+                "type \"nfs\"",
+            ),
+            (
+                r#"{"mounts":[{"destination":"../x","type":"tmpfs"}]}"#.into(),
+                "absolute",
+            ),
+            (
+                r#"{"linux":{"maskedPaths":["/secret"]}}"#.into(),
+                "/secret is not a directory",
+            ),
+            (
+                r#"{"linux":{"readonlyPaths":["/link/my dir"]}}"#.into(),
+                "reached through a link",
+            ),
+        ] {
+            let e = mount_lines(&spec(&bad), Path::new("/z/r"), &rootfs).unwrap_err();
+            assert!(e.contains(what), "{e}");
+        }
+    }
+
+    #[test]
+    fn process_settings_become_narrowings() {
+        let s = spec(
+            r#"{"process":{"args":["x"],"cwd":"/srv","user":{"uid":1000,"gid":1001,"additionalGids":[5,6],"umask":18},
+              "noNewPrivileges":true,
+              "capabilities":{"bounding":["CAP_KILL","CAP_CHOWN","CAP_NOPE"],"effective":["CAP_KILL"],
+                "permitted":["CAP_KILL"],"ambient":["CAP_KILL"]},
+              "rlimits":[{"type":"RLIMIT_NOFILE","soft":100,"hard":200}]}}"#,
+        );
+        let (x, notes) = extra(s.process.as_ref().unwrap()).unwrap();
+        let c = x.caps.unwrap();
+        assert_eq!(c.bounding, (1 << 5) | 1);
+        assert_eq!((c.effective, c.ambient, c.inheritable), (1 << 5, 1 << 5, 0));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(x.rlimits, [(libc::RLIMIT_NOFILE, 100, 200)]);
+        assert_eq!(
+            (x.gid, x.groups.as_deref()),
+            (Some(1001), Some(&[5u32, 6][..]))
+        );
+        assert_eq!(x.cwd.as_deref(), Some(c"/srv"));
+        assert_eq!(s.process.unwrap().user.umask, Some(18));
+        for (bad, what) in [
+            (
+                r#"{"rlimits":[{"type":"RLIMIT_X","soft":1,"hard":1}]}"#,
+                "RLIMIT_X",
+            ),
+            (
+                r#"{"rlimits":[{"type":"RLIMIT_CORE","soft":2,"hard":1}]}"#,
+                "above hard",
+            ),
+            (r#"{"cwd":"rel"}"#, "not absolute"),
+        ] {
+            let p: Process = serde_json::from_str(bad).unwrap();
+            let e = extra(&p).unwrap_err();
+            assert!(e.contains(what), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_network_path_is_joined_other_paths_are_refused_seccomp_is_noted() {
+        let s = spec(
+            r#"{"linux":{"namespaces":[{"type":"pid"},{"type":"network","path":"/run/netns/n1"}],
+              "seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}}"#,
+        );
+        assert_eq!(refused(&s).unwrap().len(), 1);
+        let p = zone_params(&s, "c", Path::new("/r")).unwrap();
+        assert_eq!(p.str("vnet.netns"), Some("/run/netns/n1"));
+        let s = spec(r#"{"linux":{"namespaces":[{"type":"uts","path":"/proc/1/ns/uts"}]}}"#);
+        let e = refused(&s).unwrap_err();
+        assert!(e.contains("uts namespace /proc/1/ns/uts"), "{e}");
     }
 
     #[test]

@@ -136,7 +136,7 @@ impl Dir {
 
 /// Bind `rootfs` at the container's `rootfs` (made 0755 beneath the
 /// private directory); the error names both paths.
-pub fn bind_rootfs(d: &Dir, rootfs: &Path) -> Result<(), String> {
+pub fn bind_rootfs(d: &Dir, rootfs: &Path, readonly: bool) -> Result<(), String> {
     use nix::mount::{MsFlags, mount};
     let at = d.rootfs();
     if !rootfs.is_dir() {
@@ -161,6 +161,19 @@ pub fn bind_rootfs(d: &Dir, rootfs: &Path) -> Result<(), String> {
         MsFlags::MS_PRIVATE | MsFlags::MS_REC,
         None::<&str>,
     );
+    // root.readonly: the bind itself read-only; the zone's root, a bind
+    // of it, is read-only too (its own /proc, /dev and mount lines are
+    // mounts over it, writable as they are).
+    if readonly {
+        mount(
+            None::<&str>,
+            &at,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+            None::<&str>,
+        )
+        .map_err(|e| format!("make {} read-only: {e}", at.display()))?;
+    }
     Ok(())
 }
 
