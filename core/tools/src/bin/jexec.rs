@@ -7,7 +7,8 @@
 //! in the jail's `/`; `-l` gives it a login's clean environment and starts
 //! it in the user's home. Without a command, `$SHELL -i` (else `/bin/sh
 //! -i`), or with `-l` the user's login shell. The exit status is the
-//! command's. Usage errors print getopt's message (if any) and the usage
+//! command's. Usage errors print getopt's message
+//! (`zones_tools::tool::getopt`) (if any) and the usage
 //! line and exit 1, as FreeBSD's does.
 //! As with zlogin, no descriptor of jexec's caller but stdio (or the pty)
 //! reaches the jail's process (zones_linux::runtime::linux::enter).
@@ -16,10 +17,17 @@ use std::io::IsTerminal;
 use zones::engine::{Caller, JailFlags, JailKey};
 use zones::zone::ZoneId;
 use zones_linux::runtime::linux::enter::{EnterOpts, run};
+use zones_tools::tool::getopt::{Getopt, LongOpt, Opt, set_common};
 use zones_tools::tool::{Common, die, exit};
 
 const TOOL: &str = "jexec";
 const USAGE: &str = "usage: jexec [-l] [-u username | -U username] jail [command ...]";
+
+/// jexec's option letters (FreeBSD's getopt string).
+const SHORTS: &str = "lnu:U:";
+
+/// jexec's own long options (the engine-finding ones come with [`Getopt`]).
+const LONGS: &[LongOpt] = &[("help", false), ("version", false)];
 
 /// A usage error: `jexec: what was wrong` (getopt's message; none for a
 /// missing jail), then the usage line, exit 1 as FreeBSD's jexec.
@@ -37,81 +45,35 @@ async fn main() {
     let mut common = Common::default();
     let (mut host_user, mut jail_user) = (None::<String>, None::<String>);
     let mut login = false;
-    let mut i = 0;
-    while i < argv.len() {
-        let arg = &argv[i];
-        if arg == "--" {
-            i += 1;
-            break;
-        }
-        if let Some(long) = arg.strip_prefix("--") {
-            let (k, inline) = match long.split_once('=') {
-                Some((k, v)) => (k, Some(v.to_string())),
-                None => (long, None),
-            };
-            let mut val = || {
-                inline.clone().unwrap_or_else(|| {
-                    i += 1;
-                    argv.get(i)
-                        .cloned()
-                        .unwrap_or_else(|| usage(&format!("option '--{k}' requires an argument")))
-                })
-            };
-            match k {
-                "help" => {
-                    zones_tools::outln!("{USAGE}");
-                    std::process::exit(exit::OK);
-                }
-                "version" => {
-                    zones_tools::outln!("jexec {}", env!("CARGO_PKG_VERSION"));
-                    std::process::exit(exit::OK);
-                }
-                "socket" => common.socket = Some(val().into()),
-                "state-dir" => common.state_dir = Some(val().into()),
-                "cgroup-root" => common.cgroup_root = Some(val()),
-                "config" => common.config = Some(val().into()),
-                _ => usage(&format!("unrecognized option '--{k}'")),
+    let mut g = Getopt::new(&argv, SHORTS, LONGS);
+    for opt in g.by_ref() {
+        match opt.unwrap_or_else(|e| usage(&e.to_string())) {
+            Opt::Long("help", _) => {
+                zones_tools::outln!("{USAGE}");
+                std::process::exit(exit::OK);
             }
-            i += 1;
-            continue;
-        }
-        let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
-            break;
-        };
-        for (at, c) in cluster.char_indices() {
-            match c {
-                'l' => login = true,
-                // "Specified name, now unused" in FreeBSD's jexec.
-                'n' => {}
-                'u' | 'U' => {
-                    let rest = &cluster[at + 1..];
-                    let v = if rest.is_empty() {
-                        i += 1;
-                        argv.get(i).cloned().unwrap_or_else(|| {
-                            usage(&format!("option requires an argument -- {c}"))
-                        })
-                    } else {
-                        rest.to_string()
-                    };
-                    if c == 'u' {
-                        host_user = Some(v);
-                    } else {
-                        jail_user = Some(v);
-                    }
-                    break;
-                }
-                _ => usage(&format!("illegal option -- {c}")),
+            Opt::Long("version", _) => {
+                zones_tools::outln!("jexec {}", env!("CARGO_PKG_VERSION"));
+                std::process::exit(exit::OK);
             }
+            Opt::Long(k, v) => {
+                set_common(&mut common, k, v);
+            }
+            Opt::Short('l', _) => login = true,
+            Opt::Short('u', v) => host_user = v,
+            Opt::Short('U', v) => jail_user = v,
+            // 'n': "Specified name, now unused" in FreeBSD's jexec.
+            Opt::Short(_, _) => {}
         }
-        i += 1;
     }
+    let operands = g.operands();
     if host_user.is_some() && jail_user.is_some() {
         usage("");
     }
-    let Some(jail) = argv.get(i).cloned() else {
+    let Some(jail) = operands.first().cloned() else {
         usage("")
     };
-    let mut command: Vec<String> = argv[i + 1..].to_vec();
+    let mut command: Vec<String> = operands[1..].to_vec();
     if command.is_empty() && !login {
         let shell = std::env::var("SHELL")
             .ok()
@@ -152,7 +114,7 @@ async fn main() {
         .await
         .unwrap_or_else(|e| die(TOOL, format!("jail_attach({}): {e}", id.0), exit::FAILED));
     let _hold = zones.hold(id).await.ok();
-    let interactive = argv.len() == i + 1;
+    let interactive = operands.len() == 1;
     let pty = interactive && std::io::stdin().is_terminal();
     let opts = EnterOpts {
         command,

@@ -1,6 +1,6 @@
 //! jls(8): list the jails (cli.md). `jls [-adhNnqsv] [-j JAIL] [PARAM ...]`,
 //! `--libxo json` (also `--json`); `-a` is `-d`, as in FreeBSD. A usage
-//! error prints getopt's message and `jls: usage: ...`, exit 1, as
+//! error prints getopt's message (`zones_tools::tool::getopt`) and `jls: usage: ...`, exit 1, as
 //! FreeBSD's xo_errx does. The formats are [`zones_tools::tool::jls`];
 //! this walks the jails with jail_get's `lastjid` (DYING with `-d`), or
 //! asks for the one `-j` names, and prints them.
@@ -8,6 +8,7 @@
 use zones::engine::{Caller, JailFlags, JailKey};
 use zones::param;
 use zones::zone::ZoneId;
+use zones_tools::tool::getopt::{Getopt, LongOpt, Opt, set_common};
 use zones_tools::tool::jls::{JlsFlags, render};
 use zones_tools::tool::{Common, die, exit};
 
@@ -30,8 +31,19 @@ struct Args {
     common: Common,
 }
 
-/// Parse jls's command line (getopt style: clusters, `-j JAIL` or
-/// `-jJAIL`, options end at the first operand or `--`).
+/// jls's option letters (FreeBSD's getopt string; `-a` is `-d`).
+const SHORTS: &str = "adhNnqsvj:";
+
+/// jls's own long options (the engine-finding ones come with [`Getopt`]).
+const LONGS: &[LongOpt] = &[
+    ("help", false),
+    ("version", false),
+    ("json", false),
+    ("libxo", true),
+];
+
+/// Parse jls's command line with the tools' getopt (clusters, `-j JAIL`
+/// or `-jJAIL`, options end at the first operand or `--`).
 fn parse(argv: &[String]) -> Args {
     let mut a = Args {
         flags: JlsFlags::default(),
@@ -40,76 +52,34 @@ fn parse(argv: &[String]) -> Args {
         names: Vec::new(),
         common: Common::default(),
     };
-    let mut i = 0;
-    let value = |i: &mut usize, inline: Option<&str>| -> String {
-        if let Some(v) = inline {
-            return v.to_string();
-        }
-        *i += 1;
-        argv.get(*i).cloned().unwrap_or_else(|| {
-            let opt = &argv[*i - 1];
-            match opt.strip_prefix("--") {
-                Some(long) => usage(format!("option '--{long}' requires an argument")),
-                None => usage("option requires an argument -- j"),
+    let mut g = Getopt::new(argv, SHORTS, LONGS);
+    for opt in g.by_ref() {
+        match opt.unwrap_or_else(|e| usage(e)) {
+            Opt::Long("help", _) => {
+                zones_tools::outln!(
+                    "{USAGE}\n       jls --libxo json [-dhNnqv] [-j jail] [param ...]"
+                );
+                std::process::exit(exit::OK);
             }
-        })
-    };
-    while i < argv.len() {
-        let arg = &argv[i];
-        if arg == "--" {
-            i += 1;
-            break;
-        }
-        if let Some(long) = arg.strip_prefix("--") {
-            let (k, inline) = match long.split_once('=') {
-                Some((k, v)) => (k, Some(v)),
-                None => (long, None),
-            };
-            match k {
-                "help" => {
-                    zones_tools::outln!(
-                        "{USAGE}\n       jls --libxo json [-dhNnqv] [-j jail] [param ...]"
-                    );
-                    std::process::exit(exit::OK);
-                }
-                "version" => {
-                    zones_tools::outln!("jls {}", env!("CARGO_PKG_VERSION"));
-                    std::process::exit(exit::OK);
-                }
-                "json" => a.flags.json = true,
-                "libxo" => {
-                    let v = value(&mut i, inline);
-                    if v.split(',').any(|f| f == "json") {
-                        a.flags.json = true;
-                    }
-                }
-                "socket" => a.common.socket = Some(value(&mut i, inline).into()),
-                "state-dir" => a.common.state_dir = Some(value(&mut i, inline).into()),
-                "cgroup-root" => a.common.cgroup_root = Some(value(&mut i, inline)),
-                "config" => a.common.config = Some(value(&mut i, inline).into()),
-                _ => usage(format!("unrecognized option '--{k}'")),
+            Opt::Long("version", _) => {
+                zones_tools::outln!("jls {}", env!("CARGO_PKG_VERSION"));
+                std::process::exit(exit::OK);
             }
-            i += 1;
-            continue;
-        }
-        let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
-            break;
-        };
-        for (at, c) in cluster.char_indices() {
-            match c {
-                'a' | 'd' => a.dying = true,
-                'h' | 'N' | 'n' | 'q' | 's' | 'v' => a.flags.apply(c),
-                'j' => {
-                    let rest = &cluster[at + 1..];
-                    a.jail = Some(value(&mut i, (!rest.is_empty()).then_some(rest)));
-                    break;
+            Opt::Long("json", _) => a.flags.json = true,
+            Opt::Long("libxo", v) => {
+                if v.unwrap_or_default().split(',').any(|f| f == "json") {
+                    a.flags.json = true;
                 }
-                _ => usage(format!("illegal option -- {c}")),
             }
+            Opt::Long(k, v) => {
+                set_common(&mut a.common, k, v);
+            }
+            Opt::Short('a' | 'd', _) => a.dying = true,
+            Opt::Short('j', v) => a.jail = v,
+            Opt::Short(c, _) => a.flags.apply(c),
         }
-        i += 1;
     }
-    a.names = argv[i.min(argv.len())..].to_vec();
+    a.names = g.operands().to_vec();
     a
 }
 

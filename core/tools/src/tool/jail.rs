@@ -2,7 +2,8 @@
 //!
 //! The command line of FreeBSD's jail(8) (../seeds/freebsd-jail.8.txt,
 //! cli.md) over the engine's jail(2) family. [`parse_args`] reads the
-//! options the getopt way (clusters such as `-rc`, `-e SEP`, `-f FILE`);
+//! options with the tools' one getopt (`tool::getopt`: clusters such as
+//! `-rc`, `-e SEP`, `-fFILE`);
 //! [`targets`] turns the operands into the jails to act on — from the
 //! configuration file (names, jids, `*`, `foo.*`), from `param=value`
 //! words, or from the legacy four-argument form — and [`Runner`] acts on
@@ -88,6 +89,7 @@ use crate::runtime::Handle;
 use crate::runtime::RuntimeError;
 use crate::runtime::linux::enter::{EnterOpts, run as enter_run};
 use crate::tool::Common;
+use crate::tool::getopt::{Getopt, LongOpt, Opt, set_common};
 use crate::tool::os_msg as io_msg;
 use crate::zone::{Brand, ZoneId};
 use std::collections::BTreeSet;
@@ -147,6 +149,12 @@ pub struct Invocation {
     pub args: Vec<String>,
 }
 
+/// jail(8)'s option letters (FreeBSD's getopt string, `-C` and `-p` ours).
+const SHORTS: &str = "cmrRCdhilqve:f:p:J:u:U:n:s:";
+
+/// jail's own long options (the engine-finding ones come with [`Getopt`]).
+const LONGS: &[LongOpt] = &[("help", false), ("version", false), ("import-rc", true)];
+
 /// Read jail(8)'s command line (without the program name). `Err` is a
 /// usage error's message.
 pub fn parse_args(argv: &[String]) -> Result<Invocation, String> {
@@ -154,88 +162,41 @@ pub fn parse_args(argv: &[String]) -> Result<Invocation, String> {
         limit: 1,
         ..Default::default()
     };
-    let mut i = 0;
-    let need = |i: &mut usize, what: &str| -> Result<String, String> {
-        *i += 1;
-        argv.get(*i)
-            .cloned()
-            .ok_or_else(|| format!("option requires an argument -- {what}"))
-    };
-    while i < argv.len() {
-        let arg = &argv[i];
-        if arg == "--" {
-            i += 1;
-            break;
-        }
-        if let Some(long) = arg.strip_prefix("--") {
-            let (k, inline) = match long.split_once('=') {
-                Some((k, v)) => (k, Some(v.to_string())),
-                None => (long, None),
-            };
-            let val = |i: &mut usize| match &inline {
-                Some(v) => Ok(v.clone()),
-                None => need(i, k),
-            };
-            match k {
-                "help" => o.help = true,
-                "version" => o.version = true,
-                "import-rc" => o.import_rc = Some(val(&mut i)?.into()),
-                "socket" => o.common.socket = Some(val(&mut i)?.into()),
-                "state-dir" => o.common.state_dir = Some(val(&mut i)?.into()),
-                "cgroup-root" => o.common.cgroup_root = Some(val(&mut i)?),
-                "config" => o.common.config = Some(val(&mut i)?.into()),
-                _ => return Err(format!("unrecognized option '--{k}'")),
+    let mut g = Getopt::new(argv, SHORTS, LONGS);
+    for opt in g.by_ref() {
+        match opt.map_err(|e| e.to_string())? {
+            Opt::Long("help", _) => o.help = true,
+            Opt::Long("version", _) => o.version = true,
+            Opt::Long("import-rc", v) => o.import_rc = v.map(PathBuf::from),
+            Opt::Long(k, v) => {
+                set_common(&mut o.common, k, v);
             }
-            i += 1;
-            continue;
-        }
-        let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
-            break;
-        };
-        for (at, c) in cluster.char_indices() {
-            let rest = &cluster[at + c.len_utf8()..];
-            let takes = matches!(c, 'e' | 'f' | 'p' | 'J' | 'u' | 'U' | 'n' | 's');
-            let value = if takes {
-                if rest.is_empty() {
-                    Some(need(&mut i, &c.to_string())?)
-                } else {
-                    Some(rest.to_string())
-                }
-            } else {
-                None
-            };
-            match c {
-                'c' => o.create = true,
-                'm' => o.modify = true,
-                'r' => o.remove = true,
-                'R' => o.remove_plain = true,
-                'C' => o.cleanup = true,
-                'd' => o.dying = true,
-                'h' => o.resolve = true,
-                'i' => o.print_jid = true,
-                'l' => o.login = true,
-                'q' => o.quiet = true,
-                'v' => o.verbose = true,
-                'e' => o.exhibit = value,
-                'f' => o.file = value.map(PathBuf::from),
-                'J' => o.jid_file = value.map(PathBuf::from),
-                'u' => o.host_user = value,
-                'U' => o.jail_user = value,
-                'n' => o.name = value,
-                's' => o.securelevel = value,
-                'p' => {
-                    let v = value.unwrap_or_default();
-                    o.limit = v
-                        .parse::<usize>()
-                        .map_err(|_| format!("invalid process limit: \"{v}\""))?;
-                }
-                _ => return Err(format!("illegal option -- {c}")),
-            }
-            if takes {
-                break;
+            Opt::Short('c', _) => o.create = true,
+            Opt::Short('m', _) => o.modify = true,
+            Opt::Short('r', _) => o.remove = true,
+            Opt::Short('R', _) => o.remove_plain = true,
+            Opt::Short('C', _) => o.cleanup = true,
+            Opt::Short('d', _) => o.dying = true,
+            Opt::Short('h', _) => o.resolve = true,
+            Opt::Short('i', _) => o.print_jid = true,
+            Opt::Short('l', _) => o.login = true,
+            Opt::Short('q', _) => o.quiet = true,
+            Opt::Short('v', _) => o.verbose = true,
+            Opt::Short('e', v) => o.exhibit = v,
+            Opt::Short('f', v) => o.file = v.map(PathBuf::from),
+            Opt::Short('J', v) => o.jid_file = v.map(PathBuf::from),
+            Opt::Short('u', v) => o.host_user = v,
+            Opt::Short('U', v) => o.jail_user = v,
+            Opt::Short('n', v) => o.name = v,
+            Opt::Short('s', v) => o.securelevel = v,
+            Opt::Short(_, v) => {
+                // 'p', the only letter left in SHORTS.
+                let v = v.unwrap_or_default();
+                o.limit = v
+                    .parse::<usize>()
+                    .map_err(|_| format!("invalid process limit: \"{v}\""))?;
             }
         }
-        i += 1;
     }
     if o.host_user.is_some() && o.jail_user.is_some() {
         return Err("-u and -U are exclusive".into());
@@ -248,7 +209,7 @@ pub fn parse_args(argv: &[String]) -> Result<Invocation, String> {
     }
     Ok(Invocation {
         opts: o,
-        args: argv[i.min(argv.len())..].to_vec(),
+        args: g.operands().to_vec(),
     })
 }
 
@@ -1301,6 +1262,29 @@ mod tests {
         assert!(parse_args(&argv(&["-f"])).is_err());
         assert!(parse_args(&argv(&["-u", "a", "-U", "b", "-c", "x=y"])).is_err());
         assert!(parse_args(&argv(&["-p", "many"])).is_err());
+        assert_eq!(
+            parse_args(&argv(&["--import-rc"])).unwrap_err(),
+            "option '--import-rc' requires an argument"
+        );
+    }
+
+    #[test]
+    fn long_options_reach_common_and_options_end_at_the_first_operand() {
+        let inv = parse_args(&argv(&[
+            "--state-dir=/s",
+            "--cgroup-root",
+            "/z",
+            "-cfFILE",
+            "name=a",
+            "-v",
+        ]))
+        .unwrap();
+        let o = &inv.opts;
+        assert_eq!(o.common.state_dir.as_deref(), Some(Path::new("/s")));
+        assert_eq!(o.common.cgroup_root.as_deref(), Some("/z"));
+        assert_eq!(o.file.as_deref(), Some(Path::new("FILE")));
+        assert!(o.create && !o.verbose);
+        assert_eq!(inv.args, argv(&["name=a", "-v"]));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! `kstat [-Cjlpq] [-T d|u] [-c class] [-m module] [-i instance] [-n name]
 //! [-s statistic] [module:instance:name:statistic ...] [interval [count]]`,
-//! parsed as illumos' getopt loop does: single-letter options, clustered
+//! parsed with the tools' one getopt ([`super::getopt`]) as illumos'
+//! getopt loop does: single-letter options, clustered
 //! or not, `-mVALUE` or `-m VALUE`, options end at the first operand or
 //! `--`. `-C` and `-l` imply the parseable form; `-q` with any of
 //! `-C -l -p -j` is a usage error ("-q and -lpj are mutually
@@ -18,6 +19,7 @@
 //! ([`crate::kstat::format`]); the bin only loops over reports.
 
 use super::Common;
+use super::getopt::{Getopt, Opt, set_common};
 use crate::kstat::format::Style;
 
 /// illumos' usage block, with the options every client tool takes.
@@ -77,80 +79,41 @@ pub enum Parsed {
 pub fn parse(argv: &[String]) -> Result<Parsed, String> {
     let mut a = Args::default();
     let (mut json, mut parse, mut colon, mut list) = (false, false, false, false);
-    let mut i = 0;
-    while i < argv.len() {
-        let arg = &argv[i];
-        if arg == "--" {
-            i += 1;
-            break;
-        }
-        if let Some(long) = arg.strip_prefix("--") {
-            let (k, inline) = match long.split_once('=') {
-                Some((k, v)) => (k, Some(v.to_string())),
-                None => (long, None),
-            };
-            let mut value = || -> Result<String, String> {
-                if let Some(v) = inline.clone() {
-                    return Ok(v);
-                }
-                i += 1;
-                argv.get(i)
-                    .cloned()
-                    .ok_or_else(|| format!("option '--{k}' requires an argument"))
-            };
-            match k {
-                "help" => return Ok(Parsed::Help),
-                "version" => return Ok(Parsed::Version),
-                "socket" => a.common.socket = Some(value()?.into()),
-                "state-dir" => a.common.state_dir = Some(value()?.into()),
-                "cgroup-root" => a.common.cgroup_root = Some(value()?),
-                "config" => a.common.config = Some(value()?.into()),
-                _ => return Err(format!("unrecognized option '--{k}'")),
+    let mut g = Getopt::new(
+        argv,
+        "h?CjlpqT:c:m:i:n:s:",
+        &[("help", false), ("version", false)],
+    );
+    for opt in g.by_ref() {
+        match opt.map_err(|e| e.to_string())? {
+            Opt::Long("help", _) | Opt::Short('h' | '?', _) => return Ok(Parsed::Help),
+            Opt::Long("version", _) => return Ok(Parsed::Version),
+            Opt::Long(k, v) => {
+                set_common(&mut a.common, k, v);
             }
-            i += 1;
-            continue;
-        }
-        let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
-            break;
-        };
-        for (at, c) in cluster.char_indices() {
-            match c {
-                'h' | '?' => return Ok(Parsed::Help),
-                'C' => colon = true,
-                'j' => json = true,
-                'l' => list = true,
-                'p' => parse = true,
-                'q' => a.quiet = true,
-                'T' | 'c' | 'm' | 'i' | 'n' | 's' => {
-                    let rest = &cluster[at + c.len_utf8()..];
-                    let v = if rest.is_empty() {
-                        i += 1;
-                        argv.get(i)
-                            .cloned()
-                            .ok_or_else(|| format!("option requires an argument -- {c}"))?
-                    } else {
-                        rest.to_string()
-                    };
-                    match c {
-                        'T' => {
-                            a.timestamp = match v.chars().next() {
-                                Some('u') => Timestamp::Unix,
-                                Some('d') => Timestamp::Date,
-                                _ => return Err(format!("-T {v}: expected d or u")),
-                            }
+            Opt::Short('C', _) => colon = true,
+            Opt::Short('j', _) => json = true,
+            Opt::Short('l', _) => list = true,
+            Opt::Short('p', _) => parse = true,
+            Opt::Short('q', _) => a.quiet = true,
+            Opt::Short(c, v) => {
+                let v = v.unwrap_or_default();
+                match c {
+                    'T' => {
+                        a.timestamp = match v.chars().next() {
+                            Some('u') => Timestamp::Unix,
+                            Some('d') => Timestamp::Date,
+                            _ => return Err(format!("-T {v}: expected d or u")),
                         }
-                        'c' => a.class = Some(v),
-                        'm' => a.module = Some(v),
-                        'i' => a.instance = Some(v),
-                        'n' => a.name = Some(v),
-                        _ => a.statistic = Some(v),
                     }
-                    break;
+                    'c' => a.class = Some(v),
+                    'm' => a.module = Some(v),
+                    'i' => a.instance = Some(v),
+                    'n' => a.name = Some(v),
+                    _ => a.statistic = Some(v),
                 }
-                _ => return Err(format!("illegal option -- {c}")),
             }
         }
-        i += 1;
     }
     if a.quiet && (json || parse || colon || list) {
         return Err("-q and -lpj are mutually exclusive".into());
@@ -166,7 +129,7 @@ pub fn parse(argv: &[String]) -> Result<Parsed, String> {
     } else {
         None
     };
-    a.operands = argv[i.min(argv.len())..].to_vec();
+    a.operands = g.operands().to_vec();
     Ok(Parsed::Run(Box::new(a)))
 }
 

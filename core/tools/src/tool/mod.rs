@@ -16,6 +16,7 @@
 //! away (`kstat -p 1 3 | head -1`) ends it quietly, as SIGPIPE ends a C
 //! tool.
 
+pub mod getopt;
 pub mod jail;
 pub mod jls;
 pub mod kstat;
