@@ -178,9 +178,11 @@ fn output(c: &mut Command) -> Vec<u8> {
 
 /// The file read by cat, head -c1, bash `read` and Python, with
 /// std::fs::read before and after: retried until a tick boundary does not
-/// separate the reads. Returns the bytes.
+/// separate the reads. Returns the bytes. Files that change every tick
+/// (the tree's `.json`) need a window of one second for five programs to
+/// start: on a loaded machine most tries miss it, hence many tries.
 fn read_every_way(p: &Path) -> Vec<u8> {
-    for _ in 0..10 {
+    for _ in 0..60 {
         let before = std::fs::read(p).unwrap();
         let cat = output(Command::new("cat").arg(p));
         let head = output(Command::new("head").arg("-c1").arg(p));
