@@ -562,14 +562,37 @@ impl Engine {
             self.set_status(uniqid, Status::Dying);
         }
         crate::state::crash_point("destroy.dying");
-        self.drain(uniqid).await?;
-        if let Some(snap) = self.zone_snap(uniqid) {
-            self.zsd_destroy(&snap);
-        }
         let handle = self.handle_of(uniqid);
+        // The common case in one trip to the blocking pool: the first look
+        // at what holds the zone and, when nothing does, the subsystems'
+        // destroy and the runtime's, in the order the slow path keeps.
+        let engine = self.clone();
         let rt = self.inner.runtime.clone();
-        self.blocking(&name, "destroy", move || rt.destroy(&handle))
-            .await?;
+        let h = handle.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            if !engine.drained_now(uniqid) {
+                return Ok(false);
+            }
+            if let Some(snap) = engine.zone_snap(uniqid) {
+                engine.zsd_destroy(&snap);
+            }
+            rt.destroy(&h).map(|()| true)
+        })
+        .await
+        .unwrap_or_else(|e| Err(RuntimeError::new("destroy", e.to_string())))
+        .map_err(|source| Error::Runtime {
+            zone: name.clone(),
+            source,
+        })?;
+        if !done {
+            self.drain(uniqid).await?;
+            if let Some(snap) = self.zone_snap(uniqid) {
+                self.zsd_destroy(&snap);
+            }
+            let rt = self.inner.runtime.clone();
+            self.blocking(&name, "destroy", move || rt.destroy(&handle))
+                .await?;
+        }
         crate::state::crash_point("destroy.ended");
         self.bury(uniqid);
         Ok(())
