@@ -40,10 +40,20 @@
 //! | create: engine.json … `initialized` record | uniqid spent | nothing was made |
 //! | create: `initialized` record … runtime ready starts / runs / returns | record without handle | cgroups and zsched found by name (rule 2), killed and removed; record removed: the zone is cleanly gone |
 //! | create: ready returned … `ready` record with handle | record without handle | the same: a zone whose creation never returned is gone, nothing leaks |
-//! | boot: `booting` record (rule 1) … runtime boot … `running` record | `booting` + handle | zsched asked: an init or a user process runs → `running`; none → finished and removed |
-//! | halt/shutdown: `shutting_down` record (rule 1) … `empty` … `down` | that status | re-adopted and finished (halt again: each runtime step is idempotent) |
-//! | destroy: `dying` record (rule 1) … runtime destroy … record removed | `dying` | finished; a zsched that is already gone is cleaned by its handle's names |
+//! | boot: `booting` record (rule 1, with the boot time) … runtime boot … `running` record | `booting` + handle | zsched asked: an init or a user process runs → `running`; none → finished and removed |
+//! | halt/shutdown: `shutting_down` record (rule 1) … `empty` … `down` | `shutting_down` | re-adopted and finished (halt again: each runtime step is idempotent) |
+//! | destroy: (`dying`) … runtime destroy … record removed | `shutting_down` (`dying` when not reached through it) | finished; a zsched that is already gone is cleaned by its handle's names |
 //! | any write | old file or new, never a mix | — (rename) |
+//!
+//! A status is written only where a restart would act on it differently
+//! (one write per transition that matters, no more: each is a temporary
+//! file and a rename on every zone cycle). So the way down writes its
+//! first step alone — empty, down and dying are finished exactly as
+//! shutting_down is — and a boot whose zone a restart finishes when
+//! nothing runs in it either way (init not `persist`ent, or not
+//! restarted) stays recorded `booting`: the restart derives `running`
+//! from the init or user process it finds. The init pid is never written
+//! for its own sake: a restart takes it from the kernel.
 //!
 //! Beside the records, the kernel is read at every start ([`crate::runtime::Runtime::traces`]):
 //! a control socket or a cgroup with a uniqid no record names belongs to a

@@ -238,14 +238,43 @@ impl Engine {
         &self.inner.runtime
     }
 
-    /// The latest snapshot.
+    /// The latest snapshot: the one last published, or, when changes were
+    /// not published because nobody subscribed ([`Engine::publish`]), one
+    /// built now (and published, so the next call finds it).
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.inner.snapshot.borrow().clone()
+        let cur = self.inner.snapshot.borrow().clone();
+        let snap = {
+            let mut reg = self.inner.reg.lock().unwrap();
+            if cur.seq == reg.seq {
+                return cur;
+            }
+            Arc::new(reg.snapshot(&self.inner.config.engine))
+        };
+        self.send_newer(&snap);
+        snap
+    }
+
+    /// Send a snapshot unless a newer one was sent meanwhile (it was built
+    /// under the registry lock, but is sent outside it: a subscriber may
+    /// hold the channel's value while it waits for that lock).
+    fn send_newer(&self, snap: &Arc<Snapshot>) {
+        self.inner.snapshot.send_if_modified(|cur| {
+            let newer = snap.seq > cur.seq;
+            if newer {
+                *cur = snap.clone();
+            }
+            newer
+        });
     }
 
     /// A receiver that sees every snapshot the engine publishes.
     pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
-        self.inner.snapshot.subscribe()
+        // Subscribed first, so every later change is published to it;
+        // then what changed while nobody subscribed is brought up to date
+        // (a change the receiver sees only when there was one).
+        let rx = self.inner.snapshot.subscribe();
+        let _ = self.snapshot();
+        rx
     }
 
     /// The uniqid the next zone will get (durable state saves it).
@@ -325,9 +354,12 @@ impl Engine {
     }
 
     /// Change what the engine knows of a zone's init (the zone of `id` and
-    /// `uniqid`, while it is booting or running), then record and publish
-    /// it: the snapshot, zoneadm, jls, kstat and zonefs all read init_pid
-    /// from here.
+    /// `uniqid`, while it is booting or running), then publish it: the
+    /// snapshot, zoneadm, jls, kstat and zonefs all read init_pid from
+    /// here. Not recorded: a restart takes the init pid from the kernel
+    /// (the runtime's `adopt`), never from the record, so writing it here
+    /// only repeated the record boot writes (InitStarted comes while the
+    /// zone is still booting) and the one halt writes after InitExited.
     fn follow_init(&self, id: ZoneId, uniqid: u64, f: impl FnOnce(&mut registry::Zone)) {
         let changed = self
             .with_zone(uniqid, |z| {
@@ -344,7 +376,6 @@ impl Engine {
             })
             .unwrap_or(false);
         if changed {
-            self.persist(uniqid);
             self.publish();
         }
     }
@@ -370,14 +401,21 @@ impl Engine {
         }
     }
 
-    /// Publish a new snapshot of the registry.
+    /// Publish a new snapshot of the registry. With no subscriber (an
+    /// engine embedded in a tool, the benchmark's) nothing is built: the
+    /// sequence moves on, and [`Engine::snapshot`] or [`Engine::subscribe`]
+    /// builds the snapshot when someone asks — a zone cycle publishes ten
+    /// times, each a snapshot of every zone.
     fn publish(&self) {
         let snap = {
             let mut reg = self.inner.reg.lock().unwrap();
             reg.seq += 1;
+            if self.inner.snapshot.receiver_count() == 0 {
+                return;
+            }
             reg.snapshot(&self.inner.config.engine)
         };
-        self.inner.snapshot.send_replace(Arc::new(snap));
+        self.send_newer(&Arc::new(snap));
     }
 }
 

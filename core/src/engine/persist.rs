@@ -1,8 +1,9 @@
 //! # Durable records and re-adoption
 //!
 //! Every change of a zone that a later engine must know — its creation,
-//! each status, its handle, init pid, parameters — is written to the
-//! state directory before the operation returns ([`crate::state`]: a
+//! each status a restart would act on differently (state.rs says which),
+//! its handle, parameters — is written to the state directory before the
+//! operation returns ([`crate::state`]: a
 //! temporary file renamed over the record, not fsync'ed — state.rs says
 //! why). Writes are serialised by one mutex (the store lock, engine
 //! module's "Locking") and each

@@ -109,6 +109,34 @@ impl Engine {
         self.inner.released.notify_waiters();
     }
 
+    /// One look at every reference of the zone, the kernel's read by the
+    /// runtime on the calling thread (a blocking one): whether nothing
+    /// holds it (or it is gone). Destroy's first look, taken on the same
+    /// trip to the blocking pool as the destroy that follows when it is
+    /// drained; [`Engine::drain`] waits when it is not.
+    pub(super) fn drained_now(&self, uniqid: u64) -> bool {
+        let handle = {
+            let reg = self.inner.reg.lock().unwrap();
+            let Some(z) = reg.by_uniqid(uniqid) else {
+                return true;
+            };
+            z.handle.clone().map(|h| (z.id, h))
+        };
+        let kernel = match handle {
+            Some((id, h)) => self.inner.runtime.refs(id, &h),
+            None => Default::default(),
+        };
+        let mut reg = self.inner.reg.lock().unwrap();
+        let Some(z) = reg.by_uniqid_mut(uniqid) else {
+            return true;
+        };
+        if z.kernel != kernel {
+            z.kernel = kernel;
+            z.snap = None;
+        }
+        z.refs().is_drained()
+    }
+
     /// Wait until every reference of the zone is gone, or fail with EBUSY
     /// after the engine's destroy timeout, logging each count.
     pub(super) async fn drain(&self, uniqid: u64) -> Result<(), Error> {

@@ -1368,3 +1368,70 @@ async fn errors_cross_the_wire_whole() {
         assert_eq!(back.message, err.to_string());
     }
 }
+
+/// The record of a zone as on disk now (the store's file, read directly:
+/// the engine holds the directory's lock).
+fn record_on_disk(dir: &std::path::Path, uniqid: u64) -> Option<crate::state::ZoneRecord> {
+    let text = std::fs::read_to_string(dir.join("zones").join(format!("{uniqid}.json"))).ok()?;
+    Some(serde_json::from_str(&text).unwrap())
+}
+
+#[tokio::test]
+async fn a_cycle_writes_only_the_statuses_a_restart_acts_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = Arc::new(NullRuntime::new());
+    let store = crate::state::Store::open(dir.path()).unwrap();
+    let e = Engine::with_store(rt.clone(), EngineConfig::default(), store);
+    // Init not restarted: a restart finishes the zone when nothing runs
+    // whether it reads booting or running, so booting (with the boot
+    // time) stays its record.
+    let w = e
+        .create(&ROOT, args(&["name=w", "initnorestart"]))
+        .await
+        .unwrap();
+    e.boot(&ROOT, w).await.unwrap();
+    let snap = e.snapshot();
+    let z = snap.zone(w).expect("the snapshot is built when asked for");
+    assert_eq!(z.status, Status::Running);
+    let rec = record_on_disk(dir.path(), z.uniqid).unwrap();
+    assert_eq!(rec.status, Status::Booting);
+    assert_ne!(rec.boot_time, 0);
+    // A persistent zone (init restarted): running is written.
+    let p = running(&e, "p").await;
+    let pu = e.snapshot().zone(p).unwrap().uniqid;
+    assert_eq!(
+        record_on_disk(dir.path(), pu).unwrap().status,
+        Status::Running
+    );
+    // On the way down the first step alone is written.
+    e.shutdown(&ROOT, p).await.unwrap();
+    assert_eq!(status(&e, p), Some(Status::Down));
+    assert_eq!(
+        record_on_disk(dir.path(), pu).unwrap().status,
+        Status::ShuttingDown
+    );
+    e.destroy(&ROOT, p).await.unwrap();
+    assert!(record_on_disk(dir.path(), pu).is_none());
+    // And a restart finds the zone recorded booting running (its init
+    // runs: the null runtime's adopt says so).
+    drop(e);
+    let store = crate::state::Store::open(dir.path()).unwrap();
+    let e = Engine::with_store(rt.clone(), EngineConfig::default(), store);
+    let restored = e.restore().await.unwrap();
+    assert_eq!(restored.adopted, vec![w]);
+    assert_eq!(status(&e, w), Some(Status::Running));
+    assert_eq!(
+        record_on_disk(dir.path(), z.uniqid).unwrap().boot_time,
+        rec.boot_time
+    );
+}
+
+#[tokio::test]
+async fn a_subscriber_sees_what_changed_before_it_subscribed() {
+    let (e, _rt) = engine();
+    let a = e.create(&ROOT, args(&["name=a", "persist"])).await.unwrap();
+    let rx = e.subscribe();
+    assert_eq!(rx.borrow().zone(a).map(|z| z.status), Some(Status::Ready));
+    e.boot(&ROOT, a).await.unwrap();
+    assert_eq!(rx.borrow().zone(a).map(|z| z.status), Some(Status::Running));
+}

@@ -158,7 +158,33 @@ impl Engine {
         }
         // Intent first: the record says booting before init starts; a
         // write that fails leaves the zone ready, and nothing started.
-        self.record_as(uniqid, |r| r.status = Status::Booting)?;
+        // It carries the boot time too, for the case below where it stays
+        // the zone's record while the zone runs.
+        let started = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        self.record_as(uniqid, |r| {
+            r.status = Status::Booting;
+            r.boot_time = started;
+        })?;
+        // Whether a restart can tell running from booting by itself: it
+        // finds a zone recorded booting running when an init or a user
+        // process runs in it, and finishes it otherwise — what it does
+        // with a zone recorded running whose init is not `persist`ent (or
+        // not restarted) too. For those the running record is not written
+        // (one record write less per boot); for a zone booted without init
+        // or whose init is restarted, where a restart must keep a zone in
+        // which nothing runs at that moment, it is.
+        let derivable = {
+            let p = self.with_zone(uniqid, |z| {
+                (
+                    z.params.bool("persist").unwrap_or(false),
+                    z.params.bool("initnorestart").unwrap_or(false),
+                )
+            });
+            start_init && p.is_some_and(|(persist, norestart)| !persist || norestart)
+        };
         crate::state::crash_point("boot.recorded");
         self.with_zone(uniqid, |z| z.set_status(Status::Booting));
         self.publish();
@@ -171,10 +197,8 @@ impl Engine {
         match booted {
             Ok(init_pid) => {
                 crate::state::crash_point("boot.started");
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_secs();
+                // The time the record says (it may stay the record).
+                let now = started;
                 let init_pid = self
                     .with_zone(uniqid, |z| {
                         // The runtime's events may have told of this init
@@ -191,7 +215,12 @@ impl Engine {
                         z.init_pid
                     })
                     .unwrap_or(init_pid);
-                if let Err(e) = self.record(uniqid) {
+                let recorded = if derivable {
+                    Ok(())
+                } else {
+                    self.record(uniqid)
+                };
+                if let Err(e) = recorded {
                     // Running but not recorded as such: halted, so that
                     // the boot fails whole.
                     if let Err(h) = self.halt_locked(uniqid, Duration::ZERO).await {
@@ -497,20 +526,23 @@ impl Engine {
             self.zsd_shutdown(&snap);
         }
         let handle = self.handle_of(uniqid);
-        if status < Status::Empty {
-            let rt = self.inner.runtime.clone();
-            let h = handle.clone();
-            self.blocking(&name, "shutdown", move || rt.shutdown(&h, timeout))
-                .await?;
-            self.set_status(uniqid, Status::Empty);
-        }
-        crate::state::crash_point("halt.empty");
+        // Shutdown and down in one trip to the blocking pool, not one
+        // each: the status steps between them take only the registry
+        // lock (and no record: set_status), as the async side would.
         let rt = self.inner.runtime.clone();
-        self.blocking(&name, "down", move || rt.down(&handle))
-            .await?;
-        self.set_status(uniqid, Status::Down);
-        crate::state::crash_point("halt.down");
-        Ok(())
+        let engine = self.clone();
+        self.blocking(&name, "down", move || {
+            if status < Status::Empty {
+                rt.shutdown(&handle, timeout)?;
+                engine.set_status(uniqid, Status::Empty);
+            }
+            crate::state::crash_point("halt.empty");
+            rt.down(&handle)?;
+            engine.set_status(uniqid, Status::Down);
+            crate::state::crash_point("halt.down");
+            Ok(())
+        })
+        .await
     }
 
     pub(super) async fn halt_locked(&self, uniqid: u64, timeout: Duration) -> Result<(), Error> {
@@ -530,14 +562,37 @@ impl Engine {
             self.set_status(uniqid, Status::Dying);
         }
         crate::state::crash_point("destroy.dying");
-        self.drain(uniqid).await?;
-        if let Some(snap) = self.zone_snap(uniqid) {
-            self.zsd_destroy(&snap);
-        }
         let handle = self.handle_of(uniqid);
+        // The common case in one trip to the blocking pool: the first look
+        // at what holds the zone and, when nothing does, the subsystems'
+        // destroy and the runtime's, in the order the slow path keeps.
+        let engine = self.clone();
         let rt = self.inner.runtime.clone();
-        self.blocking(&name, "destroy", move || rt.destroy(&handle))
-            .await?;
+        let h = handle.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            if !engine.drained_now(uniqid) {
+                return Ok(false);
+            }
+            if let Some(snap) = engine.zone_snap(uniqid) {
+                engine.zsd_destroy(&snap);
+            }
+            rt.destroy(&h).map(|()| true)
+        })
+        .await
+        .unwrap_or_else(|e| Err(RuntimeError::new("destroy", e.to_string())))
+        .map_err(|source| Error::Runtime {
+            zone: name.clone(),
+            source,
+        })?;
+        if !done {
+            self.drain(uniqid).await?;
+            if let Some(snap) = self.zone_snap(uniqid) {
+                self.zsd_destroy(&snap);
+            }
+            let rt = self.inner.runtime.clone();
+            self.blocking(&name, "destroy", move || rt.destroy(&handle))
+                .await?;
+        }
         crate::state::crash_point("destroy.ended");
         self.bury(uniqid);
         Ok(())
@@ -565,9 +620,22 @@ impl Engine {
         reg.by_uniqid_mut(uniqid).map(f)
     }
 
+    /// Move a zone to `to`, record and publish it. On the way down only
+    /// the first step is written: a restart treats every status from
+    /// shutting_down to dying alike (it halts the zone again, each runtime
+    /// step idempotent: persist.rs, `restore_record`), so once the record
+    /// says shutting_down (or later), writing empty, down and dying after
+    /// it would change nothing a restart does — three record writes a
+    /// halt saved.
     pub(super) fn set_status(&self, uniqid: u64, to: Status) {
-        self.with_zone(uniqid, |z| z.set_status(to));
-        self.persist(uniqid);
+        let from = self.with_zone(uniqid, |z| {
+            let from = z.status;
+            z.set_status(to);
+            from
+        });
+        if from.is_some_and(|f| f < Status::ShuttingDown || to < Status::ShuttingDown) {
+            self.persist(uniqid);
+        }
         self.publish();
     }
 
