@@ -118,17 +118,9 @@ const V1_CONTROLLERS: &[&str] = &[
 /// /proc/self/cgroup), so that recorded files can be tested.
 pub fn hierarchies_from(mountinfo: &str, self_cgroup: &str) -> Vec<Hierarchy> {
     let mut out = Vec::new();
-    for line in mountinfo.lines() {
-        let Some((left, right)) = line.split_once(" - ") else {
-            continue;
-        };
-        let fields: Vec<&str> = left.split(' ').collect();
-        let rfields: Vec<&str> = right.split(' ').collect();
-        if fields.len() < 5 || rfields.len() < 3 {
-            continue;
-        }
-        let mount = super::mounts::unescape_mount_field(fields[4]);
-        match rfields[0] {
+    for m in crate::mountinfo::parse(mountinfo) {
+        let mount = m.mount_point;
+        match m.fstype.as_str() {
             "cgroup2" => {
                 let own = self_cgroup
                     .lines()
@@ -141,7 +133,7 @@ pub fn hierarchies_from(mountinfo: &str, self_cgroup: &str) -> Vec<Hierarchy> {
                 });
             }
             "cgroup" => {
-                let opts: Vec<&str> = rfields[2].split(',').collect();
+                let opts: Vec<&str> = m.super_options.split(',').collect();
                 let ctrls: Vec<String> = opts
                     .iter()
                     .filter(|o| V1_CONTROLLERS.contains(o))

@@ -55,7 +55,7 @@ use crate::zone::Brand;
 use std::ffi::CString;
 use std::fs;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -142,42 +142,12 @@ pub const ZONEFS_TYPE: &str = "fuse.zonefs";
 /// Mount points of this type at or under `root`, from mountinfo text,
 /// deepest first.
 pub fn mounts_of_type(mountinfo: &str, fstype: &str, root: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = mountinfo
-        .lines()
-        .filter_map(|l| {
-            // id parent major:minor root mount-point options [optional...] - type source super
-            let (left, right) = l.split_once(" - ")?;
-            (right.split(' ').next()? == fstype).then_some(())?;
-            let mp = unescape_mount_field(left.split(' ').nth(4)?);
-            mp.starts_with(root).then_some(mp)
-        })
+    let mut out: Vec<PathBuf> = crate::mountinfo::parse(mountinfo)
+        .filter(|m| m.fstype == fstype && m.mount_point.starts_with(root))
+        .map(|m| m.mount_point)
         .collect();
     out.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     out
-}
-
-/// A path field of mountinfo or fstab (space, tab, newline and backslash
-/// written as `\ooo`, octal): the one decoder for both.
-pub(super) fn unescape_mount_field(s: &str) -> PathBuf {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let oct = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], oct) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    PathBuf::from(std::ffi::OsString::from_vec(out))
 }
 
 /// Detach every zonefs mount at or under `root` in this (the zone's)
@@ -639,8 +609,10 @@ pub fn parse_fstab_line(line: &str) -> Option<Result<FstabEntry, String>> {
         }
     }
     Some(Ok(FstabEntry {
-        source: unescape_mount_field(f[0]).to_string_lossy().into_owned(),
-        target: unescape_mount_field(f[1]),
+        source: crate::mountinfo::unescape(f[0])
+            .to_string_lossy()
+            .into_owned(),
+        target: crate::mountinfo::unescape(f[1]),
         fstype: f[2].to_string(),
         flags,
         bind,
