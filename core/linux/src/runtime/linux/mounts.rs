@@ -709,39 +709,60 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
             }
         }
         let target = at.proc_path();
-        if e.bind {
-            mount(
-                "mount",
-                Some(&e.source),
-                &target,
-                None,
-                libc::MS_BIND | (e.flags & libc::MS_REC),
-                None,
-            )?;
-            if e.flags & !libc::MS_REC != 0 {
-                let top = reopen_in("mount", &r, &rel, Policy::InRoot)?;
+        mount_entry(&e, &target, |remount| {
+            let top = reopen_in("mount", &r, &rel, Policy::InRoot)?;
+            remount(&top.proc_path())
+        })?;
+    }
+    Ok(())
+}
+
+/// Mount one fstab entry on `target` with mount(2): the one mount path
+/// of `mount` / `mount.fstab` lines, for the zone's namespace ([`fstab`])
+/// and for jail(8)'s mounts on the host. A bind mount takes its flags
+/// (`ro`, `nosuid`, ...) only by a remount of the new mount:
+/// `at_top` is given the remount and calls it with a path that names the
+/// new top mount (the target path again when it is a plain path; a
+/// descriptor reopened after the bind when `target` is one).
+pub fn mount_entry(
+    e: &FstabEntry,
+    target: &Path,
+    at_top: impl FnOnce(&dyn Fn(&Path) -> R<()>) -> R<()>,
+) -> R<()> {
+    if e.bind {
+        mount(
+            "mount",
+            Some(&e.source),
+            target,
+            None,
+            libc::MS_BIND | (e.flags & libc::MS_REC),
+            None,
+        )?;
+        let flags = e.flags & !libc::MS_REC;
+        if flags != 0 {
+            at_top(&|top: &Path| {
                 mount(
                     "mount",
                     None,
-                    &top.proc_path(),
+                    top,
                     None,
-                    libc::MS_BIND | libc::MS_REMOUNT | (e.flags & !libc::MS_REC),
+                    libc::MS_BIND | libc::MS_REMOUNT | flags,
                     None,
-                )?;
-            }
-        } else {
-            let data = (!e.data.is_empty()).then_some(e.data.as_str());
-            mount(
-                "mount",
-                Some(&e.source),
-                &target,
-                Some(&e.fstype),
-                e.flags,
-                data,
-            )?;
+                )
+            })?;
         }
+        Ok(())
+    } else {
+        let data = (!e.data.is_empty()).then_some(e.data.as_str());
+        mount(
+            "mount",
+            Some(&e.source),
+            target,
+            Some(&e.fstype),
+            e.flags,
+            data,
+        )
     }
-    Ok(())
 }
 
 #[cfg(test)]
