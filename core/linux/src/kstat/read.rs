@@ -91,7 +91,7 @@ use std::sync::{Arc, OnceLock};
 /// Which of a zone's cgroup directories answers which question.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CgroupSet {
-    /// The directory on a cgroup2 mount (has `cgroup.controllers`).
+    /// The directory on a cgroup2 mount (by the runtime's layout).
     pub v2: Option<PathBuf>,
     /// Where `pids.current` / `pids.events` are (v1 pids or v2).
     pub pids: Option<PathBuf>,
@@ -505,10 +505,9 @@ impl CgroupReader {
                 Kept::fresh(d.join("tasks"))
             }
         });
-        let procs_v1 = set
-            .procs
-            .as_ref()
-            .is_some_and(|d| !d.join("cgroup.controllers").exists());
+        // The lists are v1's unless they are the cgroup2 directory's
+        // (the layout said which, [`CgroupSet::detect`]).
+        let procs_v1 = set.procs.is_some() && set.procs != set.v2;
         let procs = set.procs.as_ref().map(|d| {
             if procs_v1 {
                 Kept::fresh(d.join("cgroup.procs"))
