@@ -662,6 +662,8 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
     }
     let r = Root::open_real(root).map_err(io_err("mount", root.display().to_string()))?;
     let written = params.str("path").map(PathBuf::from);
+    // The mounts there before the zone's own: jail(8)'s, made on the host.
+    let before = crate::mountinfo::read("self").unwrap_or_default();
     for e in entries {
         let below = e
             .target
@@ -708,6 +710,9 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
                 ));
             }
         }
+        if already_mounted(&before, &e, &r.path.join(&rel), &st) {
+            continue;
+        }
         let target = at.proc_path();
         mount_entry(&e, &target, |remount| {
             let top = reopen_in("mount", &r, &rel, Policy::InRoot)?;
@@ -715,6 +720,32 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
         })?;
     }
     Ok(())
+}
+
+/// Is the mount of `e` already in place at `point` (its real path) in
+/// this namespace, by the table `before` read before the zone's own fstab
+/// mounts? jail(8) mounts `mount` / `mount.fstab` lines on the host before
+/// it creates the jail (FreeBSD's order, so that exec.prestart sees them),
+/// and the zone's namespace, a copy of the host's, inherits them: mounting
+/// them again would stack a second file system over the one the host and
+/// its exec.* scripts use (a tmpfs the jail and the host would no longer
+/// share). The same mount is: for a bind, a mount point at `point` whose
+/// top directory (`top`, its stat) is the source's; otherwise a mount at
+/// `point` of the same type and source.
+fn already_mounted(
+    before: &[crate::mountinfo::MountInfo],
+    e: &FstabEntry,
+    point: &Path,
+    top: &libc::stat,
+) -> bool {
+    let mut here = before.iter().filter(|m| m.mount_point == point);
+    if e.bind {
+        use std::os::unix::fs::MetadataExt;
+        here.next().is_some()
+            && fs::metadata(&e.source).is_ok_and(|m| m.dev() == top.st_dev && m.ino() == top.st_ino)
+    } else {
+        here.any(|m| m.fstype == e.fstype && m.source == e.source)
+    }
 }
 
 /// Mount one fstab entry on `target` with mount(2): the one mount path
