@@ -23,7 +23,10 @@
 //! 4. The zone's `mount` and `mount.fstab` lines (fstab(5); `nullfs` or the
 //!    `bind` option is a bind mount), each mount point under the root. They
 //!    live in the zone's namespace only: nothing is mounted on the host, and
-//!    they go with the zone.
+//!    they go with the zone. (jail(8) mounts a jail's lines on the host
+//!    before it creates the jail, through [`mount_entry`] too; the zone's
+//!    namespace inherits them and an entry already in place is not
+//!    mounted a second time, [`already_mounted`].)
 //!    A mount point is resolved inside the root ([`inroot`], openat2
 //!    RESOLVE_IN_ROOT: a link the zone made is followed as the zone would
 //!    see it, never out to the host), a final link is refused, and the
