@@ -13,6 +13,7 @@
 //! | [`kstat::sampler`]    | the once-a-second [`Sampler`](kstat::sampler::Sampler), the engine's [`zones::kstat::Source`] on Linux |
 //! | [`api`]               | the engine embedded in a front-end when no daemon answers ([`api::open`], [`api::follow`]) |
 //! | [`procstat`]          | /proc/PID/stat, the one parser of it                              |
+//! | [`mountinfo`]         | /proc/PID/mountinfo (and the `\ooo` path decoder fstab shares), the one parser of it |
 //! | [`front`]             | what every front-end (tools, zoned, ztop, zonefs) shares: the endpoint options, the configured zones as found on disk |
 //! | `zsched` (binary)     | the zone's supervisor and pid-1 launcher                          |
 //!
@@ -32,6 +33,7 @@
 use zones::{engine, error, param, snapshot, state, zone};
 
 pub mod front;
+pub mod mountinfo;
 pub mod procstat;
 
 /// `zones::runtime` and the Linux runtime.

@@ -874,6 +874,28 @@ fn mount_and_mount_fstab_are_mounted_before_create_and_unmounted_after_remove() 
     assert!(mounted(&tmp) && mounted(&dst));
     // Read-only, as the fstab line says.
     assert!(std::fs::write(dst.join("new"), "x").is_err());
+    // The jail sees the host's mounts themselves, once each: the runtime
+    // does not stack a second tmpfs (or bind) over what jail(8) mounted.
+    std::fs::write(tmp.join("seen"), "host tmpfs\n").unwrap();
+    let o = w.run(
+        JEXEC,
+        &[
+            "jmt",
+            "/bin/sh",
+            "-c",
+            &format!(
+                "cat {t}/seen; grep -c ' {t} ' /proc/self/mountinfo; grep -c ' {d} ' /proc/self/mountinfo",
+                t = tmp.display(),
+                d = dst.display()
+            ),
+        ],
+    );
+    assert_eq!(
+        (o.code, o.out.as_str()),
+        (0, "host tmpfs\n1\n1\n"),
+        "{}",
+        o.err
+    );
     // jexec as a user of the jail.
     let o = w.run(JEXEC, &["-U", "nobody", "jmt", "id", "-u"]);
     assert_eq!((o.code, o.out.as_str()), (0, "65534\n"), "{}", o.err);

@@ -78,6 +78,7 @@
 //! Every function here is synchronous, holds no lock and reads files only
 //! (`open`, `read`, `pread`, `getdents`); errors name the file.
 
+use crate::runtime::linux::cgroup::Hierarchy;
 use crate::snapshot::Psi;
 use std::collections::HashMap;
 use std::fs::File;
@@ -90,7 +91,7 @@ use std::sync::{Arc, OnceLock};
 /// Which of a zone's cgroup directories answers which question.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CgroupSet {
-    /// The directory on a cgroup2 mount (has `cgroup.controllers`).
+    /// The directory on a cgroup2 mount (by the runtime's layout).
     pub v2: Option<PathBuf>,
     /// Where `pids.current` / `pids.events` are (v1 pids or v2).
     pub pids: Option<PathBuf>,
@@ -103,21 +104,47 @@ pub struct CgroupSet {
 }
 
 impl CgroupSet {
-    /// Look at each directory once and note what it has.
+    /// What each of a zone's directories answers, by the host's cgroup
+    /// layout as the runtime detects it
+    /// ([`cgroup::host_hierarchies`](crate::runtime::linux::cgroup::host_hierarchies)).
     pub fn detect(paths: &[PathBuf]) -> CgroupSet {
+        CgroupSet::from_layout(paths, crate::runtime::linux::cgroup::host_hierarchies())
+    }
+
+    /// [`detect`](Self::detect) against given hierarchies (recorded trees
+    /// in tests). A directory's hierarchy says whether it is cgroup2 and,
+    /// on v1, which controllers it has; on cgroup2 a controller is there
+    /// when its parent enabled it, as the directory's `cgroup.controllers`
+    /// lists. A directory in no known hierarchy answers nothing.
+    pub fn from_layout(paths: &[PathBuf], hierarchies: &[Hierarchy]) -> CgroupSet {
         let mut set = CgroupSet::default();
         for p in paths {
-            let v2 = p.join("cgroup.controllers").exists();
+            let Some(h) = crate::runtime::linux::cgroup::hierarchy_of(hierarchies, p) else {
+                continue;
+            };
+            let v2 = h.is_v2();
+            let enabled = if v2 {
+                std::fs::read_to_string(p.join("cgroup.controllers")).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let has = |c: &str| {
+                if v2 {
+                    enabled.split_whitespace().any(|e| e == c)
+                } else {
+                    h.controllers.iter().any(|e| e == c)
+                }
+            };
             if v2 && set.v2.is_none() {
                 set.v2 = Some(p.clone());
             }
-            if set.pids.is_none() && p.join("pids.current").exists() {
+            if set.pids.is_none() && has("pids") {
                 set.pids = Some(p.clone());
             }
-            if set.memory.is_none() && p.join("memory.stat").exists() {
+            if set.memory.is_none() && has("memory") {
                 set.memory = Some((p.clone(), v2));
             }
-            if set.cpuacct.is_none() && p.join("cpuacct.usage_user").exists() {
+            if set.cpuacct.is_none() && !v2 && has("cpuacct") {
                 set.cpuacct = Some(p.clone());
             }
         }
@@ -478,10 +505,9 @@ impl CgroupReader {
                 Kept::fresh(d.join("tasks"))
             }
         });
-        let procs_v1 = set
-            .procs
-            .as_ref()
-            .is_some_and(|d| !d.join("cgroup.controllers").exists());
+        // The lists are v1's unless they are the cgroup2 directory's
+        // (the layout said which, [`CgroupSet::detect`]).
+        let procs_v1 = set.procs.is_some() && set.procs != set.v2;
         let procs = set.procs.as_ref().map(|d| {
             if procs_v1 {
                 Kept::fresh(d.join("cgroup.procs"))
@@ -1218,6 +1244,36 @@ pub(crate) mod tests {
         fs::write(dir.join(name), text).unwrap();
     }
 
+    /// The layout of a recorded v2 host: one cgroup2 mount at `t`.
+    fn v2_layout(t: &TempDir) -> Vec<Hierarchy> {
+        vec![Hierarchy {
+            mount: t.path().to_path_buf(),
+            controllers: vec![],
+            own: PathBuf::from("/"),
+        }]
+    }
+
+    /// The layout of a recorded hybrid host (what [`hybrid_tree`] makes).
+    fn hybrid_layout(t: &TempDir) -> Vec<Hierarchy> {
+        [
+            ("pids", "pids"),
+            ("memory", "memory"),
+            ("cpuacct", "cpuacct"),
+            ("unified", ""),
+        ]
+        .iter()
+        .map(|(dir, c)| Hierarchy {
+            mount: t.path().join(dir),
+            controllers: if c.is_empty() {
+                vec![]
+            } else {
+                vec![c.to_string()]
+            },
+            own: PathBuf::from("/"),
+        })
+        .collect()
+    }
+
     /// A recorded v2 zone: a cgroup with one child, memory and pids on.
     fn v2_tree() -> (TempDir, PathBuf) {
         let t = TempDir::new().unwrap();
@@ -1262,7 +1318,7 @@ pub(crate) mod tests {
     #[test]
     fn v2_zone_counters_follow_kstat_md() {
         let (_t, z) = v2_tree();
-        let set = CgroupSet::detect(std::slice::from_ref(&z));
+        let set = CgroupSet::from_layout(std::slice::from_ref(&z), &v2_layout(&_t));
         assert_eq!(set.v2.as_deref(), Some(z.as_path()));
         assert_eq!(set.memory, Some((z.clone(), true)));
         assert_eq!(set.procs.as_deref(), Some(z.as_path()));
@@ -1293,7 +1349,7 @@ pub(crate) mod tests {
     #[test]
     fn a_cgroup_reader_keeps_no_more_descriptors_than_its_budget() {
         let (_t, z) = v2_tree();
-        let set = CgroupSet::detect(std::slice::from_ref(&z));
+        let set = CgroupSet::from_layout(std::slice::from_ref(&z), &v2_layout(&_t));
         let budget = FdBudget::new(4);
         let none = FdBudget::new(0);
         let mut all = CgroupReader::with_budget(set.clone(), &FdBudget::new(usize::MAX));
@@ -1372,7 +1428,7 @@ pub(crate) mod tests {
     #[test]
     fn hybrid_zone_reads_v1_memory_and_v2_cpu_stat() {
         let (_t, paths) = hybrid_tree(true);
-        let set = CgroupSet::detect(&paths);
+        let set = CgroupSet::from_layout(&paths, &hybrid_layout(&_t));
         assert_eq!(set.pids.as_ref(), Some(&paths[0]));
         assert_eq!(set.memory, Some((paths[1].clone(), false)));
         assert_eq!(set.cpuacct.as_ref(), Some(&paths[2]));
@@ -1398,7 +1454,7 @@ pub(crate) mod tests {
     fn v1_without_total_swap_uses_memsw_minus_usage_and_cpuacct() {
         let (_t, mut paths) = hybrid_tree(false);
         paths.pop(); // no cgroup2 directory
-        let set = CgroupSet::detect(&paths);
+        let set = CgroupSet::from_layout(&paths, &hybrid_layout(&_t));
         let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
         let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
         assert_eq!(c.swapresv, 1048576 + 65536 + (2100000 - 2000000));
@@ -1409,9 +1465,9 @@ pub(crate) mod tests {
     fn nlwps_falls_back_to_counting_tasks() {
         let (_t, paths) = hybrid_tree(true);
         fs::remove_file(paths[0].join("pids.current")).unwrap();
-        // pids dir no longer detected as pids: procs come from the v2 dir,
-        // which lists no threads file; the memory dir neither.
-        let set = CgroupSet::detect(&paths[..1]);
+        // The pids directory without pids.current: the tasks it lists
+        // are counted instead.
+        let set = CgroupSet::from_layout(&paths[..1], &hybrid_layout(&_t));
         let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
         let c = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap();
         assert_eq!(c.nlwps, 2, "tasks file count");
@@ -1420,7 +1476,7 @@ pub(crate) mod tests {
     #[test]
     fn a_vanished_zone_cgroup_is_an_error_naming_the_file() {
         let (_t, z) = v2_tree();
-        let set = CgroupSet::detect(std::slice::from_ref(&z));
+        let set = CgroupSet::from_layout(std::slice::from_ref(&z), &v2_layout(&_t));
         fs::remove_dir_all(&z).unwrap();
         let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
         let e = read_cgroups(&set, &mut procs, &mut tids, &mut buf).unwrap_err();

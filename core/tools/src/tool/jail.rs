@@ -15,8 +15,10 @@
 //! 2. addresses: `ip4.addr` / `ip6.addr` are the zone's own, on an
 //!    interface of its network namespace (network.md; the runtime makes
 //!    it at creation), never an alias on a host interface;
-//! 3. `mount` lines and the lines of each `mount.fstab` file, mounted on
-//!    the host with mount(8) (`nullfs` is a bind mount), in order;
+//! 3. `mount` lines and the lines of each `mount.fstab` file, read by the
+//!    runtime's fstab(5) parser and mounted on the host with its mount(2)
+//!    path (`runtime::linux::mounts::mount_entry`; `nullfs` is a bind
+//!    mount), in order;
 //!    `mount.devfs`, `mount.procfs`, `mount.fdescfs` are the runtime's
 //!    private /dev, /proc and /dev/fd inside the zone's mount namespace;
 //!    a `sparse` root that has no /etc yet is installed;
@@ -88,6 +90,7 @@ use crate::param::{Params, Value};
 use crate::runtime::Handle;
 use crate::runtime::RuntimeError;
 use crate::runtime::linux::enter::{EnterOpts, run as enter_run};
+use crate::runtime::linux::mounts::{self, FstabEntry};
 use crate::tool::Common;
 use crate::tool::getopt::{Getopt, LongOpt, Opt, set_common};
 use crate::tool::os_msg as io_msg;
@@ -811,8 +814,8 @@ impl Runner {
         done: &mut Vec<Done>,
     ) -> Result<ZoneId, Failure> {
         self.host(spec, None, name, "exec.prepare").await?;
-        for line in fstab_lines(spec)? {
-            let point = self.mount(name, &spec.path(), &line)?;
+        for entry in fstab_entries(spec)? {
+            let point = self.mount(name, &spec.path(), &entry)?;
             done.push(Done::Mount(point));
         }
         for (p, what) in [
@@ -926,37 +929,17 @@ impl Runner {
         }
     }
 
-    fn mount(&self, name: &str, path: &str, line: &str) -> Result<PathBuf, Failure> {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 3 {
-            return Err(format!("{name}: {line}: bad fstab line"));
-        }
-        let point = if f[1].starts_with('/') {
-            PathBuf::from(f[1])
-        } else {
-            Path::new(path).join(f[1])
-        };
+    /// Mount one `mount` / `mount.fstab` entry on the host, through the
+    /// runtime's mount(2) path ([`mounts::mount_entry`]); a relative mount
+    /// point is beneath `path`.
+    fn mount(&self, name: &str, path: &str, e: &FstabEntry) -> Result<PathBuf, Failure> {
+        let point = mount_point(path, &e.target);
         // Beneath the root: resolved inside it, never through a zone's link.
         let point = crate::runtime::linux::inroot::host_mount_point(Path::new(path), &point)
-            .map_err(|e| format!("{name}: mount {} on {}: {e}", f[0], point.display()))?;
-        let opts = f.get(3).copied().unwrap_or("rw");
-        let mut cmd = Command::new("mount");
-        if f[2] == "nullfs" || f[2] == "bind" {
-            cmd.arg("-o").arg(format!("bind,{opts}"));
-        } else {
-            cmd.arg("-t").arg(f[2]).arg("-o").arg(opts);
-        }
-        cmd.arg(f[0]).arg(&point);
-        self.verbose(format!("{name}: mount {} on {}", f[0], point.display()));
-        let out = cmd.output().map_err(|e| format!("{name}: mount: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{name}: mount {} on {}: {}",
-                f[0],
-                point.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
+            .map_err(|err| format!("{name}: mount {} on {}: {err}", e.source, point.display()))?;
+        self.verbose(format!("{name}: mount {} on {}", e.source, point.display()));
+        mounts::mount_entry(e, &point, |remount| remount(&point))
+            .map_err(|err| format!("{name}: {}", err.message))?;
         Ok(point)
     }
 
@@ -1008,18 +991,12 @@ impl Runner {
         name: &str,
     ) -> Result<(), Failure> {
         self.run_host(spec, id, name, "exec.poststop")?;
-        let mut lines = fstab_lines(spec)?;
-        lines.reverse();
-        for line in lines {
-            if let Some(point) = line.split_whitespace().nth(1) {
-                let p = if point.starts_with('/') {
-                    PathBuf::from(point)
-                } else {
-                    Path::new(&spec.path()).join(point)
-                };
-                self.verbose(format!("{name}: umount {}", p.display()));
-                let _ = unmount(&p);
-            }
+        let mut entries = fstab_entries(spec)?;
+        entries.reverse();
+        for e in entries {
+            let p = mount_point(&spec.path(), &e.target);
+            self.verbose(format!("{name}: umount {}", p.display()));
+            let _ = unmount(&p);
         }
         self.run_host(spec, id, name, "exec.release")
     }
@@ -1123,20 +1100,20 @@ fn check_status(name: &str, line: &str, st: std::process::ExitStatus) -> Result<
     }
 }
 
-/// The `mount` lines and the lines of each `mount.fstab` file.
-fn fstab_lines(spec: &Spec) -> Result<Vec<String>, Failure> {
-    let mut lines = spec.params.list("mount");
-    for f in spec.params.list("mount.fstab") {
-        let text = std::fs::read_to_string(&f)
-            .map_err(|e| format!("{}: {f}: {}", spec.name, io_msg(&e)))?;
-        lines.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string),
-        );
+/// The `mount` lines and the lines of each `mount.fstab` file, read by
+/// the runtime's one fstab(5) parser ([`mounts::fstab_entries`]).
+fn fstab_entries(spec: &Spec) -> Result<Vec<FstabEntry>, Failure> {
+    mounts::fstab_entries(&spec.params).map_err(|e| format!("{}: {}", spec.name, e.message))
+}
+
+/// Where an entry's mount point is: as written when absolute, else
+/// beneath the jail's `path`.
+fn mount_point(path: &str, target: &Path) -> PathBuf {
+    if target.is_absolute() {
+        target.to_path_buf()
+    } else {
+        Path::new(path).join(target)
     }
-    Ok(lines)
 }
 
 fn unmount(p: &Path) -> std::io::Result<()> {
@@ -1378,9 +1355,24 @@ mod tests {
         p.insert("mount", Value::List(argv(&["tmpfs /t tmpfs rw 0 0"])));
         p.insert("mount.fstab", Value::List(vec![f.display().to_string()]));
         let s = direct_spec(p, Vec::new());
+        let got: Vec<(String, PathBuf, bool)> = fstab_entries(&s)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.source, e.target, e.bind))
+            .collect();
         assert_eq!(
-            fstab_lines(&s).unwrap(),
-            argv(&["tmpfs /t tmpfs rw 0 0", "/a /b nullfs ro 0 0"])
+            got,
+            [
+                ("tmpfs".to_string(), PathBuf::from("/t"), false),
+                ("/a".to_string(), PathBuf::from("/b"), true)
+            ]
         );
+        assert_eq!(mount_point("/j", Path::new("t")), Path::new("/j/t"));
+        assert_eq!(mount_point("/j", Path::new("/t")), Path::new("/t"));
+        // A bad line names its place, as zoneadm's boot does.
+        let mut p = Params::new();
+        p.insert("mount", Value::List(argv(&["tmpfs /t"])));
+        let e = fstab_entries(&direct_spec(p, Vec::new())).unwrap_err();
+        assert!(e.contains("tmpfs /t") && e.contains("mount"), "{e}");
     }
 }

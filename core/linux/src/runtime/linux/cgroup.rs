@@ -13,6 +13,11 @@
 //! hybrid the zone also gets a cgroup in the cgroup2 mount, because that is
 //! where cpu.stat and the pressure files are read.
 //!
+//! This is the one detection of the layout: [`hierarchies`] picks the
+//! mounts by it, and the sampler learns which hierarchy (and so which
+//! version and controllers) each of a zone's directories is in from
+//! [`host_hierarchies`] and [`hierarchy_of`], never by probing files.
+//!
 //! ## Where a zone's cgroup is
 //!
 //! The runtime is given a cgroup root. An absolute root (`/zones`) is taken
@@ -118,17 +123,9 @@ const V1_CONTROLLERS: &[&str] = &[
 /// /proc/self/cgroup), so that recorded files can be tested.
 pub fn hierarchies_from(mountinfo: &str, self_cgroup: &str) -> Vec<Hierarchy> {
     let mut out = Vec::new();
-    for line in mountinfo.lines() {
-        let Some((left, right)) = line.split_once(" - ") else {
-            continue;
-        };
-        let fields: Vec<&str> = left.split(' ').collect();
-        let rfields: Vec<&str> = right.split(' ').collect();
-        if fields.len() < 5 || rfields.len() < 3 {
-            continue;
-        }
-        let mount = super::mounts::unescape_mount_field(fields[4]);
-        match rfields[0] {
+    for m in crate::mountinfo::parse(mountinfo) {
+        let mount = m.mount_point;
+        match m.fstype.as_str() {
             "cgroup2" => {
                 let own = self_cgroup
                     .lines()
@@ -141,7 +138,7 @@ pub fn hierarchies_from(mountinfo: &str, self_cgroup: &str) -> Vec<Hierarchy> {
                 });
             }
             "cgroup" => {
-                let opts: Vec<&str> = rfields[2].split(',').collect();
+                let opts: Vec<&str> = m.super_options.split(',').collect();
                 let ctrls: Vec<String> = opts
                     .iter()
                     .filter(|o| V1_CONTROLLERS.contains(o))
@@ -170,6 +167,34 @@ pub fn hierarchies_from(mountinfo: &str, self_cgroup: &str) -> Vec<Hierarchy> {
         }
     }
     out
+}
+
+/// The hierarchy a cgroup directory is in: the one mounted at the
+/// longest prefix of `dir`, or of its real path (a controller's directory
+/// may be reached through a link such as /sys/fs/cgroup/cpuacct →
+/// cpu,cpuacct).
+pub fn hierarchy_of<'a>(hs: &'a [Hierarchy], dir: &Path) -> Option<&'a Hierarchy> {
+    let under = |d: &Path| {
+        hs.iter()
+            .filter(|h| d.starts_with(&h.mount))
+            .max_by_key(|h| h.mount.components().count())
+    };
+    under(dir).or_else(|| under(&fs::canonicalize(dir).ok()?))
+}
+
+/// [`hierarchies`] of the running host, read once: the layout the
+/// runtime makes zone cgroups in, which the sampler reads them by
+/// (`kstat::read::CgroupSet::detect`). Empty (and tried again next time)
+/// when it cannot be read.
+pub fn host_hierarchies() -> &'static [Hierarchy] {
+    static HOST: std::sync::OnceLock<Vec<Hierarchy>> = std::sync::OnceLock::new();
+    if let Some(hs) = HOST.get() {
+        return hs;
+    }
+    match hierarchies() {
+        Ok(hs) => HOST.get_or_init(|| hs),
+        Err(_) => &[],
+    }
 }
 
 /// The hierarchies of the running host.
@@ -809,5 +834,18 @@ mod tests {
         if Path::new(CGROUP_FS).exists() {
             detect().unwrap();
         }
+    }
+
+    #[test]
+    fn a_directory_is_in_the_hierarchy_of_its_longest_mount() {
+        let hs = hierarchies_from(HYBRID_MOUNTINFO, HYBRID_SELF);
+        let h = |d: &str| hierarchy_of(&hs, Path::new(d)).map(|h| h.controllers.clone());
+        assert_eq!(h("/sys/fs/cgroup/unified/zones/a.1"), Some(vec![]));
+        let pids = h("/sys/fs/cgroup/pids/zones/a.1").unwrap();
+        assert_eq!(pids, ["pids"]);
+        assert_eq!(h("/srv/not-a-cgroup"), None);
+        // The sampler's view of this host is the runtime's.
+        let host = host_hierarchies();
+        assert_eq!(host, hierarchies().unwrap().as_slice());
     }
 }

@@ -268,13 +268,9 @@ fn hs_cpuset() -> Result<Option<Hierarchy>, RuntimeError> {
 /// The v1 cpuset hierarchy in a mountinfo text, with this process's
 /// cgroup in it (from a /proc/self/cgroup text).
 pub fn cpuset_hierarchy_from(mountinfo: &str, self_cgroup: &str) -> Option<Hierarchy> {
-    let mount = mountinfo.lines().find_map(|line| {
-        let (left, right) = line.split_once(" - ")?;
-        let r: Vec<&str> = right.split(' ').collect();
-        let point = left.split(' ').nth(4)?;
-        (r.first() == Some(&"cgroup") && r.get(2)?.split(',').any(|o| o == "cpuset"))
-            .then(|| super::mounts::unescape_mount_field(point))
-    })?;
+    let mount = crate::mountinfo::parse(mountinfo)
+        .find(|m| m.fstype == "cgroup" && m.has_super_option("cpuset"))?
+        .mount_point;
     let own = self_cgroup
         .lines()
         .find_map(|l| {

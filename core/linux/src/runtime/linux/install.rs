@@ -150,11 +150,11 @@ pub fn clone(from: &Path, to: &Path, name: &str) -> io::Result<()> {
 
 /// The mount points of this process's namespace at or under `root`.
 pub fn mounts_under(root: &Path) -> Vec<String> {
-    let mi = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    mi.lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(|s| s.replace("\\040", " "))
-        .filter(|m| Path::new(m).starts_with(root))
+    crate::mountinfo::read("self")
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.mount_point.starts_with(root))
+        .map(|m| m.mount_point.to_string_lossy().into_owned())
         .collect()
 }
 

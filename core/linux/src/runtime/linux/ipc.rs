@@ -376,8 +376,8 @@ mod tests {
                 let again = unsafe { libc::mq_open(q.as_ptr(), libc::O_RDWR) };
                 // The mqueue mount, stacked on "/" of this namespace.
                 let stacked = read("self/mountinfo").is_some_and(|mi| {
-                    mi.lines()
-                        .any(|l| l.split(' ').nth(4) == Some("/") && l.contains(" - mqueue "))
+                    crate::mountinfo::parse(&mi)
+                        .any(|m| m.mount_point == std::path::Path::new("/") && m.fstype == "mqueue")
                 });
                 Ok(format!(
                     "{before} {} {} {after} {} {:?} {:?} {stacked}",

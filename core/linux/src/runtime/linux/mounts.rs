@@ -23,7 +23,10 @@
 //! 4. The zone's `mount` and `mount.fstab` lines (fstab(5); `nullfs` or the
 //!    `bind` option is a bind mount), each mount point under the root. They
 //!    live in the zone's namespace only: nothing is mounted on the host, and
-//!    they go with the zone.
+//!    they go with the zone. (jail(8) mounts a jail's lines on the host
+//!    before it creates the jail, through [`mount_entry`] too; the zone's
+//!    namespace inherits them and an entry already in place is not
+//!    mounted a second time, [`already_mounted`].)
 //!    A mount point is resolved inside the root ([`inroot`], openat2
 //!    RESOLVE_IN_ROOT: a link the zone made is followed as the zone would
 //!    see it, never out to the host), a final link is refused, and the
@@ -55,7 +58,7 @@ use crate::zone::Brand;
 use std::ffi::CString;
 use std::fs;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -142,42 +145,12 @@ pub const ZONEFS_TYPE: &str = "fuse.zonefs";
 /// Mount points of this type at or under `root`, from mountinfo text,
 /// deepest first.
 pub fn mounts_of_type(mountinfo: &str, fstype: &str, root: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = mountinfo
-        .lines()
-        .filter_map(|l| {
-            // id parent major:minor root mount-point options [optional...] - type source super
-            let (left, right) = l.split_once(" - ")?;
-            (right.split(' ').next()? == fstype).then_some(())?;
-            let mp = unescape_mount_field(left.split(' ').nth(4)?);
-            mp.starts_with(root).then_some(mp)
-        })
+    let mut out: Vec<PathBuf> = crate::mountinfo::parse(mountinfo)
+        .filter(|m| m.fstype == fstype && m.mount_point.starts_with(root))
+        .map(|m| m.mount_point)
         .collect();
     out.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     out
-}
-
-/// A path field of mountinfo or fstab (space, tab, newline and backslash
-/// written as `\ooo`, octal): the one decoder for both.
-pub(super) fn unescape_mount_field(s: &str) -> PathBuf {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let oct = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], oct) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    PathBuf::from(std::ffi::OsString::from_vec(out))
 }
 
 /// Detach every zonefs mount at or under `root` in this (the zone's)
@@ -639,8 +612,10 @@ pub fn parse_fstab_line(line: &str) -> Option<Result<FstabEntry, String>> {
         }
     }
     Some(Ok(FstabEntry {
-        source: unescape_mount_field(f[0]).to_string_lossy().into_owned(),
-        target: unescape_mount_field(f[1]),
+        source: crate::mountinfo::unescape(f[0])
+            .to_string_lossy()
+            .into_owned(),
+        target: crate::mountinfo::unescape(f[1]),
         fstype: f[2].to_string(),
         flags,
         bind,
@@ -690,6 +665,8 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
     }
     let r = Root::open_real(root).map_err(io_err("mount", root.display().to_string()))?;
     let written = params.str("path").map(PathBuf::from);
+    // The mounts there before the zone's own: jail(8)'s, made on the host.
+    let before = crate::mountinfo::read("self").unwrap_or_default();
     for e in entries {
         let below = e
             .target
@@ -736,40 +713,90 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
                 ));
             }
         }
+        if already_mounted(&before, &e, &r.path.join(&rel), &st) {
+            continue;
+        }
         let target = at.proc_path();
-        if e.bind {
-            mount(
-                "mount",
-                Some(&e.source),
-                &target,
-                None,
-                libc::MS_BIND | (e.flags & libc::MS_REC),
-                None,
-            )?;
-            if e.flags & !libc::MS_REC != 0 {
-                let top = reopen_in("mount", &r, &rel, Policy::InRoot)?;
+        mount_entry(&e, &target, |remount| {
+            let top = reopen_in("mount", &r, &rel, Policy::InRoot)?;
+            remount(&top.proc_path())
+        })?;
+    }
+    Ok(())
+}
+
+/// Is the mount of `e` already in place at `point` (its real path) in
+/// this namespace, by the table `before` read before the zone's own fstab
+/// mounts? jail(8) mounts `mount` / `mount.fstab` lines on the host before
+/// it creates the jail (FreeBSD's order, so that exec.prestart sees them),
+/// and the zone's namespace, a copy of the host's, inherits them: mounting
+/// them again would stack a second file system over the one the host and
+/// its exec.* scripts use (a tmpfs the jail and the host would no longer
+/// share). The same mount is: for a bind, a mount point at `point` whose
+/// top directory (`top`, its stat) is the source's; otherwise a mount at
+/// `point` of the same type and source.
+fn already_mounted(
+    before: &[crate::mountinfo::MountInfo],
+    e: &FstabEntry,
+    point: &Path,
+    top: &libc::stat,
+) -> bool {
+    let mut here = before.iter().filter(|m| m.mount_point == point);
+    if e.bind {
+        use std::os::unix::fs::MetadataExt;
+        here.next().is_some()
+            && fs::metadata(&e.source).is_ok_and(|m| m.dev() == top.st_dev && m.ino() == top.st_ino)
+    } else {
+        here.any(|m| m.fstype == e.fstype && m.source == e.source)
+    }
+}
+
+/// Mount one fstab entry on `target` with mount(2): the one mount path
+/// of `mount` / `mount.fstab` lines, for the zone's namespace ([`fstab`])
+/// and for jail(8)'s mounts on the host. A bind mount takes its flags
+/// (`ro`, `nosuid`, ...) only by a remount of the new mount:
+/// `at_top` is given the remount and calls it with a path that names the
+/// new top mount (the target path again when it is a plain path; a
+/// descriptor reopened after the bind when `target` is one).
+pub fn mount_entry(
+    e: &FstabEntry,
+    target: &Path,
+    at_top: impl FnOnce(&dyn Fn(&Path) -> R<()>) -> R<()>,
+) -> R<()> {
+    if e.bind {
+        mount(
+            "mount",
+            Some(&e.source),
+            target,
+            None,
+            libc::MS_BIND | (e.flags & libc::MS_REC),
+            None,
+        )?;
+        let flags = e.flags & !libc::MS_REC;
+        if flags != 0 {
+            at_top(&|top: &Path| {
                 mount(
                     "mount",
                     None,
-                    &top.proc_path(),
+                    top,
                     None,
-                    libc::MS_BIND | libc::MS_REMOUNT | (e.flags & !libc::MS_REC),
+                    libc::MS_BIND | libc::MS_REMOUNT | flags,
                     None,
-                )?;
-            }
-        } else {
-            let data = (!e.data.is_empty()).then_some(e.data.as_str());
-            mount(
-                "mount",
-                Some(&e.source),
-                &target,
-                Some(&e.fstype),
-                e.flags,
-                data,
-            )?;
+                )
+            })?;
         }
+        Ok(())
+    } else {
+        let data = (!e.data.is_empty()).then_some(e.data.as_str());
+        mount(
+            "mount",
+            Some(&e.source),
+            target,
+            Some(&e.fstype),
+            e.flags,
+            data,
+        )
     }
-    Ok(())
 }
 
 #[cfg(test)]

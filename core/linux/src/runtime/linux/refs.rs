@@ -27,18 +27,15 @@ use std::time::Duration;
 /// Mount counts from a mountinfo text: (VFS, NFS, NFSv4, SMBFS).
 pub fn mount_counts(mountinfo: &str) -> (u64, u64, u64, u64) {
     let (mut vfs, mut nfs, mut nfs4, mut smb) = (0, 0, 0, 0);
-    for line in mountinfo.lines() {
-        let Some((left, right)) = line.split_once(" - ") else {
-            continue;
-        };
-        if left.split(' ').nth(4) == Some("/") {
+    for m in crate::mountinfo::parse(mountinfo) {
+        if m.mount_point == std::path::Path::new("/") {
             continue;
         }
         vfs += 1;
-        match right.split(' ').next() {
-            Some("nfs") => nfs += 1,
-            Some("nfs4") => nfs4 += 1,
-            Some("cifs" | "smb3" | "smbfs") => smb += 1,
+        match m.fstype.as_str() {
+            "nfs" => nfs += 1,
+            "nfs4" => nfs4 += 1,
+            "cifs" | "smb3" | "smbfs" => smb += 1,
             _ => {}
         }
     }

@@ -312,7 +312,7 @@ fn delegate_cgroups(base: u32) -> Result<(), ChildError> {
 static LOCKED: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
 
 fn mount_id(mountinfo_line: &str) -> Option<u64> {
-    mountinfo_line.split(' ').next()?.parse().ok()
+    crate::mountinfo::parse_line(mountinfo_line).map(|m| m.id)
 }
 
 fn remember_locked(proc_fd: RawFd) {
@@ -326,7 +326,7 @@ fn remember_locked(proc_fd: RawFd) {
     let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
     let mut s = String::new();
     if std::io::Read::read_to_string(&mut f, &mut s).is_ok() {
-        let _ = LOCKED.set(s.lines().filter_map(mount_id).collect());
+        let _ = LOCKED.set(crate::mountinfo::parse(&s).map(|m| m.id).collect());
     }
 }
 
@@ -343,9 +343,9 @@ pub fn host_made(mountinfo_line: &str) -> bool {
 /// left out: `down` leaves them, so the zone's VFS references
 /// ([`super::refs`]) do not count them.
 pub fn host_made_mounts(mountinfo: &str) -> u64 {
-    mountinfo
-        .lines()
-        .filter(|l| host_made(l) && l.split(' ').nth(4) != Some("/"))
+    let locked = LOCKED.get().map_or(&[][..], Vec::as_slice);
+    crate::mountinfo::parse(mountinfo)
+        .filter(|m| locked.contains(&m.id) && m.mount_point != Path::new("/"))
         .count() as u64
 }
 

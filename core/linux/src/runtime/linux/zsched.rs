@@ -861,18 +861,11 @@ impl Zsched {
 /// deepest first, as a fallback.
 fn top_mounts(mountinfo: &str) -> Vec<std::path::PathBuf> {
     // (id, parent id, mount point)
-    let rows: Vec<(&str, &str, std::path::PathBuf)> = mountinfo
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split(' ');
-            let id = f.next()?;
-            let parent = f.next()?;
-            let point = f.nth(2)?;
-            Some((id, parent, super::mounts::unescape_mount_field(point)))
-        })
+    let rows: Vec<(u64, u64, std::path::PathBuf)> = crate::mountinfo::parse(mountinfo)
+        .map(|m| (m.id, m.parent, m.mount_point))
         .collect();
     let slash = std::path::Path::new("/");
-    let roots: std::collections::HashSet<&str> = rows
+    let roots: std::collections::HashSet<u64> = rows
         .iter()
         .filter(|(_, parent, point)| point == slash && !rows.iter().any(|(id, ..)| id == parent))
         .map(|(id, ..)| *id)
