@@ -741,3 +741,25 @@ pub fn http_get(addr: &str, path: &str) -> Result<String, String> {
     }
     Ok(body.to_string())
 }
+
+/// A tmux session a test started, killed when the test ends (passed or
+/// not): the terminal tests (zlogin -C, whole zones' consoles) look at a
+/// program as a person does, through `tmux capture-pane`.
+pub struct Tmux(pub String);
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+/// What tmux session `s` shows, with 200 lines of its scrollback.
+pub fn pane(s: &str) -> String {
+    let o = Command::new("tmux")
+        .args(["capture-pane", "-p", "-S", "-200", "-t", s])
+        .output()
+        .expect("tmux capture-pane");
+    String::from_utf8_lossy(&o.stdout).into()
+}

@@ -15,24 +15,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use zones_e2e::*;
 
-struct Tmux(String);
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
-fn pane(s: &str) -> String {
-    let o = Command::new("tmux")
-        .args(["capture-pane", "-p", "-S", "-200", "-t", s])
-        .output()
-        .expect("tmux capture-pane");
-    String::from_utf8_lossy(&o.stdout).into()
-}
-
 fn keys(s: &str, keys: &[&str]) {
     let st = Command::new("tmux")
         .args(["send-keys", "-t", s])

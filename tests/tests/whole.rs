@@ -109,24 +109,6 @@ fn wait_running(w: &ToolWorld, name: &str, limit: Duration) -> (String, Duration
     }
 }
 
-struct Tmux(String);
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
-fn pane(s: &str) -> String {
-    let o = Command::new("tmux")
-        .args(["capture-pane", "-p", "-S", "-200", "-t", s])
-        .output()
-        .expect("tmux capture-pane");
-    String::from_utf8_lossy(&o.stdout).into()
-}
-
 #[test]
 fn debian_installs_offline_from_the_cache_boots_systemd_has_a_console_and_shuts_down() {
     let mut w = ToolWorld::new("whole");
