@@ -615,6 +615,43 @@ fn visible(s: &Arc<Snapshot>, caller: Caller) -> Arc<Snapshot> {
     Arc::new(own)
 }
 
+/// [`Request::ListSnapshot`]'s answer: each zone's identity, state, path,
+/// brand and parameters (ip-type and uuid come from them); its counters,
+/// processes, privileges and reference counts left at their defaults.
+fn list_view(s: &Arc<Snapshot>) -> Arc<Snapshot> {
+    let mut light = Snapshot {
+        seq: s.seq,
+        time: s.time,
+        hrtime: s.hrtime,
+        host: s.host.clone(),
+        zones: Vec::with_capacity(s.zones.len()),
+        configured: s.configured.clone(),
+        engine: s.engine.clone(),
+    };
+    for z in &s.zones {
+        light.zones.push(Arc::new(crate::snapshot::ZoneSnapshot {
+            id: z.id,
+            name: z.name.clone(),
+            uniqid: z.uniqid,
+            status: z.status,
+            root: z.root.clone(),
+            brand: z.brand.clone(),
+            hostname: z.hostname.clone(),
+            parent: z.parent,
+            init_pid: z.init_pid,
+            zsched_pid: z.zsched_pid,
+            boot_time: z.boot_time,
+            crtime: z.crtime,
+            privileges: Vec::new(),
+            params: z.params.clone(),
+            refs: Default::default(),
+            kstat: Default::default(),
+            procs: Vec::new(),
+        }));
+    }
+    Arc::new(light)
+}
+
 /// zone_ref (and MNTFS) on a zone, for a caller that may read it.
 fn hold(
     engine: &Engine,
@@ -646,6 +683,9 @@ async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer,
         Request::Hello { .. } | Request::Subscribe => Answer::Unit,
         Request::Snapshot => Answer::Snapshot {
             snapshot: visible(&engine.snapshot(), caller),
+        },
+        Request::ListSnapshot => Answer::Snapshot {
+            snapshot: list_view(&visible(&engine.snapshot(), caller)),
         },
         Request::List => Answer::Ids {
             ids: engine.list(&caller),
