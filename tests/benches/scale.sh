@@ -45,6 +45,17 @@ mkdir -p "$D/zones-fs"
 ZPID=
 cleanup() {
   set +e
+  # Everything below unmounts, kills and removes by $D and $CG: refuse to
+  # run with anything but this run's own temporary directory (an empty or
+  # foreign $D would match the host's mounts).
+  case "${D:-}" in
+    /tmp/zones-scale-?*) ;;
+    *) echo "scale: cleanup: refusing unexpected directory '${D:-}'" >&2; return ;;
+  esac
+  case "${CG:-}" in
+    zones-scale-zones-scale-?*) ;;
+    *) echo "scale: cleanup: refusing unexpected cgroup name '${CG:-}'" >&2; return ;;
+  esac
   if [ -n "$ZPID" ] && kill -0 "$ZPID" 2>/dev/null; then
     kill "$ZPID"; wait "$ZPID" 2>/dev/null
   fi
@@ -63,7 +74,7 @@ cleanup() {
     find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   # Mounts a zone made on the host side (none expected) under the run.
-  awk -v d="$D" '$5 ~ "^"d { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  awk -v d="$D/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
   left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | wc -l)
   [ "$left" = 0 ] || echo "scale: cleanup: $left cgroup directories named $CG remain" >&2
   rm -rf "$D"
@@ -74,7 +85,9 @@ trap 'echo "scale: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-now_ns() { date +%s%N; }
+# Timestamps from bash itself ($EPOCHREALTIME, no fork): what is timed is
+# the command alone, not the start of a `date` process around it.
+now_ns() { local t=${EPOCHREALTIME/[.,]/}; echo "${t}000"; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
