@@ -432,6 +432,11 @@ pub fn refresh(host: &HostView, handle: &Handle, z: &ZoneTick) -> Result<(), Run
 /// sees the failure); the next tick tries again.
 pub fn refresh_all(zones: &[crate::runtime::ViewTick]) {
     if zones.is_empty() {
+        WRITTEN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .zones
+            .clear();
         return;
     }
     let host = HostView::read();
@@ -750,6 +755,71 @@ mod tests {
         let mut big = Params::new();
         big.set_arg("capped-memory.physical=1T").unwrap();
         assert_eq!(mem_cap(&big, host.mem_total), 8 << 30);
+    }
+
+    #[test]
+    fn a_tick_writes_what_changed_and_a_new_boot_is_filled_anew() {
+        let d = tmp();
+        let control = d.path().join("9-77.sock");
+        let dir = prepare(&control).unwrap();
+        let params = Params::new();
+        let host = HostView::read();
+        let mut handle = Handle {
+            control: control.clone(),
+            zsched_start: (host.boottime_ns / 1_000_000_000 - 5) * timens::clk_tck(),
+            ..Handle::default()
+        };
+        let expect = |h: &Handle, k: &Kstat| {
+            render_all(
+                &HostView::read(),
+                &ZoneTick {
+                    cgroups: &[],
+                    params: &params,
+                    kstat: k,
+                    procs: &[],
+                    zsched_start: Some(h.zsched_start),
+                },
+            )
+        };
+        let tick = |h: &Handle, k: &Kstat| {
+            refresh_all(&[crate::runtime::ViewTick {
+                handle: h,
+                params: &params,
+                kstat: k,
+                procs: &[],
+            }]);
+        };
+        let loadavg = || fs::read_to_string(dir.join("loadavg")).unwrap();
+        // Loads whose text grows, then shrinks: each is written whole, the
+        // shorter one truncated, the inode kept.
+        let ino = fs::metadata(dir.join("loadavg")).unwrap().ino();
+        for avenrun in [[0, 0, 0], [12 << 8, 3 << 8, 1 << 8], [0, 0, 0]] {
+            let k = Kstat {
+                avenrun,
+                ..Kstat::default()
+            };
+            tick(&handle, &k);
+            assert_eq!(loadavg(), expect(&handle, &k)[0]);
+            assert_eq!(fs::metadata(dir.join("loadavg")).unwrap().ino(), ino);
+            for (name, _, _) in FILES {
+                assert!(fs::metadata(dir.join(name)).unwrap().len() > 0, "{name}");
+            }
+        }
+        // The zone booted again: fresh, empty files in the same place and
+        // a new zsched start; the next tick fills every one of them.
+        prepare(&control).unwrap();
+        handle.zsched_start += 1;
+        tick(&handle, &Kstat::default());
+        for ((name, _, _), text) in FILES.iter().zip(expect(&handle, &Kstat::default())) {
+            let got = fs::read_to_string(dir.join(name)).unwrap();
+            // The others follow the host's clock and counters, which may
+            // move between the tick and this check.
+            if ["loadavg", "cpu-online", "cpu-present"].contains(name) {
+                assert_eq!(got, text, "{name}");
+            } else {
+                assert!(!got.is_empty(), "{name}");
+            }
+        }
     }
 
     #[test]
