@@ -7,6 +7,7 @@
 #
 #   tests/benches/scale.sh            # N=1000, target/debug
 #   N=100 BUILD=release tests/benches/scale.sh
+#   N=300 HOLD=120 BUILD=release tests/benches/scale.sh   # zones kept up 120 s
 #
 # * per-zone boot time (one `zoneadm -z zK boot`, the tool's start included)
 #   of the first and the last 10 zones, and their ratio (target ≤ 2);
@@ -140,6 +141,12 @@ list=$(for _ in $(seq 1 11); do a=$(now_ns); "$T/zoneadm" list >/dev/null; ms "$
 ls_ms=$(for _ in $(seq 1 11); do a=$(now_ns); ls "$D/zones-fs" >/dev/null; ms "$a" "$(now_ns)"; done | median)
 listed=$(ls "$D/zones-fs" | grep -c '^z' || true)
 kinds1=$(fd_kinds "$ZPID")
+# HOLD=SECS: keep the N zones up that long for a look by hand (the
+# environment to reach this zoned is printed).
+if [ -n "${HOLD:-}" ]; then
+  echo "scale: holding ${HOLD}s: ZONED_SOCKET=$ZONED_SOCKET ZONES_STATE_DIR=$ZONES_STATE_DIR ZONES_CONFIG=$ZONES_CONFIG zoned pid $ZPID"
+  sleep "$HOLD"
+fi
 # zoned's own CPU with N zones and nothing asked of it (the 1 Hz sampler,
 # the snapshots it publishes, the records it saves): ms of CPU per second
 # over 10 s. With PERF_OUT=FILE, a perf profile of those 10 s too.

@@ -635,7 +635,7 @@ fn list_view(s: &Arc<Snapshot>) -> Arc<Snapshot> {
             uniqid: z.uniqid,
             status: z.status,
             root: z.root.clone(),
-            brand: z.brand.clone(),
+            brand: z.brand,
             hostname: z.hostname.clone(),
             parent: z.parent,
             init_pid: z.init_pid,
@@ -800,6 +800,35 @@ mod tests {
 
     fn engine() -> Engine {
         Engine::new(Arc::new(NullRuntime::new()), EngineConfig::default())
+    }
+
+    #[test]
+    fn the_list_snapshot_keeps_what_list_shows_and_drops_the_rest() {
+        let z = crate::testing::ZoneBuilder::new(3, "web")
+            .privileges(&["cap_chown", "cap_kill"])
+            .procs(vec![10, 11, 12])
+            .kstat(crate::snapshot::Kstat {
+                nprocs: 3,
+                nsec_user: 99,
+                ..Default::default()
+            })
+            .build();
+        let full = Arc::new(Snapshot {
+            seq: 7,
+            zones: vec![Arc::new(z.clone())],
+            ..Default::default()
+        });
+        let light = list_view(&full);
+        assert_eq!(light.seq, 7);
+        let l = &light.zones[0];
+        assert_eq!((l.id, l.name.as_str(), l.status), (z.id, "web", z.status));
+        assert_eq!((&l.root, l.brand, l.uniqid), (&z.root, z.brand, z.uniqid));
+        assert_eq!(l.params, z.params, "ip-type and uuid come from them");
+        assert!(l.privileges.is_empty() && l.procs.is_empty());
+        assert_eq!(l.kstat.nprocs, 0);
+        let big = serde_json::to_vec(&*full).unwrap().len();
+        let small = serde_json::to_vec(&*light).unwrap().len();
+        assert!(small < big, "{small} >= {big}");
     }
 
     #[tokio::test]
