@@ -7,6 +7,7 @@
 #
 #   tests/benches/scale.sh            # N=1000, target/debug
 #   N=100 BUILD=release tests/benches/scale.sh
+#   N=300 HOLD=120 BUILD=release tests/benches/scale.sh   # zones kept up 120 s
 #
 # * per-zone boot time (one `zoneadm -z zK boot`, the tool's start included)
 #   of the first and the last 10 zones, and their ratio (target ≤ 2);
@@ -45,6 +46,17 @@ mkdir -p "$D/zones-fs"
 ZPID=
 cleanup() {
   set +e
+  # Everything below unmounts, kills and removes by $D and $CG: refuse to
+  # run with anything but this run's own temporary directory (an empty or
+  # foreign $D would match the host's mounts).
+  case "${D:-}" in
+    /tmp/zones-scale-?*) ;;
+    *) echo "scale: cleanup: refusing unexpected directory '${D:-}'" >&2; return ;;
+  esac
+  case "${CG:-}" in
+    zones-scale-zones-scale-?*) ;;
+    *) echo "scale: cleanup: refusing unexpected cgroup name '${CG:-}'" >&2; return ;;
+  esac
   if [ -n "$ZPID" ] && kill -0 "$ZPID" 2>/dev/null; then
     kill "$ZPID"; wait "$ZPID" 2>/dev/null
   fi
@@ -63,7 +75,7 @@ cleanup() {
     find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   # Mounts a zone made on the host side (none expected) under the run.
-  awk -v d="$D" '$5 ~ "^"d { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  awk -v d="$D/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
   left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$CG" 2>/dev/null | wc -l)
   [ "$left" = 0 ] || echo "scale: cleanup: $left cgroup directories named $CG remain" >&2
   rm -rf "$D"
@@ -74,7 +86,9 @@ trap 'echo "scale: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-now_ns() { date +%s%N; }
+# Timestamps from bash itself ($EPOCHREALTIME, no fork): what is timed is
+# the command alone, not the start of a `date` process around it.
+now_ns() { local t=${EPOCHREALTIME/[.,]/}; echo "${t}000"; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
@@ -127,6 +141,12 @@ list=$(for _ in $(seq 1 11); do a=$(now_ns); "$T/zoneadm" list >/dev/null; ms "$
 ls_ms=$(for _ in $(seq 1 11); do a=$(now_ns); ls "$D/zones-fs" >/dev/null; ms "$a" "$(now_ns)"; done | median)
 listed=$(ls "$D/zones-fs" | grep -c '^z' || true)
 kinds1=$(fd_kinds "$ZPID")
+# HOLD=SECS: keep the N zones up that long for a look by hand (the
+# environment to reach this zoned is printed).
+if [ -n "${HOLD:-}" ]; then
+  echo "scale: holding ${HOLD}s: ZONED_SOCKET=$ZONED_SOCKET ZONES_STATE_DIR=$ZONES_STATE_DIR ZONES_CONFIG=$ZONES_CONFIG zoned pid $ZPID"
+  sleep "$HOLD"
+fi
 # zoned's own CPU with N zones and nothing asked of it (the 1 Hz sampler,
 # the snapshots it publishes, the records it saves): ms of CPU per second
 # over 10 s. With PERF_OUT=FILE, a perf profile of those 10 s too.

@@ -78,6 +78,11 @@ pub enum Request {
         version: u32,
     },
     Snapshot,
+    /// The snapshot without what `zoneadm list` never shows (each zone's
+    /// counters, process list, privileges, reference counts): at a
+    /// thousand zones the full snapshot is a megabyte of JSON to encode,
+    /// send and decode for a list of names.
+    ListSnapshot,
     Subscribe,
     List,
     Lookup {
@@ -188,6 +193,7 @@ impl Request {
             self,
             Request::Hello { .. }
                 | Request::Snapshot
+                | Request::ListSnapshot
                 | Request::Subscribe
                 | Request::List
                 | Request::Lookup { .. }

@@ -609,6 +609,43 @@ fn visible(s: &Arc<Snapshot>, caller: Caller) -> Arc<Snapshot> {
     Arc::new(own)
 }
 
+/// [`Request::ListSnapshot`]'s answer: each zone's identity, state, path,
+/// brand and parameters (ip-type and uuid come from them); its counters,
+/// processes, privileges and reference counts left at their defaults.
+fn list_view(s: &Arc<Snapshot>) -> Arc<Snapshot> {
+    let mut light = Snapshot {
+        seq: s.seq,
+        time: s.time,
+        hrtime: s.hrtime,
+        host: s.host.clone(),
+        zones: Vec::with_capacity(s.zones.len()),
+        configured: s.configured.clone(),
+        engine: s.engine.clone(),
+    };
+    for z in &s.zones {
+        light.zones.push(Arc::new(crate::snapshot::ZoneSnapshot {
+            id: z.id,
+            name: z.name.clone(),
+            uniqid: z.uniqid,
+            status: z.status,
+            root: z.root.clone(),
+            brand: z.brand,
+            hostname: z.hostname.clone(),
+            parent: z.parent,
+            init_pid: z.init_pid,
+            zsched_pid: z.zsched_pid,
+            boot_time: z.boot_time,
+            crtime: z.crtime,
+            privileges: Vec::new(),
+            params: z.params.clone(),
+            refs: Default::default(),
+            kstat: Default::default(),
+            procs: Vec::new(),
+        }));
+    }
+    Arc::new(light)
+}
+
 /// zone_ref (and MNTFS) on a zone, for a caller that may read it.
 fn hold(
     engine: &Engine,
@@ -640,6 +677,9 @@ async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer,
         Request::Hello { .. } | Request::Subscribe => Answer::Unit,
         Request::Snapshot => Answer::Snapshot {
             snapshot: visible(&engine.snapshot(), caller),
+        },
+        Request::ListSnapshot => Answer::Snapshot {
+            snapshot: list_view(&visible(&engine.snapshot(), caller)),
         },
         Request::List => Answer::Ids {
             ids: engine.list(&caller),
@@ -754,6 +794,35 @@ mod tests {
 
     fn engine() -> Engine {
         Engine::new(Arc::new(NullRuntime::new()), EngineConfig::default())
+    }
+
+    #[test]
+    fn the_list_snapshot_keeps_what_list_shows_and_drops_the_rest() {
+        let z = crate::testing::ZoneBuilder::new(3, "web")
+            .privileges(&["cap_chown", "cap_kill"])
+            .procs(vec![10, 11, 12])
+            .kstat(crate::snapshot::Kstat {
+                nprocs: 3,
+                nsec_user: 99,
+                ..Default::default()
+            })
+            .build();
+        let full = Arc::new(Snapshot {
+            seq: 7,
+            zones: vec![Arc::new(z.clone())],
+            ..Default::default()
+        });
+        let light = list_view(&full);
+        assert_eq!(light.seq, 7);
+        let l = &light.zones[0];
+        assert_eq!((l.id, l.name.as_str(), l.status), (z.id, "web", z.status));
+        assert_eq!((&l.root, l.brand, l.uniqid), (&z.root, z.brand, z.uniqid));
+        assert_eq!(l.params, z.params, "ip-type and uuid come from them");
+        assert!(l.privileges.is_empty() && l.procs.is_empty());
+        assert_eq!(l.kstat.nprocs, 0);
+        let big = serde_json::to_vec(&*full).unwrap().len();
+        let small = serde_json::to_vec(&*light).unwrap().len();
+        assert!(small < big, "{small} >= {big}");
     }
 
     #[tokio::test]

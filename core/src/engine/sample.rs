@@ -21,9 +21,11 @@
 //! Every fifth tick the runtime's full reference counts (mounts, IPC
 //! objects, loop devices) are read as well; destroy reads them itself
 //! whenever it waits, so a slower refresh here only affects what the
-//! front-ends show. Every tenth tick the load-average state of each zone is
-//! written to durable state, so a restarted engine resumes it (at most ten
-//! seconds old; the catch-up arithmetic covers the gap).
+//! front-ends show. Every tenth tick the load-average state of each zone
+//! whose state changed since it was last written is written to durable
+//! state, so a restarted engine resumes it (at most ten seconds old; the
+//! catch-up arithmetic covers the gap; an unchanged state is not written
+//! again).
 
 use super::Engine;
 use crate::kstat::avenrun::LoadAvg;
@@ -67,6 +69,33 @@ fn view_ticks<'a>(
         .collect()
 }
 
+/// Every tenth tick: write the record of each zone whose load-average
+/// state changed since this sampler last wrote it (an idle zone's decays
+/// to zero and stays there: a thousand idle zones are not a thousand
+/// record writes every ten seconds). `saved` keeps, by uniqid, the state
+/// written; zones no longer sampled leave it. A zone first seen is
+/// written once (its record may hold an older engine's state).
+fn persist_changed(
+    engine: &Engine,
+    loadavgs: &[(u64, Option<LoadAvg>)],
+    saved: &mut std::collections::HashMap<u64, serde_json::Value>,
+) {
+    let mut seen = std::collections::HashSet::with_capacity(loadavgs.len());
+    for (uniqid, la) in loadavgs {
+        seen.insert(*uniqid);
+        let now = la
+            .as_ref()
+            .and_then(|la| serde_json::to_value(la).ok())
+            .unwrap_or(serde_json::Value::Null);
+        if saved.get(uniqid) == Some(&now) {
+            continue;
+        }
+        engine.persist(*uniqid);
+        saved.insert(*uniqid, now);
+    }
+    saved.retain(|u, _| seen.contains(u));
+}
+
 impl Engine {
     /// Start the once-a-second sampler; it runs as long as the engine.
     pub fn start_sampler(&self) {
@@ -92,6 +121,8 @@ impl Engine {
         tokio::spawn(async move {
             let mut ticker = Ticker::every_second();
             let mut n: u64 = 0;
+            // The load-average state last written to each zone's record.
+            let mut saved = std::collections::HashMap::new();
             loop {
                 ticker.tick().await;
                 n += 1;
@@ -189,9 +220,7 @@ impl Engine {
                 }
                 engine.publish();
                 if n.is_multiple_of(10) {
-                    for (uniqid, _) in loadavgs {
-                        engine.persist(uniqid);
-                    }
+                    persist_changed(&engine, &loadavgs, &mut saved);
                 }
             }
         });

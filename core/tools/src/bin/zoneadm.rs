@@ -138,7 +138,7 @@ async fn main() {
     {
         let zones = open(&args.common).await;
         let mut snap = (*zones
-            .snapshot()
+            .list_snapshot()
             .await
             .unwrap_or_else(|e| die(TOOL, e, exit::FAILED)))
         .clone();

@@ -114,8 +114,16 @@ pub fn zone_uuid(name: &str, params: &crate::param::Params) -> String {
     if let Some(u) = params.str("host.hostuuid").filter(|u| !u.is_empty()) {
         return u.to_string();
     }
-    let host = std::fs::read_to_string("/etc/machine-id").unwrap_or_default();
-    derived_uuid(host.trim(), name)
+    // Read once per process: a list of a thousand zones derives a
+    // thousand uuids from the same host id.
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let host = HOST.get_or_init(|| {
+        std::fs::read_to_string("/etc/machine-id")
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    });
+    derived_uuid(host, name)
 }
 
 /// A UUID (version 8, RFC 9562's vendor form) from 128 bits of FNV-1a
@@ -181,8 +189,11 @@ fn all_rows(snap: &Snapshot) -> Vec<Row> {
             ip: NetMode::of(&z.params).ip_type(),
         })
         .collect();
+    // Kernel zones' names, so that each configured zone is checked in
+    // O(log n), not against every row (a thousand zones of each kind).
+    let kernel: std::collections::BTreeSet<String> = rows.iter().map(|r| r.name.clone()).collect();
     for c in &snap.configured {
-        if rows.iter().any(|r| r.name == c.name.as_str()) {
+        if kernel.contains(c.name.as_str()) {
             continue;
         }
         rows.push(Row {

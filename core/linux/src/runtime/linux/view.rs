@@ -22,7 +22,8 @@
 //! * the engine's sampler, once a tick, renders the zone's text from the
 //!   counters it just computed ([`crate::kstat::view`]: the same avenrun
 //!   that `kstat`, /zones/Z/loadavg and ztop show at that tick) and writes
-//!   each file in place ([`refresh`]).
+//!   each file in place ([`refresh`]); at a tick, a file whose text is the
+//!   one the engine last wrote there is not touched ([`refresh_all`]).
 //!
 //! A read inside the zone is then an ordinary read of a page-cache file:
 //! faster than the kernel's own /proc files, and it needs nothing alive to
@@ -431,22 +432,143 @@ pub fn refresh(host: &HostView, handle: &Handle, z: &ZoneTick) -> Result<(), Run
 /// sees the failure); the next tick tries again.
 pub fn refresh_all(zones: &[crate::runtime::ViewTick]) {
     if zones.is_empty() {
+        WRITTEN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .zones
+            .clear();
         return;
     }
     let host = HostView::read();
+    let mut cache = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    cache.generation = cache.generation.wrapping_add(1);
+    let generation = cache.generation;
     for z in zones {
-        let _ = refresh(
-            &host,
-            z.handle,
-            &ZoneTick {
-                cgroups: &z.handle.cgroups,
-                params: z.params,
-                kstat: z.kstat,
-                procs: z.procs,
-                zsched_start: Some(z.handle.zsched_start),
+        let tick = ZoneTick {
+            cgroups: &z.handle.cgroups,
+            params: z.params,
+            kstat: z.kstat,
+            procs: z.procs,
+            zsched_start: Some(z.handle.zsched_start),
+        };
+        refresh_changed(&host, z.handle, &tick, &mut cache, generation);
+    }
+    // Zones not in this tick are gone (or not running): their entries go.
+    cache.zones.retain(|_, w| w.generation == generation);
+}
+
+/// What [`refresh_all`] last wrote into each zone's files, by view
+/// directory: the zone's zsched start (a new boot of the same zone, with
+/// fresh files, never matches an older entry), and per file the text's
+/// hash and length. Only this process's writes are remembered: a
+/// restarted engine starts empty and compares with the files themselves.
+struct Written {
+    generation: u64,
+    zones: std::collections::BTreeMap<PathBuf, ZoneWritten>,
+}
+
+struct ZoneWritten {
+    zsched_start: u64,
+    generation: u64,
+    /// Per file of [`FILES`]: (hash, length) of the text last written.
+    files: Vec<Option<(u64, usize)>>,
+}
+
+static WRITTEN: std::sync::Mutex<Written> = std::sync::Mutex::new(Written {
+    generation: 0,
+    zones: std::collections::BTreeMap::new(),
+});
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// [`refresh`] at scale (a thousand zones, nine files each, every
+/// second): a file whose text is the one this process last wrote there is
+/// not touched at all (no open, no stat, no read: an idle zone's meminfo,
+/// cpuinfo, swaps and CPU masks rarely change), and a changed file is
+/// opened, written at offset 0 and truncated only when shorter than what
+/// was last written — no stat and no compare-read. The directory's
+/// existence is checked only for a zone not seen at the last tick. A
+/// zone seen for the first time (or after a restart) takes [`refresh`]'s
+/// path, which compares with the files' contents.
+fn refresh_changed(
+    host: &HostView,
+    handle: &Handle,
+    z: &ZoneTick,
+    cache: &mut Written,
+    generation: u64,
+) {
+    let dir = dir_for(&handle.control);
+    let start = handle.zsched_start;
+    let known = cache
+        .zones
+        .get(&dir)
+        .is_some_and(|w| w.zsched_start == start);
+    if !known {
+        cache.zones.remove(&dir);
+        if !dir.is_dir() {
+            return;
+        }
+        let texts = render_all(host, z);
+        let mut buf = Vec::new();
+        let mut files = Vec::with_capacity(FILES.len());
+        for ((name, _, _), text) in FILES.iter().zip(&texts) {
+            let p = dir.join(name);
+            // A file that failed is left unknown: the next tick compares
+            // it again.
+            files.push(
+                write_in_place(&p, text, &mut buf)
+                    .ok()
+                    .map(|()| (text_hash(text), text.len())),
+            );
+        }
+        cache.zones.insert(
+            dir,
+            ZoneWritten {
+                zsched_start: start,
+                generation,
+                files,
             },
         );
+        return;
     }
+    let Some(w) = cache.zones.get_mut(&dir) else {
+        return;
+    };
+    w.generation = generation;
+    let texts = render_all(host, z);
+    let mut buf = Vec::new();
+    for (((name, _, _), text), last) in FILES.iter().zip(&texts).zip(w.files.iter_mut()) {
+        let hash = text_hash(text);
+        let p = dir.join(name);
+        *last = match *last {
+            Some((h, len)) if h == hash && len == text.len() => continue,
+            Some((_, len)) => write_known(&p, text, len),
+            None => write_in_place(&p, text, &mut buf).is_ok(),
+        }
+        .then_some((hash, text.len()));
+    }
+}
+
+/// Overwrite a file whose current length (`old_len`, what this process
+/// wrote last) is known: open, one pwrite, a truncate only when shorter.
+/// False when it failed (the next tick compares the file again).
+fn write_known(path: &Path, text: &str, old_len: usize) -> bool {
+    let Ok(f) = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+    else {
+        return false;
+    };
+    if f.write_all_at(text.as_bytes(), 0).is_err() {
+        return false;
+    }
+    old_len <= text.len() || f.set_len(text.len() as u64).is_ok()
 }
 
 fn cerr(what: String, e: std::io::Error) -> ChildError {
@@ -633,6 +755,71 @@ mod tests {
         let mut big = Params::new();
         big.set_arg("capped-memory.physical=1T").unwrap();
         assert_eq!(mem_cap(&big, host.mem_total), 8 << 30);
+    }
+
+    #[test]
+    fn a_tick_writes_what_changed_and_a_new_boot_is_filled_anew() {
+        let d = tmp();
+        let control = d.path().join("9-77.sock");
+        let dir = prepare(&control).unwrap();
+        let params = Params::new();
+        let host = HostView::read();
+        let mut handle = Handle {
+            control: control.clone(),
+            zsched_start: (host.boottime_ns / 1_000_000_000 - 5) * timens::clk_tck(),
+            ..Handle::default()
+        };
+        let expect = |h: &Handle, k: &Kstat| {
+            render_all(
+                &HostView::read(),
+                &ZoneTick {
+                    cgroups: &[],
+                    params: &params,
+                    kstat: k,
+                    procs: &[],
+                    zsched_start: Some(h.zsched_start),
+                },
+            )
+        };
+        let tick = |h: &Handle, k: &Kstat| {
+            refresh_all(&[crate::runtime::ViewTick {
+                handle: h,
+                params: &params,
+                kstat: k,
+                procs: &[],
+            }]);
+        };
+        let loadavg = || fs::read_to_string(dir.join("loadavg")).unwrap();
+        // Loads whose text grows, then shrinks: each is written whole, the
+        // shorter one truncated, the inode kept.
+        let ino = fs::metadata(dir.join("loadavg")).unwrap().ino();
+        for avenrun in [[0, 0, 0], [12 << 8, 3 << 8, 1 << 8], [0, 0, 0]] {
+            let k = Kstat {
+                avenrun,
+                ..Kstat::default()
+            };
+            tick(&handle, &k);
+            assert_eq!(loadavg(), expect(&handle, &k)[0]);
+            assert_eq!(fs::metadata(dir.join("loadavg")).unwrap().ino(), ino);
+            for (name, _, _) in FILES {
+                assert!(fs::metadata(dir.join(name)).unwrap().len() > 0, "{name}");
+            }
+        }
+        // The zone booted again: fresh, empty files in the same place and
+        // a new zsched start; the next tick fills every one of them.
+        prepare(&control).unwrap();
+        handle.zsched_start += 1;
+        tick(&handle, &Kstat::default());
+        for ((name, _, _), text) in FILES.iter().zip(expect(&handle, &Kstat::default())) {
+            let got = fs::read_to_string(dir.join(name)).unwrap();
+            // The others follow the host's clock and counters, which may
+            // move between the tick and this check.
+            if ["loadavg", "cpu-online", "cpu-present"].contains(name) {
+                assert_eq!(got, text, "{name}");
+            } else {
+                assert!(!got.is_empty(), "{name}");
+            }
+        }
     }
 
     #[test]
