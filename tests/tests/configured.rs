@@ -58,7 +58,22 @@ fn with_zones<T>(h: &Host, daemon: bool, f: impl AsyncFnOnce(Zones) -> T) -> T {
         .build()
         .unwrap();
     let out = rt.block_on(async {
-        let zones = open(&h.endpoint()).await.expect("open the engine");
+        // The previous embedded engine of this process lets go of the
+        // state directory's lock when its last thread has dropped it (an
+        // adopted zone's event thread wakes up to a second later).
+        let t = Instant::now();
+        let zones = loop {
+            match open(&h.endpoint()).await {
+                Ok(z) => break z,
+                Err(e)
+                    if e.to_string().contains("owned by another engine")
+                        && t.elapsed() < Duration::from_secs(5) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("open the engine: {e:?}"),
+            }
+        };
         assert_eq!(
             matches!(zones, Zones::Daemon(_)),
             daemon,
