@@ -206,17 +206,8 @@ impl TestZone {
     /// cgroup roots, no control socket in its run directory, no process
     /// in its pid namespace `ns` (read from zsched before the halt).
     pub fn assert_gone(&self, ns: &Path, what: &str) {
-        for d in self.cgroup_roots() {
-            let kids: Vec<PathBuf> = std::fs::read_dir(&d)
-                .map(|rd| {
-                    rd.flatten()
-                        .filter(|e| e.path().is_dir())
-                        .map(|e| e.path())
-                        .collect()
-                })
-                .unwrap_or_default();
-            assert!(kids.is_empty(), "{what}: cgroups left: {kids:?}");
-        }
+        let kids = self.cgroups_left();
+        assert!(kids.is_empty(), "{what}: cgroups left: {kids:?}");
         let socks: Vec<PathBuf> = std::fs::read_dir(self.tmp.path().join("run"))
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -228,17 +219,21 @@ impl TestZone {
         );
     }
 
+    /// The cgroups beneath the test's cgroup root in every hierarchy:
+    /// none once the zone is gone.
+    pub fn cgroups_left(&self) -> Vec<PathBuf> {
+        let mut kids = Vec::new();
+        for d in self.cgroup_roots() {
+            if let Ok(rd) = std::fs::read_dir(&d) {
+                kids.extend(rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+            }
+        }
+        kids
+    }
+
     /// The test's cgroup root in every hierarchy.
     pub fn cgroup_roots(&self) -> Vec<PathBuf> {
-        cgroup::hierarchies()
-            .expect("cgroup hierarchies")
-            .iter()
-            .map(|h| {
-                h.mount
-                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
-                    .join(&self.cgroup_root)
-            })
-            .collect()
+        cgroup::root_dirs(Path::new(&self.cgroup_root)).expect("cgroup hierarchies")
     }
 
     /// Halt cleanly: shutdown, down, destroy.
@@ -326,6 +321,26 @@ pub fn output_of(mut c: Command) -> Output {
         stdout: String::from_utf8_lossy(&out.stdout).into(),
         stderr: String::from_utf8_lossy(&out.stderr).into(),
     }
+}
+
+/// A two-worker tokio runtime for tests that drive an engine's async
+/// operations (follow, halt) from plain `#[test]` functions.
+pub fn tokio() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The interface names of a `/proc/net/dev` text (its two header lines
+/// skipped), in the file's order.
+pub fn net_dev_names(dev: &str) -> Vec<String> {
+    dev.lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|n| n.trim().to_string())
+        .collect()
 }
 
 /// Make `fd` (of this process) descriptor `at` of the command, without
@@ -435,6 +450,18 @@ impl ToolWorld {
         std::fs::write(self.dir.path().join("jail.conf"), &self.conf).unwrap();
     }
 
+    /// Configure `name` as a sparse zone at `path` whose init sleeps
+    /// (`/bin/sleep 100000`), with `extra` jail.conf lines.
+    pub fn configure_sleeper(&mut self, name: &str, path: &Path, extra: &str) {
+        self.configure(
+            name,
+            &format!(
+                "path = \"{}\";\nbrand = sparse;\ninitname = \"/bin/sleep\";\nbootargs = \"100000\";\n{extra}",
+                path.display()
+            ),
+        );
+    }
+
     /// A tool's command with the world's environment, not started.
     pub fn command(&self, tool: &str, args: &[&str]) -> Command {
         let mut c = Command::new(bin(tool));
@@ -454,35 +481,16 @@ impl ToolWorld {
 
     /// The world's cgroup root in every hierarchy.
     pub fn cgroup_roots(&self) -> Vec<PathBuf> {
-        cgroup::hierarchies()
-            .expect("cgroup hierarchies")
-            .iter()
-            .map(|h| {
-                h.mount
-                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
-                    .join(&self.cgroup_root)
-            })
-            .collect()
+        cgroup::root_dirs(Path::new(&self.cgroup_root)).expect("cgroup hierarchies")
     }
 
     /// Host pids of every process in the world's zones.
     pub fn pids(&self) -> Vec<u32> {
-        let mut out = Vec::new();
-        fn walk(d: &Path, out: &mut Vec<u32>) {
-            if let Ok(s) = std::fs::read_to_string(d.join("cgroup.procs")) {
-                out.extend(s.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
-            }
-            if let Ok(rd) = std::fs::read_dir(d) {
-                for e in rd.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        walk(&e.path(), out);
-                    }
-                }
-            }
-        }
-        for r in self.cgroup_roots() {
-            walk(&r, &mut out);
-        }
+        let mut out: Vec<u32> = self
+            .cgroup_roots()
+            .iter()
+            .flat_map(|r| cgroup::procs(r))
+            .collect();
         out.sort();
         out.dedup();
         out

@@ -319,13 +319,7 @@ fn tool_zone(tag: &str, extra: &str) -> (ToolWorld, String, PathBuf) {
     let mut w = ToolWorld::new(tag);
     let name = w.name(tag);
     let zp = w.dir.path().join("zones").join(&name);
-    w.configure(
-        &name,
-        &format!(
-            "path = \"{}\";\nbrand = sparse;\ninitname = \"/bin/sleep\";\nbootargs = \"100000\";\n{extra}",
-            zp.display()
-        ),
-    );
+    w.configure_sleeper(&name, &zp, extra);
     let o = w.run("zoneadm", &["-z", &name, "install"]);
     assert_eq!(o.status, 0, "zoneadm install: {o:?}");
     let root = installed_root(&zp);
@@ -680,13 +674,7 @@ fn planted(tag: &str, plant: &str) -> Option<(ToolWorld, tempfile::TempDir, Path
         .unwrap();
     std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let zp = public.path().join(&name);
-    w.configure(
-        &name,
-        &format!(
-            "path = \"{}\";\nbrand = sparse;\ninitname = \"/bin/sleep\";\nbootargs = \"100000\";",
-            zp.display()
-        ),
-    );
+    w.configure_sleeper(&name, &zp, "");
     // Installing there is refused outright.
     let o = w.run("zoneadm", &["-z", &name, "install"]);
     assert_ne!(o.status, 0, "install under a public parent: {o:?}");

@@ -38,14 +38,6 @@ fn engine_for(z: &TestZone) -> Engine {
     )
 }
 
-fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// Wait for a file the zone writes; on failure show the zone's console.
 fn wait_file(z: &TestZone, p: &Path, secs: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);

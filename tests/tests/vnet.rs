@@ -247,13 +247,7 @@ fn a_default_zone_reaches_none_of_the_hosts_loopback_services() {
     assert_eq!(o.status, 0, "{o:?}");
     assert_ne!(o.stdout.trim(), "down", "{o:?}");
     let o = z.run(&["/bin/cat", "/proc/net/dev"]);
-    let ifaces: Vec<&str> = o
-        .stdout
-        .lines()
-        .skip(2)
-        .filter_map(|l| l.split(':').next())
-        .map(str::trim)
-        .collect();
+    let ifaces = net_dev_names(&o.stdout);
     assert_eq!(ifaces, ["lo"], "{}", o.stdout);
     // TCP on the host's loopback.
     let o = zone_tcp_connect(&z, host.port);
@@ -288,12 +282,7 @@ fn an_inherit_zone_shares_the_hosts_network_and_says_so() {
     let mut z = booted_sleeper("netinh", &[("ip4", Value::Str("inherit".into()))]);
     // It sees the host's interfaces (eth0 and the rest), not lo alone.
     let names = |dev: &str| -> Vec<String> {
-        let mut v: Vec<String> = dev
-            .lines()
-            .skip(2)
-            .filter_map(|l| l.split(':').next())
-            .map(|n| n.trim().to_string())
-            .collect();
+        let mut v = net_dev_names(dev);
         v.sort();
         v
     };
