@@ -14,12 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use zones_linux::runtime::linux::cgroup;
 
-struct Out {
-    code: i32,
-    out: String,
-    err: String,
-}
-
 /// A private world for one test: state dir, cgroup root, temp files.
 struct World {
     dir: tempfile::TempDir,
@@ -58,11 +52,7 @@ impl World {
             .env_remove("ZONES_CONFIG")
             .output()
             .unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&o.stdout).into_owned(),
-            err: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        Out::from(o)
     }
 
     fn jail(&self, args: &[&str]) -> Out {

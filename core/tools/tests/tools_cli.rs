@@ -14,12 +14,6 @@ use std::process::{Command, Stdio};
 
 static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
-struct Out {
-    code: i32,
-    out: String,
-    err: String,
-}
-
 /// A private engine world: state directory, cgroup root, configuration.
 struct World {
     dir: tempfile::TempDir,
@@ -84,11 +78,7 @@ impl World {
 
     fn run(&self, bin: &str, args: &[&str]) -> Out {
         let o = self.cmd(bin, args).output().unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&o.stdout).into_owned(),
-            err: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        Out::from(o)
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the tools' end-to-end tests (jail_cli, tools_cli) share: the
-//! paths of the binaries under test and of zsched beside them.
+//! paths of the binaries under test and of zsched beside them, and what
+//! a finished tool gave back.
 
 pub const KSTAT: &str = env!("CARGO_BIN_EXE_kstat");
 pub const ZONEADM: &str = env!("CARGO_BIN_EXE_zoneadm");
@@ -18,4 +19,22 @@ pub fn zsched() -> std::path::PathBuf {
         p.display()
     );
     p
+}
+
+/// What a finished tool gave back: exit code (-1 when killed by a
+/// signal), standard output and standard error as text.
+pub struct Out {
+    pub code: i32,
+    pub out: String,
+    pub err: String,
+}
+
+impl From<std::process::Output> for Out {
+    fn from(o: std::process::Output) -> Out {
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&o.stdout).into_owned(),
+            err: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
 }
