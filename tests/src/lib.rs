@@ -278,6 +278,19 @@ pub fn host_mounts_under(path: &Path) -> Vec<String> {
 static CALL: AtomicU64 = AtomicU64::new(1);
 
 impl TestZone {
+    /// Another runtime on this zone's run directory and cgroup root: what
+    /// a new engine makes after the old one is gone, or an engine of the
+    /// test's own drives zones with.
+    pub fn new_runtime(&self) -> LinuxRuntime {
+        LinuxRuntime::new(self.rt.run_dir(), &self.cgroup_root).with_zsched(bin("zones-zsched"))
+    }
+
+    /// An engine with the default configuration over [`Self::new_runtime`]
+    /// (call it inside a tokio runtime).
+    pub fn engine(&self) -> zones::engine::Engine {
+        zones::engine::Engine::new(std::sync::Arc::new(self.new_runtime()), Default::default())
+    }
+
     /// A zenter command for `cmd` in this zone, not started: the caller
     /// sets its descriptors and standard streams. Each call writes its
     /// own handle file, so that commands may run concurrently.

@@ -20,14 +20,13 @@ use zones::param::{Params, Value};
 use zones::state::Store;
 use zones::zone::{Status, ZoneId};
 use zones_e2e::*;
-use zones_linux::runtime::linux::{LinuxRuntime, cgroup};
+use zones_linux::runtime::linux::cgroup;
 
 /// The zones' stop.timeout here: a gone zsched's zone is finished within it.
 const STOP_TIMEOUT: u64 = 10;
 
 fn engine_for(z: &TestZone, store: Store) -> Engine {
-    let rt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-        .with_zsched(bin("zones-zsched"));
+    let rt = z.new_runtime();
     Engine::with_store(
         Arc::new(rt),
         EngineConfig {

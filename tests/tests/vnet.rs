@@ -17,12 +17,10 @@ use std::net::TcpListener;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zones::engine::{Caller, Engine};
+use zones::engine::Caller;
 use zones::param::{Params, Value};
 use zones_e2e::*;
-use zones_linux::runtime::linux::LinuxRuntime;
 use zones_tools::tool::zoneadm::{ListFlags, list};
 
 /// A veth pair on the host, deleted on drop (if still there).
@@ -397,15 +395,9 @@ fn two_default_zones_cannot_reach_each_others_loopback() {
 #[test]
 fn zoneadm_and_getattr_show_the_network_each_zone_gets() {
     let z = TestZone::sparse("netshow");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio();
     rt.block_on(async {
-        let lrt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-            .with_zsched(bin("zones-zsched"));
-        let engine = Engine::new(Arc::new(lrt), Default::default());
+        let engine = z.engine();
         let mut ids = Vec::new();
         for (suffix, extra) in [("own", None), ("inh", Some("inherit"))] {
             let mut p = Params::new();
