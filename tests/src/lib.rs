@@ -475,6 +475,46 @@ impl ToolWorld {
         );
     }
 
+    /// `zlogin -C name` in a new detached tmux session `session`: see
+    /// [`Self::zlogin_in_tmux`].
+    pub fn attach_console(&self, name: &str, session: &str) -> Tmux {
+        self.zlogin_in_tmux(session, &["-C", name])
+    }
+
+    /// `zlogin ARGS` with the world's environment in a new detached tmux
+    /// session `session` of 160x50; after zlogin exits the pane shows
+    /// `ZLOGIN-EXIT=<status>` for a minute. The session is killed when
+    /// the returned guard drops.
+    pub fn zlogin_in_tmux(&self, session: &str, args: &[&str]) -> Tmux {
+        let zl = self.command("zlogin", args);
+        let envs: Vec<String> = zl
+            .get_envs()
+            .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
+            .collect();
+        let line = format!(
+            "env {} {} {}; echo ZLOGIN-EXIT=$?; sleep 60",
+            envs.join(" "),
+            bin("zlogin").display(),
+            args.join(" ")
+        );
+        let st = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-x",
+                "160",
+                "-y",
+                "50",
+                &line,
+            ])
+            .status()
+            .expect("tmux");
+        assert!(st.success(), "tmux new-session");
+        Tmux(session.to_string())
+    }
+
     /// A tool's command with the world's environment, not started.
     pub fn command(&self, tool: &str, args: &[&str]) -> Command {
         let mut c = Command::new(bin(tool));
@@ -783,4 +823,27 @@ pub fn pane(s: &str) -> String {
         .output()
         .expect("tmux capture-pane");
     String::from_utf8_lossy(&o.stdout).into()
+}
+
+/// Type `keys` (tmux key names) into tmux session `s`.
+pub fn tmux_keys(s: &str, keys: &[&str]) {
+    let st = Command::new("tmux")
+        .args(["send-keys", "-t", s])
+        .args(keys)
+        .status()
+        .expect("tmux send-keys");
+    assert!(st.success(), "tmux send-keys -t {s}");
+}
+
+/// Wait until the pane of tmux session `s` shows `what` (or 10 s pass);
+/// the pane.
+pub fn wait_pane(s: &str, what: &str) -> String {
+    let t = std::time::Instant::now();
+    loop {
+        let p = pane(s);
+        if p.contains(what) || t.elapsed() > std::time::Duration::from_secs(10) {
+            return p;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
