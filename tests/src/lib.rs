@@ -106,6 +106,20 @@ pub struct Output {
 }
 
 impl TestZone {
+    /// A sparse zone booted with `/bin/sleep 1000` as init and each of
+    /// the `allow` flags (`allow.mount`, ...) set.
+    pub fn booted_allowing(tag: &str, allow: &[&str]) -> TestZone {
+        let mut z = TestZone::sparse(tag);
+        z.set("initname", Value::Str("/bin/sleep".into()))
+            .set("bootargs", Value::Str("1000".into()));
+        for a in allow {
+            z.set(a, Value::Bool(true));
+        }
+        z.ready().expect("ready");
+        z.boot().expect("boot");
+        z
+    }
+
     /// A sparse zone, installed, not ready yet. `tag` names the test.
     pub fn sparse(tag: &str) -> TestZone {
         let z = TestZone::with_root(tag, Brand::Sparse, None);

@@ -6,14 +6,7 @@ use zones::param::Value;
 use zones_e2e::*;
 
 fn booted(tag: &str, allow: &[&str]) -> TestZone {
-    let mut z = TestZone::sparse(tag);
-    z.set("initname", Value::Str("/bin/sleep".into()))
-        .set("bootargs", Value::Str("1000".into()));
-    for a in allow {
-        z.set(a, Value::Bool(true));
-    }
-    z.ready().expect("ready");
-    z.boot().expect("boot");
+    let z = TestZone::booted_allowing(tag, allow);
     z.install_probe();
     z
 }
