@@ -350,6 +350,21 @@ pub fn output_of(mut c: Command) -> Output {
     }
 }
 
+/// The snapshot a daemon at `socket` serves (one `Snapshot` request).
+pub fn daemon_snapshot(socket: &Path) -> std::sync::Arc<zones::snapshot::Snapshot> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = zones::api::Client::connect(socket).await.unwrap();
+        match c.call(zones::api::Request::Snapshot).await.unwrap() {
+            zones::api::Answer::Snapshot { snapshot } => snapshot,
+            a => panic!("{a:?}"),
+        }
+    })
+}
+
 /// A two-worker tokio runtime for tests that drive an engine's async
 /// operations (follow, halt) from plain `#[test]` functions.
 pub fn tokio() -> tokio::runtime::Runtime {
