@@ -15,6 +15,21 @@ use crate::snapshot::{Kstat, Refs, ZoneSnapshot};
 use crate::zone::{Brand, Status, ZoneId, ZoneName};
 use std::path::PathBuf;
 
+/// Parameters from `name=value` words as jail(8) takes them on its
+/// command line (`params(&["vnet=new", "ip4.addr=192.0.2.1"])`); a word
+/// the parameter table refuses panics with the word and the reason.
+pub fn params(words: &[&str]) -> Params {
+    let mut p = Params::new();
+    for w in words {
+        set(&mut p, w);
+    }
+    p
+}
+
+fn set(p: &mut Params, word: &str) {
+    p.set_arg(word).unwrap_or_else(|e| panic!("{word}: {e}"));
+}
+
 /// A [`ZoneSnapshot`] under construction.
 #[derive(Clone, Debug)]
 pub struct ZoneBuilder(ZoneSnapshot);
@@ -102,10 +117,7 @@ impl ZoneBuilder {
     /// Parameters from `name=value` words (panics on one not in the table).
     pub fn params(mut self, words: &[&str]) -> Self {
         for w in words {
-            self.0
-                .params
-                .set_arg(w)
-                .unwrap_or_else(|e| panic!("{w}: {e}"));
+            set(&mut self.0.params, w);
         }
         self
     }

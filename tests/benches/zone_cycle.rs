@@ -245,15 +245,8 @@ fn main() {
             (sock, emb, mem)
         });
         drop(rt);
-        let roots: Vec<_> = zones_linux::runtime::linux::cgroup::hierarchies()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                h.mount
-                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
-                    .join(&cg)
-            })
-            .collect();
+        let roots: Vec<_> =
+            zones_linux::runtime::linux::cgroup::root_dirs(std::path::Path::new(&cg)).unwrap();
         let _ = zones_linux::runtime::linux::cgroup::remove(&roots);
         times
     };

@@ -106,6 +106,20 @@ pub struct Output {
 }
 
 impl TestZone {
+    /// A sparse zone booted with `/bin/sleep 1000` as init and each of
+    /// the `allow` flags (`allow.mount`, ...) set.
+    pub fn booted_allowing(tag: &str, allow: &[&str]) -> TestZone {
+        let mut z = TestZone::sparse(tag);
+        z.set("initname", Value::Str("/bin/sleep".into()))
+            .set("bootargs", Value::Str("1000".into()));
+        for a in allow {
+            z.set(a, Value::Bool(true));
+        }
+        z.ready().expect("ready");
+        z.boot().expect("boot");
+        z
+    }
+
     /// A sparse zone, installed, not ready yet. `tag` names the test.
     pub fn sparse(tag: &str) -> TestZone {
         let z = TestZone::with_root(tag, Brand::Sparse, None);
@@ -206,17 +220,8 @@ impl TestZone {
     /// cgroup roots, no control socket in its run directory, no process
     /// in its pid namespace `ns` (read from zsched before the halt).
     pub fn assert_gone(&self, ns: &Path, what: &str) {
-        for d in self.cgroup_roots() {
-            let kids: Vec<PathBuf> = std::fs::read_dir(&d)
-                .map(|rd| {
-                    rd.flatten()
-                        .filter(|e| e.path().is_dir())
-                        .map(|e| e.path())
-                        .collect()
-                })
-                .unwrap_or_default();
-            assert!(kids.is_empty(), "{what}: cgroups left: {kids:?}");
-        }
+        let kids = self.cgroups_left();
+        assert!(kids.is_empty(), "{what}: cgroups left: {kids:?}");
         let socks: Vec<PathBuf> = std::fs::read_dir(self.tmp.path().join("run"))
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -228,17 +233,21 @@ impl TestZone {
         );
     }
 
+    /// The cgroups beneath the test's cgroup root in every hierarchy:
+    /// none once the zone is gone.
+    pub fn cgroups_left(&self) -> Vec<PathBuf> {
+        let mut kids = Vec::new();
+        for d in self.cgroup_roots() {
+            if let Ok(rd) = std::fs::read_dir(&d) {
+                kids.extend(rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+            }
+        }
+        kids
+    }
+
     /// The test's cgroup root in every hierarchy.
     pub fn cgroup_roots(&self) -> Vec<PathBuf> {
-        cgroup::hierarchies()
-            .expect("cgroup hierarchies")
-            .iter()
-            .map(|h| {
-                h.mount
-                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
-                    .join(&self.cgroup_root)
-            })
-            .collect()
+        cgroup::root_dirs(Path::new(&self.cgroup_root)).expect("cgroup hierarchies")
     }
 
     /// Halt cleanly: shutdown, down, destroy.
@@ -283,6 +292,19 @@ pub fn host_mounts_under(path: &Path) -> Vec<String> {
 static CALL: AtomicU64 = AtomicU64::new(1);
 
 impl TestZone {
+    /// Another runtime on this zone's run directory and cgroup root: what
+    /// a new engine makes after the old one is gone, or an engine of the
+    /// test's own drives zones with.
+    pub fn new_runtime(&self) -> LinuxRuntime {
+        LinuxRuntime::new(self.rt.run_dir(), &self.cgroup_root).with_zsched(bin("zones-zsched"))
+    }
+
+    /// An engine with the default configuration over [`Self::new_runtime`]
+    /// (call it inside a tokio runtime).
+    pub fn engine(&self) -> zones::engine::Engine {
+        zones::engine::Engine::new(std::sync::Arc::new(self.new_runtime()), Default::default())
+    }
+
     /// A zenter command for `cmd` in this zone, not started: the caller
     /// sets its descriptors and standard streams. Each call writes its
     /// own handle file, so that commands may run concurrently.
@@ -326,6 +348,41 @@ pub fn output_of(mut c: Command) -> Output {
         stdout: String::from_utf8_lossy(&out.stdout).into(),
         stderr: String::from_utf8_lossy(&out.stderr).into(),
     }
+}
+
+/// The snapshot a daemon at `socket` serves (one `Snapshot` request).
+pub fn daemon_snapshot(socket: &Path) -> std::sync::Arc<zones::snapshot::Snapshot> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = zones::api::Client::connect(socket).await.unwrap();
+        match c.call(zones::api::Request::Snapshot).await.unwrap() {
+            zones::api::Answer::Snapshot { snapshot } => snapshot,
+            a => panic!("{a:?}"),
+        }
+    })
+}
+
+/// A two-worker tokio runtime for tests that drive an engine's async
+/// operations (follow, halt) from plain `#[test]` functions.
+pub fn tokio() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The interface names of a `/proc/net/dev` text (its two header lines
+/// skipped), in the file's order.
+pub fn net_dev_names(dev: &str) -> Vec<String> {
+    dev.lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|n| n.trim().to_string())
+        .collect()
 }
 
 /// Make `fd` (of this process) descriptor `at` of the command, without
@@ -435,6 +492,58 @@ impl ToolWorld {
         std::fs::write(self.dir.path().join("jail.conf"), &self.conf).unwrap();
     }
 
+    /// Configure `name` as a sparse zone at `path` whose init sleeps
+    /// (`/bin/sleep 100000`), with `extra` jail.conf lines.
+    pub fn configure_sleeper(&mut self, name: &str, path: &Path, extra: &str) {
+        self.configure(
+            name,
+            &format!(
+                "path = \"{}\";\nbrand = sparse;\ninitname = \"/bin/sleep\";\nbootargs = \"100000\";\n{extra}",
+                path.display()
+            ),
+        );
+    }
+
+    /// `zlogin -C name` in a new detached tmux session `session`: see
+    /// [`Self::zlogin_in_tmux`].
+    pub fn attach_console(&self, name: &str, session: &str) -> Tmux {
+        self.zlogin_in_tmux(session, &["-C", name])
+    }
+
+    /// `zlogin ARGS` with the world's environment in a new detached tmux
+    /// session `session` of 160x50; after zlogin exits the pane shows
+    /// `ZLOGIN-EXIT=<status>` for a minute. The session is killed when
+    /// the returned guard drops.
+    pub fn zlogin_in_tmux(&self, session: &str, args: &[&str]) -> Tmux {
+        let zl = self.command("zlogin", args);
+        let envs: Vec<String> = zl
+            .get_envs()
+            .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
+            .collect();
+        let line = format!(
+            "env {} {} {}; echo ZLOGIN-EXIT=$?; sleep 60",
+            envs.join(" "),
+            bin("zlogin").display(),
+            args.join(" ")
+        );
+        let st = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-x",
+                "160",
+                "-y",
+                "50",
+                &line,
+            ])
+            .status()
+            .expect("tmux");
+        assert!(st.success(), "tmux new-session");
+        Tmux(session.to_string())
+    }
+
     /// A tool's command with the world's environment, not started.
     pub fn command(&self, tool: &str, args: &[&str]) -> Command {
         let mut c = Command::new(bin(tool));
@@ -454,35 +563,16 @@ impl ToolWorld {
 
     /// The world's cgroup root in every hierarchy.
     pub fn cgroup_roots(&self) -> Vec<PathBuf> {
-        cgroup::hierarchies()
-            .expect("cgroup hierarchies")
-            .iter()
-            .map(|h| {
-                h.mount
-                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
-                    .join(&self.cgroup_root)
-            })
-            .collect()
+        cgroup::root_dirs(Path::new(&self.cgroup_root)).expect("cgroup hierarchies")
     }
 
     /// Host pids of every process in the world's zones.
     pub fn pids(&self) -> Vec<u32> {
-        let mut out = Vec::new();
-        fn walk(d: &Path, out: &mut Vec<u32>) {
-            if let Ok(s) = std::fs::read_to_string(d.join("cgroup.procs")) {
-                out.extend(s.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
-            }
-            if let Ok(rd) = std::fs::read_dir(d) {
-                for e in rd.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        walk(&e.path(), out);
-                    }
-                }
-            }
-        }
-        for r in self.cgroup_roots() {
-            walk(&r, &mut out);
-        }
+        let mut out: Vec<u32> = self
+            .cgroup_roots()
+            .iter()
+            .flat_map(|r| cgroup::procs(r))
+            .collect();
         out.sort();
         out.dedup();
         out
@@ -762,4 +852,27 @@ pub fn pane(s: &str) -> String {
         .output()
         .expect("tmux capture-pane");
     String::from_utf8_lossy(&o.stdout).into()
+}
+
+/// Type `keys` (tmux key names) into tmux session `s`.
+pub fn tmux_keys(s: &str, keys: &[&str]) {
+    let st = Command::new("tmux")
+        .args(["send-keys", "-t", s])
+        .args(keys)
+        .status()
+        .expect("tmux send-keys");
+    assert!(st.success(), "tmux send-keys -t {s}");
+}
+
+/// Wait until the pane of tmux session `s` shows `what` (or 10 s pass);
+/// the pane.
+pub fn wait_pane(s: &str, what: &str) -> String {
+    let t = std::time::Instant::now();
+    loop {
+        let p = pane(s);
+        if p.contains(what) || t.elapsed() > std::time::Duration::from_secs(10) {
+            return p;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

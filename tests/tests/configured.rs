@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use zones::Error;
 use zones::engine::{BootFrom, Caller};
 use zones::jailconf::Config;
-use zones_e2e::Host;
+use zones_e2e::{Host, tokio};
 use zones_linux::api::{Zones, open};
 use ztop::source::{Op, run_op};
 
@@ -52,11 +52,7 @@ fn conf(h: &Host) -> Config {
 /// answers, else an embedded engine in this process, which is gone (its
 /// state directory's lock released) when this returns.
 fn with_zones<T>(h: &Host, daemon: bool, f: impl AsyncFnOnce(Zones) -> T) -> T {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio();
     let out = rt.block_on(async {
         // The previous embedded engine of this process lets go of the
         // state directory's lock when its last thread has dropped it (an

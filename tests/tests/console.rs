@@ -11,60 +11,8 @@
 //! * with exec.consolelog, init's output goes to the log file byte for
 //!   byte *and* to the console.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 use zones_e2e::*;
-
-fn keys(s: &str, keys: &[&str]) {
-    let st = Command::new("tmux")
-        .args(["send-keys", "-t", s])
-        .args(keys)
-        .status()
-        .expect("tmux send-keys");
-    assert!(st.success());
-}
-
-/// Wait until the pane shows `what` (or 10 s pass); the pane.
-fn wait_pane(s: &str, what: &str) -> String {
-    let t = Instant::now();
-    loop {
-        let p = pane(s);
-        if p.contains(what) || t.elapsed() > Duration::from_secs(10) {
-            return p;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// `zlogin -C name` in a new detached tmux session.
-fn attach(w: &ToolWorld, name: &str, session: &str) -> Tmux {
-    let zl = w.command("zlogin", &["-C", name]);
-    let envs: Vec<String> = zl
-        .get_envs()
-        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
-        .collect();
-    let line = format!(
-        "env {} {} -C {name}; echo ZLOGIN-EXIT=$?; sleep 60",
-        envs.join(" "),
-        bin("zlogin").display()
-    );
-    let st = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "160",
-            "-y",
-            "50",
-            &line,
-        ])
-        .status()
-        .expect("tmux");
-    assert!(st.success(), "tmux new-session");
-    Tmux(session.to_string())
-}
 
 /// A sparse zone installed by zoneadm whose init is `script` (run by
 /// /bin/sh), with `extra` in its jail.conf block.
@@ -127,7 +75,7 @@ fn a_sparse_zones_init_has_a_console_with_backlog_input_and_detach() {
     // Nobody attached yet: the lines wait in the backlog.
     std::thread::sleep(Duration::from_millis(300));
     let session = format!("zc{}", std::process::id());
-    let guard = attach(&w, &name, &session);
+    let guard = w.attach_console(&name, &session);
     let p = wait_pane(&session, "second-line");
     assert!(
         p.contains(&format!("[Connected to zone '{name}' console]")),
@@ -139,15 +87,15 @@ fn a_sparse_zones_init_has_a_console_with_backlog_input_and_detach() {
     );
 
     // Typed on the console, run by init's shell.
-    keys(&session, &["echo typed-$((7*8)) > /dev/console", "Enter"]);
+    tmux_keys(&session, &["echo typed-$((7*8)) > /dev/console", "Enter"]);
     let p = wait_pane(&session, "typed-56");
     assert!(p.contains("typed-56"), "input did not reach init: {p}");
-    keys(&session, &["tty", "Enter"]);
+    tmux_keys(&session, &["tty", "Enter"]);
     let p = wait_pane(&session, "/dev/pts/");
     assert!(p.contains("/dev/pts/"), "init's stdin is not the pty: {p}");
 
     // ~. detaches; the zone runs on.
-    keys(&session, &["Enter", "~", "."]);
+    tmux_keys(&session, &["Enter", "~", "."]);
     let p = wait_pane(&session, "ZLOGIN-EXIT=0");
     assert!(p.contains("ZLOGIN-EXIT=0"), "~. did not detach: {p}");
     assert!(
@@ -201,13 +149,13 @@ fn a_sparse_zones_init_has_a_console_with_backlog_input_and_detach() {
 
     // A second attach sees the whole backlog again, typed input included.
     let session2 = format!("zc2{}", std::process::id());
-    let _g2 = attach(&w, &name, &session2);
+    let _g2 = w.attach_console(&name, &session2);
     let p = wait_pane(&session2, "typed-56");
     assert!(
         p.contains("first-line-42") && p.contains("typed-56"),
         "the backlog was not kept: {p}"
     );
-    keys(&session2, &["Enter", "~", "."]);
+    tmux_keys(&session2, &["Enter", "~", "."]);
     let p = wait_pane(&session2, "ZLOGIN-EXIT=0");
     assert!(p.contains("ZLOGIN-EXIT=0"), "{p}");
     let o = w.run("zoneadm", &["-z", &name, "halt"]);
@@ -226,11 +174,11 @@ fn with_exec_consolelog_init_writes_the_log_and_the_console() {
     let o = w.run("zoneadm", &["-z", &name, "boot"]);
     assert_eq!(o.status, 0, "boot: {o:?}");
     let session = format!("zl{}", std::process::id());
-    let _g = attach(&w, &name, &session);
+    let _g = w.attach_console(&name, &session);
     let p = wait_pane(&session, "to-log-and-console");
     assert!(p.contains("to-log-and-console"), "not on the console: {p}");
     // stdin is the console: a line typed there is read by init.
-    keys(&session, &["hello", "Enter"]);
+    tmux_keys(&session, &["hello", "Enter"]);
     let t = Instant::now();
     while !std::fs::read_to_string(&log)
         .unwrap_or_default()
@@ -248,7 +196,7 @@ fn with_exec_consolelog_init_writes_the_log_and_the_console() {
     );
     let p = wait_pane(&session, "got-hello");
     assert!(p.contains("got-hello"), "{p}");
-    keys(&session, &["Enter", "~", "."]);
+    tmux_keys(&session, &["Enter", "~", "."]);
     let p = wait_pane(&session, "ZLOGIN-EXIT=0");
     assert!(p.contains("ZLOGIN-EXIT=0"), "{p}");
     let o = w.run("zoneadm", &["-z", &name, "halt"]);

@@ -26,7 +26,7 @@ const UNSET: u64 = u64::MAX;
 /// One tick of the sampler and some slack for a loaded host.
 const TICK: Duration = Duration::from_millis(2500);
 
-use zones_e2e::{Host, bin, free_loopback_addr, http_get};
+use zones_e2e::{Host, bin, daemon_snapshot, free_loopback_addr, http_get};
 
 /// A private host ([`Host`]) whose zoned serves /metrics at `metrics`;
 /// its guard halts the zones, kills zoned and removes the cgroups.
@@ -83,17 +83,7 @@ impl Counters {
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let c = zones::api::Client::connect(&self.socket()).await.unwrap();
-            match c.call(zones::api::Request::Snapshot).await.unwrap() {
-                zones::api::Answer::Snapshot { snapshot } => snapshot,
-                a => panic!("{a:?}"),
-            }
-        })
+        daemon_snapshot(&self.socket())
     }
 
     fn zone(&self, name: &str) -> ZoneSnapshot {

@@ -319,13 +319,7 @@ fn tool_zone(tag: &str, extra: &str) -> (ToolWorld, String, PathBuf) {
     let mut w = ToolWorld::new(tag);
     let name = w.name(tag);
     let zp = w.dir.path().join("zones").join(&name);
-    w.configure(
-        &name,
-        &format!(
-            "path = \"{}\";\nbrand = sparse;\ninitname = \"/bin/sleep\";\nbootargs = \"100000\";\n{extra}",
-            zp.display()
-        ),
-    );
+    w.configure_sleeper(&name, &zp, extra);
     let o = w.run("zoneadm", &["-z", &name, "install"]);
     assert_eq!(o.status, 0, "zoneadm install: {o:?}");
     let root = installed_root(&zp);
@@ -680,13 +674,7 @@ fn planted(tag: &str, plant: &str) -> Option<(ToolWorld, tempfile::TempDir, Path
         .unwrap();
     std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let zp = public.path().join(&name);
-    w.configure(
-        &name,
-        &format!(
-            "path = \"{}\";\nbrand = sparse;\ninitname = \"/bin/sleep\";\nbootargs = \"100000\";",
-            zp.display()
-        ),
-    );
+    w.configure_sleeper(&name, &zp, "");
     // Installing there is refused outright.
     let o = w.run("zoneadm", &["-z", &name, "install"]);
     assert_ne!(o.status, 0, "install under a public parent: {o:?}");
@@ -1681,7 +1669,6 @@ fn a08_an_allow_mount_zone_is_root_over_its_own_user_namespace_only() {
 #[test]
 fn a09_an_allow_mount_zone_is_counted_adopted_and_halted_leaving_nothing() {
     use zones::snapshot::Subsys;
-    use zones_linux::runtime::linux::LinuxRuntime;
     use zones_linux::runtime::{Adopted, Runtime};
     let mut z = TestZone::sparse("a09");
     z.set("initname", Value::Str("/bin/sleep".into()))
@@ -1702,7 +1689,7 @@ fn a09_an_allow_mount_zone_is_counted_adopted_and_halted_leaving_nothing() {
     assert_eq!(r.cred, 1, "init only: {r:?}");
     // A second runtime (the engine restarted after kill -9) adopts it,
     // and enters it as a user of the zone.
-    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    let rt2 = z.new_runtime();
     match rt2.adopt(&z.spec, z.handle()) {
         Adopted::Alive { handle, .. } => assert_eq!(&handle, z.handle()),
         Adopted::Gone => panic!("a live allow.mount zone was not adopted"),

@@ -20,22 +20,13 @@ use zones::param::{Params, Value};
 use zones::state::Store;
 use zones::zone::{Status, ZoneId};
 use zones_e2e::*;
-use zones_linux::runtime::linux::LinuxRuntime;
+use zones_linux::runtime::linux::cgroup;
 
 /// The zones' stop.timeout here: a gone zsched's zone is finished within it.
 const STOP_TIMEOUT: u64 = 10;
 
-fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn engine_for(z: &TestZone, store: Store) -> Engine {
-    let rt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-        .with_zsched(bin("zones-zsched"));
+    let rt = z.new_runtime();
     Engine::with_store(
         Arc::new(rt),
         EngineConfig {
@@ -48,22 +39,7 @@ fn engine_for(z: &TestZone, store: Store) -> Engine {
 
 /// Host pids of every process in the cgroups beneath `roots`.
 fn cgroup_pids(roots: &[PathBuf]) -> Vec<u32> {
-    fn walk(d: &Path, out: &mut Vec<u32>) {
-        if let Ok(s) = std::fs::read_to_string(d.join("cgroup.procs")) {
-            out.extend(s.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
-        }
-        if let Ok(rd) = std::fs::read_dir(d) {
-            for e in rd.flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    walk(&e.path(), out);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for r in roots {
-        walk(r, &mut out);
-    }
+    let mut out: Vec<u32> = roots.iter().flat_map(|r| cgroup::procs(r)).collect();
     out.sort();
     out.dedup();
     out
@@ -355,13 +331,7 @@ fn the_admin_tools_show_the_restarted_init() {
     let mut w = ToolWorld::new("ftools");
     let name = w.name("ftools");
     let zp = w.dir.path().join("zones").join(&name);
-    w.configure(
-        &name,
-        &format!(
-            "path = \"{}\";\nbrand = sparse;\ninitname = \"/bin/sleep\";\nbootargs = \"100000\";",
-            zp.display()
-        ),
-    );
+    w.configure_sleeper(&name, &zp, "");
     let o = w.run("zoneadm", &["-z", &name, "install"]);
     assert_eq!(o.status, 0, "zoneadm install: {o:?}");
     let o = w.run("zoneadm", &["-z", &name, "boot"]);

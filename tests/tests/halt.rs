@@ -18,7 +18,6 @@ use zones::engine::{Caller, Engine, EngineConfig};
 use zones::param::{Params, Value};
 use zones::zone::ZoneId;
 use zones_e2e::*;
-use zones_linux::runtime::linux::LinuxRuntime;
 
 /// Destroy's drain timeout in these tests: a halt that waited for it
 /// would take this long and fail with EBUSY.
@@ -27,8 +26,7 @@ const DRAIN: Duration = Duration::from_secs(30);
 const HALT_WITHIN: Duration = Duration::from_secs(10);
 
 fn engine_for(z: &TestZone) -> Engine {
-    let rt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-        .with_zsched(bin("zones-zsched"));
+    let rt = z.new_runtime();
     Engine::new(
         Arc::new(rt),
         EngineConfig {
@@ -36,14 +34,6 @@ fn engine_for(z: &TestZone) -> Engine {
             ..Default::default()
         },
     )
-}
-
-fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Wait for a file the zone writes; on failure show the zone's console.

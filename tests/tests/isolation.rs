@@ -6,14 +6,7 @@ use zones::param::Value;
 use zones_e2e::*;
 
 fn booted(tag: &str, allow: &[&str]) -> TestZone {
-    let mut z = TestZone::sparse(tag);
-    z.set("initname", Value::Str("/bin/sleep".into()))
-        .set("bootargs", Value::Str("1000".into()));
-    for a in allow {
-        z.set(a, Value::Bool(true));
-    }
-    z.ready().expect("ready");
-    z.boot().expect("boot");
+    let z = TestZone::booted_allowing(tag, allow);
     z.install_probe();
     z
 }
@@ -178,13 +171,7 @@ fn vnet_new_gives_the_zone_its_own_network_with_lo_up() {
     z.ready().expect("ready");
     z.boot().expect("boot");
     let o = z.run(&["/bin/cat", "/proc/net/dev"]);
-    let ifaces: Vec<&str> = o
-        .stdout
-        .lines()
-        .skip(2)
-        .filter_map(|l| l.split(':').next())
-        .map(str::trim)
-        .collect();
+    let ifaces = net_dev_names(&o.stdout);
     assert_eq!(ifaces, ["lo"], "{o:?}");
     let o = z.run(&[
         "/bin/cat",
@@ -368,7 +355,6 @@ mod tools;
 
 use std::io::BufRead;
 use std::os::fd::RawFd;
-use std::os::unix::process::CommandExt;
 use tools::{Leak, World};
 
 /// A host directory with a secret in it and a host file, each opened in
@@ -437,17 +423,8 @@ fn zenter(z: &TestZone, leak: &[(RawFd, RawFd)], pty: bool, cmd: &[&str]) -> std
         c.arg("--pty");
     }
     c.arg("--").args(cmd);
-    let leak = leak.to_vec();
-    // SAFETY: dup2 only, between fork and exec.
-    unsafe {
-        c.pre_exec(move || {
-            for (fd, at) in &leak {
-                if libc::dup2(*fd, *at) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
+    for &(fd, at) in leak {
+        pass_fd(&mut c, fd, at);
     }
     c
 }

@@ -77,17 +77,8 @@ fn a_bad_root_fails_ready_naming_the_step_and_leaves_nothing() {
     let e = z.ready().unwrap_err();
     assert_eq!(e.step, "root", "{e}");
     assert!(e.message.contains("/nonexistent/zone/root"), "{e}");
-    for d in z.cgroup_roots() {
-        let kids: Vec<_> = std::fs::read_dir(&d)
-            .map(|rd| {
-                rd.flatten()
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.path())
-                    .collect()
-            })
-            .unwrap_or_default();
-        assert!(kids.is_empty(), "cgroups left: {kids:?}");
-    }
+    let kids = z.cgroups_left();
+    assert!(kids.is_empty(), "cgroups left: {kids:?}");
     let run = z.rt.run_dir();
     let left: Vec<_> = std::fs::read_dir(run)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())

@@ -15,13 +15,11 @@
 //! * link counters: 10 MiB sent from a zone show in its `link` kstats.
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zones::engine::{Caller, Engine};
+use zones::engine::Caller;
 use zones::param::{Params, Value};
 use zones_e2e::lan::{Lan, host_network, network_diff};
 use zones_e2e::*;
-use zones_linux::runtime::linux::LinuxRuntime;
 
 fn s(v: &str) -> Value {
     Value::Str(v.into())
@@ -450,15 +448,9 @@ fn a_missing_host_link_or_bridge_fails_ready_with_nothing_made() {
 fn two_live_zones_may_not_hold_one_address_and_the_engine_names_both() {
     let lan = Lan::new(false);
     let z = TestZone::sparse("netdup");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio();
     rt.block_on(async {
-        let lrt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-            .with_zsched(bin("zones-zsched"));
-        let engine = Engine::new(Arc::new(lrt), Default::default());
+        let engine = z.engine();
         let params = |suffix: &str, h: u8| {
             let mut p = Params::new();
             p.insert("name", Value::Str(format!("{}-{suffix}", z.spec.name)));
@@ -507,15 +499,9 @@ fn ten_mib_sent_from_a_zone_show_in_its_link_kstats_and_metrics_only() {
     let mut lan = Lan::new(false);
     let sink = lan.peer_sink(7021);
     let z = TestZone::sparse("netctr");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio();
     rt.block_on(async {
-        let lrt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-            .with_zsched(bin("zones-zsched"));
-        let engine = Engine::new(Arc::new(lrt), Default::default());
+        let engine = z.engine();
         engine.start_sampler();
         let make = |suffix: &str, h: u8, command: &str| {
             let mut p = Params::new();
@@ -687,16 +673,10 @@ fn the_demo_web_zone_serves_http_at_its_own_address_on_the_demos_bridge() {
         }
     }
     let _bridge = Remove(bridge.to_string());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio();
     let mut ends = Vec::new();
     rt.block_on(async {
-        let lrt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-            .with_zsched(bin("zones-zsched"));
-        let engine = Engine::new(Arc::new(lrt), Default::default());
+        let engine = z.engine();
         let mut p = web.params.clone();
         p.insert("name", Value::Str(format!("{}-web", z.spec.name)));
         p.insert("path", Value::Str(z.spec.root.display().to_string()));
@@ -749,8 +729,7 @@ fn an_engine_that_adopts_a_running_zone_finds_its_network_as_it_was() {
     // What a new engine does after `kill -9` of the old one: a new runtime
     // on the same run directory and cgroup root adopts the zone by its
     // handle; nothing of the network is made again.
-    let rt2 = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-        .with_zsched(bin("zones-zsched"));
+    let rt2 = z.new_runtime();
     let adopted = zones_linux::runtime::Runtime::adopt(&rt2, &z.spec, z.handle());
     assert!(
         matches!(adopted, zones_linux::runtime::Adopted::Alive { .. }),

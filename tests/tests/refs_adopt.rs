@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use zones::param::Value;
 use zones::snapshot::Subsys;
 use zones_e2e::*;
-use zones_linux::runtime::linux::{LinuxRuntime, alive};
+use zones_linux::runtime::linux::alive;
 use zones_linux::runtime::{Adopted, Runtime, RuntimeEvent};
 
 fn booted(tag: &str) -> TestZone {
@@ -90,7 +90,7 @@ fn a_new_runtime_adopts_a_live_zone_and_its_events_flow() {
     let z = booted("adopt");
     let h = z.handle().clone();
     // A second runtime, as after an engine restart.
-    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    let rt2 = z.new_runtime();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     rt2.subscribe(tx);
     match rt2.adopt(&z.spec, &h) {
@@ -126,7 +126,7 @@ fn adopting_a_zone_whose_zsched_died_cleans_up_and_says_gone() {
     }
     assert!(!alive(&h));
     wait_for(&mut rx, |e| matches!(e, RuntimeEvent::Gone { .. }));
-    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    let rt2 = z.new_runtime();
     assert_eq!(rt2.adopt(&z.spec, &h), Adopted::Gone);
     for d in &h.cgroups {
         assert!(!d.exists(), "{} left", d.display());
@@ -145,7 +145,7 @@ fn adopt_finds_an_init_that_was_restarted_while_no_engine_ran() {
     let h = z.handle().clone();
     // SAFETY: a signal to a process we started, named by its pid (a negative one: its process group); no memory is passed.
     unsafe { libc::kill(h.init_pid as i32, libc::SIGKILL) };
-    let rt2 = LinuxRuntime::new(z.rt.run_dir(), &z.cgroup_root).with_zsched(bin("zones-zsched"));
+    let rt2 = z.new_runtime();
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let Adopted::Alive { handle, user_procs } = rt2.adopt(&z.spec, &h) else {

@@ -9,20 +9,11 @@
 //! before init and hooks, enter before the user's command): until
 //! `Filter::apply` is called there they fail, which is their point.
 
-use zones::param::Value;
 use zones_e2e::*;
 use zones_linux::runtime::linux::seccomp;
 
 fn booted(tag: &str, allow: &[&str]) -> TestZone {
-    let mut z = TestZone::sparse(tag);
-    z.set("initname", Value::Str("/bin/sleep".into()))
-        .set("bootargs", Value::Str("1000".into()));
-    for a in allow {
-        z.set(a, Value::Bool(true));
-    }
-    z.ready().expect("ready");
-    z.boot().expect("boot");
-    z
+    TestZone::booted_allowing(tag, allow)
 }
 
 /// keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) through perl

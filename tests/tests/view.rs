@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zones::param::Value;
 use zones::snapshot::{Snapshot, ZoneSnapshot};
-use zones_e2e::{TestZone, bin};
+use zones_e2e::{TestZone, bin, daemon_snapshot};
 
 const MIB: u64 = 1 << 20;
 
@@ -236,19 +236,7 @@ impl Host {
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let c = zones_linux::api::Client::connect(&self.socket())
-                .await
-                .unwrap();
-            match c.call(zones_linux::api::Request::Snapshot).await.unwrap() {
-                zones_linux::api::Answer::Snapshot { snapshot } => snapshot,
-                a => panic!("{a:?}"),
-            }
-        })
+        daemon_snapshot(&self.socket())
     }
 
     fn zone(&self, name: &str) -> ZoneSnapshot {

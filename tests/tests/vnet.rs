@@ -17,12 +17,10 @@ use std::net::TcpListener;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zones::engine::{Caller, Engine};
+use zones::engine::Caller;
 use zones::param::{Params, Value};
 use zones_e2e::*;
-use zones_linux::runtime::linux::LinuxRuntime;
 use zones_tools::tool::zoneadm::{ListFlags, list};
 
 /// A veth pair on the host, deleted on drop (if still there).
@@ -247,13 +245,7 @@ fn a_default_zone_reaches_none_of_the_hosts_loopback_services() {
     assert_eq!(o.status, 0, "{o:?}");
     assert_ne!(o.stdout.trim(), "down", "{o:?}");
     let o = z.run(&["/bin/cat", "/proc/net/dev"]);
-    let ifaces: Vec<&str> = o
-        .stdout
-        .lines()
-        .skip(2)
-        .filter_map(|l| l.split(':').next())
-        .map(str::trim)
-        .collect();
+    let ifaces = net_dev_names(&o.stdout);
     assert_eq!(ifaces, ["lo"], "{}", o.stdout);
     // TCP on the host's loopback.
     let o = zone_tcp_connect(&z, host.port);
@@ -288,18 +280,15 @@ fn an_inherit_zone_shares_the_hosts_network_and_says_so() {
     let mut z = booted_sleeper("netinh", &[("ip4", Value::Str("inherit".into()))]);
     // It sees the host's interfaces (eth0 and the rest), not lo alone.
     let names = |dev: &str| -> Vec<String> {
-        let mut v: Vec<String> = dev
-            .lines()
-            .skip(2)
-            .filter_map(|l| l.split(':').next())
-            .map(|n| n.trim().to_string())
-            .collect();
+        let mut v = net_dev_names(dev);
         v.sort();
         v
     };
+    // The host is read before and after the zone, so that a link counted
+    // as stable existed all through the zone's read.
+    let host_ifs = names(&std::fs::read_to_string("/proc/net/dev").unwrap());
     let o = z.run(&["/bin/cat", "/proc/net/dev"]);
     assert_eq!(o.status, 0, "{o:?}");
-    let host_ifs = names(&std::fs::read_to_string("/proc/net/dev").unwrap());
     let seen = names(&o.stdout);
     assert!(seen.len() > 1, "{seen:?}");
     // Other tests make and remove links meanwhile: the host's stable ones
@@ -408,15 +397,9 @@ fn two_default_zones_cannot_reach_each_others_loopback() {
 #[test]
 fn zoneadm_and_getattr_show_the_network_each_zone_gets() {
     let z = TestZone::sparse("netshow");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio();
     rt.block_on(async {
-        let lrt = LinuxRuntime::new(z.tmp.path().join("run"), &z.cgroup_root)
-            .with_zsched(bin("zones-zsched"));
-        let engine = Engine::new(Arc::new(lrt), Default::default());
+        let engine = z.engine();
         let mut ids = Vec::new();
         for (suffix, extra) in [("own", None), ("inh", Some("inherit"))] {
             let mut p = Params::new();

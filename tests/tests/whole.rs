@@ -262,36 +262,8 @@ fn debian_installs_offline_from_the_cache_boots_systemd_has_a_console_and_shuts_
 
     // The console in tmux: the backlog, then ~. detaches.
     let session = format!("zl{}", std::process::id());
-    let _guard = Tmux(session.clone());
-    let zl = w.command("zlogin", &["-C", &name]);
-    let envs: Vec<String> = zl
-        .get_envs()
-        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?)))
-        .collect();
-    let line = format!(
-        "env {} {} -C {name}; echo ZLOGIN-EXIT=$?; sleep 60",
-        envs.join(" "),
-        bin("zlogin").display()
-    );
-    let st = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "160",
-            "-y",
-            "50",
-            &line,
-        ])
-        .status()
-        .expect("tmux");
-    assert!(st.success());
-    let t = Instant::now();
-    while !pane(&session).contains("login:") && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let _guard = w.attach_console(&name, &session);
+    wait_pane(&session, "login:");
     let p = pane(&session);
     assert!(
         p.contains(&format!("[Connected to zone '{name}' console]")),
@@ -301,14 +273,8 @@ fn debian_installs_offline_from_the_cache_boots_systemd_has_a_console_and_shuts_
         p.contains("Reached target"),
         "no boot messages in the backlog: {p}"
     );
-    Command::new("tmux")
-        .args(["send-keys", "-t", &session, "Enter", "~", "."])
-        .status()
-        .unwrap();
-    let t = Instant::now();
-    while !pane(&session).contains("ZLOGIN-EXIT=0") && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    tmux_keys(&session, &["Enter", "~", "."]);
+    wait_pane(&session, "ZLOGIN-EXIT=0");
     let p = pane(&session);
     assert!(p.contains("ZLOGIN-EXIT=0"), "~. did not detach: {p}");
     assert!(p.contains(&format!("[Connection to zone '{name}' console closed]")));
@@ -322,53 +288,12 @@ fn debian_installs_offline_from_the_cache_boots_systemd_has_a_console_and_shuts_
 
     // An interactive zlogin: illumos' banner, and ~. ends it.
     let session2 = format!("zi{}", std::process::id());
-    let _guard2 = Tmux(session2.clone());
-    let line = format!(
-        "env {} {} {name}; echo ZLOGIN-EXIT=$?; sleep 60",
-        envs.join(" "),
-        bin("zlogin").display()
-    );
-    let st = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session2,
-            "-x",
-            "160",
-            "-y",
-            "50",
-            &line,
-        ])
-        .status()
-        .expect("tmux");
-    assert!(st.success());
-    let t = Instant::now();
-    while !pane(&session2).contains("# ") && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Command::new("tmux")
-        .args([
-            "send-keys",
-            "-t",
-            &session2,
-            "echo in-the-$((1+1))-zone",
-            "Enter",
-        ])
-        .status()
-        .unwrap();
-    let t = Instant::now();
-    while !pane(&session2).contains("in-the-2-zone") && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Command::new("tmux")
-        .args(["send-keys", "-t", &session2, "~", "."])
-        .status()
-        .unwrap();
-    let t = Instant::now();
-    while !pane(&session2).contains("ZLOGIN-EXIT=") && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let _guard2 = w.zlogin_in_tmux(&session2, &[&name]);
+    wait_pane(&session2, "# ");
+    tmux_keys(&session2, &["echo in-the-$((1+1))-zone", "Enter"]);
+    wait_pane(&session2, "in-the-2-zone");
+    tmux_keys(&session2, &["~", "."]);
+    wait_pane(&session2, "ZLOGIN-EXIT=");
     let p = pane(&session2);
     assert!(
         p.contains(&format!("[Connected to zone '{name}' pts/")),

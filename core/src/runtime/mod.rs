@@ -349,14 +349,7 @@ pub struct ViewTick<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(args: &[&str]) -> Params {
-        let mut p = Params::new();
-        for a in args {
-            p.set_arg(a).unwrap();
-        }
-        p
-    }
+    use crate::testing::params;
 
     #[test]
     fn a_zone_gets_its_own_network_unless_it_asks_to_inherit() {

@@ -340,14 +340,7 @@ pub fn address_conflict<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(args: &[&str]) -> Params {
-        let mut p = Params::new();
-        for a in args {
-            p.set_arg(a).unwrap();
-        }
-        p
-    }
+    use crate::testing::params;
 
     #[test]
     fn addresses_parse_as_jail8_writes_them() {

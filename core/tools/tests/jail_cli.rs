@@ -7,33 +7,12 @@
 //!
 //! These tests need root: they fail, not skip, without it.
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use zones_linux::runtime::linux::cgroup;
-
-const JAIL: &str = env!("CARGO_BIN_EXE_jail");
-const JLS: &str = env!("CARGO_BIN_EXE_jls");
-const JEXEC: &str = env!("CARGO_BIN_EXE_jexec");
-/// zsched, zones-linux's binary, built beside the tools by the workspace
-/// build (`cargo build --workspace`, or `-p zones-linux --bin zsched`).
-fn zsched() -> std::path::PathBuf {
-    let p = std::path::Path::new(env!("CARGO_BIN_EXE_jail")).with_file_name("zsched");
-    assert!(
-        p.is_file(),
-        "{} is not built (cargo build --workspace)",
-        p.display()
-    );
-    p
-}
-const KSTAT: &str = env!("CARGO_BIN_EXE_kstat");
-const ZONEADM: &str = env!("CARGO_BIN_EXE_zoneadm");
-const ZLOGIN: &str = env!("CARGO_BIN_EXE_zlogin");
-
-struct Out {
-    code: i32,
-    out: String,
-    err: String,
-}
 
 /// A private world for one test: state dir, cgroup root, temp files.
 struct World {
@@ -73,11 +52,7 @@ impl World {
             .env_remove("ZONES_CONFIG")
             .output()
             .unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&o.stdout).into_owned(),
-            err: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        Out::from(o)
     }
 
     fn jail(&self, args: &[&str]) -> Out {
@@ -96,15 +71,7 @@ impl World {
     }
 
     fn cgroup_dirs(&self) -> Vec<PathBuf> {
-        cgroup::hierarchies()
-            .expect("cgroup hierarchies")
-            .iter()
-            .map(|h| {
-                h.mount
-                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
-                    .join(&self.cgroup_root)
-            })
-            .collect()
+        cgroup::root_dirs(Path::new(&self.cgroup_root)).expect("cgroup hierarchies")
     }
 
     /// The zone cgroups left under the test's root.

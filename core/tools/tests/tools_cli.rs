@@ -5,35 +5,14 @@
 //! directory and cgroup root and no daemon; the tests that start an engine
 //! need root and fail, not skip, without it.
 
+mod common;
+
+use common::*;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
-const KSTAT: &str = env!("CARGO_BIN_EXE_kstat");
-const ZONEADM: &str = env!("CARGO_BIN_EXE_zoneadm");
-const JLS: &str = env!("CARGO_BIN_EXE_jls");
-const JEXEC: &str = env!("CARGO_BIN_EXE_jexec");
-const JAIL: &str = env!("CARGO_BIN_EXE_jail");
-const ZLOGIN: &str = env!("CARGO_BIN_EXE_zlogin");
-/// zsched, zones-linux's binary, built beside the tools by the workspace
-/// build (`cargo build --workspace`, or `-p zones-linux --bin zsched`).
-fn zsched() -> std::path::PathBuf {
-    let p = std::path::Path::new(env!("CARGO_BIN_EXE_jail")).with_file_name("zsched");
-    assert!(
-        p.is_file(),
-        "{} is not built (cargo build --workspace)",
-        p.display()
-    );
-    p
-}
-
 static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-struct Out {
-    code: i32,
-    out: String,
-    err: String,
-}
 
 /// A private engine world: state directory, cgroup root, configuration.
 struct World {
@@ -47,15 +26,8 @@ impl Drop for World {
         if self.dir.path().join("state").exists() {
             let _ = self.cmd(JAIL, &["-q", "-r", "*"]).output();
         }
-        if let Ok(hs) = zones_linux::runtime::linux::cgroup::hierarchies() {
-            let dirs: Vec<std::path::PathBuf> = hs
-                .iter()
-                .map(|h| {
-                    h.mount
-                        .join(h.own.strip_prefix("/").unwrap_or(&h.own))
-                        .join(&self.cgroup_root)
-                })
-                .collect();
+        let root = std::path::Path::new(&self.cgroup_root);
+        if let Ok(dirs) = zones_linux::runtime::linux::cgroup::root_dirs(root) {
             let _ = zones_linux::runtime::linux::cgroup::remove(&dirs);
         }
     }
@@ -106,11 +78,7 @@ impl World {
 
     fn run(&self, bin: &str, args: &[&str]) -> Out {
         let o = self.cmd(bin, args).output().unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&o.stdout).into_owned(),
-            err: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        Out::from(o)
     }
 }
 

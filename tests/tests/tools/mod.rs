@@ -10,10 +10,9 @@
 #![allow(dead_code)]
 
 use std::os::fd::RawFd;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use zones_e2e::bin;
+use zones_e2e::{bin, pass_fd};
 use zones_linux::runtime::linux::{cgroup, install};
 
 pub struct World {
@@ -77,17 +76,8 @@ impl World {
             .env("ZONED_SOCKET", self.dir.path().join("no-such.sock"))
             .env("ZONES_ZSCHED", bin("zsched"))
             .env_remove("ZONES_CONFIG");
-        let leak = leak.to_vec();
-        // SAFETY: dup2 only, between fork and exec.
-        unsafe {
-            c.pre_exec(move || {
-                for (fd, at) in &leak {
-                    if libc::dup2(*fd, *at) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-                Ok(())
-            });
+        for &(fd, at) in leak {
+            pass_fd(&mut c, fd, at);
         }
         let o = c.output().unwrap();
         Out {
@@ -109,15 +99,7 @@ impl World {
     }
 
     fn cgroup_roots(&self) -> Vec<PathBuf> {
-        cgroup::hierarchies()
-            .expect("cgroup hierarchies")
-            .iter()
-            .map(|h| {
-                h.mount
-                    .join(h.own.strip_prefix("/").unwrap_or(&h.own))
-                    .join(&self.cgroup_root)
-            })
-            .collect()
+        cgroup::root_dirs(Path::new(&self.cgroup_root)).expect("cgroup hierarchies")
     }
 }
 

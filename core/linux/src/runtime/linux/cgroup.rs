@@ -244,14 +244,25 @@ pub fn zone_dir(h: &Hierarchy, root: &Path, parent: Option<&[PathBuf]>, dir: &st
     {
         return p.join(dir);
     }
-    let base = if root.is_absolute() {
+    root_dir(h, root).join(dir)
+}
+
+/// The cgroup root `root` in hierarchy `h`: beneath the mount when
+/// absolute, else beneath the engine's own cgroup (a relative root).
+pub fn root_dir(h: &Hierarchy, root: &Path) -> PathBuf {
+    if root.is_absolute() {
         h.mount.join(root.strip_prefix("/").unwrap_or(root))
     } else {
         h.mount
             .join(h.own.strip_prefix("/").unwrap_or(&h.own))
             .join(root)
-    };
-    base.join(dir)
+    }
+}
+
+/// The cgroup root `root` in every hierarchy of the running host, where
+/// the zones made with that root keep their cgroups.
+pub fn root_dirs(root: &Path) -> Result<Vec<PathBuf>, RuntimeError> {
+    Ok(hierarchies()?.iter().map(|h| root_dir(h, root)).collect())
 }
 
 /// On a v2 host, move this process out of the cgroup it was started in

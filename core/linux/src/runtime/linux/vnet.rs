@@ -366,14 +366,7 @@ fn os(e: i32) -> std::io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(args: &[&str]) -> Params {
-        let mut p = Params::new();
-        for a in args {
-            p.set_arg(a).unwrap();
-        }
-        p
-    }
+    use zones::testing::params;
 
     #[test]
     fn bad_names_and_missing_vnet_are_refused_before_anything_is_made() {

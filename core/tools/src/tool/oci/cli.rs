@@ -757,22 +757,10 @@ pub fn parse_signal(s: &str) -> Option<i32> {
 
 /// Host pids of the zone's processes but its supervisor.
 fn zone_pids(h: &crate::runtime::Handle) -> Vec<u32> {
-    let mut out = Vec::new();
-    fn walk(d: &Path, out: &mut Vec<u32>) {
-        if let Ok(s) = std::fs::read_to_string(d.join("cgroup.procs")) {
-            out.extend(s.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
-        }
-        if let Ok(rd) = std::fs::read_dir(d) {
-            for e in rd.flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    walk(&e.path(), out);
-                }
-            }
-        }
-    }
-    if let Some(c) = h.cgroups.first() {
-        walk(c, &mut out);
-    }
+    let mut out = match h.cgroups.first() {
+        Some(c) => crate::runtime::linux::cgroup::procs(c),
+        None => Vec::new(),
+    };
     out.retain(|p| *p != h.zsched_pid);
     out.sort();
     out.dedup();
