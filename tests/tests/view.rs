@@ -372,7 +372,7 @@ fn loadavg_uptime_and_memory_from_the_engine_and_across_kill_9_of_zoned() {
     );
     // zlogin's end does not end what it started in the zone: the hog is
     // killed in the zone too (else it holds this test's stderr open).
-    let _ = host.sh("vmem", "pkill -f 'time.sleep' || true");
+    let _ = host.sh("vmem", "pkill -f 'time[.]sleep' || true");
     let _ = hog.kill();
     let _ = hog.wait();
 
