@@ -908,7 +908,16 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
     // signal (128 + SIGTERM or SIGKILL).
     let code = p.ok(&["wait", &id]);
     assert!(matches!(code.trim(), "143" | "137"), "{code}");
-    let st = p.ok(&["inspect", "--format", "{{.State.Status}}", &id]);
+    // Podman's own cleanup (conmon's `podman container cleanup`) moves
+    // it from "stopped" to "exited" a moment after wait returns.
+    let t = std::time::Instant::now();
+    let st = loop {
+        let st = p.ok(&["inspect", "--format", "{{.State.Status}}", &id]);
+        if st.trim() != "stopped" || t.elapsed() > std::time::Duration::from_secs(10) {
+            break st;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert_eq!(st.trim(), "exited");
     p.ok(&["rm", &id]);
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
