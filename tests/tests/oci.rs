@@ -170,6 +170,21 @@ impl Podman<'_> {
     fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().expect("podman")
     }
+    /// `podman run FLAGS… --rootfs ROOT /bin/sh -c SCRIPT` of a sparse zone.
+    fn run_sh(&self, flags: &[&str], root: &str, script: &str) -> Output {
+        let mut a = vec!["run"];
+        a.extend_from_slice(flags);
+        a.extend_from_slice(&[
+            "--annotation",
+            "zones.brand=sparse",
+            "--rootfs",
+            root,
+            "/bin/sh",
+            "-c",
+            script,
+        ]);
+        self.run(&a)
+    }
     fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
         assert!(o.status.success(), "podman {args:?}: {}", text(&o));
@@ -233,19 +248,14 @@ fn podman_run_rm_prints_ok_and_leaves_nothing() {
     let w = World::new("oci-rm");
     let p = Podman { w: &w };
     let rootfs = w.sparse_rootfs("rootfs");
-    let out = p.ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--annotation",
-        "zones.brand=sparse",
-        "--rootfs",
-        rootfs.to_str().unwrap(),
-        "/bin/sh",
-        "-c",
+    let root = rootfs.to_str().unwrap();
+    let o = p.run_sh(
+        &["--rm", "--network", "none"],
+        root,
         "echo ok; cat /proc/1/comm",
-    ]);
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(out, "ok\nzsched\n", "{out}");
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
     let left: Vec<_> = std::fs::read_dir(&w.oci_root)
@@ -253,35 +263,16 @@ fn podman_run_rm_prints_ok_and_leaves_nothing() {
         .unwrap_or_default();
     assert!(left.is_empty(), "OCI state left: {left:?}");
     // The exit status of the container is podman's.
-    let o = p.run(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--annotation",
-        "zones.brand=sparse",
-        "--rootfs",
-        rootfs.to_str().unwrap(),
-        "/bin/sh",
-        "-c",
-        "exit 7",
-    ]);
+    let o = p.run_sh(&["--rm", "--network", "none"], root, "exit 7");
     assert_eq!(o.status.code(), Some(7), "{}", text(&o));
     // -t: conmon's console socket gets a pty of the zone's own devpts.
-    let out = p.ok(&[
-        "run",
-        "--rm",
-        "-t",
-        "--network",
-        "none",
-        "--annotation",
-        "zones.brand=sparse",
-        "--rootfs",
-        rootfs.to_str().unwrap(),
-        "/bin/sh",
-        "-c",
+    let o = p.run_sh(
+        &["--rm", "-t", "--network", "none"],
+        root,
         "test -t 0 && test -t 1 && tty",
-    ]);
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(out.replace('\r', ""), "/dev/pts/0\n", "{out:?}");
 }
 
