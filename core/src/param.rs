@@ -88,6 +88,9 @@ pub const PARAMS: &[ParamSpec] = &[
     p("vnet.bridge", Str, CreateOnly, true),
     // runtime/linux/netns.rs: join a network namespace made elsewhere.
     p("vnet.netns", Str, CreateOnly, true),
+    // runtime/linux/seccomp_oci.rs: a file holding an OCI seccomp profile,
+    // loaded on top of the zone's own system call filter.
+    p("seccomp.profile", Str, CreateOnly, true),
     p("ip4", Str, CreateOnly, true),
     p("ip6", Str, CreateOnly, true),
     p("ip4.addr", List, CreateOnly, true),

@@ -71,6 +71,7 @@ pub mod osinstall;
 pub mod recover;
 pub mod refs;
 pub mod seccomp;
+pub mod seccomp_oci;
 pub mod sysinit;
 pub mod timens;
 pub mod userns;

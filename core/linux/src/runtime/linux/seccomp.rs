@@ -161,6 +161,11 @@
 //! a filtered process, the floor the bench prints beside our figure.
 //! No program sets no_new_privs (seccompiler's `apply_filter` would):
 //! we load with the raw system call.
+//!
+//! A container's own profile (OCI `linux.seccomp`, the zone parameter
+//! `seccomp.profile`) is compiled by [`super::seccomp_oci`] with the
+//! zone's filter and loaded right after it by [`Filter::apply`]: stacked,
+//! so it can only refuse more.
 
 use crate::param::Params;
 use crate::runtime::RuntimeError;
@@ -397,6 +402,9 @@ pub fn refused(params: &Params) -> Vec<&'static str> {
 #[derive(Clone, Debug)]
 pub struct Filter {
     prog: Box<[libc::sock_filter]>,
+    /// The container's own profile (`seccomp.profile`), loaded on top
+    /// ([`super::seccomp_oci`]).
+    stacked: Option<super::seccomp_oci::Program>,
 }
 
 // Classic BPF opcodes (linux/bpf_common.h).
@@ -652,6 +660,7 @@ impl Filter {
         }
         Ok(Filter {
             prog: prog.into_boxed_slice(),
+            stacked: super::seccomp_oci::for_params(params)?,
         })
     }
 
@@ -690,10 +699,12 @@ impl Filter {
                 &fprog as *const libc::sock_fprog,
             )
         };
-        if r == 0 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        if r != 0 {
+            return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+        }
+        match &self.stacked {
+            Some(p) => p.apply(),
+            None => Ok(()),
         }
     }
 }
