@@ -31,7 +31,8 @@
 //!    RESOLVE_IN_ROOT: a link the zone made is followed as the zone would
 //!    see it, never out to the host), a final link is refused, and the
 //!    mount goes onto the descriptor of what was checked
-//!    (`/proc/self/fd/N`). A target resolved the ordinary way could follow
+//!    (`/proc/self/fd/N`). A bind whose source is a file goes onto a file
+//!    ([`file_entry`]), made empty where missing, a link there refused. A target resolved the ordinary way could follow
 //!    a link the zone planted (`mnt/x → /etc`) and bind the admin's source
 //!    over — or a tmpfs onto — the host's /etc dentry in the zone's
 //!    namespace: the zone would then see, and write, the host's /etc.
@@ -690,6 +691,10 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
         let rel = super::inroot::relative(below)
             .map_err(|err| ChildError::new("mount", err.to_string()))?;
         let shown = e.target.display().to_string();
+        if file_bind(&e) {
+            file_entry(&r, &e, &rel, &shown, &before)?;
+            continue;
+        }
         let at = match r.open_at(&rel, libc::O_PATH | libc::O_NOFOLLOW, Policy::InRoot) {
             Ok(fd) => fd,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => r
@@ -723,6 +728,104 @@ pub fn fstab(root: &Path, params: &Params) -> R<()> {
         })?;
     }
     Ok(())
+}
+
+/// Is `e` a bind of a file (anything but a directory), which goes onto a
+/// file mount point ([`file_entry`])?
+fn file_bind(e: &FstabEntry) -> bool {
+    e.bind && fs::metadata(&e.source).is_ok_and(|m| !m.is_dir())
+}
+
+/// Mount a bind of a file (Podman's /etc/hosts, resolv.conf, hostname,
+/// /run/.containerenv; `-v FILE:FILE`) onto the file `rel` beneath the
+/// root. Its directory is resolved (and made where missing) inside the
+/// root as for a directory's mount point; the last name is opened with
+/// O_NOFOLLOW beneath that directory — a link there is refused, never
+/// followed to the host — and made (an empty 0644 file, O_EXCL) when
+/// missing. A directory there is refused: a file binds onto a file.
+fn file_entry(
+    r: &Root,
+    e: &FstabEntry,
+    rel: &Path,
+    shown: &str,
+    before: &[crate::mountinfo::MountInfo],
+) -> R<()> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let name = rel
+        .file_name()
+        .ok_or_else(|| ChildError::new("mount", format!("{shown}: no file name")))?;
+    let cname = CString::new(std::os::unix::ffi::OsStrExt::as_bytes(name))
+        .map_err(|_| ChildError::new("mount", format!("{shown}: NUL in the path")))?;
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    let dir = r
+        .mkdir_all(parent, 0o755, Policy::InRoot)
+        .map_err(io_err("mount", format!("mount point {shown}")))?;
+    let open = |flags: i32| {
+        // SAFETY: dir is a directory descriptor we own; cname lives for
+        // the call; the flags hold O_NOFOLLOW, so a final link fails.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                cname.as_ptr(),
+                flags | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                0o644,
+            )
+        };
+        if fd < 0 {
+            Err(last_errno())
+        } else {
+            // SAFETY: a fresh descriptor nothing else owns.
+            Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        }
+    };
+    let at = match open(libc::O_PATH) {
+        Ok(fd) => fd,
+        Err(libc::ENOENT) => {
+            match open(libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL) {
+                Ok(_) | Err(libc::EEXIST) => {}
+                Err(n) => {
+                    return Err(ChildError::errno(
+                        "mount",
+                        format!("create the mount point {shown}"),
+                        n,
+                    ));
+                }
+            }
+            open(libc::O_PATH)
+                .map_err(|n| ChildError::errno("mount", format!("mount point {shown}"), n))?
+        }
+        Err(n) => {
+            return Err(ChildError::errno(
+                "mount",
+                format!("mount point {shown}"),
+                n,
+            ));
+        }
+    };
+    let st = at.stat().map_err(io_err("mount", shown.to_string()))?;
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFLNK => {
+            return Err(ChildError::new(
+                "mount",
+                format!("{shown}: is a symbolic link; a file is bound onto a file only"),
+            ));
+        }
+        libc::S_IFDIR => {
+            return Err(ChildError::new(
+                "mount",
+                format!("{shown}: is a directory; the source {} is a file", e.source),
+            ));
+        }
+        _ => {}
+    }
+    if already_mounted(before, e, &r.path.join(rel), &st) {
+        return Ok(());
+    }
+    mount_entry(e, &at.proc_path(), |remount| {
+        let top = open(libc::O_PATH)
+            .map_err(|n| ChildError::errno("mount", format!("{shown} after the bind"), n))?;
+        remount(&top.proc_path())
+    })
 }
 
 /// Is the mount of `e` already in place at `point` (its real path) in

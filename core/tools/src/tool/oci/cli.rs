@@ -589,6 +589,9 @@ fn create(g: &Global, args: &[String], and_start: bool) {
         }
         Err(e) => undo(g, e, false),
     }
+    if let Err(e) = seccomp_param(&spec, &d, &mut params) {
+        undo(g, e, false)
+    }
     let rt = tokio_rt();
     let made = rt.block_on(async {
         let z = open_engine(g).await;
@@ -1020,6 +1023,34 @@ fn ps(g: &Global, args: &[String]) {
     std::process::exit(0)
 }
 
+/// The container's seccomp profile, when it has one, written to
+/// `seccomp.json` in its state directory (0600, in a 0700 directory) and
+/// named by the zone's `seccomp.profile` (spec's module comment).
+fn seccomp_param(
+    spec: &spec::Spec,
+    d: &Dir,
+    params: &mut crate::param::Params,
+) -> Result<(), String> {
+    let Some(json) = spec::seccomp_profile(spec)? else {
+        return Ok(());
+    };
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = d.path.join("seccomp.json");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+        .and_then(|mut f| f.write_all(json.as_bytes()))
+        .map_err(|e| format!("{}: {}", file.display(), crate::tool::os_msg(&e)))?;
+    params
+        .set_text(
+            crate::runtime::linux::seccomp_oci::PARAM,
+            &[file.to_string_lossy().into_owned()],
+        )
+        .map_err(|e| format!("{}: {e}", crate::runtime::linux::seccomp_oci::PARAM))
+}
+
 fn features() -> ! {
     let v = serde_json::json!({
         "ociVersionMin": "1.0.0",
@@ -1034,7 +1065,18 @@ fn features() -> ! {
                 .map(|n| format!("CAP_{}", n.to_ascii_uppercase()))
                 .collect::<Vec<_>>(),
             "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false},
-            "seccomp": {"enabled": false},
+            "seccomp": {
+                "enabled": true,
+                "actions": ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
+                    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+                    "SCMP_ACT_TRAP", "SCMP_ACT_TRACE"],
+                "operators": ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
+                    "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"],
+                "archs": ["SCMP_ARCH_X86_64"],
+                "knownFlags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                    "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+                "supportedFlags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]
+            },
             "apparmor": {"enabled": false},
             "selinux": {"enabled": false}
         },

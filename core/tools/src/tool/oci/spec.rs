@@ -26,19 +26,24 @@
 //! | `process.capabilities`, `rlimits` | narrowings of the zone's set and limits, never more ([`extra`], runtime/linux/enter_extra.rs) |
 //! | `process.noNewPrivileges` | no_new_privs before the program runs |
 //! | `process.terminal` (with `--console-socket`) | a pty of the zone's devpts |
-//! | `mounts`: bind of a directory, tmpfs | `mount` lines ([`mount_lines`]) |
+//! | `mounts`: bind of a directory or a file, tmpfs | `mount` lines ([`mount_lines`]); a file onto a file, made where missing, a link there refused |
 //! | `mounts` at /proc, /sys, /dev, /dev/pts, /dev/shm, /dev/mqueue | the zone's own (skipped) |
-//! | `mounts`: bind of a generated file (/etc/hosts, resolv.conf, hostname, .containerenv) | skipped: the zone's own file stands |
 //! | `linux.maskedPaths`, `readonlyPaths` (directories) | a read-only empty tmpfs, a read-only bind; under /proc and /sys: the zone's view |
 //! | `root.readonly` | the bind of the rootfs made read-only (state.rs) |
 //! | `linux.namespaces[network].path` | `vnet.netns` (the zone joins it: runtime/linux/netns.rs) |
+//! | `linux.seccomp` | `seccomp.profile` (stacked on the zone's filter) |
 //! | `hooks` (prestart, createRuntime, poststart, poststop) | run on the host with the state on stdin |
 //!
-//! Refused, with an error naming the entry: a bind of any other file, a
-//! mount of another type, a masked or read-only path that is a file
+//! Refused, with an error naming the entry: a bind whose source is
+//! missing, a mount of another type, a masked or read-only path that is a file
 //! outside /proc and /sys, a namespace other than the network's joined
-//! by path. Logged and left to the zone: a seccomp profile (the zone's
-//! own filter applies), unknown capability names.
+//! by path, a seccomp profile that does not compile (naming its field).
+//! Logged and left out: unknown capability names.
+//!
+//! `linux.seccomp` is written to `seccomp.json` in the container's state
+//! directory and named by the zone parameter `seccomp.profile`: the zone
+//! loads it on top of its own filter, for the program and every `exec`
+//! (runtime/linux/seccomp_oci.rs); the zone's refusals still hold.
 
 use crate::param::Params;
 use serde::{Deserialize, Serialize};
@@ -305,16 +310,6 @@ const ZONE_OWN: [&str; 8] = [
     "/dev/console",
 ];
 
-/// Files Podman and containerd generate and bind over single files of the
-/// root: the zone's own files stand (a zone mount line binds a directory).
-const GENERATED: [&str; 5] = [
-    "/etc/hosts",
-    "/etc/resolv.conf",
-    "/etc/hostname",
-    "/run/.containerenv",
-    "/etc/localtime",
-];
-
 /// A path as an fstab(5) field (blanks and backslashes octal-escaped).
 fn fstab_field(p: &str) -> String {
     let mut o = String::new();
@@ -379,26 +374,17 @@ pub fn mount_lines(
         let bind = m.kind == "bind" || m.options.iter().any(|o| o == "bind" || o == "rbind");
         if bind {
             let src = Path::new(&m.source);
-            let md = std::fs::metadata(src).map_err(|e| {
+            std::fs::metadata(src).map_err(|e| {
                 format!(
                     "config.json: mount {dest}: source {}: {}",
                     m.source,
                     crate::tool::os_msg(&e)
                 )
             })?;
-            if !md.is_dir() {
-                if GENERATED.contains(&dest) {
-                    notes.push(format!(
-                        "mount {dest}: a bind of the file {} is not made; the zone's own {dest} stands",
-                        m.source
-                    ));
-                    continue;
-                }
-                return Err(format!(
-                    "config.json: mount {dest}: source {} is not a directory; a zone binds directories only",
-                    m.source
-                ));
-            }
+            // A file (Podman's /etc/hosts, resolv.conf, hostname,
+            // .containerenv; -v FILE:FILE) binds onto a file the runtime
+            // makes in the root where missing, a link there refused
+            // (runtime/linux/mounts.rs, file_entry).
             lines.push(format!(
                 "{} {} nullfs {} 0 0",
                 fstab_field(&m.source),
@@ -554,12 +540,25 @@ pub fn extra(
     ))
 }
 
+/// The container's seccomp profile (`linux.seccomp`) as JSON, checked by
+/// compiling it ([`crate::runtime::linux::seccomp_oci`]); None without
+/// one. It is loaded on top of the zone's own filter (`seccomp.profile`).
+pub fn seccomp_profile(spec: &Spec) -> Result<Option<String>, String> {
+    let Some(v) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
+        return Ok(None);
+    };
+    let json = v.to_string();
+    crate::runtime::linux::seccomp_oci::Program::compile(&json)
+        .map_err(|e| format!("config.json: {e}"))?;
+    Ok(Some(json))
+}
+
 /// The spec's namespaces that a zone cannot honour (one joined by path,
 /// but the network's, which is `vnet.netns`: the zone makes its own), as
-/// an error naming the first; and notes for
-/// a foreign seccomp profile, which the zone's own filter replaces.
+/// an error naming the first; a seccomp profile that does not compile
+/// ([`seccomp_profile`]).
 pub fn refused(spec: &Spec) -> Result<Vec<String>, String> {
-    let mut notes = Vec::new();
+    let notes = Vec::new();
     if let Some(l) = &spec.linux {
         if let Some(ns) = l
             .namespaces
@@ -571,12 +570,7 @@ pub fn refused(spec: &Spec) -> Result<Vec<String>, String> {
                 ns.kind, ns.path
             ));
         }
-        if l.seccomp.is_some() {
-            notes.push(
-                "linux.seccomp: the profile is not loaded; the zone's own system call filter applies (security.md)"
-                    .into(),
-            );
-        }
+        seccomp_profile(spec)?;
     }
     Ok(notes)
 }
@@ -615,7 +609,7 @@ mod tests {
     }
 
     #[test]
-    fn mounts_become_mount_lines_and_the_rest_is_skipped_or_refused() {
+    fn mounts_become_mount_lines_files_too_and_the_rest_is_skipped_or_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let src = tmp.path().join("my dir");
         std::fs::create_dir(&src).unwrap();
@@ -641,15 +635,16 @@ mod tests {
         assert_eq!(
             lines,
             [
+                format!("{} /z/r/etc/hosts nullfs rbind,ro 0 0", file.display()),
                 format!("{d} /z/r/mnt nullfs rbind,nosuid 0 0"),
                 "tmpfs /z/r/run tmpfs nosuid,mode=755,size=65536k 0 0".into(),
                 "tmpfs /z/r/data tmpfs ro,size=0 0 0".into(),
                 "/z/r/data /z/r/data nullfs ro 0 0".into(),
             ]
         );
-        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert_eq!(notes.len(), 2, "{notes:?}");
         // Each line is one the runtime parses back to the same paths.
-        let e = crate::runtime::linux::mounts::parse_fstab_line(&lines[0])
+        let e = crate::runtime::linux::mounts::parse_fstab_line(&lines[1])
             .unwrap()
             .unwrap();
         assert_eq!(e.source, src.display().to_string());
@@ -657,8 +652,8 @@ mod tests {
         for (bad, what) in [
             (
                 format!(
-                    r#"{{"mounts":[{{"destination":"/x","type":"bind","source":"{}"}}]}}"#,
-                    file.display()
+                    r#"{{"mounts":[{{"destination":"/x","type":"bind","source":"{}/absent"}}]}}"#,
+                    tmp.path().display()
                 ),
                 "/x: source",
             ),
@@ -723,12 +718,25 @@ mod tests {
     }
 
     #[test]
-    fn a_network_path_is_joined_other_paths_are_refused_seccomp_is_noted() {
+    fn a_network_path_is_joined_other_paths_are_refused_seccomp_is_checked() {
         let s = spec(
             r#"{"linux":{"namespaces":[{"type":"pid"},{"type":"network","path":"/run/netns/n1"}],
               "seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}}"#,
         );
-        assert_eq!(refused(&s).unwrap().len(), 1);
+        assert!(refused(&s).unwrap().is_empty());
+        assert!(
+            seccomp_profile(&s)
+                .unwrap()
+                .unwrap()
+                .contains("SCMP_ACT_ERRNO")
+        );
+        let bad = spec(
+            r#"{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW",
+              "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}}"#,
+        );
+        let e = refused(&bad).unwrap_err();
+        assert!(e.contains("linux.seccomp.syscalls[0].action"), "{e}");
+        assert!(seccomp_profile(&spec("{}")).unwrap().is_none());
         let p = zone_params(&s, "c", Path::new("/r")).unwrap();
         assert_eq!(p.str("vnet.netns"), Some("/run/netns/n1"));
         let s = spec(r#"{"linux":{"namespaces":[{"type":"uts","path":"/proc/1/ns/uts"}]}}"#);
