@@ -1080,3 +1080,230 @@ impl Drop for Unmount {
         }
     }
 }
+
+/// `python3 -c` that prints, for each system call number given, the
+/// return value and errno of `syscall(nr, args…)` (ctypes: the sparse
+/// zone has the host's /usr).
+fn syscalls_py(calls: &[(i64, &[i64])]) -> String {
+    let mut py = String::from("import ctypes;l=ctypes.CDLL(None,use_errno=True);r=[]\n");
+    for (nr, args) in calls {
+        let a: Vec<String> = args.iter().map(|x| x.to_string()).collect();
+        py.push_str(&format!(
+            "ctypes.set_errno(0);v=l.syscall({nr}{}{});r.append('%d/%d'%(v,ctypes.get_errno()))\n",
+            if a.is_empty() { "" } else { "," },
+            a.join(",")
+        ));
+    }
+    py.push_str("print(' '.join(r))\n");
+    format!("python3 -c \"{py}\"")
+}
+
+#[test]
+fn a_containers_seccomp_profile_is_stacked_on_the_zone_filter() {
+    require("podman");
+    require("python3");
+    let w = World::new("oci-scmp");
+    let p = Podman { w: &w };
+    let rootfs = w.sparse_rootfs("rootfs");
+    let root = rootfs.to_str().unwrap();
+    // keyctl (250): the zone's ENOSYS; bpf (321): the zone's EPERM;
+    // sysfs(3) (139): allowed by the zone (a count of file system
+    // types), refused with EPERM by Podman's default profile.
+    let probe = format!(
+        "grep Seccomp_filters /proc/self/status; {}",
+        syscalls_py(&[(250, &[0, 0, 0, 0, 0]), (321, &[0, 0, 0]), (139, &[3])])
+    );
+    let answers = |out: &str| -> (String, Vec<String>) {
+        let l: Vec<&str> = out.lines().collect();
+        assert_eq!(l.len(), 2, "{out}");
+        let filters = l[0].split_whitespace().nth(1).unwrap().to_string();
+        (filters, l[1].split(' ').map(str::to_string).collect())
+    };
+    // A profile that refuses mkdir with ENOSYS (errnoRet 38) and allows
+    // the rest: mkdir fails with that errno, the zone's refusals hold.
+    let profile = w.dir().join("no-mkdir.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],
+           "syscalls":[{"names":["mkdir","mkdirat","no_such_call"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]}"#,
+    )
+    .unwrap();
+    let sec = format!("seccomp={}", profile.display());
+    let o = p.run_sh(
+        &["--rm", "--network", "none", "--security-opt", &sec],
+        root,
+        &format!("mkdir /tmp/d 2>&1; test -d /tmp/d && echo made; {probe}"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (first, rest) = out.split_once('\n').unwrap();
+    assert!(first.contains("Function not implemented"), "{out}");
+    let (filters, a) = answers(rest);
+    assert_eq!(filters, "2", "{out}");
+    assert_eq!(a[0], "-1/38", "keyctl: {out}");
+    assert_eq!(a[1], "-1/1", "bpf: {out}");
+    assert!(
+        a[2].parse::<String>()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+            > 0,
+        "sysfs: {out}"
+    );
+    // Podman's default profile: the program runs, the profile refuses
+    // what it refuses (sysfs), the zone what the zone refuses.
+    let o = p.run_sh(
+        &["--rm", "--network", "none"],
+        root,
+        &format!("echo ok; {probe}"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let rest = out.strip_prefix("ok\n").unwrap_or_else(|| panic!("{out}"));
+    let (filters, a) = answers(rest);
+    assert_eq!(filters, "2", "{out}");
+    assert_eq!(a, ["-1/38", "-1/1", "-1/1"], "{out}");
+    // unconfined: the zone's filter alone.
+    let o = p.run_sh(
+        &[
+            "--rm",
+            "--network",
+            "none",
+            "--security-opt",
+            "seccomp=unconfined",
+        ],
+        root,
+        &probe,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (filters, a) = answers(&out);
+    assert_eq!(filters, "1", "{out}");
+    assert_eq!(&a[..2], ["-1/38", "-1/1"], "{out}");
+    assert!(!a[2].starts_with('-'), "sysfs: {out}");
+    // A profile that cannot be compiled is refused at create, naming the
+    // field, with runc's exit code; nothing is left.
+    let bundle = w.dir().join("bundle-scmp");
+    std::fs::create_dir_all(bundle.join("rootfs")).unwrap();
+    std::fs::write(
+        bundle.join("config.json"),
+        r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},
+        "annotations":{"zones.brand":"sparse"},
+        "process":{"args":["/bin/true"],"cwd":"/","user":{"uid":0,"gid":0}},
+        "linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW",
+          "syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},
+                      {"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}}"#,
+    )
+    .unwrap();
+    let o = oci(
+        &w.runtime,
+        &w.oci_root,
+        &["create", "--bundle", bundle.to_str().unwrap(), "scmp-bad"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY"),
+        "{}",
+        text(&o)
+    );
+    assert!(!w.oci_root.join("scmp-bad").exists());
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
+
+#[test]
+fn single_file_binds_land_on_files_and_a_link_there_is_refused() {
+    require("podman");
+    let w = World::new("oci-file");
+    let p = Podman { w: &w };
+    let rootfs = w.sparse_rootfs("rootfs");
+    let root = rootfs.to_str().unwrap();
+    // Podman's generated files: /etc/hosts (with --add-host), /etc/hostname,
+    // /run/.containerenv, made in the empty rootfs where missing.
+    let o = p.run_sh(
+        &[
+            "--rm",
+            "--network",
+            "none",
+            "--hostname",
+            "filezone",
+            "--add-host",
+            "db.example:10.1.2.3",
+        ],
+        root,
+        "cat /etc/hosts; echo ---; echo \"$(cat /etc/hostname)\"; test -f /run/.containerenv && echo containerenv",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (hosts, rest) = out.split_once("---\n").unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        hosts
+            .lines()
+            .any(|l| l.split_whitespace().eq(["10.1.2.3", "db.example"])),
+        "{out}"
+    );
+    assert_eq!(rest, "filezone\ncontainerenv\n", "{out}");
+    // The mount points were made as empty files; nothing of Podman's was
+    // written into the rootfs itself.
+    assert_eq!(std::fs::read(rootfs.join("etc/hosts")).unwrap(), b"");
+    // -v FILE:FILE:ro reads and cannot write; rw writes through.
+    let src = w.dir().join("x");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("file"), "from host\n").unwrap();
+    std::fs::write(src.join("rw"), "").unwrap();
+    let ro = format!("{}:/data/file:ro", src.join("file").display());
+    let rw = format!("{}:/data/rw", src.join("rw").display());
+    let o = p.run_sh(
+        &["--rm", "--network", "none", "-v", &ro, "-v", &rw],
+        root,
+        "cat /data/file; (echo x > /data/file) 2>/dev/null && echo wrote || echo refused; echo y > /data/rw",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "from host\nrefused\n");
+    assert_eq!(
+        std::fs::read_to_string(src.join("file")).unwrap(),
+        "from host\n"
+    );
+    assert_eq!(std::fs::read_to_string(src.join("rw")).unwrap(), "y\n");
+    // Escape: the zone's root holds a link at the target to a host file.
+    // The bind is refused (it would otherwise land on the host's file in
+    // the zone's namespace), the container does not start, the host file
+    // is untouched and nothing is mounted over it.
+    let victim = w.dir().join("victim");
+    std::fs::write(&victim, "host secret\n").unwrap();
+    std::fs::create_dir_all(rootfs.join("data")).unwrap();
+    std::os::unix::fs::symlink(&victim, rootfs.join("data/evil")).unwrap();
+    let evil = format!("{}:/data/evil", src.join("file").display());
+    let o = p.run_sh(
+        &["--rm", "--network", "none", "-v", &evil],
+        root,
+        "cat /data/evil",
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("is a symbolic link"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "host secret\n");
+    // A link on the way (`/lnk -> <host dir>`) is resolved inside the
+    // root, as the zone sees it: the file is made under the rootfs's copy
+    // of that path, never beside the victim.
+    std::os::unix::fs::symlink(w.dir(), rootfs.join("lnk")).unwrap();
+    let inside = rootfs.join(w.dir().strip_prefix("/").unwrap());
+    std::fs::create_dir_all(&inside).unwrap();
+    let via = format!("{}:/lnk/victim", src.join("file").display());
+    let o = p.run_sh(
+        &["--rm", "--network", "none", "-v", &via],
+        root,
+        "cat /lnk/victim",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "from host\n");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "host secret\n");
+    let inside = rootfs
+        .join(w.dir().strip_prefix("/").unwrap())
+        .join("victim");
+    assert!(inside.is_file(), "{} not made", inside.display());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(victim.to_str().unwrap()), "{mounts}");
+    assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}

@@ -21,8 +21,10 @@
 //! * `config.json` ([`spec`]) becomes the zone's parameters: `root.path` →
 //!   `path`, `hostname` → `host.hostname`, `linux.resources` → rctls,
 //!   the `zones.brand` annotation → `brand`, `mounts` and masked /
-//!   read-only paths → `mount` lines, a network namespace path →
-//!   `vnet.netns`; the zone is `persist` so that
+//!   read-only paths → `mount` lines (a file bound onto a file), a
+//!   network namespace path → `vnet.netns`, `linux.seccomp` →
+//!   `seccomp.profile` (a file in the container's state directory, loaded
+//!   on top of the zone's own filter); the zone is `persist` so that
 //!   its lifetime is the container's (created by `create`, removed by
 //!   `delete`), never the engine's idea of an empty jail. What no zone
 //!   parameter can give is refused at `create`, naming the entry.
