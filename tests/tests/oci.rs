@@ -1153,6 +1153,37 @@ fn a_containers_seccomp_profile_is_stacked_on_the_zone_filter() {
             > 0,
         "sysfs: {out}"
     );
+    // `podman exec` enters with the same profile on top.
+    let id = p
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--security-opt",
+            &sec,
+            "--annotation",
+            "zones.brand=sparse",
+            "--rootfs",
+            root,
+            "/bin/sleep",
+            "100",
+        ])
+        .trim()
+        .to_string();
+    let o = p.run(&[
+        "exec",
+        &id,
+        "/bin/sh",
+        "-c",
+        "mkdir /tmp/e 2>&1; grep Seccomp_filters /proc/self/status",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let _ = p.run(&["rm", "-f", "-t", "0", &id]);
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l.len(), 2, "{}", text(&o));
+    assert!(l[0].contains("Function not implemented"), "{out}");
+    assert_eq!(l[1].split_whitespace().nth(1), Some("2"), "{out}");
     // Podman's default profile: the program runs, the profile refuses
     // what it refuses (sysfs), the zone what the zone refuses.
     let o = p.run_sh(
@@ -1306,4 +1337,56 @@ fn single_file_binds_land_on_files_and_a_link_there_is_refused() {
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mounts.contains(victim.to_str().unwrap()), "{mounts}");
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+}
+
+/// `seccomp.profile` on a zone of its own (no zones-oci): zsched loads the
+/// profile on top of the zone's filter before init, the entering process
+/// before the command; a zone whose profile file is missing is not made
+/// ready.
+#[test]
+fn the_seccomp_profile_parameter_stacks_on_init_and_entered_processes() {
+    use zones_linux::runtime::linux::seccomp;
+    let mut z = zones_e2e::TestZone::sparse("oci-scmp-param");
+    let profile = z.tmp.path().join("profile.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+            {"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
+    )
+    .unwrap();
+    z.set(
+        "seccomp.profile",
+        zones::param::Value::Str(profile.display().to_string()),
+    )
+    .set("initname", zones::param::Value::Str("/bin/sleep".into()))
+    .set("bootargs", zones::param::Value::Str("1000".into()));
+    z.ready().expect("ready");
+    z.boot().expect("boot");
+    let init = z.handle().init_pid;
+    assert_eq!(seccomp::status(init).expect("init's status"), (2, 2));
+    let o = z.sh(&format!(
+        "mkdir /tmp/x 2>&1; grep Seccomp_filters /proc/self/status; {}",
+        syscalls_py(&[(250, &[0, 0, 0, 0, 0])])
+    ));
+    let l: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(l.len(), 3, "{o:?}");
+    assert!(l[0].contains("Permission denied"), "{o:?}");
+    assert_eq!(l[1].split_whitespace().nth(1), Some("2"), "{o:?}");
+    assert_eq!(l[2], "-1/38", "keyctl keeps the zone's answer: {o:?}");
+    // The profile is read at each entry: gone, the entry fails (never an
+    // entry without it), naming the file.
+    std::fs::remove_file(&profile).unwrap();
+    let o = z.sh("echo entered");
+    assert_ne!(o.status, 0, "{o:?}");
+    assert!(!o.stdout.contains("entered"), "{o:?}");
+    assert!(o.stderr.contains(&profile.display().to_string()), "{o:?}");
+    z.halt();
+    // A zone whose profile is missing is not made ready, naming the file.
+    let mut z = zones_e2e::TestZone::sparse("oci-scmp-miss");
+    z.set(
+        "seccomp.profile",
+        zones::param::Value::Str(profile.display().to_string()),
+    );
+    let e = z.ready().expect_err("ready without the profile file");
+    assert!(e.message.contains(&profile.display().to_string()), "{e:?}");
 }

@@ -21,11 +21,14 @@
 //! spec, as it is. `zones-oci create` compiles it once to refuse a broken
 //! profile (exit 1, runc's, with a message naming the field), then writes
 //! it to `seccomp.json` in the container's 0700 state directory and sets
-//! the parameter. [`for_params`] reads and compiles the file wherever
+//! the parameter. zsched reads and compiles the file once as the zone is
+//! made ready ([`preload`]), before it pivots into the zone's root, where
+//! the host path no longer resolves; an entering process (on the host
+//! side) reads it again. [`for_params`] gives the program wherever
 //! [`super::seccomp::Filter::for_params`] is built (in the parent, where
 //! allocation is allowed); [`Program::apply`] is one seccomp(2) call in
 //! the forked child. A file that cannot be read or compiled fails the
-//! boot or the entry, naming the file: a profile is never dropped
+//! ready or the entry, naming the file: a profile is never dropped
 //! silently.
 //!
 //! ## What is compiled
@@ -440,11 +443,8 @@ impl Program {
 
     /// Read and compile the profile in `path`; errors name the file.
     pub fn from_file(path: &str) -> Result<Program, RuntimeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            let mut err = RuntimeError::new("seccomp", format!("{PARAM} {path}: {e}"));
-            err.errno = e.raw_os_error();
-            err
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RuntimeError::new("seccomp", format!("{PARAM} {path}: {e}")))?;
         Program::compile(&text)
             .map_err(|m| RuntimeError::new("seccomp", format!("{PARAM} {path}: {m}")))
     }
@@ -487,12 +487,34 @@ impl Program {
     }
 }
 
+/// The profile zsched compiled before its root became the zone's
+/// ([`preload`]): its path and program.
+static PRELOADED: std::sync::OnceLock<(String, Program)> = std::sync::OnceLock::new();
+
+/// Read and compile the zone's profile now, while the host's files are
+/// in view: zsched calls it before it builds the zone's root and pivots
+/// into it (a host path no longer resolves after that), and
+/// [`for_params`] then answers from it for init. A missing or broken
+/// file fails the zone's ready, naming it.
+pub fn preload(params: &Params) -> Result<(), RuntimeError> {
+    if let Some(path) = params.str(PARAM).filter(|p| !p.is_empty()) {
+        let prog = Program::from_file(path)?;
+        let _ = PRELOADED.set((path.to_string(), prog));
+    }
+    Ok(())
+}
+
 /// The container's profile the zone's parameters name, compiled; None
-/// when `seccomp.profile` is not set.
+/// when `seccomp.profile` is not set. In zsched, the program [`preload`]
+/// made; elsewhere (an entering process, on the host side) the file is
+/// read and compiled again.
 pub fn for_params(params: &Params) -> Result<Option<Program>, RuntimeError> {
     match params.str(PARAM) {
         None | Some("") => Ok(None),
-        Some(path) => Program::from_file(path).map(Some),
+        Some(path) => match PRELOADED.get() {
+            Some((p, prog)) if p == path => Ok(Some(prog.clone())),
+            _ => Program::from_file(path).map(Some),
+        },
     }
 }
 

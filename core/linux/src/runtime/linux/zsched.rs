@@ -164,6 +164,10 @@ pub fn main() -> ! {
             ChildError::new("launch", format!("zsched config: {e}")),
         ),
     };
+    // A container's seccomp profile is a host file: read before the pivot.
+    if let Err(e) = super::seccomp_oci::preload(&sup.spec.params) {
+        launch::fail(verdict_fd, ChildError::new(&e.step, e.message));
+    }
     let (proc_fd, console) = match launch::setup(&sup.spec, sup.view.as_deref()) {
         Ok(fd) => fd,
         Err(e) => launch::fail(verdict_fd, e),
