@@ -1242,6 +1242,11 @@ fn a_containers_seccomp_profile_is_stacked_on_the_zone_filter() {
     );
     assert!(!w.oci_root.join("scmp-bad").exists());
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
+    // --rm removed every container's state, seccomp.json included.
+    let left: Vec<_> = std::fs::read_dir(&w.oci_root)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "OCI state left: {left:?}");
 }
 
 #[test]
@@ -1389,4 +1394,46 @@ fn the_seccomp_profile_parameter_stacks_on_init_and_entered_processes() {
     );
     let e = z.ready().expect_err("ready without the profile file");
     assert!(e.message.contains(&profile.display().to_string()), "{e:?}");
+}
+
+/// A zone's own `mount` line with a file source (no zones-oci): bound onto
+/// a file made in the root, read-only as asked — in a zone on the host's
+/// ids, and in a zone of its own user namespace (`allow.mount`: the line
+/// is an idmapped mount there, onto a file that exists).
+#[test]
+fn a_file_mount_line_binds_onto_a_file_with_or_without_a_user_namespace() {
+    use zones::param::Value;
+    for own_userns in [false, true] {
+        let mut z = zones_e2e::TestZone::sparse("oci-fileline");
+        let src = z.tmp.path().join("src-file");
+        std::fs::write(&src, "from the host\n").unwrap();
+        let line = format!(
+            "{} {}/srv/conf/app.conf nullfs ro 0 0",
+            src.display(),
+            z.spec.root.display()
+        );
+        z.set("mount", Value::List(vec![line]))
+            .set("initname", Value::Str("/bin/sleep".into()))
+            .set("bootargs", Value::Str("1000".into()));
+        if own_userns {
+            // The root is an idmapped mount by then, on which host root
+            // cannot make files: the mount point must exist, as for a
+            // directory's line.
+            z.set("allow.mount", Value::Bool(true));
+            std::fs::create_dir_all(z.spec.root.join("srv/conf")).unwrap();
+            std::fs::write(z.spec.root.join("srv/conf/app.conf"), "").unwrap();
+        }
+        z.ready().expect("ready");
+        z.boot().expect("boot");
+        let o = z.sh(
+            "cat /srv/conf/app.conf; (echo y > /srv/conf/app.conf) 2>/dev/null && echo wrote || echo refused",
+        );
+        assert_eq!(
+            o.stdout, "from the host\nrefused\n",
+            "userns {own_userns}: {o:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&src).unwrap(), "from the host\n");
+        assert!(z.spec.root.join("srv/conf/app.conf").is_file());
+        z.halt();
+    }
 }

@@ -62,8 +62,10 @@
 //! `--root DIR` (default /run/zones-oci) holds one directory per
 //! container ([`state`]), made 0700: `state.json` (id, zone name, bundle,
 //! rootfs, created time, holder pid and start time, annotations, hooks),
-//! `exec.fifo` while it is created, `handle.json` once started and
-//! `exit` once the holder has seen its program end.
+//! `exec.fifo` while it is created, `handle.json` once started,
+//! `exit` once the holder has seen its program end, and `seccomp.json`
+//! (the container's `linux.seccomp`, named by the zone's
+//! `seccomp.profile`) when the bundle has a profile.
 
 pub mod cli;
 pub mod spec;

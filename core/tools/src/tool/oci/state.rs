@@ -5,7 +5,9 @@
 //! reader sees the old or the new whole); `exec.fifo` exists from
 //! `create` until `start` opens it; `handle.json` is the zone's
 //! [`Handle`] written by `start` for the holder and `exec`; `exit` holds
-//! the program's exit status once the holder saw it end.
+//! the program's exit status once the holder saw it end; `seccomp.json`,
+//! written by `create` when the bundle has a `linux.seccomp` profile, is
+//! the file the zone's `seccomp.profile` names.
 //!
 //! `rootfs` is the bundle's root bound (MS_BIND|MS_REC) beneath this
 //! private directory and is the zone's path: the zone-path rule
@@ -198,7 +200,13 @@ pub fn remove(d: &Dir) -> Result<(), String> {
             let n = e.file_name().to_string_lossy().into_owned();
             let ours = matches!(
                 n.as_str(),
-                "state.json" | "state.tmp" | "handle.json" | "handle.tmp" | "exit" | "exec.fifo"
+                "state.json"
+                    | "state.tmp"
+                    | "handle.json"
+                    | "handle.tmp"
+                    | "exit"
+                    | "exec.fifo"
+                    | "seccomp.json"
             ) || (n.starts_with("exec-")
                 && (n.ends_with(".json") || n.ends_with(".tmp")));
             if ours {
