@@ -13,6 +13,17 @@
 //!   image import`s, `ctr run --runtime io.containerd.runc.v2
 //!   --runc-binary <zones-oci>`, `ctr task kill`, `ctr task delete`; the
 //!   zone is gone afterwards.
+//! * **seccomp**: a bundle's `linux.seccomp` (a profile refusing mkdir
+//!   with ENOSYS, Podman's default, `seccomp=unconfined`) is loaded on
+//!   top of the zone's filter for the program and `exec`: the profile's
+//!   refusals and the zone's (keyctl, bpf) both hold; a broken profile
+//!   fails `create` naming the field; `seccomp.profile` on a plain zone
+//!   stacks on init and entered processes.
+//! * **single-file binds**: Podman's /etc/hosts, /etc/hostname,
+//!   /run/.containerenv and `-v FILE:FILE[:ro]` land on files made in
+//!   the root; a link planted at the target is refused (Podman and a
+//!   zone's own `mount` line), a link on the way resolves inside the
+//!   root.
 //!
 //! Everything is private ([`zones_e2e::Host`]: state directory, no
 //! daemon, relative cgroup root; Podman's storage and run roots, the OCI
@@ -1436,4 +1447,38 @@ fn a_file_mount_line_binds_onto_a_file_with_or_without_a_user_namespace() {
         assert!(z.spec.root.join("srv/conf/app.conf").is_file());
         z.halt();
     }
+}
+
+/// Escape: a zone's root holds a link where a file `mount` line goes,
+/// pointing at a host file. Ready is refused naming the link; the host
+/// file keeps its content and nothing is mounted over it.
+#[test]
+fn a_file_mount_line_onto_a_planted_link_to_a_host_file_is_refused() {
+    use zones::param::Value;
+    let mut z = zones_e2e::TestZone::sparse("oci-filelink");
+    let src = z.tmp.path().join("src-file");
+    std::fs::write(&src, "bound\n").unwrap();
+    let victim = z.tmp.path().join("host-victim");
+    std::fs::write(&victim, "host file\n").unwrap();
+    std::fs::create_dir_all(z.spec.root.join("etc")).unwrap();
+    let planted = z.spec.root.join("etc/planted");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let line = format!("{} {} nullfs 0 0", src.display(), planted.display());
+    z.set("mount", Value::List(vec![line]))
+        .set("initname", Value::Str("/bin/sleep".into()))
+        .set("bootargs", Value::Str("1000".into()));
+    let e = z.ready().expect_err("ready onto a planted link");
+    assert!(
+        e.message.contains("is a symbolic link") && e.message.contains("etc/planted"),
+        "{e:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "host file\n");
+    assert!(
+        std::fs::symlink_metadata(&planted)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(victim.to_str().unwrap()), "{mounts}");
 }
