@@ -495,7 +495,12 @@ impl ZoneApi for Client {
     fn reboot_zone<'a>(&'a self, _: &'a Caller, name: &'a str) -> Fut<'a, Booted> {
         self.then(Request::RebootZone { name: name.into() }, booted)
     }
-    fn boot_named<'a>(&'a self, _: &'a Caller, name: &'a str, how: &'a BootFrom) -> Fut<'a, ZoneId> {
+    fn boot_named<'a>(
+        &'a self,
+        _: &'a Caller,
+        name: &'a str,
+        how: &'a BootFrom,
+    ) -> Fut<'a, ZoneId> {
         let request = Request::BootConfigured {
             conf: None,
             name: name.into(),

@@ -515,23 +515,21 @@ async fn read_loop(
     // The hello, within its time and its bound.
     let deadline = tokio::time::Instant::now() + limits.hello_timeout;
     loop {
-        let call = match tokio::time::timeout_at(
-            deadline,
-            next_call(rd, limits.hello_frame, user, &tx),
-        )
-        .await
-        {
-            Err(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no hello within {:?}: closed", limits.hello_timeout),
-                ));
-            }
-            Ok(r) => match r? {
-                None => return Ok(()),
-                Some(c) => c,
-            },
-        };
+        let call =
+            match tokio::time::timeout_at(deadline, next_call(rd, limits.hello_frame, user, &tx))
+                .await
+            {
+                Err(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("no hello within {:?}: closed", limits.hello_timeout),
+                    ));
+                }
+                Ok(r) => match r? {
+                    None => return Ok(()),
+                    Some(c) => c,
+                },
+            };
         act.touch();
         let (done, frame) = match call.request {
             Request::Hello { version } if version == VERSION => (
@@ -1032,10 +1030,7 @@ mod tests {
         assert!(c.features.iter().any(|f| f == crate::api::FEATURE_BY_NAME));
         let root = Caller::ROOT;
         // The client read no jail.conf: web is the server's.
-        let id = z
-            .boot_named(&root, "web", &BootFrom::BOOT)
-            .await
-            .unwrap();
+        let id = z.boot_named(&root, "web", &BootFrom::BOOT).await.unwrap();
         assert_eq!(z.lookup(&root, "web").await.unwrap(), id);
         // The server's own errors, by name: not configured there, not
         // installed there, running there.
@@ -1043,10 +1038,19 @@ mod tests {
             z.boot_named(&root, "ghost", &BootFrom::BOOT).await,
             Err(Error::NotConfigured("ghost".into()))
         );
-        let err = z.boot_named(&root, "spare", &BootFrom::BOOT).await.unwrap_err();
-        assert!(matches!(err, Error::NotInstalled { ref zone, .. } if zone == "spare"), "{err:?}");
+        let err = z
+            .boot_named(&root, "spare", &BootFrom::BOOT)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotInstalled { ref zone, .. } if zone == "spare"),
+            "{err:?}"
+        );
         let err = z.uninstall_named(&root, "web").await.unwrap_err();
-        assert!(matches!(err, Error::BadState { ref op, .. } if op == "uninstall"), "{err:?}");
+        assert!(
+            matches!(err, Error::BadState { ref op, .. } if op == "uninstall"),
+            "{err:?}"
+        );
         let err = z.install_named(&root, "ghost").await.unwrap_err();
         assert_eq!(err, Error::NotConfigured("ghost".into()));
         // An old client's request carries its configuration, which is
