@@ -328,6 +328,11 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
     if let Some(engine) = follow.port.engine() {
         engine.set_configuration(conf.clone());
         engine.set_configured(zones_linux::front::configured_all(&conf));
+    } else if args.demo {
+        warning = Some(
+            "the demo zones are not in zoned's configuration: once halted, b and C cannot boot them again"
+                .to_string(),
+        );
     } else if let Some(p) = &args.config {
         warning = Some(format!(
             "--config {} is not used: zoned boots and lists the zones of its own configuration",
