@@ -12,6 +12,19 @@
 //! * stopping the second zoned marks that host unreachable while the first
 //!   host's zones still show, and restarting it brings it back by itself.
 //!
+//! A second test gives the second host's zoned a jail.conf naming a zone,
+//! `charlie`, installed but not booted, that the first host's file does
+//! not have, and checks that:
+//!
+//! * ztop lists charlie as a configured zone of the second host only;
+//! * a caller that is not root (uid 65534, this test binary run again as
+//!   that user) asking that zoned to boot charlie by name is refused with
+//!   EPERM and nothing is booted;
+//! * `b` typed in ztop on charlie boots it on the second host from that
+//!   host's jail.conf (ztop read none: the request names the zone and the
+//!   zoned resolves it) — its own zoneadm shows it running — and the first
+//!   host is untouched.
+//!
 //! sshd listens on 127.0.0.1 only and is killed at the end, also when the
 //! test fails (guards); the hosts halt their zones and stop their zoned.
 
@@ -231,6 +244,17 @@ impl Session {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
+    /// A key by tmux's name (`Enter`, `Escape`).
+    fn named(&self, k: &str) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.0, k])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
     fn keys(&self, k: &str) {
         let ok = Command::new("tmux")
             .args(["send-keys", "-t", &self.0, "-l", k])
@@ -279,16 +303,45 @@ fn host_line<'a>(pane: &'a str, host: &str) -> Option<&'a str> {
 
 /// A private host with one zone that sleeps, installed, under zoned, booted.
 fn host(tag: &str, zone: &str) -> Host {
-    let mut h = Host::new(tag);
-    let d = h.dir.path().display().to_string();
-    h.write_conf(&format!(
+    host_with(tag, zone, &[])
+}
+
+/// A jail.conf block for a sparse zone of `h` whose init sleeps.
+fn block(h: &Host, zone: &str) -> String {
+    let d = h.dir.path().display();
+    format!(
         "{zone} {{\n  path = \"{d}/roots/{zone}\";\n  brand = sparse;\n  initname = \"/bin/sleep\";\n  bootargs = \"100000\";\n}}\n"
-    ));
-    h.halt_on_drop = vec![zone.into()];
+    )
+}
+
+/// [`host`], whose jail.conf also names `spare` zones, installed and
+/// not booted.
+fn host_with(tag: &str, zone: &str, spare: &[&str]) -> Host {
+    let mut h = Host::new(tag);
+    let mut conf = block(&h, zone);
+    for z in spare {
+        conf.push_str(&block(&h, z));
+    }
+    h.write_conf(&conf);
+    h.halt_on_drop = std::iter::once(zone)
+        .chain(spare.iter().copied())
+        .map(String::from)
+        .collect();
     h.ok("zoneadm", &["-z", zone, "install"]);
+    for z in spare {
+        h.ok("zoneadm", &["-z", z, "install"]);
+    }
     h.start_zoned();
     h.ok("zoneadm", &["-z", zone, "boot"]);
     h
+}
+
+/// `zone`'s line in `zoneadm list -cp` of `h`, if it has one.
+fn listed(h: &Host, zone: &str) -> Option<String> {
+    let out = h.ok("zoneadm", &["list", "-cp"]);
+    out.lines()
+        .find(|l| l.split(':').nth(1) == Some(zone))
+        .map(str::to_string)
 }
 
 fn running(h: &Host, zone: &str) -> bool {
@@ -458,4 +511,153 @@ fn no_ssh_for(sock: &Path) -> bool {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The user whose by-name boot zoned must refuse (the API's "Who may do
+/// what"): the same uid 65534 the escape tests use.
+const NOBODY: u32 = 65534;
+
+/// Run this test binary again as uid 65534 to ask the zoned on `sock` to
+/// boot `zone` by name; what it answered (`ok ID` or `errno N: TEXT`).
+fn boot_by_name_as_nobody(sock: &Path, zone: &str) -> String {
+    use std::os::unix::process::CommandExt;
+    let o = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "boot_by_name_as_the_caller",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("ZTOP_HOSTS_SOCKET", sock)
+        .env("ZTOP_HOSTS_ZONE", zone)
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the test binary as uid 65534");
+    let out = String::from_utf8_lossy(&o.stdout);
+    out.lines()
+        .find_map(|l| l.strip_prefix("ANSWER:"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no answer from the helper ({}): {out}{}",
+                o.status,
+                String::from_utf8_lossy(&o.stderr)
+            )
+        })
+        .to_string()
+}
+
+/// Not a test of its own: [`boot_by_name_as_nobody`] runs it as uid
+/// 65534. It asks the zoned on $ZTOP_HOSTS_SOCKET to boot
+/// $ZTOP_HOSTS_ZONE by name and prints the answer.
+#[test]
+#[ignore = "run by ztop_boots_a_configured_zone_on_its_own_host as uid 65534"]
+fn boot_by_name_as_the_caller() {
+    use zones::api::ZoneApi;
+    let sock = std::env::var_os("ZTOP_HOSTS_SOCKET").expect("$ZTOP_HOSTS_SOCKET");
+    let zone = std::env::var("ZTOP_HOSTS_ZONE").expect("$ZTOP_HOSTS_ZONE");
+    let rt = zones_e2e::tokio();
+    let r = rt.block_on(async {
+        let c = zones::api::Client::connect(Path::new(&sock))
+            .await
+            .expect("connect to zoned");
+        // the caller is zoned's to know (SO_PEERCRED), not ours to say
+        c.boot_named(
+            &zones::engine::Caller::ROOT,
+            &zone,
+            &zones::engine::BootFrom::BOOT,
+        )
+        .await
+    });
+    match r {
+        Ok(id) => println!("ANSWER:ok {id}"),
+        Err(e) => println!("ANSWER:errno {}: {e}", e.errno()),
+    }
+}
+
+#[test]
+fn ztop_boots_a_configured_zone_on_its_own_host() {
+    require_root();
+    let sshd = Sshd::start();
+    let a = host("zb-a", "alpha");
+    let b = host_with("zb-b", "bravo", &["charlie"]);
+    assert!(running(&a, "alpha") && running(&b, "bravo"));
+    assert!(
+        listed(&a, "charlie").is_none(),
+        "only the second host configures charlie"
+    );
+    let before = listed(&b, "charlie").expect("charlie configured on the second host");
+    assert!(before.contains(":installed:"), "{before}");
+
+    // A caller that is not root may not boot it by name: EPERM, nothing
+    // booted. (uid 65534 must reach the socket: the host's directory
+    // becomes traversable, the socket is 0666.)
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(b.dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    }
+    let said = boot_by_name_as_nobody(&b.socket(), "charlie");
+    assert!(
+        said.starts_with(&format!("errno {}:", libc::EPERM)),
+        "uid {NOBODY}'s boot by name: {said}"
+    );
+    assert_eq!(listed(&b, "charlie").as_deref(), Some(before.as_str()));
+
+    let ui = sshd.dir.path().join("ztop.toml");
+    std::fs::write(&ui, "").unwrap();
+    // ztop reads no jail.conf naming charlie: not A's, and $ZONES_CONFIG
+    // points at nothing (only an embedded engine would read it).
+    let cmd = format!(
+        "NO_COLOR=1 ZONES_CONFIG=/nonexistent/jail.conf ZTOP_SSH='ssh -F /dev/null' {ztop} \
+         --ui-config {ui} -d 0.5 -H root@127.0.0.1:{sa} -H root@127.0.0.1:{sb}{opts}",
+        ztop = bin("ztop").display(),
+        ui = ui.display(),
+        sa = a.socket().display(),
+        sb = b.socket().display(),
+        opts = sshd.ztop_options(),
+    );
+    let name = format!("ztop-boot-{}", std::process::id());
+    let s = Session::start(&name, &cmd);
+    let (ha, hb) = ("127.0.0.1", "127.0.0.1#2");
+
+    // charlie is the second host's configured zone (id -), and only its
+    let pane = s.wait("charlie configured on the second host", |p| {
+        status(p, hb, "charlie").as_deref() == Some("installed")
+            && status(p, ha, "alpha").as_deref() == Some("running")
+    });
+    assert!(
+        row(&pane, hb, "charlie").is_some_and(|l| l.split_whitespace().nth(1) == Some("-")),
+        "{pane}"
+    );
+    assert!(row(&pane, ha, "charlie").is_none(), "{pane}");
+
+    // select it (filter, then the last row) and boot it: b
+    s.keys("/charlie");
+    s.named("Enter");
+    s.keys("G");
+    s.keys("b");
+    let pane = s.wait("the boot's result", |p| {
+        p.contains(&format!("{hb}/charlie: booted in"))
+            || p.contains(&format!("{hb}/charlie: boot failed"))
+    });
+    assert!(
+        pane.contains(&format!("{hb}/charlie: booted in")),
+        "ztop's b on the second host's charlie:\n{pane}"
+    );
+    s.wait("charlie running on the second host", |p| {
+        status(p, hb, "charlie").as_deref() == Some("running")
+    });
+    // the second host's own zoneadm sees it; the first host has no charlie
+    assert!(running(&b, "charlie"), "charlie runs on the second host");
+    assert!(
+        listed(&a, "charlie").is_none(),
+        "the first host got no charlie"
+    );
+    assert!(running(&a, "alpha") && running(&b, "bravo"));
+
+    s.keys("q");
+    s.wait("ztop's exit", |p| p.contains("EXITED:0"));
+    drop(s);
+    drop(sshd);
 }

@@ -17,7 +17,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub cgroup_root: Option<PathBuf>,
     /// The zones' configuration, jail.conf (else $ZONES_CONFIG, else
-    /// /etc/jail.conf and /etc/jail.conf.d/*.conf): what `C` creates and `b` boots.
+    /// /etc/jail.conf and /etc/jail.conf.d/*.conf): with no zoned, what `C` creates
+    /// and `b` boots; zoned uses its own.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// ztop's own settings (default ~/.config/ztop/config.toml).

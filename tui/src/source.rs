@@ -17,6 +17,18 @@
 //!
 //! [`connect`] builds both for the command line's options. It is the one
 //! place the engine is wired in.
+//!
+//! ## One configuration per host
+//!
+//! The configured zones a host shows (`zoneadm list -c`'s, the rows with
+//! id `-`) and the ones `b`, `C` and `D` act on are that host's engine's:
+//! zoned's jail.conf, the one it started with or last reread on SIGHUP,
+//! which its snapshots list and against which it resolves a zone named
+//! without a configuration (the API's "By name"). ztop sends only the
+//! zone's name, to the local zoned as to another host's through `-H`, so
+//! the same key does the same thing on every host and no host's file is
+//! read anywhere else. Only an embedded engine (no zoned) is given ztop's
+//! own jail.conf (`--config`, `$ZONES_CONFIG`, /etc/jail.conf).
 
 use crate::cli::Args;
 use std::future::Future;
@@ -310,14 +322,24 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
     let follow = zones_linux::api::follow(&ep, "ztop", Duration::from_secs(30))
         .await
         .map_err(|e| anyhow::anyhow!("ztop: {e}"))?;
-    let snapshots = if let Some(engine) = follow.port.engine() {
+    // The configured zones are the engine's (module comment, "One
+    // configuration per host"): an embedded engine is given ztop's
+    // jail.conf; zoned has its own, and `--config` is not zoned's.
+    if let Some(engine) = follow.port.engine() {
+        engine.set_configuration(conf.clone());
         engine.set_configured(zones_linux::front::configured_all(&conf));
-        follow.snapshots
-    } else if conf.jails.is_empty() {
-        follow.snapshots
-    } else {
-        with_configured(follow.snapshots, conf.clone())
-    };
+    } else if args.demo {
+        warning = Some(
+            "the demo zones are not in zoned's configuration: once halted, b and C cannot boot them again"
+                .to_string(),
+        );
+    } else if let Some(p) = &args.config {
+        warning = Some(format!(
+            "--config {} is not used: zoned boots and lists the zones of its own configuration",
+            p.display()
+        ));
+    }
+    let snapshots = follow.snapshots;
     let control = Arc::new(EngineControl {
         port: follow.port.clone(),
         conf: conf.clone(),
@@ -375,44 +397,6 @@ pub async fn connect(args: &Args) -> anyhow::Result<Connection> {
     })
 }
 
-/// Attached to zoned, the configured zones are ztop's own (its jail.conf,
-/// which is what `b` and `C` act on), as `zoneadm list -c` shows them: every
-/// snapshot gets the configured zones that have no kernel zone in it, unless
-/// the engine already lists them. Must be called inside a tokio runtime.
-pub fn with_configured(mut rx: SnapshotRx, conf: JailConf) -> SnapshotRx {
-    let add = move |s: &Arc<Snapshot>| -> Arc<Snapshot> {
-        let mine: Vec<_> = zones_linux::front::configured(&conf, s)
-            .into_iter()
-            .filter(|c| s.configured.iter().all(|e| e.name != c.name))
-            .collect();
-        if mine.is_empty() {
-            return s.clone();
-        }
-        let mut s = (**s).clone();
-        s.configured.extend(mine);
-        Arc::new(s)
-    };
-    let first = add(&rx.borrow_and_update());
-    let (tx, out) = watch::channel(first);
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                changed = rx.changed() => {
-                    if changed.is_err() {
-                        return;
-                    }
-                    let next = add(&rx.borrow_and_update());
-                    if tx.send(next).is_err() {
-                        return;
-                    }
-                }
-                _ = tx.closed() => return,
-            }
-        }
-    });
-    out
-}
-
 /// ztop's effect handler: each key's operation is the engine's operation
 /// of the matching zoneadm command (crate::engine's `configured`), so it
 /// does what that command does and fails with the same error, the
@@ -426,17 +410,28 @@ pub fn with_configured(mut rx: SnapshotRx, conf: JailConf) -> SnapshotRx {
 /// | `h` | halt | `halt` |
 /// | `r` | reboot | `reboot` |
 /// | `D` | destroy | `halt` of a zone that has a kernel zone, else `uninstall -F` |
+///
+/// Every operation names the zone only, and the engine resolves it
+/// against its own configuration (the API's "By name"): zoned's jail.conf
+/// on whichever host it runs, local or across `-H` alike. `conf` is what
+/// an embedded engine that was given no configuration resolves against
+/// (ztop's own jail.conf; [`connect`] gives it at start); zoned ignores it.
 pub fn run_op(zones: Zones, conf: JailConf, caller: Caller, op: Op) -> OpFuture {
+    if let Zones::Embedded(e) = &zones
+        && e.configuration().is_none()
+    {
+        e.set_configuration(conf);
+    }
     let op2 = op.clone();
     timed(&op, async move {
         let name = op2.zone().to_string();
         let r = match &op2 {
             Op::Boot(_) => zones
-                .boot_configured(&caller, &conf, &name, &BootFrom::BOOT)
+                .boot_named(&caller, &name, &BootFrom::BOOT)
                 .await
                 .map(drop),
             Op::Create(_) => zones
-                .boot_configured(&caller, &conf, &name, &BootFrom::READY)
+                .boot_named(&caller, &name, &BootFrom::READY)
                 .await
                 .map(drop),
             Op::Shutdown(_) => zones.shutdown_zone(&caller, &name).await,
@@ -446,7 +441,7 @@ pub fn run_op(zones: Zones, conf: JailConf, caller: Caller, op: Op) -> OpFuture 
                 if zones.lookup(&caller, &name).await.is_ok() {
                     zones.halt_zone(&caller, &name).await
                 } else {
-                    zones.uninstall(&caller, &conf, &name).await
+                    zones.uninstall_named(&caller, &name).await
                 }
             }
         };
@@ -520,46 +515,6 @@ mod tests {
         tx.send(Some(Arc::new(s))).unwrap();
         out.changed().await.unwrap();
         assert_eq!(out.borrow_and_update().seq, 7);
-        drop(tx);
-        assert!(out.changed().await.is_err(), "the source closed");
-    }
-
-    #[tokio::test]
-    async fn attached_snapshots_get_the_configured_zones_without_a_kernel_zone() {
-        let conf = JailConf::parse_str(
-            "web { path = \"/nonexistent/web\"; }\nspare { path = \"/nonexistent/spare\"; }\n",
-            "test.conf",
-        )
-        .unwrap();
-        let tdata = crate::testdata::few_zones();
-        let web = tdata
-            .zones
-            .iter()
-            .find(|z| z.name.as_str() == "web")
-            .unwrap();
-        let snap = Snapshot {
-            seq: 1,
-            zones: vec![web.clone()],
-            ..Snapshot::default()
-        };
-        let (tx, rx) = watch::channel(Arc::new(snap.clone()));
-        let mut out = with_configured(rx, conf);
-        let names = |s: &Snapshot| -> Vec<String> {
-            s.configured.iter().map(|c| c.name.to_string()).collect()
-        };
-        assert_eq!(names(&out.borrow()), ["spare"], "web has a kernel zone");
-        assert_eq!(
-            out.borrow().configured[0].state,
-            zones::zone::AdminState::Configured
-        );
-        // web halted and gone: configured again
-        tx.send(Arc::new(Snapshot {
-            seq: 2,
-            ..Snapshot::default()
-        }))
-        .unwrap();
-        out.changed().await.unwrap();
-        assert_eq!(names(&out.borrow_and_update()), ["web", "spare"]);
         drop(tx);
         assert!(out.changed().await.is_err(), "the source closed");
     }

@@ -10,7 +10,9 @@
 //! ```
 //!
 //! and speaks zoned's protocol through it exactly as zoneadm does through
-//! the local socket (api/client.rs). Authentication and authorization are
+//! the local socket (api/client.rs). Every key acts on the zone's own
+//! host: boot, ready and uninstall name the zone, and that host's zoned
+//! resolves it against its own jail.conf (source.rs). Authentication and authorization are
 //! ssh's and zoned's: ssh decides who may log in, and zoned sees the
 //! remote sshd as its peer, so it grants what that login's uid may do
 //! (root everything, others only what reads).
@@ -418,30 +420,15 @@ impl Control for FleetControl {
             let why = format!("{}: not a zone of a named host", op.zone());
             return Box::pin(async move { Err(why) });
         };
-        if matches!(op, Op::Boot(_) | Op::Create(_)) {
-            // booting from a jail.conf entry sends that entry to the
-            // engine, and the entry is in the other host's file
-            let why = format!(
-                "{} needs {}'s jail.conf, which ztop does not read; run zoneadm -z {zone} {} there",
-                op.verb(),
-                self.hosts[i].label,
-                if matches!(op, Op::Boot(_)) {
-                    "boot"
-                } else {
-                    "ready"
-                }
-            );
-            return Box::pin(async move { Err(why) });
-        }
         let Some(client) = self.slots[i].lock().unwrap().clone() else {
             let why = format!("{} is unreachable", self.hosts[i].label);
             return Box::pin(async move { Err(why) });
         };
         // zoned knows the caller from the socket (the remote sshd's uid);
-        // the caller here is not sent. No jail.conf is needed by what is
-        // left: shutdown, halt, reboot, and destroy of a running zone
-        // (destroy of one with no kernel zone uninstalls it, which needs
-        // the entry too, and fails with the engine's error).
+        // the caller here is not sent. No jail.conf is sent either: the
+        // zone is named, and that host's zoned resolves it against its own
+        // configuration (source.rs, "One configuration per host"), so `b`
+        // boots it from that host's jail.conf.
         let caller = Caller {
             uid: 0,
             zone: ZoneId::GLOBAL,
@@ -524,7 +511,7 @@ mod tests {
         let r = t.control.run(Op::Halt("nowhere/web".into())).await;
         assert_eq!(r, Err("nowhere is unreachable".into()));
         let r = t.control.run(Op::Boot("nowhere/web".into())).await;
-        assert!(r.unwrap_err().contains("needs nowhere's jail.conf"));
+        assert_eq!(r, Err("nowhere is unreachable".into()));
         let dir = t.dir.clone();
         t.finish().await;
         assert!(!dir.exists(), "the socket directory is removed");

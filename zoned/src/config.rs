@@ -1,5 +1,8 @@
 //! The configuration in the daemon: the configured zones the engine shows,
-//! and the zones that boot when zoned starts (`autoboot`).
+//! the configuration a client names a zone of without sending its own
+//! (the API's "By name": ztop's `b` on another host's zone boots it from
+//! that host's jail.conf, the one in force here), and the zones that boot
+//! when zoned starts (`autoboot`). A reread that fails keeps all of them.
 //!
 //! Autoboot is illumos' (`zonecfg set autoboot=true`): at start, every
 //! configured zone with `autoboot` that is not running is created with its
@@ -98,10 +101,14 @@ pub fn finish(engine: &Engine, r: Result<Config, ConfError>) {
     }
 }
 
-/// Tell the engine which zones are configured.
+/// Tell the engine which zones are configured, and keep the configuration
+/// itself in it: a client's request that names a configured zone without
+/// sending its own configuration (ztop on another host) is resolved
+/// against this one.
 pub fn apply(engine: &Engine, cfg: &Config) {
     let zones = configured_all(cfg);
     tracing::info!(configured = zones.len(), "configuration in force");
+    engine.set_configuration(cfg.clone());
     engine.set_configured(zones);
 }
 

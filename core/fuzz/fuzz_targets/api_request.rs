@@ -227,7 +227,7 @@ fn check_daemon(calls: &[Call], tail: &[u8]) {
             match (req, r) {
                 (
                     Request::Hello { version },
-                    WireResult::Ok(Answer::Hello { version: v, engine }),
+                    WireResult::Ok(Answer::Hello { version: v, engine, .. }),
                 ) if *version == VERSION && *v == VERSION && *engine == d.engine_name => {
                     hello = true
                 }

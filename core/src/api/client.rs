@@ -72,6 +72,9 @@ pub struct Client {
     /// Told the server we want snapshots pushed.
     subscribed: Mutex<bool>,
     pub engine: String,
+    /// What the daemon's hello said it does beyond the version's base
+    /// (super::FEATURES).
+    pub features: Vec<String>,
 }
 
 impl Client {
@@ -118,13 +121,19 @@ impl Client {
             snapshots: snap_rx,
             subscribed: Mutex::new(false),
             engine: String::new(),
+            features: Vec::new(),
         };
         // A daemon that accepts but never answers (wedged, or a socket
         // some other process bound) must not hang the tool.
         let hello =
             tokio::time::timeout(HELLO_TIMEOUT, c.call(Request::Hello { version: VERSION }));
         match hello.await {
-            Ok(Ok(Answer::Hello { engine, .. })) => c.engine = engine,
+            Ok(Ok(Answer::Hello {
+                engine, features, ..
+            })) => {
+                c.engine = engine;
+                c.features = features;
+            }
             Ok(Ok(_)) => return Err(std::io::Error::other("unexpected hello")),
             Ok(Err(e)) => return Err(std::io::Error::other(e.to_string())),
             Err(_) => {

@@ -16,6 +16,25 @@
 //! clone, verify, boot from configuration, shutdown / halt / reboot by
 //! name) has requests of its own. Version 1 clients are refused at hello.
 //!
+//! ## By name: the server's own configuration
+//!
+//! The configured-zone requests (verify, install, uninstall, clone, boot
+//! from configuration) carry the part of the client's jail.conf they
+//! read, as zoneadm sends it. With `conf` left out, the server resolves
+//! the name against the configuration it is running with — zoned's
+//! jail.conf, kept by the engine from start and every SIGHUP — so a
+//! client that has not read that host's file (ztop across hosts) boots,
+//! installs and uninstalls that host's zones as that host's zoneadm
+//! would. Both forms are version 2: an old client always sends `conf`
+//! and is served as before. A server that resolves by name says
+//! [`FEATURE_BY_NAME`] in its hello's `features` (a field an older server
+//! does not send and an older client ignores), and the client refuses a
+//! by-name call to a server that did not say it, with that reason,
+//! instead of sending it a request it cannot decode. A request this
+//! server cannot decode but whose `id` and `op` it can read (a newer
+//! client's) is answered with an error naming the op before the
+//! connection is closed. Only root may do any of these (below).
+//!
 //! A stream of frames over a Unix stream socket; each frame is a 4-byte
 //! big-endian length and that many bytes of JSON. The client opens with
 //! [`Request::Hello`]; the server answers with its version and refuses a
@@ -61,6 +80,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The protocol version.
 pub const VERSION: u32 = 2;
+
+/// The server resolves a configured zone named without a configuration
+/// against its own (module comment, "By name").
+pub const FEATURE_BY_NAME: &str = "by_name";
+
+/// What this server's hello says it does beyond its version's base.
+pub const FEATURES: &[&str] = &[FEATURE_BY_NAME];
 
 /// The largest frame either side accepts.
 pub const MAX_FRAME: usize = 64 << 20;
@@ -152,26 +178,33 @@ pub enum Request {
         token: u64,
     },
     // The configured-zone lifecycle (crate::engine's `configured`): `conf`
-    // is the part of the client's configuration the operation reads.
+    // is the part of the client's configuration the operation reads, or,
+    // left out, the server resolves `name` against its own configuration
+    // (zoned's jail.conf; "By name" in the module comment).
     Verify {
-        conf: Config,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conf: Option<Config>,
         name: String,
     },
     Install {
-        conf: Config,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conf: Option<Config>,
         name: String,
     },
     Uninstall {
-        conf: Config,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conf: Option<Config>,
         name: String,
     },
     CloneZone {
-        conf: Config,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conf: Option<Config>,
         name: String,
         src: String,
     },
     BootConfigured {
-        conf: Config,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conf: Option<Config>,
         name: String,
         how: BootFrom,
     },
@@ -245,6 +278,10 @@ pub enum Answer {
     Hello {
         version: u32,
         engine: String,
+        /// What this server does beyond its version's base ([`FEATURES`]);
+        /// empty from a server older than the list.
+        #[serde(default)]
+        features: Vec<String>,
     },
     Id {
         id: ZoneId,
@@ -473,6 +510,50 @@ mod tests {
         assert!(matches!(a.request, Request::Hello { version: 1 }));
         assert!(matches!(b.request, Request::List));
         assert!(read_frame::<_, Call>(&mut rd).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn a_configured_request_with_or_without_the_clients_configuration_is_one_op() {
+        // An old client's boot always carries its configuration.
+        let old = r#"{"id":3,"request":{"op":"boot_configured","conf":{"jails":[]},"name":"web","how":{"boot":true,"bootargs":[]}}}"#;
+        let c: Call = serde_json::from_str(old).unwrap();
+        assert!(matches!(
+            c.request,
+            Request::BootConfigured { conf: Some(_), ref name, .. } if name == "web"
+        ));
+        // By name: `conf` left out, and written so.
+        let by_name = Request::Install {
+            conf: None,
+            name: "web".into(),
+        };
+        let text = serde_json::to_string(&by_name).unwrap();
+        assert_eq!(text, r#"{"op":"install","name":"web"}"#);
+        let back: Request = serde_json::from_str(&text).unwrap();
+        assert!(matches!(back, Request::Install { conf: None, .. }));
+        // Both change things: root only.
+        assert!(by_name.is_control() && c.request.is_control());
+    }
+
+    #[test]
+    fn an_older_servers_hello_has_no_features_and_a_newer_one_is_read_by_an_old_client() {
+        let a: Answer =
+            serde_json::from_str(r#"{"kind":"hello","version":2,"engine":"zoned"}"#).unwrap();
+        assert!(matches!(a, Answer::Hello { ref features, .. } if features.is_empty()));
+        let new = serde_json::to_value(Answer::Hello {
+            version: VERSION,
+            engine: "zoned".into(),
+            features: FEATURES.iter().map(|f| f.to_string()).collect(),
+        })
+        .unwrap();
+        assert_eq!(new["features"][0], FEATURE_BY_NAME);
+        // What a client of before the field decodes: the same hello.
+        #[derive(Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        enum OldAnswer {
+            Hello { version: u32, engine: String },
+        }
+        let OldAnswer::Hello { version, engine } = serde_json::from_value(new).unwrap();
+        assert_eq!((version, engine.as_str()), (VERSION, "zoned"));
     }
 
     #[tokio::test]

@@ -108,6 +108,29 @@ pub trait ZoneApi: Send + Sync {
     fn halt_zone<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, ()>;
     /// zoneadm reboot.
     fn reboot_zone<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, Booted>;
+
+    // The same, for a zone of the engine's own configuration (zoned's
+    // jail.conf; super's "By name"): the caller reads no jail.conf.
+
+    /// zoneadm boot / ready of a zone the engine's configuration names.
+    fn boot_named<'a>(
+        &'a self,
+        caller: &'a Caller,
+        name: &'a str,
+        how: &'a BootFrom,
+    ) -> Fut<'a, ZoneId>;
+    /// zoneadm install of a zone the engine's configuration names.
+    fn install_named<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, Installed>;
+    /// zoneadm uninstall of a zone the engine's configuration names.
+    fn uninstall_named<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, ()>;
+}
+
+/// The engine's own configuration, to resolve `name` against; an engine
+/// given none (a tool's embedded engine) configures no zone.
+fn own_conf(engine: &Engine, name: &str) -> Result<Arc<Config>, Error> {
+    engine
+        .configuration()
+        .ok_or_else(|| Error::NotConfigured(name.to_string()))
 }
 
 impl ZoneApi for Engine {
@@ -217,6 +240,29 @@ impl ZoneApi for Engine {
     fn reboot_zone<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, Booted> {
         Box::pin(Engine::reboot_zone(self, caller, name))
     }
+    fn boot_named<'a>(
+        &'a self,
+        caller: &'a Caller,
+        name: &'a str,
+        how: &'a BootFrom,
+    ) -> Fut<'a, ZoneId> {
+        Box::pin(async move {
+            let conf = own_conf(self, name)?;
+            Engine::boot_configured(self, caller, &conf, name, how).await
+        })
+    }
+    fn install_named<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, Installed> {
+        Box::pin(async move {
+            let conf = own_conf(self, name)?;
+            Engine::install(self, caller, &conf, name).await
+        })
+    }
+    fn uninstall_named<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let conf = own_conf(self, name)?;
+            Engine::uninstall(self, caller, &conf, name).await
+        })
+    }
 }
 
 fn unexpected(a: Answer) -> Error {
@@ -255,6 +301,26 @@ impl Client {
         f: impl FnOnce(Answer) -> Result<T, Error> + Send + 'a,
     ) -> Fut<'a, T> {
         Box::pin(async move { f(self.call(request).await?) })
+    }
+}
+
+impl Client {
+    /// A by-name request, sent only to a daemon whose hello said it
+    /// resolves names against its own configuration: an older one could
+    /// not decode it.
+    fn by_name<'a, T: Send + 'a>(
+        &'a self,
+        request: Request,
+        f: impl FnOnce(Answer) -> Result<T, Error> + Send + 'a,
+    ) -> Fut<'a, T> {
+        if !self.features.iter().any(|f| f == super::FEATURE_BY_NAME) {
+            let why = format!(
+                "the daemon ({}) does not resolve configured zones by name: it is older than this client; run zoneadm on its host",
+                self.engine
+            );
+            return Box::pin(async move { Err(Error::Protocol(why)) });
+        }
+        self.then(request, f)
     }
 }
 
@@ -373,13 +439,13 @@ impl ZoneApi for Client {
     }
     fn verify<'a>(&'a self, _: &'a Caller, conf: &'a Config, name: &'a str) -> Fut<'a, ()> {
         self.unit(Request::Verify {
-            conf: part(conf, &[name]),
+            conf: Some(part(conf, &[name])),
             name: name.into(),
         })
     }
     fn install<'a>(&'a self, _: &'a Caller, conf: &'a Config, name: &'a str) -> Fut<'a, Installed> {
         let request = Request::Install {
-            conf: part(conf, &[name]),
+            conf: Some(part(conf, &[name])),
             name: name.into(),
         };
         self.then(request, |a| match a {
@@ -389,7 +455,7 @@ impl ZoneApi for Client {
     }
     fn uninstall<'a>(&'a self, _: &'a Caller, conf: &'a Config, name: &'a str) -> Fut<'a, ()> {
         self.unit(Request::Uninstall {
-            conf: part(conf, &[name]),
+            conf: Some(part(conf, &[name])),
             name: name.into(),
         })
     }
@@ -401,7 +467,7 @@ impl ZoneApi for Client {
         src: &'a str,
     ) -> Fut<'a, ()> {
         self.unit(Request::CloneZone {
-            conf: part(conf, &[name, src]),
+            conf: Some(part(conf, &[name, src])),
             name: name.into(),
             src: src.into(),
         })
@@ -414,7 +480,7 @@ impl ZoneApi for Client {
         how: &'a BootFrom,
     ) -> Fut<'a, ZoneId> {
         let request = Request::BootConfigured {
-            conf: part(conf, &[name]),
+            conf: Some(part(conf, &[name])),
             name: name.into(),
             how: how.clone(),
         };
@@ -428,5 +494,35 @@ impl ZoneApi for Client {
     }
     fn reboot_zone<'a>(&'a self, _: &'a Caller, name: &'a str) -> Fut<'a, Booted> {
         self.then(Request::RebootZone { name: name.into() }, booted)
+    }
+    fn boot_named<'a>(
+        &'a self,
+        _: &'a Caller,
+        name: &'a str,
+        how: &'a BootFrom,
+    ) -> Fut<'a, ZoneId> {
+        let request = Request::BootConfigured {
+            conf: None,
+            name: name.into(),
+            how: how.clone(),
+        };
+        self.by_name(request, id)
+    }
+    fn install_named<'a>(&'a self, _: &'a Caller, name: &'a str) -> Fut<'a, Installed> {
+        let request = Request::Install {
+            conf: None,
+            name: name.into(),
+        };
+        self.by_name(request, |a| match a {
+            Answer::Installed { installed } => Ok(installed),
+            a => Err(unexpected(a)),
+        })
+    }
+    fn uninstall_named<'a>(&'a self, _: &'a Caller, name: &'a str) -> Fut<'a, ()> {
+        let request = Request::Uninstall {
+            conf: None,
+            name: name.into(),
+        };
+        self.by_name(request, |_| Ok(()))
     }
 }

@@ -406,7 +406,73 @@ async fn read_call(
         ),
         None => None,
     };
-    read_frame_body(rd, len).await.map(Some)
+    let v: serde_json::Value = read_frame_body(rd, len).await?;
+    decode_call(&v).map(Some)
+}
+
+/// A frame's call. One this server cannot decode but whose `id` and `op`
+/// it can read (a newer client's request) is an [`Unknown`]: the reader
+/// answers it with an error naming the op, then closes the connection
+/// as it does after any frame it cannot decode.
+fn decode_call(v: &serde_json::Value) -> io::Result<Call> {
+    use serde::Deserialize;
+    Call::deserialize(v).map_err(|e| {
+        let id = v.get("id").and_then(serde_json::Value::as_u64);
+        let op = v
+            .get("request")
+            .and_then(|r| r.get("op"))
+            .and_then(serde_json::Value::as_str);
+        match (id, op) {
+            (Some(id), Some(op)) => io::Error::new(
+                io::ErrorKind::InvalidData,
+                Unknown {
+                    id,
+                    error: Error::Protocol(format!(
+                        "request '{op}' not understood by this server (protocol {VERSION}, features {:?}): {e}",
+                        super::FEATURES
+                    )),
+                },
+            ),
+            _ => io::Error::new(io::ErrorKind::InvalidData, e),
+        }
+    })
+}
+
+/// A call this server cannot decode, and the error that answers it.
+#[derive(Debug)]
+struct Unknown {
+    id: u64,
+    error: Error,
+}
+
+impl std::fmt::Display for Unknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "call {}: {}", self.id, self.error)
+    }
+}
+
+impl std::error::Error for Unknown {}
+
+/// Read the next call; `Ok(None)` at the end of the stream or after a
+/// call this server cannot decode was answered with its error.
+async fn next_call(
+    rd: &mut OwnedReadHalf,
+    max: usize,
+    user: Option<&Arc<UserShare>>,
+    tx: &mpsc::Sender<Frame>,
+) -> io::Result<Option<Call>> {
+    match read_call(rd, max, user).await {
+        Err(e) if e.get_ref().is_some_and(|i| i.is::<Unknown>()) => {
+            let u = e
+                .into_inner()
+                .and_then(|i| i.downcast::<Unknown>().ok())
+                .expect("checked above");
+            tracing::warn!("{u}; closing the connection");
+            let _ = tx.send(err_reply(u.id, u.error)).await;
+            Ok(None)
+        }
+        r => r,
+    }
 }
 
 async fn write_loop(
@@ -449,20 +515,21 @@ async fn read_loop(
     // The hello, within its time and its bound.
     let deadline = tokio::time::Instant::now() + limits.hello_timeout;
     loop {
-        let call = match tokio::time::timeout_at(deadline, read_call(rd, limits.hello_frame, user))
-            .await
-        {
-            Err(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no hello within {:?}: closed", limits.hello_timeout),
-                ));
-            }
-            Ok(r) => match r? {
-                None => return Ok(()),
-                Some(c) => c,
-            },
-        };
+        let call =
+            match tokio::time::timeout_at(deadline, next_call(rd, limits.hello_frame, user, &tx))
+                .await
+            {
+                Err(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("no hello within {:?}: closed", limits.hello_timeout),
+                    ));
+                }
+                Ok(r) => match r? {
+                    None => return Ok(()),
+                    Some(c) => c,
+                },
+            };
         act.touch();
         let (done, frame) = match call.request {
             Request::Hello { version } if version == VERSION => (
@@ -472,6 +539,7 @@ async fn read_loop(
                     result: WireResult::Ok(Answer::Hello {
                         version: VERSION,
                         engine: engine.snapshot().engine.clone(),
+                        features: super::FEATURES.iter().map(|f| f.to_string()).collect(),
                     }),
                 },
             ),
@@ -502,7 +570,7 @@ async fn read_loop(
     // A user's calls, cancelled with the connection (dropping the set
     // aborts them), at most `user_in_flight` at once.
     let mut calls: JoinSet<()> = JoinSet::new();
-    while let Some(call) = read_call(rd, max, user).await? {
+    while let Some(call) = next_call(rd, max, user, &tx).await? {
         act.touch();
         while calls.try_join_next().is_some() {}
         match call.request {
@@ -669,6 +737,22 @@ fn hold(
     Ok(v)
 }
 
+/// The configuration a configured-zone request reads: the part of the
+/// client's it carries, else the engine's own (super's "By name"); an
+/// engine given none configures no zone.
+fn resolved(
+    engine: &Engine,
+    conf: Option<crate::jailconf::Config>,
+    name: &str,
+) -> Result<Arc<crate::jailconf::Config>, Error> {
+    match conf {
+        Some(c) => Ok(Arc::new(c)),
+        None => engine
+            .configuration()
+            .ok_or_else(|| Error::NotConfigured(name.to_string())),
+    }
+}
+
 async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer, Error> {
     if req.is_control() && caller.uid != 0 {
         return Err(Error::NotRoot);
@@ -755,23 +839,32 @@ async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer,
         // Taken in stream order by the connection itself.
         Request::Hold { .. } | Request::Release { .. } => Answer::Unit,
         Request::Verify { conf, name } => {
+            let conf = resolved(engine, conf, &name)?;
             engine.verify(&caller, &conf, &name).await?;
             Answer::Unit
         }
-        Request::Install { conf, name } => Answer::Installed {
-            installed: engine.install(&caller, &conf, &name).await?,
-        },
+        Request::Install { conf, name } => {
+            let conf = resolved(engine, conf, &name)?;
+            Answer::Installed {
+                installed: engine.install(&caller, &conf, &name).await?,
+            }
+        }
         Request::Uninstall { conf, name } => {
+            let conf = resolved(engine, conf, &name)?;
             engine.uninstall(&caller, &conf, &name).await?;
             Answer::Unit
         }
         Request::CloneZone { conf, name, src } => {
+            let conf = resolved(engine, conf, &name)?;
             engine.clone_zone(&caller, &conf, &name, &src).await?;
             Answer::Unit
         }
-        Request::BootConfigured { conf, name, how } => Answer::Id {
-            id: engine.boot_configured(&caller, &conf, &name, &how).await?,
-        },
+        Request::BootConfigured { conf, name, how } => {
+            let conf = resolved(engine, conf, &name)?;
+            Answer::Id {
+                id: engine.boot_configured(&caller, &conf, &name, &how).await?,
+            }
+        }
         Request::ShutdownZone { name } => {
             engine.shutdown_zone(&caller, &name).await?;
             Answer::Unit
@@ -788,7 +881,8 @@ async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer,
 mod tests {
     use super::*;
     use crate::api::{Client, Zones};
-    use crate::engine::{EngineConfig, params_from_args};
+    use crate::api::{FEATURE_BY_NAME, ZoneApi};
+    use crate::engine::{BootFrom, EngineConfig, params_from_args};
     use crate::runtime::NullRuntime;
     use crate::zone::Status;
 
@@ -916,6 +1010,178 @@ mod tests {
         assert_eq!(err.errno(), crate::errno::EPERM);
         assert!(handle(&e, user, Request::Snapshot).await.is_ok());
         assert!(handle(&e, user, Request::List).await.is_ok());
+    }
+
+    fn configured(text: &str) -> crate::jailconf::Config {
+        crate::jailconf::Config::parse_str(text, "server.conf").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_zone_named_without_a_configuration_is_resolved_against_the_servers_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("zoned.sock");
+        let e = engine();
+        e.set_configuration(configured(
+            "web { path = \"/\"; persist; }\nspare { path = \"/nonexistent/spare\"; }\n",
+        ));
+        let server = tokio::spawn(serve(e.clone(), UnixListener::bind(&sock).unwrap()));
+        let z = Zones::Daemon(Arc::new(Client::connect(&sock).await.unwrap()));
+        let Zones::Daemon(c) = &z else { unreachable!() };
+        assert!(c.features.iter().any(|f| f == crate::api::FEATURE_BY_NAME));
+        let root = Caller::ROOT;
+        // The client read no jail.conf: web is the server's.
+        let id = z.boot_named(&root, "web", &BootFrom::BOOT).await.unwrap();
+        assert_eq!(z.lookup(&root, "web").await.unwrap(), id);
+        // The server's own errors, by name: not configured there, not
+        // installed there, running there.
+        assert_eq!(
+            z.boot_named(&root, "ghost", &BootFrom::BOOT).await,
+            Err(Error::NotConfigured("ghost".into()))
+        );
+        let err = z
+            .boot_named(&root, "spare", &BootFrom::BOOT)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotInstalled { ref zone, .. } if zone == "spare"),
+            "{err:?}"
+        );
+        let err = z.uninstall_named(&root, "web").await.unwrap_err();
+        assert!(
+            matches!(err, Error::BadState { ref op, .. } if op == "uninstall"),
+            "{err:?}"
+        );
+        let err = z.install_named(&root, "ghost").await.unwrap_err();
+        assert_eq!(err, Error::NotConfigured("ghost".into()));
+        // An old client's request carries its configuration, which is
+        // used, not the server's: `db` is only the client's.
+        let mine = configured("db { path = \"/\"; persist; }\n");
+        let db = z
+            .boot_configured(&root, &mine, "db", &BootFrom::READY)
+            .await
+            .unwrap();
+        assert_eq!(z.lookup(&root, "db").await.unwrap(), db);
+        z.halt_zone(&root, "web").await.unwrap();
+        z.halt_zone(&root, "db").await.unwrap();
+        // A SIGHUP's new configuration is the one names resolve against.
+        e.set_configuration(configured("other { path = \"/\"; }\n"));
+        assert_eq!(
+            z.boot_named(&root, "web", &BootFrom::BOOT).await,
+            Err(Error::NotConfigured("web".into()))
+        );
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn an_engine_given_no_configuration_configures_no_zone_by_name() {
+        let e = engine();
+        let root = Caller::ROOT;
+        let r = handle(
+            &e,
+            root,
+            Request::BootConfigured {
+                conf: None,
+                name: "web".into(),
+                how: BootFrom::BOOT,
+            },
+        )
+        .await;
+        assert_eq!(r.unwrap_err(), Error::NotConfigured("web".into()));
+        // The embedded engine's own by-name calls answer the same.
+        let z = Zones::Embedded(e.clone());
+        assert_eq!(
+            z.boot_named(&root, "web", &BootFrom::BOOT).await,
+            Err(Error::NotConfigured("web".into()))
+        );
+        e.set_configuration(configured("web { path = \"/\"; persist; }\n"));
+        let id = z.boot_named(&root, "web", &BootFrom::READY).await.unwrap();
+        assert_eq!(e.snapshot().zone(id).map(|z| z.status), Some(Status::Ready));
+        z.halt_zone(&root, "web").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn only_root_may_boot_install_or_uninstall_by_name() {
+        let e = engine();
+        e.set_configuration(configured("web { path = \"/\"; persist; }\n"));
+        for uid in [65534, 1000] {
+            let user = Caller::user(uid);
+            for req in [
+                Request::BootConfigured {
+                    conf: None,
+                    name: "web".into(),
+                    how: BootFrom::BOOT,
+                },
+                Request::Install {
+                    conf: None,
+                    name: "web".into(),
+                },
+                Request::Uninstall {
+                    conf: None,
+                    name: "web".into(),
+                },
+                Request::RebootZone { name: "web".into() },
+                Request::ShutdownZone { name: "web".into() },
+            ] {
+                let err = handle(&e, user, req.clone()).await.unwrap_err();
+                assert_eq!(err, Error::NotRoot, "uid {uid}: {req:?}");
+            }
+        }
+        assert!(e.lookup(&Caller::ROOT, "web").is_err(), "nothing was made");
+    }
+
+    #[tokio::test]
+    async fn a_client_refuses_a_by_name_call_to_a_server_that_did_not_offer_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("zoned.sock");
+        let e = engine();
+        e.set_configuration(configured("web { path = \"/\"; persist; }\n"));
+        let server = tokio::spawn(serve(e.clone(), UnixListener::bind(&sock).unwrap()));
+        let mut c = Client::connect(&sock).await.unwrap();
+        // What a client reads from an older server's hello.
+        c.features.clear();
+        let err = c
+            .boot_named(&Caller::ROOT, "web", &BootFrom::BOOT)
+            .await
+            .unwrap_err();
+        assert_eq!(err.errno(), crate::errno::EPROTO);
+        assert!(err.to_string().contains("older than this client"), "{err}");
+        assert!(e.lookup(&Caller::ROOT, "web").is_err(), "nothing was sent");
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn an_unknown_request_is_answered_with_an_error_naming_it() {
+        use tokio::io::AsyncWriteExt;
+        let e = engine();
+        for (caller, slot) in [
+            (Caller::ROOT, None),
+            (Caller::user(65534), Some(user_slot(&quick(), 65534))),
+        ] {
+            let mut s = serve_pair(&e, caller, slot, quick());
+            say(&mut s, 1, Request::Hello { version: VERSION }).await;
+            match answer(&mut s).await {
+                Frame::Reply {
+                    result: WireResult::Ok(Answer::Hello { features, .. }),
+                    ..
+                } => assert_eq!(features, [FEATURE_BY_NAME]),
+                f => panic!("{f:?}"),
+            }
+            let body = br#"{"id":7,"request":{"op":"frobnicate","zone":"web"}}"#;
+            let mut f = (body.len() as u32).to_be_bytes().to_vec();
+            f.extend_from_slice(body);
+            s.write_all(&f).await.unwrap();
+            match answer(&mut s).await {
+                Frame::Reply {
+                    id: 7,
+                    result: WireResult::Err(e),
+                } => {
+                    assert_eq!(e.errno, crate::errno::EPROTO);
+                    assert!(e.message.contains("'frobnicate'"), "{}", e.message);
+                }
+                f => panic!("{f:?}"),
+            }
+            assert!(closed_within(&mut s, Duration::from_millis(500)).await);
+        }
     }
 
     fn quick() -> Limits {

@@ -25,7 +25,10 @@
 //! what the engine gets is the part of it these operations read — the
 //! zone's block and its ancestors' ([`conf_for`]). So a tool behaves the
 //! same against the daemon as with an embedded engine, and the daemon
-//! never reads a file a client names.
+//! never reads a file a client names. A client that read no jail.conf
+//! (ztop across hosts) names only the zone, and the daemon uses the
+//! configuration it runs with ([`Engine::configuration`]; the API's "By
+//! name").
 //!
 //! ## Unknown parameters
 //!

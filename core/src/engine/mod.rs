@@ -185,6 +185,10 @@ struct Inner {
     store: Option<Store>,
     /// Serialises writes of records, so the last written is the newest.
     store_lock: Mutex<()>,
+    /// The jail.conf in force (zoned's), against which a configured zone
+    /// named without a configuration is resolved (the API's by-name
+    /// requests); `None` for an engine given none.
+    configuration: RwLock<Option<Arc<crate::jailconf::Config>>>,
 }
 
 impl Engine {
@@ -218,6 +222,7 @@ impl Engine {
                 released: Notify::new(),
                 store,
                 store_lock: Mutex::new(()),
+                configuration: RwLock::new(None),
             }),
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -287,6 +292,18 @@ impl Engine {
     pub fn set_configured(&self, configured: Vec<ConfiguredZone>) {
         self.inner.reg.lock().unwrap().configured = configured;
         self.publish();
+    }
+
+    /// Replace the configuration in force (zoned at start and on SIGHUP,
+    /// ztop's embedded engine): what a configured zone named without a
+    /// configuration is resolved against.
+    pub fn set_configuration(&self, conf: crate::jailconf::Config) {
+        *self.inner.configuration.write().unwrap() = Some(Arc::new(conf));
+    }
+
+    /// The configuration in force, if the engine was given one.
+    pub fn configuration(&self) -> Option<Arc<crate::jailconf::Config>> {
+        self.inner.configuration.read().unwrap().clone()
     }
 
     /// Handle an event from the runtime (the runtime's own channel calls
