@@ -915,7 +915,10 @@ mod tests {
         assert_eq!(procs(&zone.join("child/grandchild")), [11, 12]);
         let big: String = (0..3000).map(|i| format!("{i}\n")).collect();
         fs::write(zone.join("cgroup.procs"), &big).unwrap();
-        assert_eq!(read_small(&zone.join("cgroup.procs")).unwrap(), big.as_bytes());
+        assert_eq!(
+            read_small(&zone.join("cgroup.procs")).unwrap(),
+            big.as_bytes()
+        );
         assert_eq!(procs(&zone).len(), 3002);
     }
 
