@@ -69,7 +69,8 @@ pub fn parse(text: &str) -> Option<ProcStat> {
 /// Read and parse a stat file (`/proc/PID/stat`, or one under another
 /// /proc root); None when it is gone or does not parse.
 pub fn read_file(path: &Path) -> Option<ProcStat> {
-    parse(&std::fs::read_to_string(path).ok()?)
+    let b = crate::runtime::linux::cgroup::read_small(path).ok()?;
+    parse(std::str::from_utf8(&b).ok()?)
 }
 
 /// Read and parse /proc/PID/stat.

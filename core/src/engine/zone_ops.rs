@@ -507,9 +507,25 @@ impl Engine {
         uniqid: u64,
         timeout: Duration,
     ) -> Result<(), Error> {
+        self.shutdown_then(uniqid, timeout, false).await.map(|_| ())
+    }
+
+    /// Shut down to down and, with `destroy`, go on in the same trip to
+    /// the blocking pool with destroy's common case (dying, the first look
+    /// at the references, and when nothing holds the zone the subsystems'
+    /// destroy and the runtime's): a halt is one trip there, not two, and
+    /// the steps and crash points are those of shutdown then destroy, in
+    /// that order. True when the zone was destroyed; false when destroy is
+    /// still to do ([`Engine::destroy_locked`]: it waits for the drain).
+    async fn shutdown_then(
+        &self,
+        uniqid: u64,
+        timeout: Duration,
+        destroy: bool,
+    ) -> Result<bool, Error> {
         let (status, name) = self.status_of(uniqid);
         if status >= Status::Down {
-            return Ok(());
+            return Ok(false);
         }
         if status < Status::Ready {
             return Err(Error::BadState {
@@ -531,7 +547,7 @@ impl Engine {
         // lock (and no record: set_status), as the async side would.
         let rt = self.inner.runtime.clone();
         let engine = self.clone();
-        self.blocking(&name, "down", move || {
+        tokio::task::spawn_blocking(move || {
             if status < Status::Empty {
                 rt.shutdown(&handle, timeout)?;
                 engine.set_status(uniqid, Status::Empty);
@@ -540,9 +556,22 @@ impl Engine {
             rt.down(&handle)?;
             engine.set_status(uniqid, Status::Down);
             crate::state::crash_point("halt.down");
-            Ok(())
+            if !destroy {
+                return Ok(false);
+            }
+            engine.set_status(uniqid, Status::Dying);
+            crate::state::crash_point("destroy.dying");
+            if !engine.drained_now(uniqid) {
+                return Ok(false);
+            }
+            if let Some(snap) = engine.zone_snap(uniqid) {
+                engine.zsd_destroy(&snap);
+            }
+            rt.destroy(&handle).map(|()| true)
         })
         .await
+        .unwrap_or_else(|e| Err(RuntimeError::new("down", e.to_string())))
+        .map_err(|source| Error::Runtime { zone: name, source })
     }
 
     pub(super) async fn halt_locked(&self, uniqid: u64, timeout: Duration) -> Result<(), Error> {
@@ -552,7 +581,11 @@ impl Engine {
             self.bury(uniqid);
             return Ok(());
         }
-        self.shutdown_locked(uniqid, timeout).await?;
+        if self.shutdown_then(uniqid, timeout, true).await? {
+            crate::state::crash_point("destroy.ended");
+            self.bury(uniqid);
+            return Ok(());
+        }
         self.destroy_locked(uniqid).await
     }
 

@@ -48,8 +48,10 @@
 //! use an absolute root in a delegated subtree there, or have the daemon
 //! move itself into a leaf first ([`move_self_to_leaf`]).
 //!
-//! Removing ([`remove`]) kills what is left (v2 cgroup.kill; v1 freezer:
-//! freeze, SIGKILL every member, thaw), then rmdirs the deepest first.
+//! Removing ([`remove`]) is one rmdir per hierarchy when the zone's
+//! cgroups are empty (the kernel refuses a cgroup that is not); else it
+//! kills what is left (v2 cgroup.kill; v1 freezer: freeze, SIGKILL every
+//! member, thaw), then rmdirs the deepest first.
 
 use super::err;
 use crate::param::Params;
@@ -481,10 +483,23 @@ pub fn apply(dirs: &[PathBuf], params: &Params, v2: bool) -> Result<(), RuntimeE
 }
 
 /// Deny every device but ruleset 4 in a v1 devices cgroup.
+/// The allow rules go through one descriptor (the kernel takes one rule
+/// per write(2)), not one open and close each.
 pub fn restrict_devices(dir: &Path) -> Result<(), RuntimeError> {
     write(&dir.join("devices.deny"), "a")?;
+    let path = dir.join("devices.allow");
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|e| err("cgroup", format!("open {}: {e}", path.display()), &e))?;
     for rule in DEVICES_ALLOW {
-        write(&dir.join("devices.allow"), rule)?;
+        io::Write::write_all(&mut f, rule.as_bytes()).map_err(|e| {
+            err(
+                "cgroup",
+                format!("write {rule:?} to {}: {e}", path.display()),
+                &e,
+            )
+        })?;
     }
     Ok(())
 }
@@ -497,12 +512,23 @@ pub fn parse_pids(text: &str, out: &mut Vec<u32>) {
 }
 
 /// Pids in a cgroup and all its descendants.
+///
+/// Called several times a zone cycle per hierarchy (shutdown's sweep,
+/// the references destroy counts, removal), so it is kept to the system
+/// calls it needs: cgroup.procs read whole into one buffer ([`read_small`]:
+/// open, read, read, close — no fstat for a size the kernel does not
+/// know, no growing reads), and the directory listed only when its link
+/// count says it has a child cgroup (a directory's is 2 plus its
+/// subdirectories on kernfs, tmpfs and ext4; a file system that keeps
+/// no such count, where it is 1, is listed always).
 pub fn procs(dir: &Path) -> Vec<u32> {
+    use std::os::unix::fs::MetadataExt;
     let mut out = Vec::new();
-    if let Ok(s) = fs::read_to_string(dir.join("cgroup.procs")) {
-        parse_pids(&s, &mut out);
+    if let Ok(b) = read_small(&dir.join("cgroup.procs")) {
+        parse_pids(&String::from_utf8_lossy(&b), &mut out);
     }
-    if let Ok(rd) = fs::read_dir(dir) {
+    let children = fs::metadata(dir).map_or(true, |m| m.nlink() != 2);
+    if children && let Ok(rd) = fs::read_dir(dir) {
         for e in rd.flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {
                 out.extend(procs(&e.path()));
@@ -510,6 +536,30 @@ pub fn procs(dir: &Path) -> Vec<u32> {
         }
     }
     out
+}
+
+/// A small kernel file (procfs, cgroupfs, sysfs: their size is 0 to
+/// fstat) read whole: one open, reads into a 4 KiB buffer until EOF, one
+/// close — three or four system calls where `fs::read_to_string` makes
+/// seven to nine (an fstat, then reads of 32, 32, 64, ... bytes).
+pub fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = fs::File::open(path)?;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(len);
+    Ok(buf)
 }
 
 /// The freezer of a zone's cgroups and the values that freeze and thaw:
@@ -561,7 +611,32 @@ pub fn kill_all(dirs: &[PathBuf], except: Option<u32>) {
 
 /// Kill what is left and remove the zone's cgroups, children first.
 /// Missing directories are not an error.
+///
+/// The common case — zsched has exited, the zone's cgroups are empty and
+/// have no children — is one rmdir per hierarchy: the kernel refuses
+/// (EBUSY) a cgroup that still holds a process or a child cgroup, so a
+/// cgroup rmdir removes was empty, and only when one refuses are the
+/// trees walked, their members killed and the children removed first
+/// (what every removal did before: two walks of every tree, ~100 system
+/// calls a zone on the hybrid host).
 pub fn remove(dirs: &[PathBuf]) -> Result<(), RuntimeError> {
+    let mut left = Vec::new();
+    for d in dirs {
+        match fs::remove_dir(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(_) => left.push(d.clone()),
+        }
+    }
+    if left.is_empty() {
+        return Ok(());
+    }
+    remove_trees(&left)
+}
+
+/// [`remove`]'s slow path: kill every member of the trees, then rmdir
+/// each tree deepest first.
+fn remove_trees(dirs: &[PathBuf]) -> Result<(), RuntimeError> {
     kill_all(dirs, None);
     let mut first_err = None;
     for d in dirs {
@@ -824,6 +899,38 @@ mod tests {
         let d = move_self_to_leaf(t.path(), "engine").unwrap();
         assert_eq!(d, t.path().join("engine"));
         assert_eq!(fs::read_to_string(d.join("cgroup.procs")).unwrap(), "0");
+    }
+
+    #[test]
+    fn procs_finds_members_of_child_cgroups_and_read_small_reads_past_its_buffer() {
+        let t = tempfile::tempdir().unwrap();
+        let zone = t.path().join("z.1");
+        fs::create_dir_all(zone.join("child/grandchild")).unwrap();
+        fs::write(zone.join("cgroup.procs"), "10\n").unwrap();
+        fs::write(zone.join("child/grandchild/cgroup.procs"), "11\n12\n").unwrap();
+        let mut p = procs(&zone);
+        p.sort();
+        assert_eq!(p, [10, 11, 12]);
+        // No child: the link count alone says so.
+        assert_eq!(procs(&zone.join("child/grandchild")), [11, 12]);
+        let big: String = (0..3000).map(|i| format!("{i}\n")).collect();
+        fs::write(zone.join("cgroup.procs"), &big).unwrap();
+        assert_eq!(
+            read_small(&zone.join("cgroup.procs")).unwrap(),
+            big.as_bytes()
+        );
+        assert_eq!(procs(&zone).len(), 3002);
+    }
+
+    #[test]
+    fn remove_takes_empty_cgroups_at_once_and_walks_a_tree_that_is_not() {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b) = (t.path().join("a.1"), t.path().join("b.1"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir_all(b.join("inner/deeper")).unwrap();
+        let missing = t.path().join("never-made");
+        remove(&[a.clone(), b.clone(), missing]).unwrap();
+        assert!(!a.exists() && !b.exists());
     }
 
     #[test]

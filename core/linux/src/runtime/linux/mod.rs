@@ -8,7 +8,7 @@
 //!
 //! | runtime call | what happens |
 //! |---|---|
-//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); cgroups made and rctls applied here ([`cgroup`]); `zsched launch` run with the spec; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime subscribes to its events (zsched's `ok` to that, within 10 s, is its first answer) |
+//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); `zsched launch` started, the cgroups made and rctls applied while it starts ([`cgroup`]), then the spec sent to it; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime subscribes to its events (zsched's `ok` to that, within 10 s, is its first answer) |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL), the zone's cgroup trees thawed meanwhile ([`thaw_tree`]: a process the zone froze would never die); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it removes the System V objects and POSIX queues of its IPC namespace ([`ipc`]) and unmounts everything but its root |
@@ -164,19 +164,30 @@ impl LinuxRuntime {
         &self.run_dir
     }
 
-    /// The cgroup directories a zone gets, one per hierarchy.
+    /// The cgroup directories a zone gets, one per hierarchy. The host's
+    /// hierarchies are read once per process ([`cgroup::host_hierarchies`],
+    /// what the sampler reads zones by), not at every ready: two statfs,
+    /// /proc/self/mountinfo and /proc/self/cgroup (~25 system calls) a
+    /// zone less.
     pub fn cgroup_dirs(
         &self,
         spec: &ZoneSpec,
     ) -> Result<Vec<(cgroup::Hierarchy, PathBuf)>, RuntimeError> {
-        let hs = cgroup::hierarchies()?;
+        let read;
+        let hs = match cgroup::host_hierarchies() {
+            [] => {
+                read = cgroup::hierarchies()?;
+                read.as_slice()
+            }
+            hs => hs,
+        };
         let dir = cgroup::dir_name(spec.name.as_str(), spec.uniqid);
         let parent = spec.parent.as_ref().map(|p| p.cgroups.as_slice());
         Ok(hs
-            .into_iter()
+            .iter()
             .map(|h| {
-                let d = cgroup::zone_dir(&h, &self.cgroup_root, parent, &dir);
-                (h, d)
+                let d = cgroup::zone_dir(h, &self.cgroup_root, parent, &dir);
+                (h.clone(), d)
             })
             .collect())
     }
@@ -569,7 +580,7 @@ fn errno_now() -> i32 {
 /// A zsched that is merely stopped or slow is not dead: this returns
 /// false for it, and leaves its zone alone.
 pub fn wait_exit(handle: &Handle, timeout: Duration) -> bool {
-    if !alive(handle) {
+    if handle.zsched_pid == 0 {
         return true;
     }
     // SAFETY: pidfd_open takes plain integers; the descriptor it returns is
@@ -578,7 +589,9 @@ pub fn wait_exit(handle: &Handle, timeout: Duration) -> bool {
     if pidfd < 0 {
         return !alive(handle);
     }
-    // The pid may have been reused between the check and the open.
+    // The descriptor is for whatever process has the pid now: it is
+    // zsched's only while zsched lives (pid and start time; one check,
+    // after the open, covers a zsched gone before it and a reused pid).
     if !alive(handle) {
         // SAFETY: the descriptor was opened above and is not used again.
         unsafe { libc::close(pidfd) };
@@ -683,7 +696,28 @@ impl Runtime for LinuxRuntime {
         let control = self
             .run_dir
             .join(format!("{}-{}.sock", spec.id, spec.uniqid));
-        let cgroups = self.make_cgroups(spec)?;
+        // The launcher is started first: its loader, libraries and start
+        // run while the cgroups are made here (one mkdir per hierarchy and
+        // the device rules), and it does nothing before it has read its
+        // whole request. A failure before the request is sent closes its
+        // stdin empty: it answers "bad request" and exits, having made
+        // nothing.
+        let mut child = Command::new(&zsched)
+            .arg("launch")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| err("launch", format!("run {}: {e}", zsched.display()), &e))?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let cgroups = match self.make_cgroups(spec) {
+            Ok(c) => c,
+            Err(e) => {
+                drop(stdin);
+                let _ = child.wait_with_output();
+                return Err(e);
+            }
+        };
         crate::state::crash_point("ready.cgroups");
         let fail = |e: RuntimeError| {
             let _ = cgroup::remove(&cgroups);
@@ -696,17 +730,16 @@ impl Runtime for LinuxRuntime {
             control: control.clone(),
             caps,
         };
-        let mut child = Command::new(&zsched)
-            .arg("launch")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| fail(err("launch", format!("run {}: {e}", zsched.display()), &e)))?;
-        let body = serde_json::to_vec(&req)
-            .map_err(|e| fail(RuntimeError::new("launch", e.to_string())))?;
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let wrote = stdin.write_all(&body);
+        let body =
+            serde_json::to_vec(&req).map_err(|e| fail(RuntimeError::new("launch", e.to_string())));
+        let wrote = match body {
+            Ok(body) => stdin.write_all(&body),
+            Err(e) => {
+                drop(stdin);
+                let _ = child.wait_with_output();
+                return Err(e);
+            }
+        };
         drop(stdin);
         let out = child
             .wait_with_output()

@@ -79,8 +79,9 @@ pub fn kernel_refs(handle: &Handle) -> KernelRefs {
     if !super::alive(handle) {
         return r;
     }
-    if let Ok(mi) = std::fs::read_to_string(format!("/proc/{}/mountinfo", handle.zsched_pid)) {
-        let (vfs, nfs, nfs4, smb) = mount_counts(&mi);
+    let mountinfo = format!("/proc/{}/mountinfo", handle.zsched_pid);
+    if let Ok(mi) = cgroup::read_small(Path::new(&mountinfo)) {
+        let (vfs, nfs, nfs4, smb) = mount_counts(&String::from_utf8_lossy(&mi));
         r.subsys[Subsys::Vfs as usize] = vfs.saturating_sub(locked_mounts(handle));
         r.subsys[Subsys::Nfs as usize] = nfs;
         r.subsys[Subsys::Nfsv4 as usize] = nfs4;
