@@ -22,6 +22,7 @@
 //! * [`zsd`]: subsystem callbacks (create / shutdown / destroy), illumos ZSD.
 //! * [`wait`]: status waits, async and blocking.
 //! * [`sample`]: the 1 Hz tick that folds the counters into the snapshot.
+//! * [`listing`]: `zoneadm list`'s rows, built once per snapshot.
 //! * [`persist`]: durable records of every zone, and re-adoption of the
 //!   zones an earlier engine left running.
 //!
@@ -80,6 +81,7 @@
 
 mod configured;
 mod jail_ops;
+mod listing;
 mod persist;
 mod refs;
 mod registry;
@@ -185,6 +187,8 @@ struct Inner {
     store: Option<Store>,
     /// Serialises writes of records, so the last written is the newest.
     store_lock: Mutex<()>,
+    /// The latest listing `zoneadm list` asked for (listing.rs).
+    listing: listing::ListCache,
 }
 
 impl Engine {
@@ -218,6 +222,7 @@ impl Engine {
                 released: Notify::new(),
                 store,
                 store_lock: Mutex::new(()),
+                listing: Default::default(),
             }),
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
