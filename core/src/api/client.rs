@@ -138,10 +138,7 @@ impl Client {
         // A daemon that accepts but never answers (wedged, or a socket
         // some other process bound) must not hang the tool.
         let hello = c.send(Request::Hello { version: VERSION });
-        let first = match first {
-            Some(r) => Some(c.send(r)),
-            None => None,
-        };
+        let first = first.map(|r| c.send(r));
         let hello = tokio::time::timeout(HELLO_TIMEOUT, Client::answer(hello));
         match hello.await {
             Ok(Ok(Answer::Hello { engine, .. })) => c.engine = engine,
