@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use zones::engine::Caller;
 use zones::param::{Params, Value};
 use zones_e2e::*;
-use zones_tools::tool::zoneadm::{ListFlags, list};
+use zones_tools::tool::zoneadm::{ListFlags, ZoneList, list};
 
 /// A veth pair on the host, deleted on drop (if still there).
 struct Veth(String, String);
@@ -412,7 +412,7 @@ fn zoneadm_and_getattr_show_the_network_each_zone_gets() {
             ids.push(engine.create(&Caller::ROOT, p).await.expect("create"));
         }
         let text = list(
-            &engine.snapshot(),
+            &ZoneList::of(&engine.snapshot()),
             ListFlags {
                 installed: true,
                 verbose: true,

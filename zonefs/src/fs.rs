@@ -56,6 +56,24 @@
 //! mount from a zone's mount namespace. Errors for a hidden name are
 //! replies, never negative entries.
 //!
+//! ## Listings the kernel keeps
+//!
+//! A listing of a directory is made at OPENDIR for the caller who opens
+//! it, and READDIR hands it out a page at a time: `ls /zones` at a
+//! thousand zones is eight round trips after the open. The root and
+//! `.by-id`, opened by the global zone, answer OPENDIR with
+//! FOPEN_CACHE_DIR and FOPEN_KEEP_CACHE: the kernel keeps the pages those
+//! READDIRs filled and serves the next global listing from them, so a
+//! repeated `ls /zones` costs the open's round trip alone. The pages are
+//! the listing until the watcher invalidates the directory's inode
+//! (FUSE_NOTIFY_INVAL_INODE drops them): whenever the set of zones
+//! changes, and for the root also whenever `.kstat` or `.json` gets a new
+//! version (its inode is in the listing), so a cached listing is never
+//! older than the tree. A zone's caller never reads the pages: its open
+//! carries neither flag, so the kernel lists from zonefs, adds nothing
+//! to the cache and drops what it held (an open without KEEP_CACHE
+//! does); the listing it gets is its own.
+//!
 //! ## Read-only
 //!
 //! The mount is `ro`, so the VFS refuses changes before they reach us; every
@@ -428,6 +446,20 @@ impl ZoneFs {
         }
     }
 
+    /// The kernel may keep the listing of the root and of `.by-id` as the
+    /// global zone reads it (see "Listings the kernel keeps"): only an
+    /// open by the global zone reads or fills that cache. Any other open
+    /// (a zone's, or a zone directory, whose files change every tick)
+    /// lists from this process, and drops what the kernel kept.
+    fn dir_cache(who: Viewer, f: &Found<'_>) -> FopenFlags {
+        match (who, f) {
+            (Viewer::Global, Found::Root | Found::ById) => {
+                FopenFlags::FOPEN_CACHE_DIR | FopenFlags::FOPEN_KEEP_CACHE
+            }
+            _ => FopenFlags::empty(),
+        }
+    }
+
     fn new_fh(&self, entries: Listing) -> u64 {
         let fh = self.shared.next_fh.fetch_add(1, Ordering::Relaxed);
         lock(&self.shared.dirs).insert(fh, Arc::new(entries));
@@ -642,7 +674,9 @@ impl Filesystem for ZoneFs {
             return reply.error(Errno::ENOENT);
         }
         match self.dir_entries(&tree, who, &f, ino.0) {
-            Some(entries) => reply.opened(FileHandle(self.new_fh(entries)), FopenFlags::empty()),
+            Some(entries) => {
+                reply.opened(FileHandle(self.new_fh(entries)), Self::dir_cache(who, &f))
+            }
             None => reply.error(Errno::ENOTDIR),
         }
     }

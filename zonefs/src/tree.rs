@@ -398,6 +398,14 @@ impl Tree {
             (INO_ROOT, ".json"),
             &mut inval,
         );
+        // The root's listing names .kstat's and .json's versions: a listing
+        // the kernel keeps (fs.rs) is dropped when either is replaced.
+        if let Some(o) = old
+            && !set_changed
+            && (o.kstat.ino != kstat.ino || o.json.ino != json.ino)
+        {
+            inval.push(Inval::Inode(INO_ROOT));
+        }
 
         // Pid namespaces of the zones' zsched, read once per zsched.
         let mut zone_ns = HashMap::new();
@@ -622,6 +630,8 @@ mod tests {
             replaced(kstat_dir, "all", file_of(v1, render::IDX_KSTAT_ALL).ino),
             replaced(INO_ROOT, ".kstat", t1.kstat.ino),
             replaced(INO_ROOT, ".json", t1.json.ino),
+            // The root's listing names the two: the kernel's copy goes.
+            Inval::Inode(INO_ROOT),
         ];
         let mut got = inval.clone();
         expect.sort_by_key(|i| format!("{i:?}"));

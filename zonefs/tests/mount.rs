@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirEntryExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use zonefs::testkit::{Mounted, global, snapshot, zone};
@@ -248,8 +248,6 @@ fn a_zone_appears_and_goes_while_an_open_file_keeps_its_bytes() {
     need_root();
     let m = Mounted::new(snapshot(1, vec![global()]));
     assert!(!m.path("db").exists());
-    m.push(snapshot(2, vec![global(), zone(5, "db", 11)]));
-    assert_eq!(read(m.path("db/status")), "running\n");
     let names = |m: &Mounted| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(m.root())
             .unwrap()
@@ -258,6 +256,12 @@ fn a_zone_appears_and_goes_while_an_open_file_keeps_its_bytes() {
         v.sort();
         v
     };
+    // Listed twice before the zone comes (the kernel keeps the global
+    // zone's listing of the root): the listing after it still has it.
+    assert_eq!(names(&m), [".by-id", ".json", ".kstat", "global"]);
+    assert_eq!(names(&m), [".by-id", ".json", ".kstat", "global"]);
+    m.push(snapshot(2, vec![global(), zone(5, "db", 11)]));
+    assert_eq!(read(m.path("db/status")), "running\n");
     assert_eq!(names(&m), [".by-id", ".json", ".kstat", "db", "global"]);
 
     let mut open = std::fs::File::open(m.path("db/kstat/all")).unwrap();
@@ -384,6 +388,33 @@ fn one_tick_one_content_and_the_next_tick_is_seen() {
     w.params.remove("persist");
     m.push(snapshot(4, vec![global(), w]));
     assert!(!m.path("web/params/persist").exists());
+}
+
+#[test]
+fn a_listing_of_the_root_names_the_versions_a_lookup_finds() {
+    need_root();
+    let m = Mounted::new(snapshot(1, vec![global(), zone(3, "web", 7)]));
+    // The inode readdir gives .kstat and .json (from the kernel's copy of
+    // the listing, after the first) is the one stat finds, tick after tick.
+    let check = |tick: u64| {
+        for _ in 0..2 {
+            for e in std::fs::read_dir(m.root()).unwrap() {
+                let e = e.unwrap();
+                let name = e.file_name().into_string().unwrap();
+                if name == ".kstat" || name == ".json" {
+                    let st = std::fs::symlink_metadata(m.path(&name)).unwrap();
+                    assert_eq!(e.ino(), st.ino(), "{name} at tick {tick}");
+                }
+            }
+        }
+    };
+    check(1);
+    for seq in 2..5 {
+        let mut w = zone(3, "web", 7);
+        w.kstat.nprocs = seq;
+        m.push(snapshot(seq, vec![global(), w]));
+        check(seq);
+    }
 }
 
 #[test]
@@ -514,12 +545,35 @@ fn a_reader_inside_a_zone_sees_only_its_zone() {
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )
     };
+    // The global zone's listings of the root and of .by-id, which the
+    // kernel keeps, are never a zone's.
+    let global_ls = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(m.root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    for _ in 0..2 {
+        assert_eq!(global_ls("").len(), 6);
+        assert_eq!(global_ls(".by-id"), ["0", "3", "4"]);
+    }
     let (ok, ls) = inside(r#"ls -A "$1""#);
     assert!(ok);
     assert_eq!(
         ls.split_whitespace().collect::<Vec<_>>(),
         [".by-id", ".json", ".kstat", "web"]
     );
+    assert_eq!(
+        global_ls("").len(),
+        6,
+        "the zone's open dropped nothing it should not"
+    );
+    assert_eq!(global_ls("").len(), 6);
+    let (ok, ls) = inside(r#"ls -A "$1""#);
+    assert!(ok);
+    assert_eq!(ls.split_whitespace().count(), 4, "{ls}");
     let (ok, s) = inside(r#"cat "$1/web/status""#);
     assert!(ok);
     assert_eq!(s, "running\n");

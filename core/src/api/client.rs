@@ -60,6 +60,9 @@ fn blocking_connect(
 
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<WireResult>>>>;
 
+/// A call sent whose answer has not been awaited yet.
+pub struct Answering(Result<oneshot::Receiver<WireResult>, Error>);
+
 /// A connection to zoned.
 pub struct Client {
     pub(super) next: AtomicU64,
@@ -80,6 +83,19 @@ pub struct Client {
 impl Client {
     /// Connect and say hello. Fails when no daemon answers.
     pub async fn connect(socket: &Path) -> std::io::Result<Client> {
+        Ok(Client::connect_with(socket, None).await?.0)
+    }
+
+    /// Connect, say hello and send `first` right behind the hello, before
+    /// its answer: a one-call tool (`zoneadm list`) waits for the daemon
+    /// once instead of twice — on a loaded host each wait for the daemon
+    /// is a wait for a CPU, longer than the call itself. The server reads
+    /// the hello first and refuses the call with the connection if it
+    /// refuses the hello. Await `first`'s answer with [`Client::answer`].
+    pub async fn connect_with(
+        socket: &Path,
+        first: Option<Request>,
+    ) -> std::io::Result<(Client, Option<Answering>)> {
         let stream = connect_stream(socket).await?;
         let (mut rd, mut wr) = stream.into_split();
         let (tx, mut rx) = mpsc::unbounded_channel::<Call>();
@@ -125,8 +141,9 @@ impl Client {
         };
         // A daemon that accepts but never answers (wedged, or a socket
         // some other process bound) must not hang the tool.
-        let hello =
-            tokio::time::timeout(HELLO_TIMEOUT, c.call(Request::Hello { version: VERSION }));
+        let hello = c.send(Request::Hello { version: VERSION });
+        let first = first.map(|r| c.send(r));
+        let hello = tokio::time::timeout(HELLO_TIMEOUT, Client::answer(hello));
         match hello.await {
             Ok(Ok(Answer::Hello {
                 engine, features, ..
@@ -146,22 +163,32 @@ impl Client {
                 ));
             }
         }
-        Ok(c)
+        Ok((c, first))
     }
 
     /// One call and its answer.
     pub async fn call(&self, request: Request) -> Result<Answer, Error> {
+        Client::answer(self.send(request)).await
+    }
+
+    /// Send a call; its answer comes through what this returns.
+    fn send(&self, request: Request) -> Answering {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (w, r) = oneshot::channel();
         self.pending.lock().unwrap().insert(id, w);
         if self.closed.load(Ordering::SeqCst) {
             self.pending.lock().unwrap().remove(&id);
-            return Err(Error::Shutdown);
+            return Answering(Err(Error::Shutdown));
         }
-        self.tx
-            .send(Call { id, request })
-            .map_err(|_| Error::Shutdown)?;
-        match r.await {
+        match self.tx.send(Call { id, request }) {
+            Ok(()) => Answering(Ok(r)),
+            Err(_) => Answering(Err(Error::Shutdown)),
+        }
+    }
+
+    /// The answer to a call sent ([`Client::connect_with`]).
+    pub async fn answer(a: Answering) -> Result<Answer, Error> {
+        match a.0?.await {
             Ok(WireResult::Ok(a)) => Ok(a),
             Ok(WireResult::Err(e)) => Err(e.error),
             Err(_) => Err(Error::Shutdown),

@@ -41,7 +41,12 @@
 //! client of another major version. Then each [`Call`] carries an id that
 //! its [`Reply`] repeats, so a client may have several calls in flight; a
 //! `Subscribe` call makes the server push every new snapshot as an
-//! [`Frame::Snapshot`] on the same stream.
+//! [`Frame::Snapshot`] on the same stream. A client may send its first
+//! call right behind the hello, before the hello's answer
+//! ([`Client::connect_with`]); the server reads them in order.
+//!
+//! `zoneadm list` asks `ListRows` and gets a [`Listing`]: one compact
+//! row a zone (the rows module), not the snapshot.
 //!
 //! ## Who may do what
 //!
@@ -59,10 +64,12 @@
 
 mod client;
 mod ops;
+mod rows;
 mod server;
 
-pub use client::{Client, ZoneHold, Zones, connect};
+pub use client::{Answering, Client, ZoneHold, Zones, connect};
 pub use ops::{Fut, ZoneApi};
+pub use rows::{ListRow, Listing};
 pub use server::{Limits, serve, serve_with, zone_of_pid};
 
 use crate::engine::{BootFrom, Booted, Installed, JailFlags, JailKey};
@@ -109,6 +116,9 @@ pub enum Request {
     /// thousand zones the full snapshot is a megabyte of JSON to encode,
     /// send and decode for a list of names.
     ListSnapshot,
+    /// What `zoneadm list` shows and nothing else: one compact row per
+    /// kernel zone ([`Listing`], some 60 bytes a zone).
+    ListRows,
     Subscribe,
     List,
     Lookup {
@@ -227,6 +237,7 @@ impl Request {
             Request::Hello { .. }
                 | Request::Snapshot
                 | Request::ListSnapshot
+                | Request::ListRows
                 | Request::Subscribe
                 | Request::List
                 | Request::Lookup { .. }
@@ -313,6 +324,9 @@ pub enum Answer {
     },
     Snapshot {
         snapshot: Arc<Snapshot>,
+    },
+    Rows {
+        listing: Arc<Listing>,
     },
     Installed {
         installed: Installed,

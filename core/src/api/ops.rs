@@ -15,7 +15,7 @@
 //! The methods return boxed futures so the trait stays usable as `dyn`
 //! (a tool picks its engine at run time).
 
-use super::{Answer, Client, Request, WireKey};
+use super::{Answer, Client, Listing, Request, WireKey};
 use crate::engine::{Attach, BootFrom, Booted, Caller, Engine, Installed, JailFlags, JailKey};
 use crate::error::Error;
 use crate::jailconf::Config;
@@ -37,13 +37,16 @@ pub trait ZoneApi: Send + Sync {
     /// `embedded`, or the daemon's socket.
     fn engine_name(&self) -> String;
     fn snapshot(&self) -> Fut<'_, Arc<Snapshot>>;
-    /// The snapshot as `zoneadm list` needs it: at least each zone's id,
-    /// name, state, path, brand and parameters; counters, processes and
-    /// privileges may be left out (the daemon leaves them out, so that a
-    /// list of a thousand zones is not a megabyte of JSON).
+    /// The snapshot with at least each zone's id, name, state, path, brand
+    /// and parameters; counters, processes and privileges may be left out
+    /// (the daemon leaves them out). `zoneadm list` asks [`ZoneApi::listing`]
+    /// now, which is smaller still; this stays for older clients.
     fn list_snapshot(&self) -> Fut<'_, Arc<Snapshot>> {
         self.snapshot()
     }
+    /// The kernel zones as `zoneadm list` shows them (one compact row
+    /// each: [`Listing`]).
+    fn listing(&self) -> Fut<'_, Arc<Listing>>;
     fn lookup<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, ZoneId>;
     fn create<'a>(&'a self, caller: &'a Caller, params: Params) -> Fut<'a, ZoneId>;
     /// Boot with or without init (see [`Engine::boot_with`]).
@@ -140,6 +143,10 @@ impl ZoneApi for Engine {
     fn snapshot(&self) -> Fut<'_, Arc<Snapshot>> {
         let s = Engine::snapshot(self);
         Box::pin(async move { Ok(s) })
+    }
+    fn listing(&self) -> Fut<'_, Arc<Listing>> {
+        let l = Engine::listing(self, &Caller::ROOT);
+        Box::pin(async move { Ok(l) })
     }
     fn lookup<'a>(&'a self, caller: &'a Caller, name: &'a str) -> Fut<'a, ZoneId> {
         let r = Engine::lookup(self, caller, name);
@@ -343,6 +350,12 @@ impl ZoneApi for Client {
     fn list_snapshot(&self) -> Fut<'_, Arc<Snapshot>> {
         self.then(Request::ListSnapshot, |a| match a {
             Answer::Snapshot { snapshot } => Ok(snapshot),
+            a => Err(unexpected(a)),
+        })
+    }
+    fn listing(&self) -> Fut<'_, Arc<Listing>> {
+        self.then(Request::ListRows, |a| match a {
+            Answer::Rows { listing } => Ok(listing),
             a => Err(unexpected(a)),
         })
     }

@@ -677,7 +677,8 @@ fn visible(s: &Arc<Snapshot>, caller: Caller) -> Arc<Snapshot> {
     Arc::new(own)
 }
 
-/// [`Request::ListSnapshot`]'s answer: each zone's identity, state, path,
+/// [`Request::ListSnapshot`]'s answer (older clients; `zoneadm list` asks
+/// [`Request::ListRows`]): each zone's identity, state, path,
 /// brand and parameters (ip-type and uuid come from them); its counters,
 /// processes, privileges and reference counts left at their defaults.
 fn list_view(s: &Arc<Snapshot>) -> Arc<Snapshot> {
@@ -764,6 +765,9 @@ async fn handle(engine: &Engine, caller: Caller, req: Request) -> Result<Answer,
         },
         Request::ListSnapshot => Answer::Snapshot {
             snapshot: list_view(&visible(&engine.snapshot(), caller)),
+        },
+        Request::ListRows => Answer::Rows {
+            listing: engine.listing(&caller),
         },
         Request::List => Answer::Ids {
             ids: engine.list(&caller),

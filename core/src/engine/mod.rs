@@ -22,6 +22,7 @@
 //! * [`zsd`]: subsystem callbacks (create / shutdown / destroy), illumos ZSD.
 //! * [`wait`]: status waits, async and blocking.
 //! * [`sample`]: the 1 Hz tick that folds the counters into the snapshot.
+//! * [`listing`]: `zoneadm list`'s rows, built once per snapshot.
 //! * [`persist`]: durable records of every zone, and re-adoption of the
 //!   zones an earlier engine left running.
 //!
@@ -80,6 +81,7 @@
 
 mod configured;
 mod jail_ops;
+mod listing;
 mod persist;
 mod refs;
 mod registry;
@@ -189,6 +191,8 @@ struct Inner {
     /// named without a configuration is resolved (the API's by-name
     /// requests); `None` for an engine given none.
     configuration: RwLock<Option<Arc<crate::jailconf::Config>>>,
+    /// The latest listing `zoneadm list` asked for (listing.rs).
+    listing: listing::ListCache,
 }
 
 impl Engine {
@@ -223,6 +227,7 @@ impl Engine {
                 store,
                 store_lock: Mutex::new(()),
                 configuration: RwLock::new(None),
+                listing: Default::default(),
             }),
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -16,8 +16,8 @@ use zones::engine::{BootFrom, Caller};
 use zones::zone::{Brand, Status, ZoneId};
 use zones_linux::api::Zones;
 use zones_linux::runtime::linux::osinstall;
-use zones_tools::tool::zoneadm::ListFlags;
-use zones_tools::tool::{Common, ConfNeed, ConfigFor, configured, die, exit};
+use zones_tools::tool::zoneadm::{ListFlags, ZoneList};
+use zones_tools::tool::{Common, ConfNeed, ConfigFor, configured_without, die, exit};
 
 const TOOL: &str = "zoneadm";
 
@@ -136,13 +136,13 @@ async fn main() {
         json,
     } = args.cmd
     {
-        let zones = open(&args.common).await;
-        let mut snap = (*zones
-            .list_snapshot()
-            .await
-            .unwrap_or_else(|e| die(TOOL, e, exit::FAILED)))
-        .clone();
-        snap.configured = configured(&cfg, &snap);
+        let mut snap = ZoneList {
+            zones: zones_tools::tool::zoneadm::listing(&args.common)
+                .await
+                .unwrap_or_else(|e| die(TOOL, e, exit::FAILED)),
+            configured: Vec::new(),
+        };
+        snap.configured = configured_without(&cfg, &snap.live_names());
         let f = ListFlags {
             configured: c,
             installed,

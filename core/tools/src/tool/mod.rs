@@ -29,7 +29,8 @@ use crate::jailconf::{ConfError, Config};
 
 // What zoned, ztop and zonefs share with the tools (zones-linux `front`).
 pub use zones_linux::front::{
-    Common, configured, configured_all, exit, is_installed, parse_args, usage_text,
+    Common, configured, configured_all, configured_without, exit, is_installed, parse_args,
+    usage_text,
 };
 
 /// The configuration as a tool needs it, `TOOL: message` and the exit

@@ -31,10 +31,43 @@
 //! unknown zone is `zoneadm: NAME: No such zone configured` ([`NO_SUCH_ZONE`]),
 //! and a usage error prints illumos' `usage:` block ([`USAGE`]), exit 2.
 
+use crate::api::Listing;
 use crate::runtime::NetMode;
-use crate::snapshot::Snapshot;
-use crate::zone::{AdminState, ZoneId};
+use crate::snapshot::{ConfiguredZone, Snapshot};
+use crate::zone::{AdminState, Status, ZoneId};
 use std::fmt::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What `zoneadm list` lists: the kernel zones as the engine lists them
+/// (one compact row each, [`Listing`]) and the configured zones without
+/// one, from the tool's own configuration.
+#[derive(Clone, Debug, Default)]
+pub struct ZoneList {
+    pub zones: Arc<Listing>,
+    pub configured: Vec<ConfiguredZone>,
+}
+
+impl ZoneList {
+    /// The list of a snapshot (its kernel zones and configured zones).
+    pub fn of(snap: &Snapshot) -> ZoneList {
+        ZoneList {
+            zones: Arc::new(Listing::of(snap)),
+            configured: snap.configured.clone(),
+        }
+    }
+
+    /// The names of the kernel zones not yet dying: a configured zone of
+    /// one of these names is that kernel zone, not a zone of its own.
+    pub fn live_names(&self) -> std::collections::HashSet<&str> {
+        self.zones
+            .zones
+            .iter()
+            .filter(|r| r.status < Status::Dying)
+            .map(|r| r.name.as_str())
+            .collect()
+    }
+}
 
 /// Which zones `zoneadm list` shows, and how.
 #[derive(Clone, Copy, Debug, Default)]
@@ -111,7 +144,12 @@ pub fn error_text(name: &str, msg: &str) -> String {
 /// A zone's uuid: `host.hostuuid` when set, else a name-based one (see
 /// the module comment).
 pub fn zone_uuid(name: &str, params: &crate::param::Params) -> String {
-    if let Some(u) = params.str("host.hostuuid").filter(|u| !u.is_empty()) {
+    uuid_of(name, params.str("host.hostuuid"))
+}
+
+/// The uuid of zone `name` whose `host.hostuuid` is `hostuuid`.
+fn uuid_of(name: &str, hostuuid: Option<&str>) -> String {
+    if let Some(u) = hostuuid.filter(|u| !u.is_empty()) {
         return u.to_string();
     }
     // Read once per process: a list of a thousand zones derives a
@@ -138,15 +176,14 @@ pub fn derived_uuid(host: &str, name: &str) -> String {
     let mut b = h.to_be_bytes();
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        let _ = write!(out, "{x:02x}");
+    }
+    out
 }
 
 /// Is `s` a uuid as `-u` takes it (8-4-4-4-12 hex digits)?
@@ -159,85 +196,92 @@ pub fn is_uuid(s: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-struct Row {
+/// One line of the list, borrowed from the listing or the configuration:
+/// nothing is copied, and the uuid is derived only by the formats that
+/// show it (a plain list of a thousand names derives none).
+struct Row<'a> {
     id: Option<ZoneId>,
-    name: String,
+    name: &'a str,
     state: AdminState,
-    path: String,
-    uuid: String,
-    brand: String,
+    path: &'a Path,
+    hostuuid: Option<&'a str>,
+    brand: &'static str,
     ip: &'static str,
 }
 
-/// Every zone `snap` knows: the kernel zones, then the configured ones
-/// that have none.
-fn all_rows(snap: &Snapshot) -> Vec<Row> {
-    let mut rows: Vec<Row> = snap
-        .zones
-        .iter()
-        .map(|z| Row {
-            id: Some(z.id),
-            name: z.name.to_string(),
-            state: z.status.admin(),
-            path: z.root.display().to_string(),
-            uuid: zone_uuid(z.name.as_str(), &z.params),
-            brand: if z.id.is_global() {
-                "linux".to_string()
-            } else {
-                z.brand.to_string()
-            },
-            ip: NetMode::of(&z.params).ip_type(),
-        })
-        .collect();
+impl Row<'_> {
+    fn uuid(&self) -> String {
+        uuid_of(self.name, self.hostuuid)
+    }
+}
+
+/// Every zone `l` knows: the kernel zones, then the configured ones that
+/// have none.
+fn all_rows(l: &ZoneList) -> Vec<Row<'_>> {
+    let mut rows: Vec<Row> = Vec::with_capacity(l.zones.zones.len() + l.configured.len());
+    rows.extend(l.zones.zones.iter().map(|z| Row {
+        id: Some(z.id),
+        name: z.name.as_str(),
+        state: z.status.admin(),
+        path: &z.root,
+        hostuuid: z.hostuuid.as_deref(),
+        brand: if z.id.is_global() {
+            "linux"
+        } else {
+            z.brand.as_str()
+        },
+        ip: z.ip_type,
+    }));
+    if l.configured.is_empty() {
+        return rows;
+    }
     // Kernel zones' names, so that each configured zone is checked in
-    // O(log n), not against every row (a thousand zones of each kind).
-    let kernel: std::collections::BTreeSet<String> = rows.iter().map(|r| r.name.clone()).collect();
-    for c in &snap.configured {
+    // O(1), not against every row (a thousand zones of each kind).
+    let kernel: std::collections::HashSet<&str> =
+        l.zones.zones.iter().map(|z| z.name.as_str()).collect();
+    for c in &l.configured {
         if kernel.contains(c.name.as_str()) {
             continue;
         }
         rows.push(Row {
             id: None,
-            name: c.name.to_string(),
+            name: c.name.as_str(),
             state: c.state,
-            path: c.root.display().to_string(),
-            uuid: zone_uuid(c.name.as_str(), &c.params),
-            brand: c.brand.to_string(),
+            path: &c.root,
+            hostuuid: c.params.str("host.hostuuid"),
+            brand: c.brand.as_str(),
             ip: NetMode::of(&c.params).ip_type(),
         });
     }
     rows
 }
 
-fn rows(snap: &Snapshot, f: ListFlags) -> Vec<Row> {
-    all_rows(snap)
-        .into_iter()
-        .filter(|r| {
-            r.id.is_some() || f.configured || (f.installed && r.state != AdminState::Configured)
-        })
-        .collect()
+fn rows(l: &ZoneList, f: ListFlags) -> Vec<Row<'_>> {
+    let mut rows = all_rows(l);
+    rows.retain(|r| {
+        r.id.is_some() || f.configured || (f.installed && r.state != AdminState::Configured)
+    });
+    rows
 }
 
-/// The name of the zone whose uuid is `uuid`, among those `snap` knows.
-pub fn zone_by_uuid(snap: &Snapshot, uuid: &str) -> Option<String> {
-    all_rows(snap)
+/// The name of the zone whose uuid is `uuid`, among those `l` knows.
+pub fn zone_by_uuid(l: &ZoneList, uuid: &str) -> Option<String> {
+    all_rows(l)
         .into_iter()
-        .find(|r| r.uuid.eq_ignore_ascii_case(uuid))
-        .map(|r| r.name)
+        .find(|r| r.uuid().eq_ignore_ascii_case(uuid))
+        .map(|r| r.name.to_string())
 }
 
 /// The text `zoneadm list` prints for these flags.
-pub fn list(snap: &Snapshot, f: ListFlags) -> String {
-    render(rows(snap, f), f)
+pub fn list(l: &ZoneList, f: ListFlags) -> String {
+    render(rows(l, f), f)
 }
 
 /// `zoneadm -z NAME list`: that zone whatever its state, or `None` when
-/// `snap` does not know it.
-pub fn list_one(snap: &Snapshot, name: &str, f: ListFlags) -> Option<String> {
-    let rows: Vec<Row> = all_rows(snap)
-        .into_iter()
-        .filter(|r| r.name == name)
-        .collect();
+/// `l` does not know it.
+pub fn list_one(l: &ZoneList, name: &str, f: ListFlags) -> Option<String> {
+    let mut rows = all_rows(l);
+    rows.retain(|r| r.name == name);
     (!rows.is_empty()).then(|| render(rows, f))
 }
 
@@ -245,8 +289,9 @@ fn json_str(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
-fn render(rows: Vec<Row>, f: ListFlags) -> String {
-    let mut out = String::new();
+fn render(rows: Vec<Row<'_>>, f: ListFlags) -> String {
+    // A line is some 100 bytes at most in the formats with every field.
+    let mut out = String::with_capacity(rows.len() * if f.json || f.parsable { 128 } else { 16 });
     if f.json {
         out.push('[');
         for (i, r) in rows.iter().enumerate() {
@@ -257,11 +302,11 @@ fn render(rows: Vec<Row>, f: ListFlags) -> String {
             let _ = write!(
                 out,
                 "\n  {{\"zoneid\": {id}, \"zonename\": {}, \"state\": {}, \"zonepath\": {}, \"uuid\": {}, \"brand\": {}, \"ip-type\": {}}}",
-                json_str(&r.name),
+                json_str(r.name),
                 json_str(r.state.as_str()),
-                json_str(&r.path),
-                json_str(&r.uuid),
-                json_str(&r.brand),
+                json_str(&r.path.display().to_string()),
+                json_str(&r.uuid()),
+                json_str(r.brand),
                 json_str(r.ip)
             );
         }
@@ -274,8 +319,8 @@ fn render(rows: Vec<Row>, f: ListFlags) -> String {
                 "{id}:{}:{}:{}:{}:{}:{}",
                 r.name,
                 r.state,
-                r.path.replace(':', "\\:"),
-                r.uuid,
+                r.path.display().to_string().replace(':', "\\:"),
+                r.uuid(),
                 r.brand,
                 r.ip
             );
@@ -293,14 +338,15 @@ fn render(rows: Vec<Row>, f: ListFlags) -> String {
                 "{id:>4} {:<16} {:<10} {:<30} {:<8} {:<6}",
                 r.name,
                 r.state.as_str(),
-                r.path,
+                r.path.display().to_string(),
                 r.brand,
                 r.ip
             );
         }
     } else {
         for r in rows {
-            let _ = writeln!(out, "{}", r.name);
+            out.push_str(r.name);
+            out.push('\n');
         }
     }
     out
@@ -322,7 +368,7 @@ usage:\tlist [-cipv] [--json]
 /// configured zones filled in): prints the list, or the error, and gives
 /// the exit status.
 pub fn list_command(
-    snap: &Snapshot,
+    snap: &ZoneList,
     zone: &Option<String>,
     uuid: &Option<String>,
     f: ListFlags,
@@ -397,6 +443,39 @@ pub fn is_configured(common: &super::Common, cfg: &crate::jailconf::Config, name
             .is_none_or(|c| c.get(name).is_some())
 }
 
+/// The kernel zones for `zoneadm list`, from the engine [`open`] picks.
+/// Against zoned the list call goes out right behind the hello, so the
+/// tool waits for the daemon once, not twice.
+pub async fn listing(common: &super::Common) -> Result<Arc<Listing>, String> {
+    use crate::api::{Answer, Client, Request};
+    let ep = common.endpoint();
+    if std::fs::symlink_metadata(&ep.socket).is_err() {
+        let zones = open(common).await?;
+        return zones.listing().await.map_err(|e| e.to_string());
+    }
+    match Client::connect_with(&ep.socket, Some(Request::ListRows)).await {
+        Ok((_client, Some(first))) => match Client::answer(first).await {
+            Ok(Answer::Rows { listing }) => Ok(listing),
+            Ok(a) => Err(format!("unexpected answer from zoned: {a:?}")),
+            Err(e) => Err(e.to_string()),
+        },
+        Ok((_, None)) => Err("no answer from zoned".to_string()),
+        Err(e) => Err(not_answering(&ep, &e)),
+    }
+}
+
+/// zoned did not answer on its socket: say so, and that no second engine
+/// is started.
+fn not_answering(ep: &crate::api::Endpoint, e: &dyn std::fmt::Display) -> String {
+    format!(
+        "zoned does not answer on {}: {e}; no second engine is started \
+         on its state directory {} (start zoned, or remove the socket \
+         if no zoned is to run)",
+        ep.socket.display(),
+        ep.state_dir.display()
+    )
+}
+
 /// The engine zoneadm acts through (see "Which engine" above): zoned when
 /// its socket exists — an error naming the socket when zoned does not
 /// answer there — else an engine of zoneadm's own.
@@ -411,13 +490,7 @@ pub async fn open(common: &super::Common) -> Result<crate::api::Zones, String> {
         Err(e) => Err(format!("{}: {e}", ep.socket.display())),
         Ok(_) => match Client::connect(&ep.socket).await {
             Ok(c) => Ok(Zones::Daemon(std::sync::Arc::new(c))),
-            Err(e) => Err(format!(
-                "zoned does not answer on {}: {e}; no second engine is started \
-                 on its state directory {} (start zoned, or remove the socket \
-                 if no zoned is to run)",
-                ep.socket.display(),
-                ep.state_dir.display()
-            )),
+            Err(e) => Err(not_answering(&ep, &e)),
         },
     }
 }
@@ -447,8 +520,8 @@ mod tests {
         Arc::new(b.status(status).root(root).params(&words).build())
     }
 
-    fn snap() -> Snapshot {
-        Snapshot {
+    fn snap() -> ZoneList {
+        ZoneList::of(&Snapshot {
             zones: vec![
                 zone(0, "global", Status::Running, "/", false),
                 zone(3, "web", Status::Running, "/zones/web", true),
@@ -462,7 +535,7 @@ mod tests {
                 params: Params::new(),
             }],
             ..Default::default()
-        }
+        })
     }
 
     #[test]
