@@ -135,6 +135,8 @@ struct Zsched {
     system_init: bool,
     /// The zone's console pty (super::console), made at its first boot.
     tty: Option<super::console::Pty>,
+    /// When the zone's processes were last counted ([`Zsched::progress`]).
+    counted: Instant,
 }
 
 /// `zsched supervise CFG_FD LISTEN_FD VERDICT_FD`.
@@ -226,6 +228,7 @@ pub fn main() -> ! {
         empty_told: false,
         system_init: false,
         tty: None,
+        counted: Instant::now(),
     };
     z.run(&listener, sfd)
 }
@@ -268,7 +271,13 @@ impl Zsched {
             }
             let timeout = if self.shutdown.is_some() { 50 } else { 1000 };
             // SAFETY: poll on an array of pollfd we own, with its length.
-            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
+            let ready =
+                unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
+            // Whether the count of the zone's processes may have changed
+            // ([`Zsched::progress`]): a child exited (SIGCHLD), or the poll
+            // timed out (a process entered from outside, not zsched's
+            // child, may have exited unseen).
+            let mut recount = pfds[0].revents != 0 || ready <= 0;
             if pfds[0].revents != 0 {
                 let mut buf = [0u8; 128 * 8];
                 // SAFETY: read/write with a buffer we own and its length.
@@ -295,10 +304,15 @@ impl Zsched {
             }
             for i in 0..self.conns.len() {
                 if pfds.get(i + 2).is_some_and(|p| p.revents != 0) {
-                    self.read_conn(i);
+                    recount |= self.read_conn(i);
                 }
             }
-            self.progress();
+            if recount
+                || self.shutdown.is_some()
+                || self.counted.elapsed() >= Duration::from_secs(1)
+            {
+                self.progress();
+            }
             // Drop closed connections (indices of waiting shutdowns shift).
             if self.conns.iter().any(|c| c.dead) {
                 let mut map = Vec::new();
@@ -319,7 +333,11 @@ impl Zsched {
         }
     }
 
-    fn read_conn(&mut self, i: usize) {
+    /// Serve what connection `i` sent. True when a request may have
+    /// changed the zone's processes or what is told about them (anything
+    /// but the requests that only read or set a name).
+    fn read_conn(&mut self, i: usize) -> bool {
+        let mut changed = false;
         let mut buf = [0u8; 4096];
         loop {
             match self.conns[i].stream.read(&mut buf) {
@@ -340,6 +358,19 @@ impl Zsched {
         {
             let line: Vec<u8> = self.conns[i].buf.drain(..=pos).collect();
             let line = String::from_utf8_lossy(&line[..line.len() - 1]).to_string();
+            let cmd = line.split(' ').next().unwrap_or("");
+            changed |= !matches!(
+                cmd,
+                "ping"
+                    | "params"
+                    | "status"
+                    | "events"
+                    | "locked"
+                    | "refs"
+                    | "hostname"
+                    | "domainname"
+                    | "console"
+            );
             self.command(i, &line);
         }
         // An attached console client types on the console.
@@ -349,6 +380,7 @@ impl Zsched {
                 t.input(&data);
             }
         }
+        changed
     }
 
     fn command(&mut self, i: usize, line: &str) {
@@ -735,7 +767,16 @@ impl Zsched {
         }
     }
 
+    /// Count the zone's processes (a scan of the detached proc mount)
+    /// and act on the count: answer a finished shutdown, SIGKILL past
+    /// its deadline, tell `empty`. Run only when the count may have
+    /// changed (a child exited, a request that starts or stops
+    /// something, a shutdown in progress) or a second after the last
+    /// count (an entered process, not zsched's child, exits unseen):
+    /// not for every connection and request of the engine (a runtime
+    /// cycle made 14 scans, now 5).
     fn progress(&mut self) {
+        self.counted = Instant::now();
         let n = self.user_procs();
         if n > 0 {
             self.empty_told = false;
