@@ -829,9 +829,28 @@ impl Zsched {
     /// masks included) keeps halt quick on a busy host.
     /// In a zone of its own user namespace the mounts the host made are
     /// locked and left to the namespace's end ([`super::userns::host_made`]).
+    ///
+    /// Before those rounds, where nothing is locked, [`Zsched::detach_root`]
+    /// releases the whole tree with one umount2 of `/`: one grace period
+    /// for every mount of the zone instead of four, and none more when
+    /// zsched exits (its namespace is empty by then, and the detached
+    /// proc mount went with the tree). The rounds then find nothing left.
     fn down(&mut self) -> Result<String, (String, String, i32)> {
-        let ipc = super::ipc::remove_all(|p| self.read_proc(p), true);
+        // Where the whole tree can go at once: a top-level mount point
+        // to stack the detached proc and mqueue mounts on (a mount
+        // stacked on `/` itself would be what umount2 of `/` detaches).
+        let whole = self
+            .read_proc("self/mountinfo")
+            .filter(|mi| !mi.lines().any(super::userns::host_made))
+            .filter(|_| self.sup.spec.root != std::path::Path::new("/"))
+            .and_then(|mi| top_mounts(&mi).into_iter().next())
+            .and_then(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
+            .filter(|p| super::ipc::stack_on(self.proc_fd, p));
+        let ipc = super::ipc::remove_all(|p| self.read_proc(p), true, whole.as_deref());
         let mut failed = ipc.failed;
+        if whole.is_some() {
+            self.detach_root();
+        }
         // The errors of the last round of unmounts: reported only if
         // mounts are still there after 8 rounds.
         let mut errors: Vec<String> = Vec::new();
@@ -881,6 +900,23 @@ impl Zsched {
         } else {
             Err(("down".into(), failed.join("; "), 0))
         }
+    }
+
+    /// `down`'s one-step release, once the detached proc and mqueue
+    /// mounts are stacked on a mount of the tree (zsched keeps reading
+    /// through the proc descriptor: a lazily detached mount stays usable
+    /// through what is open on it): `/` detached with MNT_DETACH, which
+    /// takes every mount of the namespace
+    /// in one umount_tree (the mounts are private to the zone's namespace
+    /// since the launcher made `/` private recursively, so nothing
+    /// propagates to the host). Nothing of the zone runs any more (down
+    /// follows shutdown); zsched's own root and cwd keep the detached
+    /// root alive until it exits, and it resolves no path after this. A
+    /// refusal (EINVAL for a locked root) leaves the per-mount rounds to
+    /// do the work.
+    fn detach_root(&mut self) {
+        // SAFETY: umount2 of a static NUL-terminated path.
+        unsafe { libc::umount2(c"/".as_ptr(), libc::MNT_DETACH) };
     }
 
     /// System V IPC objects of the zone's IPC namespace.
