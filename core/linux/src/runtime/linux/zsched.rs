@@ -39,7 +39,11 @@
 //!
 //! It counts the zone's processes through a proc mount of its namespace
 //! that is attached nowhere (made by the launcher with fsmount), so it can
-//! also count in a zone whose root has no /proc.
+//! also count in a zone whose root has no /proc, and only when the count
+//! may have changed (a child exited, a request that starts or stops
+//! something, a shutdown in progress, or a second since the last count).
+//! At `down` that mount is stacked on the zone's tree, which goes with
+//! one detach of `/` ([`Zsched::down`]); zsched still reads through it.
 //!
 //! ## Protocol
 //!
