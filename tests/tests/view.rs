@@ -656,7 +656,12 @@ fn view_holds(z: &mut TestZone, mount_zone: bool) {
         .lines()
         .find(|l| l.split(' ').nth(4) == Some("/proc/meminfo"))
         .unwrap_or_else(|| panic!("/proc/meminfo is a mount: {mi}"));
-    assert!(line.split(' ').nth(5).unwrap().contains("ro"), "{line}");
+    // Each file's bind copies the flags of the read-only directory
+    // mount it is made from (view::bind): all four must be there.
+    let opts: Vec<&str> = line.split(' ').nth(5).unwrap().split(',').collect();
+    for o in ["ro", "nosuid", "nodev", "noexec"] {
+        assert!(opts.contains(&o), "{o} missing: {line}");
+    }
     let host_path = line.split(' ').nth(3).unwrap();
     assert!(host_path.ends_with(".view/meminfo"), "{line}");
     let out = z.sh(&format!("cat {host_path} || ls {}", view.display()));

@@ -128,7 +128,15 @@ pub struct Removed {
 /// is not a mount the zone holds (refs counts none at `/`). Never true
 /// in a mount namespace shared with the host: it would stack a mount
 /// over the host's root.
-pub fn remove_all(read: impl Fn(&str) -> Option<String>, stack_on_root: bool) -> Removed {
+///
+/// `stack_on` names where the mqueue mount goes instead of `/` (zsched's
+/// `down` stacks it on a mount of the tree it then detaches whole); None
+/// is `/`. Ignored without `stack_on_root`.
+pub fn remove_all(
+    read: impl Fn(&str) -> Option<String>,
+    stack_on_root: bool,
+    stack_on: Option<&std::ffi::CStr>,
+) -> Removed {
     let mut out = Removed::default();
     for kind in Kind::ALL {
         let Some(listing) = read(kind.proc_file()) else {
@@ -147,7 +155,7 @@ pub fn remove_all(read: impl Fn(&str) -> Option<String>, stack_on_root: bool) ->
             }
         }
     }
-    match remove_mqueues(stack_on_root) {
+    match remove_mqueues(stack_on_root.then(|| stack_on.unwrap_or(c"/"))) {
         Ok(n) => out.mqueues = n,
         Err(e) => out.mqueue_error = Some(e),
     }
@@ -157,7 +165,7 @@ pub fn remove_all(read: impl Fn(&str) -> Option<String>, stack_on_root: bool) ->
 /// Unlink every POSIX message queue of the caller's IPC namespace through
 /// a detached mqueue mount of it (stacked on `/` when done with
 /// `stack_on_root`: see [`remove_all`]).
-fn remove_mqueues(stack_on_root: bool) -> Result<usize, String> {
+fn remove_mqueues(stack_on: Option<&std::ffi::CStr>) -> Result<usize, String> {
     const FSOPEN_CLOEXEC: libc::c_uint = 1;
     const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
     const FSMOUNT_CLOEXEC: libc::c_uint = 1;
@@ -239,8 +247,8 @@ fn remove_mqueues(stack_on_root: bool) -> Result<usize, String> {
     }
     // SAFETY: closes the stream and dfd; not used afterwards.
     unsafe { libc::closedir(dir) };
-    if stack_on_root {
-        self::stack_on_root(m.as_raw_fd());
+    if let Some(at) = stack_on {
+        self::stack_on(m.as_raw_fd(), at);
     }
     if failed.is_empty() {
         Ok(removed)
@@ -256,19 +264,26 @@ fn remove_mqueues(stack_on_root: bool) -> Result<usize, String> {
 /// proc mount). Only in a mount namespace of a zone. Best effort: if it
 /// fails, nothing changed, and the close tears the mount down as before.
 pub fn stack_on_root(fd: RawFd) {
+    stack_on(fd, c"/");
+}
+
+/// [`stack_on_root`] onto another mount point `at` of the caller's
+/// namespace (the mount goes with that mount's teardown). True when
+/// moved.
+pub fn stack_on(fd: RawFd, at: &std::ffi::CStr) -> bool {
     const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
     // SAFETY: move_mount of the caller's mount descriptor (an empty path)
-    // onto "/"; plain C strings.
+    // onto `at`; NUL-terminated C strings.
     unsafe {
         libc::syscall(
             libc::SYS_move_mount,
             fd,
             c"".as_ptr(),
             libc::AT_FDCWD,
-            c"/".as_ptr(),
+            at.as_ptr(),
             MOVE_MOUNT_F_EMPTY_PATH,
-        )
-    };
+        ) == 0
+    }
 }
 
 /// Join a new anonymous session keyring (module comment). Err: the errno.
@@ -367,7 +382,7 @@ mod tests {
                     .iter()
                     .map(|k| ids(&read(k.proc_file()).unwrap_or_default()).len())
                     .sum();
-                let r = remove_all(read, true);
+                let r = remove_all(read, true, None);
                 let after: usize = Kind::ALL
                     .iter()
                     .map(|k| ids(&read(k.proc_file()).unwrap_or_default()).len())

@@ -608,22 +608,25 @@ fn fs_magic(fd: &OwnedFd) -> std::io::Result<i64> {
 /// before the pivot: each file of `dir` bind-mounted read-only over its
 /// place under `root` (module comment). A place whose file system is not
 /// the expected one (no /proc or /sys in the root) is left alone.
+///
+/// The directory itself is first bound onto itself and made read-only,
+/// nosuid, nodev and noexec (two mounts, in this namespace only); each
+/// file's bind is then made from that mount, and a bind copies the flags
+/// of the mount it is made from, so each file needs one mount, not a bind
+/// and a remount (11 mounts for the 9 files instead of 18, and one
+/// O_PATH open per file, of its place, instead of three). The directory's mount hangs
+/// beneath the old root, which the pivot detaches with everything on it:
+/// it costs no grace period of its own.
 pub fn bind(root: &Path, dir: &Path) -> Result<(), ChildError> {
     use super::inroot::{Fd, Policy, Root};
     let r = Root::open_real(root).map_err(|e| cerr(root.display().to_string(), e))?;
-    let host_dir = fs::File::open(dir).map_err(|e| cerr(format!("open {}", dir.display()), e))?;
-    let host_dir = OwnedFd::from(host_dir);
-    let ro = libc::MS_BIND
-        | libc::MS_REMOUNT
-        | libc::MS_RDONLY
-        | libc::MS_NOSUID
-        | libc::MS_NODEV
-        | libc::MS_NOEXEC;
     // Each place's directory resolved and checked once (FILES lists the
     // files of one directory together): None when it is not there or
-    // not the expected file system.
+    // not the expected file system. All resolved before anything is
+    // mounted, so that a root with neither /proc nor /sys costs nothing.
+    let mut places: Vec<(usize, OwnedFd)> = Vec::new();
     let mut dir_of: Option<(&str, Option<OwnedFd>)> = None;
-    for (name, under, target) in FILES {
+    for (i, (_, under, target)) in FILES.iter().enumerate() {
         if dir_of.as_ref().is_none_or(|(u, _)| u != under) {
             let magic = if *under == "proc" {
                 PROC_SUPER_MAGIC
@@ -643,15 +646,53 @@ pub fn bind(root: &Path, dir: &Path) -> Result<(), ChildError> {
         let Some((_, Some(parent))) = &dir_of else {
             continue;
         };
-        let Ok(at) = open_under(parent, target, libc::O_PATH) else {
-            continue;
-        };
-        let src = open_under(&host_dir, name, libc::O_PATH)
-            .map_err(|e| cerr(format!("open {}", dir.join(name).display()), e))?;
-        let shown = root.join(under).join(target);
+        if let Ok(at) = open_under(parent, target, libc::O_PATH) {
+            places.push((i, at));
+        }
+    }
+    if places.is_empty() {
+        return Ok(());
+    }
+    let shown_dir = dir.display().to_string();
+    let host_dir = fs::File::open(dir).map_err(|e| cerr(format!("open {shown_dir}"), e))?;
+    let host_dir = OwnedFd::from(host_dir);
+    let src = host_dir.proc_path();
+    let src = src.to_string_lossy();
+    super::mounts::mount(
+        "view",
+        Some(&src),
+        &host_dir.proc_path(),
+        None,
+        libc::MS_BIND,
+        None,
+    )
+    .map_err(|e| ChildError {
+        message: format!("bind {shown_dir} onto itself: {}", e.message),
+        ..e
+    })?;
+    let ro = libc::MS_BIND
+        | libc::MS_REMOUNT
+        | libc::MS_RDONLY
+        | libc::MS_NOSUID
+        | libc::MS_NODEV
+        | libc::MS_NOEXEC;
+    // The mount just made (`host_dir` still names the one beneath it).
+    let top = fs::File::open(dir).map_err(|e| cerr(format!("reopen {shown_dir}"), e))?;
+    let top = OwnedFd::from(top);
+    super::mounts::mount("view", None, &top.proc_path(), None, ro, None).map_err(|e| {
+        ChildError {
+            message: format!("{shown_dir} read-only: {}", e.message),
+            ..e
+        }
+    })?;
+    for (i, at) in places {
+        let (name, under, target) = FILES[i];
+        // The file through the read-only mount (the directory is
+        // root's, 0700, its files made O_NOFOLLOW by the launcher).
+        let from = top.proc_path().join(name);
         super::mounts::mount(
             "view",
-            Some(&src.proc_path().to_string_lossy()),
+            Some(&from.to_string_lossy()),
             &at.proc_path(),
             None,
             libc::MS_BIND,
@@ -661,14 +702,11 @@ pub fn bind(root: &Path, dir: &Path) -> Result<(), ChildError> {
             message: format!(
                 "{} on {}: {}",
                 dir.join(name).display(),
-                shown.display(),
+                root.join(under).join(target).display(),
                 e.message
             ),
             ..e
         })?;
-        let top = open_under(parent, target, libc::O_PATH)
-            .map_err(|e| cerr(format!("reopen {}", shown.display()), e))?;
-        super::mounts::mount("view", None, &top.proc_path(), None, ro, None)?;
     }
     Ok(())
 }

@@ -39,7 +39,11 @@
 //!
 //! It counts the zone's processes through a proc mount of its namespace
 //! that is attached nowhere (made by the launcher with fsmount), so it can
-//! also count in a zone whose root has no /proc.
+//! also count in a zone whose root has no /proc, and only when the count
+//! may have changed (a child exited, a request that starts or stops
+//! something, a shutdown in progress, or a second since the last count).
+//! At `down` that mount is stacked on the zone's tree, which goes with
+//! one detach of `/` ([`Zsched::down`]); zsched still reads through it.
 //!
 //! ## Protocol
 //!
@@ -135,6 +139,8 @@ struct Zsched {
     system_init: bool,
     /// The zone's console pty (super::console), made at its first boot.
     tty: Option<super::console::Pty>,
+    /// When the zone's processes were last counted ([`Zsched::progress`]).
+    counted: Instant,
 }
 
 /// `zsched supervise CFG_FD LISTEN_FD VERDICT_FD`.
@@ -230,6 +236,7 @@ pub fn main() -> ! {
         empty_told: false,
         system_init: false,
         tty: None,
+        counted: Instant::now(),
     };
     z.run(&listener, sfd)
 }
@@ -272,7 +279,13 @@ impl Zsched {
             }
             let timeout = if self.shutdown.is_some() { 50 } else { 1000 };
             // SAFETY: poll on an array of pollfd we own, with its length.
-            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
+            let ready =
+                unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
+            // Whether the count of the zone's processes may have changed
+            // ([`Zsched::progress`]): a child exited (SIGCHLD), or the poll
+            // timed out (a process entered from outside, not zsched's
+            // child, may have exited unseen).
+            let mut recount = pfds[0].revents != 0 || ready <= 0;
             if pfds[0].revents != 0 {
                 let mut buf = [0u8; 128 * 8];
                 // SAFETY: read/write with a buffer we own and its length.
@@ -299,10 +312,15 @@ impl Zsched {
             }
             for i in 0..self.conns.len() {
                 if pfds.get(i + 2).is_some_and(|p| p.revents != 0) {
-                    self.read_conn(i);
+                    recount |= self.read_conn(i);
                 }
             }
-            self.progress();
+            if recount
+                || self.shutdown.is_some()
+                || self.counted.elapsed() >= Duration::from_secs(1)
+            {
+                self.progress();
+            }
             // Drop closed connections (indices of waiting shutdowns shift).
             if self.conns.iter().any(|c| c.dead) {
                 let mut map = Vec::new();
@@ -323,7 +341,11 @@ impl Zsched {
         }
     }
 
-    fn read_conn(&mut self, i: usize) {
+    /// Serve what connection `i` sent. True when a request may have
+    /// changed the zone's processes or what is told about them (anything
+    /// but the requests that only read or set a name).
+    fn read_conn(&mut self, i: usize) -> bool {
+        let mut changed = false;
         let mut buf = [0u8; 4096];
         loop {
             match self.conns[i].stream.read(&mut buf) {
@@ -344,6 +366,19 @@ impl Zsched {
         {
             let line: Vec<u8> = self.conns[i].buf.drain(..=pos).collect();
             let line = String::from_utf8_lossy(&line[..line.len() - 1]).to_string();
+            let cmd = line.split(' ').next().unwrap_or("");
+            changed |= !matches!(
+                cmd,
+                "ping"
+                    | "params"
+                    | "status"
+                    | "events"
+                    | "locked"
+                    | "refs"
+                    | "hostname"
+                    | "domainname"
+                    | "console"
+            );
             self.command(i, &line);
         }
         // An attached console client types on the console.
@@ -353,6 +388,7 @@ impl Zsched {
                 t.input(&data);
             }
         }
+        changed
     }
 
     fn command(&mut self, i: usize, line: &str) {
@@ -739,7 +775,16 @@ impl Zsched {
         }
     }
 
+    /// Count the zone's processes (a scan of the detached proc mount)
+    /// and act on the count: answer a finished shutdown, SIGKILL past
+    /// its deadline, tell `empty`. Run only when the count may have
+    /// changed (a child exited, a request that starts or stops
+    /// something, a shutdown in progress) or a second after the last
+    /// count (an entered process, not zsched's child, exits unseen):
+    /// not for every connection and request of the engine (a runtime
+    /// cycle made 14 scans, now 5).
     fn progress(&mut self) {
+        self.counted = Instant::now();
         let n = self.user_procs();
         if n > 0 {
             self.empty_told = false;
@@ -792,9 +837,28 @@ impl Zsched {
     /// masks included) keeps halt quick on a busy host.
     /// In a zone of its own user namespace the mounts the host made are
     /// locked and left to the namespace's end ([`super::userns::host_made`]).
+    ///
+    /// Before those rounds, where nothing is locked, [`Zsched::detach_root`]
+    /// releases the whole tree with one umount2 of `/`: one grace period
+    /// for every mount of the zone instead of four, and none more when
+    /// zsched exits (its namespace is empty by then, and the detached
+    /// proc mount went with the tree). The rounds then find nothing left.
     fn down(&mut self) -> Result<String, (String, String, i32)> {
-        let ipc = super::ipc::remove_all(|p| self.read_proc(p), true);
+        // Where the whole tree can go at once: a top-level mount point
+        // to stack the detached proc and mqueue mounts on (a mount
+        // stacked on `/` itself would be what umount2 of `/` detaches).
+        let whole = self
+            .read_proc("self/mountinfo")
+            .filter(|mi| !mi.lines().any(super::userns::host_made))
+            .filter(|_| self.sup.spec.root != std::path::Path::new("/"))
+            .and_then(|mi| top_mounts(&mi).into_iter().next())
+            .and_then(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
+            .filter(|p| super::ipc::stack_on(self.proc_fd, p));
+        let ipc = super::ipc::remove_all(|p| self.read_proc(p), true, whole.as_deref());
         let mut failed = ipc.failed;
+        if whole.is_some() {
+            self.detach_root();
+        }
         // The errors of the last round of unmounts: reported only if
         // mounts are still there after 8 rounds.
         let mut errors: Vec<String> = Vec::new();
@@ -844,6 +908,23 @@ impl Zsched {
         } else {
             Err(("down".into(), failed.join("; "), 0))
         }
+    }
+
+    /// `down`'s one-step release, once the detached proc and mqueue
+    /// mounts are stacked on a mount of the tree (zsched keeps reading
+    /// through the proc descriptor: a lazily detached mount stays usable
+    /// through what is open on it): `/` detached with MNT_DETACH, which
+    /// takes every mount of the namespace
+    /// in one umount_tree (the mounts are private to the zone's namespace
+    /// since the launcher made `/` private recursively, so nothing
+    /// propagates to the host). Nothing of the zone runs any more (down
+    /// follows shutdown); zsched's own root and cwd keep the detached
+    /// root alive until it exits, and it resolves no path after this. A
+    /// refusal (EINVAL for a locked root) leaves the per-mount rounds to
+    /// do the work.
+    fn detach_root(&mut self) {
+        // SAFETY: umount2 of a static NUL-terminated path.
+        unsafe { libc::umount2(c"/".as_ptr(), libc::MNT_DETACH) };
     }
 
     /// System V IPC objects of the zone's IPC namespace.
