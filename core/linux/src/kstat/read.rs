@@ -92,6 +92,14 @@
 //! nested zone's cgroup below this one changes the probe like any task of
 //! the zone does (the files are hierarchical).
 //!
+//! The zone's own init — zsched, pid 1 of its pid namespace, found among
+//! its processes by `NSpid` — wakes once a second whatever the zone does;
+//! its CPU time (field 1 of /proc/PID/schedstat, charged with the same
+//! deltas as the cgroup's clock) is taken out of the probe's clock, so a
+//! zone where only zsched ran is quiet too. zsched's own CPU and run-queue
+//! time (tens of µs a second) then reach the zone's counters at the next
+//! full read, at most [`QUIET_FULL_EVERY`] reads later.
+//!
 //! Every function here is synchronous, holds no lock and reads files only
 //! (`open`, `read`, `pread`, `getdents`); errors name the file.
 
@@ -509,6 +517,10 @@ pub struct CgroupReader {
     bytes: Vec<u8>,
     /// The last full read and the probe taken before it.
     quiet: Option<Quiet>,
+    /// The zone's own init (pid 1 of its pid namespace: zsched), and its
+    /// /proc/PID/schedstat: its CPU time is taken out of the probe's clock.
+    init: Option<(u32, Kept)>,
+    budget: Arc<FdBudget>,
     /// Full reads so far (the rest were answered from the last one).
     full_reads: u64,
 }
@@ -631,6 +643,8 @@ impl CgroupReader {
             ],
             bytes: Vec::new(),
             quiet: None,
+            init: None,
+            budget: budget.clone(),
             full_reads: 0,
             set,
         }
@@ -722,6 +736,19 @@ impl CgroupReader {
         }
         let c = self.read_full(procs, tids, buf)?;
         self.full_reads += 1;
+        if self
+            .init
+            .as_ref()
+            .is_none_or(|(pid, _)| procs.binary_search(pid).is_err())
+        {
+            self.init = find_init(procs).map(|pid| {
+                let k = Kept::open(
+                    PathBuf::from(format!("/proc/{pid}/schedstat")),
+                    &FdBudget::process(),
+                );
+                (pid, k)
+            });
+        }
         self.quiet = probe.map(|probe| Quiet {
             probe,
             counters: c.clone(),
@@ -738,8 +765,22 @@ impl CgroupReader {
         let bytes = &mut self.bytes;
         let cpu = match (&self.cpuacct_usage, &self.cpu_stat) {
             (Some(k), _) if k.exists() => k.u64(bytes)?,
-            (_, Some(k)) => keyed(k.read(bytes).ok()?, "usage_usec")?,
+            (_, Some(k)) => keyed(k.read(bytes).ok()?, "usage_usec")?.saturating_mul(1000),
             _ => return None,
+        };
+        // Less what the zone's init ran (its CPU time in ns, field 1).
+        let cpu = match &self.init {
+            Some((_, k)) => {
+                let ran: u64 = k
+                    .read(bytes)
+                    .ok()?
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()?;
+                cpu.wrapping_sub(ran)
+            }
+            None => cpu,
         };
         let tasks = self.pids_current.as_ref()?.u64(bytes)?;
         let memory = self.memory_usage.as_ref().and_then(|k| k.u64(bytes));
@@ -865,6 +906,22 @@ impl CgroupReader {
     }
 }
 
+/// The process of `procs` (sorted) that is pid 1 of its pid namespace
+/// below the host's: a zone's zsched. The lowest such pid (a nested
+/// zone's init is one too, started later).
+fn find_init(procs: &[u32]) -> Option<u32> {
+    procs.iter().copied().find(|p| {
+        std::fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .is_some_and(|l| {
+                    let ids: Vec<&str> = l.split_whitespace().collect();
+                    ids.len() > 1 && ids.last() == Some(&"1")
+                })
+        })
+    })
+}
+
 /// A zone's `cpu`, `memory` and `io.pressure` avg10s; `None` when none
 /// could be read.
 fn read_psi_files(files: &[Option<Kept>; 3], bytes: &mut Vec<u8>) -> Option<Psi> {
@@ -938,6 +995,7 @@ pub fn schedstat_wait(bytes: &[u8]) -> Option<u64> {
 
 /// How many descriptors the [`WaitrqTracker`]s and [`CgroupReader`]s
 /// sharing it may keep open.
+#[derive(Debug)]
 pub struct FdBudget {
     cap: usize,
     used: AtomicUsize,
@@ -2008,6 +2066,56 @@ pub(crate) mod tests {
             let _ = k.kill();
             let _ = k.wait();
         }
+    }
+
+    /// A zone whose only activity is its init (pid 1 of a pid namespace of
+    /// its own, waking 5 times a second, as zsched wakes once) is quiet:
+    /// the init's CPU time is taken out of the probe's clock.
+    #[test]
+    fn a_zone_where_only_its_init_runs_is_quiet() {
+        use std::io::Write;
+        let zone = TestZoneCgroups::make(&format!("kstat-init-{}", std::process::id()));
+        let mut sh = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "read x; exec unshare --pid --fork python3 -c \
+                 'import time\nwhile True: time.sleep(0.2)'",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        zone.enter(sh.id());
+        sh.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        let mut r = CgroupReader::new(CgroupSet::detect(&zone.0));
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        // unshare and its child, the namespace's init, settled.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+            if c.nprocs == 2 && r.init.is_some() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{procs:?}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        // Python's start done; the next read's probe takes the init out.
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        let clock = |r: &mut CgroupReader| r.cpuacct_usage.as_ref().unwrap().u64(&mut r.bytes);
+        let (before, ran0) = (r.full_reads(), clock(&mut r));
+        for _ in 0..5 {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        }
+        assert!(clock(&mut r) > ran0, "the init ran");
+        assert!(
+            r.full_reads() <= before + 1,
+            "{} full reads of 5 while only the init ran",
+            r.full_reads() - before
+        );
+        let _ = sh.kill();
+        let _ = sh.wait();
     }
 
     /// Waits for a line on stdin, then starts `n` threads that sleep, says
