@@ -744,7 +744,7 @@ impl CgroupReader {
             self.init = find_init(procs).map(|pid| {
                 let k = Kept::open(
                     PathBuf::from(format!("/proc/{pid}/schedstat")),
-                    &FdBudget::process(),
+                    &self.budget,
                 );
                 (pid, k)
             });
