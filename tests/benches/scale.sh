@@ -182,8 +182,10 @@ halt_total=$(ms "$a" "$(now_ns)")
 sleep 1
 left_rec=$(ls "$D/state/zones" | wc -l)
 left_sock=$(ls "$D/state/run" 2>/dev/null | wc -l)
-left_cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -path "*/$CG/*" 2>/dev/null | wc -l)
-left_procs=$(find /sys/fs/cgroup -maxdepth 6 -path "*/$CG/*" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l)
+# (find fails when another user's cgroup vanishes under its walk: that
+# is no leftover of ours, and must not end the run before its report.)
+left_cg=$({ find /sys/fs/cgroup -maxdepth 6 -type d -path "*/$CG/*" 2>/dev/null || true; } | wc -l)
+left_procs=$({ find /sys/fs/cgroup -maxdepth 6 -path "*/$CG/*" -name cgroup.procs -exec cat {} + 2>/dev/null || true; } | wc -l)
 fd2=$(fds "$ZPID")
 
 cat <<REPORT
