@@ -22,6 +22,17 @@
 #   grow one per host thread: zoned's descriptors are compared with them);
 # * after halting all: no zone cgroup, zsched, control socket or record left.
 #
+# Figures (branch scalesampler, 2 shared cores, release build):
+#   before (load 6–9): boot first10 → last10 87.6 → 179.2 ms (2.04×), list
+#     128 ms, ls 6.8 ms, RSS 94.6 kB/zone, 6.0 fds/zone, 1,009 threads,
+#     CPU with 1,000 idle zones 380 ms/s;
+#   after the quiet-zone probe and the one events thread (N=1000, load
+#     5–13): boot 59.4 → 107.5 ms (1.81×), list 48.0 ms, ls 8.4 ms, RSS
+#     74.6 kB/zone, 6.01 fds/zone, 11 threads, CPU idle 567 ms/s (the
+#     sampler's own reads are ~4 preads per quiet zone a tick now; what
+#     is left is the per-zone view refresh and the global zone's
+#     per-thread schedstat reads on a kernel without /proc/schedstat).
+#
 # All zones share one installed sparse root (each zone mounts what it needs
 # in its own mount namespace), so the disk holds one skeleton, not N.
 set -euo pipefail
@@ -191,8 +202,10 @@ halt_total=$(ms "$a" "$(now_ns)")
 sleep 1
 left_rec=$(ls "$D/state/zones" | wc -l)
 left_sock=$(ls "$D/state/run" 2>/dev/null | wc -l)
-left_cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -path "*/$CG/*" 2>/dev/null | wc -l)
-left_procs=$(find /sys/fs/cgroup -maxdepth 6 -path "*/$CG/*" -name cgroup.procs -exec cat {} + 2>/dev/null | wc -l)
+# (find fails when another user's cgroup vanishes under its walk: that
+# is no leftover of ours, and must not end the run before its report.)
+left_cg=$({ find /sys/fs/cgroup -maxdepth 6 -type d -path "*/$CG/*" 2>/dev/null || true; } | wc -l)
+left_procs=$({ find /sys/fs/cgroup -maxdepth 6 -path "*/$CG/*" -name cgroup.procs -exec cat {} + 2>/dev/null || true; } | wc -l)
 fd2=$(fds "$ZPID")
 
 cat <<REPORT

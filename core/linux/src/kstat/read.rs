@@ -75,6 +75,31 @@
 //! (pure cgroup2), a zone whose threads ran less than 1 µs in all over a
 //! tick may also wait for a later tick.
 //!
+//! **Quiet zones.** Most zones of a big host are idle most seconds, and a
+//! dozen cgroup files a zone a second was most of zoned's CPU with a
+//! thousand zones. So [`CgroupReader::read`] first reads a probe of three
+//! numbers — the CPU clock (v1 `cpuacct.usage`, ns, else cgroup2
+//! `cpu.stat` usage_usec), the task count (`pids.current`) and the charged
+//! memory (`memory.usage_in_bytes` / `memory.current`) — and when all
+//! three are what they were before its last full read, answers that read
+//! again. What the other files say changes only when a task of the zone
+//! runs (its CPU time, forks and fork failures, exits, mlock, the thread
+//! list), joins or leaves (the task count moves), or when its charge
+//! moves; what may still change without any of that — pages aged to the
+//! inactive list, an I/O stall that began while it ran — is caught by a
+//! full read every [`QUIET_FULL_EVERY`] reads, and PSI averages that are
+//! not 0 are re-read every time (they decay with no task running). A
+//! nested zone's cgroup below this one changes the probe like any task of
+//! the zone does (the files are hierarchical).
+//!
+//! The zone's own init — zsched, pid 1 of its pid namespace, found among
+//! its processes by `NSpid` — wakes once a second whatever the zone does;
+//! its CPU time (field 1 of /proc/PID/schedstat, charged with the same
+//! deltas as the cgroup's clock) is taken out of the probe's clock, so a
+//! zone where only zsched ran is quiet too. zsched's own CPU and run-queue
+//! time (tens of µs a second) then reach the zone's counters at the next
+//! full read, at most [`QUIET_FULL_EVERY`] reads later.
+//!
 //! Every function here is synchronous, holds no lock and reads files only
 //! (`open`, `read`, `pread`, `getdents`); errors name the file.
 
@@ -362,8 +387,18 @@ impl std::fmt::Debug for Kept {
 }
 
 impl Kept {
+    /// A file read every tick (the probe): kept while the budget has room.
     fn open(path: PathBuf, budget: &Arc<FdBudget>) -> Kept {
-        let Some(ticket) = budget.take() else {
+        Kept::open_within(path, budget, budget.cap())
+    }
+
+    /// A file read only on some ticks: kept while half the budget is free.
+    fn open_spare(path: PathBuf, budget: &Arc<FdBudget>) -> Kept {
+        Kept::open_within(path, budget, budget.cap() / 2)
+    }
+
+    fn open_within(path: PathBuf, budget: &Arc<FdBudget>, limit: usize) -> Kept {
+        let Some(ticket) = budget.take_below(limit) else {
             return Kept::fresh(path);
         };
         match File::open(&path) {
@@ -480,7 +515,43 @@ pub struct CgroupReader {
     cpuacct_usage: Option<Kept>,
     psi: [Option<Kept>; 3],
     bytes: Vec<u8>,
+    /// The last full read and the probe taken before it.
+    quiet: Option<Quiet>,
+    /// The zone's own init (pid 1 of its pid namespace: zsched), and its
+    /// /proc/PID/schedstat: its CPU time is taken out of the probe's clock.
+    init: Option<(u32, Kept)>,
+    budget: Arc<FdBudget>,
+    /// Full reads so far (the rest were answered from the last one).
+    full_reads: u64,
 }
+
+/// What a [`CgroupReader`] answers while its zone stays quiet.
+#[derive(Debug)]
+struct Quiet {
+    probe: Probe,
+    counters: CgroupCounters,
+    procs: Vec<u32>,
+    tids: Vec<u32>,
+    /// Reads answered from this since the full read.
+    ticks: u32,
+}
+
+/// The probe: the zone's CPU clock (v1 `cpuacct.usage`, else cgroup2
+/// `cpu.stat` usage_usec), its task count (`pids.current`) and its
+/// charged memory (`memory.usage_in_bytes` / `memory.current`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Probe {
+    cpu: u64,
+    tasks: u64,
+    memory: Option<u64>,
+}
+
+/// A zone whose probe stands still is read in full again at least this
+/// often (reads, i.e. seconds for the sampler): what can change without
+/// its tasks running, its count of them or its charged memory moving
+/// (pages aged to the inactive list, an I/O stall begun before the
+/// quiet ticks) is at most this old.
+pub const QUIET_FULL_EVERY: u32 = 10;
 
 impl CgroupReader {
     /// Open the files `set` says are there, keeping descriptors under the
@@ -492,13 +563,36 @@ impl CgroupReader {
     /// Open the files `set` says are there, keeping at most what `budget`
     /// allows open (the rest is read by path each time).
     pub fn with_budget(set: CgroupSet, budget: &Arc<FdBudget>) -> CgroupReader {
+        // The probe's files first, under the whole budget; the rest under
+        // half of it (see [`CgroupReader`]).
         let at = |dir: &Option<PathBuf>, name: &str| {
             dir.as_ref().map(|d| Kept::open(d.join(name), budget))
         };
+        let spare = |dir: &Option<PathBuf>, name: &str| {
+            dir.as_ref().map(|d| Kept::open_spare(d.join(name), budget))
+        };
         let mem_dir = set.memory.as_ref().map(|m| m.0.clone());
         let v2_mem = set.memory.as_ref().is_some_and(|m| m.1);
+        // The CPU clock of the probe: v1 cpuacct.usage where there is one
+        // (ns grain, no rstat flush), else cgroup2 cpu.stat.
+        let cpuacct_usage = at(&set.cpuacct, "cpuacct.usage");
+        let cpu_probe = cpuacct_usage.as_ref().is_none_or(|k| !k.exists());
+        let cpu_stat = if cpu_probe {
+            at(&set.v2, "cpu.stat")
+        } else {
+            spare(&set.v2, "cpu.stat")
+        };
+        let pids_current = at(&set.pids, "pids.current");
+        let memory_usage = at(
+            &mem_dir,
+            if v2_mem {
+                "memory.current"
+            } else {
+                "memory.usage_in_bytes"
+            },
+        );
         let threads = set.procs.as_ref().map(|d| {
-            let t = Kept::open(d.join("cgroup.threads"), budget);
+            let t = Kept::open_spare(d.join("cgroup.threads"), budget);
             if t.exists() {
                 t
             } else {
@@ -512,30 +606,25 @@ impl CgroupReader {
             if procs_v1 {
                 Kept::fresh(d.join("cgroup.procs"))
             } else {
-                Kept::open(d.join("cgroup.procs"), budget)
+                Kept::open_spare(d.join("cgroup.procs"), budget)
             }
         });
         // cpu.stat (any cgroup2 directory has it) carries user and system
         // time: cpuacct's two files would never be read.
-        let cpu_stat = at(&set.v2, "cpu.stat");
         let no_cpu_stat = cpu_stat.as_ref().is_none_or(|k| !k.exists());
         let cpuacct = set.cpuacct.clone().filter(|_| no_cpu_stat);
         CgroupReader {
-            top: set.procs.as_ref().map(|d| Kept::open(d.clone(), budget)),
+            top: set
+                .procs
+                .as_ref()
+                .map(|d| Kept::open_spare(d.clone(), budget)),
             procs,
             threads,
-            pids_current: at(&set.pids, "pids.current"),
-            pids_events: at(&set.pids, "pids.events"),
-            memory_stat: at(&mem_dir, "memory.stat"),
-            memory_usage: at(
-                &mem_dir,
-                if v2_mem {
-                    "memory.current"
-                } else {
-                    "memory.usage_in_bytes"
-                },
-            ),
-            memory_swap: at(
+            pids_current,
+            pids_events: spare(&set.pids, "pids.events"),
+            memory_stat: spare(&mem_dir, "memory.stat"),
+            memory_usage,
+            memory_swap: spare(
                 &mem_dir,
                 if v2_mem {
                     "memory.swap.current"
@@ -544,21 +633,31 @@ impl CgroupReader {
                 },
             ),
             cpu_stat,
-            cpuacct_user: at(&cpuacct, "cpuacct.usage_user"),
-            cpuacct_sys: at(&cpuacct, "cpuacct.usage_sys"),
-            cpuacct_usage: at(&set.cpuacct, "cpuacct.usage"),
+            cpuacct_user: spare(&cpuacct, "cpuacct.usage_user"),
+            cpuacct_sys: spare(&cpuacct, "cpuacct.usage_sys"),
+            cpuacct_usage,
             psi: [
-                at(&set.v2, "cpu.pressure"),
-                at(&set.v2, "memory.pressure"),
-                at(&set.v2, "io.pressure"),
+                spare(&set.v2, "cpu.pressure"),
+                spare(&set.v2, "memory.pressure"),
+                spare(&set.v2, "io.pressure"),
             ],
             bytes: Vec::new(),
+            quiet: None,
+            init: None,
+            budget: budget.clone(),
+            full_reads: 0,
             set,
         }
     }
 
     pub fn set(&self) -> &CgroupSet {
         &self.set
+    }
+
+    /// How many of its reads so far read every file (the others found the
+    /// zone quiet, see [`CgroupReader::read`]).
+    pub fn full_reads(&self) -> u64 {
+        self.full_reads
     }
 
     /// Descriptors this reader keeps open between reads.
@@ -599,7 +698,96 @@ impl CgroupReader {
     /// processes and threads (sorted). Fails only when the zone's process
     /// list cannot be read (its cgroup is gone); a counter whose file is
     /// missing reads 0.
+    ///
+    /// A zone that stayed quiet since the last read (the probe: CPU clock,
+    /// task count and charged memory all as they were) is answered from
+    /// that read: three `pread`s instead of a dozen files, and a read of
+    /// its PSI files only while its pressure averages still decay to 0.
+    /// Every [`QUIET_FULL_EVERY`]th read is a full one all the same.
+    /// Without a CPU clock or a task count every read is full.
     pub fn read(
+        &mut self,
+        procs: &mut Vec<u32>,
+        tids: &mut Vec<u32>,
+        buf: &mut String,
+    ) -> io::Result<CgroupCounters> {
+        let probe = self.probe();
+        if let (Some(p), Some(q)) = (probe, self.quiet.as_mut())
+            && q.probe == p
+            && q.ticks + 1 < QUIET_FULL_EVERY
+        {
+            q.ticks += 1;
+            procs.clone_from(&q.procs);
+            tids.clone_from(&q.tids);
+            if q.counters.psi.is_some_and(|p| {
+                [
+                    p.cpu_some,
+                    p.memory_some,
+                    p.memory_full,
+                    p.io_some,
+                    p.io_full,
+                ]
+                .iter()
+                .any(|v| *v != 0.0)
+            }) {
+                q.counters.psi = read_psi_files(&self.psi, &mut self.bytes);
+            }
+            return Ok(q.counters.clone());
+        }
+        let c = self.read_full(procs, tids, buf)?;
+        self.full_reads += 1;
+        if self
+            .init
+            .as_ref()
+            .is_none_or(|(pid, _)| procs.binary_search(pid).is_err())
+        {
+            self.init = find_init(procs).map(|pid| {
+                let k = Kept::open(
+                    PathBuf::from(format!("/proc/{pid}/schedstat")),
+                    &self.budget,
+                );
+                (pid, k)
+            });
+        }
+        self.quiet = probe.map(|probe| Quiet {
+            probe,
+            counters: c.clone(),
+            procs: procs.clone(),
+            tids: tids.clone(),
+            ticks: 0,
+        });
+        Ok(c)
+    }
+
+    /// The zone's probe now (see [`CgroupReader::read`]); `None` when it
+    /// has no CPU clock or task count to read.
+    fn probe(&mut self) -> Option<Probe> {
+        let bytes = &mut self.bytes;
+        let cpu = match (&self.cpuacct_usage, &self.cpu_stat) {
+            (Some(k), _) if k.exists() => k.u64(bytes)?,
+            (_, Some(k)) => keyed(k.read(bytes).ok()?, "usage_usec")?.saturating_mul(1000),
+            _ => return None,
+        };
+        // Less what the zone's init ran (its CPU time in ns, field 1).
+        let cpu = match &self.init {
+            Some((_, k)) => {
+                let ran: u64 = k
+                    .read(bytes)
+                    .ok()?
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()?;
+                cpu.wrapping_sub(ran)
+            }
+            None => cpu,
+        };
+        let tasks = self.pids_current.as_ref()?.u64(bytes)?;
+        let memory = self.memory_usage.as_ref().and_then(|k| k.u64(bytes));
+        Some(Probe { cpu, tasks, memory })
+    }
+
+    fn read_full(
         &mut self,
         procs: &mut Vec<u32>,
         tids: &mut Vec<u32>,
@@ -713,23 +901,47 @@ impl CgroupReader {
                 .unwrap_or(0);
         }
 
-        let mut psi = [None; 3];
-        for (slot, k) in psi.iter_mut().zip(&self.psi) {
-            if let Some(Ok(text)) = k.as_ref().map(|k| k.read(bytes)) {
-                *slot = Some(parse_psi(text));
-            }
-        }
-        if psi.iter().any(Option::is_some) {
-            let [cpu, memory, io] = psi.map(|p| p.unwrap_or((0.0, 0.0)));
-            c.psi = Some(Psi {
-                cpu_some: cpu.0,
-                memory_some: memory.0,
-                memory_full: memory.1,
-                io_some: io.0,
-                io_full: io.1,
-            });
-        }
+        c.psi = read_psi_files(&self.psi, bytes);
         Ok(c)
+    }
+}
+
+/// The process of `procs` (sorted) that is pid 1 of its pid namespace
+/// below the host's: a zone's zsched. The lowest such pid (a nested
+/// zone's init is one too, started later).
+fn find_init(procs: &[u32]) -> Option<u32> {
+    procs.iter().copied().find(|p| {
+        std::fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .is_some_and(|l| {
+                    let ids: Vec<&str> = l.split_whitespace().collect();
+                    ids.len() > 1 && ids.last() == Some(&"1")
+                })
+        })
+    })
+}
+
+/// A zone's `cpu`, `memory` and `io.pressure` avg10s; `None` when none
+/// could be read.
+fn read_psi_files(files: &[Option<Kept>; 3], bytes: &mut Vec<u8>) -> Option<Psi> {
+    let mut psi = [None; 3];
+    for (slot, k) in psi.iter_mut().zip(files) {
+        if let Some(Ok(text)) = k.as_ref().map(|k| k.read(bytes)) {
+            *slot = Some(parse_psi(text));
+        }
+    }
+    if psi.iter().any(Option::is_some) {
+        let [cpu, memory, io] = psi.map(|p| p.unwrap_or((0.0, 0.0)));
+        Some(Psi {
+            cpu_some: cpu.0,
+            memory_some: memory.0,
+            memory_full: memory.1,
+            io_some: io.0,
+            io_full: io.1,
+        })
+    } else {
+        None
     }
 }
 
@@ -783,6 +995,7 @@ pub fn schedstat_wait(bytes: &[u8]) -> Option<u64> {
 
 /// How many descriptors the [`WaitrqTracker`]s and [`CgroupReader`]s
 /// sharing it may keep open.
+#[derive(Debug)]
 pub struct FdBudget {
     cap: usize,
     used: AtomicUsize,
@@ -820,9 +1033,18 @@ impl FdBudget {
     }
 
     fn take(self: &Arc<Self>) -> Option<Ticket> {
+        self.take_below(self.cap)
+    }
+
+    /// A place while fewer than `limit` (at most the cap) are kept: the
+    /// files a reader needs only on some ticks stop at half the budget,
+    /// so that the ones it reads every tick stay kept for many more
+    /// zones ([`CgroupReader`]'s probe).
+    fn take_below(self: &Arc<Self>, limit: usize) -> Option<Ticket> {
+        let limit = limit.min(self.cap);
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
-                (n < self.cap).then_some(n + 1)
+                (n < limit).then_some(n + 1)
             })
             .ok()
             .map(|_| Ticket(self.clone()))
@@ -1357,12 +1579,16 @@ pub(crate) mod tests {
         let mut by_path = CgroupReader::with_budget(set.clone(), &none);
         // top, procs, threads, pids ×2, memory ×3, cpu.stat, psi ×3.
         assert_eq!(all.open_descriptors(), 12);
-        assert_eq!(some.open_descriptors(), 4);
-        assert_eq!(budget.used(), 4);
+        // The probe's three (cpu.stat, pids.current, memory.current) under
+        // the whole budget, the rest only while half of it is free.
+        assert_eq!(some.open_descriptors(), 3);
+        assert_eq!(budget.used(), 3);
         assert_eq!(by_path.open_descriptors(), 0);
-        // A second reader on a spent budget keeps nothing.
+        // A second reader gets the last place, for its probe's first file;
+        // then the budget is spent.
         let other = CgroupReader::with_budget(set.clone(), &budget);
-        assert_eq!(other.open_descriptors(), 0);
+        assert_eq!(other.open_descriptors(), 1);
+        assert_eq!(budget.used(), 4);
         let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
         let mut read = |r: &mut CgroupReader| {
             let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
@@ -1770,6 +1996,126 @@ pub(crate) mod tests {
             let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
             assert_eq!((c.nprocs, tids.len()), (0, 0));
         }
+    }
+
+    /// A quiet zone (one sleeping process) is answered from the last full
+    /// read, the same figures, until the QUIET_FULL_EVERYth read; a process
+    /// that joins, one that exits and one that runs each make the next
+    /// read a full one that sees it.
+    #[test]
+    fn a_quiet_zone_is_answered_from_its_last_full_read() {
+        let zone = TestZoneCgroups::make(&format!("kstat-quiet-{}", std::process::id()));
+        let mut r = CgroupReader::new(CgroupSet::detect(&zone.0));
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        let sleep = || {
+            std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap()
+        };
+        let mut first = sleep();
+        zone.enter(first.id());
+        // Let it reach its sleep (exec, page faults) before it is quiet.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let c0 = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!((c0.nprocs, r.full_reads()), (1, 1));
+        let mut quiet = 0;
+        for _ in 1..QUIET_FULL_EVERY {
+            let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+            assert_eq!(c, c0);
+            assert_eq!(procs, [first.id()]);
+            if r.full_reads() == 1 {
+                quiet += 1;
+            }
+        }
+        // (A charge drained elsewhere may move the memory probe once.)
+        assert!(quiet >= QUIET_FULL_EVERY - 2, "{quiet} quiet reads");
+        let before = r.full_reads();
+        for _ in 0..QUIET_FULL_EVERY {
+            r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        }
+        assert!(r.full_reads() > before, "a full read at least every 10");
+        // One joins (a process moved in from outside need not run).
+        let mut second = sleep();
+        zone.enter(second.id());
+        let before = r.full_reads();
+        let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!((c.nprocs, r.full_reads()), (2, before + 1));
+        // One exits.
+        second.kill().unwrap();
+        second.wait().unwrap();
+        let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(c.nprocs, 1);
+        assert_eq!(procs, [first.id()]);
+        // One runs: the CPU clock moves.
+        let mut busy = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 30",
+            ])
+            .spawn()
+            .unwrap();
+        zone.enter(busy.id());
+        let c1 = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let before = r.full_reads();
+        let c2 = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        assert_eq!(r.full_reads(), before + 1);
+        assert!(c2.nsec_user + c2.nsec_sys > c1.nsec_user + c1.nsec_sys);
+        for k in [&mut first, &mut busy] {
+            let _ = k.kill();
+            let _ = k.wait();
+        }
+    }
+
+    /// A zone whose only activity is its init (pid 1 of a pid namespace of
+    /// its own, waking 5 times a second, as zsched wakes once) is quiet:
+    /// the init's CPU time is taken out of the probe's clock.
+    #[test]
+    fn a_zone_where_only_its_init_runs_is_quiet() {
+        use std::io::Write;
+        let zone = TestZoneCgroups::make(&format!("kstat-init-{}", std::process::id()));
+        let mut sh = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "read x; exec unshare --pid --fork python3 -c \
+                 'import time\nwhile True: time.sleep(0.2)'",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        zone.enter(sh.id());
+        sh.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        let mut r = CgroupReader::new(CgroupSet::detect(&zone.0));
+        let (mut procs, mut tids, mut buf) = (vec![], vec![], String::new());
+        // unshare and its child, the namespace's init, settled.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let c = r.read(&mut procs, &mut tids, &mut buf).unwrap();
+            if c.nprocs == 2 && r.init.is_some() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{procs:?}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        // Python's start done; the next read's probe takes the init out.
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        let clock = |r: &mut CgroupReader| r.cpuacct_usage.as_ref().unwrap().u64(&mut r.bytes);
+        let (before, ran0) = (r.full_reads(), clock(&mut r));
+        for _ in 0..5 {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            r.read(&mut procs, &mut tids, &mut buf).unwrap();
+        }
+        assert!(clock(&mut r) > ran0, "the init ran");
+        assert!(
+            r.full_reads() <= before + 1,
+            "{} full reads of 5 while only the init ran",
+            r.full_reads() - before
+        );
+        let _ = sh.kill();
+        let _ = sh.wait();
     }
 
     /// Waits for a line on stdin, then starts `n` threads that sleep, says

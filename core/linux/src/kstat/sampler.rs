@@ -10,7 +10,12 @@
 //! ## Per zone
 //!
 //! The sampler keeps, per zone id: the zone's cgroup files, detected and
-//! opened once ([`CgroupReader`]), the load-average state ([`LoadAvg`]),
+//! opened once ([`CgroupReader`], which answers a quiet zone — CPU clock,
+//! task count and charged memory as at its last read — from that read,
+//! with three `pread`s, and reads every file again at least every
+//! [`QUIET_FULL_EVERY`](super::read::QUIET_FULL_EVERY) ticks: a thousand
+//! idle zones cost three thousand small reads a tick, not thirteen
+//! thousand files), the load-average state ([`LoadAvg`]),
 //! the run-queue-wait tracker with its open descriptors
 //! ([`WaitrqTracker`], which reads the threads only on a tick where the
 //! zone's thread list changed or its CPU clock moved) and the CPU time of
@@ -110,9 +115,12 @@
 //!   open and are re-read with `pread` up to the process's budget
 //!   ([`super::read::FdBudget`], a quarter of the limit, shared by all
 //!   readers); beyond it, or when the table is full anyway, a file is read
-//!   by path each tick. So a thousand zones under a limit of 20,000 keep
-//!   5,000 descriptors, not 13,000, and the zones sampled first keep the
-//!   fast path.
+//!   by path when it is read. The three files of the probe, read every
+//!   tick, may take the whole budget; the others, read only when the zone
+//!   was not quiet, stop at half of it. So a thousand zones under a limit
+//!   of 20,000 keep 5,000 descriptors, not 13,000: every file of the first
+//!   ~190 zones and the probe of all of them (up to ~1,000 zones), and an
+//!   idle zone opens nothing by path on most ticks.
 
 use super::avenrun::LoadAvg;
 use super::read::{

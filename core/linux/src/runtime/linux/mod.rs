@@ -23,7 +23,8 @@
 //! before init and an entering process each close what was not opened for
 //! the zone at one named point (see [`launch`]'s descriptor table).
 //!
-//! Events: a thread per zone reads zsched's event connection and forwards
+//! Events: one thread for all zones ([`events`]: epoll) reads zsched's
+//! event connections and forwards
 //! [`RuntimeEvent`]s, zone pids turned into host pids: `InitStarted` at
 //! boot and at every restart, `InitExited` (the raw wait status, and the
 //! host pid the exited init had). The connection closing is
@@ -60,6 +61,7 @@ pub mod console;
 pub mod cpuset;
 pub mod enter;
 pub mod enter_extra;
+mod events;
 pub mod inroot;
 pub mod install;
 pub mod ipc;
@@ -273,73 +275,100 @@ impl LinuxRuntime {
                 &e,
             )
         })?;
-        let (id, uniqid) = (spec.id, spec.uniqid);
-        let control = handle.control.clone();
-        let events = self.events.clone();
-        let ended = self.ended.clone();
-        let handle = handle.clone();
-        std::thread::Builder::new()
-            .name(format!("zsched-events-{id}"))
-            .spawn(move || {
-                let send = |ev| {
-                    if let Some(tx) = events.lock().unwrap().as_ref() {
-                        let _ = tx.send(ev);
-                    }
-                };
-                // The host pid of the current init, to name the one that
-                // exits (it cannot be looked up once it has).
-                let mut init = handle.init_pid;
-                let mut line = String::new();
-                loop {
-                    line.clear();
-                    match r.read_line(&mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                    let l = line.trim();
-                    if let Some(p) = l.strip_prefix("init-started ") {
-                        // 0 when it is gone already: its init-exited follows.
-                        init = p
-                            .parse()
-                            .ok()
-                            .and_then(|ns| init_host_pid(&handle, ns))
-                            .unwrap_or(0);
-                        if init != 0 {
-                            send(RuntimeEvent::InitStarted {
-                                id,
-                                uniqid,
-                                pid: init,
-                            });
-                        }
-                    } else if let Some(st) = l.strip_prefix("init-exited ") {
-                        let status = st.parse().unwrap_or(0);
-                        let pid = std::mem::take(&mut init);
-                        send(RuntimeEvent::InitExited {
-                            id,
-                            uniqid,
-                            pid,
-                            status,
-                        });
-                    } else if l == "empty" {
-                        send(RuntimeEvent::Empty { id, uniqid });
-                    }
-                }
-                // The connection closes as zsched exits, before it has
-                // finished exiting (a pid namespace's init waits for every
-                // process of the namespace first): Gone is told once it
-                // has, so that whoever finishes the zone finds it dead. A
-                // zsched the runtime is ending itself is not waited for.
-                while !ended.lock().unwrap().contains(&control) {
-                    if wait_exit(&handle, Duration::from_secs(1)) {
-                        break;
-                    }
-                }
-                if !ended.lock().unwrap().remove(&control) {
-                    send(RuntimeEvent::Gone { id, uniqid });
-                }
-            })
-            .map_err(|e| err("events", format!("thread: {e}"), &e))?;
-        Ok(())
+        // Bytes read past the answer are the first events: handed over too.
+        let already = r.buffer().to_vec();
+        let watcher = ZoneEvents {
+            id: spec.id,
+            uniqid: spec.uniqid,
+            init: handle.init_pid,
+            handle: handle.clone(),
+            events: self.events.clone(),
+            ended: self.ended.clone(),
+        };
+        events::follow(r.into_inner(), &already, Box::new(watcher)).map_err(|e| {
+            err(
+                "events",
+                format!("{}: follow: {e}", handle.control.display()),
+                &e,
+            )
+        })
+    }
+}
+
+/// One zone's event connection, followed by the events thread
+/// ([`events`]): its lines become [`RuntimeEvent`]s.
+struct ZoneEvents {
+    id: ZoneId,
+    uniqid: u64,
+    /// The host pid of the current init, to name the one that exits (it
+    /// cannot be looked up once it has).
+    init: u32,
+    handle: Handle,
+    events: Arc<Mutex<Option<UnboundedSender<RuntimeEvent>>>>,
+    ended: Arc<Mutex<HashSet<PathBuf>>>,
+}
+
+impl ZoneEvents {
+    fn send(&self, ev: RuntimeEvent) {
+        if let Some(tx) = self.events.lock().unwrap().as_ref() {
+            let _ = tx.send(ev);
+        }
+    }
+}
+
+impl events::Watcher for ZoneEvents {
+    fn line(&mut self, l: &str) {
+        let (id, uniqid) = (self.id, self.uniqid);
+        if let Some(p) = l.strip_prefix("init-started ") {
+            // 0 when it is gone already: its init-exited follows.
+            self.init = p
+                .parse()
+                .ok()
+                .and_then(|ns| init_host_pid(&self.handle, ns))
+                .unwrap_or(0);
+            if self.init != 0 {
+                self.send(RuntimeEvent::InitStarted {
+                    id,
+                    uniqid,
+                    pid: self.init,
+                });
+            }
+        } else if let Some(st) = l.strip_prefix("init-exited ") {
+            let status = st.parse().unwrap_or(0);
+            let pid = std::mem::take(&mut self.init);
+            self.send(RuntimeEvent::InitExited {
+                id,
+                uniqid,
+                pid,
+                status,
+            });
+        } else if l == "empty" {
+            self.send(RuntimeEvent::Empty { id, uniqid });
+        }
+    }
+
+    /// The connection closes as zsched exits, before it has finished
+    /// exiting (a pid namespace's init waits for every process of the
+    /// namespace first): Gone is told once it has, so that whoever
+    /// finishes the zone finds it dead. A zsched the runtime is ending
+    /// itself is not waited for.
+    fn closed(self: Box<Self>) {
+        let control = &self.handle.control;
+        while !self.ended.lock().unwrap().contains(control) {
+            if wait_exit(&self.handle, Duration::from_secs(1)) {
+                break;
+            }
+        }
+        if !self.ended.lock().unwrap().remove(control) {
+            self.send(RuntimeEvent::Gone {
+                id: self.id,
+                uniqid: self.uniqid,
+            });
+        }
+    }
+
+    fn name(&self) -> String {
+        format!("zsched-gone-{}", self.id)
     }
 }
 
