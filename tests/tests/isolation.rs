@@ -434,12 +434,13 @@ fn fds_of(pid: u32) -> Vec<(u32, String)> {
     let mut v: Vec<(u32, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .flatten()
-        .map(|e| {
+        // A descriptor closed between the listing and its readlink (zsched
+        // counting the zone's processes opens /proc for a moment) was not
+        // held: a leaked one stays open.
+        .filter_map(|e| {
             let n = e.file_name().to_string_lossy().parse().unwrap();
-            let t = std::fs::read_link(e.path())
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            (n, t)
+            let t = std::fs::read_link(e.path()).ok()?;
+            Some((n, t.display().to_string()))
         })
         .collect();
     v.sort();
