@@ -207,7 +207,7 @@ fn check_daemon(calls: &[Call], tail: &[u8]) {
                         result: WireResult::Err(e),
                     }))) if e.errno == libc::EPROTO
                         && tail_reply.is_none()
-                        && (got.contains_key(&id) || id > sent.len() as u64) =>
+                        && (got.contains_key(&id) || id == 0 || id > sent.len() as u64) =>
                     {
                         tail_reply = Some(e);
                     }
