@@ -1457,7 +1457,7 @@ fn l05_a_lingering_process_does_not_survive_halt() {
     while std::fs::read_to_string(&file)
         .unwrap_or_default()
         .is_empty()
-        && t.elapsed() < Duration::from_secs(10)
+        && t.elapsed() < Duration::from_secs(30)
     {
         std::thread::sleep(Duration::from_millis(50));
     }

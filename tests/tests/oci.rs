@@ -915,7 +915,7 @@ fn through_zoned_a_halt_from_zoneadm_is_the_containers_exit() {
     let t = std::time::Instant::now();
     let st = loop {
         let st = p.ok(&["inspect", "--format", "{{.State.Status}}", &id]);
-        if st.trim() != "stopped" || t.elapsed() > std::time::Duration::from_secs(10) {
+        if st.trim() != "stopped" || t.elapsed() > std::time::Duration::from_secs(30) {
             break st;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
