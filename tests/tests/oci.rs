@@ -385,6 +385,18 @@ fn oci(runtime: &Path, root: &Path, args: &[&str]) -> Output {
     }
 }
 
+/// `create` of BUNDLE as ID must fail with runc's exit code 1 and a
+/// message containing WANT.
+fn create_refused(w: &World, bundle: &Path, id: &str, want: &str) {
+    let o = oci(
+        &w.runtime,
+        &w.oci_root,
+        &["create", "--bundle", bundle.to_str().unwrap(), id],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains(want), "{}", text(&o));
+}
+
 /// Wait until `state` says `status`.
 fn wait_status(runtime: &Path, root: &Path, id: &str, status: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -1064,16 +1076,11 @@ fn podman_process_settings_mounts_and_read_only_root_are_honoured() {
         "linux":{"namespaces":[{"type":"ipc","path":"/proc/1/ns/ipc"}]}}"#,
     )
     .unwrap();
-    let o = oci(
-        &w.runtime,
-        &w.oci_root,
-        &["create", "--bundle", bundle.to_str().unwrap(), "ns-refused"],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("joining the ipc namespace /proc/1/ns/ipc is not supported"),
-        "{}",
-        text(&o)
+    create_refused(
+        &w,
+        &bundle,
+        "ns-refused",
+        "joining the ipc namespace /proc/1/ns/ipc is not supported",
     );
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());
 }
@@ -1240,16 +1247,11 @@ fn a_containers_seccomp_profile_is_stacked_on_the_zone_filter() {
                       {"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}}}"#,
     )
     .unwrap();
-    let o = oci(
-        &w.runtime,
-        &w.oci_root,
-        &["create", "--bundle", bundle.to_str().unwrap(), "scmp-bad"],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY"),
-        "{}",
-        text(&o)
+    create_refused(
+        &w,
+        &bundle,
+        "scmp-bad",
+        "linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY",
     );
     assert!(!w.oci_root.join("scmp-bad").exists());
     assert!(w.zones().is_empty(), "zones left: {:?}", w.zones());

@@ -683,30 +683,40 @@ impl Filter {
     /// allocation, no lock. Does not set no_new_privs; the caller must have
     /// CAP_SYS_ADMIN (else EACCES). Returns the errno on failure.
     pub fn apply(&self) -> Result<(), i32> {
-        let fprog = libc::sock_fprog {
-            len: self.prog.len() as libc::c_ushort,
-            filter: self.prog.as_ptr() as *mut libc::sock_filter,
-        };
-        // SAFETY: seccomp(SECCOMP_SET_MODE_FILTER, 0, &fprog) reads `len`
-        // instructions from `filter`, which points to our boxed slice of
-        // exactly that length, alive for the duration of the call; the
-        // kernel copies the program and keeps no pointer to it.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER as libc::c_ulong,
-                0 as libc::c_ulong,
-                &fprog as *const libc::sock_fprog,
-            )
-        };
-        if r != 0 {
-            return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
-        }
+        load(&self.prog, 0)?;
         match &self.stacked {
             Some(p) => p.apply(),
             None => Ok(()),
         }
     }
+}
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) on the calling thread:
+/// the one loader of the zone's filter and of a container's profile
+/// stacked on it ([`super::seccomp_oci`]). Async-signal-safe: one system
+/// call, no allocation, no lock. Sets no no_new_privs, so the caller must
+/// hold CAP_SYS_ADMIN (else EACCES). Returns the errno on failure.
+pub fn load(prog: &[libc::sock_filter], flags: u32) -> Result<(), i32> {
+    let fprog = libc::sock_fprog {
+        len: prog.len() as libc::c_ushort,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog) reads `len`
+    // instructions from `filter`, which points to the caller's slice of
+    // exactly that length, alive for the duration of the call; the kernel
+    // copies the program and keeps no pointer to it (nor writes to it).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER as libc::c_ulong,
+            flags as libc::c_ulong,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    }
+    Ok(())
 }
 
 /// A process's seccomp state from /proc/PID/status: (`Seccomp`, mode 2 =

@@ -464,26 +464,7 @@ impl Program {
     /// zone's filter it sets no no_new_privs, so the caller must still
     /// hold CAP_SYS_ADMIN. Returns the errno on failure.
     pub fn apply(&self) -> Result<(), i32> {
-        let fprog = libc::sock_fprog {
-            len: self.prog.len() as libc::c_ushort,
-            filter: self.prog.as_ptr() as *mut libc::sock_filter,
-        };
-        // SAFETY: seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog) reads
-        // `len` instructions from `filter`, our boxed slice of exactly that
-        // length, alive for the call; the kernel copies the program.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER as libc::c_ulong,
-                self.flags as libc::c_ulong,
-                &fprog as *const libc::sock_fprog,
-            )
-        };
-        if r == 0 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-        }
+        super::seccomp::load(&self.prog, self.flags)
     }
 }
 
