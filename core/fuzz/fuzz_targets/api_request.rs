@@ -183,7 +183,7 @@ fn check_daemon(calls: &[Call], tail: &[u8]) {
     if bytes.is_empty() {
         return;
     }
-    let replies: HashMap<u64, WireResult> = d.rt.block_on(async {
+    let all: Vec<(u64, WireResult)> = d.rt.block_on(async {
         let mut s = UnixStream::connect(&d.sock).await.expect("connect");
         let (mut rd, mut wr) = s.split();
         // The daemon reads while we write: a large tail cannot block us.
@@ -192,29 +192,13 @@ fn check_daemon(calls: &[Call], tail: &[u8]) {
             let _ = wr.shutdown().await;
         };
         let read = async {
-            let mut got = HashMap::new();
-            let mut tail_reply = None;
+            let mut all: Vec<(u64, WireResult)> = Vec::new();
             loop {
                 match tokio::time::timeout(Duration::from_secs(10), read_frame::<_, Frame>(&mut rd))
                     .await
                 {
                     Err(_) => panic!("the daemon neither answered nor closed within 10 s"),
-                    // A frame of the undecodable tail whose id and op the
-                    // daemon could read is answered EPROTO before it
-                    // closes: its id may repeat one of ours or be new.
-                    Ok(Ok(Some(Frame::Reply {
-                        id,
-                        result: WireResult::Err(e),
-                    }))) if e.errno == libc::EPROTO
-                        && tail_reply.is_none()
-                        && (got.contains_key(&id) || id == 0 || id > sent.len() as u64) =>
-                    {
-                        tail_reply = Some(e);
-                    }
-                    Ok(Ok(Some(Frame::Reply { id, result }))) => {
-                        assert!(tail_reply.is_none(), "a reply after the tail's refusal");
-                        assert!(got.insert(id, result).is_none(), "two replies to call {id}");
-                    }
+                    Ok(Ok(Some(Frame::Reply { id, result }))) => all.push((id, result)),
                     Ok(Ok(Some(Frame::Snapshot { .. }))) => panic!("a snapshot nobody asked for"),
                     Ok(Ok(None)) => break,
                     // The daemon stopped at the bad frame and closed with
@@ -228,11 +212,45 @@ fn check_daemon(calls: &[Call], tail: &[u8]) {
                     Ok(Err(e)) => panic!("the daemon sent a frame we cannot read: {e}"),
                 }
             }
-            got
+            all
         };
-        let ((), got) = tokio::join!(write, read);
-        got
+        let ((), all) = tokio::join!(write, read);
+        all
     });
+    // One reply per call. Beyond them, a frame of the undecodable tail
+    // whose id and op the daemon could read is answered EPROTO before it
+    // closes; its id may repeat one of ours (replies after the hello come
+    // in any order) or be new: at most one such extra reply.
+    let mut replies: HashMap<u64, WireResult> = HashMap::new();
+    let mut extra = 0;
+    for (id, result) in all {
+        // A release is never answered: a reply with its id is the tail's.
+        let ours = sent
+            .iter()
+            .any(|(s, r)| *s == id && !matches!(r, Request::Release { .. }));
+        let is_eproto = matches!(&result, WireResult::Err(e) if e.errno == libc::EPROTO);
+        match replies.get(&id) {
+            None if ours => {
+                replies.insert(id, result);
+            }
+            Some(WireResult::Err(e)) if e.errno == libc::EPROTO && ours => {
+                // The earlier EPROTO may have been the tail's: keep this one.
+                extra += 1;
+                replies.insert(id, result);
+            }
+            _ => {
+                assert!(
+                    is_eproto && !tail.is_empty(),
+                    "a second or unasked reply to {id}: {result:?}"
+                );
+                extra += 1;
+            }
+        }
+    }
+    assert!(
+        extra <= 1,
+        "{extra} replies to calls never made or made once"
+    );
     let mut hello = false;
     for (id, req) in &sent {
         let r = replies.get(id);
