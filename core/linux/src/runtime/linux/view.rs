@@ -668,28 +668,36 @@ struct ZoneWritten {
 /// (kstat/read.rs, "Quiet zones"), so equal values mean a quiet tick, and
 /// the zone's cgroup files (memory, I/O, cpuset) and its processes' pids
 /// are not read again.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 struct Moved {
     counters: [u64; 8],
     procs: Vec<u32>,
 }
 
 impl Moved {
+    fn counters(k: &Kstat) -> [u64; 8] {
+        [
+            k.nsec_user,
+            k.nsec_sys,
+            k.nprocs,
+            k.nlwps,
+            k.mem_usage,
+            k.rss,
+            k.swapresv,
+            k.lockedmem,
+        ]
+    }
+
     fn of(z: &ZoneTick) -> Moved {
-        let k = z.kstat;
         Moved {
-            counters: [
-                k.nsec_user,
-                k.nsec_sys,
-                k.nprocs,
-                k.nlwps,
-                k.mem_usage,
-                k.rss,
-                k.swapresv,
-                k.lockedmem,
-            ],
+            counters: Moved::counters(z.kstat),
             procs: z.procs.to_vec(),
         }
+    }
+
+    /// The same as at `z` (compared without copying its pids).
+    fn still(&self, z: &ZoneTick) -> bool {
+        self.counters == Moved::counters(z.kstat) && self.procs == z.procs
     }
 }
 
@@ -777,12 +785,11 @@ fn refresh_changed(
         return;
     };
     w.generation = generation;
-    let moved = Moved::of(z);
-    if moved == w.moved && w.kept + 1 < VIEW_FULL_EVERY {
+    if w.moved.still(z) && w.kept + 1 < VIEW_FULL_EVERY {
         w.kept += 1;
     } else {
         w.cg = CgroupView::read(&w.sources, z.procs);
-        w.moved = moved;
+        w.moved = Moved::of(z);
         w.kept = 0;
     }
     let texts = render_with(host, z, &w.cg);
