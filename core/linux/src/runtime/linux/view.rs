@@ -25,6 +25,25 @@
 //!   each file in place ([`refresh`]); at a tick, a file whose text is the
 //!   one the engine last wrote there is not touched ([`refresh_all`]).
 //!
+//! ## What a tick reads
+//!
+//! loadavg, uptime and stat change every second by the clock and the
+//! load's decay alone: they are rendered at every tick from the sampler's
+//! counters and the host's clock. meminfo, swaps, diskstats and the CPU
+//! files also need the zone's cgroup files (memory.current/memory.stat or
+//! v1's, io.stat or blkio, the cpuset) and stat/loadavg its last pid
+//! (/proc/PID/status). Which of the zone's directories holds each of
+//! those is found once per boot ([`Sources`]), and they are read again
+//! only on a tick where the sampler's counters of the zone moved, or
+//! every [`VIEW_FULL_EVERY`] ticks: an idle zone, which the sampler
+//! answers from its last full read, costs no cgroup file at all on most
+//! ticks. With 300 idle zones (tests/benches/scale.sh, debug build,
+//! strace -c of zoned over 12 s) zoned's openat went from ~11,000 a
+//! second, 80 % failing (every file tried in every directory), to
+//! ~2,400, 17 % failing, and its idle CPU from 265 to 152 ms/s; what is
+//! left of the view is the write of uptime and stat, which change every
+//! tick.
+//!
 //! A read inside the zone is then an ordinary read of a page-cache file:
 //! faster than the kernel's own /proc files, and it needs nothing alive to
 //! answer. With no engine (zoned killed, or not started yet) the files keep
@@ -146,20 +165,163 @@ impl HostView {
     }
 }
 
-/// The zone's cpuset, from the cgroup that has one (v1 cpuset.cpus, v2
-/// cpuset.cpus.effective); None when no cgroup of the zone restricts it.
-pub fn zone_cpuset(cgroups: &[PathBuf]) -> Option<Vec<u32>> {
-    for d in cgroups {
-        for f in ["cpuset.cpus.effective", "cpuset.cpus"] {
-            if let Ok(t) = fs::read_to_string(d.join(f))
-                && let Ok(cpus) = render::parse_cpu_list(&t)
-                && !cpus.is_empty()
-            {
-                return Some(cpus);
+/// Where a zone's cgroup files are: which of its directories (one per
+/// hierarchy, ~10 on a hybrid host) has each file the view reads, found
+/// once per boot of the zone ([`Sources::find`]: one `stat` per candidate)
+/// instead of trying every file in every directory at every tick (at 300
+/// zones that was ~8,000 failed opens a second). Each list keeps the
+/// order the files were asked in, so the first one that answers is the
+/// one it always was.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// Existing cpuset files, per directory `cpuset.cpus.effective` then
+    /// `cpuset.cpus` (v2, v1).
+    cpuset: Vec<PathBuf>,
+    memory: Option<MemSource>,
+    /// Existing v2 `io.stat` files.
+    io_stat: Vec<PathBuf>,
+    /// v1 blkio (bytes, ios) pairs of which both files exist, recursive
+    /// first.
+    blkio: Vec<(PathBuf, PathBuf)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum MemSource {
+    /// v2: memory.current, memory.stat, memory.swap.current if any.
+    V2 {
+        current: PathBuf,
+        stat: PathBuf,
+        swap: Option<PathBuf>,
+    },
+    /// v1: memory.usage_in_bytes, memory.stat.
+    V1 { usage: PathBuf, stat: PathBuf },
+}
+
+impl Sources {
+    /// Look at each candidate file once.
+    pub fn find(cgroups: &[PathBuf]) -> Sources {
+        let has = |d: &PathBuf, f: &str| Some(d.join(f)).filter(|p| p.exists());
+        let cpuset = cgroups
+            .iter()
+            .flat_map(|d| {
+                ["cpuset.cpus.effective", "cpuset.cpus"]
+                    .into_iter()
+                    .filter_map(move |f| has(d, f))
+            })
+            .collect();
+        let memory = cgroups
+            .iter()
+            .find_map(|d| {
+                Some(MemSource::V2 {
+                    current: has(d, "memory.current")?,
+                    stat: d.join("memory.stat"),
+                    swap: has(d, "memory.swap.current"),
+                })
+            })
+            .or_else(|| {
+                cgroups.iter().find_map(|d| {
+                    Some(MemSource::V1 {
+                        usage: has(d, "memory.usage_in_bytes")?,
+                        stat: d.join("memory.stat"),
+                    })
+                })
+            });
+        let io_stat = cgroups.iter().filter_map(|d| has(d, "io.stat")).collect();
+        let blkio = cgroups
+            .iter()
+            .flat_map(|d| {
+                [
+                    (
+                        "blkio.throttle.io_service_bytes_recursive",
+                        "blkio.throttle.io_serviced_recursive",
+                    ),
+                    (
+                        "blkio.throttle.io_service_bytes",
+                        "blkio.throttle.io_serviced",
+                    ),
+                ]
+                .into_iter()
+                .filter_map(move |(b, i)| Some((has(d, b)?, has(d, i)?)))
+            })
+            .collect();
+        Sources {
+            cpuset,
+            memory,
+            io_stat,
+            blkio,
+        }
+    }
+}
+
+/// A small kernel file's text: open, read until EOF, close (no `stat`,
+/// no seek), into `buf`. None when it cannot be opened or read.
+fn read_small<'b>(path: &Path, buf: &'b mut String) -> Option<&'b str> {
+    use std::io::Read;
+    buf.clear();
+    let mut f = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+        .ok()?;
+    // Not `Read::read_to_string`, which on a `File` stats and seeks
+    // first: a plain read loop, checked as UTF-8 once at the end.
+    let mut bytes = std::mem::take(buf).into_bytes();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match f.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                bytes.clear();
+                *buf = String::from_utf8(bytes).unwrap_or_default();
+                return None;
             }
         }
     }
-    None
+    *buf = String::from_utf8(bytes).ok()?;
+    Some(buf.as_str())
+}
+
+/// What a zone's view takes from its cgroup files and its processes at a
+/// tick: kept between ticks, and re-read only when the zone's counters
+/// moved ([`refresh_changed`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CgroupView {
+    pub cpuset: Option<Vec<u32>>,
+    /// The cgroup's part of the zone's memory (`total` and `swap_total`
+    /// come from its parameters: [`finish_memory`]).
+    pub mem: MemView,
+    pub io: Vec<DiskIo>,
+    /// [`last_pid`] of the zone's processes.
+    pub last_pid: u32,
+}
+
+impl CgroupView {
+    /// Read what `src` names (one open per file) and the last pid.
+    pub fn read(src: &Sources, procs: &[u32]) -> CgroupView {
+        let mut buf = String::new();
+        CgroupView {
+            cpuset: read_cpuset(src, &mut buf),
+            mem: read_memory(src, &mut buf),
+            io: read_io(src, &mut buf),
+            last_pid: last_pid(procs),
+        }
+    }
+}
+
+fn read_cpuset(src: &Sources, buf: &mut String) -> Option<Vec<u32>> {
+    src.cpuset.iter().find_map(|p| {
+        render::parse_cpu_list(read_small(p, buf)?)
+            .ok()
+            .filter(|c| !c.is_empty())
+    })
+}
+
+/// The zone's cpuset, from the cgroup that has one (v1 cpuset.cpus, v2
+/// cpuset.cpus.effective); None when no cgroup of the zone restricts it.
+pub fn zone_cpuset(cgroups: &[PathBuf]) -> Option<Vec<u32>> {
+    read_cpuset(&Sources::find(cgroups), &mut String::new())
 }
 
 /// The memory cap a zone's MemTotal shows: capped-memory.physical, else
@@ -176,90 +338,104 @@ fn mem_cap(params: &Params, host_total: u64) -> u64 {
     }
 }
 
+/// The cgroup's part of the zone's memory (v2 memory.current and
+/// memory.stat, else v1 memory.usage_in_bytes and memory.stat's total_*
+/// lines).
+fn read_memory(src: &Sources, buf: &mut String) -> MemView {
+    let mut m = MemView::default();
+    let num =
+        |p: &Path, buf: &mut String| read_small(p, buf).and_then(|t| t.trim().parse::<u64>().ok());
+    match &src.memory {
+        Some(MemSource::V2 {
+            current,
+            stat,
+            swap,
+        }) => {
+            let st = read_small(stat, buf).unwrap_or_default().to_owned();
+            let k = |n: &str| keyed(&st, n).unwrap_or(0);
+            m.usage = num(current, buf).unwrap_or(0);
+            m.anon = k("anon");
+            m.file = k("file");
+            m.shmem = k("shmem");
+            m.active_anon = k("active_anon");
+            m.inactive_anon = k("inactive_anon");
+            m.active_file = k("active_file");
+            m.inactive_file = k("inactive_file");
+            m.unevictable = k("unevictable");
+            m.mapped = k("file_mapped");
+            m.dirty = k("file_dirty");
+            m.writeback = k("file_writeback");
+            m.slab_reclaimable = k("slab_reclaimable");
+            m.slab_unreclaimable = k("slab_unreclaimable");
+            m.kernel_stack = k("kernel_stack");
+            m.pagetables = k("pagetables");
+            m.swap_used = swap.as_ref().and_then(|p| num(p, buf)).unwrap_or(0);
+        }
+        Some(MemSource::V1 { usage, stat }) => {
+            let st = read_small(stat, buf).unwrap_or_default().to_owned();
+            let k = |n: &str| keyed(&st, n).unwrap_or(0);
+            m.usage = num(usage, buf).unwrap_or(0);
+            m.anon = k("total_rss");
+            m.file = k("total_cache");
+            m.shmem = k("total_shmem");
+            m.active_anon = k("total_active_anon");
+            m.inactive_anon = k("total_inactive_anon");
+            m.active_file = k("total_active_file");
+            m.inactive_file = k("total_inactive_file");
+            m.unevictable = k("total_unevictable");
+            m.mapped = k("total_mapped_file");
+            m.dirty = k("total_dirty");
+            m.writeback = k("total_writeback");
+            m.swap_used = k("total_swap");
+        }
+        None => {}
+    }
+    m.mlocked = m.unevictable;
+    m
+}
+
+/// The zone's memory as its files show it: the cgroup's part with the
+/// totals its parameters and the host give.
+fn finish_memory(cg: &MemView, params: &Params, host: &HostView) -> MemView {
+    let total = mem_cap(params, host.mem_total);
+    MemView {
+        total,
+        swap_total: match params.int("zone.max-swap") {
+            Some(t) => (t.max(0) as u64).saturating_sub(total),
+            None => host.swap_total,
+        },
+        ..*cg
+    }
+}
+
 /// The zone's memory from its cgroup (v2 memory.current and memory.stat,
 /// else v1 memory.usage_in_bytes and memory.stat's total_* lines).
 pub fn zone_memory(cgroups: &[PathBuf], params: &Params, host: &HostView) -> MemView {
-    let total = mem_cap(params, host.mem_total);
-    let mut m = MemView {
-        total,
-        ..MemView::default()
-    };
-    let rd = |p: PathBuf| fs::read_to_string(p).ok();
-    let num = |p: PathBuf| rd(p).and_then(|t| t.trim().parse::<u64>().ok());
-    let mut swap_used = 0;
-    if let Some(d) = cgroups.iter().find(|d| d.join("memory.current").exists()) {
-        let st = rd(d.join("memory.stat")).unwrap_or_default();
-        let k = |n: &str| keyed(&st, n).unwrap_or(0);
-        m.usage = num(d.join("memory.current")).unwrap_or(0);
-        m.anon = k("anon");
-        m.file = k("file");
-        m.shmem = k("shmem");
-        m.active_anon = k("active_anon");
-        m.inactive_anon = k("inactive_anon");
-        m.active_file = k("active_file");
-        m.inactive_file = k("inactive_file");
-        m.unevictable = k("unevictable");
-        m.mapped = k("file_mapped");
-        m.dirty = k("file_dirty");
-        m.writeback = k("file_writeback");
-        m.slab_reclaimable = k("slab_reclaimable");
-        m.slab_unreclaimable = k("slab_unreclaimable");
-        m.kernel_stack = k("kernel_stack");
-        m.pagetables = k("pagetables");
-        swap_used = num(d.join("memory.swap.current")).unwrap_or(0);
-    } else if let Some(d) = cgroups
+    let cg = read_memory(&Sources::find(cgroups), &mut String::new());
+    finish_memory(&cg, params, host)
+}
+
+fn read_io(src: &Sources, buf: &mut String) -> Vec<DiskIo> {
+    if let Some(io) = src
+        .io_stat
         .iter()
-        .find(|d| d.join("memory.usage_in_bytes").exists())
+        .find_map(|p| Some(render::parse_io_stat(read_small(p, buf)?)))
     {
-        let st = rd(d.join("memory.stat")).unwrap_or_default();
-        let k = |n: &str| keyed(&st, n).unwrap_or(0);
-        m.usage = num(d.join("memory.usage_in_bytes")).unwrap_or(0);
-        m.anon = k("total_rss");
-        m.file = k("total_cache");
-        m.shmem = k("total_shmem");
-        m.active_anon = k("total_active_anon");
-        m.inactive_anon = k("total_inactive_anon");
-        m.active_file = k("total_active_file");
-        m.inactive_file = k("total_inactive_file");
-        m.unevictable = k("total_unevictable");
-        m.mapped = k("total_mapped_file");
-        m.dirty = k("total_dirty");
-        m.writeback = k("total_writeback");
-        swap_used = k("total_swap");
+        return io;
     }
-    m.mlocked = m.unevictable;
-    m.swap_total = match params.int("zone.max-swap") {
-        Some(t) => (t.max(0) as u64).saturating_sub(total),
-        None => host.swap_total,
-    };
-    m.swap_used = swap_used;
-    m
+    let mut ios = String::new();
+    src.blkio
+        .iter()
+        .find_map(|(b, i)| {
+            let i = read_small(i, &mut ios)?;
+            Some(render::parse_blkio(read_small(b, buf)?, i))
+        })
+        .unwrap_or_default()
 }
 
 /// The zone's I/O per device (v2 io.stat, else v1 blkio).
 pub fn zone_io(cgroups: &[PathBuf]) -> Vec<DiskIo> {
-    for d in cgroups {
-        if let Ok(t) = fs::read_to_string(d.join("io.stat")) {
-            return render::parse_io_stat(&t);
-        }
-    }
-    for d in cgroups {
-        for (b, i) in [
-            (
-                "blkio.throttle.io_service_bytes_recursive",
-                "blkio.throttle.io_serviced_recursive",
-            ),
-            (
-                "blkio.throttle.io_service_bytes",
-                "blkio.throttle.io_serviced",
-            ),
-        ] {
-            if let (Ok(b), Ok(i)) = (fs::read_to_string(d.join(b)), fs::read_to_string(d.join(i))) {
-                return render::parse_blkio(&b, &i);
-            }
-        }
-    }
-    Vec::new()
+    read_io(&Sources::find(cgroups), &mut String::new())
 }
 
 /// The highest pid, in the zone's pid namespace, of the zone's processes
@@ -291,18 +467,26 @@ pub struct ZoneTick<'a> {
 
 /// The text of every file of [`FILES`], in that order.
 pub fn render_all(host: &HostView, z: &ZoneTick) -> Vec<String> {
-    let cpuset = zone_cpuset(z.cgroups);
+    render_with(
+        host,
+        z,
+        &CgroupView::read(&Sources::find(z.cgroups), z.procs),
+    )
+}
+
+/// [`render_all`] from what was read of the zone's cgroup files.
+pub fn render_with(host: &HostView, z: &ZoneTick, cg: &CgroupView) -> Vec<String> {
     let cap = z.params.int("zone.cpu-cap").map(|c| c.max(0) as u64);
-    let cpus = render::visible_cpus(&host.online, cpuset.as_deref(), cap);
+    let cpus = render::visible_cpus(&host.online, cg.cpuset.as_deref(), cap);
     let off = z
         .zsched_start
         .map_or(host.boottime_ns / 1_000_000_000, timens::offset_secs);
     let uptime_ns = host.boottime_ns.saturating_sub(off * 1_000_000_000);
     let k = z.kstat;
     let cpu_ns = k.nsec_user + k.nsec_sys;
-    let mem = zone_memory(z.cgroups, z.params, host);
+    let mem = finish_memory(&cg.mem, z.params, host);
     let running = render::runnable(k.cpu_pct, k.nlwps);
-    let last = last_pid(z.procs);
+    let last = cg.last_pid;
     vec![
         render::loadavg(k.avenrun, running, k.nlwps, last),
         render::uptime(uptime_ns, render::idle_ns(cpus.len(), uptime_ns, cpu_ns)),
@@ -318,7 +502,7 @@ pub fn render_all(host: &HostView, z: &ZoneTick) -> Vec<String> {
         render::meminfo(&host.meminfo, &mem),
         render::swaps(&mem),
         render::cpuinfo(&host.cpuinfo, &cpus),
-        render::diskstats(&host.diskstats, &zone_io(z.cgroups)),
+        render::diskstats(&host.diskstats, &cg.io),
         render::cpu_online(&cpus),
         render::cpu_online(&cpus),
     ]
@@ -472,7 +656,61 @@ struct ZoneWritten {
     generation: u64,
     /// Per file of [`FILES`]: (hash, length) of the text last written.
     files: Vec<Option<(u64, usize)>>,
+    /// Where the zone's cgroup files are (found at its first tick).
+    sources: Sources,
+    /// What they said at the last read, and the zone's counters then.
+    cg: CgroupView,
+    moved: Moved,
+    /// Ticks answered from `cg` since it was read.
+    kept: u32,
 }
+
+/// The counters of a tick that say whether anything of the zone ran,
+/// forked, exited or was charged memory since the last one: the sampler
+/// answers a quiet zone with the very counters of its last full read
+/// (kstat/read.rs, "Quiet zones"), so equal values mean a quiet tick, and
+/// the zone's cgroup files (memory, I/O, cpuset) and its processes' pids
+/// are not read again.
+#[derive(Clone, Debug, Default)]
+struct Moved {
+    counters: [u64; 8],
+    procs: Vec<u32>,
+}
+
+impl Moved {
+    fn counters(k: &Kstat) -> [u64; 8] {
+        [
+            k.nsec_user,
+            k.nsec_sys,
+            k.nprocs,
+            k.nlwps,
+            k.mem_usage,
+            k.rss,
+            k.swapresv,
+            k.lockedmem,
+        ]
+    }
+
+    fn of(z: &ZoneTick) -> Moved {
+        Moved {
+            counters: Moved::counters(z.kstat),
+            procs: z.procs.to_vec(),
+        }
+    }
+
+    /// The same as at `z` (compared without copying its pids).
+    fn still(&self, z: &ZoneTick) -> bool {
+        self.counters == Moved::counters(z.kstat) && self.procs == z.procs
+    }
+}
+
+/// A quiet zone's cgroup files are read again at least every this many
+/// ticks all the same: what changes with no task of the zone running (the
+/// flusher writing its dirty pages back, an administrator's new cpuset)
+/// shows at most this many seconds late. The sampler itself reads a quiet
+/// zone in full every [`crate::kstat::read::QUIET_FULL_EVERY`] ticks, which
+/// moves its CPU clock (zsched's share) and so re-reads these sooner.
+const VIEW_FULL_EVERY: u32 = 10;
 
 static WRITTEN: std::sync::Mutex<Written> = std::sync::Mutex::new(Written {
     generation: 0,
@@ -494,7 +732,11 @@ fn text_hash(text: &str) -> u64 {
 /// was last written — no stat and no compare-read. The directory's
 /// existence is checked only for a zone not seen at the last tick. A
 /// zone seen for the first time (or after a restart) takes [`refresh`]'s
-/// path, which compares with the files' contents.
+/// path, which compares with the files' contents, and has its cgroup
+/// files found ([`Sources`]). Its cgroup files and its last pid are read
+/// again only when its counters moved ([`Moved`]) or [`VIEW_FULL_EVERY`]
+/// ticks passed; loadavg, uptime and stat are rendered anew every tick
+/// (they move with the clock and the load's decay alone).
 fn refresh_changed(
     host: &HostView,
     handle: &Handle,
@@ -513,7 +755,9 @@ fn refresh_changed(
         if !dir.is_dir() {
             return;
         }
-        let texts = render_all(host, z);
+        let sources = Sources::find(z.cgroups);
+        let cg = CgroupView::read(&sources, z.procs);
+        let texts = render_with(host, z, &cg);
         let mut buf = Vec::new();
         let mut files = Vec::with_capacity(FILES.len());
         for ((name, _, _), text) in FILES.iter().zip(&texts) {
@@ -532,6 +776,10 @@ fn refresh_changed(
                 zsched_start: start,
                 generation,
                 files,
+                sources,
+                cg,
+                moved: Moved::of(z),
+                kept: 0,
             },
         );
         return;
@@ -540,7 +788,14 @@ fn refresh_changed(
         return;
     };
     w.generation = generation;
-    let texts = render_all(host, z);
+    if w.moved.still(z) && w.kept + 1 < VIEW_FULL_EVERY {
+        w.kept += 1;
+    } else {
+        w.cg = CgroupView::read(&w.sources, z.procs);
+        w.moved = Moved::of(z);
+        w.kept = 0;
+    }
+    let texts = render_with(host, z, &w.cg);
     let mut buf = Vec::new();
     for (((name, _, _), text), last) in FILES.iter().zip(&texts).zip(w.files.iter_mut()) {
         let hash = text_hash(text);
@@ -858,6 +1113,94 @@ mod tests {
                 assert!(!got.is_empty(), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn cgroup_files_are_found_once_and_reread_only_when_the_zone_moved() {
+        // Two "hierarchies": the first without memory files, the second
+        // with v2 ones and a cpuset; the first's cpuset.cpus is empty
+        // (falls through, as the kernel's unset v1 cpuset does).
+        let a = tmp();
+        let b = tmp();
+        fs::write(a.path().join("cpuset.cpus"), "\n").unwrap();
+        fs::write(b.path().join("cpuset.cpus.effective"), "0\n").unwrap();
+        fs::write(b.path().join("memory.current"), "4096\n").unwrap();
+        fs::write(b.path().join("memory.stat"), "anon 4096\n").unwrap();
+        let cgroups = [a.path().to_path_buf(), b.path().to_path_buf()];
+        let src = Sources::find(&cgroups);
+        assert_eq!(
+            src.cpuset,
+            [
+                a.path().join("cpuset.cpus"),
+                b.path().join("cpuset.cpus.effective")
+            ]
+        );
+        assert!(src.io_stat.is_empty() && src.blkio.is_empty());
+        assert!(matches!(
+            &src.memory,
+            Some(MemSource::V2 { swap: None, .. })
+        ));
+        assert_eq!(zone_cpuset(&cgroups), Some(vec![0]));
+
+        let d = tmp();
+        let control = d.path().join("3-5.sock");
+        let dir = prepare(&control).unwrap();
+        let host = HostView::read();
+        let handle = Handle {
+            control,
+            zsched_start: (host.boottime_ns / 1_000_000_000 - 5) * timens::clk_tck(),
+            ..Handle::default()
+        };
+        let params = Params::new();
+        let mut cache = Written {
+            generation: 0,
+            zones: std::collections::BTreeMap::new(),
+        };
+        let mut tick = |k: &Kstat| {
+            let z = ZoneTick {
+                cgroups: &cgroups,
+                params: &params,
+                kstat: k,
+                procs: &[],
+                zsched_start: Some(handle.zsched_start),
+            };
+            refresh_changed(&host, &handle, &z, &mut cache, 1);
+            let w = &cache.zones[&dir];
+            (w.cg.mem.usage, w.cg.cpuset.clone())
+        };
+        let idle = Kstat {
+            nsec_user: 1000,
+            ..Kstat::default()
+        };
+        assert_eq!(tick(&idle), (4096, Some(vec![0])));
+        // The files change while the counters do not (a quiet tick): the
+        // last read stands ...
+        fs::write(b.path().join("memory.current"), "8192\n").unwrap();
+        fs::write(a.path().join("cpuset.cpus"), "1\n").unwrap();
+        assert_eq!(tick(&idle), (4096, Some(vec![0])));
+        // ... until they move,
+        let ran = Kstat {
+            nsec_user: 2000,
+            ..Kstat::default()
+        };
+        assert_eq!(tick(&ran), (8192, Some(vec![1])));
+        // and at the latest after VIEW_FULL_EVERY quiet ticks.
+        fs::write(b.path().join("memory.current"), "12288\n").unwrap();
+        for _ in 1..VIEW_FULL_EVERY {
+            assert_eq!(tick(&ran).0, 8192);
+        }
+        assert_eq!(tick(&ran).0, 12288);
+        // meminfo shows what was read.
+        let meminfo = fs::read_to_string(dir.join("meminfo")).unwrap();
+        let cg = cache.zones[&dir].cg.clone();
+        let z = ZoneTick {
+            cgroups: &cgroups,
+            params: &params,
+            kstat: &ran,
+            procs: &[],
+            zsched_start: Some(handle.zsched_start),
+        };
+        assert_eq!(meminfo, render_with(&host, &z, &cg)[3]);
     }
 
     #[test]
