@@ -68,7 +68,7 @@ fn descriptors_are_bounded(host: &zhost::Host) {
         .expect("Max open files");
     // zoned raises its hard limit to 65,536 where it has CAP_SYS_RESOURCE
     // (not in every container: then it keeps the one it was given).
-    let (mut threads, mut cgroup, mut all) = (0, 0, 0);
+    let (mut threads, mut zscheds, mut cgroup, mut all) = (0, 0, 0, 0);
     for e in std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .flatten()
@@ -78,15 +78,30 @@ fn descriptors_are_bounded(host: &zhost::Host) {
             continue;
         };
         let t = t.to_string_lossy().into_owned();
-        if t.starts_with("/proc/") && t.ends_with("/schedstat") {
-            threads += 1;
+        // The sampler keeps each zone's zsched schedstat (its quiet-zone
+        // probe takes zsched's own wakeups out of the zone's CPU clock):
+        // one per zone; never one per host thread.
+        if let Some(pid) = t
+            .strip_prefix("/proc/")
+            .and_then(|r| r.strip_suffix("/schedstat"))
+        {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "zsched" {
+                zscheds += 1;
+            } else {
+                threads += 1;
+            }
         }
         if t.starts_with("/sys/fs/cgroup/") {
             cgroup += 1;
         }
     }
     eprintln!("zoned with {N} zones: {all} descriptors, {cgroup} cgroup files, limit {nofile}");
-    assert_eq!(threads, 0, "no thread's schedstat kept open");
+    assert_eq!(threads, 0, "no host thread's schedstat kept open");
+    assert!(
+        zscheds <= N,
+        "{zscheds} zsched schedstat files for {N} zones"
+    );
     assert!(
         cgroup > N,
         "the sampler keeps the zones' cgroup files: {cgroup}"
