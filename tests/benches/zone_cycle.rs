@@ -168,6 +168,42 @@
 //! for a whole (not expedited) RCU grace period, the cgroup threadgroup
 //! lock's rcu_sync (10 ms at load 11; the seven writes after it reuse
 //! it).
+//!
+//! The fourth pass (branch cyclediff) measured main on a quieter host and
+//! cut that wait, which 86305ec pays too (its launcher writes the same
+//! `cgroup.procs` files): the launcher's child is now born in the v2
+//! cgroup (clone3 with CLONE_INTO_CGROUP) and joins each v1 hierarchy by
+//! writing 0 to `tasks`, a migration of the calling thread alone, for
+//! which the kernel does not take the threadgroup lock for writing
+//! (`runtime::linux::cgjoin`). Each write now takes ~35 µs; the first
+//! took 6-14 ms at load 3. Figures of one run, three builds alternating
+//! (base 86305ec with its zsched; main at 1558b15; this change), 8 rounds
+//! of 15 cycles under `nice -n -15`, load 3.1-3.5 (one other engineer's
+//! small runs), baselines 5.0-5.1 ms (`-fpmuin` 5.2-5.4), medians of the
+//! per-round ratios (to `-fpmuin`), `bash /tmp/cyclecost-w/alt.sh OUT 8
+//! 15 base86=... main=... cut=...`:
+//!
+//! | row | 86305ec | 1558b15 | this change |
+//! |---|---|---|---|
+//! | api (socket) | 3.48 (3.34) | 4.08 (3.85) | 2.77 (2.58) |
+//! | api (embedded) | 3.31 (3.17) | 3.79 (3.58) | 2.67 (2.54) |
+//! | api (no state dir) | 2.60 (2.50) | 3.44 (3.28) | 2.38 (2.19) |
+//! | runtime | 2.01 (1.97) | 2.84 (2.74) | 2.20 (2.07) |
+//!
+//! The runtime row is +9 % over 86305ec against the same `-fpmui`
+//! baseline, +3 % like for like (this change's `-fpmuin` ratio against
+//! 86305ec's `-fpmui`: its zones had no network namespace), +41 % before
+//! this pass; the api rows are now below 86305ec's. Phases of one
+//! runtime cycle (`ZONES_BENCH_PHASES=1`, 15 cycles each, medians, ms):
+//! ready 8.8 / 14.2 / 7.4, boot 0.64 / 0.97 / 0.94, init's exit to
+//! `empty` 0.44 / 0.39 / 0.43, shutdown 0.43 / 0.35 / 0.37, down 0.42 /
+//! 0.47 / 0.47: the grace period was in `ready`; what boot still adds
+//! over 86305ec (~0.3 ms) is the view, the console and the filter.
+//! Runtime cycle medians (of the rounds' medians) 9.6, 14.9 and 10.2 ms.
+//! A second run right after it (12 rounds of 15, load 2.9-6.5 as another
+//! engineer's runs started, baselines 6.8-7.1 ms) gave the runtime row
+//! 3.21 (2.65), 3.53 (2.78) and 2.45 (1.97), cycles 21.8, 22.9 and 16.6
+//! ms: the busier the host, the longer the grace period this pass cut.
 
 use std::path::Path;
 use std::process::Command;

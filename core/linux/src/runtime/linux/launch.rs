@@ -24,8 +24,9 @@
 //!    errno") and exits, so zsched is re-parented to the host's init (or
 //!    the nearest subreaper): a zone outlives the engine that made it.
 //!
-//! The child (the future zsched) joins the zone's cgroups (writing 0 to
-//! each cgroup.procs), keeps only the descriptors zsched needs
+//! The child (the future zsched) is born in the zone's v2 cgroup and
+//! joins the v1 ones (writing 0 to each `tasks`: [`super::cgjoin`], which
+//! spares an RCU grace period per cycle), keeps only the descriptors zsched needs
 //! ([`before_zsched_exec`]: the config memfd, the control socket and the
 //! verdict pipe as 3, 4 and 5; stdin and stdout on /dev/null; everything
 //! else the engine or a tool had open is closed with close_range) and
@@ -289,10 +290,13 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     }
     // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
     let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // The child is born in the zone's v2 cgroup and joins the v1 ones
+    // thread by thread: no RCU grace period ([`super::cgjoin`]).
+    let cgroups = super::cgjoin::Plan::new(&req.cgroups);
     // SAFETY: the launcher is a fresh single-threaded process (module
     // comment), so no lock held by another thread is copied into the
     // child; the child makes system calls only and ends in exec or _exit.
-    let pid = unsafe { libc::fork() };
+    let (pid, born_in_v2) = unsafe { cgroups.fork() };
     if pid < 0 {
         return Err(unlink(os_err("clone", "fork into the new pid namespace")));
     }
@@ -337,6 +341,7 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
         }
         child(
             req,
+            (&cgroups, born_in_v2),
             exe_fd.as_raw_fd(),
             cfg_file.as_raw_fd(),
             listener.as_raw_fd(),
@@ -412,29 +417,18 @@ fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
     })
 }
 
-fn write_file(step: &str, path: &Path, value: &str) -> Result<(), ChildError> {
-    std::fs::write(path, value).map_err(|e| {
-        ChildError::errno(
-            step,
-            format!("write {}", path.display()),
-            e.raw_os_error().unwrap_or(0),
-        )
-    })
-}
-
 /// The child: joins the cgroups and execs zsched, which builds the zone
 /// (see [`setup`]); a failure is reported on the verdict pipe.
 fn child(
     req: &LaunchRequest,
+    (cgroups, born_in_v2): (&super::cgjoin::Plan, bool),
     exe_fd: RawFd,
     cfg_fd: RawFd,
     listen_fd: RawFd,
     verdict_fd: RawFd,
 ) -> ! {
-    for d in &req.cgroups {
-        if let Err(e) = write_file("cgroup", &d.join("cgroup.procs"), "0") {
-            fail(verdict_fd, e);
-        }
+    if let Err(e) = cgroups.join(&req.cgroups, born_in_v2) {
+        fail(verdict_fd, e);
     }
     let (cfg_fd, listen_fd, verdict_fd, exe_fd) =
         match before_zsched_exec(cfg_fd, listen_fd, verdict_fd, exe_fd) {

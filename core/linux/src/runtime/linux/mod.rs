@@ -56,6 +56,7 @@
 //! in /usr/bin and /usr/sbin).
 
 pub mod caps;
+pub mod cgjoin;
 pub mod cgroup;
 pub mod console;
 pub mod cpuset;
