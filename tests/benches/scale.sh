@@ -32,6 +32,12 @@
 #     sampler's own reads are ~4 preads per quiet zone a tick now; what
 #     is left is the per-zone view refresh and the global zone's
 #     per-thread schedstat reads on a kernel without /proc/schedstat).
+#   with the list rows, zonefs's kept listing and the view's per-zone
+#     file sources (integrated main, N=1000, load 1.3-2.0, nothing else
+#     running): boot 22.1 -> 33.8 ms (1.53x), list 3.17 ms (/bin/true 1.53),
+#     ls 2.36 ms (plain directory of 1004 files 2.57), RSS 72.5 kB/zone,
+#     6.01 fds/zone, 11 threads, CPU idle 218 ms/s, re-adoption 1.07 s,
+#     halt of all 7.5 s, nothing left.
 #
 # All zones share one installed sparse root (each zone mounts what it needs
 # in its own mount namespace), so the disk holds one skeleton, not N.
