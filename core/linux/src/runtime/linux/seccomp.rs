@@ -425,7 +425,8 @@ const DATA_ARGS: u32 = 16;
 /// comment, "The program").
 const LEAF: usize = 4;
 
-fn stmt(code: u16, k: u32) -> libc::sock_filter {
+/// A BPF statement (no branch); shared with [`super::seccomp_oci`].
+pub(super) fn stmt(code: u16, k: u32) -> libc::sock_filter {
     libc::sock_filter {
         code,
         jt: 0,
@@ -434,7 +435,8 @@ fn stmt(code: u16, k: u32) -> libc::sock_filter {
     }
 }
 
-fn jump(code: u16, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+/// A BPF conditional jump; shared with [`super::seccomp_oci`].
+pub(super) fn jump(code: u16, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
     libc::sock_filter { code, jt, jf, k }
 }
 

@@ -161,18 +161,7 @@ pub struct Program {
     flags: u32,
 }
 
-fn stmt(code: u16, k: u32) -> libc::sock_filter {
-    libc::sock_filter {
-        code,
-        jt: 0,
-        jf: 0,
-        k,
-    }
-}
-
-fn jump(code: u16, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
-    libc::sock_filter { code, jt, jf, k }
-}
+use super::seccomp::{jump, stmt};
 
 /// The x86_64 number of a system call name.
 pub fn number(name: &str) -> Option<u32> {
