@@ -561,13 +561,7 @@ impl Engine {
             }
             engine.set_status(uniqid, Status::Dying);
             crate::state::crash_point("destroy.dying");
-            if !engine.drained_now(uniqid) {
-                return Ok(false);
-            }
-            if let Some(snap) = engine.zone_snap(uniqid) {
-                engine.zsd_destroy(&snap);
-            }
-            rt.destroy(&handle).map(|()| true)
+            engine.destroy_if_drained(rt.as_ref(), uniqid, &handle)
         })
         .await
         .unwrap_or_else(|e| Err(RuntimeError::new("down", e.to_string())))
@@ -602,21 +596,14 @@ impl Engine {
         let engine = self.clone();
         let rt = self.inner.runtime.clone();
         let h = handle.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            if !engine.drained_now(uniqid) {
-                return Ok(false);
-            }
-            if let Some(snap) = engine.zone_snap(uniqid) {
-                engine.zsd_destroy(&snap);
-            }
-            rt.destroy(&h).map(|()| true)
-        })
-        .await
-        .unwrap_or_else(|e| Err(RuntimeError::new("destroy", e.to_string())))
-        .map_err(|source| Error::Runtime {
-            zone: name.clone(),
-            source,
-        })?;
+        let done =
+            tokio::task::spawn_blocking(move || engine.destroy_if_drained(rt.as_ref(), uniqid, &h))
+                .await
+                .unwrap_or_else(|e| Err(RuntimeError::new("destroy", e.to_string())))
+                .map_err(|source| Error::Runtime {
+                    zone: name.clone(),
+                    source,
+                })?;
         if !done {
             self.drain(uniqid).await?;
             if let Some(snap) = self.zone_snap(uniqid) {
@@ -675,6 +662,25 @@ impl Engine {
     fn status_of(&self, uniqid: u64) -> (Status, String) {
         self.with_zone(uniqid, |z| (z.status, z.name.to_string()))
             .unwrap_or((Status::Dead, uniqid.to_string()))
+    }
+
+    /// On the blocking pool, the end of a halt-and-destroy and of a
+    /// destroy: when nothing holds the zone any more, the subsystems'
+    /// destroy, then the runtime's. `Ok(false)` when something still holds
+    /// it (the caller takes the slow path that waits for the holds).
+    fn destroy_if_drained(
+        &self,
+        rt: &dyn crate::runtime::Runtime,
+        uniqid: u64,
+        handle: &Handle,
+    ) -> Result<bool, RuntimeError> {
+        if !self.drained_now(uniqid) {
+            return Ok(false);
+        }
+        if let Some(snap) = self.zone_snap(uniqid) {
+            self.zsd_destroy(&snap);
+        }
+        rt.destroy(handle).map(|()| true)
     }
 
     fn handle_of(&self, uniqid: u64) -> Handle {
