@@ -266,14 +266,11 @@ impl Drop for Host {
             self.env(&mut c);
             let _ = c.args(["-z", &z, "halt"]).output();
         }
-        for d in zones_e2e::cgroup_dirs(&self.cgroup_root) {
-            let mut all = vec![];
-            collect(&d, &mut all);
-            all.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
-            for p in all {
-                let _ = std::fs::remove_dir(&p);
-            }
-        }
+        // What a halt could not end (zoned is gone, by design the zones
+        // outlive it): killed through this host's own cgroups, which are
+        // then removed.
+        let dirs = zones_e2e::cgroup_dirs(&self.cgroup_root);
+        let _ = zones_linux::runtime::linux::cgroup::remove(&dirs);
     }
 }
 
