@@ -224,6 +224,39 @@
 //! issue 12). Left over 86305ec there: the network namespace's making
 //! (its loopback, the per-namespace sysctl tables) and ~0.3 ms of boot
 //! (the view's binds, the console, the filter).
+//!
+//! The fifth pass (the spare launcher, `runtime::linux::spare`) took
+//! what does not depend on the zone out of `ready`: the launcher's exec
+//! and start, and the making of its view directory (ten entries on the
+//! test host's ext4 run directory: ~0.4 ms, the cycle's `/tmp`; ~0.06 ms
+//! on tmpfs), now done by a launcher started ahead, 3 ms after the last
+//! `ready`, at idle priority; and the request comes in two parts, so
+//! that the launcher binds the control socket while the runtime makes
+//! the cgroups. Phases (`ZONES_BENCH_PHASES=1`, 6 alternating rounds of
+//! 15, medians): ready 5.30 → 3.95 ms, boot 0.73 → 0.76 (1.18 with the
+//! next launcher started at once: it contended with the boot that
+//! follows). Figures of one run, three builds
+//! alternating (base 86305ec with its zsched; main before this pass,
+//! fcec9f8; this change), 12 rounds of 15 under `nice -n -15` on the
+//! 2-CPU host doing nothing else (load 1.9-2.4), baselines 4.3 ms
+//! (`-fpmuin` 4.6), medians of the per-round ratios, `bash
+//! /tmp/cyclecost-w/alt.sh OUT 12 15 base86=... m0=... new=...` (runs
+//! each build's bench in turn):
+//!
+//! | row | 86305ec | fcec9f8 | this change |
+//! |---|---|---|---|
+//! | api (socket) | 2.32 (2.17) | 2.51 (2.36) | 2.18 (2.01) |
+//! | api (embedded) | 2.32 (2.18) | 2.38 (2.21) | 1.99 (1.85) |
+//! | api (no state dir) | 1.69 (1.58) | 2.09 (1.94) | 1.62 (1.49) |
+//! | runtime | 1.49 (1.40) | 1.91 (1.79) | 1.46 (1.35) |
+//!
+//! Every row is now at or below 86305ec's, against the same `-fpmui`
+//! baseline, though every zone has had a network namespace since then.
+//! 86305ec's runtime row is bimodal from one round to the next (1.37-1.56
+//! in ten rounds, 2.40 and 2.59 in two: its first `cgroup.procs` write
+//! waits for an RCU grace period or not); this change's was 1.39-1.60
+//! in every round. An earlier run of the same session (10 rounds, load
+//! 1.6-2.7, before the pause) gave 1.62, 1.75 and 1.58.
 
 use std::path::Path;
 use std::process::Command;

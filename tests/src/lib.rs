@@ -46,6 +46,23 @@ pub fn bin(name: &str) -> PathBuf {
     p
 }
 
+/// What a runtime's run directory holds beyond the view directory of its
+/// waiting spare launcher (`spare-<pid>.view`, pid alive: see
+/// `zones_linux::runtime::linux::spare`): what a zone left behind.
+pub fn run_dir_left(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| {
+                    !zones_linux::runtime::linux::view::spare_owner(&e.file_name())
+                        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+                })
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every cgroup directory named `root` under /sys/fs/cgroup (a test's
 /// private cgroup root, in each hierarchy), to check and clean leftovers.
 pub fn cgroup_dirs(root: &str) -> Vec<PathBuf> {
@@ -222,9 +239,7 @@ impl TestZone {
     pub fn assert_gone(&self, ns: &Path, what: &str) {
         let kids = self.cgroups_left();
         assert!(kids.is_empty(), "{what}: cgroups left: {kids:?}");
-        let socks: Vec<PathBuf> = std::fs::read_dir(self.tmp.path().join("run"))
-            .map(|rd| rd.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
+        let socks = run_dir_left(&self.tmp.path().join("run"));
         assert!(socks.is_empty(), "{what}: control sockets left: {socks:?}");
         let left = procs_in_ns(ns);
         assert!(

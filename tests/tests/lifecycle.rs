@@ -41,11 +41,7 @@ fn a_sparse_zone_boots_runs_commands_and_halts_leaving_nothing() {
         "{:?}",
         host_mounts_under(&root)
     );
-    let left: Vec<_> = std::fs::read_dir(&run_dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let left = zones_e2e::run_dir_left(&run_dir);
     assert!(left.is_empty(), "run dir holds {left:?}");
 }
 
@@ -80,9 +76,7 @@ fn a_bad_root_fails_ready_naming_the_step_and_leaves_nothing() {
     let kids = z.cgroups_left();
     assert!(kids.is_empty(), "cgroups left: {kids:?}");
     let run = z.rt.run_dir();
-    let left: Vec<_> = std::fs::read_dir(run)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let left = zones_e2e::run_dir_left(run);
     assert!(left.is_empty(), "{left:?}");
 }
 

@@ -430,9 +430,7 @@ fn a_missing_host_link_or_bridge_fails_ready_with_nothing_made() {
             assert!(e.message.contains(&missing), "{e}");
             assert_eq!(e.errno, Some(libc::ENODEV), "{e}");
         }
-        let left: Vec<_> = std::fs::read_dir(z.rt.run_dir())
-            .map(|rd| rd.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
+        let left = zones_e2e::run_dir_left(z.rt.run_dir());
         assert!(left.is_empty(), "{left:?}");
     }
     let after = host_network();

@@ -130,9 +130,7 @@ fn an_unknown_interface_fails_ready_naming_it_and_moves_nothing() {
             .unwrap_or_default();
         assert!(kids.is_empty(), "cgroups left: {kids:?}");
     }
-    let left: Vec<_> = std::fs::read_dir(z.rt.run_dir())
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let left = zones_e2e::run_dir_left(z.rt.run_dir());
     assert!(left.is_empty(), "{left:?}");
 }
 

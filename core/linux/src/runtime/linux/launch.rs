@@ -2,16 +2,19 @@
 //!
 //! The engine is multithreaded and must never unshare or setns itself, so
 //! [`super::LinuxRuntime`]'s `ready` runs the zsched binary as `zsched launch`,
-//! a fresh single-threaded process, with a [`LaunchRequest`] (JSON) on its
-//! stdin, and reads a [`Launched`] or a [`crate::runtime::RuntimeError`]
-//! (JSON) from its stdout. The cgroups are already made by then.
+//! a fresh single-threaded process (started ahead: [`super::spare`]), with
+//! a [`LaunchRequest`] (JSON) on its stdin, and reads a [`Launched`] or a
+//! [`crate::runtime::RuntimeError`] (JSON) from its stdout. The request
+//! comes in two parts ([`main`]): steps 1 and 2 below are done while the
+//! runtime makes the zone's cgroups, the rest once it has sent them.
 //!
 //! The launcher:
 //!
 //! 1. binds the zone's control socket (the listening descriptor is
 //!    inherited by zsched, so it works after the pivot; the path stays in
 //!    the host's run directory, out of the zone's reach);
-//! 2. makes the zone's view directory ([`super::view::prepare`]: the files,
+//! 2. makes the zone's view directory, or renames the one it made while it
+//!    waited as a spare ([`super::spare`]; [`super::view::prepare`]: the files,
 //!    still empty, the zone will read as its /proc/loadavg, meminfo, ...;
 //!    they get their first text, with the zone's clock, while the child
 //!    below sets the zone up: [`super::view::fill`]), opens its own
@@ -74,11 +77,16 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
-/// What the runtime sends the launcher.
+/// What the runtime sends the launcher, in two parts: this as one line
+/// of JSON, then the cgroups as a JSON list and the end of the stream
+/// ([`main`]).
 #[derive(Serialize, Deserialize)]
 pub struct LaunchRequest {
     pub spec: ZoneSpec,
-    /// The zone's cgroup directories (one per hierarchy) to join.
+    /// The zone's cgroup directories (one per hierarchy) to join: the
+    /// request's second part, which the runtime sends once it has made
+    /// them.
+    #[serde(skip)]
     pub cgroups: Vec<PathBuf>,
     /// Where to bind the control socket.
     pub control: PathBuf,
@@ -167,16 +175,53 @@ fn os_err(step: &str, what: impl std::fmt::Display) -> RuntimeError {
 }
 
 /// `zsched launch`: read the request, launch, answer, exit.
+///
+/// The request comes in two parts, so that what needs no cgroup is done
+/// while the runtime makes them: its first line (the zone, the control
+/// socket's path, the capabilities) has the control socket bound, the
+/// view directory made and zsched's configuration written
+/// ([`Prepared`]); the rest, the cgroups as a JSON list up to the end of
+/// the stream, is read only then. A stream that ends early (the runtime
+/// could not make the cgroups, or is gone) undoes the first part.
+///
+/// Its argument, the runtime's run directory, is where it makes a view
+/// directory before it reads anything ([`super::view::prepare_spare`]):
+/// a launcher started ahead ([`super::spare`]) does that while it waits.
 pub fn main() -> ! {
-    let mut input = String::new();
-    let result = std::io::stdin()
-        .read_to_string(&mut input)
+    let spare_view = std::env::args_os()
+        .nth(2)
+        .and_then(|d| super::view::prepare_spare(Path::new(&d)));
+    let mut stdin = std::io::stdin().lock();
+    let mut line = String::new();
+    let result = std::io::BufRead::read_line(&mut stdin, &mut line)
         .map_err(|e| RuntimeError::new("launch", format!("read request: {e}")))
         .and_then(|_| {
-            serde_json::from_str::<LaunchRequest>(&input)
+            serde_json::from_str::<LaunchRequest>(&line)
                 .map_err(|e| RuntimeError::new("launch", format!("bad request: {e}")))
         })
-        .and_then(|req| launch(&req));
+        .inspect_err(|_| {
+            // No request (a spare retired, an engine gone): nothing made.
+            if let Some(d) = &spare_view {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        })
+        .and_then(|mut req| {
+            let prepared = Prepared::new(&req, spare_view.as_deref())?;
+            let mut rest = String::new();
+            let cgroups = stdin
+                .read_to_string(&mut rest)
+                .map_err(|e| RuntimeError::new("launch", format!("read request: {e}")))
+                .and_then(|_| {
+                    serde_json::from_str::<Vec<PathBuf>>(&rest).map_err(|e| {
+                        RuntimeError::new("launch", format!("bad request (cgroups): {e}"))
+                    })
+                });
+            match cgroups {
+                Ok(c) => req.cgroups = c,
+                Err(e) => return Err(prepared.undo(e)),
+            }
+            launch(&req, prepared)
+        });
     let out: Result<Launched, (String, String, Option<i32>)> =
         result.map_err(|e| (e.step, e.message, e.errno));
     let mut stdout = std::io::stdout();
@@ -208,51 +253,92 @@ pub fn start_time(pid: u32) -> Option<u64> {
     (!st.is_gone()).then_some(st.starttime)
 }
 
-fn launch(req: &LaunchRequest) -> Result<Launched, RuntimeError> {
-    // 1. The control socket.
-    let _ = std::fs::remove_file(&req.control);
-    let listener = std::os::unix::net::UnixListener::bind(&req.control).map_err(|e| {
-        RuntimeError::new(
-            "control socket",
-            format!("bind {}: {e}", req.control.display()),
-        )
-    })?;
-    let _ = std::fs::set_permissions(
-        &req.control,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    );
-    let unlink = |e: RuntimeError| {
+/// The request's first part done: the control socket bound, the view
+/// directory made, our own executable opened and zsched's configuration
+/// written into a memfd.
+struct Prepared {
+    control: PathBuf,
+    listener: std::os::unix::net::UnixListener,
+    exe_fd: OwnedFd,
+    cfg_file: std::fs::File,
+}
+
+impl Prepared {
+    fn new(req: &LaunchRequest, spare_view: Option<&Path>) -> Result<Prepared, RuntimeError> {
+        // 1. The control socket.
         let _ = std::fs::remove_file(&req.control);
-        super::view::remove(&req.control);
-        e
-    };
-    let view = super::view::prepare(&req.control).map_err(unlink)?;
-    // 2. Our own executable and zsched's configuration.
-    let exe = CString::new("/proc/self/exe").unwrap();
-    // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
-    let exe_fd = unsafe { libc::open(exe.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if exe_fd < 0 {
-        return Err(unlink(os_err("launch", "open /proc/self/exe")));
+        let listener = std::os::unix::net::UnixListener::bind(&req.control).map_err(|e| {
+            if let Some(d) = spare_view {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            RuntimeError::new(
+                "control socket",
+                format!("bind {}: {e}", req.control.display()),
+            )
+        })?;
+        let _ = std::fs::set_permissions(
+            &req.control,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        );
+        let unlink = |e: RuntimeError| unmake(&req.control, e);
+        let view = super::view::prepare(&req.control, spare_view).map_err(unlink)?;
+        // 2. Our own executable and zsched's configuration.
+        let exe = CString::new("/proc/self/exe").unwrap();
+        // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
+        let exe_fd = unsafe { libc::open(exe.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if exe_fd < 0 {
+            return Err(unlink(os_err("launch", "open /proc/self/exe")));
+        }
+        // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
+        let exe_fd = unsafe { OwnedFd::from_raw_fd(exe_fd) };
+        let cfg = serde_json::to_vec(&Supervise {
+            spec: req.spec.clone(),
+            caps: req.caps,
+            view: Some(view),
+        })
+        .map_err(|e| unlink(RuntimeError::new("launch", e.to_string())))?;
+        let name = CString::new("zsched-config").unwrap();
+        // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
+        let cfg_fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+        if cfg_fd < 0 {
+            return Err(unlink(os_err("launch", "memfd_create")));
+        }
+        // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
+        let mut cfg_file = unsafe { std::fs::File::from_raw_fd(cfg_fd) };
+        cfg_file
+            .write_all(&cfg)
+            .map_err(|e| unlink(RuntimeError::new("launch", format!("write config: {e}"))))?;
+        Ok(Prepared {
+            control: req.control.clone(),
+            listener,
+            exe_fd,
+            cfg_file,
+        })
     }
-    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
-    let exe_fd = unsafe { OwnedFd::from_raw_fd(exe_fd) };
-    let cfg = serde_json::to_vec(&Supervise {
-        spec: req.spec.clone(),
-        caps: req.caps,
-        view: Some(view),
-    })
-    .map_err(|e| unlink(RuntimeError::new("launch", e.to_string())))?;
-    let name = CString::new("zsched-config").unwrap();
-    // SAFETY: the path is a NUL-terminated string we own; the new descriptor is ours.
-    let cfg_fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-    if cfg_fd < 0 {
-        return Err(unlink(os_err("launch", "memfd_create")));
+
+    /// Remove what [`Prepared::new`] made (the descriptors close with it)
+    /// and pass the error on.
+    fn undo(self, e: RuntimeError) -> RuntimeError {
+        unmake(&self.control, e)
     }
-    // SAFETY: the descriptor was just returned by the kernel and nothing else owns it.
-    let mut cfg_file = unsafe { std::fs::File::from_raw_fd(cfg_fd) };
-    cfg_file
-        .write_all(&cfg)
-        .map_err(|e| unlink(RuntimeError::new("launch", format!("write config: {e}"))))?;
+}
+
+/// Remove the control socket and the view directory the launcher made,
+/// and pass the error on.
+fn unmake(control: &Path, e: RuntimeError) -> RuntimeError {
+    let _ = std::fs::remove_file(control);
+    super::view::remove(control);
+    e
+}
+
+fn launch(req: &LaunchRequest, prepared: Prepared) -> Result<Launched, RuntimeError> {
+    let unlink = |e: RuntimeError| unmake(&req.control, e);
+    let Prepared {
+        listener,
+        exe_fd,
+        cfg_file,
+        ..
+    } = prepared;
     // 3. The pid namespace and the child. A nested jail's pid namespace
     // is a child of its parent's: the launcher enters the parent's (for
     // its children), forks X there, X unshares a new one and forks zsched,

@@ -8,7 +8,7 @@
 //!
 //! | runtime call | what happens |
 //! |---|---|
-//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); `zsched launch` started, the cgroups made and rctls applied while it starts ([`cgroup`]), then the spec sent to it; it binds `<run_dir>/<id>-<uniqid>.sock`, forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime subscribes to its events (zsched's `ok` to that, within 10 s, is its first answer) |
+//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); the spare `zsched launch` taken (one started ahead, at idle priority, after the last `ready`: [`spare`]; else one started now), the zone's spec sent to it, which binds `<run_dir>/<id>-<uniqid>.sock` and renames its view directory while the cgroups are made and rctls applied ([`cgroup`]), then the cgroups sent; it forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime subscribes to its events (zsched's `ok` to that, within 10 s, is its first answer) |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL), the zone's cgroup trees thawed meanwhile ([`thaw_tree`]: a process the zone froze would never die); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it removes the System V objects and POSIX queues of its IPC namespace ([`ipc`]) and unmounts everything but its root |
@@ -75,6 +75,7 @@ pub mod recover;
 pub mod refs;
 pub mod seccomp;
 pub mod seccomp_oci;
+pub mod spare;
 pub mod sysinit;
 pub mod timens;
 pub mod userns;
@@ -89,7 +90,6 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
@@ -102,6 +102,15 @@ pub(crate) fn err(step: &str, message: String, e: &std::io::Error) -> RuntimeErr
     }
 }
 
+/// Asks for the next spare launcher when `ready` ends, however it ends.
+struct NextSpare<'a>(&'a spare::Spare, &'a Path);
+
+impl Drop for NextSpare<'_> {
+    fn drop(&mut self) {
+        self.0.want(self.1);
+    }
+}
+
 /// The Linux runtime (module comment).
 pub struct LinuxRuntime {
     run_dir: PathBuf,
@@ -111,6 +120,8 @@ pub struct LinuxRuntime {
     /// Control sockets of zones whose zsched the runtime ended itself (no
     /// Gone event for them).
     ended: Arc<Mutex<HashSet<PathBuf>>>,
+    /// A launcher started ahead for the next `ready` ([`spare`]).
+    spare: Arc<spare::Spare>,
 }
 
 impl LinuxRuntime {
@@ -119,8 +130,10 @@ impl LinuxRuntime {
     /// hierarchy; relative: beneath the engine's own cgroup).
     pub fn new(run_dir: impl Into<PathBuf>, cgroup_root: impl Into<PathBuf>) -> LinuxRuntime {
         zones::clock::set(crate::kstat::sampler::hrtime_now);
+        let run_dir = run_dir.into();
         LinuxRuntime {
-            run_dir: run_dir.into(),
+            spare: Arc::new(spare::Spare::new(run_dir.clone())),
+            run_dir,
             cgroup_root: cgroup_root.into(),
             zsched: None,
             events: Arc::new(Mutex::new(None)),
@@ -726,20 +739,41 @@ impl Runtime for LinuxRuntime {
         let control = self
             .run_dir
             .join(format!("{}-{}.sock", spec.id, spec.uniqid));
-        // The launcher is started first: its loader, libraries and start
-        // run while the cgroups are made here (one mkdir per hierarchy and
-        // the device rules), and it does nothing before it has read its
-        // whole request. A failure before the request is sent closes its
-        // stdin empty: it answers "bad request" and exits, having made
-        // nothing.
-        let mut child = Command::new(&zsched)
-            .arg("launch")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| err("launch", format!("run {}: {e}", zsched.display()), &e))?;
+        // The launcher: the one started ahead ([`spare`]), else one started
+        // now, whose loader, libraries and start then run while the
+        // cgroups are made here (one mkdir per hierarchy and the device
+        // rules). The next one is started in the background once this
+        // ready is done.
+        let _next = NextSpare(&self.spare, &zsched);
+        let mut child = match self.spare.take(&zsched) {
+            Some(child) => child,
+            None => self
+                .spare
+                .start(&zsched)
+                .map_err(|e| err("launch", format!("run {}: {e}", zsched.display()), &e))?,
+        };
         let mut stdin = child.stdin.take().expect("piped stdin");
+        // The request's first part, before the cgroups are made: the
+        // launcher binds the control socket and makes the view directory
+        // meanwhile ([`launch::main`]). A failure before the second part
+        // is sent closes its stdin there: it undoes that, answers, exits.
+        let head = launch::LaunchRequest {
+            spec: spec.clone(),
+            cgroups: Vec::new(),
+            control: control.clone(),
+            caps,
+        };
+        let wrote_head = match serde_json::to_vec(&head) {
+            Ok(mut line) => {
+                line.push(b'\n');
+                stdin.write_all(&line)
+            }
+            Err(e) => {
+                drop(stdin);
+                let _ = child.wait_with_output();
+                return Err(RuntimeError::new("launch", e.to_string()));
+            }
+        };
         let cgroups = match self.make_cgroups(spec) {
             Ok(c) => c,
             Err(e) => {
@@ -752,24 +786,14 @@ impl Runtime for LinuxRuntime {
         let fail = |e: RuntimeError| {
             let _ = cgroup::remove(&cgroups);
             let _ = std::fs::remove_file(&control);
+            view::remove(&control);
             e
         };
-        let req = launch::LaunchRequest {
-            spec: spec.clone(),
-            cgroups: cgroups.clone(),
-            control: control.clone(),
-            caps,
-        };
-        let body =
-            serde_json::to_vec(&req).map_err(|e| fail(RuntimeError::new("launch", e.to_string())));
-        let wrote = match body {
-            Ok(body) => stdin.write_all(&body),
-            Err(e) => {
-                drop(stdin);
-                let _ = child.wait_with_output();
-                return Err(e);
-            }
-        };
+        // The second part: the cgroups, and the end of the request.
+        let wrote = wrote_head.and_then(|()| {
+            let body = serde_json::to_vec(&cgroups).map_err(std::io::Error::other)?;
+            stdin.write_all(&body)
+        });
         drop(stdin);
         let out = child
             .wait_with_output()
@@ -1017,6 +1041,7 @@ impl LinuxRuntime {
             zsched: self.zsched.clone(),
             events: self.events.clone(),
             ended: self.ended.clone(),
+            spare: self.spare.clone(),
         };
         let name = spec.name.clone();
         let (spec, handle) = (spec.clone(), handle.clone());

@@ -511,14 +511,63 @@ pub fn render_with(host: &HostView, z: &ZoneTick, cg: &CgroupView) -> Vec<String
 /// The launcher, before the zone's pid 1 exists: the view directory with
 /// every file, empty, for zsched to bind ([`bind`] pins each inode). A
 /// stale directory of the same name (a zone that died with no runtime to
-/// clean up) is replaced. [`fill`] writes their first text.
-pub fn prepare(control: &Path) -> Result<PathBuf, RuntimeError> {
+/// clean up) is replaced. [`fill`] writes their first text. A directory
+/// made ahead by a spare launcher ([`prepare_spare`]) is renamed into
+/// place instead: one rename, where making the ten entries costs ~0.4 ms
+/// on an ext4 run directory (~0.06 on tmpfs).
+pub fn prepare(control: &Path, spare: Option<&Path>) -> Result<PathBuf, RuntimeError> {
     let dir = dir_for(control);
-    let io = |what: String| move |e: std::io::Error| super::err("view", format!("{what}: {e}"), &e);
     let _ = fs::remove_dir_all(&dir);
+    if let Some(spare) = spare {
+        if fs::rename(spare, &dir).is_ok() {
+            return Ok(dir);
+        }
+        let _ = fs::remove_dir_all(spare);
+    }
+    make(&dir)?;
+    Ok(dir)
+}
+
+/// A spare launcher ([`super::spare`]), while it waits for a request: a
+/// view directory of its own in `run_dir` (`spare-<pid>.view`), for
+/// [`prepare`] to rename.
+pub fn prepare_spare(run_dir: &Path) -> Option<PathBuf> {
+    let dir = run_dir.join(format!("spare-{}.view", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    make(&dir).ok().map(|()| dir)
+}
+
+/// The launcher whose spare view directory `name` is
+/// ([`prepare_spare`]), if it is one.
+pub fn spare_owner(name: &std::ffi::OsStr) -> Option<u32> {
+    name.to_str()?
+        .strip_prefix("spare-")?
+        .strip_suffix(".view")?
+        .parse()
+        .ok()
+}
+
+/// Remove the spare view directories in `run_dir` whose launcher is
+/// gone (one killed while it waited leaves its own).
+pub fn sweep_spares(run_dir: &Path) {
+    let Ok(rd) = fs::read_dir(run_dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        if let Some(pid) = spare_owner(&e.file_name())
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The directory `dir` (0700) and its files (0444, empty).
+fn make(dir: &Path) -> Result<(), RuntimeError> {
+    let io = |what: String| move |e: std::io::Error| super::err("view", format!("{what}: {e}"), &e);
     fs::DirBuilder::new()
         .mode(0o700)
-        .create(&dir)
+        .create(dir)
         .map_err(io(format!("mkdir {}", dir.display())))?;
     for (name, _, _) in FILES {
         let p = dir.join(name);
@@ -531,7 +580,7 @@ pub fn prepare(control: &Path) -> Result<PathBuf, RuntimeError> {
             .map_err(io(format!("create {}", p.display())))?;
         let _ = f.set_permissions(fs::Permissions::from_mode(0o444));
     }
-    Ok(dir)
+    Ok(())
 }
 
 /// Write `text` into the file in place (module comment); nothing when it
@@ -1054,7 +1103,7 @@ mod tests {
     fn a_tick_writes_what_changed_and_a_new_boot_is_filled_anew() {
         let d = tmp();
         let control = d.path().join("9-77.sock");
-        let dir = prepare(&control).unwrap();
+        let dir = prepare(&control, None).unwrap();
         let params = Params::new();
         let host = HostView::read();
         let mut handle = Handle {
@@ -1100,7 +1149,7 @@ mod tests {
         }
         // The zone booted again: fresh, empty files in the same place and
         // a new zsched start; the next tick fills every one of them.
-        prepare(&control).unwrap();
+        prepare(&control, None).unwrap();
         handle.zsched_start += 1;
         tick(&handle, &Kstat::default());
         for ((name, _, _), text) in FILES.iter().zip(expect(&handle, &Kstat::default())) {
@@ -1144,7 +1193,7 @@ mod tests {
 
         let d = tmp();
         let control = d.path().join("3-5.sock");
-        let dir = prepare(&control).unwrap();
+        let dir = prepare(&control, None).unwrap();
         let host = HostView::read();
         let handle = Handle {
             control,
@@ -1209,7 +1258,7 @@ mod tests {
         let control = d.path().join("7-42.sock");
         let mut params = Params::new();
         params.set_arg("zone.cpu-cap=50").unwrap();
-        let dir = prepare(&control).unwrap();
+        let dir = prepare(&control, None).unwrap();
         assert_eq!(dir, d.path().join("7-42.view"));
         assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
         let mut inodes = Vec::new();
@@ -1293,5 +1342,41 @@ mod tests {
         assert_eq!(btime, host.btime + start / timens::clk_tck());
         remove(&control);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_spare_directory_is_renamed_into_place_and_a_dead_ones_swept() {
+        let d = tmp();
+        let spare = prepare_spare(d.path()).unwrap();
+        assert_eq!(
+            spare_owner(spare.file_name().unwrap()),
+            Some(std::process::id())
+        );
+        let ino = fs::metadata(spare.join("meminfo")).unwrap().ino();
+        // A stale directory of the zone's name is replaced.
+        let control = d.path().join("3-17.sock");
+        fs::create_dir(dir_for(&control)).unwrap();
+        fs::write(dir_for(&control).join("old"), "x").unwrap();
+        let dir = prepare(&control, Some(&spare)).unwrap();
+        assert!(!spare.exists());
+        assert_eq!(fs::metadata(dir.join("meminfo")).unwrap().ino(), ino);
+        assert!(!dir.join("old").exists());
+        let mode = fs::metadata(&dir).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        for (name, _, _) in FILES {
+            let m = fs::metadata(dir.join(name)).unwrap();
+            assert_eq!((m.mode() & 0o777, m.len()), (0o444, 0), "{name}");
+        }
+        // A spare that is gone is swept, a live one (ours) and the zone's
+        // directory are not; a spare that cannot be renamed is made anew.
+        let live = prepare_spare(d.path()).unwrap();
+        let dead = d.path().join(format!("spare-{}.view", u32::MAX - 1));
+        fs::create_dir(&dead).unwrap();
+        sweep_spares(d.path());
+        assert!(!dead.exists() && live.exists() && dir.exists());
+        let other = d.path().join("4-18.sock");
+        let made = prepare(&other, Some(&d.path().join("spare-1.view"))).unwrap();
+        assert_eq!(fs::read_dir(&made).unwrap().count(), FILES.len());
+        assert_eq!(spare_owner(std::ffi::OsStr::new("4-18.view")), None);
     }
 }

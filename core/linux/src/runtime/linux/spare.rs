@@ -1,0 +1,264 @@
+//! # A launcher started ahead of time
+//!
+//! `ready` needs a fresh single-threaded process to make a zone's pid 1
+//! (`zsched launch`, [`super::launch`]). Starting one is an exec and a
+//! program's start: the kernel maps the binary, the dynamic loader maps
+//! libc and libgcc, the Rust runtime sets up its main thread; then the
+//! launcher makes the zone's view directory (ten entries: ~0.4 ms on an
+//! ext4 run directory). About 1 ms of a zone's boot on the 2-CPU test
+//! host, none of which depends on the zone. So the runtime keeps one
+//! launcher started ahead, its view directory made under a name of its
+//! own (`spare-<pid>.view` in the run directory, renamed to the zone's
+//! when the request comes: [`super::view::prepare`]), blocked on its
+//! first read of stdin:
+//!
+//! * `ready` takes the spare when there is one for the same zsched
+//!   binary ([`Spare::take`]), and otherwise starts one as before;
+//! * when `ready` is done with it (the zone made or not) it asks for the
+//!   next ([`Spare::want`]): a thread of the runtime's own
+//!   (`zsched-spare`, started at the first `ready`, so a tool that never
+//!   boots a zone starts none) runs `zsched launch` while nothing waits
+//!   on it;
+//! * the thread starts it [`PAUSE`] (3 ms) after the `ready`, at
+//!   `SCHED_IDLE`, and the launcher keeps that policy until it is taken
+//!   ([`Spare::take`] gives it the normal one back, before it has read
+//!   anything): the next launcher should not slow the zone that boots
+//!   right after its `ready` (the boot that follows, init's fork and
+//!   exec, maps the same libraries the launcher's loader maps). On the
+//!   2-CPU test host a launcher started at once, at the normal policy,
+//!   took 0.7 ms from that boot, at `SCHED_IDLE` 0.4 ms, after the pause
+//!   nothing (`ZONES_BENCH_PHASES=1` of tests/benches/zone_cycle.rs). A
+//!   `ready` that comes sooner (a burst) starts its own launcher, as
+//!   without a spare;
+//! * a spare waits with nothing of a zone made: no cgroup or socket,
+//!   only its empty view directory. When the runtime goes (or the engine
+//!   dies, even by SIGKILL), its stdin closes: it reads an empty request,
+//!   removes its directory, answers "bad request" to nobody and exits.
+//!   When dropped, the runtime reaps it. The directory of a spare killed
+//!   while it waited is removed when the next runtime's thread starts
+//!   ([`super::view::sweep_spares`]).
+//!
+//! What the spare inherits is what a launcher started by `ready` would:
+//! the engine's environment, cgroups, limits and stdio as they were when
+//! it started (its descriptors are close-on-exec pipes; whatever else it
+//! got is closed before zsched runs, [`super::launch`]'s table). A
+//! binary replaced on disk is picked up by the launcher started after
+//! the one already waiting.
+//!
+//! One spare at a time: a burst of `ready`s (a host booting its zones)
+//! takes it for the first and starts the others' launchers itself, as
+//! without a spare.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Start `zsched launch RUN_DIR` (its stdin and stdout piped to us).
+pub fn start(zsched: &Path, run_dir: &Path) -> std::io::Result<Child> {
+    Command::new(zsched)
+        .arg("launch")
+        .arg(run_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+}
+
+/// How long after a `ready` the next launcher is started: the zone just
+/// made boots meanwhile (module comment).
+const PAUSE: std::time::Duration = std::time::Duration::from_millis(3);
+
+#[derive(Default)]
+struct State {
+    /// The launcher waiting, and the binary it runs.
+    waiting: Option<(PathBuf, Child)>,
+    /// The binary of the next one to start, when asked for.
+    wanted: Option<PathBuf>,
+    /// The thread runs.
+    started: bool,
+    /// The runtime is gone: the thread ends.
+    closed: bool,
+}
+
+/// The runtime's spare launcher (module comment).
+pub struct Spare {
+    /// The runtime's run directory, where a launcher makes its view
+    /// directory ahead ([`super::view::prepare_spare`]).
+    run_dir: PathBuf,
+    shared: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl Spare {
+    pub fn new(run_dir: PathBuf) -> Spare {
+        Spare {
+            run_dir,
+            shared: Arc::default(),
+        }
+    }
+
+    /// Start a launcher now (no spare was waiting).
+    pub fn start(&self, zsched: &Path) -> std::io::Result<Child> {
+        start(zsched, &self.run_dir)
+    }
+
+    /// The launcher waiting for `zsched`, if there is one, at the normal
+    /// scheduling policy again.
+    pub fn take(&self, zsched: &Path) -> Option<Child> {
+        let mut st = self.shared.0.lock().unwrap();
+        match st.waiting.take() {
+            Some((bin, child)) if bin == zsched && set_policy(child.id(), libc::SCHED_OTHER) => {
+                Some(child)
+            }
+            // Another binary (a runtime given a new path), or one that
+            // would stay idle: let it go.
+            Some((_, old)) => {
+                retire(old);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Have a launcher of `zsched` started in the background, unless one
+    /// waits already.
+    pub fn want(&self, zsched: &Path) {
+        let (lock, cv) = &*self.shared;
+        let mut st = lock.lock().unwrap();
+        if st.closed || st.waiting.as_ref().is_some_and(|(b, _)| b == zsched) {
+            return;
+        }
+        st.wanted = Some(zsched.to_path_buf());
+        if !st.started {
+            let (shared, run_dir) = (self.shared.clone(), self.run_dir.clone());
+            let spawned = std::thread::Builder::new()
+                .name("zsched-spare".into())
+                .spawn(move || run(&shared, &run_dir));
+            // No thread: every ready starts its own launcher.
+            st.started = spawned.is_ok();
+        }
+        cv.notify_one();
+    }
+}
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.shared;
+        let mut st = lock.lock().unwrap();
+        st.closed = true;
+        if let Some((_, child)) = st.waiting.take() {
+            retire(child);
+        }
+        cv.notify_one();
+    }
+}
+
+/// Set the scheduling policy of a thread (0: the caller), priority 0.
+fn set_policy(tid: u32, policy: i32) -> bool {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: sched_setscheduler reads the struct we own.
+    unsafe { libc::sched_setscheduler(tid as libc::pid_t, policy, &param) == 0 }
+}
+
+/// The thread: start a launcher whenever one is wanted, at `SCHED_IDLE`
+/// (which the launcher inherits).
+fn run(shared: &(Mutex<State>, Condvar), run_dir: &Path) {
+    set_policy(0, libc::SCHED_IDLE);
+    super::view::sweep_spares(run_dir);
+    let (lock, cv) = shared;
+    let mut st = lock.lock().unwrap();
+    loop {
+        if st.closed {
+            return;
+        }
+        let Some(bin) = st.wanted.take() else {
+            st = cv.wait(st).unwrap();
+            continue;
+        };
+        // The zone just made boots now: let it have the CPUs first.
+        st = cv.wait_timeout_while(st, PAUSE, |s| !s.closed).unwrap().0;
+        if st.closed {
+            return;
+        }
+        drop(st);
+        // Started outside the lock: `take` never waits for an exec.
+        let child = start(&bin, run_dir);
+        st = lock.lock().unwrap();
+        match child {
+            Ok(child) if !st.closed && st.waiting.is_none() => st.waiting = Some((bin, child)),
+            Ok(child) => retire(child),
+            // Not started (the binary is missing or cannot run): the
+            // next ready starts its own and reports why.
+            Err(_) => {}
+        }
+    }
+}
+
+/// A launcher not used: its stdin closed, it exits having made nothing;
+/// reaped.
+fn retire(mut child: Child) {
+    drop(child.stdin.take());
+    let _ = child.wait();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn waiting(s: &Spare) -> Option<u32> {
+        let st = s.shared.0.lock().unwrap();
+        st.waiting.as_ref().map(|(_, c)| c.id())
+    }
+
+    fn until_waiting(s: &Spare) -> u32 {
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(p) = waiting(s) {
+                return p;
+            }
+            assert!(Instant::now() < end, "no spare started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn started_on_demand_taken_once_and_reaped_when_dropped() {
+        // A script stands in for the launcher: it waits on stdin too.
+        let t = tempfile::tempdir().unwrap();
+        let cat = t.path().join("launcher");
+        std::fs::write(&cat, "#!/bin/sh\nexec cat >/dev/null\n").unwrap();
+        std::fs::set_permissions(&cat, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let cat = cat.as_path();
+        let s = Spare::new(t.path().to_path_buf());
+        assert!(s.take(cat).is_none(), "nothing before the first want");
+        assert!(waiting(&s).is_none());
+        s.want(cat);
+        let pid = until_waiting(&s);
+        // A spare of another binary is not handed out, and is retired.
+        assert!(s.take(Path::new("/bin/sh")).is_none());
+        assert!(waiting(&s).is_none());
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "the retired spare {pid} was reaped"
+        );
+        s.want(cat);
+        let pid = until_waiting(&s);
+        // SAFETY: sched_getscheduler takes a plain integer.
+        let policy = || unsafe { libc::sched_getscheduler(pid as i32) };
+        assert_eq!(policy(), libc::SCHED_IDLE, "a waiting spare is idle");
+        let mut c = s.take(cat).expect("the spare");
+        assert_eq!(c.id(), pid);
+        assert_eq!(policy(), libc::SCHED_OTHER, "a taken spare is not");
+        assert!(s.take(cat).is_none(), "taken once");
+        drop(c.stdin.take());
+        assert!(c.wait().unwrap().success());
+        s.want(cat);
+        let pid = until_waiting(&s);
+        drop(s);
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "the spare {pid} was reaped with the runtime"
+        );
+    }
+}
