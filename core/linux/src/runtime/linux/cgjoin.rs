@@ -30,6 +30,10 @@
 //! takes no process) the launcher forks, and the child writes the v2
 //! `cgroup.procs` as before: slower, not different, and an error is
 //! reported with the directory's path.
+//!
+//! An entering process (`zlogin`, `jexec`: [`super::enter`]) joins the
+//! same way: its child B, single-threaded too, is born in the v2 cgroup
+//! ([`clone_into`]) and writes the v1 `tasks` files ([`join_file`]).
 
 use super::launch::ChildError;
 use std::ffi::CString;
@@ -57,6 +61,40 @@ struct CloneArgs {
     set_tid: u64,
     set_tid_size: u64,
     cgroup: u64,
+}
+
+/// The file a single-threaded process writes "0" into to join the cgroup
+/// `dir`: v1 `tasks`, v2 `cgroup.procs` (module comment).
+pub fn join_file(dir: &Path) -> PathBuf {
+    dir.join(if is_v2(dir) { "cgroup.procs" } else { "tasks" })
+}
+
+/// clone3 with `CLONE_INTO_CGROUP` and no stack: like fork, the child
+/// born in the cgroup2 directory `cgroup` (a descriptor). The pid (0 in
+/// the child), or a negative value (errno set) when it was refused.
+///
+/// # Safety
+///
+/// As for fork: in the child only system calls until exec or _exit (the
+/// caller single-threaded, or the child making no allocation and taking
+/// no lock). No atfork handler runs.
+pub unsafe fn clone_into(cgroup: libc::c_int) -> libc::c_long {
+    let args = CloneArgs {
+        flags: CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: cgroup as u64,
+        ..Default::default()
+    };
+    // SAFETY: clone3 reads the struct we own, of the size we pass; no
+    // stack is given, so the child continues on a copy of ours, as after
+    // fork (the caller's contract).
+    unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    }
 }
 
 /// Whether `dir` is on a cgroup2 file system.
@@ -113,22 +151,9 @@ impl Plan {
     /// atfork handlers: with one thread no lock is held to reset.)
     pub unsafe fn fork(&self) -> (libc::pid_t, bool) {
         if let Some(fd) = &self.into {
-            let args = CloneArgs {
-                flags: CLONE_INTO_CGROUP,
-                exit_signal: libc::SIGCHLD as u64,
-                cgroup: std::os::fd::AsRawFd::as_raw_fd(fd) as u64,
-                ..Default::default()
-            };
-            // SAFETY: clone3 reads the struct we own, of the size we pass;
-            // no stack is given, so the child continues on a copy of ours,
-            // as after fork (the caller's contract).
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_clone3,
-                    &args as *const CloneArgs,
-                    std::mem::size_of::<CloneArgs>(),
-                )
-            };
+            // SAFETY: the caller's contract (single-threaded, the child
+            // makes system calls only).
+            let r = unsafe { clone_into(std::os::fd::AsRawFd::as_raw_fd(fd)) };
             if r >= 0 {
                 return (r as libc::pid_t, true);
             }

@@ -20,8 +20,10 @@
 //!   host's root, which is privileged over every namespace, the zone's
 //!   user namespace's included;
 //! * child B is inside the pid namespace: it joins the zone's cgroups
-//!   (writing 0 into each cgroup.procs through descriptors opened on the
-//!   host side, each closed once written) and then zsched's cgroup
+//!   (born in the v2 one by clone3's CLONE_INTO_CGROUP, and writing 0
+//!   into each v1 `tasks` through descriptors opened on the host side,
+//!   each closed once written: no join waits for an RCU grace period,
+//!   [`super::cgjoin`]) and then zsched's cgroup
 //!   namespace (that descriptor closed too); a new session (with the pty
 //!   as its controlling terminal), zsched's resource limits (all of them,
 //!   0 included: RLIMIT_MEMLOCK is zone.max-locked-memory), then — for a
@@ -53,8 +55,8 @@
 //!   fs.suid_dumpable) until the exec, and a process that is not dumpable
 //!   is refused to every ptrace-mode access without CAP_SYS_PTRACE: this
 //!   covers the window after the capability drop;
-//! * the host descriptors it inherits (cgroup.procs files, the cgroup
-//!   namespace) are closed as soon as used, and `before_zone_exec`
+//! * the host descriptors it inherits (the cgroup files and the v2
+//!   directory, the cgroup namespace) are closed as soon as used, and `before_zone_exec`
 //!   closes everything else before the capabilities fall, so that the
 //!   command the zone runs starts with 0, 1 and 2 alone: the zone's pty,
 //!   or the caller's stdio (never a directory: refused). B is a session
@@ -80,7 +82,7 @@ use super::{alive, caps, inroot, launch, seccomp};
 use crate::runtime::{Handle, RuntimeError};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What to run in the zone.
 #[derive(Clone, Debug, Default)]
@@ -398,25 +400,42 @@ pub fn run_with(
     let mut envp: Vec<*const libc::c_char> = c_env.iter().map(|a| a.as_ptr()).collect();
     envp.push(std::ptr::null());
     // Opened here, written by child B once it exists: only the process
-    // that runs in the zone joins the zone's cgroups.
-    let procs_fds: Vec<OwnedFd> = handle
+    // that runs in the zone joins the zone's cgroups. B, single-threaded,
+    // writes v1's `tasks` and is born in the v2 cgroup (`into`), so that
+    // no join waits for an RCU grace period (super::cgjoin); the v2
+    // `cgroup.procs` is written only when that birth was refused.
+    let dirs: Vec<PathBuf> = handle
         .cgroups
         .iter()
-        .map(|d| {
+        .map(|d| match inner {
             // Beside the nested init: its leaf of the zone's cgroup2
             // directory (super::sysinit).
-            let d = match inner {
-                Some(_) => super::sysinit::entry_cgroup(d),
-                None => d.clone(),
-            };
-            let p = d.join("cgroup.procs");
+            Some(_) => super::sysinit::entry_cgroup(d),
+            None => d.clone(),
+        })
+        .collect();
+    let procs_fds: Vec<(OwnedFd, bool)> = dirs
+        .iter()
+        .map(|d| {
+            let p = super::cgjoin::join_file(d);
             std::fs::OpenOptions::new()
                 .write(true)
                 .open(&p)
-                .map(OwnedFd::from)
+                .map(|f| (OwnedFd::from(f), p.ends_with("cgroup.procs")))
                 .map_err(|x| e("enter", format!("open {}: {x}", p.display())))
         })
         .collect::<Result<_, _>>()?;
+    let into = procs_fds
+        .iter()
+        .zip(&dirs)
+        .find(|((_, v2), _)| *v2)
+        .and_then(|((procs, _), d)| {
+            let dir = std::fs::File::open(d).ok()?;
+            Some((OwnedFd::from(dir), procs.as_raw_fd()))
+        });
+    let (into_raw, born_procs) = into
+        .as_ref()
+        .map_or((-1, -1), |(dir, procs)| (dir.as_raw_fd(), *procs));
     let c_home = cstr(if opts.in_root_dir { "/" } else { &user.home })?;
     let c_slash = cstr("/")?;
     let (master, slave) = if opts.pty {
@@ -485,7 +504,7 @@ pub fn run_with(
     // The children use raw numbers only: they close descriptors by number,
     // and an OwnedFd dropped there would close (or check) one again.
     let ns_raw: Vec<(RawFd, i32)> = ns_fds.iter().map(|(f, k)| (f.as_raw_fd(), *k)).collect();
-    let procs_raw: Vec<RawFd> = procs_fds.iter().map(|f| f.as_raw_fd()).collect();
+    let procs_raw: Vec<RawFd> = procs_fds.iter().map(|(f, _)| f.as_raw_fd()).collect();
     let cgroup_ns_raw = cgroup_ns.as_raw_fd();
     let slave_raw = slave.as_ref().map_or(-1, |s| s.as_raw_fd());
     let err_raw = err_w.as_raw_fd();
@@ -502,6 +521,7 @@ pub fn run_with(
         root_raw,
         time_ns_raw,
         user_ns_raw,
+        into_raw,
     ]
     .into_iter()
     .chain(ns_raw.iter().map(|(fd, _)| *fd))
@@ -559,13 +579,27 @@ pub fn run_with(
             for (fd, _) in &ns_raw {
                 libc::close(*fd);
             }
-            let b = libc::fork();
+            // B is born in the zone's v2 cgroup when it can be (then
+            // its cgroup.procs is not written), else forked.
+            let mut born_in = -1;
+            let mut b = -1;
+            if into_raw >= 0 {
+                b = super::cgjoin::clone_into(into_raw) as libc::pid_t;
+                if b >= 0 {
+                    born_in = born_procs;
+                }
+            }
+            if b < 0 {
+                b = libc::fork();
+            }
             if b < 0 {
                 fail(err_raw, 3, errno());
             }
             if b == 0 {
                 child_b(&ChildB {
                     procs: &procs_raw,
+                    born_in,
+                    into: into_raw,
                     cgroup_ns: cgroup_ns_raw,
                     user_ns: user_ns_raw,
                     slave: slave_raw,
@@ -771,7 +805,12 @@ fn apply_limits(limits: &Limits) -> Result<(), i32> {
 
 /// What child B needs, made before the fork.
 struct ChildB<'a> {
+    /// The files to write "0" into to join the zone's cgroups.
     procs: &'a [RawFd],
+    /// The one of `procs` not to write: B was born in that cgroup (-1).
+    born_in: RawFd,
+    /// The v2 directory B may have been born in (closed first), or -1.
+    into: RawFd,
     cgroup_ns: RawFd,
     /// The zone's user namespace, or -1 (the host's).
     user_ns: RawFd,
@@ -826,8 +865,11 @@ fn child_b(c: &ChildB) -> ! {
         }
         // Join the zone's cgroups (descriptors opened on the host), then
         // its cgroup namespace; each descriptor closed once used.
+        if c.into >= 0 {
+            libc::close(c.into);
+        }
         for fd in c.procs {
-            if libc::write(*fd, b"0".as_ptr() as *const libc::c_void, 1) != 1 {
+            if *fd != c.born_in && libc::write(*fd, b"0".as_ptr() as *const libc::c_void, 1) != 1 {
                 fail(c.err, 1, errno());
             }
             libc::close(*fd);
@@ -1139,6 +1181,8 @@ mod tests {
             unsafe { libc::dup2(out_w, 1) };
             child_b(&ChildB {
                 procs: &procs,
+                born_in: -1,
+                into: -1,
                 cgroup_ns: cgns.as_raw_fd(),
                 user_ns: -1,
                 slave: -1,

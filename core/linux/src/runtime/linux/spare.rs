@@ -19,9 +19,9 @@
 //!   (`zsched-spare`, started at the first `ready`, so a tool that never
 //!   boots a zone starts none) runs `zsched launch` while nothing waits
 //!   on it;
-//! * the thread starts it [`PAUSE`] (3 ms) after the `ready`, at
-//!   `SCHED_IDLE`, and the launcher keeps that policy until it is taken
-//!   ([`Spare::take`] gives it the normal one back, before it has read
+//! * the thread starts it [`PAUSE`] (3 ms) after the `ready`; once it
+//!   has exec'd, the launcher is put at `SCHED_IDLE` until it is taken
+//!   ([`Spare::take`] gives it the normal policy back, before it has read
 //!   anything): the next launcher should not slow the zone that boots
 //!   right after its `ready` (the boot that follows, init's fork and
 //!   exec, maps the same libraries the launcher's loader maps). On the
@@ -29,7 +29,11 @@
 //!   took 0.7 ms from that boot, at `SCHED_IDLE` 0.4 ms, after the pause
 //!   nothing (`ZONES_BENCH_PHASES=1` of tests/benches/zone_cycle.rs). A
 //!   `ready` that comes sooner (a burst) starts its own launcher, as
-//!   without a spare;
+//!   without a spare. The exec itself runs at the normal policy: until
+//!   it, the child holds a copy of the engine's descriptor table (its
+//!   state directory's lock among them), which an idle child starved by
+//!   a busy host would hold for seconds — past the engine's death, so
+//!   that the next engine found its state directory locked;
 //! * a spare waits with nothing of a zone made: no cgroup or socket,
 //!   only its empty view directory. When the runtime goes (or the engine
 //!   dies, even by SIGKILL), its stdin closes: it reads an empty request,
@@ -159,10 +163,9 @@ fn set_policy(tid: u32, policy: i32) -> bool {
     unsafe { libc::sched_setscheduler(tid as libc::pid_t, policy, &param) == 0 }
 }
 
-/// The thread: start a launcher whenever one is wanted, at `SCHED_IDLE`
-/// (which the launcher inherits).
+/// The thread: start a launcher whenever one is wanted, and put it at
+/// `SCHED_IDLE` once it has exec'd (`spawn` returns then).
 fn run(shared: &(Mutex<State>, Condvar), run_dir: &Path) {
-    set_policy(0, libc::SCHED_IDLE);
     super::view::sweep_spares(run_dir);
     let (lock, cv) = shared;
     let mut st = lock.lock().unwrap();
@@ -182,6 +185,9 @@ fn run(shared: &(Mutex<State>, Condvar), run_dir: &Path) {
         drop(st);
         // Started outside the lock: `take` never waits for an exec.
         let child = start(&bin, run_dir);
+        if let Ok(c) = &child {
+            set_policy(c.id(), libc::SCHED_IDLE);
+        }
         st = lock.lock().unwrap();
         match child {
             Ok(child) if !st.closed && st.waiting.is_none() => st.waiting = Some((bin, child)),
