@@ -256,7 +256,11 @@
 //! in ten rounds, 2.40 and 2.59 in two: its first `cgroup.procs` write
 //! waits for an RCU grace period or not); this change's was 1.39-1.60
 //! in every round. An earlier run of the same session (10 rounds, load
-//! 1.6-2.7, before the pause) gave 1.62, 1.75 and 1.58.
+//! 1.6-2.7, before the pause) gave 1.62, 1.75 and 1.58; a later one on
+//! the final tree (the spare put at idle priority after its exec, 10
+//! rounds, load 2.0-2.7) gave 1.73 (1.52-1.56 in four rounds, 1.70-2.83
+//! in six), 1.83 and 1.54 (1.39-1.63), the api rows 3.23, 3.15, 1.84
+//! (86305ec) against 2.19, 2.12, 1.77.
 
 use std::path::Path;
 use std::process::Command;
