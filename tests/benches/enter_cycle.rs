@@ -38,18 +38,10 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use zones::param::Value;
-use zones_e2e::TestZone;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+use zones_e2e::{TestZone, median};
 
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(200);
+    let n: usize = zones_e2e::bench_count(200);
     let mut z = TestZone::sparse("enterbench");
     z.set("initname", Value::Str("/bin/sleep".into()))
         .set("bootargs", Value::Str("100000".into()));

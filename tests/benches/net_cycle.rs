@@ -17,19 +17,11 @@
 
 use std::time::{Duration, Instant};
 use zones::param::Value;
-use zones_e2e::TestZone;
 use zones_e2e::lan::Lan;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+use zones_e2e::{TestZone, median};
 
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(20);
+    let n: usize = zones_e2e::bench_count(20);
     let lan = Lan::new(false);
     let blan = Lan::new(true);
     let l = |v: String| Value::List(vec![v]);

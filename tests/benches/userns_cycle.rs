@@ -11,13 +11,8 @@
 
 use std::time::{Duration, Instant};
 use zones::param::Value;
-use zones_e2e::TestZone;
+use zones_e2e::{TestZone, median};
 use zones_linux::runtime::{Runtime, RuntimeEvent};
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn cycle(
     z: &mut TestZone,
@@ -43,10 +38,7 @@ fn cycle(
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(30);
+    let n: usize = zones_e2e::bench_count(30);
     let mut zones = Vec::new();
     for (tag, mount) in [("bench-host-userns", false), ("bench-own-userns", true)] {
         let mut z = TestZone::sparse(tag);

@@ -268,14 +268,9 @@ use std::time::{Duration, Instant};
 use zones::engine::Caller;
 use zones::param::{Params, Value};
 use zones::zone::Status;
-use zones_e2e::{TestZone, bin};
+use zones_e2e::{TestZone, bin, median};
 use zones_linux::api::{Client, Endpoint, Zones, bind_socket, serve, start_engine};
 use zones_linux::runtime::{Runtime, RuntimeEvent};
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 /// N cycles through the API: create, boot, and wait until the zone whose
 /// init (/bin/true, not restarted) exited is halted and gone.
@@ -354,10 +349,7 @@ impl Baseline {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(50);
+    let n: usize = zones_e2e::bench_count(50);
     // The engine finds zsched through the environment (set before any
     // thread starts).
     // SAFETY: set before the benchmark starts any thread that reads the environment.

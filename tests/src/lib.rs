@@ -21,6 +21,21 @@ use zones::zone::{Brand, ZoneId, ZoneName};
 use zones_linux::runtime::linux::{LinuxRuntime, cgroup, install};
 use zones_linux::runtime::{Handle, Runtime, ZoneSpec};
 
+/// A benchmark's median of its samples.
+pub fn median(mut v: Vec<std::time::Duration>) -> std::time::Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// A benchmark's number of samples: its first numeric argument, else
+/// `default` (`cargo bench ... -- N`).
+pub fn bench_count(default: usize) -> usize {
+    std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Fail the test when not root.
 pub fn require_root() {
     assert_eq!(

@@ -126,7 +126,25 @@ impl Host {
         };
         if ro {
             run(&["mount", "--bind", &dir.display().to_string()]);
-            run(&["mount", "-o", "remount,bind,ro"]);
+            // Refused (EBUSY) while a file of the mount is being written:
+            // zoned's spare launcher makes its view directory in the run
+            // directory beneath (runtime::linux::spare) a few ms after a
+            // boot. Tried again, as an administrator would.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !Command::new("mount")
+                .args(["-o", "remount,bind,ro"])
+                .arg(dir)
+                .status()
+                .unwrap()
+                .success()
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "mount -o remount,bind,ro {}",
+                    dir.display()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         } else {
             run(&["umount"]);
         }

@@ -109,18 +109,17 @@ impl Spare {
     /// scheduling policy again.
     pub fn take(&self, zsched: &Path) -> Option<Child> {
         let mut st = self.shared.0.lock().unwrap();
-        match st.waiting.take() {
-            Some((bin, child)) if bin == zsched && set_policy(child.id(), libc::SCHED_OTHER) => {
-                Some(child)
-            }
-            // Another binary (a runtime given a new path), or one that
-            // would stay idle: let it go.
-            Some((_, old)) => {
-                retire(old);
-                None
-            }
-            None => None,
+        let (bin, mut child) = st.waiting.take()?;
+        if bin == zsched
+            && matches!(child.try_wait(), Ok(None))
+            && set_policy(child.id(), libc::SCHED_OTHER)
+        {
+            return Some(child);
         }
+        // Another binary (a runtime given a new path), one that died while
+        // it waited (killed), or one that would stay idle: let it go.
+        retire(child);
+        None
     }
 
     /// Have a launcher of `zsched` started in the background, unless one
@@ -259,6 +258,13 @@ mod tests {
         assert!(s.take(cat).is_none(), "taken once");
         drop(c.stdin.take());
         assert!(c.wait().unwrap().success());
+        // One killed while it waited is not handed out.
+        s.want(cat);
+        let pid = until_waiting(&s);
+        // SAFETY: a signal to our own child, not yet reaped.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(s.take(cat).is_none(), "a dead spare is not taken");
         s.want(cat);
         let pid = until_waiting(&s);
         drop(s);
