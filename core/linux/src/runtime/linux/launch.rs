@@ -184,13 +184,19 @@ fn os_err(step: &str, what: impl std::fmt::Display) -> RuntimeError {
 /// the stream, is read only then. A stream that ends early (the runtime
 /// could not make the cgroups, or is gone) undoes the first part.
 ///
-/// Its argument, the runtime's run directory, is where it makes a view
-/// directory before it reads anything ([`super::view::prepare_spare`]):
-/// a launcher started ahead ([`super::spare`]) does that while it waits.
+/// Its first argument, the runtime's run directory, is where it makes a
+/// view directory before it reads anything
+/// ([`super::view::prepare_spare`]): a launcher started ahead
+/// ([`super::spare`], second argument `spare`) does that while it waits,
+/// at idle priority.
 pub fn main() -> ! {
+    if std::env::args_os().nth(3).is_some_and(|a| a == "spare") {
+        super::spare::idle_start();
+    }
     let spare_view = std::env::args_os()
         .nth(2)
         .and_then(|d| super::view::prepare_spare(Path::new(&d)));
+    super::spare::wake_normal();
     let mut stdin = std::io::stdin().lock();
     let mut line = String::new();
     let result = std::io::BufRead::read_line(&mut stdin, &mut line)

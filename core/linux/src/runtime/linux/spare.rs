@@ -19,21 +19,24 @@
 //!   (`zsched-spare`, started at the first `ready`, so a tool that never
 //!   boots a zone starts none) runs `zsched launch` while nothing waits
 //!   on it;
-//! * the thread starts it [`PAUSE`] (3 ms) after the `ready`; once it
-//!   has exec'd, the launcher is put at `SCHED_IDLE` until it is taken
-//!   ([`Spare::take`] gives it the normal policy back, before it has read
-//!   anything): the next launcher should not slow the zone that boots
+//! * the thread starts it [`PAUSE`] (3 ms) after the `ready`, as
+//!   `zsched launch RUN_DIR spare`: the launcher makes its view directory
+//!   at `SCHED_IDLE` and goes back to the normal policy before its first
+//!   read ([`idle_start`], [`wake_normal`]; [`Spare::take`] does it too,
+//!   for one taken before its start is done): the next launcher should not slow the zone that boots
 //!   right after its `ready` (the boot that follows, init's fork and
 //!   exec, maps the same libraries the launcher's loader maps). On the
 //!   2-CPU test host a launcher started at once, at the normal policy,
 //!   took 0.7 ms from that boot, at `SCHED_IDLE` 0.4 ms, after the pause
 //!   nothing (`ZONES_BENCH_PHASES=1` of tests/benches/zone_cycle.rs). A
 //!   `ready` that comes sooner (a burst) starts its own launcher, as
-//!   without a spare. The exec itself runs at the normal policy: until
-//!   it, the child holds a copy of the engine's descriptor table (its
-//!   state directory's lock among them), which an idle child starved by
-//!   a busy host would hold for seconds — past the engine's death, so
-//!   that the next engine found its state directory locked;
+//!   without a spare. The exec runs at the normal policy: until it, the
+//!   child holds a copy of the engine's descriptor table (its state
+//!   directory's lock among them), which an idle child starved by a busy
+//!   host would hold for seconds — past the engine's death, so that the
+//!   next engine found its state directory locked. And what it does once
+//!   woken does too: its exit when the engine is gone must not wait on a
+//!   busy host (it holds the engine's stderr);
 //! * a spare waits with nothing of a zone made: no cgroup or socket,
 //!   only its empty view directory. When the runtime goes (or the engine
 //!   dies, even by SIGKILL), its stdin closes: it reads an empty request,
@@ -57,11 +60,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 
-/// Start `zsched launch RUN_DIR` (its stdin and stdout piped to us).
-pub fn start(zsched: &Path, run_dir: &Path) -> std::io::Result<Child> {
+/// Start `zsched launch RUN_DIR [spare]` (its stdin and stdout piped to
+/// us).
+pub fn start(zsched: &Path, run_dir: &Path, spare: bool) -> std::io::Result<Child> {
     Command::new(zsched)
         .arg("launch")
         .arg(run_dir)
+        .args(spare.then_some("spare"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -102,7 +107,7 @@ impl Spare {
 
     /// Start a launcher now (no spare was waiting).
     pub fn start(&self, zsched: &Path) -> std::io::Result<Child> {
-        start(zsched, &self.run_dir)
+        start(zsched, &self.run_dir, false)
     }
 
     /// The launcher waiting for `zsched`, if there is one, at the normal
@@ -155,6 +160,24 @@ impl Drop for Spare {
     }
 }
 
+/// In a spare launcher, first: the rest of its start (its view directory)
+/// at `SCHED_IDLE` (module comment).
+pub fn idle_start() {
+    set_policy(0, libc::SCHED_IDLE);
+}
+
+/// In the launcher, before it reads its request: a spare ran its start at
+/// `SCHED_IDLE`; what it does once woken (the request, or the end of its
+/// stdin when its engine is gone, then its exit) runs at the normal
+/// policy, so that a busy host does not keep it (and the engine's stderr
+/// it holds) waiting.
+pub fn wake_normal() {
+    // SAFETY: sched_getscheduler takes a plain integer.
+    if unsafe { libc::sched_getscheduler(0) } == libc::SCHED_IDLE {
+        set_policy(0, libc::SCHED_OTHER);
+    }
+}
+
 /// Set the scheduling policy of a thread (0: the caller), priority 0.
 fn set_policy(tid: u32, policy: i32) -> bool {
     let param = libc::sched_param { sched_priority: 0 };
@@ -162,8 +185,7 @@ fn set_policy(tid: u32, policy: i32) -> bool {
     unsafe { libc::sched_setscheduler(tid as libc::pid_t, policy, &param) == 0 }
 }
 
-/// The thread: start a launcher whenever one is wanted, and put it at
-/// `SCHED_IDLE` once it has exec'd (`spawn` returns then).
+/// The thread: start a spare launcher whenever one is wanted.
 fn run(shared: &(Mutex<State>, Condvar), run_dir: &Path) {
     super::view::sweep_spares(run_dir);
     let (lock, cv) = shared;
@@ -183,10 +205,7 @@ fn run(shared: &(Mutex<State>, Condvar), run_dir: &Path) {
         }
         drop(st);
         // Started outside the lock: `take` never waits for an exec.
-        let child = start(&bin, run_dir);
-        if let Ok(c) = &child {
-            set_policy(c.id(), libc::SCHED_IDLE);
-        }
+        let child = start(&bin, run_dir, true);
         st = lock.lock().unwrap();
         match child {
             Ok(child) if !st.closed && st.waiting.is_none() => st.waiting = Some((bin, child)),
@@ -231,7 +250,8 @@ mod tests {
         // A script stands in for the launcher: it waits on stdin too.
         let t = tempfile::tempdir().unwrap();
         let cat = t.path().join("launcher");
-        std::fs::write(&cat, "#!/bin/sh\nexec cat >/dev/null\n").unwrap();
+        // Idle while it waits, as a spare launcher is when taken early.
+        std::fs::write(&cat, "#!/bin/sh\nexec chrt --idle 0 cat >/dev/null\n").unwrap();
         std::fs::set_permissions(&cat, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
         let cat = cat.as_path();
@@ -251,7 +271,11 @@ mod tests {
         let pid = until_waiting(&s);
         // SAFETY: sched_getscheduler takes a plain integer.
         let policy = || unsafe { libc::sched_getscheduler(pid as i32) };
-        assert_eq!(policy(), libc::SCHED_IDLE, "a waiting spare is idle");
+        let end = Instant::now() + Duration::from_secs(10);
+        while policy() != libc::SCHED_IDLE {
+            assert!(Instant::now() < end, "the stand-in never went idle");
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let mut c = s.take(cat).expect("the spare");
         assert_eq!(c.id(), pid);
         assert_eq!(policy(), libc::SCHED_OTHER, "a taken spare is not");
@@ -263,8 +287,19 @@ mod tests {
         let pid = until_waiting(&s);
         // SAFETY: a signal to our own child, not yet reaped.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        std::thread::sleep(Duration::from_millis(50));
-        assert!(s.take(cat).is_none(), "a dead spare is not taken");
+        // Dead once a zombie (an idle process dies when it next runs).
+        let end = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|st| st.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')))
+        {
+            assert!(Instant::now() < end, "{pid} did not die");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let taken = s.take(cat).map(|c| c.id());
+        assert!(
+            taken.is_none(),
+            "a dead spare {pid} is not taken ({taken:?})"
+        );
         s.want(cat);
         let pid = until_waiting(&s);
         drop(s);
