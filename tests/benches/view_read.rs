@@ -120,7 +120,7 @@ fn main() {
     z.ready().expect("ready");
     z.boot().expect("boot");
     let me = std::env::current_exe().unwrap();
-    std::fs::copy(&me, z.spec.root.join("viewbench")).expect("copy the bench into the zone");
+    zones_e2e::copy_exe(&me, z.spec.root.join("viewbench"));
     let _ = bin("zenter");
 
     let files: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();

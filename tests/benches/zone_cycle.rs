@@ -269,7 +269,7 @@ use zones::engine::Caller;
 use zones::param::{Params, Value};
 use zones::zone::Status;
 use zones_e2e::{TestZone, bin, median};
-use zones_linux::api::{Client, Endpoint, Zones, bind_socket, serve, start_engine};
+use zones_linux::api::{Client, Endpoint, Zones, bind_socket, serve, start_serving_engine};
 use zones_linux::runtime::{Runtime, RuntimeEvent};
 
 /// N cycles through the API: create, boot, and wait until the zone whose
@@ -375,14 +375,16 @@ fn main() {
             .build()
             .unwrap();
         let times = rt.block_on(async {
-            let engine = start_engine(&ep, "bench").await.expect("engine");
+            // What zoned runs: an engine that lasts keeps a spare launcher.
+            let engine = start_serving_engine(&ep, "bench").await.expect("engine");
             let listener = bind_socket(&ep.socket).await.expect("socket");
             tokio::spawn(serve(engine.clone(), listener));
             let client = Client::connect(&ep.socket).await.expect("connect");
             let daemon = Zones::Daemon(std::sync::Arc::new(client));
             let sock = api_cycles(&daemon, &z.spec.root, &name, n, &mut base).await;
             let emb = api_cycles(&Zones::Embedded(engine), &z.spec.root, &name, n, &mut base).await;
-            let rt = zones_linux::runtime::linux::LinuxRuntime::new(tmp.path().join("run2"), &cg);
+            let rt = zones_linux::runtime::linux::LinuxRuntime::new(tmp.path().join("run2"), &cg)
+                .with_spare();
             let mem = zones::engine::Engine::new(std::sync::Arc::new(rt), Default::default());
             let mem = api_cycles(&Zones::Embedded(mem), &z.spec.root, &name, n, &mut base).await;
             (sock, emb, mem)
@@ -394,6 +396,8 @@ fn main() {
         times
     };
     z.set("command", Value::List(vec!["/bin/true".into()]));
+    // The runtime as zoned runs it: with a spare launcher.
+    z.rt = z.new_runtime().with_spare();
     if let Some(ip4) = std::env::var_os("ZONES_BENCH_IP4") {
         // `inherit`: the runtime cycles without a network namespace, to
         // see what one costs.

@@ -21,6 +21,21 @@ use zones::zone::{Brand, ZoneId, ZoneName};
 use zones_linux::runtime::linux::{LinuxRuntime, cgroup, install};
 use zones_linux::runtime::{Handle, Runtime, ZoneSpec};
 
+/// Copy an executable (`cp`, a process of its own): the copy is never
+/// open for writing in this process, where a thread that forks at that
+/// moment (another test, a runtime's spare launcher) would hold it open
+/// until its exec, and the exec of the copy would fail with ETXTBSY.
+pub fn copy_exe(src: impl AsRef<Path>, dst: impl AsRef<Path>) {
+    let (src, dst) = (src.as_ref(), dst.as_ref());
+    let st = Command::new("cp")
+        .arg("--")
+        .arg(src)
+        .arg(dst)
+        .status()
+        .expect("run cp");
+    assert!(st.success(), "cp {} {}", src.display(), dst.display());
+}
+
 /// A benchmark's median of its samples.
 pub fn median(mut v: Vec<std::time::Duration>) -> std::time::Duration {
     v.sort();
@@ -239,7 +254,7 @@ impl TestZone {
     /// Copy the zprobe binary into the zone root as /zprobe.
     pub fn install_probe(&self) {
         let dst = self.spec.root.join("zprobe");
-        std::fs::copy(bin("zprobe"), &dst).expect("copy zprobe");
+        copy_exe(bin("zprobe"), &dst);
     }
 
     pub fn probe(&self, args: &[&str]) -> Output {
@@ -349,7 +364,7 @@ impl TestZone {
 
     /// Copy the zattack binary into the zone root as /zattack.
     pub fn install_attack(&self) {
-        std::fs::copy(bin("zattack"), self.spec.root.join("zattack")).expect("copy zattack");
+        copy_exe(bin("zattack"), self.spec.root.join("zattack"));
     }
 
     /// Run /zattack ARGS in the zone (concurrently with other calls).

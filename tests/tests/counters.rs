@@ -53,7 +53,7 @@ impl Counters {
         for (z, _) in zones {
             host.ok("zoneadm", &["-z", z, "install"]);
             host.ok("zoneadm", &["-z", z, "boot"]);
-            std::fs::copy(bin("zprobe"), host.roots().join(z).join("zprobe")).unwrap();
+            zones_e2e::copy_exe(bin("zprobe"), host.roots().join(z).join("zprobe"));
         }
         Counters { host, metrics }
     }

@@ -323,7 +323,7 @@ fn tool_zone(tag: &str, extra: &str) -> (ToolWorld, String, PathBuf) {
     let o = w.run("zoneadm", &["-z", &name, "install"]);
     assert_eq!(o.status, 0, "zoneadm install: {o:?}");
     let root = installed_root(&zp);
-    std::fs::copy(bin("zattack"), root.join("zattack")).unwrap();
+    zones_e2e::copy_exe(bin("zattack"), root.join("zattack"));
     (w, name, root)
 }
 
@@ -392,7 +392,7 @@ fn f05_entering_processes_cannot_be_grabbed_while_joining() {
     // The administrator's entering binary: a copy, so that a zone that
     // wins writes over the copy and not over the build.
     let copy = z.tmp.path().join("zenter-copy");
-    std::fs::copy(bin("zenter"), &copy).unwrap();
+    zones_e2e::copy_exe(bin("zenter"), &copy);
     let before = std::fs::read(&copy).unwrap();
     let hf = z.tmp.path().join("f05-handle.json");
     std::fs::write(&hf, serde_json::to_string(z.handle()).unwrap()).unwrap();
@@ -684,7 +684,7 @@ fn planted(tag: &str, plant: &str) -> Option<(ToolWorld, tempfile::TempDir, Path
     let o = w.run("zoneadm", &["-z", &name, "install"]);
     assert_eq!(o.status, 0, "{o:?}");
     let root = installed_root(&zp);
-    std::fs::copy(bin("zattack"), root.join("zattack")).unwrap();
+    zones_e2e::copy_exe(bin("zattack"), root.join("zattack"));
     std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let o = w.run("zoneadm", &["-z", &name, "boot"]);
     if o.status != 0 {
@@ -1892,7 +1892,7 @@ fn p05_jail_path_setuid_binary_for_host_users() {
     let root = public.path().join("root");
     std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     install::sparse(&root, &name).unwrap();
-    std::fs::copy(bin("zattack"), root.join("zattack")).unwrap();
+    zones_e2e::copy_exe(bin("zattack"), root.join("zattack"));
     std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     w.names.push(name.clone());
     let o = w.run(

@@ -170,7 +170,7 @@ impl Host {
             host.tool_ok("zoneadm", &["-z", &z, "install"]);
             host.tool_ok("zoneadm", &["-z", &z, "boot"]);
             let root = host.dir.path().join("roots").join(&z);
-            std::fs::copy(bin("zprobe"), root.join("zprobe")).unwrap();
+            zones_e2e::copy_exe(bin("zprobe"), root.join("zprobe"));
         }
         host
     }

@@ -42,7 +42,7 @@ mod config;
 use clap::Parser;
 use std::path::PathBuf;
 use tokio::signal::unix::{SignalKind, signal};
-use zones_linux::api::{Endpoint, Limits, bind_socket, serve_with, start_engine};
+use zones_linux::api::{Endpoint, Limits, bind_socket, serve_with, start_serving_engine};
 
 #[derive(Parser, Debug)]
 #[command(name = "zoned", version, about = "The zones daemon")]
@@ -197,7 +197,7 @@ async fn main() {
         Ok(l) => l,
         Err(e) => fail(format!("{}: {e}", ep.socket.display())),
     };
-    let engine = match start_engine(&ep, &ep.socket.display().to_string()).await {
+    let engine = match start_serving_engine(&ep, &ep.socket.display().to_string()).await {
         Ok(e) => e,
         Err(e) => {
             let _ = std::fs::remove_file(&ep.socket);

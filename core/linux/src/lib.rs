@@ -55,6 +55,6 @@ pub mod api {
     pub use zones::api::*;
     mod embed;
     mod follow;
-    pub use embed::{open, start_engine};
+    pub use embed::{open, start_engine, start_serving_engine};
     pub use follow::{Follow, Port, bind_socket, follow};
 }

@@ -46,7 +46,7 @@ impl World {
         let root = w.root();
         std::fs::create_dir(&root).unwrap();
         install::sparse(&root, &w.name).expect("install sparse root");
-        std::fs::copy(bin("zprobe"), root.join("zprobe")).unwrap();
+        zones_e2e::copy_exe(bin("zprobe"), root.join("zprobe"));
         let mut args = vec![
             "-c".to_string(),
             format!("name={}", w.name),

@@ -15,8 +15,20 @@ use crate::state::Store;
 use std::sync::Arc;
 
 /// Start an engine on the endpoint's state directory (taking its lock) and
-/// re-adopt its zones. `name` is what front-ends are told it is.
+/// re-adopt its zones. `name` is what front-ends are told it is. For the
+/// length of one command: see [`start_serving_engine`] for one that lasts.
 pub async fn start_engine(ep: &Endpoint, name: &str) -> Result<Engine, Error> {
+    start(ep, name, false).await
+}
+
+/// [`start_engine`] for an engine that serves others and lasts (zoned,
+/// ztop's own): its runtime keeps a launcher started ahead for the next
+/// zone it boots (`runtime::linux::spare`).
+pub async fn start_serving_engine(ep: &Endpoint, name: &str) -> Result<Engine, Error> {
+    start(ep, name, true).await
+}
+
+async fn start(ep: &Endpoint, name: &str, lasting: bool) -> Result<Engine, Error> {
     let store = Store::open(&ep.state_dir).map_err(|e| Error::Runtime {
         zone: "global".into(),
         source: RuntimeError {
@@ -26,6 +38,11 @@ pub async fn start_engine(ep: &Endpoint, name: &str) -> Result<Engine, Error> {
         },
     })?;
     let runtime = LinuxRuntime::new(ep.state_dir.join("run"), ep.cgroup_root.clone());
+    let runtime = if lasting {
+        runtime.with_spare()
+    } else {
+        runtime
+    };
     let config = EngineConfig {
         engine: name.to_string(),
         ..Default::default()

@@ -15,7 +15,7 @@
 //!   state directory's lock — serves the same API on the socket, as zoned
 //!   would, for as long as it lives.
 
-use super::{Client, Endpoint, Zones, serve, start_engine};
+use super::{Client, Endpoint, Zones, serve, start_serving_engine};
 use crate::engine::{Engine, Hold, HoldKind};
 use crate::error::Error;
 use crate::snapshot::{Snapshot, Subsys};
@@ -188,7 +188,7 @@ pub async fn follow(ep: &Endpoint, who: &str, retry: Duration) -> Result<Follow,
             port,
         });
     }
-    let engine = start_engine(ep, &format!("embedded ({who})")).await?;
+    let engine = start_serving_engine(ep, &format!("embedded ({who})")).await?;
     engine.start_sampler();
     let socket = match bind_socket(&ep.socket).await {
         Ok(l) => {

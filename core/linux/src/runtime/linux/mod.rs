@@ -8,7 +8,7 @@
 //!
 //! | runtime call | what happens |
 //! |---|---|
-//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); the spare `zsched launch` taken (one started ahead, at idle priority, after the last `ready`: [`spare`]; else one started now), the zone's spec sent to it, which binds `<run_dir>/<id>-<uniqid>.sock` and renames its view directory while the cgroups are made and rctls applied ([`cgroup`]), then the cgroups sent; it forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime subscribes to its events (zsched's `ok` to that, within 10 s, is its first answer) |
+//! | ready | the root checked first ([`inroot::check_zone_root`]: private, and a nested zone's beneath its parent's); the spare `zsched launch` taken (for an engine that lasts, one started ahead after the last `ready`: [`spare`]; else one started now), the zone's spec sent to it, which binds `<run_dir>/<id>-<uniqid>.sock` and renames its view directory while the cgroups are made and rctls applied ([`cgroup`]), then the cgroups sent; it forks the zone's pid 1 (in a new pid namespace, or one nested in the parent zone's) and execs zsched there from a descriptor; zsched makes the other namespaces (a time namespace among them: [`timens`]) and the root ([`mounts`], with the zone's own /proc files bound from `<run_dir>/<id>-<uniqid>.view`: [`view`]) and pivots; a zone with `zone.cpuset` or `dedicated-cpu.ncpus` gets a cpuset cgroup too ([`cpuset`]); the runtime subscribes to its events (zsched's `ok` to that, within 10 s, is its first answer) |
 //! | boot | `boot` to zsched; the answer (init's pid in the zone) is turned into the host pid (NSpid in /proc); 0 when init already exited (a jail's one-shot command). The parameters of the spec given to boot (initname, bootargs, command, exec.start, initnorestart, ...) are sent along and replace those of ready |
 //! | shutdown | `shutdown T` to zsched (SIGTERM, T seconds, SIGKILL), the zone's cgroup trees thawed meanwhile ([`thaw_tree`]: a process the zone froze would never die); then whatever is still in the cgroups but zsched is killed through them |
 //! | down | `down` to zsched: it removes the System V objects and POSIX queues of its IPC namespace ([`ipc`]) and unmounts everything but its root |
@@ -120,8 +120,9 @@ pub struct LinuxRuntime {
     /// Control sockets of zones whose zsched the runtime ended itself (no
     /// Gone event for them).
     ended: Arc<Mutex<HashSet<PathBuf>>>,
-    /// A launcher started ahead for the next `ready` ([`spare`]).
-    spare: Arc<spare::Spare>,
+    /// A launcher started ahead for the next `ready` ([`spare`]), for an
+    /// engine that lasts ([`LinuxRuntime::with_spare`]).
+    spare: Option<Arc<spare::Spare>>,
 }
 
 impl LinuxRuntime {
@@ -130,10 +131,9 @@ impl LinuxRuntime {
     /// hierarchy; relative: beneath the engine's own cgroup).
     pub fn new(run_dir: impl Into<PathBuf>, cgroup_root: impl Into<PathBuf>) -> LinuxRuntime {
         zones::clock::set(crate::kstat::sampler::hrtime_now);
-        let run_dir = run_dir.into();
         LinuxRuntime {
-            spare: Arc::new(spare::Spare::new(run_dir.clone())),
-            run_dir,
+            spare: None,
+            run_dir: run_dir.into(),
             cgroup_root: cgroup_root.into(),
             zsched: None,
             events: Arc::new(Mutex::new(None)),
@@ -144,6 +144,15 @@ impl LinuxRuntime {
     /// Use this zsched binary.
     pub fn with_zsched(mut self, path: impl Into<PathBuf>) -> LinuxRuntime {
         self.zsched = Some(path.into());
+        self
+    }
+
+    /// Keep a launcher started ahead for the next `ready` ([`spare`]): for
+    /// an engine that lasts and boots zones again and again (zoned, ztop's
+    /// own engine), not for a tool that makes one zone and exits, which
+    /// would start one only to end it.
+    pub fn with_spare(mut self) -> LinuxRuntime {
+        self.spare = Some(Arc::new(spare::Spare::new(self.run_dir.clone())));
         self
     }
 
@@ -744,12 +753,10 @@ impl Runtime for LinuxRuntime {
         // cgroups are made here (one mkdir per hierarchy and the device
         // rules). The next one is started in the background once this
         // ready is done.
-        let _next = NextSpare(&self.spare, &zsched);
-        let mut child = match self.spare.take(&zsched) {
+        let _next = self.spare.as_deref().map(|s| NextSpare(s, &zsched));
+        let mut child = match self.spare.as_ref().and_then(|s| s.take(&zsched)) {
             Some(child) => child,
-            None => self
-                .spare
-                .start(&zsched)
+            None => spare::start(&zsched, &self.run_dir, false)
                 .map_err(|e| err("launch", format!("run {}: {e}", zsched.display()), &e))?,
         };
         let mut stdin = child.stdin.take().expect("piped stdin");

@@ -12,6 +12,9 @@
 //! when the request comes: [`super::view::prepare`]), blocked on its
 //! first read of stdin:
 //!
+//! * only for an engine that lasts (`LinuxRuntime::with_spare`: zoned,
+//!   ztop's own engine, the benchmarks); a tool that makes one zone and
+//!   exits starts its launcher when it needs it;
 //! * `ready` takes the spare when there is one for the same zsched
 //!   binary ([`Spare::take`]), and otherwise starts one as before;
 //! * when `ready` is done with it (the zone made or not) it asks for the
@@ -103,11 +106,6 @@ impl Spare {
             run_dir,
             shared: Arc::default(),
         }
-    }
-
-    /// Start a launcher now (no spare was waiting).
-    pub fn start(&self, zsched: &Path) -> std::io::Result<Child> {
-        start(zsched, &self.run_dir, false)
     }
 
     /// The launcher waiting for `zsched`, if there is one, at the normal
