@@ -255,12 +255,12 @@
 //! 86305ec's runtime row is bimodal from one round to the next (1.37-1.56
 //! in ten rounds, 2.40 and 2.59 in two: its first `cgroup.procs` write
 //! waits for an RCU grace period or not); this change's was 1.39-1.60
-//! in every round. An earlier run of the same session (10 rounds, load
-//! 1.6-2.7, before the pause) gave 1.62, 1.75 and 1.58; a later one on
-//! the final tree (the spare put at idle priority after its exec, 10
-//! rounds, load 2.0-2.7) gave 1.73 (1.52-1.56 in four rounds, 1.70-2.83
-//! in six), 1.83 and 1.54 (1.39-1.63), the api rows 3.23, 3.15, 1.84
-//! (86305ec) against 2.19, 2.12, 1.77.
+//! in every round. Two more runs of 10 rounds: one before the 3 ms
+//! pause (load 1.6-2.7) gave 1.62, 1.75 and 1.58; one on the final tree
+//! (2116851: the spare only in an engine that lasts, which every row
+//! here is; load 2.0-2.8, baselines 6.2 ms) gave 2.06 (86305ec: 1.30-1.58
+//! in its four fast rounds, 1.93-3.13 in six), 1.71 and 1.46 (1.29-1.64),
+//! the api rows 3.08, 3.00, 2.50 (86305ec) against 2.00, 1.85, 1.73.
 
 use std::path::Path;
 use std::process::Command;

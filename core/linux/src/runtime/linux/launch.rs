@@ -85,8 +85,9 @@ pub struct LaunchRequest {
     pub spec: ZoneSpec,
     /// The zone's cgroup directories (one per hierarchy) to join: the
     /// request's second part, which the runtime sends once it has made
-    /// them.
-    #[serde(skip)]
+    /// them. An engine older than the two parts (a zoned still running
+    /// while its package is upgraded) sends them here, in one part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cgroups: Vec<PathBuf>,
     /// Where to bind the control socket.
     pub control: PathBuf,
@@ -213,6 +214,10 @@ pub fn main() -> ! {
         })
         .and_then(|mut req| {
             let prepared = Prepared::new(&req, spare_view.as_deref())?;
+            if !req.cgroups.is_empty() {
+                // One part: an older engine's whole request.
+                return launch(&req, prepared);
+            }
             let mut rest = String::new();
             let cgroups = stdin
                 .read_to_string(&mut rest)
