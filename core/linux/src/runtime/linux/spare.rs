@@ -26,9 +26,10 @@
 //!   `zsched launch RUN_DIR spare`: the launcher makes its view directory
 //!   at `SCHED_IDLE` and goes back to the normal policy before its first
 //!   read ([`idle_start`], [`wake_normal`]; [`Spare::take`] does it too,
-//!   for one taken before its start is done): the next launcher should not slow the zone that boots
-//!   right after its `ready` (the boot that follows, init's fork and
-//!   exec, maps the same libraries the launcher's loader maps). On the
+//!   for one taken before its start is done): the next launcher should
+//!   not slow the zone that boots right after its `ready` (the boot that
+//!   follows, init's fork and exec, maps the same libraries the
+//!   launcher's loader maps). On the
 //!   2-CPU test host a launcher started at once, at the normal policy,
 //!   took 0.7 ms from that boot, at `SCHED_IDLE` 0.4 ms, after the pause
 //!   nothing (`ZONES_BENCH_PHASES=1` of tests/benches/zone_cycle.rs). A
