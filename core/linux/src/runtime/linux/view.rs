@@ -338,6 +338,37 @@ fn mem_cap(params: &Params, host_total: u64) -> u64 {
     }
 }
 
+/// Each field memory.stat gives, with its key in v2 and in v1 (the
+/// hierarchy's `total_*` lines; None where v1 has no such line).
+#[allow(clippy::type_complexity)]
+fn stat_keys(m: &mut MemView) -> [(&mut u64, &'static str, Option<&'static str>); 15] {
+    [
+        (&mut m.anon, "anon", Some("total_rss")),
+        (&mut m.file, "file", Some("total_cache")),
+        (&mut m.shmem, "shmem", Some("total_shmem")),
+        (&mut m.active_anon, "active_anon", Some("total_active_anon")),
+        (
+            &mut m.inactive_anon,
+            "inactive_anon",
+            Some("total_inactive_anon"),
+        ),
+        (&mut m.active_file, "active_file", Some("total_active_file")),
+        (
+            &mut m.inactive_file,
+            "inactive_file",
+            Some("total_inactive_file"),
+        ),
+        (&mut m.unevictable, "unevictable", Some("total_unevictable")),
+        (&mut m.mapped, "file_mapped", Some("total_mapped_file")),
+        (&mut m.dirty, "file_dirty", Some("total_dirty")),
+        (&mut m.writeback, "file_writeback", Some("total_writeback")),
+        (&mut m.slab_reclaimable, "slab_reclaimable", None),
+        (&mut m.slab_unreclaimable, "slab_unreclaimable", None),
+        (&mut m.kernel_stack, "kernel_stack", None),
+        (&mut m.pagetables, "pagetables", None),
+    ]
+}
+
 /// The cgroup's part of the zone's memory (v2 memory.current and
 /// memory.stat, else v1 memory.usage_in_bytes and memory.stat's total_*
 /// lines).
@@ -345,51 +376,23 @@ fn read_memory(src: &Sources, buf: &mut String) -> MemView {
     let mut m = MemView::default();
     let num =
         |p: &Path, buf: &mut String| read_small(p, buf).and_then(|t| t.trim().parse::<u64>().ok());
-    match &src.memory {
-        Some(MemSource::V2 {
-            current,
-            stat,
-            swap,
-        }) => {
-            let st = read_small(stat, buf).unwrap_or_default().to_owned();
-            let k = |n: &str| keyed(&st, n).unwrap_or(0);
-            m.usage = num(current, buf).unwrap_or(0);
-            m.anon = k("anon");
-            m.file = k("file");
-            m.shmem = k("shmem");
-            m.active_anon = k("active_anon");
-            m.inactive_anon = k("inactive_anon");
-            m.active_file = k("active_file");
-            m.inactive_file = k("inactive_file");
-            m.unevictable = k("unevictable");
-            m.mapped = k("file_mapped");
-            m.dirty = k("file_dirty");
-            m.writeback = k("file_writeback");
-            m.slab_reclaimable = k("slab_reclaimable");
-            m.slab_unreclaimable = k("slab_unreclaimable");
-            m.kernel_stack = k("kernel_stack");
-            m.pagetables = k("pagetables");
-            m.swap_used = swap.as_ref().and_then(|p| num(p, buf)).unwrap_or(0);
+    let (usage, stat, v2) = match &src.memory {
+        Some(MemSource::V2 { current, stat, .. }) => (current, stat, true),
+        Some(MemSource::V1 { usage, stat }) => (usage, stat, false),
+        None => return m,
+    };
+    let st = read_small(stat, buf).unwrap_or_default().to_owned();
+    m.usage = num(usage, buf).unwrap_or(0);
+    for (field, v2_key, v1_key) in stat_keys(&mut m) {
+        if let Some(key) = if v2 { Some(v2_key) } else { v1_key } {
+            *field = keyed(&st, key).unwrap_or(0);
         }
-        Some(MemSource::V1 { usage, stat }) => {
-            let st = read_small(stat, buf).unwrap_or_default().to_owned();
-            let k = |n: &str| keyed(&st, n).unwrap_or(0);
-            m.usage = num(usage, buf).unwrap_or(0);
-            m.anon = k("total_rss");
-            m.file = k("total_cache");
-            m.shmem = k("total_shmem");
-            m.active_anon = k("total_active_anon");
-            m.inactive_anon = k("total_inactive_anon");
-            m.active_file = k("total_active_file");
-            m.inactive_file = k("total_inactive_file");
-            m.unevictable = k("total_unevictable");
-            m.mapped = k("total_mapped_file");
-            m.dirty = k("total_dirty");
-            m.writeback = k("total_writeback");
-            m.swap_used = k("total_swap");
-        }
-        None => {}
     }
+    m.swap_used = match &src.memory {
+        Some(MemSource::V2 { swap, .. }) => swap.as_ref().and_then(|p| num(p, buf)),
+        _ => keyed(&st, "total_swap"),
+    }
+    .unwrap_or(0);
     m.mlocked = m.unevictable;
     m
 }
